@@ -1,0 +1,123 @@
+/**
+ * The KeyStore contract: what every backend adapter implements and what KeyManager relies on.
+ *
+ * Plain structural types, no base classes, so that two installed copies of core still agree on what a
+ * store is. The four operations of the original Python Phlow are required; everything else is an optional
+ * capability that a store declares in `capabilities` (never guessed from the presence of a method).
+ */
+
+/**
+ * Version of this contract. Adapters export the version they were built against; the resolver refuses an
+ * adapter whose major differs from core's.
+ */
+export const KEYSTORE_CONTRACT_VERSION = '1.0.0';
+
+/** Environment variables as a plain map, `process.env` by default everywhere an `env` option exists. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** What a store declares it can do. */
+export interface KeyStoreCapabilities {
+  /** `storeKeyPair` and `deleteKeyPair` work. A read-only store (env) sets this to false. */
+  readonly write: boolean;
+  /** `getKeyPair` reads both halves in one backend read, so the pair is consistent. */
+  readonly readPair: boolean;
+  /** `listKeyIds` exists. */
+  readonly list: boolean;
+  /**
+   * The store keeps previous versions: `getKeyVersions` exists, every record it returns carries a
+   * `version`, and `storeKeyPair` honours `expectedVersion` atomically (compare-and-set). Needed for
+   * rotation with a grace period.
+   */
+  readonly versions: boolean;
+}
+
+/** A key pair as a store holds it: PEM strings, in the original `private_key` / `public_key` layout. */
+export interface StoredKeyPair {
+  readonly privateKey: string;
+  readonly publicKey: string;
+  /** Opaque store-specific version (Vault KV version, AWS VersionId, file generation). Set by versioned stores. */
+  readonly version?: string;
+  /** When this version was written, where the store knows it. */
+  readonly createdAt?: Date;
+}
+
+/** One version of a key pair, as returned by `getKeyVersions`. */
+export interface StoredKeyVersion extends StoredKeyPair {
+  readonly version: string;
+  readonly createdAt: Date;
+  /** True for the version that `getKeyPair` returns. */
+  readonly current: boolean;
+}
+
+export interface StoreKeyPairOptions {
+  /**
+   * Compare-and-set, honoured by stores with `capabilities.versions`:
+   * `null` writes only if the id does not exist yet; a version string writes only if that is still the
+   * current version. A mismatch is a `CONFLICT` error and writes nothing. `undefined` writes unconditionally.
+   */
+  readonly expectedVersion?: string | null;
+}
+
+export interface DeleteKeyPairOptions {
+  /**
+   * Remove every version beyond recovery. Without it, stores that can (Vault, AWS) delete recoverably.
+   * Default: false.
+   */
+  readonly destroy?: boolean;
+}
+
+/**
+ * A key store. Missing ids are `null` on reads and a no-op on delete; every failure is a `KeyStoreError`
+ * whose `code` says what happened (see errors.ts). Implementations must never put key material in an error.
+ */
+export interface KeyStore {
+  /** The `PHLOW_KEY_STORE_TYPE` name of this store, used in messages: `vault`, `aws`, `encrypted_file`, ... */
+  readonly type: string;
+  readonly capabilities: KeyStoreCapabilities;
+
+  getPrivateKey(keyId: string): Promise<string | null>;
+  getPublicKey(keyId: string): Promise<string | null>;
+  storeKeyPair(
+    keyId: string,
+    privateKey: string,
+    publicKey: string,
+    options?: StoreKeyPairOptions,
+  ): Promise<void>;
+  deleteKeyPair(keyId: string, options?: DeleteKeyPairOptions): Promise<void>;
+
+  /** Capability `readPair`: both halves in one backend read. */
+  getKeyPair?(keyId: string): Promise<StoredKeyPair | null>;
+  /** Capability `list`: every stored id, sorted. */
+  listKeyIds?(): Promise<string[]>;
+  /** Capability `versions`: the current version first, then older ones still held, newest first. */
+  getKeyVersions?(keyId: string): Promise<StoredKeyVersion[]>;
+  /** Releases connections, timers and locks. Optional; safe to call twice. */
+  close?(): Promise<void>;
+}
+
+/** Options every provider accepts; adapters add their own. */
+export interface KeyStoreFactoryOptions {
+  /** Where unset options are read from. Default: `process.env`. */
+  readonly env?: Env;
+  /** Where a relative path (a key file, a token file) is resolved from. Default: `process.cwd()`. */
+  readonly cwd?: string;
+}
+
+/**
+ * What an adapter package default-exports and the resolver loads. `create` reads any option it is not
+ * given from `env`, so `createKeyStoreFromEnv` needs nothing else.
+ */
+export interface KeyStoreProvider<Options extends KeyStoreFactoryOptions = KeyStoreFactoryOptions> {
+  /** `KEYSTORE_CONTRACT_VERSION` of the core the adapter was built against. */
+  readonly contractVersion: string;
+  /** The canonical `PHLOW_KEY_STORE_TYPE` name. */
+  readonly type: string;
+  create(options?: Options): KeyStore | Promise<KeyStore>;
+}
+
+/** Declares a provider with its contract version filled in. */
+export function defineKeyStoreProvider<Options extends KeyStoreFactoryOptions>(
+  provider: Omit<KeyStoreProvider<Options>, 'contractVersion'>,
+): KeyStoreProvider<Options> {
+  return { contractVersion: KEYSTORE_CONTRACT_VERSION, ...provider };
+}
