@@ -1,4 +1,26 @@
+export type { CacheStats } from './cache.js';
 export * from './contract.js';
 export * from './errors.js';
-export * from './key-id.js';
-export * from './memory-store.js';
+export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from './jwk.js';
+export { assertValidKeyId, isValidKeyId, KEY_ID_PATTERN } from './key-id.js';
+export {
+  KeyManager,
+  type KeyManagerCacheOptions,
+  type KeyManagerEvent,
+  type KeyManagerOptions,
+  type KeyManagerStats,
+  newEd25519Pems,
+  type RotationResult,
+} from './key-manager.js';
+export { KeyPair } from './key-pair.js';
+export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';
+export { checkKeyPair } from './pem.js';
+export {
+  candidateModules,
+  createKeyStoreFromEnv,
+  loadKeyStoreProvider,
+  type ResolveOptions,
+  registerKeyStore,
+  resolveKeyStore,
+  unregisterKeyStore,
+} from './resolver.js';

@@ -1,0 +1,144 @@
+/**
+ * The read-through cache in front of a store: TTL, bounded size (LRU), single-flight loads and a bounded
+ * stale-if-error window.
+ *
+ * - Single flight: while a load for a key is running, every other get for that key awaits the same promise,
+ *   so any number of concurrent cold gets cause one store read.
+ * - Invalidation drops the entry and detaches any load in flight, whose result is then not cached: a write
+ *   by this process is never hidden behind a read that started before it.
+ * - Stale if error: when a refresh of an expired entry fails, the old value is served for at most
+ *   `staleIfErrorMs` past its expiry, every time reported through `onStale`; after that the error surfaces.
+ *   A failed refresh is not retried for `retryAfterErrorMs`, so a dead backend is not hammered, and callers
+ *   are not each made to wait for its timeout.
+ * Missing keys (a load that resolves `undefined`) are never cached.
+ */
+
+export interface CacheOptions {
+  readonly ttlMs: number;
+  readonly maxEntries: number;
+  readonly staleIfErrorMs: number;
+  readonly retryAfterErrorMs?: number;
+  readonly now?: () => number;
+}
+
+export interface CacheStats {
+  /** Gets answered from a fresh entry. */
+  hits: number;
+  /** Gets that found no fresh entry. */
+  misses: number;
+  /** Store reads started (one per single-flight group). */
+  loads: number;
+  /** Store reads that failed. */
+  errors: number;
+  /** Gets answered with a stale value because the store failed. */
+  stale: number;
+  /** Entries dropped to stay within maxEntries. */
+  evictions: number;
+}
+
+interface Entry<V> {
+  value: V;
+  expiresAt: number;
+  retryAt: number;
+  lastError?: unknown;
+}
+
+export class LoadingCache<V> {
+  readonly #options: Required<CacheOptions>;
+  readonly #entries = new Map<string, Entry<V>>();
+  readonly #inflight = new Map<string, Promise<V | undefined>>();
+  readonly stats: CacheStats = { hits: 0, misses: 0, loads: 0, errors: 0, stale: 0, evictions: 0 };
+
+  constructor(options: CacheOptions) {
+    this.#options = { retryAfterErrorMs: 1000, now: Date.now, ...options };
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async get(
+    key: string,
+    load: () => Promise<V | undefined>,
+    onStale?: (error: unknown, staleForMs: number) => void,
+  ): Promise<V | undefined> {
+    const now = this.#options.now();
+    const entry = this.#entries.get(key);
+    if (entry && now < entry.expiresAt) {
+      this.stats.hits++;
+      this.#entries.delete(key); // re-insert: Map order is the LRU order
+      this.#entries.set(key, entry);
+      return entry.value;
+    }
+    this.stats.misses++;
+    if (entry && now < entry.retryAt && now - entry.expiresAt <= this.#options.staleIfErrorMs) {
+      this.stats.stale++;
+      onStale?.(entry.lastError, now - entry.expiresAt);
+      return entry.value;
+    }
+    try {
+      return await this.#load(key, load);
+    } catch (error) {
+      const later = this.#options.now();
+      const stale = this.#entries.get(key);
+      if (stale && later - stale.expiresAt <= this.#options.staleIfErrorMs) {
+        stale.retryAt = later + this.#options.retryAfterErrorMs;
+        stale.lastError = error;
+        this.stats.stale++;
+        onStale?.(error, later - stale.expiresAt);
+        return stale.value;
+      }
+      throw error;
+    }
+  }
+
+  /** Drops the entry and any load in flight for it. */
+  invalidate(key: string): void {
+    this.#entries.delete(key);
+    this.#inflight.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#inflight.clear();
+  }
+
+  #load(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    const running = this.#inflight.get(key);
+    if (running) return running;
+    this.stats.loads++;
+    const promise = this.#run(key, load);
+    this.#inflight.set(key, promise);
+    return promise;
+  }
+
+  async #run(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
+    // Yield once so #load can register this promise before the outcome is checked against it.
+    await undefined;
+    const self = this.#inflight.get(key);
+    try {
+      const value = await load();
+      if (this.#inflight.get(key) === self) {
+        if (value === undefined) this.#entries.delete(key);
+        else this.#set(key, value);
+      }
+      return value;
+    } catch (error) {
+      this.stats.errors++;
+      throw error;
+    } finally {
+      if (this.#inflight.get(key) === self) this.#inflight.delete(key);
+    }
+  }
+
+  #set(key: string, value: V): void {
+    const now = this.#options.now();
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAt: now + this.#options.ttlMs, retryAt: 0 });
+    while (this.#entries.size > this.#options.maxEntries) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+      this.stats.evictions++;
+    }
+  }
+}

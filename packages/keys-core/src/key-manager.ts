@@ -1,0 +1,366 @@
+/**
+ * KeyManager: the API an agent uses. Generates Ed25519 pairs, reads them through a cache, stores pairs it
+ * has checked, rotates with a grace period, publishes a JWK Set and signs/verifies with EdDSA.
+ *
+ * Rotation keeps the previous key readable through the store's `versions` capability instead of writing a
+ * second entry (the Python `<id>_new` scheme): the store's current record is always the current key, in the
+ * original `private_key` / `public_key` layout, and a previous version is trusted for verification until
+ * `rotationGracePeriodMs` after the version that replaced it was written. After that it is retired: no longer
+ * published in the JWK Set and no longer accepted by `verify`.
+ */
+import { durationMs, defaultEnv, positiveInt } from './config.js';
+import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
+import { ed25519Sign, ed25519Verify, generateEd25519 } from './ed25519.js';
+import { KeyStoreError, isKeyStoreError } from './errors.js';
+import { LoadingCache, type CacheStats } from './cache.js';
+import type { JwkSet, PublicJwk } from './jwk.js';
+import { assertValidKeyId } from './key-id.js';
+import { KeyPair } from './key-pair.js';
+import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
+
+export interface KeyManagerCacheOptions {
+  /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
+  readonly ttlMs?: number;
+  /** Most key ids held at once; the least recently used is dropped. Default: 1000. Env: `PHLOW_KEY_CACHE_MAX_ENTRIES`. */
+  readonly maxEntries?: number;
+  /** How long past its TTL a cached key may still be served while the store fails. Default: 300 s. Env: `PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS`. 0 turns it off. */
+  readonly staleIfErrorMs?: number;
+}
+
+export type KeyManagerEvent =
+  /** A cached key was served past its TTL because the store failed; `error` is the store's error. */
+  | { readonly type: 'stale'; readonly keyId: string; readonly staleForMs: number; readonly error: unknown }
+  /** A store read failed and nothing stale could be served. */
+  | { readonly type: 'error'; readonly keyId: string; readonly error: unknown }
+  | { readonly type: 'rotated'; readonly keyId: string; readonly kid: string; readonly previousKid: string };
+
+export interface KeyManagerOptions {
+  readonly store: KeyStore;
+  readonly cache?: KeyManagerCacheOptions;
+  /** How long the previous key keeps verifying after a rotation. Default: 86400 s (24 h). Env: `PHLOW_KEY_ROTATION_GRACE_SECONDS`. */
+  readonly rotationGracePeriodMs?: number;
+  /** Called for stale reads, failed reads and rotations. Must not throw. */
+  readonly onEvent?: (event: KeyManagerEvent) => void;
+  /** Where unset options are read from. Default: `process.env`. */
+  readonly env?: Env;
+  /** Clock, for tests. Default: `Date.now`. */
+  readonly now?: () => number;
+}
+
+export interface RotationResult {
+  readonly keyPair: KeyPair;
+  readonly kid: string;
+  readonly previousKid: string;
+  /** When the previous key stops verifying. */
+  readonly previousRetiresAt: Date;
+}
+
+export interface KeyManagerStats extends CacheStats {
+  /** Entries in the cache now. */
+  size: number;
+}
+
+type CachedValue = KeyPair | KeyPair[];
+
+const encoder = new TextEncoder();
+const bytes = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
+
+export class KeyManager {
+  readonly store: KeyStore;
+  readonly rotationGracePeriodMs: number;
+  readonly #cache: LoadingCache<CachedValue>;
+  readonly #onEvent: (event: KeyManagerEvent) => void;
+  readonly #now: () => number;
+
+  constructor(options: KeyManagerOptions) {
+    if (!options || typeof options.store?.getPrivateKey !== 'function') {
+      throw new KeyStoreError('INVALID_CONFIG', 'KeyManager needs a store: new KeyManager({ store })');
+    }
+    const env = options.env ?? defaultEnv();
+    this.store = options.store;
+    this.#now = options.now ?? Date.now;
+    this.#onEvent = options.onEvent ?? (() => {});
+    this.rotationGracePeriodMs = durationMs(
+      options.rotationGracePeriodMs,
+      env,
+      'PHLOW_KEY_ROTATION_GRACE_SECONDS',
+      86_400_000,
+    );
+    this.#cache = new LoadingCache<CachedValue>({
+      ttlMs: durationMs(options.cache?.ttlMs, env, 'PHLOW_KEY_CACHE_TTL_SECONDS', 300_000),
+      maxEntries: positiveInt(options.cache?.maxEntries, env, 'PHLOW_KEY_CACHE_MAX_ENTRIES', 1000),
+      staleIfErrorMs: durationMs(options.cache?.staleIfErrorMs, env, 'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS', 300_000),
+      now: this.#now,
+    });
+  }
+
+  /** Cache counters: hits, misses, loads (store reads), errors, stale, evictions, size. */
+  get stats(): KeyManagerStats {
+    return { ...this.#cache.stats, size: this.#cache.size };
+  }
+
+  /** The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none. */
+  async getKeyPair(keyId: string): Promise<KeyPair> {
+    assertValidKeyId(keyId, this.store.type);
+    const pair = await this.#cached(`pair:${keyId}`, keyId, () => this.#readCurrent(keyId));
+    if (!pair) throw this.#notFound(keyId);
+    return pair as KeyPair;
+  }
+
+  /** Reads `keyId` from the store now, replacing what the cache held. */
+  async refresh(keyId: string): Promise<KeyPair> {
+    assertValidKeyId(keyId, this.store.type);
+    this.#invalidate(keyId);
+    return this.getKeyPair(keyId);
+  }
+
+  /**
+   * Generates a new Ed25519 pair and stores it. Refuses (CONFLICT) if `keyId` exists, unless `overwrite`
+   * is set; to replace a key that is in use, prefer `rotateKeyPair`, which keeps the old one verifying.
+   */
+  async generateKeyPair(keyId: string, options: { overwrite?: boolean } = {}): Promise<KeyPair> {
+    assertValidKeyId(keyId, this.store.type);
+    this.#assertWritable('generate a key');
+    const { privateKey, publicKey } = newEd25519Pems();
+    if (options.overwrite) {
+      await this.store.storeKeyPair(keyId, privateKey, publicKey);
+    } else if (this.store.capabilities.versions) {
+      await this.store.storeKeyPair(keyId, privateKey, publicKey, { expectedVersion: null }).catch((e: unknown) => {
+        throw isKeyStoreError(e, 'CONFLICT') ? this.#exists(keyId) : e;
+      });
+    } else {
+      if ((await this.store.getPublicKey(keyId)) !== null) throw this.#exists(keyId);
+      await this.store.storeKeyPair(keyId, privateKey, publicKey);
+    }
+    this.#invalidate(keyId);
+    return new KeyPair(keyId, privateKey, publicKey);
+  }
+
+  /**
+   * Stores a pair after checking that both PEMs parse and that the public key belongs to the private key.
+   * Any key type node:crypto reads is accepted, so RSA pairs from older deployments can be migrated.
+   */
+  async storeKeyPair(keyId: string, privateKey: string, publicKey: string): Promise<void> {
+    assertValidKeyId(keyId, this.store.type);
+    this.#assertWritable('store a key');
+    checkKeyPair(privateKey, publicKey, keyId);
+    try {
+      await this.store.storeKeyPair(keyId, privateKey, publicKey);
+    } finally {
+      this.#invalidate(keyId);
+    }
+  }
+
+  /** Deletes `keyId` (no error if missing). `destroy` removes it beyond recovery where the store can tell. */
+  async deleteKeyPair(keyId: string, options: { destroy?: boolean } = {}): Promise<void> {
+    assertValidKeyId(keyId, this.store.type);
+    this.#assertWritable('delete a key');
+    try {
+      await this.store.deleteKeyPair(keyId, options);
+    } finally {
+      this.#invalidate(keyId);
+    }
+  }
+
+  /**
+   * Replaces the current key with a new Ed25519 key. The previous key keeps verifying for the grace period.
+   * Needs a store with the `versions` capability unless the grace period is 0. Of concurrent rotations of one
+   * id, exactly one wins; the others get CONFLICT and change nothing.
+   */
+  async rotateKeyPair(keyId: string): Promise<RotationResult> {
+    assertValidKeyId(keyId, this.store.type);
+    this.#assertWritable('rotate a key');
+    const versioned = this.store.capabilities.versions;
+    if (!versioned && this.rotationGracePeriodMs > 0) {
+      throw new KeyStoreError(
+        'UNSUPPORTED',
+        `cannot rotate "${keyId}" with a grace period: this store keeps no previous versions, so tokens signed with the old key would stop verifying at once. Use a store with versions (encrypted_file, vault, aws) or set rotationGracePeriodMs: 0 (PHLOW_KEY_ROTATION_GRACE_SECONDS=0)`,
+        { storeType: this.store.type, keyId },
+      );
+    }
+    const current = await this.#readCurrent(keyId);
+    if (!current) throw this.#notFound(keyId, ' Generate it first: there is nothing to rotate.');
+    if (versioned && current.version === undefined) {
+      throw new KeyStoreError('INTEGRITY', `the store declares versions but returned "${keyId}" without one: the adapter breaks the KeyStore contract`, { storeType: this.store.type, keyId });
+    }
+    const next = newEd25519Pems();
+    try {
+      await this.store.storeKeyPair(
+        keyId,
+        next.privateKey,
+        next.publicKey,
+        versioned ? { expectedVersion: current.version ?? null } : {},
+      );
+    } finally {
+      this.#invalidate(keyId);
+    }
+    const keyPair = new KeyPair(keyId, next.privateKey, next.publicKey);
+    const result: RotationResult = {
+      keyPair,
+      kid: keyPair.kid,
+      previousKid: current.kid,
+      previousRetiresAt: new Date(this.#now() + this.rotationGracePeriodMs),
+    };
+    this.#emit({ type: 'rotated', keyId, kid: result.kid, previousKid: result.previousKid });
+    return result;
+  }
+
+  /**
+   * The public keys that verify signatures of `keyId` now: the current key first, then previous versions
+   * still in their grace period.
+   */
+  async getVerificationKeys(keyId: string): Promise<KeyPair[]> {
+    assertValidKeyId(keyId, this.store.type);
+    if (!this.store.capabilities.versions || !this.store.getKeyVersions) {
+      return [await this.getKeyPair(keyId)];
+    }
+    const getVersions = this.store.getKeyVersions.bind(this.store);
+    const versions = (await this.#cached(`versions:${keyId}`, keyId, async () => {
+      const list = await getVersions(keyId);
+      return list.length === 0 ? undefined : list.map((v) => toKeyPair(keyId, v));
+    })) as KeyPair[] | undefined;
+    if (!versions || versions.length === 0) throw this.#notFound(keyId);
+    return this.#inGrace(versions);
+  }
+
+  /**
+   * A JWK Set of the given ids (every id the store lists when omitted), including keys in their grace
+   * period, each with its RFC 7638 thumbprint as `kid`. This is the document verifiers fetch.
+   */
+  async jwks(keyIds?: readonly string[]): Promise<JwkSet> {
+    let ids = keyIds;
+    if (!ids) {
+      if (!this.store.capabilities.list || !this.store.listKeyIds) {
+        throw new KeyStoreError('UNSUPPORTED', 'this store cannot list its keys: pass the key ids to jwks([...])', { storeType: this.store.type });
+      }
+      ids = await this.store.listKeyIds();
+    }
+    const keys: PublicJwk[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      for (const pair of await this.getVerificationKeys(id)) {
+        if (!seen.has(pair.kid)) {
+          seen.add(pair.kid);
+          keys.push(pair.jwk);
+        }
+      }
+    }
+    return { keys };
+  }
+
+  /** Signs `data` with the current Ed25519 key of `keyId` (EdDSA). UNSUPPORTED for other key types. */
+  async sign(keyId: string, data: Uint8Array | string): Promise<Uint8Array> {
+    const pair = await this.getKeyPair(keyId);
+    return ed25519Sign(bytes(data), pair.ed25519Seed());
+  }
+
+  /** True if `signature` is a valid EdDSA signature of `data` by the current or an in-grace key of `keyId`. */
+  async verify(keyId: string, data: Uint8Array | string, signature: Uint8Array): Promise<boolean> {
+    const message = bytes(data);
+    for (const pair of await this.getVerificationKeys(keyId)) {
+      const publicKey = pair.ed25519Public();
+      if (publicKey && ed25519Verify(signature, message, publicKey)) return true;
+    }
+    return false;
+  }
+
+  /** Releases the store's resources. */
+  async close(): Promise<void> {
+    this.#cache.clear();
+    await this.store.close?.();
+  }
+
+  async #readCurrent(keyId: string): Promise<KeyPair | undefined> {
+    const stored: StoredKeyPair | null =
+      this.store.capabilities.readPair && this.store.getKeyPair
+        ? await this.store.getKeyPair(keyId)
+        : await readHalves(this.store, keyId);
+    return stored ? toKeyPair(keyId, stored) : undefined;
+  }
+
+  #cached(cacheKey: string, keyId: string, load: () => Promise<CachedValue | undefined>) {
+    return this.#cache
+      .get(cacheKey, load, (error, staleForMs) => this.#emit({ type: 'stale', keyId, staleForMs, error }))
+      .catch((error: unknown) => {
+        this.#emit({ type: 'error', keyId, error });
+        throw error;
+      });
+  }
+
+  #inGrace(versions: KeyPair[]): KeyPair[] {
+    const now = this.#now();
+    const kept: KeyPair[] = [];
+    for (let i = 0; i < versions.length; i++) {
+      const version = versions[i]!;
+      const replacedAt = i === 0 ? undefined : versions[i - 1]!.createdAt?.getTime();
+      if (i === 0 || (replacedAt !== undefined && now < replacedAt + this.rotationGracePeriodMs)) kept.push(version);
+    }
+    return kept;
+  }
+
+  #invalidate(keyId: string): void {
+    this.#cache.invalidate(`pair:${keyId}`);
+    this.#cache.invalidate(`versions:${keyId}`);
+  }
+
+  #assertWritable(what: string): void {
+    if (!this.store.capabilities.write) {
+      throw new KeyStoreError(
+        'UNSUPPORTED',
+        `this store is read-only and cannot ${what}: use a writable store such as encrypted_file, vault or aws`,
+        { storeType: this.store.type },
+      );
+    }
+  }
+
+  #emit(event: KeyManagerEvent): void {
+    try {
+      this.#onEvent(event);
+    } catch {
+      // An event hook must not break key reads.
+    }
+  }
+
+  #notFound(keyId: string, hint = ''): KeyStoreError {
+    return new KeyStoreError(
+      'NOT_FOUND',
+      `no key pair "${keyId}" in this store: check that the key id matches your agent id and that the store is the one you expect.${hint}`,
+      { storeType: this.store.type, keyId },
+    );
+  }
+
+  #exists(keyId: string): KeyStoreError {
+    return new KeyStoreError(
+      'CONFLICT',
+      `key "${keyId}" already exists: rotate it (rotateKeyPair) to replace it safely, or pass { overwrite: true }`,
+      { storeType: this.store.type, keyId },
+    );
+  }
+}
+
+/** A fresh Ed25519 pair as PKCS#8 / SPKI PEMs. */
+export function newEd25519Pems(): { privateKey: string; publicKey: string } {
+  const { seed, publicKey } = generateEd25519();
+  try {
+    return { privateKey: ed25519PrivateKeyToPem(seed), publicKey: ed25519PublicKeyToPem(publicKey) };
+  } finally {
+    seed.fill(0);
+  }
+}
+
+async function readHalves(store: KeyStore, keyId: string): Promise<StoredKeyPair | null> {
+  const [privateKey, publicKey] = await Promise.all([store.getPrivateKey(keyId), store.getPublicKey(keyId)]);
+  if (privateKey === null && publicKey === null) return null;
+  if (privateKey === null || publicKey === null) {
+    throw new KeyStoreError(
+      'INVALID_KEY',
+      `key "${keyId}" has a ${privateKey === null ? 'public' : 'private'} key but no ${privateKey === null ? 'private' : 'public'} key: store both halves`,
+      { storeType: store.type, keyId },
+    );
+  }
+  return { privateKey, publicKey };
+}
+
+function toKeyPair(keyId: string, stored: StoredKeyPair | StoredKeyVersion): KeyPair {
+  return new KeyPair(keyId, stored.privateKey, stored.publicKey, stored.version, stored.createdAt);
+}
