@@ -6,5 +6,6 @@ export default defineConfig({
   platform: 'node',
   target: 'node20',
   dts: true,
+  external: ['vitest', '@phlow/keys-core'],
   fixedExtension: false,
 });

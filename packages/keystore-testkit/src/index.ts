@@ -1,1 +1,16 @@
-export {};
+export { createMemoryKeyStore } from '@phlow/keys-core';
+export {
+  type ConformanceContext,
+  type ConformanceGroup,
+  type ConformanceOptions,
+  concurrencyTests,
+  errorTests,
+  keyIdTests,
+  readTests,
+  rotationTests,
+  runKeyStoreConformance,
+  versionTests,
+  writeTests,
+} from './conformance.js';
+export { type FaultController, type FaultyKeyStore, withFaults } from './fault-injection.js';
+export { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
