@@ -55,7 +55,13 @@ export class KeyStoreError extends Error {
   }
 
   toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, storeType: this.storeType, keyId: this.keyId, message: this.message };
+    return {
+      name: this.name,
+      code: this.code,
+      storeType: this.storeType,
+      keyId: this.keyId,
+      message: this.message,
+    };
   }
 }
 

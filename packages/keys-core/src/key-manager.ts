@@ -8,11 +8,12 @@
  * `rotationGracePeriodMs` after the version that replaced it was written. After that it is retired: no longer
  * published in the JWK Set and no longer accepted by `verify`.
  */
-import { durationMs, defaultEnv, positiveInt } from './config.js';
+
+import { type CacheStats, LoadingCache } from './cache.js';
+import { defaultEnv, durationMs, positiveInt } from './config.js';
 import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
 import { ed25519Sign, ed25519Verify, generateEd25519 } from './ed25519.js';
-import { KeyStoreError, isKeyStoreError } from './errors.js';
-import { LoadingCache, type CacheStats } from './cache.js';
+import { isKeyStoreError, KeyStoreError } from './errors.js';
 import type { JwkSet, PublicJwk } from './jwk.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
@@ -63,7 +64,8 @@ export interface KeyManagerStats extends CacheStats {
 type CachedValue = KeyPair | KeyPair[];
 
 const encoder = new TextEncoder();
-const bytes = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
+const bytes = (data: Uint8Array | string): Uint8Array =>
+  typeof data === 'string' ? encoder.encode(data) : data;
 
 export class KeyManager {
   readonly store: KeyStore;
@@ -89,7 +91,12 @@ export class KeyManager {
     this.#cache = new LoadingCache<CachedValue>({
       ttlMs: durationMs(options.cache?.ttlMs, env, 'PHLOW_KEY_CACHE_TTL_SECONDS', 300_000),
       maxEntries: positiveInt(options.cache?.maxEntries, env, 'PHLOW_KEY_CACHE_MAX_ENTRIES', 1000),
-      staleIfErrorMs: durationMs(options.cache?.staleIfErrorMs, env, 'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS', 300_000),
+      staleIfErrorMs: durationMs(
+        options.cache?.staleIfErrorMs,
+        env,
+        'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS',
+        300_000,
+      ),
       now: this.#now,
     });
   }
@@ -125,9 +132,11 @@ export class KeyManager {
     if (options.overwrite) {
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
     } else if (this.store.capabilities.versions) {
-      await this.store.storeKeyPair(keyId, privateKey, publicKey, { expectedVersion: null }).catch((e: unknown) => {
-        throw isKeyStoreError(e, 'CONFLICT') ? this.#exists(keyId) : e;
-      });
+      await this.store
+        .storeKeyPair(keyId, privateKey, publicKey, { expectedVersion: null })
+        .catch((e: unknown) => {
+          throw isKeyStoreError(e, 'CONFLICT') ? this.#exists(keyId) : e;
+        });
     } else {
       if ((await this.store.getPublicKey(keyId)) !== null) throw this.#exists(keyId);
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
@@ -181,7 +190,11 @@ export class KeyManager {
     const current = await this.#readCurrent(keyId);
     if (!current) throw this.#notFound(keyId, ' Generate it first: there is nothing to rotate.');
     if (versioned && current.version === undefined) {
-      throw new KeyStoreError('INTEGRITY', `the store declares versions but returned "${keyId}" without one: the adapter breaks the KeyStore contract`, { storeType: this.store.type, keyId });
+      throw new KeyStoreError(
+        'INTEGRITY',
+        `the store declares versions but returned "${keyId}" without one: the adapter breaks the KeyStore contract`,
+        { storeType: this.store.type, keyId },
+      );
     }
     const next = newEd25519Pems();
     try {
@@ -231,7 +244,11 @@ export class KeyManager {
     let ids = keyIds;
     if (!ids) {
       if (!this.store.capabilities.list || !this.store.listKeyIds) {
-        throw new KeyStoreError('UNSUPPORTED', 'this store cannot list its keys: pass the key ids to jwks([...])', { storeType: this.store.type });
+        throw new KeyStoreError(
+          'UNSUPPORTED',
+          'this store cannot list its keys: pass the key ids to jwks([...])',
+          { storeType: this.store.type },
+        );
       }
       ids = await this.store.listKeyIds();
     }
@@ -293,7 +310,8 @@ export class KeyManager {
     for (let i = 0; i < versions.length; i++) {
       const version = versions[i]!;
       const replacedAt = i === 0 ? undefined : versions[i - 1]!.createdAt?.getTime();
-      if (i === 0 || (replacedAt !== undefined && now < replacedAt + this.rotationGracePeriodMs)) kept.push(version);
+      if (i === 0 || (replacedAt !== undefined && now < replacedAt + this.rotationGracePeriodMs))
+        kept.push(version);
     }
     return kept;
   }

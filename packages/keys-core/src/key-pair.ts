@@ -3,7 +3,7 @@
  * never printed: it lives in a private field, and JSON.stringify, util.inspect, console.log and template
  * strings all show `[redacted]` instead.
  */
-import { publicKeyPemToJwk, type PublicJwk } from './jwk.js';
+import { type PublicJwk, publicKeyPemToJwk } from './jwk.js';
 import { ed25519PublicFromPem, ed25519SeedFromPem } from './pem.js';
 
 const REDACTED = '[redacted]';
@@ -74,4 +74,3 @@ export class KeyPair {
     return `KeyPair { keyId: ${JSON.stringify(this.keyId)}, version: ${JSON.stringify(this.version)}, publicKey: ${JSON.stringify(this.publicKey)}, privateKey: '${REDACTED}' }`;
   }
 }
-

@@ -47,7 +47,9 @@ export function createMemoryKeyStore(options: MemoryKeyStoreOptions = {}): KeySt
     },
     async getKeyPair(keyId): Promise<StoredKeyPair | null> {
       const v = current(keyId);
-      return v ? { privateKey: v.privateKey, publicKey: v.publicKey, version: v.version, createdAt: v.createdAt } : null;
+      return v
+        ? { privateKey: v.privateKey, publicKey: v.publicKey, version: v.version, createdAt: v.createdAt }
+        : null;
     },
     async getKeyVersions(keyId) {
       const entry = entries.get(assertValidKeyId(keyId, 'memory'));

@@ -13,7 +13,9 @@ import { KeyStoreError } from './errors.js';
 const PKCS8_ED25519_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ]);
-const SPKI_ED25519_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+const SPKI_ED25519_PREFIX = Uint8Array.from([
+  0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+]);
 
 function toPem(label: string, der: Uint8Array): string {
   const b64 = Buffer.from(der).toString('base64');
@@ -50,19 +52,28 @@ function invalid(message: string, keyId?: string): KeyStoreError {
 
 export function parsePrivateKey(pem: string, keyId?: string): KeyObject {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) {
-    throw invalid(`the private key${keyId ? ` of "${keyId}"` : ''} is not a PEM string (expected "-----BEGIN PRIVATE KEY-----")`, keyId);
+    throw invalid(
+      `the private key${keyId ? ` of "${keyId}"` : ''} is not a PEM string (expected "-----BEGIN PRIVATE KEY-----")`,
+      keyId,
+    );
   }
   try {
     return createPrivateKey({ key: pem, format: 'pem' });
   } catch {
     // The cause is dropped on purpose: parser messages can quote the input.
-    throw invalid(`the private key${keyId ? ` of "${keyId}"` : ''} does not parse as an unencrypted PEM private key`, keyId);
+    throw invalid(
+      `the private key${keyId ? ` of "${keyId}"` : ''} does not parse as an unencrypted PEM private key`,
+      keyId,
+    );
   }
 }
 
 export function parsePublicKey(pem: string, keyId?: string): KeyObject {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) {
-    throw invalid(`the public key${keyId ? ` of "${keyId}"` : ''} is not a PEM string (expected "-----BEGIN PUBLIC KEY-----")`, keyId);
+    throw invalid(
+      `the public key${keyId ? ` of "${keyId}"` : ''} is not a PEM string (expected "-----BEGIN PUBLIC KEY-----")`,
+      keyId,
+    );
   }
   try {
     const key = createPublicKey({ key: pem, format: 'pem' });
@@ -83,7 +94,10 @@ export function checkKeyPair(privateKeyPem: string, publicKeyPem: string, keyId?
   const derived = createPublicKey(priv).export({ format: 'der', type: 'spki' });
   const given = pub.export({ format: 'der', type: 'spki' });
   if (!derived.equals(given)) {
-    throw invalid(`the public key${keyId ? ` of "${keyId}"` : ''} does not belong to the private key: store the matching pair`, keyId);
+    throw invalid(
+      `the public key${keyId ? ` of "${keyId}"` : ''} does not belong to the private key: store the matching pair`,
+      keyId,
+    );
   }
   return priv.asymmetricKeyType ?? 'unknown';
 }

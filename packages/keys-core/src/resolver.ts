@@ -65,10 +65,14 @@ export function candidateModules(type: string): string[] {
   return [`@phlow/keystore-${type}`, `phlow-keystore-${type}`];
 }
 
-const NAME_PATTERN = /^(?:(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*|module:.+|file:.+|\.{1,2}\/.+|\/.+)$/;
+const NAME_PATTERN =
+  /^(?:(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*|module:.+|file:.+|\.{1,2}\/.+|\/.+)$/;
 
 /** Loads the provider for a store type. ADAPTER_NOT_FOUND lists every name tried and how to install it. */
-export async function loadKeyStoreProvider(type: string, options: ResolveOptions = {}): Promise<KeyStoreProvider> {
+export async function loadKeyStoreProvider(
+  type: string,
+  options: ResolveOptions = {},
+): Promise<KeyStoreProvider> {
   const registered = registry.get(type);
   if (registered) return registered;
   if (type === 'memory') return memoryProvider;
@@ -102,7 +106,10 @@ export async function loadKeyStoreProvider(type: string, options: ResolveOptions
     }
     return checkProvider(unwrapDefault(mod), candidate);
   }
-  const install = tried[0]!.startsWith('.') || tried[0]!.startsWith('/') || tried[0]!.startsWith('file:') ? '' : ` Install it: npm install ${tried[0]} (or pnpm add ${tried[0]}).`;
+  const install =
+    tried[0]!.startsWith('.') || tried[0]!.startsWith('/') || tried[0]!.startsWith('file:')
+      ? ''
+      : ` Install it: npm install ${tried[0]} (or pnpm add ${tried[0]}).`;
   throw new KeyStoreError(
     'ADAPTER_NOT_FOUND',
     `no key store adapter for "${type}": tried ${tried.join(', ')} from ${cwd} and from @phlow/keys-core.${install}`,
@@ -126,7 +133,10 @@ export async function resolveKeyStore(
  * because silently reading private keys from environment variables in production is what this project
  * exists to stop.
  */
-export async function createKeyStoreFromEnv(env: Env = defaultEnv(), options: ResolveOptions = {}): Promise<KeyStore> {
+export async function createKeyStoreFromEnv(
+  env: Env = defaultEnv(),
+  options: ResolveOptions = {},
+): Promise<KeyStore> {
   const raw = env.PHLOW_KEY_STORE_TYPE?.trim();
   let type = raw;
   if (!type) {
@@ -165,7 +175,12 @@ function unwrapDefault(mod: unknown): unknown {
 
 function checkProvider(value: unknown, source: string): KeyStoreProvider {
   const p = value as Partial<KeyStoreProvider> | null;
-  if (!p || typeof p !== 'object' || typeof p.create !== 'function' || typeof p.contractVersion !== 'string') {
+  if (
+    !p ||
+    typeof p !== 'object' ||
+    typeof p.create !== 'function' ||
+    typeof p.contractVersion !== 'string'
+  ) {
     throw new KeyStoreError(
       'ADAPTER_INCOMPATIBLE',
       `${source} is not a key store adapter: its default export must be a provider { contractVersion, type, create } (see defineKeyStoreProvider)`,
@@ -180,4 +195,3 @@ function checkProvider(value: unknown, source: string): KeyStoreProvider {
   }
   return p as KeyStoreProvider;
 }
-

@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  verify as nodeVerify,
+} from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ed25519PublicKey, ed25519Sign, ed25519Verify } from '../src/ed25519.js';
 import { createMemoryKeyStore, KeyManager } from '../src/index.js';
@@ -59,7 +65,9 @@ describe('interop with node:crypto', () => {
     const km = new KeyManager({ store: createMemoryKeyStore(), env: {} });
     const pair = await km.generateKeyPair('agent');
     const signature = await km.sign('agent', 'hello phlow');
-    expect(nodeVerify(null, Buffer.from('hello phlow'), createPublicKey(pair.publicKey), signature)).toBe(true);
+    expect(nodeVerify(null, Buffer.from('hello phlow'), createPublicKey(pair.publicKey), signature)).toBe(
+      true,
+    );
     const nodeSig = nodeSign(null, Buffer.from('from node'), createPrivateKey(pair.privateKey));
     expect(await km.verify('agent', 'from node', nodeSig)).toBe(true);
   });

@@ -11,7 +11,14 @@ import { isKeyStoreError, KeyManager, type KeyStore, type KeyStoreErrorCode } fr
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
 
-export type ConformanceGroup = 'reads' | 'keyIds' | 'writes' | 'concurrency' | 'versions' | 'rotation' | 'errors';
+export type ConformanceGroup =
+  | 'reads'
+  | 'keyIds'
+  | 'writes'
+  | 'concurrency'
+  | 'versions'
+  | 'rotation'
+  | 'errors';
 
 export interface ConformanceOptions<S extends KeyStore = KeyStore> {
   /** Shown in the suite's title. */
@@ -84,7 +91,10 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
       rotation: rotationTests,
       errors: errorTests,
     };
-    for (const [group, run] of Object.entries(groups) as [ConformanceGroup, (c: ConformanceContext<S>) => void][]) {
+    for (const [group, run] of Object.entries(groups) as [
+      ConformanceGroup,
+      (c: ConformanceContext<S>) => void,
+    ][]) {
       const reason = options.skip?.[group];
       if (reason) describe.skip(`${group} (skipped: ${reason})`, () => it('skipped', () => {}));
       else describe(group, () => run(ctx));
@@ -146,7 +156,21 @@ export function readTests<S extends KeyStore>(c: ConformanceContext<S>): void {
   });
 }
 
-const BAD_IDS = ['', '.', '..', '../etc/passwd', 'a/b', 'a\\b', 'with space', 'tab\tid', 'nl\nid', 'nul\0id', '-leading', 'x'.repeat(129), 'ünïcode'];
+const BAD_IDS = [
+  '',
+  '.',
+  '..',
+  '../etc/passwd',
+  'a/b',
+  'a\\b',
+  'with space',
+  'tab\tid',
+  'nl\nid',
+  'nul\0id',
+  '-leading',
+  'x'.repeat(129),
+  'ünïcode',
+];
 
 /** The shared key-id rule: every bad id is INVALID_KEY_ID on every operation. */
 export function keyIdTests<S extends KeyStore>(c: ConformanceContext<S>): void {
@@ -223,7 +247,9 @@ export function concurrencyTests<S extends KeyStore>(c: ConformanceContext<S>): 
   it('loses nothing when 20 different ids are stored at once', async (t) => {
     c.requires(t, 'write');
     const pairs = Array.from({ length: 20 }, (_, i) => ({ keyId: c.id(`conc${i}`), pair: ed25519Pair() }));
-    await Promise.all(pairs.map(({ keyId, pair }) => c.store().storeKeyPair(keyId, pair.privateKey, pair.publicKey)));
+    await Promise.all(
+      pairs.map(({ keyId, pair }) => c.store().storeKeyPair(keyId, pair.privateKey, pair.publicKey)),
+    );
     for (const { keyId, pair } of pairs) {
       expect(await c.store().getPrivateKey(keyId), keyId).toBe(pair.privateKey);
       expect(await c.store().getPublicKey(keyId), keyId).toBe(pair.publicKey);
@@ -249,7 +275,8 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     expect(versions[1]!.privateKey).toBe(first.privateKey);
     expect(versions[0]!.version).not.toBe(versions[1]!.version);
     expect(versions[0]!.createdAt.getTime()).toBeGreaterThanOrEqual(versions[1]!.createdAt.getTime());
-    if (c.store().capabilities.readPair) expect((await c.store().getKeyPair!(keyId))?.version).toBe(versions[0]!.version);
+    if (c.store().capabilities.readPair)
+      expect((await c.store().getKeyPair!(keyId))?.version).toBe(versions[0]!.version);
   });
 
   it('returns no versions for a missing id', async (t) => {
@@ -263,7 +290,10 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     const first = ed25519Pair();
     const second = ed25519Pair();
     await c.store().storeKeyPair(keyId, first.privateKey, first.publicKey, { expectedVersion: null });
-    await expectCode(c.store().storeKeyPair(keyId, second.privateKey, second.publicKey, { expectedVersion: null }), 'CONFLICT');
+    await expectCode(
+      c.store().storeKeyPair(keyId, second.privateKey, second.publicKey, { expectedVersion: null }),
+      'CONFLICT',
+    );
     expect(await c.store().getPrivateKey(keyId)).toBe(first.privateKey);
   });
 
@@ -273,9 +303,13 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     const pairs = [ed25519Pair(), ed25519Pair(), ed25519Pair()];
     await c.store().storeKeyPair(keyId, pairs[0]!.privateKey, pairs[0]!.publicKey);
     const [v1] = await c.store().getKeyVersions!(keyId);
-    await c.store().storeKeyPair(keyId, pairs[1]!.privateKey, pairs[1]!.publicKey, { expectedVersion: v1!.version });
+    await c
+      .store()
+      .storeKeyPair(keyId, pairs[1]!.privateKey, pairs[1]!.publicKey, { expectedVersion: v1!.version });
     await expectCode(
-      c.store().storeKeyPair(keyId, pairs[2]!.privateKey, pairs[2]!.publicKey, { expectedVersion: v1!.version }),
+      c
+        .store()
+        .storeKeyPair(keyId, pairs[2]!.privateKey, pairs[2]!.publicKey, { expectedVersion: v1!.version }),
       'CONFLICT',
     );
     expect(await c.store().getPublicKey(keyId)).toBe(pairs[1]!.publicKey);
@@ -289,11 +323,14 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     const [current] = await c.store().getKeyVersions!(keyId);
     const contenders = Array.from({ length: 5 }, () => ed25519Pair());
     const results = await Promise.allSettled(
-      contenders.map((p) => c.store().storeKeyPair(keyId, p.privateKey, p.publicKey, { expectedVersion: current!.version })),
+      contenders.map((p) =>
+        c.store().storeKeyPair(keyId, p.privateKey, p.publicKey, { expectedVersion: current!.version }),
+      ),
     );
     const winners = results.filter((r) => r.status === 'fulfilled');
     expect(winners).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('CONFLICT');
+    for (const r of results)
+      if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('CONFLICT');
     const winner = contenders[results.findIndex((r) => r.status === 'fulfilled')]!;
     expect(await c.store().getPublicKey(keyId)).toBe(winner.publicKey);
   });
@@ -343,9 +380,12 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     const keyId = c.id('rotate-race');
     const km = new KeyManager({ store: c.store(), env: {} });
     await km.generateKeyPair(keyId);
-    const results = await Promise.allSettled([1, 2, 3].map(() => new KeyManager({ store: c.store(), env: {} }).rotateKeyPair(keyId)));
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => new KeyManager({ store: c.store(), env: {} }).rotateKeyPair(keyId)),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('CONFLICT');
+    for (const r of results)
+      if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('CONFLICT');
   });
 
   it('generateKeyPair refuses to overwrite an existing id (CONFLICT)', async (t) => {
@@ -363,7 +403,10 @@ export function errorTests<S extends KeyStore>(c: ConformanceContext<S>): void {
   it('a read-only store refuses writes with UNSUPPORTED naming a writable store', async (t) => {
     if (c.store().capabilities.write) t.skip(`${c.store().type} is writable`);
     const pair = ed25519Pair();
-    const error = await expectCode(c.store().storeKeyPair(c.id('ro'), pair.privateKey, pair.publicKey), 'UNSUPPORTED');
+    const error = await expectCode(
+      c.store().storeKeyPair(c.id('ro'), pair.privateKey, pair.publicKey),
+      'UNSUPPORTED',
+    );
     expect(String((error as Error).message)).toMatch(/encrypted_file|vault|aws/);
     await expectCode(c.store().deleteKeyPair(c.id('ro-del')), 'UNSUPPORTED');
   });
@@ -372,7 +415,10 @@ export function errorTests<S extends KeyStore>(c: ConformanceContext<S>): void {
     c.requires(t, 'write');
     const pair = ed25519Pair();
     const body = pair.privateKey.split('\n')[1]!;
-    const error = (await expectCode(c.store().storeKeyPair('../escape', pair.privateKey, pair.publicKey), 'INVALID_KEY_ID')) as Error & {
+    const error = (await expectCode(
+      c.store().storeKeyPair('../escape', pair.privateKey, pair.publicKey),
+      'INVALID_KEY_ID',
+    )) as Error & {
       storeType?: string;
     };
     expect(error.storeType).toBe(c.store().type);

@@ -1,0 +1,119 @@
+import { KeyManager, newEd25519Pems } from '@phlow/keys-core';
+import { describe, expect, it, vi } from 'vitest';
+import { createEnvKeyStore, decodePem } from '../src/index.js';
+
+const quiet = { onWarning: () => {} };
+const pems = newEd25519Pems();
+
+describe('environment store: variable names', () => {
+  it('reads PHLOW_PRIVATE_KEY_<id> with the id exactly as given (the Python form)', async () => {
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: { 'PHLOW_PRIVATE_KEY_my-agent': pems.privateKey, 'PHLOW_PUBLIC_KEY_my-agent': pems.publicKey },
+    });
+    expect(await store.getPrivateKey('my-agent')).toBe(pems.privateKey);
+    expect(await store.getPublicKey('my-agent')).toBe(pems.publicKey);
+  });
+
+  it('falls back to the upper-snake form a shell can export', async () => {
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: { PHLOW_PRIVATE_KEY_MY_AGENT_V2: pems.privateKey, PHLOW_PUBLIC_KEY_MY_AGENT_V2: pems.publicKey },
+    });
+    const km = new KeyManager({ store, env: {} });
+    const pair = await km.getKeyPair('my-agent.v2');
+    expect(pair.publicKey).toBe(pems.publicKey);
+    expect(await km.verify('my-agent.v2', 'x', await km.sign('my-agent.v2', 'x'))).toBe(true);
+  });
+
+  it('prefers the exact form over the upper-snake one', async () => {
+    const other = newEd25519Pems();
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: { PHLOW_PUBLIC_KEY_agent: pems.publicKey, PHLOW_PUBLIC_KEY_AGENT: other.publicKey },
+    });
+    expect(await store.getPublicKey('agent')).toBe(pems.publicKey);
+  });
+
+  it('lists the ids of PHLOW_PRIVATE_KEY_* variables', async () => {
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: {
+        PHLOW_PRIVATE_KEY_b: 'x',
+        PHLOW_PRIVATE_KEY_a: 'y',
+        PHLOW_PUBLIC_KEY_c: 'z',
+        PHLOW_PRIVATE_KEY_empty: '',
+      },
+    });
+    expect(await store.listKeyIds!()).toEqual(['a', 'b']);
+  });
+
+  it('reports a half-set pair clearly', async () => {
+    const store = createEnvKeyStore({ ...quiet, env: { PHLOW_PRIVATE_KEY_half: pems.privateKey } });
+    await expect(store.getKeyPair!('half')).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    await expect(store.getKeyPair!('half')).rejects.toThrow(/PHLOW_PUBLIC_KEY_half/);
+  });
+});
+
+describe('environment store: value forms', () => {
+  const oneLine = pems.privateKey.trim().replace(/\n/g, '\\n');
+  const b64Pem = Buffer.from(pems.privateKey).toString('base64');
+  const derB64 = pems.privateKey
+    .split('\n')
+    .filter((l) => l && !l.startsWith('-----'))
+    .join('');
+
+  it.each([
+    ['real newlines', pems.privateKey],
+    ['\\n escapes on one line', oneLine],
+    ['base64 of the PEM text', b64Pem],
+    ['base64 of the DER bytes', derB64],
+    ['CRLF line ends and surrounding space', `  ${pems.privateKey.replace(/\n/g, '\r\n')}  `],
+  ])('accepts %s', (_label, value) => {
+    expect(decodePem(value, 'PRIVATE KEY')).toBe(pems.privateKey);
+  });
+
+  it('rejects a value that is no key, without echoing it', async () => {
+    const store = createEnvKeyStore({ ...quiet, env: { PHLOW_PRIVATE_KEY_bad: 'hunter2 not a key!' } });
+    const error = await store.getPrivateKey('bad').catch((e: unknown) => e as Error);
+    expect(error).toMatchObject({ code: 'INVALID_KEY' });
+    expect((error as Error).message).not.toContain('hunter2');
+  });
+});
+
+describe('environment store: development only', () => {
+  it('refuses NODE_ENV=production unless explicitly allowed', () => {
+    expect(() => createEnvKeyStore({ ...quiet, env: { NODE_ENV: 'production' } })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message: expect.stringContaining('PHLOW_ALLOW_ENV_KEYS_IN_PRODUCTION'),
+      }),
+    );
+    expect(() =>
+      createEnvKeyStore({
+        ...quiet,
+        env: { NODE_ENV: 'production', PHLOW_ALLOW_ENV_KEYS_IN_PRODUCTION: 'true' },
+      }),
+    ).not.toThrow();
+  });
+
+  it('warns once per process, not once per store', async () => {
+    vi.resetModules();
+    const fresh = await import('../src/env-store.js');
+    const warnings: string[] = [];
+    fresh.createEnvKeyStore({ env: {}, onWarning: (m) => warnings.push(m) });
+    fresh.createEnvKeyStore({ env: {}, onWarning: (m) => warnings.push(m) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/development/);
+  });
+
+  it('refuses writes with UNSUPPORTED naming writable stores, also through KeyManager', async () => {
+    const store = createEnvKeyStore({ ...quiet, env: {} });
+    await expect(store.storeKeyPair('a', pems.privateKey, pems.publicKey)).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+    });
+    const km = new KeyManager({ store, env: {} });
+    await expect(km.generateKeyPair('a')).rejects.toThrow(/encrypted_file, vault or aws/);
+    await expect(km.rotateKeyPair('a')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+});
