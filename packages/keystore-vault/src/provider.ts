@@ -1,0 +1,17 @@
+/**
+ * The provider the resolver loads for PHLOW_KEY_STORE_TYPE=vault. Its `create` builds the store and runs the
+ * start-up check (token, mount), so a wrong address or a dead token fails at start-up with a clear message
+ * rather than at the first signature.
+ */
+import { defineKeyStoreProvider } from '@phlow/keys-core';
+import type { VaultKeyStoreOptions } from './options.js';
+import { createVaultKeyStore, type VaultKeyStore } from './store.js';
+
+export const vaultKeyStoreProvider = defineKeyStoreProvider<VaultKeyStoreOptions>({
+  type: 'vault',
+  async create(options?: VaultKeyStoreOptions): Promise<VaultKeyStore> {
+    const store = createVaultKeyStore(options);
+    await store.checkConnection();
+    return store;
+  },
+});

@@ -1,0 +1,266 @@
+/**
+ * The Vault KV v2 key store: reads, lists, versions and deletes. Writes (compare-and-set, unknown outcomes)
+ * are in write.ts, the start-up check in check.ts.
+ *
+ * Every method checks the key id before anything else and talks to Vault only through the session, so the
+ * token handling and the error mapping are the same everywhere.
+ */
+import {
+  assertValidKeyId,
+  type DeleteKeyPairOptions,
+  isValidKeyId,
+  type KeyStore,
+  KeyStoreError,
+  type StoredKeyPair,
+  type StoredKeyVersion,
+  type StoreKeyPairOptions,
+} from '@phlow/keys-core';
+import { checkConnection, type VaultConnectionInfo } from './check.js';
+import { isNotFound, toKeyStoreError } from './errors.js';
+import {
+  cliPath,
+  currentIsReadable,
+  dataPath,
+  deletePath,
+  isReadable,
+  type KvMetadata,
+  type KvMiss,
+  type KvSecret,
+  listPath,
+  metadataPath,
+  parseList,
+  parseMetadata,
+  parseMiss,
+  parseSecret,
+} from './kv2.js';
+import { resolveVaultConfig, type VaultConfig, type VaultKeyStoreOptions } from './options.js';
+import { createRetentionCheck } from './retention-check.js';
+import { createSession } from './session.js';
+import { writeKeyPair } from './write.js';
+
+/** What Vault says about a key id; `getKeyPair` returns null for every state but `present`. */
+export interface VaultKeyState {
+  readonly keyId: string;
+  /** The path the CLI uses: `vault kv get phlow/keys/<id>`. */
+  readonly path: string;
+  /** `deleted`: soft-deleted, recoverable with `vault kv undelete`; `destroyed`: gone for good; `absent`: never written (or its metadata was deleted). */
+  readonly state: 'present' | 'deleted' | 'destroyed' | 'absent';
+  /** The current version, unless absent. */
+  readonly version?: string;
+  readonly createdAt?: Date;
+  readonly deletedAt?: Date;
+}
+
+export interface VaultKeyStore extends KeyStore {
+  readonly type: 'vault';
+  getKeyPair(keyId: string): Promise<StoredKeyPair | null>;
+  listKeyIds(): Promise<string[]>;
+  getKeyVersions(keyId: string): Promise<StoredKeyVersion[]>;
+  /** Tells a soft-deleted or destroyed key from one that never existed. */
+  describeKey(keyId: string): Promise<VaultKeyState>;
+  /** Checks the address, the token (lookup-self), the mount (KV v2) and its retention settings. */
+  checkConnection(): Promise<VaultConnectionInfo>;
+  /** Revokes a token the store obtained by AppRole login. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Parallel metadata / version reads at most this many at once. */
+const PARALLEL = 8;
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Builds a store without any I/O; the first call logs in (AppRole) or reads the token file. */
+export function createVaultKeyStore(options: VaultKeyStoreOptions = {}): VaultKeyStore {
+  return storeFromConfig(resolveVaultConfig(options));
+}
+
+function storeFromConfig(config: VaultConfig): VaultKeyStore {
+  const session = createSession(config);
+  const layout = { mount: config.mount, prefix: config.prefix };
+  const retention = createRetentionCheck(session, layout, config.onWarning);
+  const valid = (keyId: string) => assertValidKeyId(keyId, 'vault');
+
+  async function readVersion(keyId: string, version?: number): Promise<KvSecret | KvMiss> {
+    const path = dataPath(layout, keyId) + (version === undefined ? '' : `?version=${version}`);
+    const out = await session.call({ method: 'GET', path, idempotent: true });
+    if (!out.ok) {
+      if (isNotFound(out.failure))
+        return parseMiss(out.failure.kind === 'http' ? out.failure.body : undefined);
+      throw toKeyStoreError(out.failure, session.at('read', path, keyId));
+    }
+    const secret = parseSecret(out.body);
+    if (typeof secret === 'string') {
+      throw new KeyStoreError(
+        'INVALID_KEY',
+        `${cliPath(layout, keyId)} is not a Phlow key pair (${secret}): store it as the guide shows (vault kv put ${cliPath(layout, keyId)} private_key=@private_key.pem public_key=@public_key.pem)`,
+        {
+          storeType: 'vault',
+          keyId,
+        },
+      );
+    }
+    return secret;
+  }
+
+  const isSecret = (r: KvSecret | KvMiss): r is KvSecret => 'createdAt' in r && !('state' in r);
+
+  /** Both halves, or INVALID_KEY naming the missing one. */
+  function pairOf(keyId: string, s: KvSecret): StoredKeyPair & { version: string; createdAt: Date } {
+    if (s.privateKey === undefined || s.publicKey === undefined) {
+      const missing = [
+        s.privateKey === undefined && 'private_key',
+        s.publicKey === undefined && 'public_key',
+      ].filter(Boolean);
+      throw new KeyStoreError(
+        'INVALID_KEY',
+        `${cliPath(layout, keyId)} version ${s.version} has no ${missing.join(' and ')} field: store both halves (vault kv put ${cliPath(layout, keyId)} private_key=@private_key.pem public_key=@public_key.pem)`,
+        { storeType: 'vault', keyId },
+      );
+    }
+    return { privateKey: s.privateKey, publicKey: s.publicKey, version: s.version, createdAt: s.createdAt };
+  }
+
+  async function readMetadata(keyId: string): Promise<KvMetadata | null> {
+    const path = metadataPath(layout, keyId);
+    const out = await session.call({ method: 'GET', path, idempotent: true });
+    if (!out.ok) {
+      if (isNotFound(out.failure)) return null;
+      throw toKeyStoreError(out.failure, session.at('read', path, keyId));
+    }
+    const meta = parseMetadata(out.body);
+    if (!meta)
+      throw new KeyStoreError(
+        'INTEGRITY',
+        `Vault returned unreadable metadata for ${path}: is "${layout.mount}" a KV v2 mount?`,
+        { storeType: 'vault', keyId },
+      );
+    return meta;
+  }
+
+  return {
+    type: 'vault',
+    capabilities: { write: true, readPair: true, list: true, versions: true },
+
+    async getPrivateKey(keyId) {
+      const r = await readVersion(valid(keyId));
+      return isSecret(r) ? (r.privateKey ?? null) : null;
+    },
+
+    async getPublicKey(keyId) {
+      const r = await readVersion(valid(keyId));
+      return isSecret(r) ? (r.publicKey ?? null) : null;
+    },
+
+    async getKeyPair(keyId) {
+      const r = await readVersion(valid(keyId));
+      if (!isSecret(r)) return null;
+      if (r.privateKey === undefined && r.publicKey === undefined) return null;
+      return pairOf(keyId, r);
+    },
+
+    async describeKey(keyId) {
+      const r = await readVersion(valid(keyId));
+      const path = cliPath(layout, keyId);
+      if (isSecret(r)) return { keyId, path, state: 'present', version: r.version, createdAt: r.createdAt };
+      if (r.state === 'deleted')
+        return { keyId, path, state: 'deleted', version: r.version, deletedAt: r.deletedAt };
+      if (r.state === 'destroyed') return { keyId, path, state: 'destroyed', version: r.version };
+      return { keyId, path, state: 'absent' };
+    },
+
+    async getKeyVersions(keyId) {
+      const meta = await readMetadata(valid(keyId));
+      if (!meta) return [];
+      retention.checkKey(keyId, meta);
+      const readable = meta.versions.filter((v) => isReadable(v));
+      const read = await mapLimit(readable, PARALLEL, (v) => readVersion(keyId, v.version));
+      const versions: StoredKeyVersion[] = [];
+      for (const r of read) {
+        if (!isSecret(r)) continue; // deleted or destroyed since the metadata was read
+        versions.push({ ...pairOf(keyId, r), current: r.version === String(meta.currentVersion) });
+      }
+      return versions;
+    },
+
+    async listKeyIds() {
+      const path = `${listPath(layout)}?list=true`;
+      const out = await session.call({ method: 'GET', path, idempotent: true });
+      if (!out.ok) {
+        if (isNotFound(out.failure)) return [];
+        throw toKeyStoreError(out.failure, session.at('list', path));
+      }
+      const ids = parseList(out.body).filter((id) => isValidKeyId(id));
+      // Vault keeps listing soft-deleted keys (their metadata remains): list only those whose current version reads.
+      const live = await mapLimit(ids, PARALLEL, async (id) => {
+        const meta = await readMetadata(id);
+        return meta && currentIsReadable(meta) ? id : undefined;
+      });
+      return live.filter((id): id is string => id !== undefined).sort();
+    },
+
+    async storeKeyPair(keyId, privateKey, publicKey, options: StoreKeyPairOptions = {}) {
+      valid(keyId);
+      if (
+        typeof privateKey !== 'string' ||
+        typeof publicKey !== 'string' ||
+        privateKey === '' ||
+        publicKey === ''
+      ) {
+        throw new KeyStoreError(
+          'INVALID_KEY',
+          `key "${keyId}" needs a private and a public key, both non-empty PEM strings`,
+          {
+            storeType: 'vault',
+            keyId,
+          },
+        );
+      }
+      await writeKeyPair(
+        { session, layout, retention, readMetadata, readVersion },
+        keyId,
+        { privateKey, publicKey },
+        options,
+      );
+    },
+
+    async deleteKeyPair(keyId, options: DeleteKeyPairOptions = {}) {
+      valid(keyId);
+      if (options.destroy) {
+        const path = metadataPath(layout, keyId);
+        const out = await session.call({ method: 'DELETE', path, idempotent: true });
+        if (!out.ok && !isNotFound(out.failure))
+          throw toKeyStoreError(out.failure, session.at('destroy', path, keyId));
+        return;
+      }
+      // DELETE data/ would soft-delete only the newest version and leave older ones readable (and published as
+      // verification keys), so every readable version is soft-deleted: all stay recoverable with
+      // `vault kv undelete -versions=...`.
+      const meta = await readMetadata(keyId);
+      const versions = meta?.versions.filter((v) => isReadable(v)).map((v) => v.version) ?? [];
+      if (versions.length === 0) return;
+      const path = deletePath(layout, keyId);
+      const out = await session.call({ method: 'POST', path, body: { versions }, idempotent: true });
+      if (!out.ok && !isNotFound(out.failure))
+        throw toKeyStoreError(out.failure, session.at('delete', path, keyId));
+    },
+
+    checkConnection() {
+      return checkConnection(session, layout, retention);
+    },
+
+    async close() {
+      await session.close();
+    },
+  };
+}

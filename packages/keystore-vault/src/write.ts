@@ -1,0 +1,120 @@
+/**
+ * storeKeyPair on KV v2: compare-and-set, create-only over a soft-deleted key, and writes whose outcome is
+ * unknown.
+ *
+ * `expectedVersion` maps to KV v2's `options.cas`: null -> cas=0 (write only if the key has no metadata yet),
+ * "N" -> cas=N. Vault applies it atomically, so of concurrent rotations exactly one wins; a mismatch (400
+ * "check-and-set parameter did not match") is CONFLICT and writes nothing. Two details:
+ * - A soft-deleted key keeps its metadata, so cas=0 fails on it although it reads as missing. Create-only then
+ *   tries once more with cas=<its current version>, which is just as atomic.
+ * - When the connection breaks after the request went out, or a 5xx comes back, the write may or may not have
+ *   been applied, and repeating an unconditional write would add a version. So the store reads back the
+ *   version the write would have made and compares; only a write found missing is sent again.
+ */
+import { KeyStoreError, type StoreKeyPairOptions } from '@phlow/keys-core';
+import { isCasMismatch, isOutcomeUnknown, toKeyStoreError } from './errors.js';
+import {
+  cliPath,
+  currentIsReadable,
+  dataPath,
+  type KvLayout,
+  type KvMetadata,
+  type KvMiss,
+  type KvSecret,
+} from './kv2.js';
+import type { RetentionCheck } from './retention-check.js';
+import type { VaultSession } from './session.js';
+
+export interface WriteContext {
+  readonly session: VaultSession;
+  readonly layout: KvLayout;
+  readonly retention: RetentionCheck;
+  readonly readMetadata: (keyId: string) => Promise<KvMetadata | null>;
+  readonly readVersion: (keyId: string, version?: number) => Promise<KvSecret | KvMiss>;
+}
+
+interface Pair {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+export async function writeKeyPair(
+  ctx: WriteContext,
+  keyId: string,
+  pair: Pair,
+  options: StoreKeyPairOptions,
+): Promise<void> {
+  const { session, layout } = ctx;
+  const expected = options.expectedVersion;
+  const conflict = () =>
+    new KeyStoreError(
+      'CONFLICT',
+      expected === null
+        ? `key "${keyId}" already exists at ${cliPath(layout, keyId)}: pass its current version as expectedVersion to replace it`
+        : `key "${keyId}" is no longer at version ${expected} (another writer got there first): read it again and retry`,
+      { storeType: 'vault', keyId },
+    );
+
+  let cas: number | undefined;
+  if (expected === null) cas = 0;
+  else if (expected !== undefined) {
+    if (!/^[1-9]\d{0,15}$/.test(expected)) throw conflict(); // never a Vault version, so never the current one
+    cas = Number(expected);
+    await ctx.retention.beforeRotation(keyId, ctx.readMetadata);
+  }
+
+  const path = dataPath(layout, keyId);
+  const data = { private_key: pair.privateKey, public_key: pair.publicKey };
+  let overDeleted = false;
+  for (let attempt = 0; ; attempt++) {
+    const body = cas === undefined ? { data } : { options: { cas }, data };
+    const out = await session.call({ method: 'POST', path, body, idempotent: false });
+    if (out.ok) return;
+    const failure = out.failure;
+
+    if (isCasMismatch(failure)) {
+      if (expected === null && !overDeleted) {
+        const meta = await ctx.readMetadata(keyId);
+        if (meta && !currentIsReadable(meta)) {
+          overDeleted = true;
+          cas = meta.currentVersion;
+          attempt--;
+          continue;
+        }
+      }
+      throw conflict();
+    }
+    if (!isOutcomeUnknown(failure)) throw toKeyStoreError(failure, session.at('write', path, keyId));
+
+    const landed = await recheck(ctx, keyId, pair, cas);
+    if (landed === 'yes') return;
+    if (landed === 'taken') throw conflict();
+    if (attempt >= session.transport.config.maxRetries)
+      throw toKeyStoreError(failure, session.at('write', path, keyId));
+  }
+}
+
+/**
+ * Was the write applied? With cas=N it would have made version N+1: read exactly that one. Without cas, read
+ * the current version. `taken`: version N+1 exists with other contents, so another writer won.
+ */
+async function recheck(
+  ctx: WriteContext,
+  keyId: string,
+  pair: Pair,
+  cas: number | undefined,
+): Promise<'yes' | 'no' | 'taken'> {
+  let found: KvSecret | KvMiss;
+  try {
+    found = await ctx.readVersion(keyId, cas === undefined ? undefined : cas + 1);
+  } catch (error) {
+    throw new KeyStoreError(
+      'UNAVAILABLE',
+      `the write of key "${keyId}" may or may not have been applied (the connection to Vault at ${ctx.session.address} broke after sending it, and reading it back failed): check with vault kv get ${cliPath(ctx.layout, keyId)} before writing again`,
+      { storeType: 'vault', keyId, cause: error },
+    );
+  }
+  if ('state' in found) return 'no';
+  if (found.privateKey === pair.privateKey && found.publicKey === pair.publicKey) return 'yes';
+  return cas === undefined ? 'no' : 'taken';
+}
