@@ -89,13 +89,6 @@ describe('loadKeyStoreProvider', () => {
     expect(error).toMatchObject({ code: 'ADAPTER_NOT_FOUND' });
     expect(error.message).toContain('@phlow/keystore-redis, phlow-keystore-redis');
     expect(error.message).toContain('npm install @phlow/keystore-redis');
-    // Core does not depend on any adapter, so a built-in that the application lacks is not found either.
-    const vault = await loadKeyStoreProvider('vault', { cwd: app }).then(
-      () => new Error('expected a failure'),
-      (e: unknown) => e as Error,
-    );
-    expect(vault).toMatchObject({ code: 'ADAPTER_NOT_FOUND' });
-    expect(vault.message).toContain('npm install @phlow/keystore-vault');
   });
 
   it('ADAPTER_INCOMPATIBLE names both contract versions', async () => {
