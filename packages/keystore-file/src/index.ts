@@ -1,1 +1,23 @@
-export {};
+/**
+ * @phlow/keystore-file: Phlow signing keys in one encrypted local file (`PHLOW_KEY_STORE_TYPE=encrypted_file`,
+ * alias `file`). The default export is the provider the resolver loads.
+ */
+import { defineKeyStoreProvider } from '@phlow/keys-core';
+import { STORE_TYPE } from './errors.js';
+import type { FileKeyStoreOptions } from './options.js';
+import { createFileKeyStore } from './store.js';
+
+export type { ScryptParams } from './kdf.js';
+export { DEFAULT_SCRYPT } from './kdf.js';
+export { generateMasterKey } from './master-key.js';
+export type { FileKeyStoreOptions } from './options.js';
+export { DEFAULT_FILE } from './options.js';
+export type { FileKeyStore, RekeyOptions } from './store.js';
+export { createFileKeyStore };
+
+const provider = defineKeyStoreProvider<FileKeyStoreOptions>({
+  type: STORE_TYPE,
+  create: (options) => createFileKeyStore(options),
+});
+
+export default provider;

@@ -1,0 +1,181 @@
+/**
+ * A cross-process lock beside the key file (`keys.enc.lock`), held around every read-modify-write.
+ *
+ * The lock file is created with O_EXCL and holds the holder's pid, host, start time and a random token.
+ * A lock is stale when its holder is a dead process on this host, or when it is older than `staleMs` (a
+ * holder on another host or in another pid namespace cannot be checked). Breaking a stale lock happens under
+ * a second, short-lived lock (`.lock.break`) and only if the lock still holds the token that was judged
+ * stale, so two waiters that both saw the same stale lock cannot delete each other's fresh one. Waiting is
+ * bounded: past `timeoutMs` the caller gets UNAVAILABLE.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FILE_MODE } from './atomic-write.js';
+import { fromFsError, hasErrno, storeError } from './errors.js';
+
+export interface LockOptions {
+  /** How long to wait for a live holder before giving up with UNAVAILABLE. */
+  readonly timeoutMs: number;
+  /** Age after which a lock is taken over whatever its holder. Must exceed the longest write. */
+  readonly staleMs: number;
+}
+
+export interface FileLock {
+  /** True while the lock file is still ours (it could have been broken as stale by another process). */
+  stillHeld(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+interface Holder {
+  readonly pid: number;
+  readonly host: string;
+  readonly time: number;
+  readonly token: string;
+}
+
+/** Tokens of the locks this process holds right now, to recognise a lock left by an earlier process with our pid. */
+const heldHere = new Set<string>();
+
+/** A lock file that exists but has no readable content: its creator died between open() and write(). */
+const UNREADABLE_GRACE_MS = 2000;
+/** The break lock is held for a few system calls; older than this, its holder died. */
+const BREAK_LOCK_STALE_MS = 5000;
+
+function parseHolder(text: string): Holder | null {
+  try {
+    const h = JSON.parse(text) as Partial<Holder>;
+    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.time === 'number') {
+      if (typeof h.token === 'string') return h as Holder;
+    }
+  } catch {}
+  return null;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return !hasErrno(error, 'ESRCH');
+  }
+}
+
+type Observed = { readonly holder: Holder | null; readonly text: string; readonly mtimeMs: number } | 'gone';
+
+async function observe(lockPath: string): Promise<Observed> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    return { holder: parseHolder(text), text, mtimeMs: info.mtimeMs };
+  } catch (error) {
+    if (hasErrno(error, 'ENOENT')) return 'gone';
+    throw fromFsError(error, 'read the lock', lockPath);
+  }
+}
+
+function isStale(seen: Exclude<Observed, 'gone'>, staleMs: number): boolean {
+  const { holder } = seen;
+  if (!holder) return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
+  if (holder.host === hostname()) {
+    // Our own pid with a token we do not hold is a previous process that had the same pid (pid 1 in a
+    // restarted container).
+    if (holder.pid === process.pid ? !heldHere.has(holder.token) : !processIsAlive(holder.pid)) return true;
+  }
+  return Date.now() - holder.time > staleMs;
+}
+
+/**
+ * Removes the lock only if it is still exactly the stale one that was observed. False when another process
+ * is breaking it right now (the caller waits a little).
+ */
+async function breakStale(lockPath: string, seen: Exclude<Observed, 'gone'>): Promise<boolean> {
+  const breakPath = `${lockPath}.break`;
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(breakPath, 'wx', FILE_MODE);
+  } catch (error) {
+    if (!hasErrno(error, 'EEXIST')) throw fromFsError(error, 'break the stale lock', lockPath);
+    const info = await stat(breakPath).catch(() => null);
+    if (info && Date.now() - info.mtimeMs > BREAK_LOCK_STALE_MS) await unlink(breakPath).catch(() => {});
+    return false;
+  }
+  try {
+    const now = await observe(lockPath);
+    if (now !== 'gone' && now.text === seen.text && now.mtimeMs === seen.mtimeMs) {
+      await unlink(lockPath).catch(() => {});
+    }
+    return true;
+  } finally {
+    await handle.close();
+    await unlink(breakPath).catch(() => {});
+  }
+}
+
+async function tryCreate(lockPath: string, holder: Holder): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(lockPath, 'wx', FILE_MODE);
+  } catch (error) {
+    if (hasErrno(error, 'EEXIST')) return false;
+    throw fromFsError(error, 'create the lock', lockPath);
+  }
+  try {
+    await handle.writeFile(JSON.stringify(holder));
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+/** Waits for and takes the lock at `lockPath`. */
+export async function acquireLock(lockPath: string, options: LockOptions): Promise<FileLock> {
+  const holder: Holder = {
+    pid: process.pid,
+    host: hostname(),
+    time: 0,
+    token: randomBytes(8).toString('hex'),
+  };
+  // Registered before the file exists, so another store in this process never sees our lock as foreign.
+  heldHere.add(holder.token);
+  try {
+    await waitAndCreate(lockPath, holder, options);
+  } catch (error) {
+    heldHere.delete(holder.token);
+    throw error;
+  }
+
+  const stillHeld = async () => {
+    const seen = await observe(lockPath).catch(() => 'gone' as const);
+    return seen !== 'gone' && seen.holder?.token === holder.token;
+  };
+  return {
+    stillHeld,
+    async release() {
+      if (await stillHeld()) await unlink(lockPath).catch(() => {});
+      heldHere.delete(holder.token);
+    },
+  };
+}
+
+async function waitAndCreate(lockPath: string, holder: Holder, options: LockOptions): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let delay = 2;
+  for (;;) {
+    if (await tryCreate(lockPath, { ...holder, time: Date.now() })) return;
+    const seen = await observe(lockPath);
+    if (seen === 'gone') continue;
+    if (isStale(seen, options.staleMs) && (await breakStale(lockPath, seen))) continue;
+    if (Date.now() > deadline) {
+      const who = seen.holder
+        ? `pid ${seen.holder.pid} on ${seen.holder.host} since ${new Date(seen.holder.time).toISOString()}`
+        : 'an unknown process';
+      throw storeError(
+        'UNAVAILABLE',
+        `${lockPath} is held by ${who} and was not released within ${options.timeoutMs} ms; retry later, or delete the lock file if no process is using the key file`,
+      );
+    }
+    await sleep(delay + Math.random() * delay);
+    delay = Math.min(delay * 2, 50);
+  }
+}

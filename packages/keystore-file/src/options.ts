@@ -1,0 +1,129 @@
+/**
+ * The store's options, and how unset ones are filled from the environment. No I/O happens here: a master key
+ * file is only named, and read on first use.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { Env, KeyStoreFactoryOptions } from '@phlow/keys-core';
+import { configError } from './errors.js';
+import { DEFAULT_SCRYPT, type ScryptParams, scryptParamsProblem } from './kdf.js';
+import { type MasterKey, parseMasterKey } from './master-key.js';
+
+export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
+  /**
+   * The key file. Relative paths resolve from `cwd`; a bare file name (`keys.enc`) is fine.
+   * Default: `.phlow/keys.enc`. Env: `PHLOW_KEY_STORE_FILE`.
+   */
+  readonly path?: string;
+  /**
+   * The master key: `base64:<32 bytes>` or `hex:<32 bytes>` is a raw key (see `generateMasterKey()`);
+   * any other text is a passphrase, stretched with scrypt. Bytes must be exactly 32 (a raw key).
+   * Give this or `masterKeyFile`, not both. No default: a missing key is INVALID_CONFIG.
+   * Env: `PHLOW_MASTER_KEY`.
+   */
+  readonly masterKey?: string | Uint8Array;
+  /**
+   * A file holding the master key in the same forms (surrounding whitespace ignored), like Rails'
+   * `master.key`; `phlow-keys init` writes `.phlow/master.key`. Relative paths resolve from `cwd`.
+   * No default. Env: `PHLOW_MASTER_KEY_FILE`.
+   */
+  readonly masterKeyFile?: string;
+  /**
+   * scrypt cost for files this store creates or rekeys with a passphrase. Files keep the cost they were
+   * written with. Bounds: logN 10..20, r 1..32, p 1..16, at most 256 MiB. Default: `{ logN: 17, r: 8, p: 1 }`.
+   * No env variable.
+   */
+  readonly scrypt?: Partial<ScryptParams>;
+  /** Versions kept per key id, the current one included. Default: 5. No env variable. */
+  readonly maxVersions?: number;
+  /**
+   * Keep the previous generation of the file as `<file>.bak` on every write. Default: false.
+   * Env: `PHLOW_KEY_STORE_BACKUP` (`true`/`1` or `false`/`0`).
+   */
+  readonly backup?: boolean;
+  /** How long a write waits for another process's lock before UNAVAILABLE, in ms. Default: 10000. No env variable. */
+  readonly lockTimeoutMs?: number;
+  /**
+   * Age in ms after which a lock is taken over even if its holder may be alive (holders on another host).
+   * Locks of dead processes on this host are taken over at once. Default: 30000. No env variable.
+   */
+  readonly staleLockMs?: number;
+  /**
+   * Called once per file that other users can read (the key file, the master key file).
+   * Default: `process.emitWarning`. No env variable.
+   */
+  readonly onWarning?: (message: string) => void;
+}
+
+export type MasterKeySource =
+  | { readonly kind: 'value'; readonly key: MasterKey }
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface ResolvedOptions {
+  readonly path: string;
+  readonly masterKey: MasterKeySource;
+  readonly scrypt: ScryptParams;
+  readonly maxVersions: number;
+  readonly backup: boolean;
+  readonly lockTimeoutMs: number;
+  readonly staleLockMs: number;
+  readonly onWarning: (message: string) => void;
+}
+
+export const DEFAULT_FILE = '.phlow/keys.enc';
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+function resolveMasterKey(options: FileKeyStoreOptions, env: Env, cwd: string): MasterKeySource {
+  const inOptions = options.masterKey !== undefined || options.masterKeyFile !== undefined;
+  const value = inOptions ? options.masterKey : nonEmpty(env.PHLOW_MASTER_KEY);
+  const file = inOptions ? options.masterKeyFile : nonEmpty(env.PHLOW_MASTER_KEY_FILE);
+  const names = inOptions
+    ? 'the masterKey and masterKeyFile options'
+    : 'PHLOW_MASTER_KEY and PHLOW_MASTER_KEY_FILE';
+  if (value !== undefined && file !== undefined) {
+    throw configError(`both ${names} are set; set only one, so it is clear which key opens the file`);
+  }
+  if (value !== undefined) {
+    return {
+      kind: 'value',
+      key: parseMasterKey(value, inOptions ? 'the masterKey option' : 'PHLOW_MASTER_KEY'),
+    };
+  }
+  if (file !== undefined) return { kind: 'file', path: resolve(cwd, file) };
+  throw configError(
+    'no master key: set PHLOW_MASTER_KEY (a passphrase, or a base64:/hex: raw key) or PHLOW_MASTER_KEY_FILE (a file holding one, such as .phlow/master.key from `phlow-keys init`). A key is never made up, because it would be lost at restart',
+  );
+}
+
+function parseBoolean(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw configError(`${name} must be true or false (got ${JSON.stringify(value.slice(0, 20))})`);
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw configError(`${name} must be a whole number of at least 1`);
+  return value;
+}
+
+export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.path ?? nonEmpty(env.PHLOW_KEY_STORE_FILE) ?? DEFAULT_FILE;
+  const scrypt = { ...DEFAULT_SCRYPT, ...options.scrypt };
+  const problem = scryptParamsProblem(scrypt);
+  if (problem) throw configError(`the scrypt option is out of bounds: ${problem}`);
+  return {
+    path: isAbsolute(file) ? file : resolve(cwd, file),
+    masterKey: resolveMasterKey(options, env, cwd),
+    scrypt,
+    maxVersions: positiveInteger(options.maxVersions ?? 5, 'maxVersions'),
+    backup: options.backup ?? parseBoolean(env.PHLOW_KEY_STORE_BACKUP, 'PHLOW_KEY_STORE_BACKUP') ?? false,
+    lockTimeoutMs: positiveInteger(options.lockTimeoutMs ?? 10_000, 'lockTimeoutMs'),
+    staleLockMs: positiveInteger(options.staleLockMs ?? 30_000, 'staleLockMs'),
+    onWarning:
+      options.onWarning ?? ((message) => process.emitWarning(message, { code: 'PHLOW_KEY_FILE_MODE' })),
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The encrypted file key store: every key in one file, sealed with the master key.
+ *
+ * Reads need no lock: writes replace the file with a rename, so a reader sees one whole generation. Every
+ * write is a read-modify-write under the in-process queue and the cross-process lock, and re-reads the file
+ * under the lock, because another process may have written since. A file that does not open (wrong key,
+ * damage) is never written over. The decrypted map is cached against the exact bytes of the file: a cheap
+ * comparison on each read instead of a decryption, and no way to miss another process's write (file
+ * metadata such as mtime and inode can repeat across two quick writes; bytes with a fresh nonce cannot).
+ */
+import { open as openHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  assertValidKeyId,
+  type DeleteKeyPairOptions,
+  type KeyStore,
+  type StoredKeyPair,
+  type StoredKeyVersion,
+  type StoreKeyPairOptions,
+} from '@phlow/keys-core';
+import { ensureDirectory, writeFileAtomic } from './atomic-write.js';
+import { configError, fromFsError, hasErrno, STORE_TYPE, storeError } from './errors.js';
+import { EMPTY, type FileState, openFile, sealFile } from './file-state.js';
+import { type ScryptParams, scryptParamsProblem } from './kdf.js';
+import { createKeyRing, type KeyRing, type SealingKeys } from './key-ring.js';
+import { loadMasterKey } from './key-source.js';
+import { acquireLock, type FileLock } from './lock.js';
+import { parseMasterKey } from './master-key.js';
+import { createModeWarner } from './mode-warning.js';
+import { type FileKeyStoreOptions, resolveOptions } from './options.js';
+import { entryVersions, type KeyMap, withDeleted, withStored } from './payload.js';
+import { createQueue } from './queue.js';
+
+export interface RekeyOptions {
+  /** scrypt cost when the new master key is a passphrase. Default: the store's `scrypt` option. */
+  readonly scrypt?: Partial<ScryptParams>;
+}
+
+/** A KeyStore with every capability, plus what the CLI needs: the file's path and `rekey`. */
+export interface FileKeyStore extends KeyStore {
+  /** Absolute path of the key file. */
+  readonly path: string;
+  getKeyPair(keyId: string): Promise<StoredKeyPair | null>;
+  listKeyIds(): Promise<string[]>;
+  getKeyVersions(keyId: string): Promise<StoredKeyVersion[]>;
+  /**
+   * Re-encrypts the file under `newMasterKey` (same forms as `masterKey`) in one atomic replace: a crash at
+   * any point leaves a file that opens with the old key or with the new one. This store uses the new key
+   * afterwards; update PHLOW_MASTER_KEY / the master key file before the next start.
+   */
+  rekey(newMasterKey: string | Uint8Array, options?: RekeyOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) =>
+  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+
+export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeyStore {
+  const config = resolveOptions(options);
+  const { path } = config;
+  const warnMode = createModeWarner(config.onWarning);
+  const queue = createQueue();
+  let ring: Promise<KeyRing> | undefined;
+  /** The last generation opened or written; reused while the file holds exactly its bytes. */
+  let cache: FileState | undefined;
+
+  function keyRing(): Promise<KeyRing> {
+    if (ring) return ring;
+    const loading = loadMasterKey(config.masterKey, warnMode).then((key) =>
+      createKeyRing(key, config.scrypt, path),
+    );
+    ring = loading;
+    // A master key file that is missing now may exist on the next call.
+    loading.catch(() => {
+      if (ring === loading) ring = undefined;
+    });
+    return loading;
+  }
+
+  async function readState(): Promise<FileState> {
+    const keys = await keyRing();
+    let bytes: Uint8Array;
+    try {
+      const handle = await openHandle(path, 'r');
+      try {
+        warnMode(path, (await handle.stat()).mode);
+        bytes = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      if (hasErrno(error, 'ENOENT')) return EMPTY;
+      throw fromFsError(error, 'read', path);
+    }
+    if (cache && cache.kind !== 'none' && sameBytes(cache.bytes, bytes)) return cache;
+    const state = await openFile(bytes, keys, path);
+    cache = state;
+    return state;
+  }
+
+  /** Writes `next` over `previous` under `lock`, keeping the backups the options and a migration ask for. */
+  async function commit(
+    previous: FileState,
+    next: FileState & { kind: 'current' },
+    lock: FileLock,
+    destroy: boolean,
+  ) {
+    try {
+      if (previous.kind === 'fernet') await writeFileAtomic(`${path}.fernet.bak`, previous.bytes);
+      else if (previous.kind === 'current' && config.backup && !destroy) {
+        await writeFileAtomic(`${path}.bak`, previous.bytes);
+      }
+      if (!(await lock.stillHeld())) {
+        throw storeError(
+          'UNAVAILABLE',
+          `another process took over the lock on ${path} as stale (this write took longer than staleLockMs); nothing was written, retry`,
+        );
+      }
+      await writeFileAtomic(path, next.bytes);
+      // A destroyed key must not survive in the backup either.
+      if (destroy && config.backup) await writeFileAtomic(`${path}.bak`, next.bytes);
+    } catch (error) {
+      throw fromFsError(error, 'write', path);
+    }
+    cache = next;
+  }
+
+  /**
+   * One locked read-modify-write. `change` returns the new map, or null when there is nothing to write.
+   * `sealWith` picks the keys for the new generation (default: the file's own, or fresh ones for a new file);
+   * `committed` runs inside the queue once the new generation is on disk.
+   */
+  function mutate(
+    change: (map: KeyMap) => KeyMap | null,
+    options: { destroy?: boolean; sealWith?: () => Promise<SealingKeys>; committed?: () => void } = {},
+  ): Promise<void> {
+    const { destroy = false, sealWith, committed } = options;
+    return queue(async () => {
+      // Open the file and derive keys before locking, so the KDF never runs while other processes wait.
+      const before = await readState();
+      if (change(before.map) === null) return;
+      const sealing = sealWith ?? (async () => (await keyRing()).fresh());
+      if (sealWith || before.kind !== 'current') await sealing();
+      try {
+        await ensureDirectory(dirname(path));
+      } catch (error) {
+        throw fromFsError(error, 'create the directory of', path);
+      }
+      const lock = await acquireLock(`${path}.lock`, {
+        timeoutMs: config.lockTimeoutMs,
+        staleMs: config.staleLockMs,
+      });
+      try {
+        const state = await readState();
+        const map = change(state.map);
+        if (map === null) return;
+        const keys = sealWith || state.kind !== 'current' ? await sealing() : state;
+        await commit(state, sealFile(map, keys), lock, destroy);
+        committed?.();
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  async function current(keyId: string) {
+    assertValidKeyId(keyId, STORE_TYPE);
+    return (await readState()).map.get(keyId) ?? null;
+  }
+
+  return {
+    type: STORE_TYPE,
+    capabilities: { write: true, readPair: true, list: true, versions: true },
+    path,
+
+    async getPrivateKey(keyId) {
+      return (await current(keyId))?.private_key ?? null;
+    },
+    async getPublicKey(keyId) {
+      return (await current(keyId))?.public_key ?? null;
+    },
+    async getKeyPair(keyId) {
+      const entry = await current(keyId);
+      if (!entry) return null;
+      const { privateKey, publicKey, version, createdAt } = entryVersions(entry)[0]!;
+      return { privateKey, publicKey, version, createdAt };
+    },
+    async getKeyVersions(keyId) {
+      const entry = await current(keyId);
+      return entry ? entryVersions(entry) : [];
+    },
+    async listKeyIds() {
+      return [...(await readState()).map.keys()].sort();
+    },
+    async storeKeyPair(keyId, privateKey, publicKey, opts: StoreKeyPairOptions = {}) {
+      assertValidKeyId(keyId, STORE_TYPE);
+      if (typeof privateKey !== 'string' || typeof publicKey !== 'string' || !privateKey || !publicKey) {
+        throw storeError(
+          'INVALID_KEY',
+          'privateKey and publicKey must be non-empty PEM strings',
+          undefined,
+          keyId,
+        );
+      }
+      await mutate((map) =>
+        withStored(map, keyId, privateKey, publicKey, opts.expectedVersion, config.maxVersions, new Date()),
+      );
+    },
+    async deleteKeyPair(keyId, opts: DeleteKeyPairOptions = {}) {
+      assertValidKeyId(keyId, STORE_TYPE);
+      await mutate((map) => withDeleted(map, keyId), { destroy: opts.destroy === true });
+    },
+    async rekey(newMasterKey, rekeyOptions = {}) {
+      const key = parseMasterKey(newMasterKey, 'the new master key');
+      const scrypt = { ...config.scrypt, ...rekeyOptions.scrypt };
+      const problem = scryptParamsProblem(scrypt);
+      if (problem) throw configError(`the scrypt option of rekey is out of bounds: ${problem}`);
+      const newRing = createKeyRing(key, scrypt, path);
+      // The map is rewritten unchanged; only the keys it is sealed with change.
+      await mutate((map) => map, {
+        sealWith: () => newRing.fresh(),
+        committed: () => {
+          ring = Promise.resolve(newRing);
+        },
+      });
+    },
+    async close() {
+      await queue(async () => {});
+      cache = undefined;
+    },
+  };
+}
