@@ -19,6 +19,7 @@ export class KeyPair {
   readonly createdAt: Date | undefined;
   readonly #privateKey: string;
   #seed: Uint8Array | undefined;
+  #ed25519Public: Uint8Array | null | undefined;
   #jwk: PublicJwk | undefined;
 
   constructor(keyId: string, privateKey: string, publicKey: string, version?: string, createdAt?: Date) {
@@ -53,7 +54,9 @@ export class KeyPair {
 
   /** @internal */
   ed25519Public(): Uint8Array | null {
-    return ed25519PublicFromPem(this.publicKey, this.keyId);
+    if (this.#ed25519Public === undefined)
+      this.#ed25519Public = ed25519PublicFromPem(this.publicKey, this.keyId);
+    return this.#ed25519Public;
   }
 
   toJSON(): Record<string, unknown> {
