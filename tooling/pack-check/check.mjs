@@ -16,7 +16,11 @@ const out = mkdtempSync(join(tmpdir(), 'phlow-pack-'));
 const problems = [];
 
 const paths = (value) =>
-  typeof value === 'string' ? [value] : value && typeof value === 'object' ? Object.values(value).flatMap(paths) : [];
+  typeof value === 'string'
+    ? [value]
+    : value && typeof value === 'object'
+      ? Object.values(value).flatMap(paths)
+      : [];
 
 let checked = 0;
 for (const dir of dirs) {
@@ -30,8 +34,15 @@ for (const dir of dirs) {
     .split('\n')
     .filter(Boolean)
     .map((f) => f.replace(/^package\//, ''));
-  const packed = JSON.parse(execFileSync('tar', ['-xzOf', join(out, tarball), 'package/package.json'], { encoding: 'utf8' }));
-  const named = [...paths(packed.exports), ...paths(packed.types), ...paths(packed.main), ...paths(packed.bin)]
+  const packed = JSON.parse(
+    execFileSync('tar', ['-xzOf', join(out, tarball), 'package/package.json'], { encoding: 'utf8' }),
+  );
+  const named = [
+    ...paths(packed.exports),
+    ...paths(packed.types),
+    ...paths(packed.main),
+    ...paths(packed.bin),
+  ]
     .map((p) => p.replace(/^\.\//, ''))
     .filter((p) => !p.includes('*'));
   const missing = named.filter((p) => !listing.includes(p));
@@ -47,9 +58,13 @@ for (const dir of dirs) {
   if (manifest.name.startsWith('@phlow/keystore-') && !String(corePeer).startsWith('^')) {
     problems.push(`${manifest.name}: peer-depend on @phlow/keys-core with a caret range, found ${corePeer}`);
   }
-  console.log(`${missing.length ? 'FAIL' : 'ok  '} ${manifest.name}@${manifest.version}: ${listing.length} files`);
+  console.log(
+    `${missing.length ? 'FAIL' : 'ok  '} ${manifest.name}@${manifest.version}: ${listing.length} files`,
+  );
 }
 rmSync(out, { recursive: true, force: true });
 for (const p of problems) console.error(`pack-check: ${p}`);
-console.log(`pack-check: ${checked - new Set(problems.map((p) => p.split(':')[0])).size} passed, ${new Set(problems.map((p) => p.split(':')[0])).size} failed`);
+console.log(
+  `pack-check: ${checked - new Set(problems.map((p) => p.split(':')[0])).size} passed, ${new Set(problems.map((p) => p.split(':')[0])).size} failed`,
+);
 process.exit(problems.length ? 1 : 0);
