@@ -7,11 +7,14 @@ import { defineKeyStoreProvider } from '@phlow/keys-core';
 import type { VaultKeyStoreOptions } from './options.js';
 import { createVaultKeyStore, type VaultKeyStore } from './store.js';
 
-export const vaultKeyStoreProvider = defineKeyStoreProvider<VaultKeyStoreOptions>({
-  type: 'vault',
-  async create(options?: VaultKeyStoreOptions): Promise<VaultKeyStore> {
-    const store = createVaultKeyStore(options);
-    await store.checkConnection();
-    return store;
-  },
-});
+async function create(options?: VaultKeyStoreOptions): Promise<VaultKeyStore> {
+  const store = createVaultKeyStore(options);
+  await store.checkConnection();
+  return store;
+}
+
+// Spread so that the declared type keeps `create`'s precise result (a VaultKeyStore, always async).
+export const vaultKeyStoreProvider = {
+  ...defineKeyStoreProvider<VaultKeyStoreOptions>({ type: 'vault', create }),
+  create,
+};

@@ -1,0 +1,163 @@
+// KV v2 specifics against the real server: compare-and-set, rotation races, writes whose answer is lost,
+// retried reads, soft-deleted ids, and the retention warnings.
+import { KeyManager, newEd25519Pems } from '@phlow/keys-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy, type VaultProxy } from './helpers/proxy.js';
+import { createTestStore, enableKv, sys, testVault, uid } from './helpers/vault.js';
+
+const store = createTestStore();
+const ids: string[] = [];
+const id = (label: string) => {
+  const keyId = uid(label);
+  ids.push(keyId);
+  return keyId;
+};
+afterAll(async () => {
+  for (const keyId of ids) await store.deleteKeyPair(keyId, { destroy: true });
+});
+
+describe('compare-and-set', () => {
+  it('maps expectedVersion to cas: versions count up, a stale one is CONFLICT', async () => {
+    const keyId = id('cas');
+    const [a, b, c] = [newEd25519Pems(), newEd25519Pems(), newEd25519Pems()];
+    await store.storeKeyPair(keyId, a.privateKey, a.publicKey, { expectedVersion: null });
+    await store.storeKeyPair(keyId, b.privateKey, b.publicKey, { expectedVersion: '1' });
+    await expect(
+      store.storeKeyPair(keyId, c.privateKey, c.publicKey, { expectedVersion: '1' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    await expect(
+      store.storeKeyPair(keyId, c.privateKey, c.publicKey, { expectedVersion: 'v2' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect((await store.getKeyVersions(keyId)).map((v) => [v.version, v.current])).toEqual([
+      ['2', true],
+      ['1', false],
+    ]);
+  });
+
+  it('create-only works again on a soft-deleted id, and the version numbers go on', async () => {
+    const keyId = id('recreate');
+    const [a, b] = [newEd25519Pems(), newEd25519Pems()];
+    await store.storeKeyPair(keyId, a.privateKey, a.publicKey, { expectedVersion: null });
+    await store.deleteKeyPair(keyId);
+    expect(await store.listKeyIds()).not.toContain(keyId);
+    await store.storeKeyPair(keyId, b.privateKey, b.publicKey, { expectedVersion: null });
+    expect(await store.getKeyPair(keyId)).toMatchObject({ publicKey: b.publicKey, version: '2' });
+    expect(await store.listKeyIds()).toContain(keyId);
+    await expect(
+      store.storeKeyPair(keyId, a.privateKey, a.publicKey, { expectedVersion: null }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+
+  it('of 10 concurrent KeyManager rotations exactly one wins; the others get CONFLICT and write nothing', async () => {
+    const keyId = id('race');
+    await new KeyManager({ store, env: {} }).generateKeyPair(keyId);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => new KeyManager({ store, env: {} }).rotateKeyPair(keyId)),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results)
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
+    const versions = await store.getKeyVersions(keyId);
+    expect(versions).toHaveLength(2);
+    expect(versions[0]?.publicKey).toBe(
+      (won[0] as PromiseFulfilledResult<{ keyPair: { publicKey: string } }>).value.keyPair.publicKey,
+    );
+  });
+});
+
+describe('through a proxy that loses answers and fails requests', () => {
+  let proxy: VaultProxy;
+  let proxied: ReturnType<typeof createTestStore>;
+  beforeAll(async () => {
+    proxy = await startProxy(testVault().address);
+    proxied = createTestStore({ address: proxy.address });
+  });
+  afterEach(() => {
+    proxy.requests.length = 0;
+  });
+  afterAll(() => proxy.close());
+
+  it('a write whose answer is lost is read back, not repeated: exactly one version', async () => {
+    const keyId = id('lost-answer');
+    const pair = newEd25519Pems();
+    proxy.dropAnswerOnce((r) => r.method === 'POST' && r.path.includes('/data/'));
+    await proxied.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+    expect(proxy.count(`phlow/data/keys/${keyId}`, 'POST')).toBe(1);
+    expect((await store.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['1']);
+  });
+
+  it('a compare-and-set write whose answer is lost succeeds once, and reads back the version it made', async () => {
+    const keyId = id('lost-cas');
+    const [a, b] = [newEd25519Pems(), newEd25519Pems()];
+    await store.storeKeyPair(keyId, a.privateKey, a.publicKey);
+    proxy.dropAnswerOnce((r) => r.method === 'POST' && r.path.includes('/data/'));
+    await proxied.storeKeyPair(keyId, b.privateKey, b.publicKey, { expectedVersion: '1' });
+    expect((await store.getKeyVersions(keyId)).map((v) => [v.version, v.publicKey])).toEqual([
+      ['2', b.publicKey],
+      ['1', a.publicKey],
+    ]);
+  });
+
+  it('a write answered 502 that never reached Vault is found missing and sent again', async () => {
+    const keyId = id('not-applied');
+    const pair = newEd25519Pems();
+    proxy.failNext(1, 502);
+    await proxied.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+    expect(proxy.count(`phlow/data/keys/${keyId}`, 'POST')).toBe(2);
+    expect((await store.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['1']);
+  });
+
+  it('reads are retried after 5xx and 429, within maxRetries', async () => {
+    const keyId = id('retry');
+    const pair = newEd25519Pems();
+    await store.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+    proxy.failNext(3, 503);
+    expect(await proxied.getPublicKey(keyId)).toBe(pair.publicKey);
+    expect(proxy.count(`phlow/data/keys/${keyId}`, 'GET')).toBe(4);
+
+    proxy.failNext(3, 429);
+    const once = createTestStore({ address: proxy.address, maxRetries: 1 });
+    await expect(once.getPublicKey(keyId)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining('429'),
+    });
+    proxy.failNext(0);
+  });
+});
+
+describe('retention warnings', () => {
+  const mount = `phlow-mv1-${uid('m')}`;
+  beforeAll(() => enableKv(mount, '2', { max_versions: 1 }));
+  afterAll(() => sys('DELETE', `sys/mounts/${mount}`));
+
+  it('warns at start-up when the mount keeps one version: rotation grace is impossible', async () => {
+    const warnings: string[] = [];
+    const s = createTestStore({ mount, onWarning: (w) => warnings.push(w) });
+    await s.checkConnection();
+    await s.checkConnection();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`mount "${mount}" keeps only 1 version`);
+    expect(warnings[0]).toContain('rotation grace is impossible');
+  });
+
+  it('warns before rotating a key whose own max_versions is 1', async () => {
+    const keyId = id('mv1');
+    const warnings: string[] = [];
+    const s = createTestStore({ onWarning: (w) => warnings.push(w) });
+    const [a, b] = [newEd25519Pems(), newEd25519Pems()];
+    await s.storeKeyPair(keyId, a.privateKey, a.publicKey);
+    await sys('POST', `phlow/metadata/keys/${keyId}`, { max_versions: 1 });
+    await s.storeKeyPair(keyId, b.privateKey, b.publicKey, { expectedVersion: '1' });
+    expect(warnings.join('\n')).toContain(
+      `key phlow/keys/${keyId} keeps only 1 version (max_versions of the key)`,
+    );
+    expect((await s.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['2']);
+  });
+});
