@@ -1,0 +1,159 @@
+/**
+ * Writing a key pair: every write is "stage, then promote", so there is one write path whose outcome is
+ * decided by a single atomic call.
+ *
+ * 1. The new value is written as its own version, labelled AWSPENDING only, with a ClientRequestToken (which
+ *    becomes its VersionId): the SDK resends the same token when it retries, so a retried write never makes
+ *    a second version. A new id is created with CreateSecret, same token.
+ * 2. UpdateSecretVersionStage moves AWSCURRENT to it from the version expected to hold it; Secrets Manager
+ *    refuses when that version no longer does, so of concurrent writers exactly one wins and the others get
+ *    CONFLICT (compare-and-set), and AWSPREVIOUS follows to the replaced key (the grace-period key).
+ * Without `expectedVersion` the "expected" version is simply the one current a moment ago, retried if it
+ * moved. A plain PutSecretValue would do for that case on AWS; it is not used because moto stops tracking
+ * AWSCURRENT correctly once plain puts and stage moves are mixed on one secret (see README).
+ *
+ * An id scheduled for deletion counts as absent: writing it restores the secret and makes the new value
+ * current, then takes AWSPREVIOUS off the deleted key so that it never verifies again (it stays in the
+ * secret's history, unlabelled).
+ */
+import { randomUUID } from 'node:crypto';
+import { KeyStoreError } from '@phlow/keys-core';
+import {
+  isAlreadyExists,
+  isNotFound,
+  isScheduledForDeletion,
+  isStageMismatch,
+  STORE_TYPE,
+} from './errors.js';
+import { CURRENT, PENDING, PREVIOUS, type Secrets } from './secrets.js';
+
+/** Attempts of an unconditional write when other writers keep moving AWSCURRENT under it. */
+const MAX_RACES = 5;
+
+interface Write {
+  readonly secrets: Secrets;
+  readonly keyId: string;
+  readonly name: string;
+  readonly value: string;
+  readonly token: string;
+}
+
+const conflict = (w: Write, why: string) =>
+  new KeyStoreError('CONFLICT', `key "${w.keyId}" ${why}; read it again and retry`, {
+    storeType: STORE_TYPE,
+    keyId: w.keyId,
+  });
+
+/** Stores `value` as the current version of `keyId`, honouring `expectedVersion` (see the contract). */
+export async function writeKeyPair(
+  secrets: Secrets,
+  keyId: string,
+  value: string,
+  expectedVersion: string | null | undefined,
+): Promise<void> {
+  const w: Write = { secrets, keyId, name: secrets.nameOf(keyId), value, token: randomUUID() };
+  if (expectedVersion === null) return createOnly(w);
+  return replace(w, expectedVersion);
+}
+
+/** `expectedVersion: null`: succeeds only if the id does not exist (or is scheduled for deletion). */
+async function createOnly(w: Write): Promise<void> {
+  try {
+    await w.secrets.create(w.name, w.value, w.token, w.keyId);
+    return;
+  } catch (error) {
+    if (isScheduledForDeletion(error)) return revive(w, 'create-only');
+    if (!isAlreadyExists(error)) throw error;
+  }
+  // AWS says "scheduled for deletion" for a deleted name; moto says "already exists": ask.
+  const state = await w.secrets.describe(w.name).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined; // purged in between: try again
+    throw error;
+  });
+  if (state === undefined) return createOnly(w);
+  if (state.deleted) return revive(w, 'create-only');
+  throw conflict(w, 'already exists (expected no key)');
+}
+
+/** `expectedVersion` a version id (compare-and-set) or undefined (last writer wins). */
+async function replace(w: Write, expected: string | undefined): Promise<void> {
+  try {
+    await w.secrets.put(w.name, w.value, w.token, PENDING);
+  } catch (error) {
+    if (isNotFound(error)) {
+      if (expected !== undefined) throw conflict(w, `does not exist (expected version ${expected})`);
+      return createOrReplace(w);
+    }
+    if (isScheduledForDeletion(error)) {
+      if (expected !== undefined) throw conflict(w, `was deleted (expected version ${expected})`);
+      return revive(w, 'unconditional');
+    }
+    throw error;
+  }
+  if (expected !== undefined) return promote(w, expected);
+
+  for (let race = 0; race < MAX_RACES; race++) {
+    const { current, deleted } = await w.secrets.describe(w.name);
+    // moto accepts PutSecretValue on a secret scheduled for deletion (AWS refuses): treat it as AWS would.
+    if (deleted) return revive(w, 'unconditional');
+    // A secret that had no value yet makes its first version current by itself.
+    if (current === w.token) return;
+    try {
+      await w.secrets.move(w.name, CURRENT, w.token, current);
+      return;
+    } catch (error) {
+      if (!isStageMismatch(error)) throw error;
+    }
+  }
+  await w.secrets.dropLabel(w.name, PENDING, w.token).catch(() => {});
+  throw conflict(w, `kept changing while it was written (${MAX_RACES} attempts)`);
+}
+
+/** The id did not exist when the write began: create it, or replace it if another writer created it first. */
+async function createOrReplace(w: Write): Promise<void> {
+  try {
+    await w.secrets.create(w.name, w.value, w.token, w.keyId);
+  } catch (error) {
+    if (isAlreadyExists(error)) return replace(w, undefined);
+    if (isScheduledForDeletion(error)) return revive(w, 'unconditional');
+    throw error;
+  }
+}
+
+/** Moves AWSCURRENT from `from` to the staged version, or reports CONFLICT if `from` lost it. */
+async function promote(w: Write, from: string): Promise<void> {
+  try {
+    await w.secrets.move(w.name, CURRENT, w.token, from);
+  } catch (error) {
+    if (!isStageMismatch(error)) throw error;
+    // The losing version stays in history unlabelled; take AWSPENDING off it so no rotation tool mistakes
+    // it for a rotation in progress.
+    await w.secrets.dropLabel(w.name, PENDING, w.token).catch(() => {});
+    throw conflict(w, `changed since it was read (expected version ${from} to be current)`);
+  }
+}
+
+/** Writes to an id scheduled for deletion: restore, replace the deleted key, and stop trusting it. */
+async function revive(w: Write, mode: 'create-only' | 'unconditional'): Promise<void> {
+  try {
+    await w.secrets.restore(w.name);
+  } catch (error) {
+    // Purged meanwhile (a forced delete): the id is plainly absent now.
+    if (isNotFound(error)) return mode === 'create-only' ? createOnly(w) : createOrReplace(w);
+    throw error;
+  }
+  const { current: deletedKey } = await w.secrets.describe(w.name);
+  await w.secrets.put(w.name, w.value, w.token, PENDING);
+  try {
+    await w.secrets.move(w.name, CURRENT, w.token, deletedKey);
+  } catch (error) {
+    if (!isStageMismatch(error)) throw error;
+    // Another writer revived it first.
+    if (mode === 'create-only') {
+      await w.secrets.dropLabel(w.name, PENDING, w.token).catch(() => {});
+      throw conflict(w, 'was created by another writer (expected no key)');
+    }
+    return replace(w, undefined);
+  }
+  if (deletedKey !== undefined) await w.secrets.dropLabel(w.name, PREVIOUS, deletedKey);
+}
