@@ -1,0 +1,39 @@
+/**
+ * `phlow-keys generate <id>`: a new Ed25519 key pair in the store. Refuses an id that exists: replacing a key
+ * in use is `rotate`, which keeps the old key verifying during the grace period.
+ */
+import { isKeyStoreError } from '@phlow/keys-core';
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { oneId } from '../ids.js';
+import { keyInfo } from '../key-info.js';
+import { withSession } from '../session.js';
+
+export const generate: Command = {
+  name: 'generate',
+  summary: 'generate a new Ed25519 key pair',
+  usage: 'generate <id>',
+  description: 'Creates an Ed25519 key pair under <id>. An existing id is never overwritten: use rotate.',
+  options: {},
+  optionHelp: [],
+  examples: ['phlow-keys generate my-agent'],
+  async run(context) {
+    const id = oneId(context, 'generate');
+    const { out } = context;
+    await withSession(context, async ({ manager, store }) => {
+      try {
+        const info = keyInfo(await manager.generateKeyPair(id));
+        if (out.json) return out.data({ ...info, store: store.type });
+        out.line(`${out.paint('green', 'generated')} key ${out.paint('bold', id)} in ${store.type}`);
+        out.fields([
+          ['kid', info.kid],
+          ['algorithm', `${info.alg} (${info.keyType})`],
+        ]);
+      } catch (error) {
+        if (isKeyStoreError(error, 'CONFLICT')) out.note(`hint: replace it with \`phlow-keys rotate ${id}\``);
+        throw error;
+      }
+    });
+    return EXIT.OK;
+  },
+};

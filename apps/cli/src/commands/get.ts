@@ -1,0 +1,67 @@
+/**
+ * `phlow-keys get <id>`: the public key, as PEM (default) or JWK. The private key only with `--private`, and
+ * then with a warning when it is about to land on a terminal (scrollback, screen sharing).
+ */
+import { createPrivateKey } from 'node:crypto';
+import type { Command } from '../command.js';
+import { stringValue } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { oneId } from '../ids.js';
+import { keyInfo } from '../key-info.js';
+import { withSession } from '../session.js';
+import { UsageError } from '../usage-error.js';
+
+export const get: Command = {
+  name: 'get',
+  summary: 'print the public key (the private key only with --private)',
+  usage: 'get <id> [--format pem|jwk] [--private]',
+  description:
+    'Prints the current public key of <id>. With --private, prints the private key instead; nothing else ever prints it.',
+  options: { format: { type: 'string' }, private: { type: 'boolean' } },
+  optionHelp: [
+    ['--format pem|jwk', 'PEM (default) or JWK with its RFC 7638 thumbprint as kid'],
+    ['--private', 'print the private key (warns on a terminal; handle the output as a secret)'],
+  ],
+  examples: [
+    'phlow-keys get my-agent > my-agent.pub.pem',
+    'phlow-keys get my-agent --format jwk',
+    'phlow-keys get my-agent --private > my-agent.pem',
+  ],
+  async run(context) {
+    const id = oneId(context, 'get');
+    const format = stringValue(context.values, 'format') ?? 'pem';
+    if (format !== 'pem' && format !== 'jwk') {
+      throw new UsageError(`--format must be pem or jwk, got ${JSON.stringify(format)}`, 'get');
+    }
+    const withPrivate = context.values.private === true;
+    const { out } = context;
+    await withSession(context, async ({ manager }) => {
+      const pair = await manager.getKeyPair(id);
+      if (withPrivate && out.stdout.isTTY) {
+        out.warn(
+          `printing the PRIVATE key of "${id}" to the terminal; anyone who sees it can sign as this agent`,
+        );
+      }
+      const jwk = withPrivate
+        ? {
+            ...createPrivateKey(pair.privateKey).export({ format: 'jwk' }),
+            kid: pair.kid,
+            use: 'sig',
+            ...(pair.jwk.alg ? { alg: pair.jwk.alg } : {}),
+          }
+        : pair.jwk;
+      const pem = withPrivate ? pair.privateKey : pair.publicKey;
+      if (out.json) {
+        return out.data({
+          ...keyInfo(pair),
+          publicKey: pair.publicKey,
+          jwk: pair.jwk,
+          ...(withPrivate ? { privateKey: pair.privateKey, privateJwk: jwk } : {}),
+        });
+      }
+      if (format === 'jwk') out.data(jwk);
+      else out.stdout.write(pem.endsWith('\n') ? pem : `${pem}\n`);
+    });
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,48 @@
+/**
+ * `phlow-keys list`: every key id in the store with its current kid, algorithm, version and how many keys
+ * verify its signatures right now (more than one during a rotation's grace period).
+ */
+import type { Command } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { keyInfo } from '../key-info.js';
+import { listIds } from '../list-ids.js';
+import { withSession } from '../session.js';
+import { UsageError } from '../usage-error.js';
+
+export const list: Command = {
+  name: 'list',
+  summary: 'list the keys in the store',
+  usage: 'list',
+  options: {},
+  optionHelp: [],
+  examples: ['phlow-keys list', 'phlow-keys list --json | jq -r ".keys[].keyId"'],
+  async run(context) {
+    if (context.positionals.length > 0) throw new UsageError('list takes no arguments', 'list');
+    const { out } = context;
+    await withSession(context, async ({ manager, store }) => {
+      const ids = await listIds(store, 'read the ids from your configuration instead');
+      const keys = [];
+      for (const id of ids) {
+        const verifying = await manager.getVerificationKeys(id);
+        keys.push({ ...keyInfo(verifying[0]!), verifyingKeys: verifying.length });
+      }
+      if (out.json) return out.data({ store: store.type, keys });
+      if (keys.length === 0) {
+        out.note(`no keys in ${store.type}; create one with \`phlow-keys generate <id>\``);
+        return;
+      }
+      out.table(
+        ['ID', 'KID', 'ALG', 'VERSION', 'CREATED', 'VERIFYING'],
+        keys.map((k) => [
+          k.keyId,
+          k.kid,
+          k.alg ?? '-',
+          k.version ?? '-',
+          k.createdAt ?? '-',
+          String(k.verifyingKeys),
+        ]),
+      );
+    });
+    return EXIT.OK;
+  },
+};

@@ -1,0 +1,29 @@
+/**
+ * The public description of a key pair that commands print and `--json` returns. Built from the public half
+ * only, so nothing here can ever carry private key material.
+ */
+import type { KeyPair } from '@phlow/keys-core';
+
+export interface KeyInfo {
+  readonly keyId: string;
+  /** RFC 7638 thumbprint of the public key: the `kid` verifiers see in the JWK Set. */
+  readonly kid: string;
+  /** JWS algorithm: `EdDSA` for Ed25519, `RS256` for RSA keys migrated from the Python Phlow. */
+  readonly alg: string | null;
+  /** `Ed25519`, `RSA`, `P-256`, ... */
+  readonly keyType: string;
+  readonly version: string | null;
+  readonly createdAt: string | null;
+}
+
+export function keyInfo(pair: KeyPair): KeyInfo {
+  const jwk = pair.jwk;
+  return {
+    keyId: pair.keyId,
+    kid: jwk.kid,
+    alg: jwk.alg ?? null,
+    keyType: jwk.crv ?? jwk.kty,
+    version: pair.version ?? null,
+    createdAt: pair.createdAt?.toISOString() ?? null,
+  };
+}

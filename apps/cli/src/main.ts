@@ -1,0 +1,65 @@
+/**
+ * The CLI as a function: parse, dispatch, turn any failure into a message and an exit code. It never calls
+ * process.exit, so output is flushed and stores are closed before the process ends.
+ */
+import { createRequire } from 'node:module';
+import type { Env } from '@phlow/keys-core';
+import { parseCommandLine } from './args.js';
+import type { Input } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { printCommandHelp, printMainHelp } from './help.js';
+import { Output, type Stream } from './output.js';
+import { reportError } from './report-error.js';
+import { UsageError } from './usage-error.js';
+
+export interface Io {
+  readonly argv: readonly string[];
+  readonly env: Env;
+  readonly cwd: string;
+  readonly stdin: Input;
+  readonly stdout: Stream;
+  readonly stderr: Stream;
+}
+
+function version(): string {
+  // dist/cli.js and src/main.ts both sit one level below package.json.
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+export async function main(io: Io): Promise<ExitCode> {
+  const jsonAnywhere = io.argv.includes('--json');
+  let out = new Output({ json: jsonAnywhere, stdout: io.stdout, stderr: io.stderr, env: io.env });
+  let debug = io.argv.includes('--debug');
+  try {
+    const parsed = parseCommandLine(io.argv, COMMANDS);
+    out = new Output({ json: parsed.flags.json, stdout: io.stdout, stderr: io.stderr, env: io.env });
+    debug = parsed.flags.debug;
+    if (parsed.version) {
+      out.line(version());
+      return EXIT.OK;
+    }
+    if (parsed.unknownCommand !== undefined) {
+      throw new UsageError(`unknown command "${parsed.unknownCommand}"`);
+    }
+    if (!parsed.command) {
+      printMainHelp(out, COMMANDS);
+      return parsed.help ? EXIT.OK : EXIT.USAGE;
+    }
+    if (parsed.help) {
+      printCommandHelp(out, parsed.command);
+      return EXIT.OK;
+    }
+    return await parsed.command.run({
+      positionals: parsed.positionals,
+      values: parsed.values,
+      flags: parsed.flags,
+      out,
+      env: io.env,
+      cwd: io.cwd,
+      stdin: io.stdin,
+    });
+  } catch (error) {
+    return reportError(out, error, debug);
+  }
+}
