@@ -7,8 +7,8 @@
  * mode given to open() is filtered by the umask, and a umask of 000 would leave the key file readable by all.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { chmod, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { hasErrno } from './errors.js';
 
 export const FILE_MODE = 0o600;
@@ -40,9 +40,34 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+const tempName = (path: string) => `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+
+function isDead(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return hasErrno(error, 'ESRCH');
+  }
+}
+
+/**
+ * Removes temporary files that killed writers left beside `path` (and beside its backups): those whose pid
+ * (part of the name) is no longer running. Called under the lock, once per store.
+ */
+export async function removeLeftoverTemps(path: string): Promise<void> {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const leftover = new RegExp(`^${base}(?:\\.bak|\\.fernet\\.bak)?\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+  const dir = dirname(path);
+  for (const name of await readdir(dir)) {
+    const pid = leftover.exec(name)?.[1];
+    if (pid && isDead(Number(pid))) await unlink(join(dir, name)).catch(() => {});
+  }
+}
+
 /** Atomically replaces `path` with `data`, mode 0600. Leaves no temporary file behind unless the process dies. */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = tempName(path);
   let renamed = false;
   try {
     const handle = await open(temp, 'wx', FILE_MODE);

@@ -18,7 +18,7 @@ import {
   type StoredKeyVersion,
   type StoreKeyPairOptions,
 } from '@phlow/keys-core';
-import { ensureDirectory, writeFileAtomic } from './atomic-write.js';
+import { ensureDirectory, removeLeftoverTemps, writeFileAtomic } from './atomic-write.js';
 import { configError, fromFsError, hasErrno, STORE_TYPE, storeError } from './errors.js';
 import { EMPTY, type FileState, openFile, sealFile } from './file-state.js';
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
@@ -63,6 +63,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
   let ring: Promise<KeyRing> | undefined;
   /** The last generation opened or written; reused while the file holds exactly its bytes. */
   let cache: FileState | undefined;
+  let tidied = false;
 
   function keyRing(): Promise<KeyRing> {
     if (ring) return ring;
@@ -151,6 +152,10 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         staleMs: config.staleLockMs,
       });
       try {
+        if (!tidied) {
+          tidied = true;
+          await removeLeftoverTemps(path).catch(() => {});
+        }
         const state = await readState();
         const map = change(state.map);
         if (map === null) return;

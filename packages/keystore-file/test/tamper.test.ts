@@ -84,13 +84,14 @@ describe('hostile headers', () => {
 
   it('refuses out-of-bounds scrypt parameters before deriving anything', async () => {
     const { store, original } = await smallFile({ masterKey: 'a passphrase', scrypt: CHEAP_SCRYPT });
-    for (const patch of [
+    const patches: Record<number, number>[] = [
       { 9: 40 }, // N = 2^40
       { 9: 20, 10: 255 }, // 128 * 2^20 * 255 bytes
       { 10: 32, 11: 255 }, // p = 255
       { 9: 0 }, // N = 1
       { 10: 0 }, // r = 0
-    ]) {
+    ];
+    for (const patch of patches) {
       const codes = await probe(store, forge(original, patch));
       expect(codes).toEqual(['INTEGRITY', 'INTEGRITY']);
     }

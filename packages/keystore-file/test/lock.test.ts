@@ -1,0 +1,94 @@
+// The cross-process lock: live holders are waited for (bounded), stale ones are taken over.
+import { utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { createFileKeyStore } from '../src/index.js';
+import { expectCode, RAW_KEY, readBytes, tempDir } from './helpers.js';
+
+/** A store on a fresh file with one key, and a lock file with the given holder written beside it. */
+async function lockedStore(
+  holder: object | string,
+  options: { lockTimeoutMs?: number; staleLockMs?: number } = {},
+) {
+  const store = createFileKeyStore({ cwd: tempDir(), masterKey: RAW_KEY, env: {}, ...options });
+  await store.storeKeyPair('a', 'PRIVATE a', 'PUBLIC a');
+  writeFileSync(`${store.path}.lock`, typeof holder === 'string' ? holder : JSON.stringify(holder));
+  return store;
+}
+
+const deadPid = () => {
+  // pids are below 2^22 on Linux; this one is not running.
+  for (let pid = 4_000_000; ; pid++) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return pid;
+    }
+  }
+};
+
+describe('the file lock', () => {
+  it('waits for a live holder, then gives up with UNAVAILABLE and writes nothing', async () => {
+    const store = await lockedStore(
+      { pid: process.ppid, host: hostname(), time: Date.now(), token: 'live' },
+      { lockTimeoutMs: 50 },
+    );
+    const before = readBytes(store.path);
+    const error = await expectCode(store.storeKeyPair('b', 'p', 'q'), 'UNAVAILABLE');
+    expect(error.message).toContain(`${store.path}.lock`);
+    expect(error.message).toContain(`pid ${process.ppid}`);
+    expect(readBytes(store.path)).toEqual(before);
+    // Reads never wait for the lock.
+    expect(await store.getPrivateKey('a')).toBe('PRIVATE a');
+  });
+
+  it('takes over at once a lock whose holder died on this host', async () => {
+    const store = await lockedStore(
+      { pid: deadPid(), host: hostname(), time: Date.now(), token: 'dead' },
+      { lockTimeoutMs: 1 },
+    );
+    await store.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+    expect(await store.listKeyIds()).toEqual(['a', 'b']);
+  });
+
+  it('takes over a lock left by an earlier process that had our pid (a restarted container)', async () => {
+    const store = await lockedStore(
+      { pid: process.pid, host: hostname(), time: Date.now(), token: 'earlier' },
+      { lockTimeoutMs: 1 },
+    );
+    await store.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+    expect(await store.listKeyIds()).toEqual(['a', 'b']);
+  });
+
+  it('takes over a lock from another host once it is older than staleLockMs', async () => {
+    const fresh = await lockedStore(
+      { pid: 1, host: 'elsewhere', time: Date.now(), token: 'fresh' },
+      { lockTimeoutMs: 20, staleLockMs: 60_000 },
+    );
+    await expectCode(fresh.storeKeyPair('b', 'p', 'q'), 'UNAVAILABLE');
+    const old = await lockedStore(
+      { pid: 1, host: 'elsewhere', time: Date.now() - 120_000, token: 'old' },
+      { lockTimeoutMs: 1, staleLockMs: 60_000 },
+    );
+    await old.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+  });
+
+  it('takes over an empty lock file (its creator died before writing it) once it is a few seconds old', async () => {
+    const store = await lockedStore('', { lockTimeoutMs: 1 });
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(`${store.path}.lock`, past, past);
+    await store.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+    expect(await store.listKeyIds()).toEqual(['a', 'b']);
+  });
+
+  it('two stores in one process writing the same file at once lose nothing', async () => {
+    const cwd = tempDir();
+    const one = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+    const two = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+    const ids = Array.from({ length: 40 }, (_, i) => `k${i}`);
+    await Promise.all(
+      ids.map((id, i) => (i % 2 ? one : two).storeKeyPair(id, `PRIVATE ${id}`, `PUBLIC ${id}`)),
+    );
+    expect(await one.listKeyIds()).toEqual([...ids].sort());
+  });
+});
