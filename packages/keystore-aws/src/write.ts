@@ -53,7 +53,8 @@ export async function writeKeyPair(
 ): Promise<void> {
   const w: Write = { secrets, keyId, name: secrets.nameOf(keyId), value, token: randomUUID() };
   if (expectedVersion === null) return createOnly(w);
-  return replace(w, expectedVersion);
+  if (expectedVersion !== undefined) return compareAndSet(w, expectedVersion);
+  return replace(w);
 }
 
 /** `expectedVersion: null`: succeeds only if the id does not exist (or is scheduled for deletion). */
@@ -66,32 +67,46 @@ async function createOnly(w: Write): Promise<void> {
     if (!isAlreadyExists(error)) throw error;
   }
   // AWS says "scheduled for deletion" for a deleted name; moto says "already exists": ask.
-  const state = await w.secrets.describe(w.name).catch((error: unknown) => {
-    if (isNotFound(error)) return undefined; // purged in between: try again
-    throw error;
-  });
-  if (state === undefined) return createOnly(w);
+  const state = await describeIfExists(w);
+  if (state === undefined) return createOnly(w); // purged in between: try again
   if (state.deleted) return revive(w, 'create-only');
   throw conflict(w, 'already exists (expected no key)');
 }
 
-/** `expectedVersion` a version id (compare-and-set) or undefined (last writer wins). */
-async function replace(w: Write, expected: string | undefined): Promise<void> {
+/**
+ * `expectedVersion` a version id. The check before the write is only a shortcut (a stale caller fails
+ * without leaving a version behind, and moto, which accepts writes to a deleted secret, behaves as AWS
+ * does); the stage move in `promote` is what makes it atomic.
+ */
+async function compareAndSet(w: Write, expected: string): Promise<void> {
+  const state = await describeIfExists(w);
+  if (state === undefined) throw conflict(w, `does not exist (expected version ${expected})`);
+  if (state.deleted) throw conflict(w, `was deleted (expected version ${expected})`);
+  if (state.current !== expected) {
+    throw conflict(
+      w,
+      `changed since it was read (expected version ${expected}, found ${state.current ?? 'none'})`,
+    );
+  }
   try {
     await w.secrets.put(w.name, w.value, w.token, PENDING);
   } catch (error) {
-    if (isNotFound(error)) {
-      if (expected !== undefined) throw conflict(w, `does not exist (expected version ${expected})`);
-      return createOrReplace(w);
-    }
-    if (isScheduledForDeletion(error)) {
-      if (expected !== undefined) throw conflict(w, `was deleted (expected version ${expected})`);
-      return revive(w, 'unconditional');
-    }
+    if (isNotFound(error)) throw conflict(w, `does not exist (expected version ${expected})`);
+    if (isScheduledForDeletion(error)) throw conflict(w, `was deleted (expected version ${expected})`);
     throw error;
   }
-  if (expected !== undefined) return promote(w, expected);
+  return promote(w, expected);
+}
 
+/** No `expectedVersion`: the last writer wins. */
+async function replace(w: Write): Promise<void> {
+  try {
+    await w.secrets.put(w.name, w.value, w.token, PENDING);
+  } catch (error) {
+    if (isNotFound(error)) return createOrReplace(w);
+    if (isScheduledForDeletion(error)) return revive(w, 'unconditional');
+    throw error;
+  }
   for (let race = 0; race < MAX_RACES; race++) {
     const { current, deleted } = await w.secrets.describe(w.name);
     // moto accepts PutSecretValue on a secret scheduled for deletion (AWS refuses): treat it as AWS would.
@@ -109,12 +124,21 @@ async function replace(w: Write, expected: string | undefined): Promise<void> {
   throw conflict(w, `kept changing while it was written (${MAX_RACES} attempts)`);
 }
 
+async function describeIfExists(w: Write) {
+  try {
+    return await w.secrets.describe(w.name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
 /** The id did not exist when the write began: create it, or replace it if another writer created it first. */
 async function createOrReplace(w: Write): Promise<void> {
   try {
     await w.secrets.create(w.name, w.value, w.token, w.keyId);
   } catch (error) {
-    if (isAlreadyExists(error)) return replace(w, undefined);
+    if (isAlreadyExists(error)) return replace(w);
     if (isScheduledForDeletion(error)) return revive(w, 'unconditional');
     throw error;
   }
@@ -126,6 +150,7 @@ async function promote(w: Write, from: string): Promise<void> {
     await w.secrets.move(w.name, CURRENT, w.token, from);
   } catch (error) {
     if (!isStageMismatch(error)) throw error;
+    if (await holdsCurrent(w)) return;
     // The losing version stays in history unlabelled; take AWSPENDING off it so no rotation tool mistakes
     // it for a rotation in progress.
     await w.secrets.dropLabel(w.name, PENDING, w.token).catch(() => {});
@@ -148,12 +173,26 @@ async function revive(w: Write, mode: 'create-only' | 'unconditional'): Promise<
     await w.secrets.move(w.name, CURRENT, w.token, deletedKey);
   } catch (error) {
     if (!isStageMismatch(error)) throw error;
+    if (await holdsCurrent(w)) return dropDeletedKey(w, deletedKey);
     // Another writer revived it first.
     if (mode === 'create-only') {
       await w.secrets.dropLabel(w.name, PENDING, w.token).catch(() => {});
       throw conflict(w, 'was created by another writer (expected no key)');
     }
-    return replace(w, undefined);
+    return replace(w);
   }
+  return dropDeletedKey(w, deletedKey);
+}
+
+/** The deleted key got AWSPREVIOUS when the new value replaced it: take it off, so it never verifies again. */
+async function dropDeletedKey(w: Write, deletedKey: string | undefined): Promise<void> {
   if (deletedKey !== undefined) await w.secrets.dropLabel(w.name, PREVIOUS, deletedKey);
+}
+
+/**
+ * After a refused stage move: did our version become current anyway? It did when the SDK retried a move
+ * whose first answer was lost (the retry then finds the label already moved, and is refused).
+ */
+async function holdsCurrent(w: Write): Promise<boolean> {
+  return (await w.secrets.describe(w.name)).current === w.token;
 }
