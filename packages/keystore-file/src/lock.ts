@@ -35,8 +35,16 @@ interface Holder {
   readonly token: string;
 }
 
-/** Tokens of the locks this process holds right now, to recognise a lock left by an earlier process with our pid. */
-const heldHere = new Set<string>();
+/**
+ * Tokens of the locks this process holds right now, to recognise a lock left by an earlier process with our
+ * pid. Kept on globalThis so that two installed copies of this package in one process agree on it.
+ */
+const HELD = Symbol.for('@phlow/keystore-file:held-locks');
+function heldHere(): Set<string> {
+  const global = globalThis as Record<symbol, Set<string> | undefined>;
+  global[HELD] ??= new Set<string>();
+  return global[HELD];
+}
 
 /** A lock file that exists but has no readable content: its creator died between open() and write(). */
 const UNREADABLE_GRACE_MS = 2000;
@@ -80,7 +88,7 @@ function isStale(seen: Exclude<Observed, 'gone'>, staleMs: number): boolean {
   if (holder.host === hostname()) {
     // Our own pid with a token we do not hold is a previous process that had the same pid (pid 1 in a
     // restarted container).
-    if (holder.pid === process.pid ? !heldHere.has(holder.token) : !processIsAlive(holder.pid)) return true;
+    if (holder.pid === process.pid ? !heldHere().has(holder.token) : !processIsAlive(holder.pid)) return true;
   }
   return Date.now() - holder.time > staleMs;
 }
@@ -137,11 +145,11 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
     token: randomBytes(8).toString('hex'),
   };
   // Registered before the file exists, so another store in this process never sees our lock as foreign.
-  heldHere.add(holder.token);
+  heldHere().add(holder.token);
   try {
     await waitAndCreate(lockPath, holder, options);
   } catch (error) {
-    heldHere.delete(holder.token);
+    heldHere().delete(holder.token);
     throw error;
   }
 
@@ -153,7 +161,7 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
     stillHeld,
     async release() {
       if (await stillHeld()) await unlink(lockPath).catch(() => {});
-      heldHere.delete(holder.token);
+      heldHere().delete(holder.token);
     },
   };
 }

@@ -17,7 +17,8 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   /**
    * The master key: `base64:<32 bytes>` or `hex:<32 bytes>` is a raw key (see `generateMasterKey()`);
    * any other text is a passphrase, stretched with scrypt. Bytes must be exactly 32 (a raw key).
-   * Give this or `masterKeyFile`, not both. No default: a missing key is INVALID_CONFIG.
+   * Wins over `masterKeyFile`, and options win over the environment. No default: with no key anywhere, the
+   * store is INVALID_CONFIG (a key is never generated implicitly).
    * Env: `PHLOW_MASTER_KEY`.
    */
   readonly masterKey?: string | Uint8Array;
@@ -73,22 +74,18 @@ export const DEFAULT_FILE = '.phlow/keys.enc';
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 
+/**
+ * Options first, then the environment; within each, a key given as a value wins over a key file (as
+ * RAILS_MASTER_KEY wins over config/master.key), so a file left in place never overrides an explicit key.
+ */
 function resolveMasterKey(options: FileKeyStoreOptions, env: Env, cwd: string): MasterKeySource {
-  const inOptions = options.masterKey !== undefined || options.masterKeyFile !== undefined;
-  const value = inOptions ? options.masterKey : nonEmpty(env.PHLOW_MASTER_KEY);
-  const file = inOptions ? options.masterKeyFile : nonEmpty(env.PHLOW_MASTER_KEY_FILE);
-  const names = inOptions
-    ? 'the masterKey and masterKeyFile options'
-    : 'PHLOW_MASTER_KEY and PHLOW_MASTER_KEY_FILE';
-  if (value !== undefined && file !== undefined) {
-    throw configError(`both ${names} are set; set only one, so it is clear which key opens the file`);
+  if (options.masterKey !== undefined) {
+    return { kind: 'value', key: parseMasterKey(options.masterKey, 'the masterKey option') };
   }
-  if (value !== undefined) {
-    return {
-      kind: 'value',
-      key: parseMasterKey(value, inOptions ? 'the masterKey option' : 'PHLOW_MASTER_KEY'),
-    };
-  }
+  if (options.masterKeyFile !== undefined) return { kind: 'file', path: resolve(cwd, options.masterKeyFile) };
+  const value = nonEmpty(env.PHLOW_MASTER_KEY);
+  if (value !== undefined) return { kind: 'value', key: parseMasterKey(value, 'PHLOW_MASTER_KEY') };
+  const file = nonEmpty(env.PHLOW_MASTER_KEY_FILE);
   if (file !== undefined) return { kind: 'file', path: resolve(cwd, file) };
   throw configError(
     'no master key: set PHLOW_MASTER_KEY (a passphrase, or a base64:/hex: raw key) or PHLOW_MASTER_KEY_FILE (a file holding one, such as .phlow/master.key from `phlow-keys init`). A key is never made up, because it would be lost at restart',

@@ -119,10 +119,17 @@ describe('encrypted_file store', () => {
       expect((error as Error).message).toContain('PHLOW_MASTER_KEY_FILE');
     });
 
-    it('both a master key and a master key file is INVALID_CONFIG', () => {
-      expect(() =>
-        createFileKeyStore({ env: { PHLOW_MASTER_KEY: RAW_KEY, PHLOW_MASTER_KEY_FILE: 'master.key' } }),
-      ).toThrow(/set only one/);
+    it('PHLOW_MASTER_KEY wins over PHLOW_MASTER_KEY_FILE, and options win over the environment', async () => {
+      const cwd = tempDir();
+      const env = { PHLOW_MASTER_KEY: RAW_KEY, PHLOW_MASTER_KEY_FILE: 'does-not-exist.key' };
+      await createFileKeyStore({ cwd, env }).storeKeyPair('a', 'PRIVATE a', 'PUBLIC a');
+      const other = generateMasterKey();
+      const fromOption = createFileKeyStore({ cwd, path: 'other.enc', masterKey: other, env });
+      await fromOption.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+      expect(await createFileKeyStore({ cwd, path: 'other.enc', masterKey: other }).listKeyIds()).toEqual([
+        'b',
+      ]);
+      expect(await createFileKeyStore({ cwd, masterKey: RAW_KEY }).listKeyIds()).toEqual(['a']);
     });
 
     it('reads the master key from a file, ignoring a trailing newline', async () => {
