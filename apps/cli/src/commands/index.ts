@@ -1,13 +1,27 @@
 /** Every command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
 import { remove } from './delete.js';
+import { doctor } from './doctor.js';
 import { generate } from './generate.js';
 import { get } from './get.js';
 import { init } from './init.js';
 import { jwks } from './jwks.js';
 import { list } from './list.js';
+import { migrate } from './migrate.js';
 import { rotate } from './rotate.js';
 import { sign } from './sign.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [init, generate, get, list, rotate, remove, jwks, sign, verify];
+export const COMMANDS: readonly Command[] = [
+  init,
+  generate,
+  get,
+  list,
+  rotate,
+  remove,
+  jwks,
+  sign,
+  verify,
+  migrate,
+  doctor,
+];

@@ -1,0 +1,188 @@
+/**
+ * `phlow-keys migrate --from <type> --to <type> [ids...]`: copies key pairs between any two stores, such as
+ * the guide's migration away from environment variables (`--from environment --to vault`). Never deletes
+ * from the source. Re-running after a failure resumes: identical keys at the destination are skipped.
+ *
+ * Ids: the ones given, else every id the source lists. The environment store lists the `PHLOW_PRIVATE_KEY_*`
+ * variables by their spelling in the variable name (`PHLOW_PRIVATE_KEY_MY_AGENT` lists as `MY_AGENT`), so ids
+ * with `-` or `.` are best given explicitly (`migrate ... my-agent` reads PHLOW_PRIVATE_KEY_MY_AGENT too).
+ */
+import { KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import { type Command, stringValue } from '../command.js';
+import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
+import { someIds } from '../ids.js';
+import { listIds } from '../list-ids.js';
+import { type MigrationResult, type MigrationStatus, migrateOne } from '../migrate-one.js';
+import { progressBar } from '../progress.js';
+import { openStore } from '../store.js';
+import { UsageError } from '../usage-error.js';
+
+const CANONICAL: Record<string, string> = { env: 'environment', file: 'encrypted_file' };
+const canonical = (type: string) => CANONICAL[type] ?? type;
+
+/** Errors that will fail every remaining id the same way: stop instead of repeating them. */
+const STORE_WIDE = new Set(['ACCESS_DENIED', 'UNAVAILABLE', 'INVALID_CONFIG']);
+
+const STATUSES: readonly MigrationStatus[] = [
+  'copied',
+  'overwritten',
+  'skipped',
+  'conflict',
+  'failed',
+  'not-attempted',
+  'would-copy',
+  'would-overwrite',
+];
+
+export const migrate: Command = {
+  name: 'migrate',
+  summary: 'copy keys from one store to another (never deletes from the source)',
+  usage: 'migrate --from <type> --to <type> [ids...] [--dry-run] [--overwrite]',
+  description: [
+    'Copies the current key pair of each id from one store to another, both configured from the environment.',
+    'Ids: the ones given, else every id the source lists (the environment store lists PHLOW_PRIVATE_KEY_<id>; give ids containing - or . explicitly).',
+    'Each key is read back from the destination and compared before it counts as copied. An identical key already there is skipped, so running again after a failure resumes; a different one is a conflict, left alone unless --overwrite.',
+    'Only current versions are copied: migrate before a rotation, or after its grace period.',
+  ].join('\n\n'),
+  options: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    overwrite: { type: 'boolean' },
+  },
+  optionHelp: [
+    ['--from <type>', 'source store (environment, encrypted_file, vault, aws, ...)'],
+    ['--to <type>', 'destination store'],
+    ['--dry-run', 'read both stores and report what would happen; write nothing'],
+    [
+      '--overwrite',
+      'replace keys that differ at the destination (versioned stores keep the old one as a version)',
+    ],
+  ],
+  examples: [
+    'phlow-keys migrate --from environment --to vault my-agent',
+    'phlow-keys migrate --from encrypted_file --to aws --dry-run',
+  ],
+  async run(context) {
+    const from = stringValue(context.values, 'from');
+    const to = stringValue(context.values, 'to');
+    if (!from || !to) throw new UsageError('migrate needs --from <type> and --to <type>', 'migrate');
+    if (canonical(from) === canonical(to)) {
+      throw new UsageError(`--from and --to are the same store (${canonical(from)})`, 'migrate');
+    }
+    const ids = someIds(context);
+    const dryRun = context.values['dry-run'] === true;
+    const overwrite = context.values.overwrite === true;
+    const { out } = context;
+    const open = (type: string) =>
+      openStore(type, { env: context.env, cwd: context.cwd, onWarning: (message) => out.warn(message) });
+
+    const stores: KeyStore[] = [];
+    const results: MigrationResult[] = [];
+    try {
+      const source = await open(from);
+      stores.push(source);
+      const destination = await open(to);
+      stores.push(destination);
+      if (!destination.capabilities.write) {
+        throw new KeyStoreError(
+          'UNSUPPORTED',
+          `cannot migrate to ${to}: the store is read-only; choose a writable destination (encrypted_file, vault, aws)`,
+          { storeType: destination.type },
+        );
+      }
+      const fromManager = new KeyManager({ store: source, env: context.env });
+      const toManager = new KeyManager({ store: destination, env: context.env });
+      const chosen =
+        ids.length > 0
+          ? ids
+          : await listIds(source, `pass the key ids: phlow-keys migrate --from ${from} --to ${to} <id>...`);
+      const progress = progressBar(out, chosen.length);
+      let stopped: unknown;
+      for (const [i, keyId] of chosen.entries()) {
+        progress.update(i, keyId);
+        if (stopped) {
+          results.push({ keyId, status: 'not-attempted' });
+          continue;
+        }
+        try {
+          results.push(await migrateOne(keyId, fromManager, toManager, { dryRun, overwrite }));
+        } catch (error) {
+          const e = error as { code?: string; message?: string };
+          const code = typeof e.code === 'string' ? e.code : 'ERROR';
+          results.push({ keyId, status: 'failed', error: { code, message: e.message ?? String(error) } });
+          if (STORE_WIDE.has(code)) stopped = error;
+        }
+      }
+      progress.done();
+    } finally {
+      for (const store of stores) await store.close?.();
+    }
+
+    const summary = Object.fromEntries(
+      STATUSES.map((s) => [s, results.filter((r) => r.status === s).length]),
+    );
+    if (out.json) {
+      out.data({ from: canonical(from), to: canonical(to), dryRun, overwrite, results, summary });
+    } else {
+      report(context.out, results, summary, { from: canonical(from), to: canonical(to), dryRun });
+    }
+    return exitCode(results);
+  },
+};
+
+function exitCode(results: readonly MigrationResult[]): ExitCode {
+  const failed = results.find((r) => r.status === 'failed');
+  if (failed) return failed.error ? exitCodeFor(failed.error.code) : EXIT.FAILURE;
+  if (results.some((r) => r.status === 'conflict')) return EXIT.CONFLICT;
+  return EXIT.OK;
+}
+
+function report(
+  out: Parameters<Command['run']>[0]['out'],
+  results: readonly MigrationResult[],
+  summary: Record<string, number>,
+  run: { from: string; to: string; dryRun: boolean },
+): void {
+  out.line(
+    `${out.paint('bold', 'migrate')} ${run.from} -> ${run.to}${run.dryRun ? ' (dry run: nothing written)' : ''}`,
+  );
+  if (results.length === 0) {
+    out.note(`no keys in ${run.from}: nothing to migrate`);
+    return;
+  }
+  const colour = (status: MigrationStatus) =>
+    status === 'failed' || status === 'conflict'
+      ? out.paint('red', status)
+      : status === 'copied' || status === 'overwritten'
+        ? out.paint('green', status)
+        : status;
+  out.table(
+    ['ID', 'RESULT', 'KID'],
+    results.map((r) => [r.keyId, colour(r.status), r.kid ?? '-']),
+  );
+  for (const r of results) {
+    if (r.error) out.error(`${r.keyId}: ${r.error.message}`);
+    if (r.status === 'conflict') {
+      out.note(
+        `${r.keyId}: a different key exists at ${run.to}; left as it is (use --overwrite to replace it)`,
+      );
+    }
+  }
+  const counts = Object.entries(summary)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(', ');
+  out.line(`${counts}. The source (${run.from}) was not changed.`);
+  const allDone = results.every(
+    (r) => r.status === 'copied' || r.status === 'overwritten' || r.status === 'skipped',
+  );
+  if (!run.dryRun && allDone) {
+    out.line(`Next: export PHLOW_KEY_STORE_TYPE=${run.to} and restart your application.`);
+    if (run.from === 'environment') {
+      out.line('Then remove the PHLOW_PRIVATE_KEY_* and PHLOW_PUBLIC_KEY_* variables from its environment.');
+    }
+  } else if (!run.dryRun && results.some((r) => r.status === 'failed' || r.status === 'not-attempted')) {
+    out.line('Fix the error and run the same command again: keys already copied are skipped.');
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Migrating one key id: the unit `migrate` repeats, and the reason re-running a failed migration is safe.
+ *
+ * Only the source is read; the destination is read before and after the write. An identical key already at
+ * the destination is skipped (so a second run resumes where the first stopped), a different one is a conflict
+ * left alone unless `overwrite`, and a write counts only once the key read back from the destination equals
+ * the source. Pairs are written through KeyManager.storeKeyPair, which checks that both PEMs parse and belong
+ * together, so RSA pairs from older deployments migrate as they are.
+ */
+import {
+  checkKeyPair,
+  isKeyStoreError,
+  type KeyManager,
+  type KeyPair,
+  KeyStoreError,
+} from '@phlow/keys-core';
+import { sameKeyPair } from './same-key.js';
+
+export type MigrationStatus =
+  | 'copied'
+  | 'overwritten'
+  | 'skipped'
+  | 'conflict'
+  | 'failed'
+  | 'not-attempted'
+  | 'would-copy'
+  | 'would-overwrite';
+
+export interface MigrationResult {
+  readonly keyId: string;
+  readonly status: MigrationStatus;
+  /** The kid of the source key, when it could be read. */
+  readonly kid?: string;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+async function readOptional(manager: KeyManager, keyId: string): Promise<KeyPair | undefined> {
+  try {
+    return await manager.refresh(keyId);
+  } catch (error) {
+    if (isKeyStoreError(error, 'NOT_FOUND')) return undefined;
+    throw error;
+  }
+}
+
+export async function migrateOne(
+  keyId: string,
+  from: KeyManager,
+  to: KeyManager,
+  options: { dryRun: boolean; overwrite: boolean },
+): Promise<MigrationResult> {
+  const source = await from.getKeyPair(keyId);
+  const kid = source.kid;
+  checkKeyPair(source.privateKey, source.publicKey, keyId);
+  const existing = await readOptional(to, keyId);
+  if (existing && sameKeyPair(existing, source)) return { keyId, kid, status: 'skipped' };
+  if (existing && !options.overwrite) return { keyId, kid, status: 'conflict' };
+  if (options.dryRun) return { keyId, kid, status: existing ? 'would-overwrite' : 'would-copy' };
+
+  await to.storeKeyPair(keyId, source.privateKey, source.publicKey);
+  const written = await readOptional(to, keyId);
+  if (!written || !sameKeyPair(written, source)) {
+    throw new KeyStoreError(
+      'INTEGRITY',
+      `"${keyId}" read back from the destination ${written ? 'differs from' : 'is missing after writing'} the source key; the source is unchanged, check the destination store and run migrate again`,
+      { storeType: to.store.type, keyId },
+    );
+  }
+  return { keyId, kid, status: existing ? 'overwritten' : 'copied' };
+}

@@ -1,0 +1,67 @@
+/**
+ * The Troubleshooting section of the key management guide, in its own words, so that `doctor` explains a
+ * failure the way the documentation a user may already have read does. A store-specific line is added first,
+ * because "verify the Vault token" helps nobody whose master key file is wrong.
+ */
+import type { KeyStoreErrorCode } from '@phlow/keys-core';
+
+export interface Advice {
+  /** The guide's heading: "Key Not Found", "Permission Denied", "Performance Issues", ... */
+  readonly title: string;
+  readonly steps: readonly string[];
+}
+
+const KEY_NOT_FOUND = [
+  'Verify the key ID matches your agent ID',
+  'Check key store connectivity',
+  'Ensure proper permissions (IAM/Vault policies)',
+];
+const PERMISSION_DENIED = [
+  'Verify Vault token or AWS credentials',
+  'Check key store policies',
+  'Ensure network connectivity',
+];
+export const PERFORMANCE: Advice = {
+  title: 'Performance Issues',
+  steps: [
+    'Keys are cached after first retrieval',
+    'Consider increasing cache TTL for stable keys (PHLOW_KEY_CACHE_TTL_SECONDS)',
+    'Use local encrypted file store for edge deployments',
+  ],
+};
+
+function storeHint(storeType: string, code: string): string | undefined {
+  if (storeType === 'encrypted_file' && code === 'ACCESS_DENIED') {
+    return 'Check that PHLOW_MASTER_KEY / PHLOW_MASTER_KEY_FILE (or .phlow/master.key) is the key the file was written with, and the owner and mode of the files';
+  }
+  if (storeType === 'vault' && code === 'UNAVAILABLE')
+    return 'Check VAULT_ADDR / VAULT_URL and that Vault is unsealed';
+  if (storeType === 'aws' && code === 'UNAVAILABLE') {
+    return 'Check AWS_REGION and the endpoint (AWS_ENDPOINT_URL_SECRETS_MANAGER, VPC endpoint)';
+  }
+  return undefined;
+}
+
+/** The guide's advice for a failure with this error code, or undefined when the message says it all. */
+export function adviceFor(code: string, storeType: string): Advice | undefined {
+  const hint = storeHint(storeType, code);
+  const withHint = (steps: readonly string[]) => (hint ? [hint, ...steps] : steps);
+  switch (code as KeyStoreErrorCode) {
+    case 'NOT_FOUND':
+      return { title: 'Key Not Found', steps: withHint(KEY_NOT_FOUND) };
+    case 'ACCESS_DENIED':
+    case 'INTEGRITY':
+      // A local file has no token, policy or network: only the store's own line applies.
+      return {
+        title: 'Permission Denied',
+        steps: storeType === 'encrypted_file' && hint ? [hint] : withHint(PERMISSION_DENIED),
+      };
+    case 'UNAVAILABLE':
+      return {
+        title: 'Store unreachable',
+        steps: withHint(['Check key store connectivity', 'Ensure network connectivity']),
+      };
+    default:
+      return hint ? { title: 'Fix', steps: [hint] } : undefined;
+  }
+}
