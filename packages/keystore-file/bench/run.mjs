@@ -88,14 +88,7 @@ try {
         { samples },
       ),
     ];
-    const size = (p) => `${(statSync(p).size / 1024).toFixed(0)} KiB`;
-    printTable(
-      `${count.toLocaleString('en-US')} keys (file ${size(path)}, JSON ${size(jsonPath)}), raw 32-byte key`,
-      rows,
-      {
-        baseline: 'plain JSON: readFile + JSON.parse',
-      },
-    );
+    printTable(title, rows, { baseline: 'plain JSON: readFile + JSON.parse' });
     if (count === 1_000) open1000Ns = rows[1].medianNs;
   }
 
