@@ -8,6 +8,7 @@ import { init } from './init.js';
 import { jwks } from './jwks.js';
 import { list } from './list.js';
 import { migrate } from './migrate.js';
+import { rekey } from './rekey.js';
 import { rotate } from './rotate.js';
 import { sign } from './sign.js';
 import { verify } from './verify.js';
@@ -23,5 +24,6 @@ export const COMMANDS: readonly Command[] = [
   sign,
   verify,
   migrate,
+  rekey,
   doctor,
 ];

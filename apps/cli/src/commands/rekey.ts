@@ -1,0 +1,190 @@
+/**
+ * `phlow-keys rekey`: re-encrypts the encrypted key file under a new master key (the file store's `rekey`,
+ * one atomic replace). The new key comes from `--new-master-key-file <path>`, or is generated:
+ *
+ * - master key from a file F (PHLOW_MASTER_KEY_FILE, or the `.phlow/master.key` fallback): the old key is
+ *   copied to `F.old-<time>` first, the new one written to `F.new`, the store re-encrypted, then `F.new`
+ *   renamed over F. At every moment some file holds the key that opens the store, so a crash loses nothing.
+ *   With `--new-master-key-file` and the `.phlow/master.key` fallback, that file is renamed to `.old-<time>`
+ *   too, so it is not picked up again.
+ * - master key from PHLOW_MASTER_KEY: the new key is written to `.phlow/master.key` (which must not exist);
+ *   the old key stays in your environment until you unset it.
+ *
+ * The file is read with the new key afterwards and its key ids compared before success is reported.
+ */
+import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import { createFileKeyStore, type FileKeyStore, generateMasterKey } from '@phlow/keystore-file';
+import { type Command, stringValue } from '../command.js';
+import { EXIT } from '../exit-codes.js';
+import { writeNewPrivateFile } from '../private-files.js';
+import {
+  chooseStore,
+  DEFAULT_MASTER_KEY_FILE,
+  isFileStoreType,
+  masterKeySetting,
+  openStore,
+} from '../store.js';
+import { UsageError } from '../usage-error.js';
+
+function isFileKeyStore(store: KeyStore): store is FileKeyStore {
+  return (
+    typeof (store as Partial<FileKeyStore>).rekey === 'function' &&
+    typeof (store as Partial<FileKeyStore>).path === 'string'
+  );
+}
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+
+export const rekey: Command = {
+  name: 'rekey',
+  summary: 'encrypt the key file under a new master key (encrypted_file only)',
+  usage: 'rekey [--new-master-key-file <path>]',
+  description: [
+    'Re-encrypts the encrypted key file under a new master key, in one atomic replace.',
+    'With --new-master-key-file, the new key is read from that file (a base64:/hex: key or a passphrase); then point PHLOW_MASTER_KEY_FILE at it. A .phlow/master.key used by the fallback is renamed to .phlow/master.key.old-<time>, so it is not picked up again.',
+    'Without it, a new key is generated: if the current key is in a file (PHLOW_MASTER_KEY_FILE or .phlow/master.key), the old key is kept as <file>.old-<time> and the new one replaces the file; if it is in PHLOW_MASTER_KEY, the new key is written to .phlow/master.key and you unset PHLOW_MASTER_KEY.',
+  ].join('\n\n'),
+  options: { 'new-master-key-file': { type: 'string' } },
+  optionHelp: [
+    ['--new-master-key-file <path>', 'take the new master key from this file instead of generating one'],
+  ],
+  examples: ['phlow-keys rekey', 'phlow-keys rekey --new-master-key-file /run/secrets/phlow-master-key'],
+  async run(context) {
+    const { env, cwd, out } = context;
+    if (context.positionals.length > 0) throw new UsageError('rekey takes no arguments', 'rekey');
+    const { type } = chooseStore(context.flags.store, env);
+    if (!isFileStoreType(type)) {
+      throw new KeyStoreError('UNSUPPORTED', `rekey works on the encrypted_file store only, not ${type}`, {
+        storeType: type,
+      });
+    }
+    const current = masterKeySetting(env, cwd);
+    const givenFile = stringValue(context.values, 'new-master-key-file');
+    const show = (path: string) => relative(cwd, path) || path;
+
+    const store = await openStore(type, { env, cwd, onWarning: (m) => out.warn(m) });
+    let result: { masterKeyFile: string; backup: string | null; keyFile: string; keys: number };
+    try {
+      if (!isFileKeyStore(store)) {
+        throw new KeyStoreError('UNSUPPORTED', 'this encrypted_file adapter has no rekey', {
+          storeType: type,
+        });
+      }
+      // Proves the current key opens the file before anything is written.
+      const before = await store.listKeyIds();
+      let masterKeyFile: string;
+      let backup: string | null = null;
+      if (givenFile !== undefined) {
+        masterKeyFile = resolve(cwd, givenFile);
+        if (current.file === masterKeyFile) {
+          throw new UsageError(
+            '--new-master-key-file is the current master key file: write the new key to another file',
+            'rekey',
+          );
+        }
+        await store.rekey((await readFile(masterKeyFile, 'utf8')).trim());
+        if (current.source === 'fallback') {
+          // Left in place, the old .phlow/master.key would still be picked up and fail to open the file.
+          backup = `${current.file}.old-${stamp()}`;
+          await rename(current.file!, backup);
+        }
+      } else if (current.file !== undefined) {
+        masterKeyFile = current.file;
+        backup = `${masterKeyFile}.old-${stamp()}`;
+        const staged = `${masterKeyFile}.new`;
+        await copyFile(masterKeyFile, backup, 1 /* COPYFILE_EXCL */);
+        const fresh = generateMasterKey();
+        await writeNewPrivateFile(staged, `${fresh}\n`).catch((error: unknown) => {
+          throw (error as { code?: string }).code === 'EEXIST'
+            ? new KeyStoreError(
+                'CONFLICT',
+                `${show(staged)} exists, left by an interrupted rekey: if the key file opens with it, rename it to ${show(masterKeyFile)}; otherwise delete it and run rekey again`,
+                { storeType: type },
+              )
+            : error;
+        });
+        try {
+          await store.rekey(fresh);
+        } catch (error) {
+          await unlink(staged).catch(() => {});
+          throw error;
+        }
+        await rename(staged, masterKeyFile);
+      } else {
+        masterKeyFile = resolve(cwd, DEFAULT_MASTER_KEY_FILE);
+        const fresh = generateMasterKey();
+        await writeNewPrivateFile(masterKeyFile, `${fresh}\n`).catch((error: unknown) => {
+          throw (error as { code?: string }).code === 'EEXIST'
+            ? new UsageError(
+                `${show(masterKeyFile)} exists: pass --new-master-key-file <path> to choose where the new key comes from`,
+                'rekey',
+              )
+            : error;
+        });
+        try {
+          await store.rekey(fresh);
+        } catch (error) {
+          await unlink(masterKeyFile).catch(() => {});
+          throw error;
+        }
+      }
+      // Read back with nothing but the new key file, as the next start will.
+      const reopened = createFileKeyStore({
+        path: store.path,
+        masterKeyFile,
+        env: {},
+        cwd,
+        onWarning: (m) => out.warn(m),
+      });
+      const after = await reopened.listKeyIds();
+      await reopened.close();
+      if (after.join('\n') !== before.join('\n')) {
+        throw new KeyStoreError(
+          'INTEGRITY',
+          `${show(store.path)} holds different key ids after rekey; restore the master key from ${backup ? show(backup) : 'your previous setting'}`,
+          { storeType: type },
+        );
+      }
+      result = { masterKeyFile, backup, keyFile: store.path, keys: after.length };
+    } finally {
+      await store.close?.();
+    }
+
+    const nextEnv =
+      current.source === 'fallback' && givenFile === undefined
+        ? {}
+        : { PHLOW_MASTER_KEY_FILE: show(result.masterKeyFile) };
+    if (out.json) {
+      out.data({
+        keyFile: show(result.keyFile),
+        masterKeyFile: show(result.masterKeyFile),
+        backup: result.backup ? show(result.backup) : null,
+        keys: result.keys,
+        env: nextEnv,
+        unset: current.source === 'PHLOW_MASTER_KEY' ? ['PHLOW_MASTER_KEY'] : [],
+      });
+      return EXIT.OK;
+    }
+    out.line(
+      `${out.paint('green', 'rekeyed')} ${show(result.keyFile)} (${result.keys} key${result.keys === 1 ? '' : 's'})`,
+    );
+    out.fields([
+      ['new master key', show(result.masterKeyFile)],
+      [
+        'old master key',
+        result.backup
+          ? `${show(result.backup)} (delete it once everything works)`
+          : current.source === 'PHLOW_MASTER_KEY'
+            ? 'still in PHLOW_MASTER_KEY'
+            : 'unchanged in its file',
+      ],
+    ]);
+    if (current.source === 'PHLOW_MASTER_KEY')
+      out.line('Now: unset PHLOW_MASTER_KEY (it takes precedence over the key file).');
+    for (const [name, value] of Object.entries(nextEnv))
+      out.line(`Now: export ${name}=${value} wherever the key file is used.`);
+    return EXIT.OK;
+  },
+};
