@@ -120,7 +120,8 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
       try {
         const ids = new Set<string>();
         for (const name of await secrets.names()) {
-          // The server's name filter is a prefix match (case-insensitive on AWS): check it exactly here.
+          // The name filter is a case-sensitive prefix match on AWS; checked here too, so an emulator or a
+          // future filter change cannot put a foreign secret in the list.
           if (!name.startsWith(config.prefix)) continue;
           const id = name.slice(config.prefix.length);
           if (isValidKeyId(id)) ids.add(id);
