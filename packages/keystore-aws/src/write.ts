@@ -160,26 +160,37 @@ async function promote(w: Write, from: string): Promise<void> {
 
 /** Writes to an id scheduled for deletion: restore, replace the deleted key, and stop trusting it. */
 async function revive(w: Write, mode: 'create-only' | 'unconditional'): Promise<void> {
+  // Which version is the deleted key is read before the restore: once restored the secret looks live, and
+  // its current version could already be the new key of another writer reviving it.
+  const before = await describeIfExists(w);
+  if (before === undefined) return mode === 'create-only' ? createOnly(w) : createOrReplace(w); // purged
+  if (!before.deleted) {
+    // Restored by someone else since: it is a live key now.
+    if (mode === 'create-only')
+      throw conflict(w, 'was restored or recreated by another writer (expected no key)');
+    return replace(w);
+  }
+  const deletedKey = before.current;
   try {
     await w.secrets.restore(w.name);
   } catch (error) {
-    // Purged meanwhile (a forced delete): the id is plainly absent now.
-    if (isNotFound(error)) return mode === 'create-only' ? createOnly(w) : createOrReplace(w);
+    if (isNotFound(error)) return mode === 'create-only' ? createOnly(w) : createOrReplace(w); // purged
     throw error;
   }
-  const { current: deletedKey } = await w.secrets.describe(w.name);
   await w.secrets.put(w.name, w.value, w.token, PENDING);
   try {
     await w.secrets.move(w.name, CURRENT, w.token, deletedKey);
   } catch (error) {
     if (!isStageMismatch(error)) throw error;
-    if (await holdsCurrent(w)) return dropDeletedKey(w, deletedKey);
-    // Another writer revived it first.
-    if (mode === 'create-only') {
-      await w.secrets.dropLabel(w.name, PENDING, w.token).catch(() => {});
-      throw conflict(w, 'was created by another writer (expected no key)');
+    if (!(await holdsCurrent(w))) {
+      // Another writer replaced the deleted key first; whichever way it did, the deleted key stays untrusted.
+      await dropDeletedKey(w, deletedKey);
+      if (mode === 'create-only') {
+        await w.secrets.dropLabel(w.name, PENDING, w.token).catch(() => {});
+        throw conflict(w, 'was recreated by another writer (expected no key)');
+      }
+      return replace(w);
     }
-    return replace(w);
   }
   return dropDeletedKey(w, deletedKey);
 }

@@ -148,6 +148,43 @@ describe('writing an id that is scheduled for deletion', () => {
     expect((await store.getKeyVersions(keyId)).map((v) => v.publicKey)).toEqual([winner.publicKey]);
   });
 
+  it('a create-only write that saw the id deleted does not overwrite a key another writer revived meanwhile', async () => {
+    const { keyId, pair: deleted } = await stored('revive-interleaved');
+    await store.deleteKeyPair(keyId);
+    // Writer B's first DescribeSecret (the one that finds the id deleted) is held until writer A is done.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = false;
+    const clientB = plainClient();
+    clientB.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (!held && context.commandName === 'DescribeSecretCommand') {
+          held = true;
+          await gate;
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'testHoldDescribe', priority: 'low' },
+    );
+    const storeB = createAwsKeyStore({ prefix, client: clientB });
+    const a = ed25519Pems();
+    const b = ed25519Pems();
+    const writeB = storeB.storeKeyPair(keyId, b.privateKey, b.publicKey, { expectedVersion: null }).then(
+      () => 'stored',
+      (e: { code?: string }) => e.code,
+    );
+    while (!held) await new Promise((resolve) => setTimeout(resolve, 5));
+    await store.storeKeyPair(keyId, a.privateKey, a.publicKey, { expectedVersion: null });
+    release();
+    expect(await writeB).toBe('CONFLICT');
+    expect((await store.getKeyVersions(keyId)).map((v) => v.publicKey)).toEqual([a.publicKey]);
+    expect(deleted.publicKey).not.toBe(a.publicKey);
+    clientB.destroy();
+  });
+
   it('a compare-and-set write against a deleted key is CONFLICT', async () => {
     const { keyId } = await stored('revive-cas');
     const version = (await store.getKeyPair(keyId))?.version as string;
