@@ -22,7 +22,9 @@ export const generate: Command = {
     const { out } = context;
     await withSession(context, async ({ manager, store }) => {
       try {
-        const info = keyInfo(await manager.generateKeyPair(id));
+        await manager.generateKeyPair(id);
+        // Read back: proves the key landed, and gives the version and time the store recorded.
+        const info = keyInfo(await manager.refresh(id));
         if (out.json) return out.data({ ...info, store: store.type });
         out.line(`${out.paint('green', 'generated')} key ${out.paint('bold', id)} in ${store.type}`);
         out.fields([
