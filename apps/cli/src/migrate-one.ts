@@ -43,19 +43,43 @@ async function readOptional(manager: KeyManager, keyId: string): Promise<KeyPair
   }
 }
 
+/** Never throws: a failure is a `failed` result with the error's code and message (and the kid, if known). */
 export async function migrateOne(
   keyId: string,
   from: KeyManager,
   to: KeyManager,
   options: { dryRun: boolean; overwrite: boolean },
 ): Promise<MigrationResult> {
-  const source = await from.getKeyPair(keyId);
-  const kid = source.kid;
+  let kid: string | undefined;
+  try {
+    const source = await from.getKeyPair(keyId);
+    kid = source.kid;
+    return { keyId, kid, status: await copy(keyId, source, to, options) };
+  } catch (error) {
+    const e = error as { code?: unknown; message?: unknown };
+    return {
+      keyId,
+      ...(kid ? { kid } : {}),
+      status: 'failed',
+      error: {
+        code: typeof e.code === 'string' ? e.code : 'ERROR',
+        message: typeof e.message === 'string' ? e.message : String(error),
+      },
+    };
+  }
+}
+
+async function copy(
+  keyId: string,
+  source: KeyPair,
+  to: KeyManager,
+  options: { dryRun: boolean; overwrite: boolean },
+): Promise<MigrationStatus> {
   checkKeyPair(source.privateKey, source.publicKey, keyId);
   const existing = await readOptional(to, keyId);
-  if (existing && sameKeyPair(existing, source)) return { keyId, kid, status: 'skipped' };
-  if (existing && !options.overwrite) return { keyId, kid, status: 'conflict' };
-  if (options.dryRun) return { keyId, kid, status: existing ? 'would-overwrite' : 'would-copy' };
+  if (existing && sameKeyPair(existing, source)) return 'skipped';
+  if (existing && !options.overwrite) return 'conflict';
+  if (options.dryRun) return existing ? 'would-overwrite' : 'would-copy';
 
   await to.storeKeyPair(keyId, source.privateKey, source.publicKey);
   const written = await readOptional(to, keyId);
@@ -66,5 +90,5 @@ export async function migrateOne(
       { storeType: to.store.type, keyId },
     );
   }
-  return { keyId, kid, status: existing ? 'overwritten' : 'copied' };
+  return existing ? 'overwritten' : 'copied';
 }

@@ -72,6 +72,7 @@ export function cli(
 }
 
 /** Parses stdout as JSON, with the output in the failure message when it is not JSON. */
+// biome-ignore lint/suspicious/noExplicitAny: the shapes are asserted with expect(), not with types.
 export function json<T = any>(result: Result): T {
   try {
     return JSON.parse(result.stdout) as T;

@@ -98,21 +98,16 @@ export const migrate: Command = {
           ? ids
           : await listIds(source, `pass the key ids: phlow-keys migrate --from ${from} --to ${to} <id>...`);
       const progress = progressBar(out, chosen.length);
-      let stopped: unknown;
+      let stopped = false;
       for (const [i, keyId] of chosen.entries()) {
         progress.update(i, keyId);
         if (stopped) {
           results.push({ keyId, status: 'not-attempted' });
           continue;
         }
-        try {
-          results.push(await migrateOne(keyId, fromManager, toManager, { dryRun, overwrite }));
-        } catch (error) {
-          const e = error as { code?: string; message?: string };
-          const code = typeof e.code === 'string' ? e.code : 'ERROR';
-          results.push({ keyId, status: 'failed', error: { code, message: e.message ?? String(error) } });
-          if (STORE_WIDE.has(code)) stopped = error;
-        }
+        const result = await migrateOne(keyId, fromManager, toManager, { dryRun, overwrite });
+        results.push(result);
+        if (result.error && STORE_WIDE.has(result.error.code)) stopped = true;
       }
       progress.done();
     } finally {

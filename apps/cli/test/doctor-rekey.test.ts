@@ -1,0 +1,199 @@
+/** doctor (checks, advice in the guide's words, exit codes) and rekey on the encrypted file store. */
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { baseEnv, cli, initProject, json, pemPair, tempDir } from './helpers.js';
+
+interface Check {
+  name: string;
+  status: 'ok' | 'warn' | 'fail' | 'skip';
+  detail: string;
+  ms?: number;
+  error?: { code: string; message: string };
+  advice?: { title: string; steps: string[] };
+}
+
+const byName = (checks: Check[], name: string) => checks.find((c) => c.name === name);
+
+describe('doctor', () => {
+  it('passes on a fresh init, checks read and write with a scratch key it removes (--json shape)', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const result = await cli(['doctor', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const shape = json(result);
+    expect(shape.store).toEqual({ type: 'encrypted_file', source: 'default' });
+    expect(shape.ok).toBe(true);
+    const names = shape.checks.map((c: Check) => c.name);
+    expect(names).toEqual([
+      'adapter',
+      'cache',
+      'master key',
+      'connect',
+      'file modes',
+      'list',
+      'read a',
+      'write',
+      'delete',
+    ]);
+    for (const check of shape.checks as Check[]) {
+      expect(['ok', 'warn']).toContain(check.status);
+      expect(check.ms).toEqual(expect.any(Number));
+    }
+    expect(json(await cli(['list', '--json'], { cwd })).keys.map((k: { keyId: string }) => k.keyId)).toEqual([
+      'a',
+    ]);
+  });
+
+  it('prints a table and "All checks passed." for people', async () => {
+    const cwd = await initProject();
+    const result = await cli(['doctor'], { cwd });
+    expect(result.stdout).toMatch(/STATUS\s+CHECK\s+TIME\s+RESULT/);
+    expect(result.stdout).toContain('All checks passed.');
+  });
+
+  it('without a master key: the master key check fails and says how to fix it (exit 1)', async () => {
+    const result = await cli(['doctor', '--json'], { cwd: tempDir() });
+    expect(result.code).toBe(1);
+    const checks: Check[] = json(result).checks;
+    expect(byName(checks, 'master key')).toMatchObject({ status: 'fail', error: { code: 'INVALID_CONFIG' } });
+    expect(byName(checks, 'master key')?.error?.message).toContain('phlow-keys init');
+    expect(byName(checks, 'connect')?.status).toBe('skip');
+  });
+
+  it('a wrong master key is explained as "Permission Denied"', async () => {
+    const cwd = await initProject();
+    const result = await cli(['doctor'], { cwd, env: baseEnv({ PHLOW_MASTER_KEY: 'wrong' }) });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Permission Denied:');
+    expect(result.stdout).toContain('the master key does not open');
+    expect(result.stdout).toMatch(/skip\s+write\s+skipped: list failed/);
+  });
+
+  it('an unknown id is explained as "Key Not Found" in the guide\'s words', async () => {
+    const cwd = await initProject();
+    const result = await cli(['doctor', 'my-agent'], { cwd });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Key Not Found:');
+    expect(result.stdout).toContain('Verify the key ID matches your agent ID');
+  });
+
+  it('flags files other users can read, with the chmod that fixes it', async () => {
+    const cwd = await initProject();
+    chmodSync(join(cwd, '.phlow/master.key'), 0o644);
+    const result = await cli(['doctor', '--json'], { cwd });
+    expect(result.code).toBe(1);
+    const check = byName(json(result).checks, 'file modes');
+    expect(check?.status).toBe('fail');
+    expect(check?.advice?.steps.join('\n')).toContain(`chmod 600 ${join(cwd, '.phlow/master.key')}`);
+  });
+
+  it('reports cache settings from the environment; caching turned off is a "Performance Issues" warning', async () => {
+    const cwd = await initProject();
+    const result = await cli(['doctor', '--json'], {
+      cwd,
+      env: baseEnv({ PHLOW_KEY_CACHE_TTL_SECONDS: '0' }),
+    });
+    expect(result.code).toBe(0);
+    const cache = byName(json(result).checks, 'cache');
+    expect(cache).toMatchObject({ status: 'warn', advice: { title: 'Performance Issues' } });
+    expect(cache?.detail).toContain('TTL 0s (PHLOW_KEY_CACHE_TTL_SECONDS)');
+
+    const bad = await cli(['doctor', '--json'], {
+      cwd,
+      env: baseEnv({ PHLOW_KEY_CACHE_TTL_SECONDS: 'soon' }),
+    });
+    expect(bad.code).toBe(1);
+    expect(byName(json(bad).checks, 'cache')).toMatchObject({
+      status: 'fail',
+      error: { code: 'INVALID_CONFIG' },
+    });
+  });
+
+  it('a read-only store: the write check is skipped, not failed', async () => {
+    const pair = pemPair();
+    const env = baseEnv({ PHLOW_PRIVATE_KEY_a: pair.privateKey, PHLOW_PUBLIC_KEY_a: pair.publicKey });
+    const result = await cli(['--store', 'environment', 'doctor', '--json'], { cwd: tempDir(), env });
+    expect(result.code).toBe(0);
+    expect(byName(json(result).checks, 'write')).toMatchObject({
+      status: 'skip',
+      detail: 'environment is read-only',
+    });
+    expect(byName(json(result).checks, 'read a')?.status).toBe('ok');
+  });
+
+  it('a missing adapter fails the adapter check with the install command', async () => {
+    const result = await cli(['--store', 'nosuch', 'doctor', '--json'], { cwd: tempDir() });
+    expect(result.code).toBe(1);
+    expect(byName(json(result).checks, 'adapter')?.error?.message).toContain(
+      'npm install @phlow/keystore-nosuch',
+    );
+  });
+});
+
+describe('rekey', () => {
+  it('generates a new master key, keeps the old one as a backup, and the keys still open', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const oldKey = readFileSync(join(cwd, '.phlow/master.key'), 'utf8');
+    const result = await cli(['rekey', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    const shape = json(result);
+    expect(shape).toEqual({
+      keyFile: '.phlow/keys.enc',
+      masterKeyFile: '.phlow/master.key',
+      backup: expect.stringMatching(/^\.phlow\/master\.key\.old-\d{8}T\d{6}Z$/),
+      keys: 1,
+      env: {},
+      unset: [],
+    });
+    expect(readFileSync(join(cwd, '.phlow/master.key'), 'utf8')).not.toBe(oldKey);
+    expect(readFileSync(join(cwd, shape.backup), 'utf8')).toBe(oldKey);
+    expect(readdirSync(join(cwd, '.phlow')).filter((f) => f.endsWith('.new'))).toEqual([]);
+    expect((await cli(['get', 'a'], { cwd })).code).toBe(0);
+    // The old key no longer opens the file.
+    expect((await cli(['list'], { cwd, env: baseEnv({ PHLOW_MASTER_KEY_FILE: shape.backup }) })).code).toBe(
+      4,
+    );
+  });
+
+  it('--new-master-key-file: re-encrypts under that key and moves the fallback key file aside', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    writeFileSync(join(cwd, 'new.key'), 'a long new passphrase\n', { mode: 0o600 });
+    const result = await cli(['rekey', '--new-master-key-file', 'new.key', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    expect(json(result)).toMatchObject({
+      masterKeyFile: 'new.key',
+      env: { PHLOW_MASTER_KEY_FILE: 'new.key' },
+    });
+    expect(existsSync(join(cwd, '.phlow/master.key'))).toBe(false);
+    expect((await cli(['get', 'a'], { cwd, env: baseEnv({ PHLOW_MASTER_KEY_FILE: 'new.key' }) })).code).toBe(
+      0,
+    );
+  });
+
+  it('from PHLOW_MASTER_KEY: writes the new key to .phlow/master.key and says to unset the variable', async () => {
+    const cwd = tempDir();
+    const env = baseEnv({ PHLOW_MASTER_KEY: 'an old passphrase' });
+    await cli(['generate', 'a'], { cwd, env });
+    const result = await cli(['rekey'], { cwd, env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('unset PHLOW_MASTER_KEY');
+    expect((await cli(['get', 'a'], { cwd })).code).toBe(0);
+  });
+
+  it('with the wrong current key nothing changes (exit 4)', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const before = readFileSync(join(cwd, '.phlow/keys.enc'));
+    const result = await cli(['rekey'], { cwd, env: baseEnv({ PHLOW_MASTER_KEY: 'wrong' }) });
+    expect(result.code).toBe(4);
+    expect(readFileSync(join(cwd, '.phlow/keys.enc')).equals(before)).toBe(true);
+  });
+
+  it('is for the file store only (exit 7)', async () => {
+    const result = await cli(['--store', 'memory', 'rekey'], { cwd: tempDir() });
+    expect(result.code).toBe(7);
+  });
+});
