@@ -4,13 +4,8 @@
  * Missing variables fail the test file with the command to run: these tests prove the store against a real
  * Secrets Manager implementation and are never skipped.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const servicesHome = fileURLToPath(new URL('../../../../tooling/services/', import.meta.url));
 
 export interface MotoEnv {
   /** The Secrets Manager endpoint the SDK picks up from AWS_ENDPOINT_URL_SECRETS_MANAGER. */
@@ -51,29 +46,23 @@ export function motoPython(): string {
   return join(venv, 'bin', 'python');
 }
 
-const run = promisify(execFile);
-
 interface ServicesModule {
-  stopMoto?: () => Promise<void>;
-  startMoto?: () => Promise<void>;
+  stopMoto(): Promise<void>;
+  startMoto(): Promise<unknown>;
 }
 
-/** @phlow/services, or an empty module while it does not exist yet (the shell scripts do the same job). */
-async function servicesModule(): Promise<ServicesModule> {
+/** @phlow/services (tooling/services/index.mjs, plain JS without types, hence the indirect import). */
+async function services(): Promise<ServicesModule> {
   const name = '@phlow/services';
-  return ((await import(name).catch(() => undefined)) ?? {}) as ServicesModule;
+  return (await import(name)) as ServicesModule;
 }
 
-/** Stops moto (the port stays reserved in moto.env). Uses @phlow/services when it offers stopMoto. */
+/** Stops moto; resolves once the port is closed (it stays reserved for startMoto). */
 export async function stopMoto(): Promise<void> {
-  const services = await servicesModule();
-  if (typeof services.stopMoto === 'function') return services.stopMoto();
-  await run('bash', [join(servicesHome, 'moto', 'stop.sh')]);
+  await (await services()).stopMoto();
 }
 
 /** Starts moto again on the same port. It comes back empty: moto keeps its state in memory. */
 export async function startMoto(): Promise<void> {
-  const services = await servicesModule();
-  if (typeof services.startMoto === 'function') return services.startMoto();
-  await run('bash', [join(servicesHome, 'moto', 'start.sh')]);
+  await (await services()).startMoto();
 }
