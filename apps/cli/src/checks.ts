@@ -28,6 +28,8 @@ export interface CheckResult {
   readonly slow?: boolean;
   readonly error?: { readonly code: string; readonly message: string };
   readonly advice?: Advice;
+  /** A failure of this check does not stop the later ones (a permission one operation needs, others may not). */
+  readonly contained?: boolean;
 }
 
 export interface Outcome<T> {
@@ -55,7 +57,7 @@ export class Checks {
    * unreachable, bad configuration, unreadable data), so that it is reported once instead of on every step.
    */
   get blocking(): CheckResult | undefined {
-    return this.results.find((r) => r.status === 'fail' && BLOCKING.has(r.error?.code ?? ''));
+    return this.results.find((r) => r.status === 'fail' && !r.contained && BLOCKING.has(r.error?.code ?? ''));
   }
 
   skip(name: string, detail: string): void {
@@ -63,11 +65,16 @@ export class Checks {
   }
 
   /**
-   * Runs `step`; returns its value, or undefined when it threw (recorded as a failure) or was skipped because
-   * a blocking failure came before and `dependsOnStore` is set.
+   * Runs `step`; returns its value, or undefined when it threw (recorded as a failure) or was skipped.
+   * `dependsOnStore` (default true): skipped after a blocking failure. `contained`: its own failure blocks
+   * nothing (listing needs a permission that reading and writing do not).
    */
-  async run<T>(name: string, step: () => Promise<Outcome<T>>, dependsOnStore = true): Promise<T | undefined> {
-    const blocked = dependsOnStore ? this.blocking : undefined;
+  async run<T>(
+    name: string,
+    step: () => Promise<Outcome<T>>,
+    options: { dependsOnStore?: boolean; contained?: boolean } = {},
+  ): Promise<T | undefined> {
+    const blocked = options.dependsOnStore === false ? undefined : this.blocking;
     if (blocked) {
       this.skip(name, `skipped: ${blocked.name} failed`);
       return undefined;
@@ -100,6 +107,7 @@ export class Checks {
         ms,
         error: { code, message },
         ...(advice ? { advice } : {}),
+        ...(options.contained ? { contained: true } : {}),
       });
       return undefined;
     }

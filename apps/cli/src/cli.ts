@@ -10,6 +10,16 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// Phlow's warnings (file modes, the environment store) are printed as `warning:` lines, whichever way they
+// arrive. Other process warnings, such as the AWS SDK announcing the Node versions it will drop, are for
+// developers, not operators: shown with --debug only.
+const debug = process.argv.includes('--debug');
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.message.startsWith('[phlow]')) process.stderr.write(`warning: ${warning.message}\n`);
+  else if (debug) process.stderr.write(`warning: ${warning.name}: ${warning.message}\n`);
+});
+
 process.exitCode = await main({
   argv: process.argv.slice(2),
   env: process.env,

@@ -36,6 +36,7 @@ function awsEnv(extra: TestEnv = {}): TestEnv {
 }
 
 /** Calls the Vault HTTP API with the root token. */
+// biome-ignore lint/suspicious/noExplicitAny: Vault's JSON answers, read by the two helpers below.
 async function vaultApi(method: string, path: string, body?: unknown): Promise<any> {
   const response = await fetch(`${required('VAULT_ADDR')}/v1/${path}`, {
     method,

@@ -51,7 +51,7 @@ export const doctor: Command = {
           detail: `${p.type} (chosen by ${choice.source === 'default' ? 'the CLI default' : choice.source})`,
         };
       },
-      false,
+      { dependsOnStore: false },
     );
     checks.setStoreType(provider?.type ?? choice.type);
 
@@ -65,7 +65,7 @@ export const doctor: Command = {
           ...(off ? { status: 'warn' as const, advice: PERFORMANCE } : {}),
         };
       },
-      false,
+      { dependsOnStore: false },
     );
 
     const fileStore = isFileStoreType(choice.type);
@@ -90,7 +90,7 @@ export const doctor: Command = {
                 : `${show(master.file!)} (PHLOW_MASTER_KEY_FILE)`;
           return { detail };
         },
-        false,
+        { dependsOnStore: false },
       );
     }
 
@@ -175,10 +175,14 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
   const manager = new KeyManager({ store, env: o.env, cache: { ttlMs: 0 } });
   let ids = [...o.ids];
   if (store.capabilities.list && store.listKeyIds) {
-    const listed = await checks.run('list', async () => {
-      const all = await store.listKeyIds!();
-      return { value: all, detail: `${all.length} key${all.length === 1 ? '' : 's'}` };
-    });
+    const listed = await checks.run(
+      'list',
+      async () => {
+        const all = await store.listKeyIds!();
+        return { value: all, detail: `${all.length} key${all.length === 1 ? '' : 's'}` };
+      },
+      { contained: true },
+    );
     if (ids.length === 0 && listed) ids = listed.slice(0, MAX_KEYS_READ);
   } else {
     checks.skip('list', 'this store cannot list its keys');
@@ -236,7 +240,7 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
                 status: 'warn' as const,
               };
         },
-        false,
+        { dependsOnStore: false },
       );
     }
   }
