@@ -38,6 +38,8 @@ export interface CacheStats {
 
 interface Entry<V> {
   value: V;
+  /** The value as an already-resolved promise, so a hit allocates nothing. */
+  promise: Promise<V>;
   expiresAt: number;
   retryAt: number;
   lastError?: unknown;
@@ -55,6 +57,21 @@ export class LoadingCache<V> {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /**
+   * The fresh cached value as a resolved promise, or undefined: the allocation-free hit path, tried before
+   * `get`. Counts a hit when it answers.
+   */
+  peek(key: string): Promise<V> | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || this.#options.now() >= entry.expiresAt) return undefined;
+    this.stats.hits++;
+    if (this.#entries.size > 1) {
+      this.#entries.delete(key); // re-insert: Map order is the LRU order
+      this.#entries.set(key, entry);
+    }
+    return entry.promise;
   }
 
   async get(
@@ -134,7 +151,12 @@ export class LoadingCache<V> {
   #set(key: string, value: V): void {
     const now = this.#options.now();
     this.#entries.delete(key);
-    this.#entries.set(key, { value, expiresAt: now + this.#options.ttlMs, retryAt: 0 });
+    this.#entries.set(key, {
+      value,
+      promise: Promise.resolve(value),
+      expiresAt: now + this.#options.ttlMs,
+      retryAt: 0,
+    });
     while (this.#entries.size > this.#options.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);

@@ -61,8 +61,6 @@ export interface KeyManagerStats extends CacheStats {
   size: number;
 }
 
-type CachedValue = KeyPair | KeyPair[];
-
 const encoder = new TextEncoder();
 const bytes = (data: Uint8Array | string): Uint8Array =>
   typeof data === 'string' ? encoder.encode(data) : data;
@@ -70,7 +68,8 @@ const bytes = (data: Uint8Array | string): Uint8Array =>
 export class KeyManager {
   readonly store: KeyStore;
   readonly rotationGracePeriodMs: number;
-  readonly #cache: LoadingCache<CachedValue>;
+  readonly #pairs: LoadingCache<KeyPair>;
+  readonly #versions: LoadingCache<KeyPair[]>;
   readonly #onEvent: (event: KeyManagerEvent) => void;
   readonly #now: () => number;
 
@@ -88,7 +87,7 @@ export class KeyManager {
       'PHLOW_KEY_ROTATION_GRACE_SECONDS',
       86_400_000,
     );
-    this.#cache = new LoadingCache<CachedValue>({
+    const cacheOptions = {
       ttlMs: durationMs(options.cache?.ttlMs, env, 'PHLOW_KEY_CACHE_TTL_SECONDS', 300_000),
       maxEntries: positiveInt(options.cache?.maxEntries, env, 'PHLOW_KEY_CACHE_MAX_ENTRIES', 1000),
       staleIfErrorMs: durationMs(
@@ -98,20 +97,39 @@ export class KeyManager {
         300_000,
       ),
       now: this.#now,
-    });
+    };
+    // Current pairs (what signing reads) and version lists (what verification reads) are cached apart, so
+    // the signing hot path is one Map lookup keyed by the id itself.
+    this.#pairs = new LoadingCache<KeyPair>(cacheOptions);
+    this.#versions = new LoadingCache<KeyPair[]>(cacheOptions);
   }
 
   /** Cache counters: hits, misses, loads (store reads), errors, stale, evictions, size. */
   get stats(): KeyManagerStats {
-    return { ...this.#cache.stats, size: this.#cache.size };
+    const a = this.#pairs.stats;
+    const b = this.#versions.stats;
+    return {
+      hits: a.hits + b.hits,
+      misses: a.misses + b.misses,
+      loads: a.loads + b.loads,
+      errors: a.errors + b.errors,
+      stale: a.stale + b.stale,
+      evictions: a.evictions + b.evictions,
+      size: this.#pairs.size + this.#versions.size,
+    };
   }
 
   /** The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none. */
-  async getKeyPair(keyId: string): Promise<KeyPair> {
+  getKeyPair(keyId: string): Promise<KeyPair> {
+    // Only ids that passed assertValidKeyId are ever cached, so a hit needs no further check.
+    return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
+  }
+
+  async #loadKeyPair(keyId: string): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
-    const pair = await this.#cached(`pair:${keyId}`, keyId, () => this.#readCurrent(keyId));
+    const pair = await this.#cached(this.#pairs, keyId, () => this.#readCurrent(keyId));
     if (!pair) throw this.#notFound(keyId);
-    return pair as KeyPair;
+    return pair;
   }
 
   /** Reads `keyId` from the store now, replacing what the cache held. */
@@ -228,10 +246,10 @@ export class KeyManager {
       return [await this.getKeyPair(keyId)];
     }
     const getVersions = this.store.getKeyVersions.bind(this.store);
-    const versions = (await this.#cached(`versions:${keyId}`, keyId, async () => {
+    const versions = await this.#cached(this.#versions, keyId, async () => {
       const list = await getVersions(keyId);
       return list.length === 0 ? undefined : list.map((v) => toKeyPair(keyId, v));
-    })) as KeyPair[] | undefined;
+    });
     if (!versions || versions.length === 0) throw this.#notFound(keyId);
     return this.#inGrace(versions);
   }
@@ -283,7 +301,8 @@ export class KeyManager {
 
   /** Releases the store's resources. */
   async close(): Promise<void> {
-    this.#cache.clear();
+    this.#pairs.clear();
+    this.#versions.clear();
     await this.store.close?.();
   }
 
@@ -295,9 +314,13 @@ export class KeyManager {
     return stored ? toKeyPair(keyId, stored) : undefined;
   }
 
-  #cached(cacheKey: string, keyId: string, load: () => Promise<CachedValue | undefined>) {
-    return this.#cache
-      .get(cacheKey, load, (error, staleForMs) => this.#emit({ type: 'stale', keyId, staleForMs, error }))
+  #cached<V>(
+    cache: LoadingCache<V>,
+    keyId: string,
+    load: () => Promise<V | undefined>,
+  ): Promise<V | undefined> {
+    return cache
+      .get(keyId, load, (error, staleForMs) => this.#emit({ type: 'stale', keyId, staleForMs, error }))
       .catch((error: unknown) => {
         this.#emit({ type: 'error', keyId, error });
         throw error;
@@ -317,8 +340,8 @@ export class KeyManager {
   }
 
   #invalidate(keyId: string): void {
-    this.#cache.invalidate(`pair:${keyId}`);
-    this.#cache.invalidate(`versions:${keyId}`);
+    this.#pairs.invalidate(keyId);
+    this.#versions.invalidate(keyId);
   }
 
   #assertWritable(what: string): void {
