@@ -24,11 +24,13 @@ export PHLOW_SERVICES_DIR PHLOW_SERVICES_HOME
 unset PHLOW_VAULT_PORT PHLOW_MOTO_PORT
 
 cleaned=0
+watchdog=""
 cleanup() {
   local rc=$?
   [ "$cleaned" = 1 ] && return "$rc"
   cleaned=1
   trap - EXIT INT TERM
+  [ -z "$watchdog" ] || kill "$watchdog" 2>/dev/null || true
   bash "$here/moto/stop.sh" || true
   bash "$here/vault/stop.sh" || true
   if [ "${PHLOW_SERVICES_KEEP:-}" = 1 ]; then
@@ -50,7 +52,17 @@ install_pid=$!
 wait "$build_pid" || svc_die "building vault failed"
 wait "$install_pid" || svc_die "installing moto failed"
 
-# 2. Servers.
+# 2. Servers. A watchdog stops them if this script dies without running its
+# EXIT trap (e.g. SIGKILL); it is killed by the trap in the normal case.
+(
+  trap - EXIT INT TERM
+  while kill -0 "$$" 2>/dev/null; do sleep 1; done
+  bash "$here/moto/stop.sh" || true
+  bash "$here/vault/stop.sh" || true
+  [ "${PHLOW_SERVICES_KEEP:-}" = 1 ] || rm -rf "$PHLOW_SERVICES_DIR"
+) </dev/null >/dev/null 2>&1 &
+watchdog=$!
+
 SECONDS=0
 bash "$here/vault/start.sh" &
 vault_start=$!
