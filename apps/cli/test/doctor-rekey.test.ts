@@ -67,7 +67,7 @@ describe('doctor', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('Permission Denied:');
     expect(result.stdout).toContain('the master key does not open');
-    expect(result.stdout).toMatch(/skip\s+write\s+skipped: list failed/);
+    expect(result.stdout).toMatch(/skip\s+write\s+skipped: read failed/);
   });
 
   it('an unknown id is explained as "Key Not Found" in the guide\'s words', async () => {
