@@ -54,18 +54,37 @@ describe('compare-and-set', () => {
     });
   });
 
-  it('of 10 concurrent KeyManager rotations exactly one wins; the others get CONFLICT and write nothing', async () => {
+  it('of 10 concurrent KeyManager rotations from the same version exactly one wins; the others get CONFLICT', async () => {
     const keyId = id('race');
     await new KeyManager({ store, env: {} }).generateKeyPair(keyId);
+    // Every contender reads the current version before any of them writes. Without this barrier a contender
+    // whose read Vault serves after another's write sees the new version and rightly rotates again after it.
+    const contenders = 10;
+    let read = 0;
+    let release!: () => void;
+    const allRead = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gated = {
+      ...store,
+      async getKeyPair(keyId: string) {
+        const pair = await store.getKeyPair(keyId);
+        if (++read === contenders) release();
+        await allRead;
+        return pair;
+      },
+    };
     const results = await Promise.allSettled(
-      Array.from({ length: 10 }, () => new KeyManager({ store, env: {} }).rotateKeyPair(keyId)),
+      Array.from({ length: contenders }, () =>
+        new KeyManager({ store: gated, env: {} }).rotateKeyPair(keyId),
+      ),
     );
     const won = results.filter((r) => r.status === 'fulfilled');
     expect(won).toHaveLength(1);
     for (const r of results)
       if (r.status === 'rejected') expect(r.reason).toMatchObject({ code: 'CONFLICT' });
     const versions = await store.getKeyVersions(keyId);
-    expect(versions).toHaveLength(2);
+    expect(versions.map((v) => v.version)).toEqual(['2', '1']);
     expect(versions[0]?.publicKey).toBe(
       (won[0] as PromiseFulfilledResult<{ keyPair: { publicKey: string } }>).value.keyPair.publicKey,
     );
@@ -112,6 +131,31 @@ describe('through a proxy that loses answers and fails requests', () => {
     await proxied.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
     expect(proxy.count(`phlow/data/keys/${keyId}`, 'POST')).toBe(2);
     expect((await store.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['1']);
+  });
+
+  it('a write that times out after reaching Vault is read back, not repeated: exactly one version', async () => {
+    const keyId = id('timeout-write');
+    const pair = newEd25519Pems();
+    const slow = createTestStore({ address: proxy.address, timeoutMs: 300 });
+    proxy.delayAnswerOnce((r) => r.method === 'POST' && r.path.includes('/data/'), 1500);
+    await slow.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+    expect(proxy.count(`phlow/data/keys/${keyId}`, 'POST')).toBe(1);
+    expect((await store.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['1']);
+  });
+
+  it('a read that gets no answer in time is UNAVAILABLE naming the address and the limit', async () => {
+    const slow = createTestStore({ address: proxy.address, timeoutMs: 200, maxRetries: 0 });
+    proxy.delayAnswerOnce((r) => r.method === 'GET', 1000);
+    await expect(slow.getPublicKey(id('timeout-read'))).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining(`Vault at ${proxy.address} did not answer within 200 ms`),
+    });
+  });
+
+  it('sends VAULT_NAMESPACE as X-Vault-Namespace', async () => {
+    const scoped = createTestStore({ address: proxy.address, env: { VAULT_NAMESPACE: 'team-a' } });
+    await scoped.getPublicKey(id('namespace')).catch(() => undefined); // Vault OSS has no namespaces
+    expect(proxy.requests.at(-1)?.namespace).toBe('team-a');
   });
 
   it('reads are retried after 5xx and 429, within maxRetries', async () => {

@@ -10,6 +10,7 @@ export interface ProxiedRequest {
   /** API path without `/v1/` and without the query string. */
   readonly path: string;
   readonly token: string | undefined;
+  readonly namespace: string | undefined;
 }
 
 export interface VaultProxy {
@@ -21,6 +22,8 @@ export interface VaultProxy {
   failNext(count: number, status?: number): void;
   /** The next request matching is sent to Vault, then the client's connection is cut before the answer. */
   dropAnswerOnce(match: (r: ProxiedRequest) => boolean): void;
+  /** The next request matching is sent to Vault at once, and its answer passed on `ms` later. */
+  delayAnswerOnce(match: (r: ProxiedRequest) => boolean, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +32,7 @@ export async function startProxy(target: string): Promise<VaultProxy> {
   const requests: ProxiedRequest[] = [];
   let failing = { count: 0, status: 502 };
   let drop: ((r: ProxiedRequest) => boolean) | undefined;
+  let delay: { match: (r: ProxiedRequest) => boolean; ms: number } | undefined;
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -39,6 +43,7 @@ export async function startProxy(target: string): Promise<VaultProxy> {
         method: req.method ?? 'GET',
         path: url.pathname.replace(/^\/v1\//, ''),
         token: req.headers['x-vault-token'] as string | undefined,
+        namespace: req.headers['x-vault-namespace'] as string | undefined,
       };
       requests.push(seen);
       if (failing.count > 0) {
@@ -49,6 +54,8 @@ export async function startProxy(target: string): Promise<VaultProxy> {
       }
       const cut = drop?.(seen) === true;
       if (cut) drop = undefined;
+      const wait = delay?.match(seen) === true ? delay.ms : 0;
+      if (wait) delay = undefined;
       const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
       const forward = httpRequest(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
@@ -60,8 +67,11 @@ export async function startProxy(target: string): Promise<VaultProxy> {
               req.socket.destroy();
               return;
             }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            res.end(Buffer.concat(body));
+            setTimeout(() => {
+              if (res.destroyed) return;
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(Buffer.concat(body));
+            }, wait);
           });
         },
       );
@@ -82,6 +92,9 @@ export async function startProxy(target: string): Promise<VaultProxy> {
     },
     dropAnswerOnce(match) {
       drop = match;
+    },
+    delayAnswerOnce(match, ms) {
+      delay = { match, ms };
     },
     close: () =>
       new Promise<void>((resolve) => {

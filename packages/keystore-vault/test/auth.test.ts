@@ -1,6 +1,10 @@
-// AppRole login against the real server: renewal before expiry, a new login after expiry or revocation,
-// no login storm on policy denials, and the token revoked on close. Token TTLs are a few seconds, so these
-// tests wait for Vault's clock; they assert what happened, never how long it took.
+// Tokens against the real server. AppRole: renewal before expiry, a new login after expiry or revocation, no
+// login storm on policy denials, the token revoked on close. A given token renewed once its TTL is known, and
+// a token file read again when Vault refuses its token. Token TTLs are a few seconds, so some tests wait for
+// Vault's clock; they assert what happened, never how long it took.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newEd25519Pems } from '@phlow/keys-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -111,5 +115,36 @@ describe('AppRole', () => {
     await expect(sys('POST', 'auth/token/lookup', { token })).rejects.toThrow(
       /HTTP 403|bad token|invalid token/,
     );
+  });
+});
+
+describe('a given token', () => {
+  it('is renewed with renew-self before it expires, once checkConnection learnt its TTL', async () => {
+    const token = (
+      await sys('POST', 'auth/token/create', { policies: [policy], ttl: '3s', explicit_max_ttl: '60s' })
+    ).auth.client_token as string;
+    const store = createTestStore({ address: proxy.address, env: storeEnv({ VAULT_TOKEN: token }) });
+    expect(await store.checkConnection()).toMatchObject({ tokenRenewable: true });
+    await sleep(2200);
+    expect(await store.getPublicKey(keyId)).toBeTypeOf('string');
+    expect(proxy.count('auth/token/renew-self', 'POST')).toBe(1);
+    await sleep(1500); // past the first TTL: the renewed token still works
+    expect(await store.getPublicKey(keyId)).toBeTypeOf('string');
+  });
+});
+
+describe('a token file', () => {
+  it('is read again when Vault refuses its token, so a rewritten file (Vault Agent sink) is picked up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phlow-token-file-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'hvs.revoked-or-wrong\n');
+    const store = createTestStore({
+      env: storeEnv({ VAULT_TOKEN: undefined, PHLOW_VAULT_TOKEN_FILE: file }),
+    });
+    await expect(store.getPublicKey(keyId)).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    const token = (await sys('POST', 'auth/token/create', { policies: [policy], ttl: '10m' })).auth
+      .client_token as string;
+    writeFileSync(file, `${token}\n`);
+    expect(await store.getPublicKey(keyId)).toBeTypeOf('string');
   });
 });
