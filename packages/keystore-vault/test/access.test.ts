@@ -1,7 +1,7 @@
 // Policies, tokens and configuration mistakes against the real server: each is a distinct, actionable error.
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
-import { isKeyStoreError } from '@phlow/keys-core';
+import { createKeyStoreFromEnv, isKeyStoreError } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import provider from '../src/index.js';
 import {
@@ -83,6 +83,23 @@ describe('Vault policies', () => {
     const info = await store.checkConnection();
     expect(info).toMatchObject({ address: testVault().address, mount: 'phlow', kvVersion: '2' });
     expect(await store.getPublicKey(keyId)).toBe(publicKey);
+  });
+});
+
+describe('PHLOW_KEY_STORE_TYPE=vault', () => {
+  it('loads this package through the resolver, which checks the token at start-up', async () => {
+    const store = await createKeyStoreFromEnv({ ...storeEnv(), PHLOW_KEY_STORE_TYPE: 'vault' });
+    expect(store.type).toBe('vault');
+    expect(store.capabilities).toEqual({ write: true, readPair: true, list: true, versions: true });
+    const e = await failure(
+      createKeyStoreFromEnv({ ...storeEnv({ VAULT_TOKEN: 'hvs.bad' }), PHLOW_KEY_STORE_TYPE: 'vault' }),
+    );
+    expect(e.code).toBe('ACCESS_DENIED');
+    const missing = await failure(
+      createKeyStoreFromEnv({ ...storeEnv({ VAULT_TOKEN: undefined }), PHLOW_KEY_STORE_TYPE: 'vault' }),
+    );
+    expect(missing.code).toBe('INVALID_CONFIG');
+    expect(missing.message).toContain('VAULT_TOKEN environment variable required for Vault key store');
   });
 });
 
