@@ -80,7 +80,10 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   return results;
 }
 
-/** Builds a store without any I/O; the first call logs in (AppRole) or reads the token file. */
+/**
+ * Builds a store without contacting Vault (it reads only the certificate and token files it is given); the first
+ * call logs in (AppRole). Call `checkConnection()` for the start-up check the provider runs.
+ */
 export function createVaultKeyStore(options: VaultKeyStoreOptions = {}): VaultKeyStore {
   return storeFromConfig(resolveVaultConfig(options));
 }
