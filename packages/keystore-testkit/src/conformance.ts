@@ -378,10 +378,15 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     c.requires(t, 'write');
     c.requires(t, 'versions');
     const keyId = c.id('rotate-race');
-    const km = new KeyManager({ store: c.store(), env: {} });
-    await km.generateKeyPair(keyId);
+    await new KeyManager({ store: c.store(), env: {} }).generateKeyPair(keyId);
+    // Every contender must read the same current version before any of them writes; otherwise a slow read
+    // sees the winner's new version and rotates on top of it, which is a later rotation, not a race.
+    const contenders = 3;
+    const readBarrier = barrier(contenders);
     const results = await Promise.allSettled(
-      [1, 2, 3].map(() => new KeyManager({ store: c.store(), env: {} }).rotateKeyPair(keyId)),
+      Array.from({ length: contenders }, () =>
+        new KeyManager({ store: afterRead(c.store(), readBarrier), env: {} }).rotateKeyPair(keyId),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results)
@@ -425,4 +430,41 @@ export function errorTests<S extends KeyStore>(c: ConformanceContext<S>): void {
     expect(error.message.startsWith('[phlow]')).toBe(true);
     expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain(body);
   });
+}
+
+/** Resolves every waiter once `parties` have arrived. */
+function barrier(parties: number): () => Promise<void> {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return () => {
+    arrived++;
+    if (arrived === parties) open();
+    return opened;
+  };
+}
+
+/** The same store, but each current-pair read returns only after the barrier opens. */
+function afterRead<S extends KeyStore>(store: S, wait: () => Promise<void>): KeyStore {
+  const hold =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const result = await fn(...args);
+      await wait();
+      return result;
+    };
+  const readsPair = store.capabilities.readPair && store.getKeyPair;
+  return {
+    type: store.type,
+    capabilities: store.capabilities,
+    getPrivateKey: readsPair ? store.getPrivateKey.bind(store) : hold(store.getPrivateKey.bind(store)),
+    getPublicKey: store.getPublicKey.bind(store),
+    storeKeyPair: store.storeKeyPair.bind(store),
+    deleteKeyPair: store.deleteKeyPair.bind(store),
+    ...(readsPair ? { getKeyPair: hold(store.getKeyPair!.bind(store)) } : {}),
+    ...(store.getKeyVersions ? { getKeyVersions: store.getKeyVersions.bind(store) } : {}),
+    ...(store.listKeyIds ? { listKeyIds: store.listKeyIds.bind(store) } : {}),
+  };
 }
