@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tooling/tsconfig/tsdown.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  dts: true,
-  fixedExtension: false,
-});
+export default packageBuild();

@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tooling/tsconfig/tsdown.ts';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  dts: true,
-  external: ['vitest', '@phlow/keys-core'],
-  fixedExtension: false,
-});
+// vitest and core are the user's own copies (peer dependencies), never bundled.
+export default packageBuild({ external: ['vitest', '@phlow/keys-core'] });
