@@ -15,27 +15,39 @@ if svc_alive "$old_pid"; then
 fi
 
 bin="${PHLOW_VAULT_BIN_OVERRIDE:-$(bash "$PHLOW_SERVICES_HOME/vault/build.sh")}"
-port="$(svc_env_get "$VAULT_ENV_FILE" PHLOW_VAULT_PORT)"
-port="${port:-${PHLOW_VAULT_PORT:-$(svc_free_port)}}"
-addr="http://127.0.0.1:$port"
+fixed_port="$(svc_env_get "$VAULT_ENV_FILE" PHLOW_VAULT_PORT)"
+fixed_port="${fixed_port:-${PHLOW_VAULT_PORT:-}}"
 log="$PHLOW_SERVICES_DIR/vault.log"
 home="$PHLOW_SERVICES_DIR/vault-home"
 mkdir -p "$home"
 touch "$log"
-offset="$(wc -c < "$log")"
 
 SECONDS=0
-env -u VAULT_ADDR -u VAULT_TOKEN -u VAULT_NAMESPACE HOME="$home" \
-  "$bin" server -dev \
-    -dev-listen-address="127.0.0.1:$port" \
-    -dev-root-token-id="$PHLOW_VAULT_ROOT_TOKEN" \
-    -dev-no-store-token \
-    -log-level=warn \
-  </dev/null >>"$log" 2>&1 &
-pid=$!
-
+pid=""
 fail() { svc_log "vault failed to start; last log lines:"; tail -n 30 "$log" >&2; svc_kill "$pid"; exit 1; }
-svc_wait_http "$addr/v1/sys/health" 200 60 "$pid" || fail
+# Up to 3 attempts: a freshly picked free port can be taken before vault binds it
+# (then pick another), and a port being reused after a stop may need a moment.
+for attempt in 1 2 3; do
+  port="${fixed_port:-$(svc_free_port)}"
+  addr="http://127.0.0.1:$port"
+  offset="$(wc -c < "$log")"
+  env -u VAULT_ADDR -u VAULT_TOKEN -u VAULT_NAMESPACE HOME="$home" \
+    "$bin" server -dev \
+      -dev-listen-address="127.0.0.1:$port" \
+      -dev-root-token-id="$PHLOW_VAULT_ROOT_TOKEN" \
+      -dev-no-store-token \
+      -log-level=warn \
+    </dev/null >>"$log" 2>&1 &
+  pid=$!
+  svc_wait_http "$addr/v1/sys/health" 200 60 "$pid" && break
+  svc_kill "$pid"
+  if [ "$attempt" -lt 3 ] && grep -qi 'address already in use' <<<"$(tail -c +"$((offset + 1))" "$log")"; then
+    svc_log "port $port is in use; retrying"
+    sleep 1
+    continue
+  fi
+  fail
+done
 
 unseal_key=""
 for _ in $(seq 1 100); do
