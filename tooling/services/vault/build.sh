@@ -48,7 +48,7 @@ export CGO_ENABLED="${CGO_ENABLED:-0}"
 export GOFLAGS="-mod=mod -buildvcs=false"
 
 log "building github.com/hashicorp/vault $version -> $bin"
-log "first build on a machine takes a long time (downloads ~1 GB of modules, compiles ~2000 packages)"
+log "first build on a machine takes ~8 min on 2 cores (~500 modules, ~2000 packages; needs ~7.5 GB of Go caches and ~4.5 GB RAM)"
 SECONDS=0
 
 # Progress: count module zips as they are fetched, and packages as they compile.
