@@ -31,17 +31,16 @@ if [ -x "$bin" ] && [ "${PHLOW_VAULT_REBUILD:-}" != "1" ]; then
   exit 0
 fi
 
-# Find a Go toolchain: $GO, PATH, the usual install location, else fetch one
-# from the Go module proxy (golang.org/toolchain) into the cache.
+# Find a Go toolchain: $GO, PATH, or the usual install location.
 go_bin="${GO:-}"
 if [ -z "$go_bin" ]; then
   if command -v go >/dev/null 2>&1; then go_bin="$(command -v go)";
   elif [ -x /usr/local/go/bin/go ]; then go_bin=/usr/local/go/bin/go;
-  else go_bin="$(bash "$here/fetch-go.sh")"; fi
+  else echo "[services] no Go toolchain found: install Go >= 1.25 (https://go.dev/doc/install) or set GO=/path/to/go" >&2; exit 1; fi
 fi
 log "using $("$go_bin" version)"
 
-export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org,direct}"
 export CGO_ENABLED="${CGO_ENABLED:-0}"
 # -mod=mod: tolerate a go.sum that misses an entry instead of failing the build.
