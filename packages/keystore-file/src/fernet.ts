@@ -4,9 +4,11 @@
  * Token: version 0x80, 8-byte big-endian timestamp, 16-byte IV, AES-128-CBC ciphertext (PKCS7), 32-byte
  * HMAC-SHA256 over everything before it, all as url-safe base64 text. Fernet key: signing key = first 16
  * bytes, encryption key = last 16. The HMAC is compared in constant time before anything is decrypted.
- * Read-only: the store writes its own format and keeps the token as a backup (see store.ts).
+ * By default the store only reads this format (the first write migrates, see store.ts); with the `fernet`
+ * format option it also writes it, exactly as Python's `Fernet(key).encrypt(...)` does, so Python agents
+ * sharing the file can still read it.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { cbc } from '@noble/ciphers/aes.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -26,16 +28,38 @@ export function looksLikeFernet(bytes: Uint8Array): boolean {
 /**
  * The Fernet keys the Python Phlow could have used for this master key: the value itself when it is a
  * Fernet key (url-safe base64 of 32 bytes), otherwise base64url(SHA-256(passphrase)). A raw key given as
- * `base64:`/`hex:` or bytes is those 32 bytes. Every candidate is tried; a wrong one only fails its HMAC.
+ * `base64:`/`hex:` or bytes is those 32 bytes. Every candidate is tried on reading; a wrong one only fails
+ * its HMAC. The first is the one the Python Phlow would pick, and the one tokens are written with.
  */
-function candidateKeys(masterKey: MasterKey): Uint8Array[] {
+function candidateKeys(masterKey: MasterKey): [Uint8Array, ...Uint8Array[]] {
   if (masterKey.kind === 'raw') return [masterKey.key];
-  const candidates: Uint8Array[] = [];
+  const hashed = sha256(new TextEncoder().encode(masterKey.passphrase));
   // Python's lenient base64 decoder drops characters outside the alphabet before decoding.
   const cleaned = masterKey.passphrase.replace(/[^A-Za-z0-9+/=_-]/g, '');
-  if (FERNET_KEY_TEXT.test(cleaned)) candidates.push(new Uint8Array(Buffer.from(cleaned, 'base64')));
-  candidates.push(sha256(new TextEncoder().encode(masterKey.passphrase)));
-  return candidates;
+  if (FERNET_KEY_TEXT.test(cleaned)) return [new Uint8Array(Buffer.from(cleaned, 'base64')), hashed];
+  return [hashed];
+}
+
+/**
+ * Encrypts `plaintext` into a Fernet token as Python's `Fernet(key).encrypt()` does: version 0x80, the
+ * current time in whole seconds, a fresh random IV, AES-128-CBC with PKCS7 padding, HMAC-SHA256 over all of
+ * that, url-safe base64 with padding. The key is the one the Python Phlow derives from the same master key.
+ */
+export function sealFernet(plaintext: Uint8Array, masterKey: MasterKey, now: Date): Uint8Array {
+  const [key] = candidateKeys(masterKey);
+  const iv = new Uint8Array(randomBytes(16));
+  const ciphertext = cbc(key.subarray(16, 32), iv).encrypt(plaintext);
+  const signed = new Uint8Array(1 + 8 + iv.length + ciphertext.length);
+  signed[0] = VERSION;
+  new DataView(signed.buffer).setBigUint64(1, BigInt(Math.floor(now.getTime() / 1000)));
+  signed.set(iv, 9);
+  signed.set(ciphertext, 25);
+  const token = new Uint8Array(signed.length + 32);
+  token.set(signed);
+  token.set(hmac(sha256, key.subarray(0, 16), signed), signed.length);
+  // Node's base64url drops the padding; Python's urlsafe_b64encode keeps it.
+  const text = Buffer.from(token).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+  return new Uint8Array(Buffer.from(text, 'latin1'));
 }
 
 export interface FernetContents {

@@ -34,6 +34,14 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
    * No env variable.
    */
   readonly scrypt?: Partial<ScryptParams>;
+  /**
+   * The layout every write produces. `phlow` is this package's format 1 (XChaCha20-Poly1305, scrypt for a
+   * passphrase); `fernet` is exactly what the Python Phlow wrote (one Fernet token, key from the master key by
+   * its rule: a Fernet key as is, else unsalted SHA-256 of the passphrase), for a transition during which
+   * Python agents read the same file. In `fernet` mode Python files are never migrated, and a format-1 file is
+   * refused (INVALID_CONFIG) rather than downgraded. Default: `phlow`. Env: `PHLOW_KEY_STORE_FILE_FORMAT`.
+   */
+  readonly format?: FileFormat;
   /** Versions kept per key id, the current one included. Default: 5. No env variable. */
   readonly maxVersions?: number;
   /**
@@ -55,6 +63,9 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   readonly onWarning?: (message: string) => void;
 }
 
+/** How the store writes the key file: its own format 1, or the Python Phlow's Fernet token. */
+export type FileFormat = 'phlow' | 'fernet';
+
 export type MasterKeySource =
   | { readonly kind: 'value'; readonly key: MasterKey }
   | { readonly kind: 'file'; readonly path: string };
@@ -62,6 +73,7 @@ export type MasterKeySource =
 export interface ResolvedOptions {
   readonly path: string;
   readonly masterKey: MasterKeySource;
+  readonly format: FileFormat;
   readonly scrypt: ScryptParams;
   readonly maxVersions: number;
   readonly backup: boolean;
@@ -99,6 +111,21 @@ function parseBoolean(value: string | undefined, name: string): boolean | undefi
   throw configError(`${name} must be true or false (got ${JSON.stringify(value.slice(0, 20))})`);
 }
 
+const FORMATS: readonly string[] = ['phlow', 'fernet'] satisfies FileFormat[];
+
+function parseFormat(value: unknown, name: string): FileFormat {
+  if (typeof value === 'string' && FORMATS.includes(value)) return value as FileFormat;
+  throw configError(
+    `${name} must be "phlow" (the default) or "fernet" (the Python Phlow's layout, for Python agents sharing the file); got ${JSON.stringify(String(value).slice(0, 20))}`,
+  );
+}
+
+function resolveFormat(options: FileKeyStoreOptions, env: Env): FileFormat {
+  if (options.format !== undefined) return parseFormat(options.format, 'the format option');
+  const value = nonEmpty(env.PHLOW_KEY_STORE_FILE_FORMAT);
+  return value === undefined ? 'phlow' : parseFormat(value, 'PHLOW_KEY_STORE_FILE_FORMAT');
+}
+
 function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1)
     throw configError(`${name} must be a whole number of at least 1`);
@@ -115,6 +142,7 @@ export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
   return {
     path: isAbsolute(file) ? file : resolve(cwd, file),
     masterKey: resolveMasterKey(options, env, cwd),
+    format: resolveFormat(options, env),
     scrypt,
     maxVersions: positiveInteger(options.maxVersions ?? 5, 'maxVersions'),
     backup: options.backup ?? parseBoolean(env.PHLOW_KEY_STORE_BACKUP, 'PHLOW_KEY_STORE_BACKUP') ?? false,

@@ -7,6 +7,9 @@
  * damage) is never written over. The decrypted map is cached against the exact bytes of the file: a cheap
  * comparison on each read instead of a decryption, and no way to miss another process's write (file
  * metadata such as mtime and inode can repeat across two quick writes; bytes with a fresh nonce cannot).
+ *
+ * Writes produce format 1, or with `format: 'fernet'` the Python Phlow's Fernet token; the machinery around
+ * them (queue, lock, re-read, atomic replace, backups, refusing a file that does not open) is the same.
  */
 import { open as openHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -20,9 +23,9 @@ import {
 } from '@phlow/keys-core';
 import { ensureDirectory, removeLeftoverTemps, writeFileAtomic } from './atomic-write.js';
 import { configError, fromFsError, hasErrno, STORE_TYPE, storeError } from './errors.js';
-import { EMPTY, type FileState, openFile, sealFile } from './file-state.js';
+import { EMPTY, type FileState, openFile, sealFernetFile, sealFile } from './file-state.js';
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
-import { createKeyRing, type KeyRing, type SealingKeys } from './key-ring.js';
+import { createKeyRing, type KeyRing } from './key-ring.js';
 import { loadMasterKey } from './key-source.js';
 import { acquireLock, type FileLock } from './lock.js';
 import { parseMasterKey } from './master-key.js';
@@ -46,11 +49,15 @@ export interface FileKeyStore extends KeyStore {
   /**
    * Re-encrypts the file under `newMasterKey` (same forms as `masterKey`) in one atomic replace: a crash at
    * any point leaves a file that opens with the old key or with the new one. This store uses the new key
-   * afterwards; update PHLOW_MASTER_KEY / the master key file before the next start.
+   * afterwards; update PHLOW_MASTER_KEY / the master key file before the next start. In `fernet` format the
+   * token is re-encrypted under the new key's Fernet key (the Python agents need the new key too).
    */
   rekey(newMasterKey: string | Uint8Array, options?: RekeyOptions): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A generation this store writes: format 1, or a Fernet token in `fernet` mode. */
+type WrittenState = FileState & { kind: 'current' | 'fernet' };
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
   a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
@@ -94,21 +101,17 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       throw fromFsError(error, 'read', path);
     }
     if (cache && cache.kind !== 'none' && sameBytes(cache.bytes, bytes)) return cache;
-    const state = await openFile(bytes, keys, path);
+    const state = await openFile(bytes, keys, path, config.format);
     cache = state;
     return state;
   }
 
   /** Writes `next` over `previous` under `lock`, keeping the backups the options and a migration ask for. */
-  async function commit(
-    previous: FileState,
-    next: FileState & { kind: 'current' },
-    lock: FileLock,
-    destroy: boolean,
-  ) {
+  async function commit(previous: FileState, next: WrittenState, lock: FileLock, destroy: boolean) {
     try {
-      if (previous.kind === 'fernet') await writeFileAtomic(`${path}.fernet.bak`, previous.bytes);
-      else if (previous.kind === 'current' && config.backup && !destroy) {
+      if (previous.kind === 'fernet' && next.kind === 'current') {
+        await writeFileAtomic(`${path}.fernet.bak`, previous.bytes);
+      } else if (previous.kind !== 'none' && config.backup && !destroy) {
         await writeFileAtomic(`${path}.bak`, previous.bytes);
       }
       if (!(await lock.stillHeld())) {
@@ -127,21 +130,33 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
   }
 
   /**
+   * The next generation of the file. Format 1 reuses the file's own KDF and salt unless `newRing` (rekey)
+   * asks for fresh ones, or the file is new or a Fernet token being migrated. A Fernet token has no salt:
+   * it is sealed with the Fernet key of the ring's master key.
+   */
+  async function seal(map: KeyMap, state: FileState, newRing: KeyRing | undefined): Promise<WrittenState> {
+    const sealer = newRing ?? (await keyRing());
+    if (config.format === 'fernet') return sealFernetFile(map, sealer.masterKey);
+    return sealFile(map, newRing || state.kind !== 'current' ? await sealer.fresh() : state);
+  }
+
+  /**
    * One locked read-modify-write. `change` returns the new map, or null when there is nothing to write.
-   * `sealWith` picks the keys for the new generation (default: the file's own, or fresh ones for a new file);
-   * `committed` runs inside the queue once the new generation is on disk.
+   * `sealWith` is the key ring of a rekey (default: this store's); `committed` runs inside the queue once
+   * the new generation is on disk.
    */
   function mutate(
     change: (map: KeyMap) => KeyMap | null,
-    options: { destroy?: boolean; sealWith?: () => Promise<SealingKeys>; committed?: () => void } = {},
+    options: { destroy?: boolean; sealWith?: KeyRing; committed?: () => void } = {},
   ): Promise<void> {
     const { destroy = false, sealWith, committed } = options;
     return queue(async () => {
       // Open the file and derive keys before locking, so the KDF never runs while other processes wait.
       const before = await readState();
       if (change(before.map) === null) return;
-      const sealing = sealWith ?? (async () => (await keyRing()).fresh());
-      if (sealWith || before.kind !== 'current') await sealing();
+      if (config.format === 'phlow' && (sealWith || before.kind !== 'current')) {
+        await (sealWith ?? (await keyRing())).fresh();
+      }
       try {
         await ensureDirectory(dirname(path));
       } catch (error) {
@@ -159,8 +174,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         const state = await readState();
         const map = change(state.map);
         if (map === null) return;
-        const keys = sealWith || state.kind !== 'current' ? await sealing() : state;
-        await commit(state, sealFile(map, keys), lock, destroy);
+        await commit(state, await seal(map, state, sealWith), lock, destroy);
         committed?.();
       } finally {
         await lock.release();
@@ -223,7 +237,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       const newRing = createKeyRing(key, scrypt, path);
       // The map is rewritten unchanged; only the keys it is sealed with change.
       await mutate((map) => map, {
-        sealWith: () => newRing.fresh(),
+        sealWith: newRing,
         committed: () => {
           ring = Promise.resolve(newRing);
         },
