@@ -6,8 +6,9 @@
  *   so any number of concurrent cold gets cause one store read.
  * - Invalidation drops the entry and detaches any load in flight, whose result is then not cached: a write
  *   by this process is never hidden behind a read that started before it.
- * - Stale if error: when a refresh of an expired entry fails, the old value is served for at most
- *   `staleIfErrorMs` past its expiry, every time reported through `onStale`; after that the error surfaces.
+ * - Stale if error: when a refresh of an expired entry fails with an error `staleOn` accepts (an outage, not
+ *   a revoked credential), the old value is served for at most `staleIfErrorMs` past its expiry, every time
+ *   reported through `onStale`; after that the error surfaces.
  *   A failed refresh is not retried for `retryAfterErrorMs`, so a dead backend is not hammered, and callers
  *   are not each made to wait for its timeout.
  * Missing keys (a load that resolves `undefined`) are never cached.
@@ -18,6 +19,8 @@ export interface CacheOptions {
   readonly maxEntries: number;
   readonly staleIfErrorMs: number;
   readonly retryAfterErrorMs?: number;
+  /** Which load errors may be answered with a stale value. Default: all of them. */
+  readonly staleOn?: (error: unknown) => boolean;
   readonly now?: () => number;
 }
 
@@ -45,14 +48,18 @@ interface Entry<V> {
   lastError?: unknown;
 }
 
+interface Flight<V> {
+  promise: Promise<V | undefined>;
+}
+
 export class LoadingCache<V> {
   readonly #options: Required<CacheOptions>;
   readonly #entries = new Map<string, Entry<V>>();
-  readonly #inflight = new Map<string, Promise<V | undefined>>();
+  readonly #inflight = new Map<string, Flight<V>>();
   readonly stats: CacheStats = { hits: 0, misses: 0, loads: 0, errors: 0, stale: 0, evictions: 0 };
 
   constructor(options: CacheOptions) {
-    this.#options = { retryAfterErrorMs: 1000, now: Date.now, ...options };
+    this.#options = { retryAfterErrorMs: 1000, staleOn: () => true, now: Date.now, ...options };
   }
 
   get size(): number {
@@ -79,14 +86,10 @@ export class LoadingCache<V> {
     load: () => Promise<V | undefined>,
     onStale?: (error: unknown, staleForMs: number) => void,
   ): Promise<V | undefined> {
+    const hit = this.peek(key);
+    if (hit) return hit;
     const now = this.#options.now();
     const entry = this.#entries.get(key);
-    if (entry && now < entry.expiresAt) {
-      this.stats.hits++;
-      this.#entries.delete(key); // re-insert: Map order is the LRU order
-      this.#entries.set(key, entry);
-      return entry.value;
-    }
     this.stats.misses++;
     if (entry && now < entry.retryAt && now - entry.expiresAt <= this.#options.staleIfErrorMs) {
       this.stats.stale++;
@@ -98,7 +101,7 @@ export class LoadingCache<V> {
     } catch (error) {
       const later = this.#options.now();
       const stale = this.#entries.get(key);
-      if (stale && later - stale.expiresAt <= this.#options.staleIfErrorMs) {
+      if (stale && later - stale.expiresAt <= this.#options.staleIfErrorMs && this.#options.staleOn(error)) {
         stale.retryAt = later + this.#options.retryAfterErrorMs;
         stale.lastError = error;
         this.stats.stale++;
@@ -122,20 +125,19 @@ export class LoadingCache<V> {
 
   #load(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
     const running = this.#inflight.get(key);
-    if (running) return running;
+    if (running) return running.promise;
     this.stats.loads++;
-    const promise = this.#run(key, load);
-    this.#inflight.set(key, promise);
-    return promise;
+    // Registered before the load starts, so an invalidation at any later point detaches this flight.
+    const flight: Flight<V> = { promise: Promise.resolve(undefined) };
+    this.#inflight.set(key, flight);
+    flight.promise = this.#run(key, load, flight);
+    return flight.promise;
   }
 
-  async #run(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
-    // Yield once so #load can register this promise before the outcome is checked against it.
-    await undefined;
-    const self = this.#inflight.get(key);
+  async #run(key: string, load: () => Promise<V | undefined>, flight: Flight<V>): Promise<V | undefined> {
     try {
       const value = await load();
-      if (this.#inflight.get(key) === self) {
+      if (this.#inflight.get(key) === flight) {
         if (value === undefined) this.#entries.delete(key);
         else this.#set(key, value);
       }
@@ -144,7 +146,7 @@ export class LoadingCache<V> {
       this.stats.errors++;
       throw error;
     } finally {
-      if (this.#inflight.get(key) === self) this.#inflight.delete(key);
+      if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     }
   }
 

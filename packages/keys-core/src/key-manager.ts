@@ -96,6 +96,9 @@ export class KeyManager {
         'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS',
         300_000,
       ),
+      // Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store (INTEGRITY)
+      // must stop key use at once. Errors that are not KeyStoreErrors come from unmapped failures: outages.
+      staleOn: (error: unknown) => !isKeyStoreError(error) || error.code === 'UNAVAILABLE',
       now: this.#now,
     };
     // Current pairs (what signing reads) and version lists (what verification reads) are cached apart, so
@@ -248,7 +251,8 @@ export class KeyManager {
     const getVersions = this.store.getKeyVersions.bind(this.store);
     const versions = await this.#cached(this.#versions, keyId, async () => {
       const list = await getVersions(keyId);
-      return list.length === 0 ? undefined : list.map((v) => toKeyPair(keyId, v));
+      // Older versions only count while a current one exists: a deleted id must not keep verifying.
+      return list[0]?.current === true ? list.map((v) => toKeyPair(keyId, v)) : undefined;
     });
     if (!versions || versions.length === 0) throw this.#notFound(keyId);
     return this.#inGrace(versions);

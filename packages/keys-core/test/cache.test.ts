@@ -134,4 +134,30 @@ describe('LoadingCache', () => {
     expect(await cache.get('k', async () => undefined)).toBeUndefined();
     expect(await cache.get('k', async () => 'now there')).toBe('now there');
   });
+
+  it('an invalidation in the same tick as the load start still keeps that load out of the cache', async () => {
+    const cache = new LoadingCache<string>({ ttlMs: 60_000, maxEntries: 10, staleIfErrorMs: 0 });
+    const gate = deferred<string>();
+    const first = cache.get('k', () => gate.promise);
+    cache.invalidate('k');
+    gate.resolve('old');
+    expect(await first).toBe('old');
+    expect(await cache.get('k', async () => 'new')).toBe('new');
+  });
+
+  it('serves stale values only for errors staleOn accepts', async () => {
+    const t = clock();
+    const cache = new LoadingCache<string>({
+      ttlMs: 1000,
+      maxEntries: 10,
+      staleIfErrorMs: 60_000,
+      retryAfterErrorMs: 0,
+      staleOn: (e) => (e as Error).message === 'outage',
+      now: () => t.now,
+    });
+    await cache.get('k', async () => 'good');
+    t.advance(2000);
+    await expect(cache.get('k', () => Promise.reject(new Error('revoked')))).rejects.toThrow('revoked');
+    expect(await cache.get('k', () => Promise.reject(new Error('outage')))).toBe('good');
+  });
 });

@@ -262,3 +262,60 @@ describe('no key material in output', () => {
     expect(error.message).toMatch(/^\[phlow\] /);
   });
 });
+
+describe('review fixes', () => {
+  it('a key id that is really a PEM is rejected without echoing any of it', async () => {
+    const km = new KeyManager({ store: createMemoryKeyStore(), env: {} });
+    const pem = newEd25519Pems().privateKey;
+    const error = (await km.getKeyPair(pem).catch((e: unknown) => e)) as KeyStoreError;
+    expect(error.code).toBe('INVALID_KEY_ID');
+    expect(error.message).not.toContain('BEGIN');
+    expect(error.message).not.toContain(pem.split('\n')[1]!.slice(0, 12));
+    expect(error.message).toMatch(/a space at position 11 of \d+/);
+  });
+
+  it('an id whose current version was deleted stops verifying, even if older versions are readable', async () => {
+    const inner = createMemoryKeyStore();
+    const km = new KeyManager({ store: inner, env: {} });
+    await km.generateKeyPair('a');
+    const oldSignature = await km.sign('a', 'token');
+    await km.rotateKeyPair('a');
+    // What Vault does after `vault kv delete`: the newest version is gone, older ones are still listed.
+    const deletedCurrent: KeyStore = {
+      ...inner,
+      getKeyVersions: async (id) =>
+        (await inner.getKeyVersions!(id)).slice(1).map((v) => ({ ...v, current: false })),
+    };
+    const verifier = new KeyManager({ store: deletedCurrent, env: {} });
+    await expect(verifier.verify('a', 'token', oldSignature)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(verifier.jwks(['a'])).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('serves stale keys through outages, but not after ACCESS_DENIED or INTEGRITY', async () => {
+    for (const code of ['ACCESS_DENIED', 'INTEGRITY'] as const) {
+      const inner = createMemoryKeyStore();
+      let failWith: KeyStoreError | undefined;
+      const store: KeyStore = {
+        ...inner,
+        getKeyPair: async (id) => {
+          if (failWith) throw failWith;
+          return inner.getKeyPair!(id);
+        },
+      };
+      let now = 0;
+      const km = new KeyManager({
+        store,
+        env: {},
+        now: () => now,
+        cache: { ttlMs: 100, staleIfErrorMs: 10_000 },
+      });
+      await km.generateKeyPair('a');
+      await km.getKeyPair('a');
+      now = 200;
+      failWith = new KeyStoreError(code, 'revoked', { storeType: 'memory' });
+      await expect(km.getKeyPair('a')).rejects.toMatchObject({ code });
+      failWith = new KeyStoreError('UNAVAILABLE', 'down', { storeType: 'memory' });
+      expect((await km.getKeyPair('a')).keyId).toBe('a');
+    }
+  });
+});
