@@ -71,7 +71,7 @@ describe('errors from core and adapters', () => {
   it('an invalid key id: INVALID_KEY_ID, exit 2, before any store is opened', async () => {
     const result = await cli(['get', '../etc'], { cwd: tempDir() });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('invalid key id "../etc"');
+    expect(result.stderr).toContain('invalid key id (a path separator at position 3 of 6)');
   });
 
   it('a missing adapter: ADAPTER_NOT_FOUND with the install command, exit 6', async () => {
