@@ -186,6 +186,9 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
       const meta = await readMetadata(valid(keyId));
       if (!meta) return [];
       retention.checkKey(keyId, meta);
+      // A soft-deleted (or destroyed) current version makes the id absent, as getKeyPair and listKeyIds see it:
+      // `vault kv delete` deletes only the newest version, and the older ones must not stay verification keys.
+      if (!currentIsReadable(meta)) return [];
       const readable = meta.versions.filter((v) => isReadable(v));
       const read = await mapLimit(readable, PARALLEL, (v) => readVersion(keyId, v.version));
       const versions: StoredKeyVersion[] = [];
@@ -193,6 +196,8 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
         if (!isSecret(r)) continue; // deleted or destroyed since the metadata was read
         versions.push({ ...pairOf(keyId, r), current: r.version === String(meta.currentVersion) });
       }
+      // The current version deleted since the metadata was read: the id is absent as well.
+      if (!versions.some((v) => v.current)) return [];
       return versions;
     },
 

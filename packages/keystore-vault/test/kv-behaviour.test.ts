@@ -3,7 +3,7 @@
 import { KeyManager, newEd25519Pems } from '@phlow/keys-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type VaultProxy } from './helpers/proxy.js';
-import { createTestStore, enableKv, sys, testVault, uid } from './helpers/vault.js';
+import { createTestStore, enableKv, sys, testVault, uid, vaultCli } from './helpers/vault.js';
 
 const store = createTestStore();
 const ids: string[] = [];
@@ -88,6 +88,35 @@ describe('compare-and-set', () => {
     expect(versions[0]?.publicKey).toBe(
       (won[0] as PromiseFulfilledResult<{ keyPair: { publicKey: string } }>).value.keyPair.publicKey,
     );
+  });
+});
+
+describe('a soft-deleted current version makes the id absent everywhere', () => {
+  it('after `vault kv delete` (newest version only) no older version is returned or verifies', async () => {
+    const keyId = id('cli-delete');
+    const manager = new KeyManager({ store, env: {}, cache: { ttlMs: 0 } });
+    await manager.generateKeyPair(keyId);
+    const signature = await manager.sign(keyId, 'hello');
+    await manager.rotateKeyPair(keyId);
+    expect(await manager.verify(keyId, 'hello', signature)).toBe(true);
+
+    await vaultCli(['kv', 'delete', `phlow/keys/${keyId}`]);
+    expect(await store.getKeyVersions(keyId)).toEqual([]);
+    expect(await store.getKeyPair(keyId)).toBeNull();
+    expect(await store.listKeyIds()).not.toContain(keyId);
+    // KeyManager reports an id with no versions as NOT_FOUND: the old key no longer verifies.
+    const fresh = new KeyManager({ store, env: {} });
+    await expect(fresh.verify(keyId, 'hello', signature)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(manager.verify(keyId, 'hello', signature)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('the same after DELETE data/ over HTTP', async () => {
+    const keyId = id('http-delete');
+    const [a, b] = [newEd25519Pems(), newEd25519Pems()];
+    await store.storeKeyPair(keyId, a.privateKey, a.publicKey);
+    await store.storeKeyPair(keyId, b.privateKey, b.publicKey);
+    await sys('DELETE', `phlow/data/keys/${keyId}`);
+    expect(await store.getKeyVersions(keyId)).toEqual([]);
   });
 });
 
