@@ -6,10 +6,12 @@
  * fsynced so the rename itself survives a power cut. Modes are set with chmod after creation because the
  * mode given to open() is filtered by the umask, and a umask of 000 would leave the key file readable by all.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { hasErrno } from './errors.js';
+import { namespaceId, processIsAlive } from './process-identity.js';
 
 export const FILE_MODE = 0o600;
 export const DIRECTORY_MODE = 0o700;
@@ -40,33 +42,50 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-const tempName = (path: string) => `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+/** Host and pid namespace of this process, as 8 hex digits in temp names (see process-identity.ts). */
+const origin = () => createHash('sha256').update(`${hostname()}\0${namespaceId()}`).digest('hex').slice(0, 8);
 
-function isDead(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    return hasErrno(error, 'ESRCH');
+const tempName = (path: string) => `${path}.${process.pid}.${origin()}.${randomBytes(4).toString('hex')}.tmp`;
+
+/**
+ * Removes temporary files that killed writers left beside `path` (and beside its backups). The name holds
+ * the writer's pid and a hash of its host and pid namespace: a temp of a local writer goes when that pid no
+ * longer runs; any other (another host or namespace, or the older name without the hash) only once it is
+ * older than `staleMs`, the age at which its writer's lock would be taken over too. Called under the lock,
+ * once per store.
+ */
+export async function removeLeftoverTemps(path: string, staleMs: number): Promise<void> {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const leftover = new RegExp(
+    `^${base}(?:\\.bak|\\.fernet\\.bak)?\\.(\\d+)\\.(?:([0-9a-f]{8})\\.)?[0-9a-f]{8}\\.tmp$`,
+  );
+  const dir = dirname(path);
+  const here = origin();
+  for (const name of await readdir(dir)) {
+    const match = leftover.exec(name);
+    if (!match) continue;
+    const file = join(dir, name);
+    let dead: boolean;
+    if (match[2] === here) {
+      dead = !processIsAlive(Number(match[1]));
+    } else {
+      const info = await stat(file).catch(() => null);
+      dead = info !== null && Date.now() - info.mtimeMs > staleMs;
+    }
+    if (dead) await unlink(file).catch(() => {});
   }
 }
 
 /**
- * Removes temporary files that killed writers left beside `path` (and beside its backups): those whose pid
- * (part of the name) is no longer running. Called under the lock, once per store.
+ * Atomically replaces `path` with `data`, mode 0600. Leaves no temporary file behind unless the process dies.
+ * `beforeRename` runs once the temporary file is written and fsynced, right before the rename; if it throws,
+ * nothing is renamed (so a write under a lock can check it still holds the lock after a slow fsync).
  */
-export async function removeLeftoverTemps(path: string): Promise<void> {
-  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const leftover = new RegExp(`^${base}(?:\\.bak|\\.fernet\\.bak)?\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
-  const dir = dirname(path);
-  for (const name of await readdir(dir)) {
-    const pid = leftover.exec(name)?.[1];
-    if (pid && isDead(Number(pid))) await unlink(join(dir, name)).catch(() => {});
-  }
-}
-
-/** Atomically replaces `path` with `data`, mode 0600. Leaves no temporary file behind unless the process dies. */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array,
+  beforeRename?: () => Promise<void>,
+): Promise<void> {
   const temp = tempName(path);
   let renamed = false;
   try {
@@ -78,6 +97,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
     } finally {
       await handle.close();
     }
+    await beforeRename?.();
     await rename(temp, path);
     renamed = true;
     await syncDirectory(dirname(path));

@@ -1,36 +1,50 @@
 /**
  * A cross-process lock beside the key file (`keys.enc.lock`), held around every read-modify-write.
  *
- * The lock file is created with O_EXCL and holds the holder's pid, host, start time and a random token.
- * A lock is stale when its holder is a dead process on this host, or when it is older than `staleMs` (a
- * holder on another host or in another pid namespace cannot be checked). Breaking a stale lock happens under
+ * The lock file is created with O_EXCL and holds the holder's pid, host, pid namespace identity, start time
+ * and a random token. A holder with our host and namespace is "local": its pid can be checked, and its lock
+ * is stale exactly when that process is dead; it is never taken over by age, however long it holds it. Any
+ * other holder (another host, or a container that shares our host name but not our pid namespace) cannot be
+ * checked: its lock is stale when it is older than `staleMs`, judged by the newer of the time written in it
+ * and the lock file's mtime, which the holder refreshes (`confirm`) before each write. Breaking a stale lock happens under
  * a second, short-lived lock (`.lock.break`) and only if the lock still holds the token that was judged
  * stale, so two waiters that both saw the same stale lock cannot delete each other's fresh one. Waiting is
  * bounded: past `timeoutMs` the caller gets UNAVAILABLE.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FILE_MODE } from './atomic-write.js';
 import { fromFsError, hasErrno, storeError } from './errors.js';
+import { isLocal, namespaceId, processIsAlive } from './process-identity.js';
 
 export interface LockOptions {
   /** How long to wait for a live holder before giving up with UNAVAILABLE. */
   readonly timeoutMs: number;
-  /** Age after which a lock is taken over whatever its holder. Must exceed the longest write. */
+  /**
+   * Age after which the lock of a holder that cannot be checked (another host or pid namespace) is taken
+   * over. Must exceed the longest write. A live local holder is never taken over by age.
+   */
   readonly staleMs: number;
 }
 
 export interface FileLock {
   /** True while the lock file is still ours (it could have been broken as stale by another process). */
   stillHeld(): Promise<boolean>;
+  /**
+   * Throws UNAVAILABLE unless the lock is still ours, and refreshes its mtime so that a process that cannot
+   * check our pid does not judge it stale. Called before each write and right before each rename.
+   */
+  confirm(): Promise<void>;
   release(): Promise<void>;
 }
 
 interface Holder {
   readonly pid: number;
   readonly host: string;
+  /** Pid namespace identity (see process-identity.ts); absent in locks of older versions. */
+  readonly ns?: string;
   readonly time: number;
   readonly token: string;
 }
@@ -55,19 +69,10 @@ function parseHolder(text: string): Holder | null {
   try {
     const h = JSON.parse(text) as Partial<Holder>;
     if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.time === 'number') {
-      if (typeof h.token === 'string') return h as Holder;
+      if (typeof h.token === 'string' && (h.ns === undefined || typeof h.ns === 'string')) return h as Holder;
     }
   } catch {}
   return null;
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return !hasErrno(error, 'ESRCH');
-  }
 }
 
 type Observed = { readonly holder: Holder | null; readonly text: string; readonly mtimeMs: number } | 'gone';
@@ -85,12 +90,12 @@ async function observe(lockPath: string): Promise<Observed> {
 function isStale(seen: Exclude<Observed, 'gone'>, staleMs: number): boolean {
   const { holder } = seen;
   if (!holder) return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
-  if (holder.host === hostname()) {
+  if (isLocal(holder.host, holder.ns)) {
     // Our own pid with a token we do not hold is a previous process that had the same pid (pid 1 in a
-    // restarted container).
-    if (holder.pid === process.pid ? !heldHere().has(holder.token) : !processIsAlive(holder.pid)) return true;
+    // restarted container). A live local holder is waited for, never taken over by age.
+    return holder.pid === process.pid ? !heldHere().has(holder.token) : !processIsAlive(holder.pid);
   }
-  return Date.now() - holder.time > staleMs;
+  return Date.now() - Math.max(holder.time, seen.mtimeMs) > staleMs;
 }
 
 /**
@@ -141,6 +146,7 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   const holder: Holder = {
     pid: process.pid,
     host: hostname(),
+    ns: namespaceId(),
     time: 0,
     token: randomBytes(8).toString('hex'),
   };
@@ -159,6 +165,16 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   };
   return {
     stillHeld,
+    async confirm() {
+      if (!(await stillHeld())) {
+        throw storeError(
+          'UNAVAILABLE',
+          `another process took over the lock on ${lockPath} as stale (this write took longer than staleLockMs); the key file was not replaced, retry`,
+        );
+      }
+      const now = new Date();
+      await utimes(lockPath, now, now).catch(() => {});
+    },
     async release() {
       if (await stillHeld()) await unlink(lockPath).catch(() => {});
       heldHere().delete(holder.token);
@@ -176,7 +192,7 @@ async function waitAndCreate(lockPath: string, holder: Holder, options: LockOpti
     if (isStale(seen, options.staleMs) && (await breakStale(lockPath, seen))) continue;
     if (Date.now() > deadline) {
       const who = seen.holder
-        ? `pid ${seen.holder.pid} on ${seen.holder.host} since ${new Date(seen.holder.time).toISOString()}`
+        ? `pid ${seen.holder.pid} on ${seen.holder.host}${isLocal(seen.holder.host, seen.holder.ns) ? '' : ' (another host or pid namespace)'} since ${new Date(seen.holder.time).toISOString()}`
         : 'an unknown process';
       throw storeError(
         'UNAVAILABLE',

@@ -52,8 +52,11 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   /** How long a write waits for another process's lock before UNAVAILABLE, in ms. Default: 10000. No env variable. */
   readonly lockTimeoutMs?: number;
   /**
-   * Age in ms after which a lock is taken over even if its holder may be alive (holders on another host).
-   * Locks of dead processes on this host are taken over at once. Default: 30000. No env variable.
+   * Age in ms after which a lock is taken over when its holder cannot be checked: a holder on another host,
+   * or in another pid namespace (a container sharing the host name). Age is the newer of the lock's start
+   * time and its mtime, which the holder refreshes before each write. A holder on this host and in this pid
+   * namespace is checked by pid instead: taken over at once when dead, never by age while alive (writers
+   * wait, then get UNAVAILABLE after `lockTimeoutMs`). Default: 30000. No env variable.
    */
   readonly staleLockMs?: number;
   /**

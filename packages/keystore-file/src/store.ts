@@ -108,21 +108,23 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
 
   /** Writes `next` over `previous` under `lock`, keeping the backups the options and a migration ask for. */
   async function commit(previous: FileState, next: WrittenState, lock: FileLock, destroy: boolean) {
+    // Every replace is checked against the lock twice: before writing (which also refreshes the lock's
+    // mtime, so a process that cannot check our pid does not judge it stale) and again after the temporary
+    // file is fsynced, right before the rename, so a stalled fsync cannot land a rename after another
+    // process took the lock over.
+    const write = async (target: string, bytes: Uint8Array) => {
+      await lock.confirm();
+      await writeFileAtomic(target, bytes, () => lock.confirm());
+    };
     try {
       if (previous.kind === 'fernet' && next.kind === 'current') {
-        await writeFileAtomic(`${path}.fernet.bak`, previous.bytes);
+        await write(`${path}.fernet.bak`, previous.bytes);
       } else if (previous.kind !== 'none' && config.backup && !destroy) {
-        await writeFileAtomic(`${path}.bak`, previous.bytes);
+        await write(`${path}.bak`, previous.bytes);
       }
-      if (!(await lock.stillHeld())) {
-        throw storeError(
-          'UNAVAILABLE',
-          `another process took over the lock on ${path} as stale (this write took longer than staleLockMs); nothing was written, retry`,
-        );
-      }
-      await writeFileAtomic(path, next.bytes);
+      await write(path, next.bytes);
       // A destroyed key must not survive in the backup either.
-      if (destroy && config.backup) await writeFileAtomic(`${path}.bak`, next.bytes);
+      if (destroy && config.backup) await write(`${path}.bak`, next.bytes);
     } catch (error) {
       throw fromFsError(error, 'write', path);
     }
@@ -169,7 +171,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       try {
         if (!tidied) {
           tidied = true;
-          await removeLeftoverTemps(path).catch(() => {});
+          await removeLeftoverTemps(path, config.staleLockMs).catch(() => {});
         }
         const state = await readState();
         const map = change(state.map);

@@ -1,8 +1,9 @@
 // The cross-process lock: live holders are waited for (bounded), stale ones are taken over.
-import { utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createFileKeyStore } from '../src/index.js';
+import { namespaceId } from '../src/process-identity.js';
 import { expectCode, RAW_KEY, readBytes, tempDir } from './helpers.js';
 
 /** A store on a fresh file with one key, and a lock file with the given holder written beside it. */
@@ -30,7 +31,7 @@ const deadPid = () => {
 describe('the file lock', () => {
   it('waits for a live holder, then gives up with UNAVAILABLE and writes nothing', async () => {
     const store = await lockedStore(
-      { pid: process.ppid, host: hostname(), time: Date.now(), token: 'live' },
+      { pid: process.ppid, host: hostname(), ns: namespaceId(), time: Date.now(), token: 'live' },
       { lockTimeoutMs: 50 },
     );
     const before = readBytes(store.path);
@@ -44,7 +45,7 @@ describe('the file lock', () => {
 
   it('takes over at once a lock whose holder died on this host', async () => {
     const store = await lockedStore(
-      { pid: deadPid(), host: hostname(), time: Date.now(), token: 'dead' },
+      { pid: deadPid(), host: hostname(), ns: namespaceId(), time: Date.now(), token: 'dead' },
       { lockTimeoutMs: 1 },
     );
     await store.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
@@ -53,7 +54,7 @@ describe('the file lock', () => {
 
   it('takes over a lock left by an earlier process that had our pid (a restarted container)', async () => {
     const store = await lockedStore(
-      { pid: process.pid, host: hostname(), time: Date.now(), token: 'earlier' },
+      { pid: process.pid, host: hostname(), ns: namespaceId(), time: Date.now(), token: 'earlier' },
       { lockTimeoutMs: 1 },
     );
     await store.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
@@ -70,7 +71,42 @@ describe('the file lock', () => {
       { pid: 1, host: 'elsewhere', time: Date.now() - 120_000, token: 'old' },
       { lockTimeoutMs: 1, staleLockMs: 60_000 },
     );
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(`${old.path}.lock`, past, past);
     await old.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+  });
+
+  it('never takes over a live local holder by age: writers wait, then UNAVAILABLE', async () => {
+    const store = await lockedStore(
+      { pid: process.ppid, host: hostname(), ns: namespaceId(), time: Date.now() - 120_000, token: 'slow' },
+      { lockTimeoutMs: 80, staleLockMs: 10 },
+    );
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(`${store.path}.lock`, past, past);
+    const before = readBytes(store.path);
+    await expectCode(store.storeKeyPair('b', 'p', 'q'), 'UNAVAILABLE');
+    expect(readBytes(store.path)).toEqual(before);
+    expect(readFileSync(`${store.path}.lock`, 'utf8')).toContain('slow');
+  });
+
+  it('judges a holder with our host but another pid namespace by age (lock file mtime)', async () => {
+    // Its pid (our parent) runs here, but a pid from another namespace proves nothing.
+    const holder = {
+      pid: process.ppid,
+      host: hostname(),
+      ns: 'pidns:other',
+      time: Date.now() - 120_000,
+      token: 'ct',
+    };
+    // Started long ago but still refreshing the lock file (fresh mtime): not stale.
+    const fresh = await lockedStore(holder, { lockTimeoutMs: 20, staleLockMs: 60_000 });
+    await expectCode(fresh.storeKeyPair('b', 'p', 'q'), 'UNAVAILABLE');
+    // Stopped refreshing it: taken over.
+    const old = await lockedStore(holder, { lockTimeoutMs: 1, staleLockMs: 60_000 });
+    const past = new Date(Date.now() - 120_000);
+    utimesSync(`${old.path}.lock`, past, past);
+    await old.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+    expect(await old.listKeyIds()).toEqual(['a', 'b']);
   });
 
   it('takes over an empty lock file (its creator died before writing it) once it is a few seconds old', async () => {
