@@ -67,6 +67,9 @@ export interface VaultKeyStore extends KeyStore {
 /** Parallel metadata / version reads at most this many at once. */
 const PARALLEL = 8;
 
+/** A soft delete reads the metadata and deletes the readable versions at most this many times. */
+const DELETE_ROUNDS = 3;
+
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
@@ -253,14 +256,25 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
       }
       // DELETE data/ would soft-delete only the newest version and leave older ones readable (and published as
       // verification keys), so every readable version is soft-deleted: all stay recoverable with
-      // `vault kv undelete -versions=...`.
-      const meta = await readMetadata(keyId);
-      const versions = meta?.versions.filter((v) => isReadable(v)).map((v) => v.version) ?? [];
-      if (versions.length === 0) return;
+      // `vault kv undelete -versions=...`. A version written between reading the metadata and the delete is
+      // not in the list, so the metadata is read again and the delete repeated, a bounded number of times.
       const path = deletePath(layout, keyId);
-      const out = await session.call({ method: 'POST', path, body: { versions }, idempotent: true });
-      if (!out.ok && !isNotFound(out.failure))
-        throw toKeyStoreError(out.failure, session.at('delete', path, keyId));
+      for (let round = 0; round < DELETE_ROUNDS; round++) {
+        const meta = await readMetadata(keyId);
+        const versions = meta?.versions.filter((v) => isReadable(v)).map((v) => v.version) ?? [];
+        if (versions.length === 0) return;
+        const out = await session.call({ method: 'POST', path, body: { versions }, idempotent: true });
+        if (!out.ok && !isNotFound(out.failure))
+          throw toKeyStoreError(out.failure, session.at('delete', path, keyId));
+      }
+      const meta = await readMetadata(keyId);
+      if (meta && currentIsReadable(meta)) {
+        throw new KeyStoreError(
+          'CONFLICT',
+          `key "${keyId}" got new versions while it was being deleted (${DELETE_ROUNDS} rounds): another writer is still storing it at ${cliPath(layout, keyId)}; stop it and delete again`,
+          { storeType: 'vault', keyId },
+        );
+      }
     },
 
     checkConnection() {

@@ -60,7 +60,17 @@ export async function writeKeyPair(
   else if (expected !== undefined) {
     if (!/^[1-9]\d{0,15}$/.test(expected)) throw conflict(); // never a Vault version, so never the current one
     cas = Number(expected);
-    await ctx.retention.beforeRotation(keyId, ctx.readMetadata);
+    // The contract treats a soft-deleted id as missing, but Vault's cas=N still matches a deleted version N:
+    // refuse the replacement unless the current version reads.
+    const meta = await ctx.readMetadata(keyId);
+    if (!meta || !currentIsReadable(meta)) {
+      throw new KeyStoreError(
+        'CONFLICT',
+        `key "${keyId}" is not at version ${expected}: ${meta ? `its current version ${meta.currentVersion} is deleted` : 'it does not exist'} (store it anew with expectedVersion null, or recover it with vault kv undelete ${cliPath(layout, keyId)})`,
+        { storeType: 'vault', keyId },
+      );
+    }
+    await ctx.retention.beforeRotation(keyId, async () => meta);
   }
 
   const path = dataPath(layout, keyId);

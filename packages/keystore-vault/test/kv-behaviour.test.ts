@@ -118,6 +118,27 @@ describe('a soft-deleted current version makes the id absent everywhere', () => 
     await sys('DELETE', `phlow/data/keys/${keyId}`);
     expect(await store.getKeyVersions(keyId)).toEqual([]);
   });
+
+  it('a compare-and-set naming a soft-deleted current version is CONFLICT and writes nothing', async () => {
+    const keyId = id('cas-deleted');
+    const [a, b, c] = [newEd25519Pems(), newEd25519Pems(), newEd25519Pems()];
+    await store.storeKeyPair(keyId, a.privateKey, a.publicKey);
+    await store.storeKeyPair(keyId, b.privateKey, b.publicKey);
+    await vaultCli(['kv', 'delete', `phlow/keys/${keyId}`]);
+    await expect(
+      store.storeKeyPair(keyId, c.privateKey, c.publicKey, { expectedVersion: '2' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    await store.deleteKeyPair(keyId);
+    await expect(
+      store.storeKeyPair(keyId, c.privateKey, c.publicKey, { expectedVersion: '2' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    const meta = await sys('GET', `phlow/metadata/keys/${keyId}`);
+    expect(meta.data.current_version).toBe(2);
+    expect(await store.getKeyPair(keyId)).toBeNull();
+    // Creating it anew still works.
+    await store.storeKeyPair(keyId, c.privateKey, c.publicKey, { expectedVersion: null });
+    expect(await store.getKeyPair(keyId)).toMatchObject({ publicKey: c.publicKey, version: '3' });
+  });
 });
 
 describe('through a proxy that loses answers and fails requests', () => {
@@ -179,6 +200,22 @@ describe('through a proxy that loses answers and fails requests', () => {
       code: 'UNAVAILABLE',
       message: expect.stringContaining(`Vault at ${proxy.address} did not answer within 200 ms`),
     });
+  });
+
+  it('a soft delete deletes again a version written between its metadata read and its delete', async () => {
+    const keyId = id('delete-race');
+    const [a, b] = [newEd25519Pems(), newEd25519Pems()];
+    await store.storeKeyPair(keyId, a.privateKey, a.publicKey);
+    proxy.delayAnswerOnce((r) => r.method === 'GET' && r.path === `phlow/metadata/keys/${keyId}`, 800);
+    const deleting = proxied.deleteKeyPair(keyId);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Written after Vault answered the metadata read, before the delete that answer leads to.
+    await store.storeKeyPair(keyId, b.privateKey, b.publicKey, { expectedVersion: '1' });
+    await deleting;
+    expect(proxy.count(`phlow/delete/keys/${keyId}`, 'POST')).toBe(2);
+    expect(await store.getKeyPair(keyId)).toBeNull();
+    expect(await store.getKeyVersions(keyId)).toEqual([]);
+    expect(await store.describeKey(keyId)).toMatchObject({ state: 'deleted', version: '2' });
   });
 
   it('sends VAULT_NAMESPACE as X-Vault-Namespace', async () => {
