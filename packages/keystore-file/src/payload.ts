@@ -3,6 +3,11 @@
  * fields versioning needs (`version`, `created_at`, `previous: [...]`, newest first). A reader that knows only
  * the original layout still finds both halves of every current key where it expects them.
  *
+ * Version numbers are never reused for an id, even across delete and re-create: the last version of each
+ * deleted id is remembered under the reserved top-level name `_phlow_meta` (`{"deleted_versions": {"<id>":
+ * "<n>"}}`, present only when some id was deleted; no key id can start with `_`), and a re-created id goes on
+ * from there. So a compare-and-set with a version read before the delete cannot match the new pair.
+ *
  * Everything here is pure: parse, serialise, and compute the next map for a store or a delete.
  */
 import type { StoredKeyVersion } from '@phlow/keys-core';
@@ -20,7 +25,22 @@ export interface FileEntry extends FileKeyVersion {
   readonly previous?: readonly FileKeyVersion[];
 }
 
-export type KeyMap = ReadonlyMap<string, FileEntry>;
+/** The entries, plus the last version number of every deleted id (see above). */
+export type KeyMap = ReadonlyMap<string, FileEntry> & {
+  readonly deletedVersions?: ReadonlyMap<string, number>;
+};
+
+/** Reserved top-level name of the file-wide metadata: not a valid key id. */
+const META = '_phlow_meta';
+
+function keyMap(
+  entries: Iterable<readonly [string, FileEntry]>,
+  deletedVersions: ReadonlyMap<string, number> | undefined,
+): Map<string, FileEntry> & { deletedVersions: ReadonlyMap<string, number> } {
+  return Object.assign(new Map(entries), { deletedVersions: deletedVersions ?? new Map<string, number>() });
+}
+
+const versionNumber = (version: string) => Number.parseInt(version, 10) || 0;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -42,11 +62,7 @@ function normaliseVersion(value: unknown, fallbackDate: string): FileKeyVersion 
  * Parses a decrypted payload. `fallbackDate` is used for entries without `created_at` (Python files).
  * A payload of the wrong shape is INTEGRITY; the parser's own message is dropped because it can quote key text.
  */
-export function parsePayload(
-  plaintext: Uint8Array,
-  path: string,
-  fallbackDate: Date,
-): Map<string, FileEntry> {
+export function parsePayload(plaintext: Uint8Array, path: string, fallbackDate: Date): KeyMap {
   let data: unknown;
   try {
     data = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(plaintext));
@@ -55,8 +71,20 @@ export function parsePayload(
   }
   if (!isObject(data)) throw integrityError(path, 'the decrypted payload is not a JSON object');
   const fallback = fallbackDate.toISOString();
-  const map = new Map<string, FileEntry>();
+  const entries = new Map<string, FileEntry>();
+  const deleted = new Map<string, number>();
   for (const [id, value] of Object.entries(data)) {
+    if (id === META) {
+      const versions = isObject(value) ? value.deleted_versions : undefined;
+      if (!isObject(versions)) throw integrityError(path, 'the payload metadata has an unexpected shape');
+      for (const [deletedId, version] of Object.entries(versions)) {
+        if (typeof version !== 'string') {
+          throw integrityError(path, 'the payload metadata has an unexpected shape');
+        }
+        deleted.set(deletedId, versionNumber(version));
+      }
+      continue;
+    }
     const current = normaliseVersion(value, fallback);
     const rawPrevious = isObject(value) ? (value.previous ?? []) : [];
     const previous = Array.isArray(rawPrevious)
@@ -65,13 +93,19 @@ export function parsePayload(
     if (!current || previous.includes(null)) {
       throw integrityError(path, `the entry for key "${id.slice(0, 128)}" has an unexpected shape`);
     }
-    map.set(id, { ...current, previous: previous as FileKeyVersion[] });
+    entries.set(id, { ...current, previous: previous as FileKeyVersion[] });
   }
-  return map;
+  return keyMap(entries, deleted);
 }
 
 export function serialisePayload(map: KeyMap): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(Object.fromEntries(map)));
+  const data: Record<string, unknown> = Object.fromEntries(map);
+  const deleted = map.deletedVersions;
+  if (deleted && deleted.size > 0) {
+    const versions = Object.fromEntries([...deleted].map(([id, n]) => [id, String(n)]));
+    data[META] = { deleted_versions: versions };
+  }
+  return new TextEncoder().encode(JSON.stringify(data));
 }
 
 /**
@@ -86,7 +120,7 @@ export function withStored(
   expectedVersion: string | null | undefined,
   maxVersions: number,
   now: Date,
-): Map<string, FileEntry> {
+): KeyMap {
   const entry = map.get(keyId);
   const currentVersion = entry?.version ?? null;
   if (expectedVersion !== undefined && expectedVersion !== currentVersion) {
@@ -97,8 +131,12 @@ export function withStored(
       keyId,
     );
   }
-  const next = new Map(map);
-  const version = String((entry ? Number.parseInt(entry.version, 10) || 0 : 0) + 1);
+  // A re-created id goes on from its last version before the delete.
+  const deleted = new Map(map.deletedVersions);
+  const last = entry ? versionNumber(entry.version) : (deleted.get(keyId) ?? 0);
+  deleted.delete(keyId);
+  const next = keyMap(map, deleted);
+  const version = String(last + 1);
   const older: FileKeyVersion[] = entry
     ? [
         {
@@ -120,10 +158,17 @@ export function withStored(
   return next;
 }
 
-/** The map without `keyId`, or null when it was not there (nothing to write). */
-export function withDeleted(map: KeyMap, keyId: string): Map<string, FileEntry> | null {
-  if (!map.has(keyId)) return null;
-  const next = new Map(map);
+/**
+ * The map without `keyId`, or null when it was not there (nothing to write). Its highest version number is
+ * remembered so that a re-created `keyId` never reuses one.
+ */
+export function withDeleted(map: KeyMap, keyId: string): KeyMap | null {
+  const entry = map.get(keyId);
+  if (!entry) return null;
+  const highest = Math.max(...[entry, ...(entry.previous ?? [])].map((v) => versionNumber(v.version)));
+  const deleted = new Map(map.deletedVersions);
+  deleted.set(keyId, Math.max(highest, deleted.get(keyId) ?? 0));
+  const next = keyMap(map, deleted);
   next.delete(keyId);
   return next;
 }

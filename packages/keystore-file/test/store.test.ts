@@ -91,6 +91,25 @@ describe('encrypted_file store', () => {
     expect(versions[0]!.createdAt).toBeInstanceOf(Date);
   });
 
+  it('never reuses a version number: a CAS with a version read before a delete fails on the re-created id', async () => {
+    const cwd = tempDir();
+    const store = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+    await store.storeKeyPair('k', 'P1', 'Q1');
+    await store.storeKeyPair('k', 'P2', 'Q2');
+    const seen = (await store.getKeyPair('k'))!.version;
+    expect(seen).toBe('2');
+    await store.deleteKeyPair('k', { destroy: true });
+    await store.storeKeyPair('k', 'P3', 'Q3', { expectedVersion: null });
+    await expectCode(store.storeKeyPair('k', 'P', 'Q', { expectedVersion: seen }), 'CONFLICT');
+    expect((await store.getKeyPair('k'))!).toMatchObject({ privateKey: 'P3', version: '3' });
+    // Remembered in the file, not in this process.
+    await store.deleteKeyPair('k');
+    const reopened = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+    expect(await reopened.listKeyIds()).toEqual([]);
+    await reopened.storeKeyPair('k', 'P4', 'Q4');
+    expect((await reopened.getKeyPair('k'))!.version).toBe('4');
+  });
+
   it('deleting a missing id neither fails nor creates a file', async () => {
     const store = createFileKeyStore({ cwd: tempDir(), masterKey: RAW_KEY, env: {} });
     await store.deleteKeyPair('nothing');
