@@ -30,12 +30,21 @@ import { CURRENT, PENDING, PREVIOUS, type Secrets } from './secrets.js';
 /** Attempts of an unconditional write when other writers keep moving AWSCURRENT under it. */
 const MAX_RACES = 5;
 
+/**
+ * Starts of a create-only or unconditional write over. They start over when the secret seems to vanish in
+ * between two calls (CreateSecret says it exists, DescribeSecret or PutSecretValue says it does not); an
+ * endpoint that keeps contradicting itself this way must not make the write loop forever.
+ */
+const MAX_STARTS = 3;
+
 interface Write {
   readonly secrets: Secrets;
   readonly keyId: string;
   readonly name: string;
   readonly value: string;
   readonly token: string;
+  /** How many times createOnly or replace began (see MAX_STARTS). */
+  starts: number;
 }
 
 const conflict = (w: Write, why: string) =>
@@ -51,14 +60,25 @@ export async function writeKeyPair(
   value: string,
   expectedVersion: string | null | undefined,
 ): Promise<void> {
-  const w: Write = { secrets, keyId, name: secrets.nameOf(keyId), value, token: randomUUID() };
+  const w: Write = { secrets, keyId, name: secrets.nameOf(keyId), value, token: randomUUID(), starts: 0 };
   if (expectedVersion === null) return createOnly(w);
   if (expectedVersion !== undefined) return compareAndSet(w, expectedVersion);
   return replace(w);
 }
 
+/** Counts a (re)start of the write; UNAVAILABLE once the secret kept appearing and vanishing MAX_STARTS times. */
+function start(w: Write): void {
+  if (++w.starts <= MAX_STARTS) return;
+  throw new KeyStoreError(
+    'UNAVAILABLE',
+    `cannot store key "${w.keyId}": Secrets Manager kept contradicting itself about secret "${w.name}" (it says the secret exists when creating it, and that it does not exist when describing or writing it) in ${MAX_STARTS} attempts; check the endpoint and try again`,
+    { storeType: STORE_TYPE, keyId: w.keyId },
+  );
+}
+
 /** `expectedVersion: null`: succeeds only if the id does not exist (or is scheduled for deletion). */
 async function createOnly(w: Write): Promise<void> {
+  start(w);
   try {
     await w.secrets.create(w.name, w.value, w.token, w.keyId);
     return;
@@ -100,6 +120,7 @@ async function compareAndSet(w: Write, expected: string): Promise<void> {
 
 /** No `expectedVersion`: the last writer wins. */
 async function replace(w: Write): Promise<void> {
+  start(w);
   try {
     await w.secrets.put(w.name, w.value, w.token, PENDING);
   } catch (error) {

@@ -237,3 +237,34 @@ describe('configuration the SDK cannot find', () => {
     await store.close();
   });
 });
+
+describe('an endpoint that contradicts itself about whether a secret exists', () => {
+  const contradict = (op: string) =>
+    op === 'CreateSecret'
+      ? awsError(
+          400,
+          'ResourceExistsException',
+          'The operation failed because the secret phlow/agent already exists.',
+        )
+      : awsError(400, 'ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+
+  it('a create-only write gives up after 3 attempts with UNAVAILABLE, never loops', async () => {
+    const { client, calls } = cannedClient(contradict);
+    const store = createAwsKeyStore({ client });
+    const error = await failure(
+      store.storeKeyPair('agent', pair.privateKey, pair.publicKey, { expectedVersion: null }),
+    );
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(error.message).toMatch(/kept contradicting itself about secret "phlow\/agent".*3 attempts/);
+    expect(calls).toEqual(Array.from({ length: 3 }, () => ['CreateSecret', 'DescribeSecret']).flat());
+    expect(everything(error)).not.toContain(pemBody(pair.privateKey));
+  });
+
+  it('an unconditional write gives up after 3 attempts with UNAVAILABLE, never loops', async () => {
+    const { client, calls } = cannedClient(contradict);
+    const store = createAwsKeyStore({ client });
+    const error = await failure(store.storeKeyPair('agent', pair.privateKey, pair.publicKey));
+    expect(error.code).toBe('UNAVAILABLE');
+    expect(calls).toEqual(Array.from({ length: 3 }, () => ['PutSecretValue', 'CreateSecret']).flat());
+  });
+});
