@@ -45,7 +45,9 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   /** Versions kept per key id, the current one included. Default: 5. No env variable. */
   readonly maxVersions?: number;
   /**
-   * Keep the previous generation of the file as `<file>.bak` on every write. Default: false.
+   * Keep the previous generation of the file as `<file>.bak` on every write. Default: false. Whatever this
+   * says, a `destroy` removes the id from an existing `<file>.bak` and a `rekey` re-encrypts it under the new
+   * key (a backup the current key does not open is deleted in both cases).
    * Env: `PHLOW_KEY_STORE_BACKUP` (`true`/`1` or `false`/`0`).
    */
   readonly backup?: boolean;

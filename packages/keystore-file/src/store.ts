@@ -11,7 +11,8 @@
  * Writes produce format 1, or with `format: 'fernet'` the Python Phlow's Fernet token; the machinery around
  * them (queue, lock, re-read, atomic replace, backups, refusing a file that does not open) is the same.
  */
-import { open as openHandle } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { open as openHandle, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   assertValidKeyId,
@@ -106,8 +107,19 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     return state;
   }
 
-  /** Writes `next` over `previous` under `lock`, keeping the backups the options and a migration ask for. */
-  async function commit(previous: FileState, next: WrittenState, lock: FileLock, destroy: boolean) {
+  /**
+   * Writes `next` over `previous` under `lock`, keeping the backups the options and a migration ask for.
+   * `destroyId`: a destroyed id, also removed from an existing `<file>.bak` (even with `backup` now off).
+   * `rekeyRing`: in a rekey, `<file>.bak` is re-encrypted under the new key, never left opening with the old one.
+   */
+  async function commit(
+    previous: FileState,
+    next: WrittenState,
+    lock: FileLock,
+    options: { destroyId?: string; rekeyRing?: KeyRing },
+  ) {
+    const { destroyId, rekeyRing } = options;
+    const backupPath = `${path}.bak`;
     // Every replace is checked against the lock twice: before writing (which also refreshes the lock's
     // mtime, so a process that cannot check our pid does not judge it stale) and again after the temporary
     // file is fsynced, right before the rename, so a stalled fsync cannot land a rename after another
@@ -116,19 +128,79 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       await lock.confirm();
       await writeFileAtomic(target, bytes, () => lock.confirm());
     };
+    /** `map` sealed like `next` (same keys, fresh nonce or IV). */
+    const sealedLikeNext = async (map: KeyMap) =>
+      next.kind === 'current'
+        ? sealFile(map, next).bytes
+        : sealFernetFile(map, (rekeyRing ?? (await keyRing())).masterKey).bytes;
     try {
       if (previous.kind === 'fernet' && next.kind === 'current') {
         await write(`${path}.fernet.bak`, previous.bytes);
-      } else if (previous.kind !== 'none' && config.backup && !destroy) {
-        await write(`${path}.bak`, previous.bytes);
+      } else if (rekeyRing) {
+        // Before the file itself: a crash in between leaves no backup that the old key still opens.
+        if (previous.kind !== 'none' && config.backup) {
+          await write(backupPath, await sealedLikeNext(previous.map));
+        } else {
+          await rewriteBackup(lock, (map) => sealedLikeNext(map));
+        }
+      } else if (previous.kind !== 'none' && config.backup && destroyId === undefined) {
+        await write(backupPath, previous.bytes);
       }
       await write(path, next.bytes);
       // A destroyed key must not survive in the backup either.
-      if (destroy && config.backup) await write(`${path}.bak`, next.bytes);
+      if (destroyId !== undefined) {
+        if (config.backup) await write(backupPath, next.bytes);
+        else {
+          await removeFromBackup(lock, destroyId);
+        }
+      }
     } catch (error) {
       throw fromFsError(error, 'write', path);
     }
     cache = next;
+  }
+
+  /**
+   * Rewrites an existing `<file>.bak` that opens with this store's key as `reseal` says (null: leave it);
+   * one that does not open (an older key, damage) is deleted, since it cannot be cleaned.
+   */
+  async function rewriteBackup(
+    lock: FileLock,
+    reseal: (map: KeyMap, state: FileState) => Promise<Uint8Array | null>,
+  ): Promise<void> {
+    const backupPath = `${path}.bak`;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(backupPath);
+    } catch (error) {
+      if (hasErrno(error, 'ENOENT')) return;
+      throw error;
+    }
+    let state: FileState | undefined;
+    try {
+      // 'phlow': only to open either layout; the backup's own layout is kept.
+      state = await openFile(bytes, await keyRing(), backupPath, 'phlow');
+    } catch {}
+    await lock.confirm();
+    if (!state) {
+      await unlink(backupPath).catch((error: unknown) => {
+        if (!hasErrno(error, 'ENOENT')) throw error;
+      });
+      return;
+    }
+    const rewritten = await reseal(state.map, state);
+    if (rewritten) await writeFileAtomic(backupPath, rewritten, () => lock.confirm());
+  }
+
+  /** Removes `keyId` from an existing `<file>.bak` (see rewriteBackup). */
+  function removeFromBackup(lock: FileLock, keyId: string): Promise<void> {
+    return rewriteBackup(lock, async (map, state) => {
+      const without = withDeleted(map, keyId);
+      if (!without) return null;
+      return state.kind === 'current'
+        ? sealFile(without, state).bytes
+        : sealFernetFile(without, (await keyRing()).masterKey).bytes;
+    });
   }
 
   /**
@@ -149,13 +221,15 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
    */
   function mutate(
     change: (map: KeyMap) => KeyMap | null,
-    options: { destroy?: boolean; sealWith?: KeyRing; committed?: () => void } = {},
+    options: { destroyId?: string; sealWith?: KeyRing; committed?: () => void } = {},
   ): Promise<void> {
-    const { destroy = false, sealWith, committed } = options;
+    const { destroyId, sealWith, committed } = options;
     return queue(async () => {
       // Open the file and derive keys before locking, so the KDF never runs while other processes wait.
       const before = await readState();
-      if (change(before.map) === null) return;
+      // A destroy of an id the file no longer has still cleans a backup that may hold it.
+      const cleanBackupOnly = destroyId !== undefined && existsSync(`${path}.bak`);
+      if (change(before.map) === null && !cleanBackupOnly) return;
       if (config.format === 'phlow' && (sealWith || before.kind !== 'current')) {
         await (sealWith ?? (await keyRing())).fresh();
       }
@@ -175,8 +249,17 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         }
         const state = await readState();
         const map = change(state.map);
-        if (map === null) return;
-        await commit(state, await seal(map, state, sealWith), lock, destroy);
+        if (map === null) {
+          if (destroyId !== undefined) {
+            try {
+              await removeFromBackup(lock, destroyId);
+            } catch (error) {
+              throw fromFsError(error, 'write', `${path}.bak`);
+            }
+          }
+          return;
+        }
+        await commit(state, await seal(map, state, sealWith), lock, { destroyId, rekeyRing: sealWith });
         committed?.();
       } finally {
         await lock.release();
@@ -229,7 +312,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     },
     async deleteKeyPair(keyId, opts: DeleteKeyPairOptions = {}) {
       assertValidKeyId(keyId, STORE_TYPE);
-      await mutate((map) => withDeleted(map, keyId), { destroy: opts.destroy === true });
+      await mutate((map) => withDeleted(map, keyId), opts.destroy === true ? { destroyId: keyId } : {});
     },
     async rekey(newMasterKey, rekeyOptions = {}) {
       const key = parseMasterKey(newMasterKey, 'the new master key');

@@ -1,4 +1,5 @@
 // rekey: re-encryption under a new master key, keeping every key and version.
+import { existsSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseHeader } from '../src/format.js';
 import { createFileKeyStore, generateMasterKey } from '../src/index.js';
@@ -38,13 +39,41 @@ describe('rekey', () => {
     expect(await createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} }).getPrivateKey('a')).toBe('PA');
   });
 
-  it('with the backup option, the previous generation (old key) is kept as <file>.bak', async () => {
+  it('with the backup option, <file>.bak keeps the previous generation, re-encrypted under the new key', async () => {
     const cwd = tempDir();
     const store = createFileKeyStore({ cwd, masterKey: RAW_KEY, backup: true, env: {} });
     await store.storeKeyPair('a', 'PA', 'QA');
+    const newKey = generateMasterKey();
+    await store.rekey(newKey);
+    const path = `${store.path}.bak`;
+    await expectCode(
+      createFileKeyStore({ cwd, path, masterKey: RAW_KEY, env: {} }).listKeyIds(),
+      'ACCESS_DENIED',
+    );
+    expect(await createFileKeyStore({ cwd, path, masterKey: newKey, env: {} }).getPrivateKey('a')).toBe('PA');
+  });
+
+  it('re-encrypts an existing <file>.bak even with backup now off, or deletes one that does not open', async () => {
+    const cwd = tempDir();
+    const withBackup = createFileKeyStore({ cwd, masterKey: RAW_KEY, backup: true, env: {} });
+    await withBackup.storeKeyPair('a', 'PA', 'QA');
+    await withBackup.storeKeyPair('b', 'PB', 'QB');
+    const path = `${withBackup.path}.bak`;
+    const store = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+    const underOldKey = readBytes(store.path);
+    const newKey = generateMasterKey();
+    await store.rekey(newKey);
+    await expectCode(
+      createFileKeyStore({ cwd, path, masterKey: RAW_KEY, env: {} }).listKeyIds(),
+      'ACCESS_DENIED',
+    );
+    // Still the older generation it was.
+    expect(await createFileKeyStore({ cwd, path, masterKey: newKey, env: {} }).listKeyIds()).toEqual(['a']);
+
+    // A backup the current key does not open (here: under an even older key) is deleted.
+    writeFileSync(path, underOldKey);
     await store.rekey(generateMasterKey());
-    const backup = createFileKeyStore({ cwd, path: `${store.path}.bak`, masterKey: RAW_KEY, env: {} });
-    expect(await backup.getPrivateKey('a')).toBe('PA');
+    expect(existsSync(path)).toBe(false);
   });
 
   it('refuses when the current key does not open the file, and an invalid new key, changing nothing', async () => {

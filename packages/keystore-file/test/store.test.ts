@@ -231,6 +231,35 @@ describe('encrypted_file store', () => {
       const backup = createFileKeyStore({ cwd, path: `${DEFAULT_FILE}.bak`, masterKey: RAW_KEY, env: {} });
       expect(await backup.listKeyIds()).toEqual(['b']);
     });
+
+    it('destroy cleans an existing <file>.bak even with backup now off', async () => {
+      const cwd = tempDir();
+      const withBackup = createFileKeyStore({ cwd, masterKey: RAW_KEY, backup: true, env: {} });
+      await withBackup.storeKeyPair('a', 'PA', 'QA');
+      await withBackup.storeKeyPair('b', 'PB', 'QB');
+      await withBackup.storeKeyPair('c', 'PC', 'QC');
+      const bak = `${withBackup.path}.bak`;
+      const openBackup = () => createFileKeyStore({ cwd, path: bak, masterKey: RAW_KEY, env: {} });
+      expect(await openBackup().listKeyIds()).toEqual(['a', 'b']);
+
+      const store = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+      await store.deleteKeyPair('a', { destroy: true });
+      // The backup keeps its generation, without the destroyed id.
+      expect(await openBackup().listKeyIds()).toEqual(['b']);
+      // An id already gone from the file but still in the backup: destroy removes it there.
+      await store.deleteKeyPair('b');
+      expect(await openBackup().listKeyIds()).toEqual(['b']);
+      await store.deleteKeyPair('b', { destroy: true });
+      expect(await openBackup().listKeyIds()).toEqual([]);
+
+      // A backup that does not open with the current key cannot be cleaned: it is deleted.
+      writeFileSync(
+        bak,
+        readBytes(store.path).map((byte, i) => (i === 60 ? byte ^ 1 : byte)),
+      );
+      await store.deleteKeyPair('c', { destroy: true });
+      expect(existsSync(bak)).toBe(false);
+    });
   });
 
   describe('permissions', () => {
