@@ -134,16 +134,16 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         ? sealFile(map, next).bytes
         : sealFernetFile(map, (rekeyRing ?? (await keyRing())).masterKey).bytes;
     try {
-      if (previous.kind === 'fernet' && next.kind === 'current') {
-        await write(`${path}.fernet.bak`, previous.bytes);
-      } else if (rekeyRing) {
+      const migrating = previous.kind === 'fernet' && next.kind === 'current';
+      if (migrating) await write(`${path}.fernet.bak`, previous.bytes);
+      if (rekeyRing) {
         // Before the file itself: a crash in between leaves no backup that the old key still opens.
         if (previous.kind !== 'none' && config.backup) {
           await write(backupPath, await sealedLikeNext(previous.map));
         } else {
           await rewriteBackup(lock, (map) => sealedLikeNext(map));
         }
-      } else if (previous.kind !== 'none' && config.backup && destroyId === undefined) {
+      } else if (!migrating && previous.kind !== 'none' && config.backup && destroyId === undefined) {
         await write(backupPath, previous.bytes);
       }
       await write(path, next.bytes);
