@@ -3,8 +3,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestStore, uid, vaultCli } from './helpers/vault.js';
+import { describe, expect, it } from 'vitest';
+import { createTestStore, trackedIds, vaultCli } from './helpers/vault.js';
 
 function pems() {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -16,15 +16,7 @@ function pems() {
 
 describe('Vault CLI layout (phlow/keys/<id>, private_key / public_key)', () => {
   const store = createTestStore();
-  const ids: string[] = [];
-  const id = (label: string) => {
-    const keyId = uid(label);
-    ids.push(keyId);
-    return keyId;
-  };
-  afterAll(async () => {
-    for (const keyId of ids) await store.deleteKeyPair(keyId, { destroy: true });
-  });
+  const id = trackedIds(store);
 
   it('reads a key put with the CLI exactly as the guide shows', async () => {
     const keyId = id('cli-put');

@@ -3,18 +3,10 @@
 import { KeyManager, newEd25519Pems } from '@phlow/keys-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type VaultProxy } from './helpers/proxy.js';
-import { createTestStore, enableKv, sys, testVault, uid, vaultCli } from './helpers/vault.js';
+import { createTestStore, enableKv, sys, testVault, trackedIds, uid, vaultCli } from './helpers/vault.js';
 
 const store = createTestStore();
-const ids: string[] = [];
-const id = (label: string) => {
-  const keyId = uid(label);
-  ids.push(keyId);
-  return keyId;
-};
-afterAll(async () => {
-  for (const keyId of ids) await store.deleteKeyPair(keyId, { destroy: true });
-});
+const id = trackedIds(store);
 
 describe('compare-and-set', () => {
   it('maps expectedVersion to cas: versions count up, a stale one is CONFLICT', async () => {

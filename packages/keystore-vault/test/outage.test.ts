@@ -2,19 +2,15 @@
 // The cache's clock is a fake one, so the stale-if-error bound is crossed without waiting.
 import { isKeyStoreError, KeyManager, type KeyManagerEvent, newEd25519Pems } from '@phlow/keys-core';
 import { sealVault, startVault, stopVault, unsealVault } from '@phlow/services';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createTestStore, testVault, uid } from './helpers/vault.js';
+import { describe, expect, it } from 'vitest';
+import { createTestStore, testVault, trackedIds } from './helpers/vault.js';
 
 const store = createTestStore({ maxRetries: 1 });
-const ids: string[] = [];
-afterAll(async () => {
-  for (const keyId of ids) await store.deleteKeyPair(keyId, { destroy: true });
-});
+const id = trackedIds(store);
 
 describe('a sealed Vault', () => {
   it('is UNAVAILABLE saying sealed and how to unseal; once unsealed the store works again', async () => {
-    const keyId = uid('sealed');
-    ids.push(keyId);
+    const keyId = id('sealed');
     const pair = newEd25519Pems();
     await store.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
 
@@ -37,8 +33,7 @@ describe('a sealed Vault', () => {
 
 describe('a Vault that stops and starts again', () => {
   it('a KeyManager serves its cached key within staleIfErrorMs, then fails, then recovers', async () => {
-    const keyId = uid('restart');
-    ids.push(keyId);
+    const keyId = id('restart');
     let now = Date.now();
     const events: KeyManagerEvent[] = [];
     const km = new KeyManager({

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll } from 'vitest';
 import { createVaultKeyStore, type VaultKeyStore, type VaultKeyStoreOptions } from '../../src/index.js';
 
 const run = promisify(execFile);
@@ -31,6 +32,22 @@ export function testVault(): TestVault {
 /** A key id no other test uses. */
 export function uid(label: string): string {
   return `vt-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * A maker of unique key ids for one test file or describe block; every id it made is destroyed in `store`
+ * after the block, so the shared server does not fill up.
+ */
+export function trackedIds(store: VaultKeyStore): (label: string) => string {
+  const ids: string[] = [];
+  afterAll(async () => {
+    for (const keyId of ids) await store.deleteKeyPair(keyId, { destroy: true });
+  });
+  return (label) => {
+    const keyId = uid(label);
+    ids.push(keyId);
+    return keyId;
+  };
 }
 
 /** A HOME without ~/.vault-token, so the only credentials are the ones a test gives. */
