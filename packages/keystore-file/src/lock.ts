@@ -12,10 +12,11 @@
  * bounded: past `timeoutMs` the caller gets UNAVAILABLE.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, stat, unlink, utimes } from 'node:fs/promises';
+import { open, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FILE_MODE } from './atomic-write.js';
+import { readRegularFile } from './bounded-read.js';
 import { fromFsError, hasErrno, storeError } from './errors.js';
 import { isLocal, namespaceId, processIsAlive } from './process-identity.js';
 
@@ -60,6 +61,8 @@ function heldHere(): Set<string> {
   return global[HELD];
 }
 
+/** A lock file holds one short JSON object. */
+const MAX_LOCK_BYTES = 4096;
 /** A lock file that exists but has no readable content: its creator died between open() and write(). */
 const UNREADABLE_GRACE_MS = 2000;
 /** The break lock is held for a few system calls; older than this, its holder died. */
@@ -79,7 +82,11 @@ type Observed = { readonly holder: Holder | null; readonly text: string; readonl
 
 async function observe(lockPath: string): Promise<Observed> {
   try {
-    const [text, info] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    const [bytes, info] = await Promise.all([
+      readRegularFile(lockPath, { maxBytes: MAX_LOCK_BYTES, what: 'the lock file' }),
+      stat(lockPath),
+    ]);
+    const text = Buffer.from(bytes).toString('utf8');
     return { holder: parseHolder(text), text, mtimeMs: info.mtimeMs };
   } catch (error) {
     if (hasErrno(error, 'ENOENT')) return 'gone';

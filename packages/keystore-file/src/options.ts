@@ -42,6 +42,13 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
    * refused (INVALID_CONFIG) rather than downgraded. Default: `phlow`. Env: `PHLOW_KEY_STORE_FILE_FORMAT`.
    */
   readonly format?: FileFormat;
+  /**
+   * Largest key file (and `<file>.bak`) the store reads or writes, in bytes: a path that names something
+   * huge (or `/dev/zero`, which is refused anyway as not a regular file) fails with INVALID_CONFIG instead of
+   * filling memory, and a write that would produce a larger file is refused the same way. 1,000 Ed25519 ids
+   * with 5 versions each take about 1.5 MB. Default: 67108864 (64 MiB). Env: `PHLOW_KEY_STORE_FILE_MAX_BYTES`.
+   */
+  readonly maxFileBytes?: number;
   /** Versions kept per key id, the current one included. Default: 5. No env variable. */
   readonly maxVersions?: number;
   /**
@@ -81,6 +88,7 @@ export interface ResolvedOptions {
   readonly format: FileFormat;
   readonly scrypt: ScryptParams;
   readonly maxVersions: number;
+  readonly maxFileBytes: number;
   readonly backup: boolean;
   readonly lockTimeoutMs: number;
   readonly staleLockMs: number;
@@ -88,6 +96,7 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_FILE = '.phlow/keys.enc';
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 
@@ -131,6 +140,14 @@ function resolveFormat(options: FileKeyStoreOptions, env: Env): FileFormat {
   return value === undefined ? 'phlow' : parseFormat(value, 'PHLOW_KEY_STORE_FILE_FORMAT');
 }
 
+function parseInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) {
+    throw configError(`${name} must be a whole number (got ${JSON.stringify(value.slice(0, 20))})`);
+  }
+  return Number(value.trim());
+}
+
 function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1)
     throw configError(`${name} must be a whole number of at least 1`);
@@ -150,6 +167,12 @@ export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
     format: resolveFormat(options, env),
     scrypt,
     maxVersions: positiveInteger(options.maxVersions ?? 5, 'maxVersions'),
+    maxFileBytes: positiveInteger(
+      options.maxFileBytes ??
+        parseInteger(env.PHLOW_KEY_STORE_FILE_MAX_BYTES, 'PHLOW_KEY_STORE_FILE_MAX_BYTES') ??
+        DEFAULT_MAX_FILE_BYTES,
+      'maxFileBytes (PHLOW_KEY_STORE_FILE_MAX_BYTES)',
+    ),
     backup: options.backup ?? parseBoolean(env.PHLOW_KEY_STORE_BACKUP, 'PHLOW_KEY_STORE_BACKUP') ?? false,
     lockTimeoutMs: positiveInteger(options.lockTimeoutMs ?? 10_000, 'lockTimeoutMs'),
     staleLockMs: positiveInteger(options.staleLockMs ?? 30_000, 'staleLockMs'),

@@ -12,7 +12,7 @@
  * them (queue, lock, re-read, atomic replace, backups, refusing a file that does not open) is the same.
  */
 import { existsSync } from 'node:fs';
-import { open as openHandle, readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   assertValidKeyId,
@@ -23,6 +23,7 @@ import {
   type StoreKeyPairOptions,
 } from '@phlow/keys-core';
 import { ensureDirectory, removeLeftoverTemps, writeFileAtomic } from './atomic-write.js';
+import { type ReadLimit, readRegularFile, tooLargeError } from './bounded-read.js';
 import { configError, fromFsError, hasErrno, STORE_TYPE, storeError } from './errors.js';
 import { EMPTY, type FileState, openFile, sealFernetFile, sealFile } from './file-state.js';
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
@@ -57,6 +58,9 @@ export interface FileKeyStore extends KeyStore {
   close(): Promise<void>;
 }
 
+/** Bound on each PEM a caller stores: several times an RSA-4096 private key, far below any file limit. */
+export const MAX_PEM_BYTES = 16 * 1024;
+
 /** A generation this store writes: format 1, or a Fernet token in `fernet` mode. */
 type WrittenState = FileState & { kind: 'current' | 'fernet' };
 
@@ -86,17 +90,18 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     return loading;
   }
 
+  /** The key file and its backups are read and written within this size. */
+  const fileLimit = (what: string): ReadLimit => ({
+    maxBytes: config.maxFileBytes,
+    what,
+    setting: 'maxFileBytes (PHLOW_KEY_STORE_FILE_MAX_BYTES)',
+  });
+
   async function readState(): Promise<FileState> {
     const keys = await keyRing();
     let bytes: Uint8Array;
     try {
-      const handle = await openHandle(path, 'r');
-      try {
-        warnMode(path, (await handle.stat()).mode);
-        bytes = await handle.readFile();
-      } finally {
-        await handle.close();
-      }
+      bytes = await readRegularFile(path, fileLimit('the key file'), (mode) => warnMode(path, mode));
     } catch (error) {
       if (hasErrno(error, 'ENOENT')) return EMPTY;
       throw fromFsError(error, 'read', path);
@@ -125,6 +130,8 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     // file is fsynced, right before the rename, so a stalled fsync cannot land a rename after another
     // process took the lock over.
     const write = async (target: string, bytes: Uint8Array) => {
+      // Never write a generation that the next read would refuse as too large.
+      if (bytes.length > config.maxFileBytes) throw tooLargeError(target, fileLimit('the new key file'));
       await lock.confirm();
       await writeFileAtomic(target, bytes, () => lock.confirm());
     };
@@ -171,7 +178,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     const backupPath = `${path}.bak`;
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(backupPath);
+      bytes = await readRegularFile(backupPath, fileLimit('the backup file'));
     } catch (error) {
       if (hasErrno(error, 'ENOENT')) return;
       throw error;
@@ -302,6 +309,14 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         throw storeError(
           'INVALID_KEY',
           'privateKey and publicKey must be non-empty PEM strings',
+          undefined,
+          keyId,
+        );
+      }
+      if (Buffer.byteLength(privateKey) > MAX_PEM_BYTES || Buffer.byteLength(publicKey) > MAX_PEM_BYTES) {
+        throw storeError(
+          'INVALID_KEY',
+          `a PEM of key "${keyId}" is larger than ${MAX_PEM_BYTES} bytes (an RSA-4096 private key is about 3,300); nothing was stored`,
           undefined,
           keyId,
         );
