@@ -30,7 +30,7 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   readonly masterKeyFile?: string;
   /**
    * scrypt cost for files this store creates or rekeys with a passphrase. Files keep the cost they were
-   * written with. Bounds: logN 10..20, r 1..32, p 1..16, at most 256 MiB. Default: `{ logN: 17, r: 8, p: 1 }`.
+   * written with. Bounds: logN 10..20, r 1..32, p 1..16, at most 256 MiB, and N below 2^(16 r) as OpenSSL requires (r = 1 allows logN up to 15). Default: `{ logN: 17, r: 8, p: 1 }`.
    * No env variable.
    */
   readonly scrypt?: Partial<ScryptParams>;
