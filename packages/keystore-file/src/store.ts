@@ -29,6 +29,7 @@ import { EMPTY, type FileState, openFile, sealFernetFile, sealFile } from './fil
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { createKeyRing, type KeyRing } from './key-ring.js';
 import { loadMasterKey } from './key-source.js';
+import { writeTarget } from './link-target.js';
 import { acquireLock, type FileLock } from './lock.js';
 import { parseMasterKey } from './master-key.js';
 import { createModeWarner } from './mode-warning.js';
@@ -97,14 +98,15 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     setting: 'maxFileBytes (PHLOW_KEY_STORE_FILE_MAX_BYTES)',
   });
 
-  async function readState(): Promise<FileState> {
+  /** Reads `file`: the configured path, or under the lock the link target that writes go to. */
+  async function readState(file = path): Promise<FileState> {
     const keys = await keyRing();
     let bytes: Uint8Array;
     try {
-      bytes = await readRegularFile(path, fileLimit('the key file'), (mode) => warnMode(path, mode));
+      bytes = await readRegularFile(file, fileLimit('the key file'), (mode) => warnMode(file, mode));
     } catch (error) {
       if (hasErrno(error, 'ENOENT')) return EMPTY;
-      throw fromFsError(error, 'read', path);
+      throw fromFsError(error, 'read', file);
     }
     if (cache && cache.kind !== 'none' && sameBytes(cache.bytes, bytes)) return cache;
     const state = await openFile(bytes, keys, path, config.format);
@@ -118,13 +120,14 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
    * `rekeyRing`: in a rekey, `<file>.bak` is re-encrypted under the new key, never left opening with the old one.
    */
   async function commit(
+    file: string,
     previous: FileState,
     next: WrittenState,
     lock: FileLock,
     options: { destroyId?: string; rekeyRing?: KeyRing },
   ) {
     const { destroyId, rekeyRing } = options;
-    const backupPath = `${path}.bak`;
+    const backupPath = `${file}.bak`;
     // Every replace is checked against the lock twice: before writing (which also refreshes the lock's
     // mtime, so a process that cannot check our pid does not judge it stale) and again after the temporary
     // file is fsynced, right before the rename, so a stalled fsync cannot land a rename after another
@@ -142,27 +145,27 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         : sealFernetFile(map, (rekeyRing ?? (await keyRing())).masterKey).bytes;
     try {
       const migrating = previous.kind === 'fernet' && next.kind === 'current';
-      if (migrating) await write(`${path}.fernet.bak`, previous.bytes);
+      if (migrating) await write(`${file}.fernet.bak`, previous.bytes);
       if (rekeyRing) {
         // Before the file itself: a crash in between leaves no backup that the old key still opens.
         if (previous.kind !== 'none' && config.backup) {
           await write(backupPath, await sealedLikeNext(previous.map));
         } else {
-          await rewriteBackup(lock, (map) => sealedLikeNext(map));
+          await rewriteBackup(file, lock, (map) => sealedLikeNext(map));
         }
       } else if (!migrating && previous.kind !== 'none' && config.backup && destroyId === undefined) {
         await write(backupPath, previous.bytes);
       }
-      await write(path, next.bytes);
+      await write(file, next.bytes);
       // A destroyed key must not survive in the backup either.
       if (destroyId !== undefined) {
         if (config.backup) await write(backupPath, next.bytes);
         else {
-          await removeFromBackup(lock, destroyId);
+          await removeFromBackup(file, lock, destroyId);
         }
       }
     } catch (error) {
-      throw fromFsError(error, 'write', path);
+      throw fromFsError(error, 'write', file);
     }
     cache = next;
   }
@@ -172,10 +175,11 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
    * one that does not open (an older key, damage) is deleted, since it cannot be cleaned.
    */
   async function rewriteBackup(
+    file: string,
     lock: FileLock,
     reseal: (map: KeyMap, state: FileState) => Promise<Uint8Array | null>,
   ): Promise<void> {
-    const backupPath = `${path}.bak`;
+    const backupPath = `${file}.bak`;
     let bytes: Uint8Array;
     try {
       bytes = await readRegularFile(backupPath, fileLimit('the backup file'));
@@ -200,8 +204,8 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
   }
 
   /** Removes `keyId` from an existing `<file>.bak` (see rewriteBackup). */
-  function removeFromBackup(lock: FileLock, keyId: string): Promise<void> {
-    return rewriteBackup(lock, async (map, state) => {
+  function removeFromBackup(file: string, lock: FileLock, keyId: string): Promise<void> {
+    return rewriteBackup(file, lock, async (map, state) => {
       const without = withDeleted(map, keyId);
       if (!without) return null;
       return state.kind === 'current'
@@ -234,39 +238,45 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     return queue(async () => {
       // Open the file and derive keys before locking, so the KDF never runs while other processes wait.
       const before = await readState();
+      let file: string;
+      try {
+        file = await writeTarget(path);
+      } catch (error) {
+        throw fromFsError(error, 'resolve', path);
+      }
       // A destroy of an id the file no longer has still cleans a backup that may hold it.
-      const cleanBackupOnly = destroyId !== undefined && existsSync(`${path}.bak`);
+      const cleanBackupOnly = destroyId !== undefined && existsSync(`${file}.bak`);
       if (change(before.map) === null && !cleanBackupOnly) return;
       if (config.format === 'phlow' && (sealWith || before.kind !== 'current')) {
         await (sealWith ?? (await keyRing())).fresh();
       }
       try {
-        await ensureDirectory(dirname(path));
+        await ensureDirectory(dirname(file));
       } catch (error) {
-        throw fromFsError(error, 'create the directory of', path);
+        throw fromFsError(error, 'create the directory of', file);
       }
-      const lock = await acquireLock(`${path}.lock`, {
+      const lock = await acquireLock(`${file}.lock`, {
         timeoutMs: config.lockTimeoutMs,
         staleMs: config.staleLockMs,
       });
       try {
         if (!tidied) {
           tidied = true;
-          await removeLeftoverTemps(path, config.staleLockMs).catch(() => {});
+          await removeLeftoverTemps(file, config.staleLockMs).catch(() => {});
         }
-        const state = await readState();
+        const state = await readState(file);
         const map = change(state.map);
         if (map === null) {
           if (destroyId !== undefined) {
             try {
-              await removeFromBackup(lock, destroyId);
+              await removeFromBackup(file, lock, destroyId);
             } catch (error) {
-              throw fromFsError(error, 'write', `${path}.bak`);
+              throw fromFsError(error, 'write', `${file}.bak`);
             }
           }
           return;
         }
-        await commit(state, await seal(map, state, sealWith), lock, { destroyId, rekeyRing: sealWith });
+        await commit(file, state, await seal(map, state, sealWith), lock, { destroyId, rekeyRing: sealWith });
         committed?.();
       } finally {
         await lock.release();
