@@ -1,9 +1,11 @@
 /**
  * A cross-process lock beside the key file (`keys.enc.lock`), held around every read-modify-write.
  *
- * The lock file is created with O_EXCL and holds the holder's pid, host, pid namespace identity, start time
- * and a random token. A holder with our host and namespace is "local": its pid can be checked, and its lock
- * is stale exactly when that process is dead; it is never taken over by age, however long it holds it. Any
+ * The lock file is created with O_EXCL and holds the holder's pid, host, pid namespace identity, the time it
+ * was taken, a random token, and where procfs has them the boot id and the holder's process start time. A
+ * holder with our host and namespace is "local": its pid can be checked, and its lock is stale exactly when
+ * that process is dead, which includes a pid now used by another process (another boot id, or another start
+ * time for that pid); it is never taken over by age, however long it holds it. Any
  * other holder (another host, or a container that shares our host name but not our pid namespace) cannot be
  * checked: its lock is stale when it is older than `staleMs`, judged by the newer of the time written in it
  * and the lock file's mtime, which the holder refreshes (`confirm`) before each write. Breaking a stale lock happens under
@@ -18,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FILE_MODE } from './atomic-write.js';
 import { readRegularFile } from './bounded-read.js';
 import { fromFsError, hasErrno, storeError } from './errors.js';
-import { isLocal, namespaceId, processIsAlive } from './process-identity.js';
+import { bootId, isLocal, namespaceId, processIsAlive, processStartTime } from './process-identity.js';
 
 export interface LockOptions {
   /** How long to wait for a live holder before giving up with UNAVAILABLE. */
@@ -48,6 +50,9 @@ interface Holder {
   readonly ns?: string;
   readonly time: number;
   readonly token: string;
+  /** The holder's boot id and start time (see process-identity.ts); absent in older locks or without procfs. */
+  readonly boot?: string;
+  readonly start?: string;
 }
 
 /**
@@ -72,7 +77,10 @@ function parseHolder(text: string): Holder | null {
   try {
     const h = JSON.parse(text) as Partial<Holder>;
     if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.time === 'number') {
-      if (typeof h.token === 'string' && (h.ns === undefined || typeof h.ns === 'string')) return h as Holder;
+      const optional = (value: unknown) => value === undefined || typeof value === 'string';
+      if (typeof h.token === 'string' && optional(h.ns) && optional(h.boot) && optional(h.start)) {
+        return h as Holder;
+      }
     }
   } catch {}
   return null;
@@ -98,9 +106,17 @@ function isStale(seen: Exclude<Observed, 'gone'>, staleMs: number): boolean {
   const { holder } = seen;
   if (!holder) return Date.now() - seen.mtimeMs > UNREADABLE_GRACE_MS;
   if (isLocal(holder.host, holder.ns)) {
+    // Written before the last reboot: whatever runs under that pid now is not the holder. (The namespace id
+    // alone cannot tell: the host's pid namespace has the same inode at every boot.)
+    const boot = bootId();
+    if (holder.boot !== undefined && boot !== null && holder.boot !== boot) return true;
     // Our own pid with a token we do not hold is a previous process that had the same pid (pid 1 in a
     // restarted container). A live local holder is waited for, never taken over by age.
-    return holder.pid === process.pid ? !heldHere().has(holder.token) : !processIsAlive(holder.pid);
+    if (holder.pid === process.pid) return !heldHere().has(holder.token);
+    if (!processIsAlive(holder.pid)) return true;
+    // Alive, but a process that started at another moment got the pid after the holder died.
+    const start = holder.start === undefined ? null : processStartTime(holder.pid);
+    return start !== null && start !== holder.start;
   }
   return Date.now() - Math.max(holder.time, seen.mtimeMs) > staleMs;
 }
@@ -150,12 +166,16 @@ async function tryCreate(lockPath: string, holder: Holder): Promise<boolean> {
 
 /** Waits for and takes the lock at `lockPath`. */
 export async function acquireLock(lockPath: string, options: LockOptions): Promise<FileLock> {
+  const boot = bootId();
+  const start = processStartTime(process.pid);
   const holder: Holder = {
     pid: process.pid,
     host: hostname(),
     ns: namespaceId(),
     time: 0,
     token: randomBytes(8).toString('hex'),
+    ...(boot === null ? {} : { boot }),
+    ...(start === null ? {} : { start }),
   };
   // Registered before the file exists, so another store in this process never sees our lock as foreign.
   heldHere().add(holder.token);
