@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
 import {
   assertValidKeyId,
   type DeleteKeyPairOptions,
+  isValidKeyId,
   type KeyStore,
   type StoredKeyPair,
   type StoredKeyVersion,
@@ -56,6 +57,13 @@ export interface FileKeyStore extends KeyStore {
    * token is re-encrypted under the new key's Fernet key (the Python agents need the new key too).
    */
   rekey(newMasterKey: string | Uint8Array, options?: RekeyOptions): Promise<void>;
+  /**
+   * How many entries of the file have a name the key-id rule refuses (Python Phlow files may hold ids such as
+   * `agent@example.com` or `org/agent`). They are left out of `listKeyIds()` and cannot be read by id, but
+   * every write keeps them exactly as they are, so Python agents still find them. To use one here, store its
+   * pair under a valid id (`phlow-keys migrate` can rename while copying).
+   */
+  countUnlistedEntries(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -311,7 +319,11 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       return entry ? entryVersions(entry) : [];
     },
     async listKeyIds() {
-      return [...(await readState()).map.keys()].sort();
+      // Entries whose names break the key-id rule stay in the file untouched (see countUnlistedEntries).
+      return [...(await readState()).map.keys()].filter((id) => isValidKeyId(id)).sort();
+    },
+    async countUnlistedEntries() {
+      return [...(await readState()).map.keys()].filter((id) => !isValidKeyId(id)).length;
     },
     async storeKeyPair(keyId, privateKey, publicKey, opts: StoreKeyPairOptions = {}) {
       assertValidKeyId(keyId, STORE_TYPE);
