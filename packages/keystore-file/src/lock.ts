@@ -123,17 +123,13 @@ function isStale(seen: Exclude<Observed, 'gone'>, staleMs: number): boolean {
 
 /**
  * Removes the lock only if it is still exactly the stale one that was observed. False when another process
- * is breaking it right now (the caller waits a little).
+ * is breaking it right now (the caller waits a little). The break lock names its holder like the lock does,
+ * so one left by a process killed in these few system calls is removed at once when that process is gone.
  */
-async function breakStale(lockPath: string, seen: Exclude<Observed, 'gone'>): Promise<boolean> {
+async function breakStale(lockPath: string, seen: Exclude<Observed, 'gone'>, me: Holder): Promise<boolean> {
   const breakPath = `${lockPath}.break`;
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(breakPath, 'wx', FILE_MODE);
-  } catch (error) {
-    if (!hasErrno(error, 'EEXIST')) throw fromFsError(error, 'break the stale lock', lockPath);
-    const info = await stat(breakPath).catch(() => null);
-    if (info && Date.now() - info.mtimeMs > BREAK_LOCK_STALE_MS) await unlink(breakPath).catch(() => {});
+  if (!(await tryCreate(breakPath, { ...me, time: Date.now() }))) {
+    await removeStaleBreakLock(lockPath);
     return false;
   }
   try {
@@ -143,9 +139,19 @@ async function breakStale(lockPath: string, seen: Exclude<Observed, 'gone'>): Pr
     }
     return true;
   } finally {
-    await handle.close();
     await unlink(breakPath).catch(() => {});
   }
+}
+
+/**
+ * Removes `<lock>.break` when its holder is dead (or, for one that cannot be checked, it is older than a
+ * break takes). Called by waiters that find it, and by each store once under the lock, so that a process
+ * killed while breaking a lock does not leave the file for good.
+ */
+export async function removeStaleBreakLock(lockPath: string): Promise<void> {
+  const breakPath = `${lockPath}.break`;
+  const seen = await observe(breakPath).catch(() => 'gone' as const);
+  if (seen !== 'gone' && isStale(seen, BREAK_LOCK_STALE_MS)) await unlink(breakPath).catch(() => {});
 }
 
 async function tryCreate(lockPath: string, holder: Holder): Promise<boolean> {
@@ -216,7 +222,7 @@ async function waitAndCreate(lockPath: string, holder: Holder, options: LockOpti
     if (await tryCreate(lockPath, { ...holder, time: Date.now() })) return;
     const seen = await observe(lockPath);
     if (seen === 'gone') continue;
-    if (isStale(seen, options.staleMs) && (await breakStale(lockPath, seen))) continue;
+    if (isStale(seen, options.staleMs) && (await breakStale(lockPath, seen, holder))) continue;
     if (Date.now() > deadline) {
       const who = seen.holder
         ? `pid ${seen.holder.pid} on ${seen.holder.host}${isLocal(seen.holder.host, seen.holder.ns) ? '' : ' (another host or pid namespace)'} since ${new Date(seen.holder.time).toISOString()}`

@@ -31,7 +31,7 @@ import { type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { createKeyRing, type KeyRing } from './key-ring.js';
 import { loadMasterKey } from './key-source.js';
 import { writeTarget } from './link-target.js';
-import { acquireLock, type FileLock } from './lock.js';
+import { acquireLock, type FileLock, removeStaleBreakLock } from './lock.js';
 import { parseMasterKey } from './master-key.js';
 import { createModeWarner } from './mode-warning.js';
 import { type FileKeyStoreOptions, resolveOptions } from './options.js';
@@ -271,6 +271,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         if (!tidied) {
           tidied = true;
           await removeLeftoverTemps(file, config.staleLockMs).catch(() => {});
+          await removeStaleBreakLock(`${file}.lock`).catch(() => {});
         }
         const state = await readState(file);
         const map = change(state.map);

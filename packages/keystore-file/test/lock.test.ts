@@ -1,6 +1,6 @@
 // The cross-process lock: live holders are waited for (bounded), stale ones are taken over.
 import { spawn } from 'node:child_process';
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +78,30 @@ describe('the file lock', () => {
         expect(await store.listKeyIds()).toEqual(['a']);
       }
     });
+  });
+
+  it('a break lock left by a killed process does not stay: taken at once behind a stale lock, and tidied', async () => {
+    const dead = { pid: deadPid(), host: hostname(), ns: namespaceId(), time: Date.now(), token: 'dead' };
+    // Behind a stale lock: the dead breaker's file is removed at once, not after its 5 s age limit.
+    const store = await lockedStore(dead, { lockTimeoutMs: 4000 });
+    writeFileSync(`${store.path}.lock.break`, JSON.stringify({ ...dead, token: 'breaker' }));
+    await store.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+    expect(existsSync(`${store.path}.lock.break`)).toBe(false);
+    expect(existsSync(`${store.path}.lock`)).toBe(false);
+
+    // With no lock at all, nobody needs to break one: the first write of a store tidies it.
+    const cwd = tempDir();
+    const first = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+    await first.storeKeyPair('a', 'PRIVATE a', 'PUBLIC a');
+    writeFileSync(`${first.path}.lock.break`, JSON.stringify({ ...dead, token: 'breaker' }));
+    const next = createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} });
+    await next.storeKeyPair('b', 'PRIVATE b', 'PUBLIC b');
+    expect(existsSync(`${first.path}.lock.break`)).toBe(false);
+    // A live holder's break lock is left alone.
+    const live = { ...dead, pid: process.ppid, token: 'live breaker' };
+    writeFileSync(`${first.path}.lock.break`, JSON.stringify(live));
+    await createFileKeyStore({ cwd, masterKey: RAW_KEY, env: {} }).storeKeyPair('c', 'P', 'Q');
+    expect(existsSync(`${first.path}.lock.break`)).toBe(true);
   });
 
   it('records its boot id and start time in the lock it holds', async () => {
