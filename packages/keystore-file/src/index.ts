@@ -12,6 +12,13 @@ export { DEFAULT_SCRYPT } from './kdf.js';
 export { generateMasterKey } from './master-key.js';
 export type { FileFormat, FileKeyStoreOptions } from './options.js';
 export { DEFAULT_FILE } from './options.js';
+export type { MasterKeyFileRekey, RekeyLeftover } from './rekey-files.js';
+export {
+  findRekeyLeftovers,
+  finishInterruptedRekey,
+  rekeyWithMasterKeyFile,
+  stagedKeyPath,
+} from './rekey-files.js';
 export type { FileKeyStore, RekeyOptions } from './store.js';
 export { createFileKeyStore };
 

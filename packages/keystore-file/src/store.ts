@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
 import {
   assertValidKeyId,
   type DeleteKeyPairOptions,
+  isKeyStoreError,
   isValidKeyId,
   type KeyStore,
   type StoredKeyPair,
@@ -25,7 +26,7 @@ import {
 } from '@phlow/keys-core';
 import { ensureDirectory, removeLeftoverTemps, writeFileAtomic } from './atomic-write.js';
 import { type ReadLimit, readRegularFile, tooLargeError } from './bounded-read.js';
-import { configError, fromFsError, hasErrno, STORE_TYPE, storeError } from './errors.js';
+import { configError, fromFsError, hasErrno, STORE_TYPE, storeError, wrongKeyError } from './errors.js';
 import { EMPTY, type FileState, openFile, sealFernetFile, sealFile } from './file-state.js';
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { createKeyRing, type KeyRing } from './key-ring.js';
@@ -37,6 +38,7 @@ import { createModeWarner } from './mode-warning.js';
 import { type FileKeyStoreOptions, resolveOptions } from './options.js';
 import { entryVersions, type KeyMap, withDeleted, withStored } from './payload.js';
 import { createQueue } from './queue.js';
+import { stagedKeyPath } from './rekey-files.js';
 
 export interface RekeyOptions {
   /** scrypt cost when the new master key is a passphrase. Default: the store's `scrypt` option. */
@@ -64,6 +66,11 @@ export interface FileKeyStore extends KeyStore {
    * pair under a valid id (`phlow-keys migrate` can rename while copying).
    */
   countUnlistedEntries(): Promise<number>;
+  /**
+   * Whether the master key in `masterKeyFile` opens the key file (true when there is no key file yet);
+   * a wrong key is false, anything else (damage, no such master key file) throws. For rekey and doctor.
+   */
+  opensWithKeyFile(masterKeyFile: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -117,8 +124,60 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       throw fromFsError(error, 'read', file);
     }
     if (cache && cache.kind !== 'none' && sameBytes(cache.bytes, bytes)) return cache;
-    const state = await openFile(bytes, keys, path, config.format);
+    let state: FileState;
+    try {
+      state = await openFile(bytes, keys, path, config.format);
+    } catch (error) {
+      state = await openWithStagedKey(bytes, error);
+    }
     cache = state;
+    return state;
+  }
+
+  let warnedStaged = false;
+
+  /**
+   * When the master key from file F (read once, at first use) no longer opens the key file, F is read again:
+   * another process may have rekeyed the file and replaced F since. Failing that, a rekey may have been killed
+   * after re-encrypting the file and before renaming `F.new` over F (see rekey-files.ts): then `F.new` opens
+   * it, and is used from then on, with a warning, so that every command keeps working until the next rekey
+   * finishes the move. Otherwise `error` (the failure with the first key) is rethrown, naming a leftover
+   * `F.new` when there is one.
+   */
+  async function openWithStagedKey(bytes: Uint8Array, error: unknown): Promise<FileState> {
+    const source = config.masterKey;
+    if (source.kind !== 'file' || !isKeyStoreError(error, 'ACCESS_DENIED')) throw error;
+    const staged = stagedKeyPath(source.path);
+    const attempt = async (keyFile: string) => {
+      try {
+        const candidate = createKeyRing(
+          await loadMasterKey({ kind: 'file', path: keyFile }, warnMode),
+          config.scrypt,
+          path,
+        );
+        const state = await openFile(bytes, candidate, path, config.format);
+        ring = Promise.resolve(candidate);
+        return state;
+      } catch {
+        return null;
+      }
+    };
+    const reread = await attempt(source.path);
+    if (reread) return reread;
+    if (!existsSync(staged)) throw error;
+    const state = await attempt(staged);
+    if (!state) {
+      throw wrongKeyError(
+        path,
+        `nor does ${staged}, left by an interrupted rekey; restore the master key from the newest ${source.path}.old-* file`,
+      );
+    }
+    if (!warnedStaged) {
+      warnedStaged = true;
+      config.onWarning(
+        `[phlow] [encrypted_file] ${path} opens only with ${staged}, the new master key of a rekey that was interrupted before it replaced ${source.path}; using it. Run \`phlow-keys rekey\` to finish (or rename ${staged} to ${source.path})`,
+      );
+    }
     return state;
   }
 
@@ -322,6 +381,27 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     async listKeyIds() {
       // Entries whose names break the key-id rule stay in the file untouched (see countUnlistedEntries).
       return [...(await readState()).map.keys()].filter((id) => isValidKeyId(id)).sort();
+    },
+    async opensWithKeyFile(masterKeyFile) {
+      const candidate = createKeyRing(
+        await loadMasterKey({ kind: 'file', path: masterKeyFile }, warnMode),
+        config.scrypt,
+        path,
+      );
+      let bytes: Uint8Array;
+      try {
+        bytes = await readRegularFile(path, fileLimit('the key file'));
+      } catch (error) {
+        if (hasErrno(error, 'ENOENT')) return true;
+        throw fromFsError(error, 'read', path);
+      }
+      try {
+        await openFile(bytes, candidate, path, config.format);
+        return true;
+      } catch (error) {
+        if (isKeyStoreError(error, 'ACCESS_DENIED')) return false;
+        throw error;
+      }
     },
     async countUnlistedEntries() {
       return [...(await readState()).map.keys()].filter((id) => !isValidKeyId(id)).length;
