@@ -7,6 +7,7 @@ import type { Env, KeyStoreFactoryOptions } from '@phlow/keys-core';
 import { configError } from './errors.js';
 import { DEFAULT_SCRYPT, type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { type MasterKey, parseMasterKey } from './master-key.js';
+import type { VersionLimits } from './payload.js';
 
 export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   /**
@@ -49,7 +50,19 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
    * with 5 versions each take about 1.5 MB. Default: 67108864 (64 MiB). Env: `PHLOW_KEY_STORE_FILE_MAX_BYTES`.
    */
   readonly maxFileBytes?: number;
-  /** Versions kept per key id, the current one included. Default: 5. No env variable. */
+  /**
+   * How long a replaced version stays in the file, in ms, counted from when the version that replaced it was
+   * written: long enough for every verifier to stop needing it (grace period + rotation delay + cache TTL).
+   * Versions are kept by this time, not by count, so several rotations within one grace period retire no
+   * key early. Default: 7 days, or twice `PHLOW_KEY_ROTATION_GRACE_SECONDS` when that is longer.
+   * Env: `PHLOW_KEY_VERSION_RETENTION_SECONDS`.
+   */
+  readonly versionRetentionMs?: number;
+  /**
+   * Hard cap on versions per key id, the current one included. A write that would need more versions in
+   * retention is refused (INVALID_CONFIG naming both settings) instead of dropping one that may still be in
+   * its grace period. Default: 20. Env: `PHLOW_KEY_STORE_MAX_VERSIONS`.
+   */
   readonly maxVersions?: number;
   /**
    * Keep the previous generation of the file as `<file>.bak` on every write. Default: false. Whatever this
@@ -87,7 +100,7 @@ export interface ResolvedOptions {
   readonly masterKey: MasterKeySource;
   readonly format: FileFormat;
   readonly scrypt: ScryptParams;
-  readonly maxVersions: number;
+  readonly versions: VersionLimits;
   readonly maxFileBytes: number;
   readonly backup: boolean;
   readonly lockTimeoutMs: number;
@@ -97,6 +110,26 @@ export interface ResolvedOptions {
 
 export const DEFAULT_FILE = '.phlow/keys.enc';
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_VERSIONS = 20;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `versionRetentionMs`: the option, the variable, or 7 days (twice the grace period when that is longer). */
+function resolveRetention(options: FileKeyStoreOptions, env: Env): number {
+  if (options.versionRetentionMs !== undefined) {
+    const value = options.versionRetentionMs;
+    if (!Number.isInteger(value) || value < 0) {
+      throw configError('versionRetentionMs must be a whole number of ms, 0 or more');
+    }
+    return value;
+  }
+  const seconds = parseInteger(
+    env.PHLOW_KEY_VERSION_RETENTION_SECONDS,
+    'PHLOW_KEY_VERSION_RETENTION_SECONDS',
+  );
+  if (seconds !== undefined) return seconds * 1000;
+  const grace = Number(env.PHLOW_KEY_ROTATION_GRACE_SECONDS);
+  return Math.max(7 * DAY_MS, Number.isFinite(grace) && grace > 0 ? 2 * grace * 1000 : 0);
+}
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 
@@ -166,7 +199,15 @@ export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
     masterKey: resolveMasterKey(options, env, cwd),
     format: resolveFormat(options, env),
     scrypt,
-    maxVersions: positiveInteger(options.maxVersions ?? 5, 'maxVersions'),
+    versions: {
+      maxVersions: positiveInteger(
+        options.maxVersions ??
+          parseInteger(env.PHLOW_KEY_STORE_MAX_VERSIONS, 'PHLOW_KEY_STORE_MAX_VERSIONS') ??
+          DEFAULT_MAX_VERSIONS,
+        'maxVersions (PHLOW_KEY_STORE_MAX_VERSIONS)',
+      ),
+      retentionMs: resolveRetention(options, env),
+    },
     maxFileBytes: positiveInteger(
       options.maxFileBytes ??
         parseInteger(env.PHLOW_KEY_STORE_FILE_MAX_BYTES, 'PHLOW_KEY_STORE_FILE_MAX_BYTES') ??

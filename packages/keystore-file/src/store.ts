@@ -425,7 +425,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         );
       }
       await mutate((map) =>
-        withStored(map, keyId, privateKey, publicKey, opts.expectedVersion, config.maxVersions, new Date()),
+        withStored(map, keyId, privateKey, publicKey, opts.expectedVersion, config.versions, new Date()),
       );
     },
     async deleteKeyPair(keyId, opts: DeleteKeyPairOptions = {}) {
