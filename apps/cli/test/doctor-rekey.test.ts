@@ -236,7 +236,7 @@ describe('rekey', () => {
     const list = await cli(['list'], { cwd });
     expect(list.code).toBe(0);
     expect(list.stderr).not.toContain('interrupted');
-  });
+  }, 300_000);
 
   it('a key file left opening only with master.key.new: commands work and warn, rekey finishes; the error names it when nothing opens', async () => {
     const cwd = await initProject();

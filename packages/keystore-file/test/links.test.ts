@@ -41,7 +41,7 @@ describe('symbolic links', () => {
       expect(await store.listKeyIds()).toEqual([...acknowledged].sort());
     }
     for (const link of links) expect(lstatSync(link).isSymbolicLink()).toBe(true);
-  });
+  }, 300_000);
 
   it('a link to a file not created yet creates it at the target; a link into a missing directory is INVALID_CONFIG', async () => {
     const dir = tempDir();

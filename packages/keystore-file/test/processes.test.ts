@@ -51,7 +51,7 @@ describe('crashes and concurrent processes', () => {
     expect(names().filter((n) => !leftover.test(n))).toEqual([]);
     await runChild('writer.mjs', [path, RAW_KEY, 'last', '1']);
     expect(names()).toEqual(['keys.enc']);
-  });
+  }, 300_000);
 
   it('8 processes writing different ids at once lose nothing', async () => {
     const dir = tempDir();
@@ -61,7 +61,7 @@ describe('crashes and concurrent processes', () => {
     expect(acknowledged).toHaveLength(96);
     const store = createFileKeyStore({ path, masterKey: RAW_KEY, env: {} });
     expect(await store.listKeyIds()).toEqual([...acknowledged].sort());
-  });
+  }, 300_000);
 
   it('creates the file 0600 and new directories 0700 under umask 000', async () => {
     const dir = tempDir();
@@ -104,5 +104,5 @@ describe('crashes and concurrent processes', () => {
       current = winner!.masterKey;
       opened.add(current === keyA ? 'A' : 'B');
     }
-  });
+  }, 300_000);
 });

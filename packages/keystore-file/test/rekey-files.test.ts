@@ -102,7 +102,7 @@ describe('rekey with the master key in a file', () => {
     expect(await store.listKeyIds()).toEqual(IDS);
     expect(warnings).toEqual([]);
     expect(existsSync(staged)).toBe(false);
-  });
+  }, 300_000);
 
   it('killed with SIGKILL at random points, 40 times: every command keeps working, the next rekey cleans up', async () => {
     const { path, masterKeyFile, staged } = await project();
@@ -130,5 +130,5 @@ describe('rekey with the master key in a file', () => {
     expect(warnings).toEqual([]);
     // How often a kill landed between re-encrypting and renaming (informational: random).
     console.info(`rekey kills that needed <file>.new: ${fellBack} of 40`);
-  });
+  }, 300_000);
 });
