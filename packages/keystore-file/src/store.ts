@@ -60,12 +60,12 @@ export interface FileKeyStore extends KeyStore {
    */
   rekey(newMasterKey: string | Uint8Array, options?: RekeyOptions): Promise<void>;
   /**
-   * How many entries of the file have a name the key-id rule refuses (Python Phlow files may hold ids such as
+   * The names of entries the key-id rule refuses, sorted (Python Phlow files may hold ids such as
    * `agent@example.com` or `org/agent`). They are left out of `listKeyIds()` and cannot be read by id, but
    * every write keeps them exactly as they are, so Python agents still find them. To use one here, store its
-   * pair under a valid id (`phlow-keys migrate` can rename while copying).
+   * pair again under a valid id. `phlow-keys doctor` reports them.
    */
-  countUnlistedEntries(): Promise<number>;
+  listInvalidKeyIds(): Promise<string[]>;
   /**
    * Whether the master key in `masterKeyFile` opens the key file (true when there is no key file yet);
    * a wrong key is false, anything else (damage, no such master key file) throws. For rekey and doctor.
@@ -379,7 +379,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       return entry ? entryVersions(entry) : [];
     },
     async listKeyIds() {
-      // Entries whose names break the key-id rule stay in the file untouched (see countUnlistedEntries).
+      // Entries whose names break the key-id rule stay in the file untouched (see listInvalidKeyIds).
       return [...(await readState()).map.keys()].filter((id) => isValidKeyId(id)).sort();
     },
     async opensWithKeyFile(masterKeyFile) {
@@ -403,8 +403,8 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         throw error;
       }
     },
-    async countUnlistedEntries() {
-      return [...(await readState()).map.keys()].filter((id) => !isValidKeyId(id)).length;
+    async listInvalidKeyIds() {
+      return [...(await readState()).map.keys()].filter((id) => !isValidKeyId(id)).sort();
     },
     async storeKeyPair(keyId, privateKey, publicKey, opts: StoreKeyPairOptions = {}) {
       assertValidKeyId(keyId, STORE_TYPE);

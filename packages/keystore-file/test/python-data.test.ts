@@ -33,7 +33,7 @@ describe('Python-era ids the key-id rule refuses', () => {
         env: {},
       });
       expect(await store.listKeyIds()).toEqual(['good-agent']);
-      expect(await store.countUnlistedEntries()).toBe(2);
+      expect(await store.listInvalidKeyIds()).toEqual(['agent@example.com', 'org/agent']);
       const jwks = await new KeyManager({ store }).jwks();
       expect(jwks.keys).toHaveLength(1);
       await expectCode(store.getKeyPair('org/agent'), 'INVALID_KEY_ID');
@@ -48,12 +48,12 @@ describe('Python-era ids the key-id rule refuses', () => {
       'good-agent': { private_key: good.privateKey, public_key: good.publicKey },
       'new-agent': { private_key: next.privateKey, public_key: next.publicKey },
     });
-    expect(await fernet.countUnlistedEntries()).toBe(2);
+    expect(await fernet.listInvalidKeyIds()).toHaveLength(2);
 
     // Migration to format 1 keeps them too (still counted, still out of listings).
     const migrated = createFileKeyStore({ path, masterKey: PASSPHRASE, scrypt: CHEAP_SCRYPT, env: {} });
     await migrated.deleteKeyPair('new-agent');
     expect(await migrated.listKeyIds()).toEqual(['good-agent']);
-    expect(await migrated.countUnlistedEntries()).toBe(2);
+    expect(await migrated.listInvalidKeyIds()).toEqual(['agent@example.com', 'org/agent']);
   });
 });
