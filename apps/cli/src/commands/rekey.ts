@@ -78,7 +78,6 @@ export const rekey: Command = {
 
     // The adapter loads with the command that uses it, not with every CLI start.
     const { createFileKeyStore, generateMasterKey } = await import('@phlow/keystore-file');
-    const { finishInterruptedRekey, rekeyWithMasterKeyFile } = await import('@phlow/keystore-file');
     const store = await openStore(type, { env, cwd, onWarning: (m) => out.warn(m) });
     let result: { masterKeyFile: string; backup: string | null; keyFile: string; keys: number };
     try {
@@ -87,6 +86,7 @@ export const rekey: Command = {
           storeType: type,
         });
       }
+      const { finishInterruptedRekey, rekeyWithMasterKeyFile } = await import('@phlow/keystore-file');
       // What a killed rekey left beside the current key file is finished (or discarded) first.
       if (current.file !== undefined) await finishInterruptedRekey(store, current.file);
       // Proves the current key opens the file before anything is written.
