@@ -15,6 +15,7 @@ export {
 export { KeyPair } from './key-pair.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';
 export { assertPublicKeyPem, checkKeyPair } from './pem.js';
+export { storedKeyPair } from './redact.js';
 export {
   candidateModules,
   createKeyStoreFromEnv,

@@ -8,9 +8,7 @@ import { type PublicJwk, publicKeyPemToJwk } from './jwk.js';
 import { isValidKeyId } from './key-id.js';
 import { assertPublicKeyPem, ed25519PublicFromPem, ed25519SeedFromPem } from './pem.js';
 import { publicPemProblem } from './public-pem.js';
-
-const REDACTED = '[redacted]';
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+import { inspectSymbol, REDACTED } from './redact.js';
 
 export class KeyPair {
   readonly keyId: string;

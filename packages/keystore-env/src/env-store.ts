@@ -23,8 +23,8 @@ import {
   type KeyStoreFactoryOptions,
   type StoredKeyPair,
 } from '@phlow/keys-core';
+import { assertPublicKeyPem, storedKeyPair } from './core-compat.js';
 import { decodePem } from './decode.js';
-import { assertPublicKeyPem } from './public-check.js';
 
 export const PRIVATE_PREFIX = 'PHLOW_PRIVATE_KEY_';
 export const PUBLIC_PREFIX = 'PHLOW_PUBLIC_KEY_';
@@ -146,7 +146,7 @@ export function createEnvKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
           { storeType: TYPE, keyId },
         );
       }
-      return { privateKey, publicKey };
+      return storedKeyPair({ privateKey, publicKey });
     },
     /** Ids of every `PHLOW_PRIVATE_KEY_*` variable, as spelled in the variable name. */
     async listKeyIds() {

@@ -171,3 +171,18 @@ describe('environment store: what the variables hold is checked on read', () => 
     });
   });
 });
+
+describe('environment store: printed results', () => {
+  it('getKeyPair results print no private key (JSON.stringify, util.inspect, String)', async () => {
+    const { inspect } = await import('node:util');
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: { PHLOW_PRIVATE_KEY_a: pems.privateKey, PHLOW_PUBLIC_KEY_a: pems.publicKey },
+    });
+    const pair = await store.getKeyPair!('a');
+    const printed = `${JSON.stringify(pair)} ${inspect(pair)} ${String(pair)}`;
+    for (const line of pems.privateKey.split('\n').filter((l) => l.length > 16 && !l.startsWith('-----')))
+      expect(printed).not.toContain(line);
+    expect(pair?.privateKey).toBe(pems.privateKey);
+  });
+});

@@ -7,6 +7,8 @@
  * reported as skipped with the reason (never silently); everything else always runs. Ids are unique per
  * run, so the suite can share a backend with other tests; ids it wrote are deleted (destroy) at the end.
  */
+
+import { inspect } from 'node:util';
 import { isKeyStoreError, KeyManager, type KeyStore, type KeyStoreErrorCode } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
@@ -113,6 +115,20 @@ async function expectCode(promise: Promise<unknown>, code: KeyStoreErrorCode): P
   return error;
 }
 
+/**
+ * Fails if printing `value` (JSON.stringify, util.inspect, String) shows any line of `privateKeyPem`: what a
+ * store returns ends up in logs, and its private half must print as `[redacted]` (see core's storedKeyPair).
+ */
+export function expectNoPrivateKeyPrinted(value: unknown, privateKeyPem: string, what: string): void {
+  const printed = [JSON.stringify(value), inspect(value, { depth: 6 }), String(value)].join('\n');
+  for (const line of privateKeyPem.split('\n')) {
+    if (line.length > 16 && !line.startsWith('-----'))
+      expect(printed.includes(line), `${what} prints the private key: wrap it in storedKeyPair()`).toBe(
+        false,
+      );
+  }
+}
+
 /** Round trips, large PEMs, pair reads and missing ids. */
 export function readTests<S extends KeyStore>(c: ConformanceContext<S>): void {
   it('returns exactly the PEMs that were stored (Ed25519)', async (t) => {
@@ -139,6 +155,7 @@ export function readTests<S extends KeyStore>(c: ConformanceContext<S>): void {
     const read = await c.store().getKeyPair!(keyId);
     expect(read?.privateKey).toBe(pair.privateKey);
     expect(read?.publicKey).toBe(pair.publicKey);
+    expectNoPrivateKeyPrinted(read, pair.privateKey, `getKeyPair(${JSON.stringify(keyId)})`);
   });
 
   it('answers null for an id that was never stored', async () => {
@@ -275,6 +292,8 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     expect(versions[1]!.privateKey).toBe(first.privateKey);
     expect(versions[0]!.version).not.toBe(versions[1]!.version);
     expect(versions[0]!.createdAt.getTime()).toBeGreaterThanOrEqual(versions[1]!.createdAt.getTime());
+    expectNoPrivateKeyPrinted(versions, first.privateKey, `getKeyVersions(${JSON.stringify(keyId)})`);
+    expectNoPrivateKeyPrinted(versions, second.privateKey, `getKeyVersions(${JSON.stringify(keyId)})`);
     if (c.store().capabilities.readPair)
       expect((await c.store().getKeyPair!(keyId))?.version).toBe(versions[0]!.version);
   });
