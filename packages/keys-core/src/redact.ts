@@ -23,7 +23,7 @@ type InspectFn = (value: unknown, options?: unknown) => string;
 export function storedKeyPair<T extends StoredKeyPair>(record: T): T {
   const target = Object.isExtensible(record) ? record : { ...record };
   const printable = (): Record<string, unknown> => ({
-    ...target,
+    ...(target as Record<string, unknown>),
     privateKey: REDACTED,
     ...(publicPemProblem(target.publicKey) === 'private' ? { publicKey: REDACTED } : {}),
   });
