@@ -135,6 +135,10 @@ export async function loadKeyStoreProvider(
   let undeclared: { name: string; dir: string } | undefined;
   for (const candidate of candidates) {
     const name = packageNameOf(candidate);
+    // The working directory's own node_modules first (never its parents': those only through an application).
+    const here = lookupFrom(cwd, candidate, resolvePath(cwd));
+    if (here.found) return importProvider(candidate, type, here.found);
+    refused.push(...here.refused);
     const app = declaringApp(cwd, name);
     refused.push(...app.refused);
     let found: Located | undefined;

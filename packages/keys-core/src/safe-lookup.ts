@@ -6,6 +6,7 @@
  * example in the shared temporary directory, with the master key in the environment. Here a package is
  * loaded only from:
  *
+ *   0. the working directory's own node_modules (not its parents');
  *   1. the application: the nearest package.json at or above the working directory that lists the package in
  *      its dependencies (or is that package), looked up from that directory as Node would;
  *   2. the installation this copy of core lives in (core's own node_modules chain, never above the topmost

@@ -124,18 +124,25 @@ describe('planted adapters never run', () => {
     },
   );
 
-  it('an installed package the application does not list is not loaded, and the message says so', async () => {
+  it('a package above the working directory that the application there does not list is not loaded', async () => {
     const app = tmp('undeclared');
     const marker = join(app, 'marker');
     writeManifest(app, {});
     writePackage(app, '@phlow/keystore-file', plantedSource(marker));
-    const error = await failure(resolveKeyStore('file', { cwd: app }));
+    mkdirSync(join(app, 'src'));
+    const error = await failure(resolveKeyStore('file', { cwd: join(app, 'src') }));
     expect(error.message).toContain(`${app}/package.json does not list @phlow/keystore-file`);
     expect(existsSync(marker)).toBe(false);
   });
 });
 
 describe('adapters installed on purpose are found', () => {
+  it("from the working directory's own node_modules, even without a package.json", async () => {
+    const dir = tmp('bare');
+    writePackage(dir, 'phlow-keystore-here', providerSource('here'));
+    expect((await loadKeyStoreProvider('here', { cwd: dir })).type).toBe('here');
+  });
+
   it('from a workspace root where the application lists the package and the package manager hoisted it', async () => {
     const root = tmp('mono');
     writeManifest(root, {});
