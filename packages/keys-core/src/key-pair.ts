@@ -10,6 +10,14 @@ import { assertPublicKeyPem, ed25519PublicFromPem, ed25519SeedFromPem } from './
 import { publicPemProblem } from './public-pem.js';
 import { inspectSymbol, REDACTED } from './redact.js';
 
+// Public PEMs that passed the check (public, so safe to keep): a cache load of a known key skips the parse.
+const knownPublic = new Set<string>();
+function remember(publicKey: string): void {
+  if (knownPublic.has(publicKey)) return;
+  if (knownPublic.size >= 1024) knownPublic.clear();
+  knownPublic.add(publicKey);
+}
+
 export class KeyPair {
   readonly keyId: string;
   /** Public key, PEM (SubjectPublicKeyInfo). */
@@ -26,12 +34,13 @@ export class KeyPair {
   constructor(keyId: string, privateKey: string, publicKey: string, version?: string, createdAt?: Date) {
     this.keyId = keyId;
     this.#privateKey = privateKey;
-    if (publicPemProblem(publicKey) !== undefined) {
+    if (!knownPublic.has(publicKey) && publicPemProblem(publicKey) !== undefined) {
       const id = isValidKeyId(keyId) ? keyId : '<id>';
       assertPublicKeyPem(publicKey, isValidKeyId(keyId) ? keyId : undefined, {
         hint: `store the pair "${id}" again with its real public key (KeyManager.storeKeyPair checks it), or replace it with generateKeyPair("${id}", { overwrite: true })`,
       });
     }
+    remember(publicKey);
     this.publicKey = publicKey;
     this.version = version;
     this.createdAt = createdAt;
