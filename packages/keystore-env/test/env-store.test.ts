@@ -186,3 +186,21 @@ describe('environment store: printed results', () => {
     expect(pair?.privateKey).toBe(pems.privateKey);
   });
 });
+
+describe('environment store: as a statically imported provider (bundled applications)', () => {
+  it('createKeyStoreFromEnv finds it by type and by the alias env, with nothing to load', async () => {
+    const { createKeyStoreFromEnv } = await import('@phlow/keys-core');
+    const provider = (await import('../src/index.js')).default;
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const cwd = mkdtempSync(join(tmpdir(), 'phlow-env-bundle-')); // nothing installed here
+    for (const type of [undefined, 'env', 'environment']) {
+      const store = await createKeyStoreFromEnv(
+        { ...(type ? { PHLOW_KEY_STORE_TYPE: type } : {}), PHLOW_ALLOW_ENV_KEYS_IN_PRODUCTION: 'false' },
+        { cwd, providers: [provider] },
+      );
+      expect(store.type).toBe('environment');
+    }
+  });
+});
