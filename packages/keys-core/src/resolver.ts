@@ -162,7 +162,15 @@ export async function loadKeyStoreProvider(
 }
 
 async function loadPath(type: string, cwd: string): Promise<KeyStoreProvider> {
-  const path = type.startsWith('file:') ? fileURLToPath(type) : resolvePath(cwd, type);
+  let path: string;
+  try {
+    path = type.startsWith('file:') ? fileURLToPath(type) : resolvePath(cwd, type);
+  } catch {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      `PHLOW_KEY_STORE_TYPE=${JSON.stringify(type)} is not a usable file: URL (for example file:///srv/app/my-store.js)`,
+    );
+  }
   let file: string | undefined = path;
   try {
     if (statSync(path).isDirectory()) file = entryFile(path);

@@ -247,3 +247,11 @@ describe('providers: statically imported adapters (bundled applications)', () =>
     expect(error.message).toContain("import provider from '@phlow/keystore-aws'");
   });
 });
+
+describe('paths', () => {
+  it('a malformed file: URL is INVALID_CONFIG, not a raw TypeError', async () => {
+    await expect(loadKeyStoreProvider('file://host-is-not-allowed/x.js')).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+    });
+  });
+});
