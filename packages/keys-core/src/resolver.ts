@@ -121,7 +121,7 @@ export async function loadKeyStoreProvider(
   if (typeof type !== 'string' || !NAME_PATTERN.test(type)) {
     throw new KeyStoreError(
       'INVALID_CONFIG',
-      `PHLOW_KEY_STORE_TYPE=${JSON.stringify(type)} is not a store name: use environment, encrypted_file, vault, aws, or an adapter package name`,
+      `PHLOW_KEY_STORE_TYPE=${shown(type)} is not a store name: use environment, encrypted_file, vault, aws, or an adapter package name`,
     );
   }
   const cwd = options.cwd ?? process.cwd();
@@ -288,6 +288,14 @@ export async function createKeyStoreFromEnv(
     ...(options.providers ? { providers: options.providers } : {}),
     ...(options.installations ? { installations: options.installations } : {}),
   });
+}
+
+/** A bad store name as a message may show it: never what could be key material pasted into the variable. */
+function shown(type: unknown): string {
+  if (typeof type !== 'string') return `(a ${type === null ? 'null' : typeof type})`;
+  return /^[\x20-\x7e]{1,100}$/.test(type) && !type.includes('-----')
+    ? JSON.stringify(type)
+    : `(a ${type.length}-character value, not shown: it could be key material)`;
 }
 
 function unwrapDefault(mod: unknown): unknown {

@@ -255,3 +255,14 @@ describe('paths', () => {
     });
   });
 });
+
+describe('a store name that is really key material', () => {
+  it('is refused without being echoed', async () => {
+    const pem =
+      '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBQsecretsecretsecretsecretsecret\n-----END PRIVATE KEY-----\n';
+    const error = await failure(createKeyStoreFromEnv({ PHLOW_KEY_STORE_TYPE: pem }));
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).not.toContain('secretsecret');
+    expect(error.message).toContain('not shown');
+  });
+});
