@@ -14,7 +14,8 @@ export {
 } from './key-manager.js';
 export { KeyPair } from './key-pair.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';
-export { checkKeyPair } from './pem.js';
+export { assertPublicKeyPem, checkKeyPair } from './pem.js';
+export { storedKeyPair } from './redact.js';
 export {
   candidateModules,
   createKeyStoreFromEnv,

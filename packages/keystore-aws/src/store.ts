@@ -6,6 +6,7 @@
  * deletion reads as absent, as the KeyStore contract wants for a deleted id; `restoreKeyPair` brings it back
  * within the recovery window.
  */
+import * as core from '@phlow/keys-core';
 import {
   assertValidKeyId,
   isValidKeyId,
@@ -20,6 +21,11 @@ import { assertPem, decodeKeyPair, encodeKeyPair } from './layout.js';
 import { type AwsKeyStoreOptions, resolveAwsConfig } from './options.js';
 import { CURRENT, PREVIOUS, secretsApi } from './secrets.js';
 import { writeKeyPair } from './write.js';
+
+// Records print their private half as [redacted]: core's storedKeyPair (core >= 1.1; an older core in the peer
+// range lacks it, and a namespace lookup keeps that from breaking the import).
+const redact: <T extends StoredKeyPair>(record: T) => T =
+  'storedKeyPair' in core ? core.storedKeyPair : (record) => record;
 
 /** The AWS key store: a KeyStore with every capability, plus `restoreKeyPair`. */
 export interface AwsKeyStore extends KeyStore {
@@ -56,7 +62,7 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
     try {
       const out = await secrets.get(name, { stage: CURRENT });
       const pair = decodeKeyPair(out.SecretString, name, keyId);
-      return { ...pair, version: out.VersionId, createdAt: out.CreatedDate };
+      return redact({ ...pair, version: out.VersionId, createdAt: out.CreatedDate });
     } catch (error) {
       if (absent(error)) return null;
       throw fail(error, 'read', keyId);
@@ -93,12 +99,12 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
             try {
               const out = await secrets.get(name, { versionId });
               const pair = decodeKeyPair(out.SecretString, name, keyId);
-              return {
+              return redact({
                 ...pair,
                 version: versionId,
                 createdAt: out.CreatedDate ?? new Date(0),
                 current: labels.includes(CURRENT),
-              };
+              });
             } catch (error) {
               if (isNotFound(error)) return undefined; // removed since it was described
               throw error;

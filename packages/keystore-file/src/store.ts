@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import * as core from '@phlow/keys-core';
 import {
   assertValidKeyId,
   type DeleteKeyPairOptions,
@@ -39,6 +40,11 @@ import { type FileKeyStoreOptions, resolveOptions } from './options.js';
 import { entryVersions, type KeyMap, withDeleted, withStored } from './payload.js';
 import { createQueue } from './queue.js';
 import { stagedKeyPath } from './rekey-files.js';
+
+// Records print their private half as [redacted]: core's storedKeyPair (core >= 1.1; an older core in the peer
+// range lacks it, and a namespace lookup keeps that from breaking the import).
+const redact: <T extends StoredKeyPair>(record: T) => T =
+  'storedKeyPair' in core ? core.storedKeyPair : (record) => record;
 
 export interface RekeyOptions {
   /** scrypt cost when the new master key is a passphrase. Default: the store's `scrypt` option. */
@@ -372,11 +378,11 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       const entry = await current(keyId);
       if (!entry) return null;
       const { privateKey, publicKey, version, createdAt } = entryVersions(entry)[0]!;
-      return { privateKey, publicKey, version, createdAt };
+      return redact({ privateKey, publicKey, version, createdAt });
     },
     async getKeyVersions(keyId) {
       const entry = await current(keyId);
-      return entry ? entryVersions(entry) : [];
+      return entry ? entryVersions(entry).map((v) => redact(v)) : [];
     },
     async listKeyIds() {
       // Entries whose names break the key-id rule stay in the file untouched (see listInvalidKeyIds).

@@ -5,6 +5,7 @@
  * Every method checks the key id before anything else and talks to Vault only through the session, so the
  * token handling and the error mapping are the same everywhere.
  */
+import * as core from '@phlow/keys-core';
 import {
   assertValidKeyId,
   type DeleteKeyPairOptions,
@@ -37,6 +38,11 @@ import { resolveVaultConfig, type VaultConfig, type VaultKeyStoreOptions } from 
 import { createRetentionCheck } from './retention-check.js';
 import { createSession } from './session.js';
 import { writeKeyPair } from './write.js';
+
+// Records print their private half as [redacted]: core's storedKeyPair (core >= 1.1; an older core in the peer
+// range lacks it, and a namespace lookup keeps that from breaking the import).
+const redact: <T extends StoredKeyPair>(record: T) => T =
+  'storedKeyPair' in core ? core.storedKeyPair : (record) => record;
 
 /** What Vault says about a key id; `getKeyPair` returns null for every state but `present`. */
 export interface VaultKeyState {
@@ -172,7 +178,7 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
       const r = await readVersion(valid(keyId));
       if (!isSecret(r)) return null;
       if (r.privateKey === undefined && r.publicKey === undefined) return null;
-      return pairOf(keyId, r);
+      return redact(pairOf(keyId, r));
     },
 
     async describeKey(keyId) {
@@ -197,7 +203,7 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
       const versions: StoredKeyVersion[] = [];
       for (const r of read) {
         if (!isSecret(r)) continue; // deleted or destroyed since the metadata was read
-        versions.push({ ...pairOf(keyId, r), current: r.version === String(meta.currentVersion) });
+        versions.push(redact({ ...pairOf(keyId, r), current: r.version === String(meta.currentVersion) }));
       }
       // The current version deleted since the metadata was read: the id is absent as well.
       if (!versions.some((v) => v.current)) return [];
