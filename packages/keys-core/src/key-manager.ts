@@ -536,6 +536,14 @@ export class KeyManager {
   }
 
   /**
+   * The key pair `sign` uses now, for callers that must name it (a JWT's `kid` header). During a rotation
+   * delay this is the previous key, not `getKeyPair`'s current one.
+   */
+  getSigningKey(keyId: string): Promise<KeyPair> {
+    return this.#signingKey(keyId);
+  }
+
+  /**
    * The key `sign` uses: the newest version whose activation time has passed (see rotation-timeline.ts),
    * or the current key on a store without versions.
    */

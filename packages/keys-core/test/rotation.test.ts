@@ -299,3 +299,16 @@ describe('emergency rotation', () => {
     expect((await b.jwks(['k'])).keys.map((k) => k.kid)).toEqual([r.kid]);
   });
 });
+
+describe('getSigningKey', () => {
+  it('names the key sign uses: the previous one during the delay', async () => {
+    const { clock, replica } = fleet();
+    const a = replica();
+    const old = await a.generateKeyPair('k');
+    const r = await a.rotateKeyPair('k');
+    expect((await a.getSigningKey('k')).kid).toBe(old.kid);
+    expect((await a.getKeyPair('k')).kid).toBe(r.kid);
+    clock.now = r.activatesAt.getTime();
+    expect((await a.getSigningKey('k')).kid).toBe(r.kid);
+  });
+});
