@@ -106,44 +106,16 @@ async function withFleet(
   }
 }
 
-/**
- * Runs `rotate <flags>` in its own process while the fleet keeps cross-verifying, then keeps going until
- * every replica has signed with the new key. Returns the rotation's JSON and the signatures made meanwhile.
- */
-async function rotateDuringTraffic(
+/** `rotate <flags>` in its own process during traffic, until every replica signs with the new key. */
+function rotateDuringTraffic(
   f: { fleet: Fleet; id: string; book: KeyBook; cwd: string; env: TestEnv },
   flags: string[] = [],
 ) {
-  const from = f.fleet.signatures.length;
-  // biome-ignore lint/suspicious/noExplicitAny: the rotate --json shape, asserted below.
-  let rotated: any;
-  let failed: Error | undefined;
-  const rotating = ok(['rotate', f.id, ...flags, '--json'], f.cwd, f.env).then(
-    (r) => {
-      rotated = json(r);
-    },
-    (e: Error) => {
-      failed = e;
-    },
-  );
-  let known = false;
-  await f.fleet.roundsUntil(async () => {
-    if (failed) throw failed;
-    if (!rotated) return false;
-    if (!known) {
-      f.book.add(json(await ok(['jwks', f.id], f.cwd, f.env)));
-      known = true;
-    }
-    const switched = new Set(
-      f.fleet.signatures
-        .slice(from)
-        .filter((s) => f.book.signer(s.msg, s.sig) === rotated.kid)
-        .map((s) => s.replica),
-    );
-    return switched.size === REPLICAS;
+  return f.fleet.rotateDuringTraffic({
+    book: f.book,
+    rotate: async () => json(await ok(['rotate', f.id, ...flags, '--json'], f.cwd, f.env)),
+    jwks: async () => json(await ok(['jwks', f.id], f.cwd, f.env)),
   });
-  await rotating;
-  return { rotated, during: f.fleet.signatures.slice(from) };
 }
 
 describe.each(stores)('a fleet of $name replicas', (store) => {

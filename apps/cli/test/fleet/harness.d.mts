@@ -27,6 +27,12 @@ export declare class Fleet {
   constructor(options: { size: number; cwd: string; env: Record<string, string> });
   round(): Promise<void>;
   roundsUntil(done: () => boolean | Promise<boolean>, maxRounds?: number): Promise<number>;
+  rotateDuringTraffic<R extends { kid: string }>(options: {
+    book: KeyBook;
+    rotate: () => Promise<R>;
+    jwks: () => Promise<{ keys: readonly { kid: string }[] }>;
+    maxRounds?: number;
+  }): Promise<{ rotated: R; during: SignatureRecord[] }>;
   everyone(body: { op: string; msg?: string; sig?: string }): Promise<Answer[]>;
   stop(): Promise<unknown>;
 }

@@ -122,6 +122,42 @@ export class Fleet {
     throw new Error(`fleet: condition not met after ${maxRounds} rounds`);
   }
 
+  /**
+   * Runs `rotate()` (a separate `phlow-keys rotate` process, resolving to its --json answer) while the rounds
+   * go on, then keeps going until every replica has signed with the new key. `jwks()` is read once the
+   * rotation has returned, so that `book` recognises the new key. Returns the rotation and the signatures
+   * made meanwhile.
+   */
+  async rotateDuringTraffic({ book, rotate, jwks, maxRounds }) {
+    const from = this.signatures.length;
+    let rotated;
+    let failed;
+    const rotating = rotate().then(
+      (answer) => {
+        rotated = answer;
+      },
+      (error) => {
+        failed = error;
+      },
+    );
+    let known = false;
+    await this.roundsUntil(async () => {
+      if (failed) throw failed;
+      if (!rotated) return false;
+      if (!known) {
+        book.add(await jwks());
+        known = true;
+      }
+      const switched = new Set();
+      for (const s of this.signatures.slice(from)) {
+        if (book.signer(s.msg, s.sig) === rotated.kid) switched.add(s.replica);
+      }
+      return switched.size === this.replicas.length;
+    }, maxRounds);
+    await rotating;
+    return { rotated, during: this.signatures.slice(from) };
+  }
+
   /** Every replica asks `op` of the same signature; answers in replica order. */
   everyone(body) {
     return Promise.all(this.replicas.map((r) => r.request(body)));
