@@ -7,6 +7,9 @@
  * original `private_key` / `public_key` layout, and a previous version is trusted for verification until
  * `rotationGracePeriodMs` after the version that replaced it was written. After that it is retired: no longer
  * published in the JWK Set and no longer accepted by `verify`.
+ *
+ * A new version verifies at once but signs only from `rotationDelayMs` after it was written (staged
+ * activation, see rotation-timeline.ts), so every verifier has fetched it before it signs.
  */
 
 import { type CacheStats, LoadingCache } from './cache.js';
