@@ -51,6 +51,8 @@ describe('rotate --if-older-than', () => {
     );
     const due = json(await cli(['rotate', 'a', '--if-older-than', '0s', '--json'], { cwd }));
     expect(due.rotated).toBe(true);
+    const scheduledRevoke = await cli(['rotate', 'a', '--if-older-than', '1d', '--revoke-previous'], { cwd });
+    expect(scheduledRevoke.code).toBe(2);
     const bad = await cli(['rotate', 'a', '--if-older-than', '90 days'], { cwd });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--if-older-than');

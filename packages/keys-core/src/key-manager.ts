@@ -311,6 +311,14 @@ export class KeyManager {
         `rotateIfOlderThan needs a non-negative number of milliseconds, got ${maxAgeMs}`,
       );
     }
+    if (options.revokePrevious) {
+      // Revocation is delete + create, which no compare-and-set guards: two schedulers could each destroy
+      // the other's new key. A leaked key is an operator's decision, not a schedule's.
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        'rotateIfOlderThan cannot revoke previous keys: revoke a leaked key with rotateKeyPair(id, { revokePrevious: true }) from one place',
+      );
+    }
     const current = await this.#rotatable(keyId);
     if (!this.store.capabilities.versions || current.createdAt === undefined) {
       throw new KeyStoreError(
@@ -366,7 +374,16 @@ export class KeyManager {
       if (revoke) {
         // The contract has no "drop old versions": destroying the id and writing the new key as its first
         // version is the one way every store offers. Between the two writes the id is absent (NOT_FOUND
-        // for a replica that reloads just then); for a leaked key that is the lesser harm.
+        // for a replica that reloads just then); for a leaked key that is the lesser harm. The re-read
+        // narrows the window in which a rotation by someone else would be destroyed unseen.
+        const still = await this.#readCurrent(keyId);
+        if (still?.version !== current.version) {
+          throw new KeyStoreError(
+            'CONFLICT',
+            `key "${keyId}" changed since it was read (another rotation?): check \`phlow-keys list\` and retry`,
+            { storeType: this.store.type, keyId },
+          );
+        }
         await this.store.deleteKeyPair(keyId, { destroy: true });
         await this.store.storeKeyPair(
           keyId,

@@ -312,3 +312,15 @@ describe('getSigningKey', () => {
     expect((await a.getSigningKey('k')).kid).toBe(r.kid);
   });
 });
+
+describe('revocation is never scheduled', () => {
+  it('rotateIfOlderThan refuses revokePrevious (INVALID_CONFIG) and changes nothing', async () => {
+    const { replica, store } = fleet();
+    const a = replica();
+    await a.generateKeyPair('k');
+    await expect(a.rotateIfOlderThan('k', 0, { revokePrevious: true })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+    });
+    expect(await store.getKeyVersions!('k')).toHaveLength(1);
+  });
+});

@@ -53,6 +53,12 @@ export const rotate: Command = {
         'rotate',
       );
     }
+    if (maxAgeMs !== undefined && context.values['revoke-previous'] === true) {
+      throw new UsageError(
+        '--revoke-previous cannot be scheduled: revoke a leaked key with `rotate <id> --revoke-previous` from one place',
+        'rotate',
+      );
+    }
     const options = {
       now: context.values.now === true,
       revokePrevious: context.values['revoke-previous'] === true,
