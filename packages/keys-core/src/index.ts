@@ -10,7 +10,10 @@ export {
   type KeyManagerOptions,
   type KeyManagerStats,
   newEd25519Pems,
+  type RotateOptions,
   type RotationResult,
+  type RotationState,
+  type ScheduledRotationResult,
 } from './key-manager.js';
 export { KeyPair } from './key-pair.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';

@@ -146,8 +146,8 @@ describe('KeyManager: cache', () => {
       /PHLOW_KEY_ROTATION_GRACE_SECONDS/,
     );
     expect(
-      new KeyManager({ store, env: { PHLOW_KEY_ROTATION_GRACE_SECONDS: '60' } }).rotationGracePeriodMs,
-    ).toBe(60_000);
+      new KeyManager({ store, env: { PHLOW_KEY_ROTATION_GRACE_SECONDS: '3600' } }).rotationGracePeriodMs,
+    ).toBe(3_600_000);
   });
 
   it('serves stale keys for a bounded time when the store fails, reporting each through onEvent', async () => {

@@ -472,7 +472,14 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     c.requires(t, 'versions');
     const keyId = c.id('retire');
     let now = Date.now();
-    const km = new KeyManager({ store: c.store(), env: {}, rotationGracePeriodMs: 60_000, now: () => now });
+    const km = new KeyManager({
+      store: c.store(),
+      env: {},
+      rotationGracePeriodMs: 60_000,
+      rotationDelayMs: 0,
+      cache: { ttlMs: 0, staleIfErrorMs: 0 },
+      now: () => now,
+    });
     await km.generateKeyPair(keyId);
     const oldSignature = await km.sign(keyId, 'token');
     await km.rotateKeyPair(keyId);
