@@ -12,12 +12,13 @@
 import { type CacheStats, LoadingCache } from './cache.js';
 import { defaultEnv, durationMs, positiveInt } from './config.js';
 import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
-import { ed25519Sign, ed25519Verify, generateEd25519 } from './ed25519.js';
+import { generateEd25519 } from './ed25519.js';
 import { isKeyStoreError, KeyStoreError } from './errors.js';
 import type { JwkSet, PublicJwk } from './jwk.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
+import { signWith, verifyWith } from './signer.js';
 
 export interface KeyManagerCacheOptions {
   /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
@@ -290,15 +291,14 @@ export class KeyManager {
   /** Signs `data` with the current Ed25519 key of `keyId` (EdDSA). UNSUPPORTED for other key types. */
   async sign(keyId: string, data: Uint8Array | string): Promise<Uint8Array> {
     const pair = await this.getKeyPair(keyId);
-    return ed25519Sign(bytes(data), pair.ed25519Seed());
+    return signWith(pair, bytes(data));
   }
 
   /** True if `signature` is a valid EdDSA signature of `data` by the current or an in-grace key of `keyId`. */
   async verify(keyId: string, data: Uint8Array | string, signature: Uint8Array): Promise<boolean> {
     const message = bytes(data);
     for (const pair of await this.getVerificationKeys(keyId)) {
-      const publicKey = pair.ed25519Public();
-      if (publicKey && ed25519Verify(signature, message, publicKey)) return true;
+      if (verifyWith(pair, message, signature)) return true;
     }
     return false;
   }
