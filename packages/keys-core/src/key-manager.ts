@@ -14,7 +14,8 @@ import { defaultEnv, durationMs, positiveInt } from './config.js';
 import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
 import { generateEd25519 } from './ed25519.js';
 import { isKeyStoreError, KeyStoreError } from './errors.js';
-import type { JwkSet, PublicJwk } from './jwk.js';
+import type { JwkSet } from './jwk.js';
+import { buildJwkSet } from './jwk-set.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
@@ -62,6 +63,9 @@ export interface KeyManagerStats extends CacheStats {
   size: number;
 }
 
+/** The one key of the id-list cache. */
+const ID_LIST = 'ids';
+
 const encoder = new TextEncoder();
 const bytes = (data: Uint8Array | string): Uint8Array =>
   typeof data === 'string' ? encoder.encode(data) : data;
@@ -71,6 +75,7 @@ export class KeyManager {
   readonly rotationGracePeriodMs: number;
   readonly #pairs: LoadingCache<KeyPair>;
   readonly #versions: LoadingCache<KeyPair[]>;
+  readonly #ids: LoadingCache<readonly string[]>;
   readonly #onEvent: (event: KeyManagerEvent) => void;
   readonly #now: () => number;
 
@@ -106,21 +111,25 @@ export class KeyManager {
     // the signing hot path is one Map lookup keyed by the id itself.
     this.#pairs = new LoadingCache<KeyPair>(cacheOptions);
     this.#versions = new LoadingCache<KeyPair[]>(cacheOptions);
+    this.#ids = new LoadingCache<readonly string[]>(cacheOptions);
   }
 
-  /** Cache counters: hits, misses, loads (store reads), errors, stale, evictions, size. */
+  /** Cache counters over keys, version lists and the id list: hits, misses, loads (store reads), errors, stale, evictions, size. */
   get stats(): KeyManagerStats {
-    const a = this.#pairs.stats;
-    const b = this.#versions.stats;
-    return {
-      hits: a.hits + b.hits,
-      misses: a.misses + b.misses,
-      loads: a.loads + b.loads,
-      errors: a.errors + b.errors,
-      stale: a.stale + b.stale,
-      evictions: a.evictions + b.evictions,
-      size: this.#pairs.size + this.#versions.size,
+    const total: KeyManagerStats = {
+      hits: 0,
+      misses: 0,
+      loads: 0,
+      errors: 0,
+      stale: 0,
+      evictions: 0,
+      size: 0,
     };
+    for (const cache of [this.#pairs, this.#versions, this.#ids]) {
+      for (const [name, value] of Object.entries(cache.stats)) total[name as keyof CacheStats] += value;
+      total.size += cache.size;
+    }
+    return total;
   }
 
   /** The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none. */
@@ -264,28 +273,23 @@ export class KeyManager {
    * period, each with its RFC 7638 thumbprint as `kid`. This is the document verifiers fetch.
    */
   async jwks(keyIds?: readonly string[]): Promise<JwkSet> {
-    let ids = keyIds;
-    if (!ids) {
-      if (!this.store.capabilities.list || !this.store.listKeyIds) {
-        throw new KeyStoreError(
-          'UNSUPPORTED',
-          'this store cannot list its keys: pass the key ids to jwks([...])',
-          { storeType: this.store.type },
-        );
-      }
-      ids = await this.store.listKeyIds();
+    const ids = keyIds ?? (await this.#listIds());
+    return buildJwkSet(ids, (id) => this.getVerificationKeys(id));
+  }
+
+  /** Every id the store lists, cached like a key (TTL, single flight) so JWK Set requests cause no listing storm. */
+  async #listIds(): Promise<readonly string[]> {
+    if (!this.store.capabilities.list || !this.store.listKeyIds) {
+      throw new KeyStoreError(
+        'UNSUPPORTED',
+        'this store cannot list its keys: pass the key ids to jwks([...])',
+        {
+          storeType: this.store.type,
+        },
+      );
     }
-    const keys: PublicJwk[] = [];
-    const seen = new Set<string>();
-    for (const id of ids) {
-      for (const pair of await this.getVerificationKeys(id)) {
-        if (!seen.has(pair.kid)) {
-          seen.add(pair.kid);
-          keys.push(pair.jwk);
-        }
-      }
-    }
-    return { keys };
+    const list = this.store.listKeyIds.bind(this.store);
+    return (await this.#ids.get(ID_LIST, list)) ?? [];
   }
 
   /** Signs `data` with the current Ed25519 key of `keyId` (EdDSA). UNSUPPORTED for other key types. */
@@ -307,6 +311,7 @@ export class KeyManager {
   async close(): Promise<void> {
     this.#pairs.clear();
     this.#versions.clear();
+    this.#ids.clear();
     await this.store.close?.();
   }
 
@@ -346,6 +351,7 @@ export class KeyManager {
   #invalidate(keyId: string): void {
     this.#pairs.invalidate(keyId);
     this.#versions.invalidate(keyId);
+    this.#ids.invalidate(ID_LIST); // a key written or deleted here shows in (or leaves) this process's JWK Set at once
   }
 
   #assertWritable(what: string): void {
