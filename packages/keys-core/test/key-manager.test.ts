@@ -319,3 +319,29 @@ describe('review fixes', () => {
     }
   });
 });
+
+describe('KeyManager: refresh ahead', () => {
+  it('a hot id is reloaded before it expires, so reads never miss; stats count the refreshes', async () => {
+    let now = 1_000_000;
+    const { store, state } = observed();
+    const km = new KeyManager({ store, env: {}, now: () => now, cache: { ttlMs: 10_000 } });
+    await km.generateKeyPair('hot');
+    await km.getKeyPair('hot');
+    const missesAfterFirstRead = km.stats.misses;
+    // Read every second for ten TTLs: each TTL's last 20% starts one background reload.
+    for (let i = 0; i < 100; i++) {
+      now += 1_000;
+      await km.getKeyPair('hot');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(km.stats.misses).toBe(missesAfterFirstRead);
+    expect(km.stats.refreshes).toBeGreaterThanOrEqual(9);
+    expect(state.reads).toBe(1 + km.stats.refreshes);
+  });
+
+  it('refuses a refreshAheadRatio outside 0..1', () => {
+    expect(
+      () => new KeyManager({ store: createMemoryKeyStore(), env: {}, cache: { refreshAheadRatio: 2 } }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+  });
+});
