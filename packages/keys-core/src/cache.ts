@@ -141,6 +141,26 @@ export class LoadingCache<V> {
     }
   }
 
+  /**
+   * Like `get`, but only an entry younger than `maxAgeMs` answers (0: always read the store). A load already
+   * in flight is joined, so a burst of forced reads is still one store read. Failures are thrown, never
+   * answered with a stale value: the caller asked for a fresh one.
+   */
+  fetch(key: string, load: () => Promise<V | undefined>, maxAgeMs: number): Promise<V | undefined> {
+    const entry = this.#entries.get(key);
+    const now = this.#options.now();
+    if (
+      entry !== undefined &&
+      now < entry.expiresAt &&
+      now - (entry.expiresAt - this.#options.ttlMs) < maxAgeMs
+    ) {
+      this.stats.hits++;
+      return entry.promise;
+    }
+    this.stats.misses++;
+    return this.#load(key, load);
+  }
+
   /** Drops the entry and any load in flight for it. */
   invalidate(key: string): void {
     this.#entries.delete(key);

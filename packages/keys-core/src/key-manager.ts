@@ -55,6 +55,14 @@ export interface KeyManagerOptions {
   readonly now?: () => number;
 }
 
+/** Per-call cache control for `getKeyPair`. */
+export interface GetKeyPairOptions {
+  /** Read the store now, whatever the cache holds (a read already in flight is joined). Default: false. */
+  readonly forceFetch?: boolean;
+  /** Use a cached key only if it was read from the store less than this long ago. Default: the cache TTL. */
+  readonly maxAgeMs?: number;
+}
+
 export interface RotationResult {
   readonly keyPair: KeyPair;
   readonly kid: string;
@@ -139,10 +147,57 @@ export class KeyManager {
     return total;
   }
 
-  /** The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none. */
-  getKeyPair(keyId: string): Promise<KeyPair> {
+  /**
+   * The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none.
+   * `forceFetch` / `maxAgeMs` ask for a fresher read than the TTL for this call; a failed forced read throws
+   * instead of serving a stale key.
+   */
+  getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
     // Only ids that passed assertValidKeyId are ever cached, so a hit needs no further check.
-    return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
+    if (options === undefined) return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
+    return this.#fetchKeyPair(keyId, options);
+  }
+
+  async #fetchKeyPair(keyId: string, options: GetKeyPairOptions): Promise<KeyPair> {
+    assertValidKeyId(keyId, this.store.type);
+    const maxAgeMs = options.forceFetch === true ? 0 : options.maxAgeMs;
+    if (maxAgeMs === undefined) return this.getKeyPair(keyId);
+    if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
+      throw new KeyStoreError('INVALID_CONFIG', 'maxAgeMs must be a number of milliseconds, 0 or more', {
+        storeType: this.store.type,
+        keyId,
+      });
+    }
+    const pair = await this.#pairs
+      .fetch(keyId, () => this.#readCurrent(keyId), maxAgeMs)
+      .catch((error: unknown) => {
+        this.#emit({ type: 'error', keyId, error });
+        throw error;
+      });
+    if (!pair) throw this.#notFound(keyId);
+    return pair;
+  }
+
+  /**
+   * The verification key of `keyId` (current, or previous in its grace period) whose RFC 7638 thumbprint is
+   * `kid`: the key a token's `kid` header names. NOT_FOUND if none has it (retired, or never this id's).
+   */
+  async getKeyByKid(keyId: string, kid: string): Promise<KeyPair> {
+    const match = (await this.getVerificationKeys(keyId)).find((pair) => pair.kid === kid);
+    if (match) return match;
+    // The kid is not echoed: it comes from a token, that is, from anyone.
+    throw new KeyStoreError(
+      'NOT_FOUND',
+      `no verification key of "${keyId}" has that kid: the key may be retired (past its grace period), or the token was signed by another id or store`,
+      { storeType: this.store.type, keyId },
+    );
+  }
+
+  /** Empties the cache (keys, version lists, the id list), e.g. between tests. The store stays open. */
+  clear(): void {
+    this.#pairs.clear();
+    this.#versions.clear();
+    this.#ids.clear();
   }
 
   async #loadKeyPair(keyId: string): Promise<KeyPair> {
@@ -162,6 +217,8 @@ export class KeyManager {
   /**
    * Generates a new Ed25519 pair and stores it. Refuses (CONFLICT) if `keyId` exists, unless `overwrite`
    * is set; to replace a key that is in use, prefer `rotateKeyPair`, which keeps the old one verifying.
+   * On a store with versions the pair is read back once (which also fills the cache), so the result carries
+   * the `version` and `createdAt` the store gave it.
    */
   async generateKeyPair(keyId: string, options: { overwrite?: boolean } = {}): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
@@ -180,6 +237,11 @@ export class KeyManager {
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
     }
     this.#invalidate(keyId);
+    if (this.store.capabilities.versions) {
+      // The same public key read back is this write (or a later write of this very key), so its version is ours.
+      const stored = await this.getKeyPair(keyId).catch(() => undefined);
+      if (stored?.publicKey === publicKey) return stored;
+    }
     return new KeyPair(keyId, privateKey, publicKey);
   }
 
@@ -316,9 +378,7 @@ export class KeyManager {
 
   /** Releases the store's resources. */
   async close(): Promise<void> {
-    this.#pairs.clear();
-    this.#versions.clear();
-    this.#ids.clear();
+    this.clear();
     await this.store.close?.();
   }
 
