@@ -15,7 +15,7 @@
 import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { type KeyStore, KeyStoreError } from '@phlow/keys-core';
-import { createFileKeyStore, type FileKeyStore, generateMasterKey } from '@phlow/keystore-file';
+import type { FileKeyStore } from '@phlow/keystore-file';
 import { type Command, stringValue } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { writeNewPrivateFile } from '../private-files.js';
@@ -64,6 +64,8 @@ export const rekey: Command = {
     const givenFile = stringValue(context.values, 'new-master-key-file');
     const show = (path: string) => relative(cwd, path) || path;
 
+    // The adapter loads with the command that uses it, not with every CLI start.
+    const { createFileKeyStore, generateMasterKey } = await import('@phlow/keystore-file');
     const store = await openStore(type, { env, cwd, onWarning: (m) => out.warn(m) });
     let result: { masterKeyFile: string; backup: string | null; keyFile: string; keys: number };
     try {
