@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baseEnv, CLI, cli, initProject, json, runCommand, tempDir } from './helpers.js';
+import { baseEnv, CLI, cli, initProject, json, runCommand, type TestEnv, tempDir } from './helpers.js';
 
 const BLOCKER = resolve(import.meta.dirname, 'fixtures/block-modules.mjs');
 const ADAPTERS = 'keystore-env,keystore-file,keystore-vault,keystore-aws';
@@ -59,7 +59,7 @@ describe('doctor on the cost of a passphrase master key', () => {
     detail: string;
     advice?: { title: string; steps: string[] };
   }
-  const masterCheck = async (cwd: string, env: Record<string, string>) => {
+  const masterCheck = async (cwd: string, env: TestEnv) => {
     const result = await cli(['doctor', '--json'], { cwd, env: baseEnv(env) });
     expect(result.stdout + result.stderr).not.toContain('correct horse battery');
     return (json(result).checks as Check[]).find((c) => c.name === 'master key')!;
