@@ -24,7 +24,10 @@ process.exitCode = await main({
   argv: process.argv.slice(2),
   env: process.env,
   cwd: process.cwd(),
-  stdin: process.stdin,
+  // A getter: process.stdin sets up a stream on first access, which `--version` and `--help` never need.
+  get stdin() {
+    return process.stdin;
+  },
   stdout: process.stdout,
   stderr: process.stderr,
 });

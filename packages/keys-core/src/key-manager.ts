@@ -15,9 +15,10 @@
 import { type CacheStats, LoadingCache } from './cache.js';
 import { assertRotationSettings, defaultEnv, durationMs, positiveInt } from './config.js';
 import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
-import { ed25519Sign, ed25519Verify, generateEd25519 } from './ed25519.js';
+import { generateEd25519 } from './ed25519.js';
 import { isKeyStoreError, KeyStoreError } from './errors.js';
-import type { JwkSet, PublicJwk } from './jwk.js';
+import type { JwkSet } from './jwk.js';
+import { buildJwkSet } from './jwk-set.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
@@ -28,6 +29,7 @@ interface VersionList {
   readonly pairs: KeyPair[];
   readonly loadedAt: number;
 }
+import { signWith, verifyWith } from './signer.js';
 
 export interface KeyManagerCacheOptions {
   /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
@@ -43,6 +45,11 @@ export interface KeyManagerCacheOptions {
    * Default: 30 s (jose's remote JWK Set uses the same). Env: `PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS`.
    */
   readonly refetchCooldownMs?: number;
+  /**
+   * Share of the TTL, at its end, in which reading a cached key also reloads it in the background (one reload
+   * at a time per id), so ids in steady use never wait for the store. Default: 0.2 (the last 20%). 0 turns it off.
+   */
+  readonly refreshAheadRatio?: number;
 }
 
 export type KeyManagerEvent =
@@ -70,6 +77,14 @@ export interface KeyManagerOptions {
   readonly env?: Env;
   /** Clock, for tests. Default: `Date.now`. */
   readonly now?: () => number;
+}
+
+/** Per-call cache control for `getKeyPair`. */
+export interface GetKeyPairOptions {
+  /** Read the store now, whatever the cache holds (a read already in flight is joined). Default: false. */
+  readonly forceFetch?: boolean;
+  /** Use a cached key only if it was read from the store less than this long ago. Default: the cache TTL. */
+  readonly maxAgeMs?: number;
 }
 
 export interface RotationResult {
@@ -127,6 +142,9 @@ export interface KeyManagerStats extends CacheStats {
   size: number;
 }
 
+/** The one key of the id-list cache. */
+const ID_LIST = 'ids';
+
 const encoder = new TextEncoder();
 const bytes = (data: Uint8Array | string): Uint8Array =>
   typeof data === 'string' ? encoder.encode(data) : data;
@@ -143,6 +161,7 @@ export class KeyManager {
   /** When each id was last refetched on a miss; at most `#maxEntries` ids. */
   readonly #lastRefetch = new Map<string, number>();
   readonly #maxEntries: number;
+  readonly #ids: LoadingCache<readonly string[]>;
   readonly #onEvent: (event: KeyManagerEvent) => void;
   readonly #now: () => number;
 
@@ -181,6 +200,7 @@ export class KeyManager {
         'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS',
         300_000,
       ),
+      refreshAheadRatio: refreshAheadRatio(options.cache?.refreshAheadRatio),
       // Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store (INTEGRITY)
       // must stop key use at once. Errors that are not KeyStoreErrors come from unmapped failures: outages.
       staleOn: (error: unknown) => !isKeyStoreError(error) || error.code === 'UNAVAILABLE',
@@ -197,27 +217,79 @@ export class KeyManager {
     this.#maxEntries = cacheOptions.maxEntries;
     this.#pairs = new LoadingCache<KeyPair>(cacheOptions);
     this.#versions = new LoadingCache<VersionList>(cacheOptions);
+    this.#ids = new LoadingCache<readonly string[]>(cacheOptions);
   }
 
-  /** Cache counters: hits, misses, loads (store reads), errors, stale, evictions, size. */
+  /** Cache counters over keys, version lists and the id list: hits, misses, loads (store reads), errors, stale, evictions, refreshes, size. */
   get stats(): KeyManagerStats {
-    const a = this.#pairs.stats;
-    const b = this.#versions.stats;
-    return {
-      hits: a.hits + b.hits,
-      misses: a.misses + b.misses,
-      loads: a.loads + b.loads,
-      errors: a.errors + b.errors,
-      stale: a.stale + b.stale,
-      evictions: a.evictions + b.evictions,
-      size: this.#pairs.size + this.#versions.size,
+    const total: KeyManagerStats = {
+      hits: 0,
+      misses: 0,
+      loads: 0,
+      errors: 0,
+      stale: 0,
+      evictions: 0,
+      refreshes: 0,
+      size: 0,
     };
+    for (const cache of [this.#pairs, this.#versions, this.#ids]) {
+      for (const [name, value] of Object.entries(cache.stats)) total[name as keyof CacheStats] += value;
+      total.size += cache.size;
+    }
+    return total;
   }
 
-  /** The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none. */
-  getKeyPair(keyId: string): Promise<KeyPair> {
+  /**
+   * The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none.
+   * `forceFetch` / `maxAgeMs` ask for a fresher read than the TTL for this call; a failed forced read throws
+   * instead of serving a stale key.
+   */
+  getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
     // Only ids that passed assertValidKeyId are ever cached, so a hit needs no further check.
-    return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
+    if (options === undefined) return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
+    return this.#fetchKeyPair(keyId, options);
+  }
+
+  async #fetchKeyPair(keyId: string, options: GetKeyPairOptions): Promise<KeyPair> {
+    assertValidKeyId(keyId, this.store.type);
+    const maxAgeMs = options.forceFetch === true ? 0 : options.maxAgeMs;
+    if (maxAgeMs === undefined) return this.getKeyPair(keyId);
+    if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
+      throw new KeyStoreError('INVALID_CONFIG', 'maxAgeMs must be a number of milliseconds, 0 or more', {
+        storeType: this.store.type,
+        keyId,
+      });
+    }
+    const pair = await this.#pairs
+      .fetch(keyId, () => this.#readCurrent(keyId), maxAgeMs)
+      .catch((error: unknown) => {
+        this.#emit({ type: 'error', keyId, error });
+        throw error;
+      });
+    if (!pair) throw this.#notFound(keyId);
+    return pair;
+  }
+
+  /**
+   * The verification key of `keyId` (current, or previous in its grace period) whose RFC 7638 thumbprint is
+   * `kid`: the key a token's `kid` header names. NOT_FOUND if none has it (retired, or never this id's).
+   */
+  async getKeyByKid(keyId: string, kid: string): Promise<KeyPair> {
+    const match = (await this.getVerificationKeys(keyId)).find((pair) => pair.kid === kid);
+    if (match) return match;
+    // The kid is not echoed: it comes from a token, that is, from anyone.
+    throw new KeyStoreError(
+      'NOT_FOUND',
+      `no verification key of "${keyId}" has that kid: the key may be retired (past its grace period), or the token was signed by another id or store`,
+      { storeType: this.store.type, keyId },
+    );
+  }
+
+  /** Empties the cache (keys, version lists, the id list), e.g. between tests. The store stays open. */
+  clear(): void {
+    this.#pairs.clear();
+    this.#versions.clear();
+    this.#ids.clear();
   }
 
   async #loadKeyPair(keyId: string): Promise<KeyPair> {
@@ -237,6 +309,8 @@ export class KeyManager {
   /**
    * Generates a new Ed25519 pair and stores it. Refuses (CONFLICT) if `keyId` exists, unless `overwrite`
    * is set; to replace a key that is in use, prefer `rotateKeyPair`, which keeps the old one verifying.
+   * On a store with versions the pair is read back once (which also fills the cache), so the result carries
+   * the `version` and `createdAt` the store gave it.
    */
   async generateKeyPair(keyId: string, options: { overwrite?: boolean } = {}): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
@@ -255,6 +329,11 @@ export class KeyManager {
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
     }
     this.#invalidate(keyId);
+    if (this.store.capabilities.versions) {
+      // The same public key read back is this write (or a later write of this very key), so its version is ours.
+      const stored = await this.getKeyPair(keyId).catch(() => undefined);
+      if (stored?.publicKey === publicKey) return stored;
+    }
     return new KeyPair(keyId, privateKey, publicKey);
   }
 
@@ -525,34 +604,29 @@ export class KeyManager {
    * period, each with its RFC 7638 thumbprint as `kid`. This is the document verifiers fetch.
    */
   async jwks(keyIds?: readonly string[]): Promise<JwkSet> {
-    let ids = keyIds;
-    if (!ids) {
-      if (!this.store.capabilities.list || !this.store.listKeyIds) {
-        throw new KeyStoreError(
-          'UNSUPPORTED',
-          'this store cannot list its keys: pass the key ids to jwks([...])',
-          { storeType: this.store.type },
-        );
-      }
-      ids = await this.store.listKeyIds();
+    const ids = keyIds ?? (await this.#listIds());
+    return buildJwkSet(ids, (id) => this.getVerificationKeys(id));
+  }
+
+  /** Every id the store lists, cached like a key (TTL, single flight) so JWK Set requests cause no listing storm. */
+  async #listIds(): Promise<readonly string[]> {
+    if (!this.store.capabilities.list || !this.store.listKeyIds) {
+      throw new KeyStoreError(
+        'UNSUPPORTED',
+        'this store cannot list its keys: pass the key ids to jwks([...])',
+        {
+          storeType: this.store.type,
+        },
+      );
     }
-    const keys: PublicJwk[] = [];
-    const seen = new Set<string>();
-    for (const id of ids) {
-      for (const pair of await this.getVerificationKeys(id)) {
-        if (!seen.has(pair.kid)) {
-          seen.add(pair.kid);
-          keys.push(pair.jwk);
-        }
-      }
-    }
-    return { keys };
+    const list = this.store.listKeyIds.bind(this.store);
+    return (await this.#ids.get(ID_LIST, list)) ?? [];
   }
 
   /** Signs `data` with the current Ed25519 key of `keyId` (EdDSA). UNSUPPORTED for other key types. */
   async sign(keyId: string, data: Uint8Array | string): Promise<Uint8Array> {
     const pair = await this.#signingKey(keyId);
-    return ed25519Sign(bytes(data), pair.ed25519Seed());
+    return signWith(pair, bytes(data));
   }
 
   /**
@@ -582,8 +656,7 @@ export class KeyManager {
     let keys = list ? this.#timelineOf(list).verifying : await this.getVerificationKeys(keyId);
     for (;;) {
       for (const pair of keys) {
-        const publicKey = pair.ed25519Public();
-        if (publicKey && ed25519Verify(signature, message, publicKey)) return true;
+        if (verifyWith(pair, message, signature)) return true;
       }
       const fresher = list && (await this.#refetchOnMiss(keyId, list));
       if (!fresher) return false;
@@ -595,8 +668,7 @@ export class KeyManager {
   /** Releases the store's resources. */
   async close(): Promise<void> {
     this.#lastRefetch.clear();
-    this.#pairs.clear();
-    this.#versions.clear();
+    this.clear();
     await this.store.close?.();
   }
 
@@ -624,6 +696,7 @@ export class KeyManager {
   #invalidate(keyId: string): void {
     this.#pairs.invalidate(keyId);
     this.#versions.invalidate(keyId);
+    this.#ids.invalidate(ID_LIST); // a key written or deleted here shows in (or leaves) this process's JWK Set at once
   }
 
   #assertWritable(what: string): void {
@@ -659,6 +732,17 @@ export class KeyManager {
       { storeType: this.store.type, keyId },
     );
   }
+}
+
+function refreshAheadRatio(value: number | undefined): number {
+  if (value === undefined) return 0.2;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      'cache.refreshAheadRatio must be a number from 0 to 1 (default 0.2)',
+    );
+  }
+  return value;
 }
 
 /** A fresh Ed25519 pair as PKCS#8 / SPKI PEMs. */

@@ -6,7 +6,7 @@
  */
 import { type PublicJwk, publicKeyPemToJwk } from './jwk.js';
 import { isValidKeyId } from './key-id.js';
-import { assertPublicKeyPem, ed25519PublicFromPem, ed25519SeedFromPem } from './pem.js';
+import { assertPublicKeyPem } from './pem.js';
 import { publicPemProblem } from './public-pem.js';
 import { inspectSymbol, REDACTED } from './redact.js';
 
@@ -27,8 +27,6 @@ export class KeyPair {
   /** When this version was written, when the store knows it. */
   readonly createdAt: Date | undefined;
   readonly #privateKey: string;
-  #seed: Uint8Array | undefined;
-  #ed25519Public: Uint8Array | null | undefined;
   #jwk: PublicJwk | undefined;
 
   constructor(keyId: string, privateKey: string, publicKey: string, version?: string, createdAt?: Date) {
@@ -60,19 +58,6 @@ export class KeyPair {
   /** The RFC 7638 thumbprint of the public key. */
   get kid(): string {
     return this.jwk.kid;
-  }
-
-  /** @internal The Ed25519 seed, parsed once per pair (UNSUPPORTED for other key types). */
-  ed25519Seed(): Uint8Array {
-    this.#seed ??= ed25519SeedFromPem(this.#privateKey, this.keyId);
-    return this.#seed;
-  }
-
-  /** @internal */
-  ed25519Public(): Uint8Array | null {
-    if (this.#ed25519Public === undefined)
-      this.#ed25519Public = ed25519PublicFromPem(this.publicKey, this.keyId);
-    return this.#ed25519Public;
   }
 
   toJSON(): Record<string, unknown> {

@@ -128,8 +128,8 @@ export function checkKeyPair(privateKeyPem: string, publicKeyPem: string, keyId?
   return priv.asymmetricKeyType ?? 'unknown';
 }
 
-/** The 32-byte seed of an Ed25519 private key PEM, or UNSUPPORTED for another key type. */
-export function ed25519SeedFromPem(privateKeyPem: string, keyId?: string): Uint8Array {
+/** An Ed25519 private key PEM as a KeyObject, or UNSUPPORTED for another key type. */
+export function ed25519PrivateKeyObject(privateKeyPem: string, keyId?: string): KeyObject {
   const key = parsePrivateKey(privateKeyPem, keyId);
   if (key.asymmetricKeyType !== 'ed25519') {
     throw new KeyStoreError(
@@ -138,13 +138,12 @@ export function ed25519SeedFromPem(privateKeyPem: string, keyId?: string): Uint8
       { keyId },
     );
   }
-  const d = key.export({ format: 'jwk' }).d;
-  return new Uint8Array(Buffer.from(d ?? '', 'base64url'));
+  return key;
 }
 
-/** The 32-byte Ed25519 public key of a PEM, or null if it is another key type. */
-export function ed25519PublicFromPem(publicKeyPem: string, keyId?: string): Uint8Array | null {
-  const key = parsePublicKey(publicKeyPem, keyId);
-  if (key.asymmetricKeyType !== 'ed25519') return null;
-  return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
+/** The 32-byte seed of an Ed25519 private key PEM, or UNSUPPORTED for another key type. */
+export function ed25519SeedFromPem(privateKeyPem: string, keyId?: string): Uint8Array {
+  const key = ed25519PrivateKeyObject(privateKeyPem, keyId);
+  const d = key.export({ format: 'jwk' }).d;
+  return new Uint8Array(Buffer.from(d ?? '', 'base64url'));
 }

@@ -22,9 +22,10 @@ export {
 export type { FileKeyStore, RekeyOptions } from './store.js';
 export { createFileKeyStore };
 
-const provider = defineKeyStoreProvider<FileKeyStoreOptions>({
+/** What the resolver loads for `PHLOW_KEY_STORE_TYPE=encrypted_file`; also the default export. */
+export const fileKeyStoreProvider = defineKeyStoreProvider<FileKeyStoreOptions>({
   type: STORE_TYPE,
   create: (options) => createFileKeyStore(options),
 });
 
-export default provider;
+export default fileKeyStoreProvider;

@@ -8,16 +8,16 @@
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { createMemoryKeyStore, type Env, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
-import { DEFAULT_FILE } from '@phlow/keystore-file';
 import { type CheckResult, Checks, SLOW_MS } from '../checks.js';
 import type { Command } from '../command.js';
 import { formatDuration } from '../duration.js';
 import { EXIT } from '../exit-codes.js';
 import { checkModes } from '../file-modes.js';
 import { someIds } from '../ids.js';
+import { masterKeyIsPassphrase } from '../master-key-kind.js';
 import type { Output } from '../output.js';
 import { chooseStore, isFileStoreType, loadProvider, masterKeySetting, storeEnv } from '../store.js';
-import { PERFORMANCE } from '../troubleshooting.js';
+import { KDF_COST, PERFORMANCE } from '../troubleshooting.js';
 
 /** Keys read one by one when no ids are given; a store with thousands of keys is checked on a sample. */
 const MAX_KEYS_READ = 50;
@@ -88,6 +88,9 @@ export const doctor: Command = {
               : master.source === 'fallback'
                 ? `${show(master.file!)} (no PHLOW_MASTER_KEY / PHLOW_MASTER_KEY_FILE set)`
                 : `${show(master.file!)} (PHLOW_MASTER_KEY_FILE)`;
+          if ((await masterKeyIsPassphrase(master, env)) === true) {
+            return { detail: `${detail}, a passphrase`, status: 'warn' as const, advice: KDF_COST };
+          }
           return { detail };
         },
         { dependsOnStore: false },
@@ -155,6 +158,7 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
   }
 
   if (o.fileStore) {
+    const { DEFAULT_FILE } = await import('@phlow/keystore-file'); // loaded only when the file store is checked
     const keyFile = (store as { path?: string }).path ?? o.env.PHLOW_KEY_STORE_FILE ?? DEFAULT_FILE;
     await checks.run('file modes', async () => {
       const report = await checkModes(keyFile, o.master.file);

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { KeyStoreError } from '@phlow/keys-core';
-import { createFileKeyStore, DEFAULT_FILE, generateMasterKey } from '@phlow/keystore-file';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { ensureIgnored } from '../gitignore.js';
@@ -36,6 +35,8 @@ export const init: Command = {
     const show = (path: string) => relative(cwd, path) || '.';
     const directory = resolve(cwd, PHLOW_DIR);
     const masterKeyFile = resolve(cwd, DEFAULT_MASTER_KEY_FILE);
+    // The adapter loads with the command that uses it, not with every CLI start.
+    const { createFileKeyStore, DEFAULT_FILE, generateMasterKey } = await import('@phlow/keystore-file');
     const keyFile = resolve(cwd, env.PHLOW_KEY_STORE_FILE || DEFAULT_FILE);
     if (existsSync(masterKeyFile)) {
       throw new KeyStoreError(
