@@ -4,14 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import type { Env } from '@phlow/keys-core';
-import { parseCommandLine } from './args.js';
+import { parseCommandLine, unknownCommand } from './args.js';
 import type { Input } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printCommandHelp, printMainHelp } from './help.js';
 import { Output, type Stream } from './output.js';
 import { reportError } from './report-error.js';
-import { UsageError } from './usage-error.js';
+import { secretInputs } from './user-input.js';
 
 export interface Io {
   readonly argv: readonly string[];
@@ -40,7 +40,7 @@ export async function main(io: Io): Promise<ExitCode> {
       return EXIT.OK;
     }
     if (parsed.unknownCommand !== undefined) {
-      throw new UsageError(`unknown command "${parsed.unknownCommand}"`);
+      throw unknownCommand(parsed.unknownCommand, COMMANDS);
     }
     if (!parsed.command) {
       printMainHelp(out, COMMANDS);
@@ -60,6 +60,6 @@ export async function main(io: Io): Promise<ExitCode> {
       stdin: io.stdin,
     });
   } catch (error) {
-    return reportError(out, error, debug);
+    return reportError(out, error, debug, secretInputs(io.argv));
   }
 }

@@ -14,6 +14,7 @@ import { ensureIgnored } from '../gitignore.js';
 import { ensurePrivateDirectory, writeNewPrivateFile } from '../private-files.js';
 import { DEFAULT_MASTER_KEY_FILE, isFileStoreType, PHLOW_DIR } from '../store.js';
 import { UsageError } from '../usage-error.js';
+import { describeUserInput } from '../user-input.js';
 
 export const init: Command = {
   name: 'init',
@@ -29,7 +30,7 @@ export const init: Command = {
     if (context.positionals.length > 0) throw new UsageError('init takes no arguments', 'init');
     if (context.flags.store !== undefined && !isFileStoreType(context.flags.store)) {
       throw new UsageError(
-        `init sets up the encrypted_file store; --store ${context.flags.store} cannot be initialised`,
+        `init sets up the encrypted_file store; --store ${describeUserInput(context.flags.store)} cannot be initialised`,
         'init',
       );
     }

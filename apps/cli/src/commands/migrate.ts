@@ -16,6 +16,7 @@ import { type MigrationResult, type MigrationStatus, migrateOne } from '../migra
 import { progressBar } from '../progress.js';
 import { openStore } from '../store.js';
 import { UsageError } from '../usage-error.js';
+import { describeUserInput } from '../user-input.js';
 
 const CANONICAL: Record<string, string> = { env: 'environment', file: 'encrypted_file' };
 const canonical = (type: string) => CANONICAL[type] ?? type;
@@ -68,7 +69,10 @@ export const migrate: Command = {
     const to = stringValue(context.values, 'to');
     if (!from || !to) throw new UsageError('migrate needs --from <type> and --to <type>', 'migrate');
     if (canonical(from) === canonical(to)) {
-      throw new UsageError(`--from and --to are the same store (${canonical(from)})`, 'migrate');
+      throw new UsageError(
+        `--from and --to are the same store (${describeUserInput(canonical(from))})`,
+        'migrate',
+      );
     }
     const ids = someIds(context);
     const dryRun = context.values['dry-run'] === true;
