@@ -31,6 +31,8 @@ export interface MigrationResult {
   readonly status: MigrationStatus;
   /** The kid of the source key, when it could be read. */
   readonly kid?: string;
+  /** Why an id was skipped without being read, in words for the table (a Python rotation leftover). */
+  readonly reason?: string;
   readonly error?: { readonly code: string; readonly message: string };
 }
 

@@ -15,11 +15,14 @@ import { listIds } from '../list-ids.js';
 import { type MigrationResult, type MigrationStatus, migrateOne } from '../migrate-one.js';
 import { progressBar } from '../progress.js';
 import { openStore } from '../store.js';
+import { PYTHON_ROTATION_SUFFIX, pythonRotationLeftovers } from '../store-leftovers.js';
 import { UsageError } from '../usage-error.js';
 import { describeUserInput } from '../user-input.js';
 
 const CANONICAL: Record<string, string> = { env: 'environment', file: 'encrypted_file' };
 const canonical = (type: string) => CANONICAL[type] ?? type;
+
+const LEFTOVER_REASON = `Python rotation leftover (<id>${PYTHON_ROTATION_SUFFIX} beside <id>); name it to copy it`;
 
 /** Errors that will fail every remaining id the same way: stop instead of repeating them. */
 const STORE_WIDE = new Set(['ACCESS_DENIED', 'UNAVAILABLE', 'INVALID_CONFIG']);
@@ -44,6 +47,7 @@ export const migrate: Command = {
     'Ids: the ones given, else every id the source lists (the environment store lists PHLOW_PRIVATE_KEY_<id>; give ids containing - or . explicitly).',
     'Each key is read back from the destination and compared before it counts as copied. An identical key already there is skipped, so running again after a failure resumes; a different one is a conflict, left alone unless --overwrite.',
     'Only current versions are copied: migrate before a rotation, or after its grace period.',
+    "Listed ids <id>_new beside <id> (left by the Python Phlow's rotation) are skipped unless named.",
   ].join('\n\n'),
   options: {
     from: { type: 'string' },
@@ -101,12 +105,19 @@ export const migrate: Command = {
         ids.length > 0
           ? ids
           : await listIds(source, `pass the key ids: phlow-keys migrate --from ${from} --to ${to} <id>...`);
+      // Named ids are copied whatever they are; a listed `<id>_new` beside `<id>` is the Python Phlow's
+      // rotation leftover, not a key anyone uses, so it is not copied unless asked for by name.
+      const leftovers = new Set(ids.length > 0 ? [] : pythonRotationLeftovers(chosen));
       const progress = progressBar(out, chosen.length);
       let stopped = false;
       for (const [i, keyId] of chosen.entries()) {
         progress.update(i, keyId);
         if (stopped) {
           results.push({ keyId, status: 'not-attempted' });
+          continue;
+        }
+        if (leftovers.has(keyId)) {
+          results.push({ keyId, status: 'skipped', reason: LEFTOVER_REASON });
           continue;
         }
         const result = await migrateOne(keyId, fromManager, toManager, { dryRun, overwrite });
@@ -156,9 +167,10 @@ function report(
       : status === 'copied' || status === 'overwritten'
         ? out.paint('green', status)
         : status;
+  const notes = results.some((r) => r.reason);
   out.table(
-    ['ID', 'RESULT', 'KID'],
-    results.map((r) => [r.keyId, colour(r.status), r.kid ?? '-']),
+    ['ID', 'RESULT', 'KID', ...(notes ? ['NOTE'] : [])],
+    results.map((r) => [r.keyId, colour(r.status), r.kid ?? '-', ...(notes ? [r.reason ?? ''] : [])]),
   );
   for (const r of results) {
     if (r.error) out.error(`${r.keyId}: ${r.error.message}`);
