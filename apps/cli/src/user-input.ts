@@ -10,7 +10,9 @@ const MAX_SHOWN = 128;
 
 /**
  * PEM armour, a control character (a pasted multi-line value), a random-looking base64 run as long as a
- * 32-byte secret (letters of both cases and digits: ids and UUIDs are not like that), or 64 hex digits.
+ * 32-byte secret (letters of both cases and digits: ids and UUIDs are not like that), or 64 hex digits. A
+ * standard-base64 key that happens to start with '/' is judged like a path, piece by piece: a known gap
+ * (about 1 key in 64), accepted so that paths with random directory names stay quotable.
  */
 export function looksLikeKeyMaterial(value: string): boolean {
   if (value.length > MAX_SHOWN) return true;
@@ -18,10 +20,15 @@ export function looksLikeKeyMaterial(value: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for.
   if (/[\u0000-\u001f\u007f]/.test(value)) return true;
   if (/[0-9a-fA-F]{64}/.test(value)) return true;
-  for (const run of value.match(/[A-Za-z0-9+/_=-]{40,}/g) ?? []) {
-    if (/[a-z]/.test(run) && /[A-Z]/.test(run) && /[0-9]/.test(run)) return true;
-  }
-  return false;
+  // Base64 has no '.', and a path (a store module, a key file) has its mkdtemp-style random names between
+  // slashes: a path is judged segment by segment, anything else as a whole ('/' is a base64 character).
+  const path = /^(\.{1,2}\/|\/|~\/|file:)/.test(value) || value.includes('.');
+  const pieces = path ? value.split('/') : [value];
+  return pieces.some((piece) =>
+    (piece.match(/[A-Za-z0-9+/_=-]{40,}/g) ?? []).some(
+      (run) => /[a-z]/.test(run) && /[A-Z]/.test(run) && /[0-9]/.test(run),
+    ),
+  );
 }
 
 /** `"value"` for a harmless value; a description that shows nothing of it otherwise. */

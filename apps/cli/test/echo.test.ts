@@ -61,6 +61,7 @@ describe('user-input rules', () => {
       privateKey,
       pemBody(privateKey),
       masterKey,
+      Buffer.from(masterKey, 'base64url').toString('base64'),
       'a'.repeat(129),
       'x\ny',
       'f'.repeat(64),
@@ -73,6 +74,8 @@ describe('user-input rules', () => {
       '--jsno',
       'encrypted_file',
       '0f8fad5b-d9cb-469f-a165-70867728950e',
+      '/tmp/phlow-cli-project-AbC123/reporting-store.mjs',
+      './node_modules/@acme/phlow-keystore-redis-Xy12/dist/index.js',
     ]) {
       expect(looksLikeKeyMaterial(value), value).toBe(false);
     }
