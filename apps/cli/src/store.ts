@@ -26,6 +26,8 @@ import {
   loadKeyStoreProvider,
   registerKeyStore,
 } from '@phlow/keys-core';
+import { UsageError } from './usage-error.js';
+import { describeUserInput, looksLikeKeyMaterial } from './user-input.js';
 
 /** What `phlow-keys` uses when neither `--store` nor PHLOW_KEY_STORE_TYPE is given. */
 export const CLI_DEFAULT_STORE = 'encrypted_file';
@@ -78,6 +80,12 @@ const ownRequire = createRequire(import.meta.url);
 
 /** The adapter for `type`: from the application's directory, core's, then the CLI's own. */
 export async function loadProvider(type: string, cwd: string): Promise<KeyStoreProvider> {
+  if (looksLikeKeyMaterial(type)) {
+    // The resolver quotes the names it tried, and a key pasted as --store would be one of them.
+    throw new UsageError(
+      `the store type is ${describeUserInput(type)}: give a type such as encrypted_file, vault or aws`,
+    );
+  }
   try {
     return await loadKeyStoreProvider(type, { cwd });
   } catch (error) {

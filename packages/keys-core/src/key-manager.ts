@@ -23,13 +23,13 @@ import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
 import { rotationTimeline, type Timeline } from './rotation-timeline.js';
+import { signWith, verifyWith } from './signer.js';
 
 /** A cached version list, with when it was read (for the refetch cooldown). */
 interface VersionList {
   readonly pairs: KeyPair[];
   readonly loadedAt: number;
 }
-import { signWith, verifyWith } from './signer.js';
 
 export interface KeyManagerCacheOptions {
   /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
