@@ -13,7 +13,6 @@ import type { Input } from './command.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printCommandHelp, printMainHelp } from './help.js';
 import { Output, type Stream } from './output.js';
-import { UsageError } from './usage-error.js';
 
 export interface Io {
   readonly argv: readonly string[];
