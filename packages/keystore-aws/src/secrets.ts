@@ -149,8 +149,12 @@ export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
       return { current, deleted: out.DeletedDate !== undefined, stages };
     },
 
-    /** Names of live secrets starting with the prefix, across pages (the name filter is a prefix match). */
-    async names(): Promise<string[]> {
+    /**
+     * Names of secrets starting with the prefix, across pages (the name filter is a prefix match): the live
+     * ones, or with `scheduledForDeletion` only those scheduled for deletion (ListSecrets leaves them out
+     * unless asked with IncludePlannedDeletion).
+     */
+    async names(which: 'live' | 'scheduledForDeletion' = 'live'): Promise<string[]> {
       const names: string[] = [];
       let token: string | undefined;
       do {
@@ -160,13 +164,17 @@ export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
               new ListSecretsCommand({
                 MaxResults: 100,
                 NextToken: token,
+                ...(which === 'scheduledForDeletion' ? { IncludePlannedDeletion: true } : {}),
                 ...(config.prefix !== '' ? { Filters: [{ Key: 'name', Values: [config.prefix] }] } : {}),
               }),
             ),
             o,
           ),
         );
-        for (const secret of out.SecretList ?? []) if (secret.Name) names.push(secret.Name);
+        for (const secret of out.SecretList ?? []) {
+          const deleted = secret.DeletedDate !== undefined;
+          if (secret.Name && deleted === (which === 'scheduledForDeletion')) names.push(secret.Name);
+        }
         token = out.NextToken || undefined;
       } while (token);
       return names;

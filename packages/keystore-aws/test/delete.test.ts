@@ -195,3 +195,33 @@ describe('writing an id that is scheduled for deletion', () => {
     ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });
+
+describe('listRecoverableKeyIds (for phlow-keys doctor)', () => {
+  it('lists the ids scheduled for deletion under the prefix, and none that is live, restored or purged', async () => {
+    const own = createAwsKeyStore({ prefix: `${freshId('recoverable')}/` });
+    const other = createAwsKeyStore({ prefix: `${freshId('elsewhere')}/` });
+    try {
+      const ids = ['agent-a', 'agent-b', 'agent-c', 'agent-live'];
+      for (const keyId of ids) {
+        const pair = ed25519Pems();
+        await own.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+        await other.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+      }
+      expect(await own.listRecoverableKeyIds()).toEqual([]);
+      for (const keyId of ['agent-c', 'agent-a', 'agent-b']) await own.deleteKeyPair(keyId);
+      await other.deleteKeyPair('agent-live'); // another prefix: not ours to report
+      expect(await own.listRecoverableKeyIds()).toEqual(['agent-a', 'agent-b', 'agent-c']);
+      expect(await own.listKeyIds()).toEqual(['agent-live']);
+
+      await own.restoreKeyPair('agent-a');
+      await own.deleteKeyPair('agent-b', { destroy: true });
+      expect(await own.listRecoverableKeyIds()).toEqual(['agent-c']);
+    } finally {
+      for (const store of [own, other]) {
+        for (const keyId of ['agent-a', 'agent-b', 'agent-c', 'agent-live'])
+          await store.deleteKeyPair(keyId, { destroy: true });
+        await store.close();
+      }
+    }
+  });
+});
