@@ -20,7 +20,7 @@ export interface SignJwtOptions {
   readonly expiresIn?: number | string;
   /** `aud`: the agent (or agents) the token is for. Default: none (see the README on Python verifiers). */
   readonly audience?: string | readonly string[];
-  /** `iss`. Default: the key id. */
+  /** `iss`. Default: `claims.iss`, else the key id. */
   readonly issuer?: string;
   /** `sub`. Default: none. */
   readonly subject?: string;
@@ -32,8 +32,9 @@ export interface SignJwtOptions {
   readonly now?: () => number;
 }
 
-// Claims the options set; accepting them in `claims` too would give two ways to say one thing.
-const RESERVED = ['iat', 'exp', 'nbf', 'iss', 'aud', 'sub'] as const;
+// Time claims are always computed here (from the clock and the options), so a caller cannot mint a token
+// that outlives MAX_EXPIRES_IN_SECONDS. `iss`, `aud` and `sub` may come from claims; the options win.
+const RESERVED = ['iat', 'exp', 'nbf'] as const;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -57,7 +58,7 @@ export async function signJwt(
     if (name in claims) {
       throw new JwtError(
         'INVALID_ARGUMENT',
-        `set "${name}" through the options (expiresIn, notBeforeSeconds, issuer, audience, subject), not in claims`,
+        `set "${name}" through the options (expiresIn, notBeforeSeconds), not in claims`,
         keyId,
       );
     }
@@ -67,7 +68,8 @@ export async function signJwt(
   const pair = await signingKeyPair(keys, keyId);
   const alg = signingAlg(pair);
   const iat = Math.floor((options.now ?? Date.now)() / 1000);
-  const payload: JWTPayload = { ...claims, iss: options.issuer ?? keyId, iat, exp: iat + lifetime };
+  const payload: JWTPayload = { ...claims, iat, exp: iat + lifetime };
+  payload.iss = options.issuer ?? (typeof claims.iss === 'string' ? claims.iss : keyId);
   if (options.audience !== undefined) {
     payload.aud = typeof options.audience === 'string' ? options.audience : [...options.audience];
   }

@@ -173,7 +173,8 @@ describe('signJwt arguments', () => {
   it('refuses reserved claims in claims, bad lifetimes and non-objects with INVALID_ARGUMENT', async () => {
     for (const [claims, options] of [
       [{ exp: 1 }, {}],
-      [{ iss: 'x' }, {}],
+      [{ nbf: 1 }, {}],
+      [{ iat: 1 }, {}],
       [[1, 2], {}],
       [{}, { expiresIn: 0 }],
       [{}, { expiresIn: '2d' }],
