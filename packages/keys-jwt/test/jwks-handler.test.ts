@@ -60,7 +60,7 @@ describe('createJwksHandler', () => {
     for (let i = 0; i < 20; i++) await keys.generateKeyPair(`agent-${i}`);
     counts.maxInFlight = 0;
     const res = await createJwksHandler(keys, { concurrency: 3 })(get());
-    expect((await res.json()).keys).toHaveLength(20);
+    expect(((await res.json()) as { keys: unknown[] }).keys).toHaveLength(20);
     expect(counts.maxInFlight).toBeGreaterThan(1);
     expect(counts.maxInFlight).toBeLessThanOrEqual(3);
   });
@@ -77,12 +77,16 @@ describe('createJwksHandler', () => {
     const cached = await handler(get());
     expect(cached.headers.get('cache-control')).toBe('public, max-age=15');
     expect(cached.headers.get('etag')).toBe(first.headers.get('etag'));
-    expect((await cached.json()).keys.map((k: { kid: string }) => k.kid)).not.toContain(newKid);
+    expect(
+      ((await cached.json()) as { keys: { kid: string }[] }).keys.map((k: { kid: string }) => k.kid),
+    ).not.toContain(newKid);
     clock.advance(16_000);
     const rebuilt = await handler(get());
     expect(rebuilt.headers.get('cache-control')).toBe('public, max-age=60');
     expect(rebuilt.headers.get('etag')).not.toBe(first.headers.get('etag'));
-    const kids = (await rebuilt.json()).keys.map((k: { kid: string }) => k.kid);
+    const kids = ((await rebuilt.json()) as { keys: { kid: string }[] }).keys.map(
+      (k: { kid: string }) => k.kid,
+    );
     expect(kids).toContain(newKid);
     expect(kids).toHaveLength(2); // the previous key is in its grace period
   });
@@ -131,7 +135,7 @@ describe('createJwksHandler', () => {
     const keys = manager(createMemoryKeyStore());
     await keys.generateKeyPair('a');
     const res = await createJwksHandler(keys, { keyIds: ['a', 'gone'] })(get());
-    expect((await res.json()).keys).toHaveLength(1);
+    expect(((await res.json()) as { keys: unknown[] }).keys).toHaveLength(1);
     const readOnly = manager({
       ...createMemoryKeyStore(),
       capabilities: { write: true, list: false },
