@@ -97,10 +97,11 @@ export function signingAlg(pair: KeyPair): SigningAlg {
 }
 
 /**
- * The pair that signs for `keyId` now. KeyManager decides which one that is (a staged key does not sign
- * before its rotation delay has passed); a manager with a dedicated method for it is asked through that.
+ * The pair that signs for `keyId` now. KeyManager decides which one that is: with staged rotation a new key
+ * is published at once but signs only after the rotation delay, so verifiers learn it first. A manager with
+ * `getSigningKey` is asked through it; an older core (no staged rotation) signs with the current pair.
  */
 export function signingKeyPair(keys: JwtKeys, keyId: string): Promise<KeyPair> {
-  const dedicated = (keys as { getSigningKeyPair?: (id: string) => Promise<KeyPair> }).getSigningKeyPair;
+  const dedicated = (keys as { getSigningKey?: (id: string) => Promise<KeyPair> }).getSigningKey;
   return typeof dedicated === 'function' ? dedicated.call(keys, keyId) : keys.getKeyPair(keyId);
 }

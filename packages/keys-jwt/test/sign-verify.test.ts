@@ -66,6 +66,17 @@ describe('RSA keys from generateKeyPair', () => {
   });
 });
 
+describe('the signing key', () => {
+  it("is the manager's getSigningKey when it has one (staged rotation: a new key signs only after the delay)", async () => {
+    const keys = manager(createMemoryKeyStore());
+    const current = await keys.generateKeyPair('agent');
+    const staged = await keys.generateKeyPair('other');
+    expect(decodeProtectedHeader(await signJwt(keys, 'agent')).kid).toBe(current.kid);
+    const withStaging = Object.assign(keys, { getSigningKey: async () => staged });
+    expect(decodeProtectedHeader(await signJwt(withStaging, 'agent')).kid).toBe(staged.kid);
+  });
+});
+
 describe('Ed25519 tokens under the RFC 9864 alg name', () => {
   it('are accepted: alg "Ed25519" is EdDSA with an Ed25519 key', async () => {
     const keys = manager(createMemoryKeyStore());
