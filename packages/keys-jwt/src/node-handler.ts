@@ -1,7 +1,7 @@
 /**
  * The JWKS handler for Node's `http` server and Express: `(req, res, next?)`. It turns the incoming request
- * into a web `Request` (method, URL and headers; a JWKS request has no body) and writes the `Response` back,
- * so both paths share one implementation.
+ * into a web `Request` (method and If-None-Match; a JWKS request has no body) and writes the `Response`
+ * back, so both paths share one implementation.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
@@ -16,16 +16,18 @@ export type NodeJwksHandler = (
 /** Adapts a web-standard handler to `(req, res, next?)`. Errors go to `next` when given, else a 500. */
 export function toNodeHandler(handler: JwksHandler): NodeJwksHandler {
   return (req, res, next) => {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === 'string') headers.set(name, value);
-      else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    let request: Request;
+    try {
+      // Only the method and If-None-Match matter to a JWKS handler. The URL is not parsed: an odd request
+      // target must not throw out of a request listener (that would take the process down).
+      const headers = new Headers();
+      const ifNoneMatch = req.headers['if-none-match'];
+      if (typeof ifNoneMatch === 'string') headers.set('if-none-match', ifNoneMatch);
+      request = new Request('http://localhost/.well-known/jwks.json', { method: req.method ?? 'GET', headers });
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request');
+      return;
     }
-    // Only the path matters to the handler; the host is not trusted for anything.
-    const request = new Request(new URL(req.url ?? '/', 'http://localhost'), {
-      method: req.method ?? 'GET',
-      headers,
-    });
     handler(request)
       .then(async (response) => {
         const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;

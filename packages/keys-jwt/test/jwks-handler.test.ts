@@ -1,7 +1,7 @@
 // The JWKS endpoint: headers, ETag and 304, one build per cache period shared by concurrent requests,
 // bounded parallel reads, failures, and jose's createRemoteJWKSet fetching it over real HTTP on loopback.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { createMemoryKeyStore } from '@phlow/keys-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -172,6 +172,22 @@ describe('createJwksNodeHandler over real HTTP', () => {
       const { payload } = await jwtVerify(token, remote, { audience: 'peer', issuer: id });
       expect(payload.n).toBe(1);
     }
+  });
+
+  it('survives hostile request lines: an unparsable target, TRACE (400, and the server keeps serving)', async () => {
+    const raw = (requestLine: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(url.port), '127.0.0.1', () =>
+          socket.end(`${requestLine}\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        );
+        let answer = '';
+        socket.on('data', (d) => (answer += d));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    expect(await raw('GET http://[ HTTP/1.1')).toMatch(/^HTTP\/1\.1 (200|404)/);
+    expect(await raw('TRACE /.well-known/jwks.json HTTP/1.1')).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(url)).status).toBe(200);
   });
 
   it('answers with the headers and a 304 to If-None-Match over HTTP', async () => {
