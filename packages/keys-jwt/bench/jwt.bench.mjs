@@ -76,7 +76,9 @@ for (const alg of ['EdDSA', 'RS256']) {
     () => verifyJwt(keys, token, { audience: 'peer' }),
     batch,
   );
-  console.log(`\n1. ${alg}: ours vs jose alone with a pre-imported key (paired samples, ${CONCURRENCY} in flight)`);
+  console.log(
+    `\n1. ${alg}: ours vs jose alone with a pre-imported key (paired samples, ${CONCURRENCY} in flight)`,
+  );
   console.table([
     row('jose SignJWT (pre-imported key)', sign.a),
     row('signJwt', sign.b, sign.ratio),
@@ -118,7 +120,7 @@ async function compareHandlers(title, keys, countReads, total) {
     rows.push({
       handler: name,
       'requests/s': Math.round(rps).toLocaleString('en-US'),
-      [`store reads per 1,000 requests`]: Math.round((reads * 1000) / total),
+      'store reads per 1,000 requests': Math.round((reads * 1000) / total),
     });
   }
   console.log(`\n${title}`);

@@ -23,7 +23,10 @@ export function toNodeHandler(handler: JwksHandler): NodeJwksHandler {
       const headers = new Headers();
       const ifNoneMatch = req.headers['if-none-match'];
       if (typeof ifNoneMatch === 'string') headers.set('if-none-match', ifNoneMatch);
-      request = new Request('http://localhost/.well-known/jwks.json', { method: req.method ?? 'GET', headers });
+      request = new Request('http://localhost/.well-known/jwks.json', {
+        method: req.method ?? 'GET',
+        headers,
+      });
     } catch {
       res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request');
       return;
