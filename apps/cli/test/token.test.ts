@@ -85,6 +85,28 @@ describe('token', () => {
     );
   });
 
+  it('jwks keeps working for mixed key types: an RSA and an Ed25519 key side by side, each verifying its tokens', async () => {
+    const rsa = pemPair('rsa');
+    const ed = pemPair('ed25519');
+    const env = baseEnv({
+      PHLOW_PRIVATE_KEY_py: rsa.privateKey,
+      PHLOW_PUBLIC_KEY_py: rsa.publicKey,
+      PHLOW_PRIVATE_KEY_ts: ed.privateKey,
+      PHLOW_PUBLIC_KEY_ts: ed.publicKey,
+    });
+    const cwd = tempDir();
+    const set = json(await cli(['--store', 'environment', 'jwks'], { cwd, env }));
+    expect(set.keys.map((k: { kty: string; alg: string }) => `${k.kty}/${k.alg}`).sort()).toEqual([
+      'OKP/EdDSA',
+      'RSA/RS256',
+    ]);
+    for (const id of ['py', 'ts']) {
+      const token = (await cli(['--store', 'environment', 'token', id], { cwd, env })).stdout.trim();
+      const kid = decode(token.split('.')[0]!).kid;
+      expect(set.keys.map((k: { kid: string }) => k.kid)).toContain(kid);
+    }
+  });
+
   it('usage errors exit 2 without echoing the input: bad --ttl, --claims that is not a JSON object, reserved claims', async () => {
     const cwd = await projectWithKey('agent');
     for (const args of [
