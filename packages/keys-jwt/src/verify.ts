@@ -30,7 +30,10 @@ export interface VerifyJwtOptions {
   readonly maxTokenAgeSeconds?: number;
   /** Refuse longer tokens unparsed (TOO_LARGE). Default: 8192 characters, the Python Phlow's limit. */
   readonly maxTokenLength?: number;
-  /** Least time between two store refetches of one issuer on an unknown `kid`. Default: 30000 ms. */
+  /**
+   * Least time between two store refetches of one issuer on an unknown `kid`. Default: the KeyManager's
+   * `refetchCooldownMs` when it has one (`PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS`), else 30000 ms.
+   */
   readonly refetchCooldownMs?: number;
   /** Clock, for tests. Default: `Date.now`. */
   readonly now?: () => number;
@@ -213,7 +216,12 @@ async function findByKid(
   const found = match(await keys.getVerificationKeys(keyId));
   if (found) return found;
   const now = options.now ?? Date.now;
-  if (await refetchOnce(keys, keyId, options.refetchCooldownMs ?? DEFAULT_REFETCH_COOLDOWN_MS, now)) {
+  // The manager's own cooldown (PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS) when it has one, so both agree.
+  const managerCooldown = (keys as { refetchCooldownMs?: unknown }).refetchCooldownMs;
+  const cooldown =
+    options.refetchCooldownMs ??
+    (typeof managerCooldown === 'number' ? managerCooldown : DEFAULT_REFETCH_COOLDOWN_MS);
+  if (await refetchOnce(keys, keyId, cooldown, now)) {
     const refetched = match(await keys.getVerificationKeys(keyId));
     if (refetched) return refetched;
   }

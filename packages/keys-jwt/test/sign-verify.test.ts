@@ -153,6 +153,21 @@ describe('rotation', () => {
     });
     expect(counts.reads - reads).toBeGreaterThan(firstBurst);
   });
+  it("uses the manager's refetchCooldownMs when it has one", async () => {
+    const { store, counts } = countingStore();
+    const signer = manager(store);
+    await signer.generateKeyPair('agent');
+    const verifier = Object.assign(manager(store), { refetchCooldownMs: 0 });
+    const real = await signJwt(signer, 'agent');
+    await verifyJwt(verifier, real);
+    const [, p, s] = real.split('.');
+    const forged = `${Buffer.from(JSON.stringify({ ...decodeProtectedHeader(real), kid: 'x' })).toString('base64url')}.${p}.${s}`;
+    const reads = counts.reads;
+    await expect(verifyJwt(verifier, forged)).rejects.toMatchObject({ code: 'KID_UNKNOWN' });
+    const one = counts.reads - reads;
+    await expect(verifyJwt(verifier, forged)).rejects.toMatchObject({ code: 'KID_UNKNOWN' });
+    expect(counts.reads - reads).toBe(2 * one);
+  });
 });
 
 describe('tokens without kid (as the Python Phlow makes them)', () => {
