@@ -146,6 +146,26 @@ describe('verifyJwt refuses', () => {
     await refused(retiredNoKid, 'SIGNATURE_INVALID');
   });
 
+  it('a token carrying its own key (jwk header) and signed by it: KID_UNKNOWN, the header key is never used', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { calculateJwkThumbprint } = await import('jose');
+    const attacker = generateKeyPairSync('ed25519');
+    const jwk = attacker.publicKey.export({ format: 'jwk' });
+    const kid = await calculateJwkThumbprint(jwk as never);
+    const token = await new SignJWT({ iss: 'ed', aud: 'peer' })
+      .setProtectedHeader({ alg: 'EdDSA', kid, jwk: jwk as never, jku: 'https://attacker.example/jwks.json' })
+      .setIssuedAt(Math.floor(clock.ms / 1000))
+      .setExpirationTime(Math.floor(clock.ms / 1000) + 300)
+      .sign(attacker.privateKey);
+    await refused(token, 'KID_UNKNOWN', { refetchCooldownMs: 0 });
+    const withoutKid = await new SignJWT({ iss: 'ed', aud: 'peer' })
+      .setProtectedHeader({ alg: 'EdDSA', jwk: jwk as never })
+      .setIssuedAt(Math.floor(clock.ms / 1000))
+      .setExpirationTime(Math.floor(clock.ms / 1000) + 300)
+      .sign(attacker.privateKey);
+    await refused(withoutKid, 'SIGNATURE_INVALID');
+  });
+
   it('a 1 MB token: TOO_LARGE, unparsed', async () => {
     const big = `${parts(ed)[0]}.${'A'.repeat(1024 * 1024)}.${parts(ed)[2]}`;
     const before = counts.reads;
