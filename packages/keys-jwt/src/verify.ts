@@ -158,7 +158,16 @@ export async function verifyJwt(
       const { payload, protectedHeader } = await jwtVerify(token, publicKeyObject(pair), joseOptions);
       return { payload, protectedHeader, keyId, kid: pair.kid };
     } catch (error) {
-      throw isJoseError(error) ? fromJose(error, keyId) : error;
+      if (isJoseError(error)) throw fromJose(error, keyId);
+      // jose refuses a key it cannot use for the alg with a TypeError: an RSA key under 2048 bits.
+      if (error instanceof TypeError) {
+        throw new JwtError(
+          'ALG_MISMATCH',
+          'the issuer key cannot verify this alg (RSA needs 2048 bits or more)',
+          keyId,
+        );
+      }
+      throw error;
     }
   };
 

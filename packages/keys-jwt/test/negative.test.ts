@@ -166,6 +166,20 @@ describe('verifyJwt refuses', () => {
     await refused(withoutKid, 'SIGNATURE_INVALID');
   });
 
+  it('an RS256 token by an RSA key under 2048 bits (legal to store, too weak to trust): ALG_MISMATCH', async () => {
+    const { createSign, generateKeyPairSync } = await import('node:crypto');
+    const weak = generateKeyPairSync('rsa', {
+      modulusLength: 1024,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    await keys.storeKeyPair('weak', weak.privateKey, weak.publicKey);
+    const iat = Math.floor(clock.ms / 1000);
+    const input = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ iss: 'weak', aud: 'peer', iat, exp: iat + 300 })}`;
+    const signature = createSign('RSA-SHA256').update(input).sign(weak.privateKey).toString('base64url');
+    await refused(`${input}.${signature}`, 'ALG_MISMATCH');
+  });
+
   it('a 1 MB token: TOO_LARGE, unparsed', async () => {
     const big = `${parts(ed)[0]}.${'A'.repeat(1024 * 1024)}.${parts(ed)[2]}`;
     const before = counts.reads;
