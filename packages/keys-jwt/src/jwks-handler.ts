@@ -156,7 +156,11 @@ export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {
           building = undefined;
           lastError = error;
           failedUntil = now() + retryMs;
-          onError(error);
+          try {
+            onError(error);
+          } catch {
+            // A throwing hook must not become an unhandled rejection.
+          }
         },
       );
     }

@@ -106,7 +106,10 @@ describe('createJwksHandler', () => {
     const handler = createJwksHandler(keys, {
       maxAgeSeconds: 60,
       now: clock.now,
-      onError: (e) => errors.push(e),
+      onError: (e) => {
+        errors.push(e);
+        throw new Error('a hook that throws must change nothing');
+      },
     });
     counts.down = true;
     const down = await handler(get());
