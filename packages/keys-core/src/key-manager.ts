@@ -12,6 +12,8 @@
  * activation, see rotation-timeline.ts), so every verifier has fetched it before it signs.
  */
 
+import { generateKeyPair as generateKeyPairCallback } from 'node:crypto';
+import { promisify } from 'node:util';
 import { type CacheStats, LoadingCache } from './cache.js';
 import { assertRotationSettings, defaultEnv, durationMs, positiveInt } from './config.js';
 import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
@@ -311,11 +313,16 @@ export class KeyManager {
    * is set; to replace a key that is in use, prefer `rotateKeyPair`, which keeps the old one verifying.
    * On a store with versions the pair is read back once (which also fills the cache), so the result carries
    * the `version` and `createdAt` the store gave it.
+   * `algorithm: 'RS256'` makes an RSA-2048 pair instead, as the Python Phlow does, for agents whose tokens
+   * Python verifiers must accept.
    */
-  async generateKeyPair(keyId: string, options: { overwrite?: boolean } = {}): Promise<KeyPair> {
+  async generateKeyPair(
+    keyId: string,
+    options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' } = {},
+  ): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
     this.#assertWritable('generate a key');
-    const { privateKey, publicKey } = newEd25519Pems();
+    const { privateKey, publicKey } = await newPems(options.algorithm ?? 'EdDSA');
     if (options.overwrite) {
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
     } else if (this.store.capabilities.versions) {
@@ -753,6 +760,27 @@ export function newEd25519Pems(): { privateKey: string; publicKey: string } {
   } finally {
     seed.fill(0);
   }
+}
+
+/**
+ * A fresh pair for `algorithm` as PKCS#8 / SPKI PEMs. RS256: RSA-2048, exponent 65537, unencrypted PKCS#8,
+ * byte for byte the layout the Python Phlow's key manager writes (cryptography's PKCS8 / SubjectPublicKeyInfo).
+ */
+async function newPems(algorithm: string): Promise<{ privateKey: string; publicKey: string }> {
+  if (algorithm === 'EdDSA') return newEd25519Pems();
+  if (algorithm === 'RS256') {
+    // Async: RSA key generation takes tens of milliseconds, too long to block the event loop.
+    return promisify(generateKeyPairCallback)('rsa', {
+      modulusLength: 2048,
+      publicExponent: 0x10001,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+  }
+  throw new KeyStoreError(
+    'UNSUPPORTED',
+    'algorithm must be "EdDSA" (Ed25519, the default) or "RS256" (RSA-2048)',
+  );
 }
 
 async function readHalves(store: KeyStore, keyId: string): Promise<StoredKeyPair | null> {

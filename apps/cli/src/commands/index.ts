@@ -12,7 +12,9 @@ import { migrate } from './migrate.js';
 import { rekey } from './rekey.js';
 import { rotate } from './rotate.js';
 import { sign } from './sign.js';
+import { token } from './token.js';
 import { verify } from './verify.js';
+import { verifyToken } from './verify-token.js';
 
 export const COMMANDS: readonly Command[] = [
   init,
@@ -24,6 +26,8 @@ export const COMMANDS: readonly Command[] = [
   jwks,
   sign,
   verify,
+  token,
+  verifyToken,
   migrate,
   rekey,
   doctor,
