@@ -6,13 +6,12 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { type Env, isKeyStoreError, KeyStoreError } from '@phlow/keys-core';
-import { DEFAULT_FILE } from '@phlow/keystore-file';
-import { isFileStoreType } from './store.js';
+import { DEFAULT_KEY_FILE, isFileStoreType } from './store.js';
 
 /** The key file of a file store of `type`, as the user would write it, when it does not exist. */
 export function missingKeyFile(type: string, env: Env, cwd: string): string | undefined {
   if (!isFileStoreType(type)) return undefined;
-  const path = resolve(cwd, env.PHLOW_KEY_STORE_FILE || DEFAULT_FILE);
+  const path = resolve(cwd, env.PHLOW_KEY_STORE_FILE || DEFAULT_KEY_FILE);
   if (existsSync(path)) return undefined;
   const shown = relative(cwd, path);
   return shown.startsWith('..') ? path : shown;

@@ -14,7 +14,6 @@
  * A listed `<id>_new` beside `<id>` (the Python Phlow's rotation leftover) is skipped unless named.
  */
 import { assertValidKeyId } from '@phlow/keys-core';
-import { upperSnake } from '@phlow/keystore-env';
 import { PYTHON_ROTATION_SUFFIX, pythonRotationLeftovers } from './store-leftovers.js';
 import { UsageError } from './usage-error.js';
 import { describeUserInput } from './user-input.js';
@@ -52,6 +51,15 @@ export function parseMappings(values: readonly string[]): Map<string, string> {
     mappings.set(source, destination);
   }
   return mappings;
+}
+
+/**
+ * The environment store's variable spelling of an id (`my-agent` -> `MY_AGENT`), as in
+ * `@phlow/keystore-env`'s `upperSnake`: kept here so that planning a migration loads no adapter (the CLI's
+ * `--help` must not pay for one; test/migrate-ids.test.ts checks both agree).
+ */
+export function upperSnake(keyId: string): string {
+  return keyId.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
 /** An id the environment store listed by its variable's spelling, whose intended id may differ. */

@@ -33,6 +33,11 @@ import { describeUserInput, looksLikeKeyMaterial } from './user-input.js';
 export const CLI_DEFAULT_STORE = 'encrypted_file';
 /** Written by `init`, used when no master key is configured. Relative to the working directory. */
 export const DEFAULT_MASTER_KEY_FILE = '.phlow/master.key';
+/**
+ * The file store's default key file (`@phlow/keystore-file`'s DEFAULT_FILE), repeated here so that naming a
+ * missing key file loads no adapter; test/startup.test.ts checks that both agree.
+ */
+export const DEFAULT_KEY_FILE = '.phlow/keys.enc';
 export const PHLOW_DIR = '.phlow';
 
 export interface StoreChoice {
