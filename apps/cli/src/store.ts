@@ -14,18 +14,8 @@
  * in the working directory is used when it exists, so every command works right after `phlow-keys init`.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import {
-  candidateModules,
-  type Env,
-  isKeyStoreError,
-  type KeyStore,
-  type KeyStoreProvider,
-  loadKeyStoreProvider,
-  registerKeyStore,
-} from '@phlow/keys-core';
+import { type Env, type KeyStore, type KeyStoreProvider, loadKeyStoreProvider } from '@phlow/keys-core';
 import { UsageError } from './usage-error.js';
 import { describeUserInput, looksLikeKeyMaterial } from './user-input.js';
 
@@ -81,7 +71,6 @@ export function storeEnv(type: string, env: Env, cwd: string): Env {
   return setting.source === 'fallback' ? { ...env, PHLOW_MASTER_KEY_FILE: setting.file } : env;
 }
 
-const ownRequire = createRequire(import.meta.url);
 
 /** The adapter for `type`: from the application's directory, core's, then the CLI's own. */
 export async function loadProvider(type: string, cwd: string): Promise<KeyStoreProvider> {
@@ -91,24 +80,9 @@ export async function loadProvider(type: string, cwd: string): Promise<KeyStoreP
       `the store type is ${describeUserInput(type)}: give a type such as encrypted_file, vault or aws`,
     );
   }
-  try {
-    return await loadKeyStoreProvider(type, { cwd });
-  } catch (error) {
-    if (!isKeyStoreError(error, 'ADAPTER_NOT_FOUND')) throw error;
-    for (const candidate of candidateModules(type)) {
-      let location: string;
-      try {
-        location = ownRequire.resolve(candidate);
-      } catch {
-        continue;
-      }
-      const mod = (await import(pathToFileURL(location).href)) as { default?: unknown };
-      // registerKeyStore checks the shape and contract version exactly as the resolver does.
-      registerKeyStore(type, (mod.default ?? mod) as KeyStoreProvider);
-      return loadKeyStoreProvider(type, { cwd });
-    }
-    throw error;
-  }
+  // The CLI's own installation is searched after the application's (the adapters it ships with), through the
+  // resolver's safe lookup: never a parent directory's node_modules, never a world-writable one.
+  return loadKeyStoreProvider(type, { cwd, installations: [import.meta.url] });
 }
 
 export interface OpenOptions {
