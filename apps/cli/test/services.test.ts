@@ -186,7 +186,9 @@ describe('Vault', () => {
       expect((await cli(['--store', 'vault', 'get', id], { cwd, env })).code).toBe(0);
       const denied = await cli(['--store', 'vault', 'generate', uid('ro-new')], { cwd, env });
       expect(denied.code).toBe(4);
-      expect(denied.stderr).toMatch(/^error: \[phlow\] \[vault\] /);
+      // The start-up check warns first that the token lacks the write capabilities, naming them.
+      expect(denied.stderr).toMatch(/^warning: \[phlow\] \[vault\] .*lacks create on phlow\/data\/keys\/\*/);
+      expect(denied.stderr).toMatch(/^error: \[phlow\] \[vault\] /m);
       expect(denied.stderr).not.toMatch(/\n\s+at /);
     });
 
