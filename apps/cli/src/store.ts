@@ -71,7 +71,6 @@ export function storeEnv(type: string, env: Env, cwd: string): Env {
   return setting.source === 'fallback' ? { ...env, PHLOW_MASTER_KEY_FILE: setting.file } : env;
 }
 
-
 /** The adapter for `type`: from the application's directory, core's, then the CLI's own. */
 export async function loadProvider(type: string, cwd: string): Promise<KeyStoreProvider> {
   if (looksLikeKeyMaterial(type)) {
