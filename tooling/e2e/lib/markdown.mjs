@@ -84,3 +84,15 @@ export function classify(block) {
   }
   return how;
 }
+
+/**
+ * The first `lang` block after the heading `heading` (e.g. '## Usage') of a README: how a test picks the
+ * snippet a section shows, so that it runs the text readers see.
+ */
+export function blockUnder(markdown, heading, lang) {
+  const at = markdown.split(/\r?\n/).indexOf(heading);
+  if (at < 0) throw new Error(`no heading "${heading}"`);
+  const block = extractBlocks(markdown).find((b) => b.line > at && b.lang === lang);
+  if (!block) throw new Error(`no ${lang} block under "${heading}"`);
+  return block.code;
+}
