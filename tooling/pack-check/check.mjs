@@ -4,8 +4,8 @@
 // into the published manifest, that @phlow/keys-core has no runtime dependencies, and that adapters
 // peer-depend on core with a caret range. It also checks what a registry page and provenance need: the
 // LICENSE (the root one, byte for byte) in both the `pnpm pack` tarball and `npm pack --dry-run`'s file list,
-// `repository` with the package's directory, `homepage`, `bugs` and `keywords`, and that no relative link in
-// the packed README points at a file the tarball lacks (it would be broken on the registry page).
+// `repository` with the package's directory, `homepage`, `bugs`, `keywords` and the root's `engines`, and
+// that no relative link in the packed README points at a file the tarball lacks (broken on the registry page).
 // Prints one line per package and exits non-zero on any problem.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -44,6 +44,12 @@ function metadataProblems(packed, dir) {
   }
   if (packed.bugs?.url !== rootManifest.bugs.url) found.push(`bugs.url must be ${rootManifest.bugs.url}`);
   if (!Array.isArray(packed.keywords) || packed.keywords.length === 0) found.push('keywords missing');
+  // One Node range for the whole repository: the one the README documents and the suite is run on.
+  if (packed.engines?.node !== rootManifest.engines.node) {
+    found.push(
+      `engines.node must be ${rootManifest.engines.node} (the root's), found ${packed.engines?.node}`,
+    );
+  }
   return found;
 }
 
