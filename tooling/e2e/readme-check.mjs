@@ -9,7 +9,8 @@
  * twice in a row in the same directory, because a snippet that fails on its second run fails its users on
  * their application's first restart. Blocks marked `<!-- not-run: reason -->` and data blocks (json, hcl, ...)
  * are listed with the reason; a block marked `<!-- run: once-per-directory: reason -->` runs its second time
- * in a fresh directory. Any block printing a private key fails.
+ * in a fresh directory. Any block printing a private key fails. The TypeScript blocks that ran are then
+ * type-checked with the workspace's compiler settings (lib/typecheck.mjs).
  *
  * Usage: node readme-check.mjs [README paths relative to the root ...]
  */
@@ -19,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { transformSync } from 'esbuild';
 import { classify, extractBlocks } from './lib/markdown.mjs';
 import { run, tail } from './lib/run.mjs';
+import { typecheckBlocks } from './lib/typecheck.mjs';
 import { publishedPackages, ROOT, readmes } from './lib/workspace.mjs';
 
 const PASSED_THROUGH = /^(VAULT_ADDR|VAULT_URL|VAULT_TOKEN|AWS_[A-Z_]+|LANG|LC_ALL|TERM)$/;
@@ -87,6 +89,7 @@ async function runBlock(block, how, cwd, env) {
 }
 
 const counts = { ran: 0, notRun: 0, data: 0, failed: 0 };
+const typed = [];
 const wanted = process.argv.slice(2);
 for (const readme of wanted.length ? wanted : readmes()) {
   let plan;
@@ -139,6 +142,7 @@ for (const readme of wanted.length ? wanted : readmes()) {
       if (!leak) console.log(`${tail(result.stdout + result.stderr).replace(/^/gm, '         | ')}`);
     } else {
       counts.ran++;
+      if (block.lang === 'ts' || block.lang === 'typescript') typed.push({ readme, ...block });
       const note = block.how.startsWith('once-')
         ? ` (second run in a fresh directory: ${block.marker.reason})`
         : '';
@@ -146,6 +150,10 @@ for (const readme of wanted.length ? wanted : readmes()) {
     }
   }
 }
+const typeProblems = await typecheckBlocks(newDirectory(), typed);
+for (const problem of typeProblems) console.log(`FAIL     type check: ${problem}`);
+if (typeProblems.length) counts.failed++;
+else console.log(`ok       type check of the ${typed.length} TypeScript blocks that ran`);
 rmSync(work, { recursive: true, force: true });
 console.log(
   `readme-check: ${counts.ran} blocks ran twice, ${counts.notRun} marked not-run, ${counts.data} data blocks, ${counts.failed} failed`,
