@@ -48,10 +48,10 @@ async function step(name, body) {
   }
 }
 
-/** Runs a command and returns its result; throws with its output when `expectCode` does not match. */
+/** Runs a command and returns its result; throws with its output when `expectCode` (null: any) does not match. */
 async function sh(cmd, args, { cwd = app, env = {}, expectCode = 0, timeoutMs } = {}) {
   const result = await run(cmd, args, { cwd, env: { ...BASE_ENV, ...env }, timeoutMs });
-  if (expectCode !== undefined && result.code !== expectCode) {
+  if (expectCode !== null && result.code !== expectCode) {
     throw new Error(
       `${cmd} ${args.join(' ').slice(0, 120)}: exit ${result.code ?? result.signal}${result.timedOut ? ' (deadline)' : ''}\n${tail(result.stdout + result.stderr)}`,
     );
@@ -191,10 +191,10 @@ await step(
     const dir = join(app, 'migrate-plain');
     mkdirSync(dir);
     await sh('phlow-keys', ['init'], { cwd: dir });
-    const result = await sh('phlow-keys', MIGRATE, { cwd: dir, env: MIGRATE_ENV, expectCode: undefined });
+    const result = await sh('phlow-keys', MIGRATE, { cwd: dir, env: MIGRATE_ENV, expectCode: null });
     // Either it refuses, or it copies under the intended id my-agent; never a "copied" MY_AGENT on its own.
     assertIncludes(result.stdout + result.stderr, '--as', 'the way to say which id is meant');
-    const { stdout } = await sh('phlow-keys', ['list', '--json'], { cwd: dir, expectCode: undefined });
+    const { stdout } = await sh('phlow-keys', ['list', '--json'], { cwd: dir, expectCode: null });
     if (stdout.includes('"MY_AGENT"')) throw new Error(`the key was stored as MY_AGENT: ${stdout}`);
   },
 );
