@@ -31,6 +31,8 @@ export function run(command, args, { cwd, env, timeoutMs = 180_000, input }) {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
+    // A command that exits without reading its input closes the pipe first: that is not a failure of ours.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
