@@ -12,7 +12,8 @@ const check = (fixture: string) => {
   return { status: r.status, out: r.stdout + r.stderr };
 };
 
-describe('readme-check', () => {
+// Each run starts node and tsc; on a loaded machine that takes seconds.
+describe('readme-check', { timeout: 180_000 }, () => {
   it('fails a block that works once but not on the second run in the same directory', () => {
     const { status, out } = check('second-run.md');
     expect(status).toBe(1);
