@@ -1,17 +1,18 @@
 /**
  * The CLI as a function: parse, dispatch, turn any failure into a message and an exit code. It never calls
  * process.exit, so output is flushed and stores are closed before the process ends.
+ *
+ * Start-up cost is paid only for what a call uses: `--version` alone loads nothing but this file; the commands
+ * (and with them @phlow/keys-core) load when a command line has to be parsed; a store's adapter loads when a
+ * command opens that store, never for `--help`.
  */
 import { createRequire } from 'node:module';
 import type { Env } from '@phlow/keys-core';
-import { parseCommandLine } from './args.js';
+import { parseCommandLine, unknownCommand } from './args.js';
 import type { Input } from './command.js';
-import { COMMANDS } from './commands/index.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printCommandHelp, printMainHelp } from './help.js';
 import { Output, type Stream } from './output.js';
-import { reportError } from './report-error.js';
-import { UsageError } from './usage-error.js';
 
 export interface Io {
   readonly argv: readonly string[];
@@ -32,6 +33,11 @@ export async function main(io: Io): Promise<ExitCode> {
   let out = new Output({ json: jsonAnywhere, stdout: io.stdout, stderr: io.stderr, env: io.env });
   let debug = io.argv.includes('--debug');
   try {
+    if (io.argv.length === 1 && (io.argv[0] === '--version' || io.argv[0] === '-V')) {
+      out.line(version());
+      return EXIT.OK;
+    }
+    const { COMMANDS } = await import('./commands/index.js');
     const parsed = parseCommandLine(io.argv, COMMANDS);
     out = new Output({ json: parsed.flags.json, stdout: io.stdout, stderr: io.stderr, env: io.env });
     debug = parsed.flags.debug;
@@ -40,7 +46,7 @@ export async function main(io: Io): Promise<ExitCode> {
       return EXIT.OK;
     }
     if (parsed.unknownCommand !== undefined) {
-      throw new UsageError(`unknown command "${parsed.unknownCommand}"`);
+      throw unknownCommand(parsed.unknownCommand, COMMANDS);
     }
     if (!parsed.command) {
       printMainHelp(out, COMMANDS);
@@ -60,6 +66,10 @@ export async function main(io: Io): Promise<ExitCode> {
       stdin: io.stdin,
     });
   } catch (error) {
-    return reportError(out, error, debug);
+    const [{ reportError }, { secretInputs }] = await Promise.all([
+      import('./report-error.js'),
+      import('./user-input.js'),
+    ]);
+    return reportError(out, error, debug, secretInputs(io.argv));
   }
 }

@@ -65,3 +65,13 @@ export function adviceFor(code: string, storeType: string): Advice | undefined {
       return hint ? { title: 'Fix', steps: [hint] } : undefined;
   }
 }
+
+/** doctor's note when the file store's master key is a passphrase. */
+export const KDF_COST: Advice = {
+  title: 'Passphrase master key: every call pays the key derivation',
+  steps: [
+    'A passphrase is stretched with scrypt each time a process opens the store, so every phlow-keys call (and every service start) spends that time before it reads a key',
+    'A raw key skips it: `phlow-keys rekey` moves the store to a new random raw key in .phlow/master.key (the file `phlow-keys init` writes)',
+    'Or set PHLOW_MASTER_KEY / PHLOW_MASTER_KEY_FILE to a base64: key from generateMasterKey()',
+  ],
+};

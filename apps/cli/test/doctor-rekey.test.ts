@@ -1,8 +1,11 @@
 /** doctor (checks, advice in the guide's words, exit codes) and rekey on the encrypted file store. */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createFileKeyStore, generateMasterKey } from '@phlow/keystore-file';
 import { describe, expect, it } from 'vitest';
-import { baseEnv, cli, initProject, json, pemPair, tempDir } from './helpers.js';
+import { baseEnv, CLI, cli, initProject, json, pemPair, tempDir } from './helpers.js';
 
 interface Check {
   name: string;
@@ -32,6 +35,7 @@ describe('doctor', () => {
       'connect',
       'file modes',
       'list',
+      'unusable ids',
       'read a',
       'write',
       'delete',
@@ -190,6 +194,75 @@ describe('rekey', () => {
     const result = await cli(['rekey'], { cwd, env: baseEnv({ PHLOW_MASTER_KEY: 'wrong' }) });
     expect(result.code).toBe(4);
     expect(readFileSync(join(cwd, '.phlow/keys.enc')).equals(before)).toBe(true);
+  });
+
+  it('two rekeys in one second both succeed and keep distinct backups of the old keys', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const [first, second] = [
+      await cli(['rekey', '--json'], { cwd }),
+      await cli(['rekey', '--json'], { cwd }),
+    ];
+    expect(first?.code, first?.stderr).toBe(0);
+    expect(second?.code, second?.stderr).toBe(0);
+    expect(json(first!).backup).not.toBe(json(second!).backup);
+    expect((await cli(['get', 'a'], { cwd })).code).toBe(0);
+  });
+
+  it('killed with SIGKILL at random points, 20 times: list keeps working, and the next rekey finishes cleanly', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    await cli(['generate', 'b'], { cwd });
+    // A whole rekey's length, to spread the kills over it (not asserted: only the spread depends on it).
+    const started = Date.now();
+    expect((await cli(['rekey'], { cwd })).code).toBe(0);
+    const span = Date.now() - started;
+    for (let round = 0; round < 20; round++) {
+      const child = spawn(process.execPath, [CLI, 'rekey'], {
+        cwd,
+        env: baseEnv() as NodeJS.ProcessEnv,
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => child.on('close', resolve));
+      await sleep(span * (0.3 + Math.random() * 0.8));
+      child.kill('SIGKILL');
+      await exited;
+      const list = await cli(['list', '--json'], { cwd });
+      expect(list.code, list.stderr).toBe(0);
+      expect(json(list).keys.map((k: { keyId: string }) => k.keyId)).toEqual(['a', 'b']);
+    }
+    const last = await cli(['rekey'], { cwd });
+    expect(last.code, last.stderr).toBe(0);
+    expect(readdirSync(join(cwd, '.phlow')).filter((f) => f.endsWith('.new'))).toEqual([]);
+    const list = await cli(['list'], { cwd });
+    expect(list.code).toBe(0);
+    expect(list.stderr).not.toContain('interrupted');
+  }, 300_000);
+
+  it('a key file left opening only with master.key.new: commands work and warn, rekey finishes; the error names it when nothing opens', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const masterKey = join(cwd, '.phlow/master.key');
+    // What a rekey killed between re-encrypting and renaming leaves.
+    const fresh = generateMasterKey();
+    writeFileSync(`${masterKey}.new`, `${fresh}\n`, { mode: 0o600 });
+    await createFileKeyStore({ cwd, masterKeyFile: masterKey, env: {} }).rekey(fresh);
+    const get = await cli(['get', 'a'], { cwd });
+    expect(get.code, get.stderr).toBe(0);
+    expect(get.stderr).toContain('master.key.new');
+    expect(get.stderr).toContain('phlow-keys rekey');
+
+    writeFileSync(`${masterKey}.new`, `${generateMasterKey()}\n`, { mode: 0o600 });
+    const denied = await cli(['get', 'a'], { cwd });
+    expect(denied.code).toBe(4);
+    expect(denied.stderr).toContain('master.key.new');
+
+    writeFileSync(`${masterKey}.new`, `${fresh}\n`, { mode: 0o600 });
+    expect((await cli(['rekey'], { cwd })).code).toBe(0);
+    expect(existsSync(`${masterKey}.new`)).toBe(false);
+    const after = await cli(['get', 'a'], { cwd });
+    expect(after.code).toBe(0);
+    expect(after.stderr).not.toContain('master.key.new');
   });
 
   it('is for the file store only (exit 7)', async () => {

@@ -123,7 +123,9 @@ describe('generate, get, list', () => {
     await cli(['generate', 'b'], { cwd });
     await cli(['generate', 'a'], { cwd });
     const table = await cli(['list'], { cwd });
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+KID\s+ALG\s+VERSION\s+CREATED\s+VERIFYING$/);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^ID\s+KID\s+ALG\s+VERSION\s+CREATED\s+AGE\s+SIGNS\s+VERIFYING$/,
+    );
     const shape = json(await cli(['list', '--json'], { cwd }));
     expect(shape.store).toBe('encrypted_file');
     expect(shape.keys.map((k: { keyId: string }) => k.keyId)).toEqual(['a', 'b']);
@@ -134,6 +136,9 @@ describe('generate, get, list', () => {
       keyType: 'Ed25519',
       version: '1',
       createdAt: expect.any(String),
+      ageSeconds: expect.any(Number),
+      signingKid: shape.keys[0].kid,
+      activatesAt: null,
       verifyingKeys: 1,
     });
   });
@@ -198,7 +203,10 @@ describe('sign, verify, rotate, jwks', () => {
       keyId: 'a',
       store: 'encrypted_file',
       kid: expect.any(String),
+      rotated: true,
       previousKid: oldKid,
+      activatesAt: expect.any(String),
+      rotationDelaySeconds: 900,
       gracePeriodSeconds: 86400,
       previousRetiresAt: expect.any(String),
     });

@@ -11,6 +11,10 @@
  *   reported through `onStale`; after that the error surfaces.
  *   A failed refresh is not retried for `retryAfterErrorMs`, so a dead backend is not hammered, and callers
  *   are not each made to wait for its timeout.
+ * - Refresh ahead: a hit in the last `refreshAheadRatio` of an entry's TTL starts one background reload (single
+ *   flight, counted in `refreshes`), so an id in steady use is reloaded before it expires and its callers
+ *   never wait for the store. A failed refresh leaves the entry as it was; the next one is tried after
+ *   `retryAfterErrorMs`.
  * Missing keys (a load that resolves `undefined`) are never cached.
  */
 
@@ -19,6 +23,8 @@ export interface CacheOptions {
   readonly maxEntries: number;
   readonly staleIfErrorMs: number;
   readonly retryAfterErrorMs?: number;
+  /** Share of the TTL, at its end, in which a hit starts a background refresh. Default: 0.2. 0 turns it off. */
+  readonly refreshAheadRatio?: number;
   /** Which load errors may be answered with a stale value. Default: all of them. */
   readonly staleOn?: (error: unknown) => boolean;
   readonly now?: () => number;
@@ -37,6 +43,8 @@ export interface CacheStats {
   stale: number;
   /** Entries dropped to stay within maxEntries. */
   evictions: number;
+  /** Background refreshes started by hits near the end of an entry's TTL. */
+  refreshes: number;
 }
 
 interface Entry<V> {
@@ -44,6 +52,10 @@ interface Entry<V> {
   /** The value as an already-resolved promise, so a hit allocates nothing. */
   promise: Promise<V>;
   expiresAt: number;
+  /** From this time on, a hit starts a background refresh. */
+  refreshAt: number;
+  /** What loaded the value, reused by the background refresh. */
+  load: () => Promise<V | undefined>;
   retryAt: number;
   lastError?: unknown;
 }
@@ -56,10 +68,24 @@ export class LoadingCache<V> {
   readonly #options: Required<CacheOptions>;
   readonly #entries = new Map<string, Entry<V>>();
   readonly #inflight = new Map<string, Flight<V>>();
-  readonly stats: CacheStats = { hits: 0, misses: 0, loads: 0, errors: 0, stale: 0, evictions: 0 };
+  readonly stats: CacheStats = {
+    hits: 0,
+    misses: 0,
+    loads: 0,
+    errors: 0,
+    stale: 0,
+    evictions: 0,
+    refreshes: 0,
+  };
 
   constructor(options: CacheOptions) {
-    this.#options = { retryAfterErrorMs: 1000, staleOn: () => true, now: Date.now, ...options };
+    this.#options = {
+      retryAfterErrorMs: 1000,
+      refreshAheadRatio: 0.2,
+      staleOn: () => true,
+      now: Date.now,
+      ...options,
+    };
   }
 
   get size(): number {
@@ -72,8 +98,11 @@ export class LoadingCache<V> {
    */
   peek(key: string): Promise<V> | undefined {
     const entry = this.#entries.get(key);
-    if (entry === undefined || this.#options.now() >= entry.expiresAt) return undefined;
+    if (entry === undefined) return undefined;
+    const now = this.#options.now();
+    if (now >= entry.expiresAt) return undefined;
     this.stats.hits++;
+    if (now >= entry.refreshAt) this.#refreshAhead(key, entry, now);
     if (this.#entries.size > 1) {
       this.#entries.delete(key); // re-insert: Map order is the LRU order
       this.#entries.set(key, entry);
@@ -112,6 +141,26 @@ export class LoadingCache<V> {
     }
   }
 
+  /**
+   * Like `get`, but only an entry younger than `maxAgeMs` answers (0: always read the store). A load already
+   * in flight is joined, so a burst of forced reads is still one store read. Failures are thrown, never
+   * answered with a stale value: the caller asked for a fresh one.
+   */
+  fetch(key: string, load: () => Promise<V | undefined>, maxAgeMs: number): Promise<V | undefined> {
+    const entry = this.#entries.get(key);
+    const now = this.#options.now();
+    if (
+      entry !== undefined &&
+      now < entry.expiresAt &&
+      now - (entry.expiresAt - this.#options.ttlMs) < maxAgeMs
+    ) {
+      this.stats.hits++;
+      return entry.promise;
+    }
+    this.stats.misses++;
+    return this.#load(key, load);
+  }
+
   /** Drops the entry and any load in flight for it. */
   invalidate(key: string): void {
     this.#entries.delete(key);
@@ -121,6 +170,14 @@ export class LoadingCache<V> {
   clear(): void {
     this.#entries.clear();
     this.#inflight.clear();
+  }
+
+  #refreshAhead(key: string, entry: Entry<V>, now: number): void {
+    if (this.#inflight.has(key)) return;
+    entry.refreshAt = now + this.#options.retryAfterErrorMs; // replaced on success; after a failure, the next try
+    this.stats.refreshes++;
+    // Failures are counted in `errors` by #run; the entry keeps serving until it expires.
+    this.#load(key, entry.load).catch(() => {});
   }
 
   #load(key: string, load: () => Promise<V | undefined>): Promise<V | undefined> {
@@ -139,7 +196,7 @@ export class LoadingCache<V> {
       const value = await load();
       if (this.#inflight.get(key) === flight) {
         if (value === undefined) this.#entries.delete(key);
-        else this.#set(key, value);
+        else this.#set(key, value, load);
       }
       return value;
     } catch (error) {
@@ -150,13 +207,18 @@ export class LoadingCache<V> {
     }
   }
 
-  #set(key: string, value: V): void {
+  #set(key: string, value: V, load: () => Promise<V | undefined>): void {
     const now = this.#options.now();
+    const { ttlMs, refreshAheadRatio } = this.#options;
+    const expiresAt = now + ttlMs;
     this.#entries.delete(key);
     this.#entries.set(key, {
       value,
       promise: Promise.resolve(value),
-      expiresAt: now + this.#options.ttlMs,
+      expiresAt,
+      refreshAt:
+        refreshAheadRatio > 0 ? expiresAt - ttlMs * Math.min(refreshAheadRatio, 1) : Number.POSITIVE_INFINITY,
+      load,
       retryAt: 0,
     });
     while (this.#entries.size > this.#options.maxEntries) {

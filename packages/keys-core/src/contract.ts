@@ -17,16 +17,21 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** What a store declares it can do. */
 export interface KeyStoreCapabilities {
-  /** `storeKeyPair` and `deleteKeyPair` work. A read-only store (env) sets this to false. */
+  /**
+   * `storeKeyPair` and `deleteKeyPair` work. A read-only store (env) sets this to false, and then both throw
+   * UNSUPPORTED naming a writable store.
+   */
   readonly write: boolean;
   /** `getKeyPair` reads both halves in one backend read, so the pair is consistent. */
   readonly readPair: boolean;
-  /** `listKeyIds` exists. */
+  /** `listKeyIds` exists and returns every stored id, sorted, and no deleted one. */
   readonly list: boolean;
   /**
-   * The store keeps previous versions: `getKeyVersions` exists, every record it returns carries a
-   * `version`, and `storeKeyPair` honours `expectedVersion` atomically (compare-and-set). Needed for
-   * rotation with a grace period.
+   * The store keeps previous versions: `getKeyVersions` exists (current first with `current: true`, then older
+   * ones newest first, each with a distinct string `version` and a `createdAt` Date), `getKeyPair` carries
+   * the current `version`, and `storeKeyPair` honours `expectedVersion` atomically (compare-and-set: of
+   * concurrent writes with the same expected version exactly one wins, the others get CONFLICT and write
+   * nothing). Needed for rotation with a grace period.
    */
   readonly versions: boolean;
 }
@@ -67,8 +72,21 @@ export interface DeleteKeyPairOptions {
 }
 
 /**
- * A key store. Missing ids are `null` on reads and a no-op on delete; every failure is a `KeyStoreError`
- * whose `code` says what happened (see errors.ts). Implementations must never put key material in an error.
+ * A key store. Four methods are required, but a store has more obligations than its method list; the
+ * conformance suite (`@phlow/keystore-testkit`, whose README lists them with an example adapter) checks each:
+ *
+ * - Every method calls `assertValidKeyId(keyId, type)` before touching the backend (INVALID_KEY_ID).
+ * - Missing ids: `getPrivateKey`, `getPublicKey`, `getKeyPair` return `null`, `getKeyVersions` returns `[]`,
+ *   `deleteKeyPair` does nothing.
+ * - Reads return exactly the stored strings (PEMs of RSA-4096 size included); `storeKeyPair` without options
+ *   overwrites; an id can be stored again after a delete; concurrent stores of different ids all survive.
+ * - Capabilities are declared, never guessed: see KeyStoreCapabilities for what each one promises.
+ * - A read-only store (`write: false`) throws UNSUPPORTED from `storeKeyPair` and `deleteKeyPair`, naming a
+ *   writable store.
+ * - Every failure is a `KeyStoreError` with a `code`, `storeType` equal to `type`, and no key material
+ *   anywhere (message, stack, cause, JSON).
+ * - Records from `getKeyPair` and `getKeyVersions` are wrapped in `storedKeyPair()`, so printing them shows
+ *   the private half as `[redacted]`.
  */
 export interface KeyStore {
   /** The `PHLOW_KEY_STORE_TYPE` name of this store, used in messages: `vault`, `aws`, `encrypted_file`, ... */

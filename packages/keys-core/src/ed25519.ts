@@ -1,14 +1,25 @@
 /**
- * Ed25519 through @noble/ed25519 (bundled into core's build, so core keeps zero runtime dependencies).
+ * Ed25519 through @noble/ed25519: the portable implementation (bundled into core's build, so core keeps zero
+ * runtime dependencies). signer.ts uses it where the runtime has no native Ed25519, and for key generation.
  *
- * noble needs a synchronous SHA-512 for its sync API; node:crypto's native one is used, so the bundled copy
- * needs nothing else. Verification is strict RFC 8032 (zip215: false), the same acceptance rule as OpenSSL
- * and node:crypto, so a signature this module accepts is accepted by every other verifier of the token.
+ * Acceptance is the rule signer.ts applies on both paths, written out here so the pure-JavaScript path
+ * refuses exactly what OpenSSL (node:crypto) refuses:
+ * - the public key must be a canonical encoding (y < p, no "negative zero" x) of a point that is not of small
+ *   order. OpenSSL does not check this (it accepts the identity as a public key, and with it the all-zero
+ *   signature for every message), so signer.ts checks it once per key, for both paths;
+ * - S < L (no malleable second signature from one signature), signatures exactly 64 bytes;
+ * - the cofactorless equation [S]B - [k]A == R, compared as bytes, which is what OpenSSL computes. noble's own
+ *   `verify` uses the cofactored equation and would accept an R with a small-order component that OpenSSL
+ *   refuses, so it is not used for verification.
+ * noble needs a synchronous SHA-512 for its sync API; node:crypto's is used.
  */
 import { createHash } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 
 ed.hashes.sha512 = (message: Uint8Array) => new Uint8Array(createHash('sha512').update(message).digest());
+
+/** The order of the prime-order subgroup (RFC 8032's L). */
+const L = 0x1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3edn;
 
 export interface Ed25519KeyMaterial {
   /** The 32-byte private seed. */
@@ -16,6 +27,9 @@ export interface Ed25519KeyMaterial {
   /** The 32-byte public key. */
   readonly publicKey: Uint8Array;
 }
+
+/** A decoded public key that passed `acceptablePublicKey`. */
+export type Ed25519PublicPoint = InstanceType<typeof ed.Point>;
 
 export function generateEd25519(): Ed25519KeyMaterial {
   const seed = ed.utils.randomSecretKey();
@@ -30,10 +44,47 @@ export function ed25519Sign(message: Uint8Array, seed: Uint8Array): Uint8Array {
   return ed.sign(message, seed);
 }
 
-export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+/** The public key as a point, or null when it is not 32 bytes, not canonical, not on the curve or of small order. */
+export function acceptablePublicKey(publicKey: Uint8Array): Ed25519PublicPoint | null {
+  if (publicKey.length !== 32) return null;
   try {
-    return ed.verify(signature, message, publicKey, { zip215: false });
+    const point = ed.Point.fromBytes(publicKey, false); // strict: y < p, no x = 0 with the sign bit set
+    return point.isSmallOrder() ? null : point;
   } catch {
-    return false; // malformed signature or point: not valid, not an error
+    return null;
   }
+}
+
+function littleEndian(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+/**
+ * Strict RFC 8032 verification with a key that passed `acceptablePublicKey` (`publicKey` its 32 bytes).
+ * Malformed input is a refusal, never an error.
+ */
+export function ed25519VerifyPoint(
+  signature: Uint8Array,
+  message: Uint8Array,
+  point: Ed25519PublicPoint,
+  publicKey: Uint8Array,
+): boolean {
+  if (signature.length !== 64) return false;
+  const r = signature.subarray(0, 32);
+  const s = littleEndian(signature.subarray(32, 64));
+  if (s >= L) return false;
+  const digest = createHash('sha512').update(r).update(publicKey).update(message).digest();
+  const k = littleEndian(digest) % L;
+  const check = ed.Point.BASE.multiply(s, false).subtract(point.multiply(k, false)).toBytes();
+  let diff = 0;
+  for (let i = 0; i < 32; i++) diff |= check[i]! ^ r[i]!;
+  return diff === 0;
+}
+
+/** Strict verification against raw public key bytes (decodes the key each time; signer.ts caches it). */
+export function ed25519Verify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  const point = acceptablePublicKey(publicKey);
+  return point !== null && ed25519VerifyPoint(signature, message, point, publicKey);
 }

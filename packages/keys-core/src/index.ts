@@ -4,17 +4,22 @@ export * from './errors.js';
 export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from './jwk.js';
 export { assertValidKeyId, isValidKeyId, KEY_ID_PATTERN } from './key-id.js';
 export {
+  type GetKeyPairOptions,
   KeyManager,
   type KeyManagerCacheOptions,
   type KeyManagerEvent,
   type KeyManagerOptions,
   type KeyManagerStats,
   newEd25519Pems,
+  type RotateOptions,
   type RotationResult,
+  type RotationState,
+  type ScheduledRotationResult,
 } from './key-manager.js';
 export { KeyPair } from './key-pair.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';
-export { checkKeyPair } from './pem.js';
+export { assertPublicKeyPem, checkKeyPair } from './pem.js';
+export { storedKeyPair } from './redact.js';
 export {
   candidateModules,
   createKeyStoreFromEnv,

@@ -7,17 +7,31 @@
  * original `private_key` / `public_key` layout, and a previous version is trusted for verification until
  * `rotationGracePeriodMs` after the version that replaced it was written. After that it is retired: no longer
  * published in the JWK Set and no longer accepted by `verify`.
+ *
+ * A new version verifies at once but signs only from `rotationDelayMs` after it was written (staged
+ * activation, see rotation-timeline.ts), so every verifier has fetched it before it signs.
  */
 
+import { generateKeyPair as generateKeyPairCallback } from 'node:crypto';
+import { promisify } from 'node:util';
 import { type CacheStats, LoadingCache } from './cache.js';
-import { defaultEnv, durationMs, positiveInt } from './config.js';
+import { assertRotationSettings, defaultEnv, durationMs, positiveInt } from './config.js';
 import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
-import { ed25519Sign, ed25519Verify, generateEd25519 } from './ed25519.js';
+import { generateEd25519 } from './ed25519.js';
 import { isKeyStoreError, KeyStoreError } from './errors.js';
-import type { JwkSet, PublicJwk } from './jwk.js';
+import type { JwkSet } from './jwk.js';
+import { buildJwkSet } from './jwk-set.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
+import { rotationTimeline, type Timeline } from './rotation-timeline.js';
+import { signWith, verifyWith } from './signer.js';
+
+/** A cached version list, with when it was read (for the refetch cooldown). */
+interface VersionList {
+  readonly pairs: KeyPair[];
+  readonly loadedAt: number;
+}
 
 export interface KeyManagerCacheOptions {
   /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
@@ -26,6 +40,18 @@ export interface KeyManagerCacheOptions {
   readonly maxEntries?: number;
   /** How long past its TTL a cached key may still be served while the store fails. Default: 300 s. Env: `PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS`. 0 turns it off. */
   readonly staleIfErrorMs?: number;
+  /**
+   * When `verify` finds no cached key that accepts a signature, it re-reads the id's versions once if its
+   * cached list is at least this old, so a key another process just wrote verifies without waiting for the
+   * TTL, while a flood of bad signatures costs at most one store read per id per cooldown.
+   * Default: 30 s (jose's remote JWK Set uses the same). Env: `PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS`.
+   */
+  readonly refetchCooldownMs?: number;
+  /**
+   * Share of the TTL, at its end, in which reading a cached key also reloads it in the background (one reload
+   * at a time per id), so ids in steady use never wait for the store. Default: 0.2 (the last 20%). 0 turns it off.
+   */
+  readonly refreshAheadRatio?: number;
 }
 
 export type KeyManagerEvent =
@@ -40,6 +66,13 @@ export interface KeyManagerOptions {
   readonly cache?: KeyManagerCacheOptions;
   /** How long the previous key keeps verifying after a rotation. Default: 86400 s (24 h). Env: `PHLOW_KEY_ROTATION_GRACE_SECONDS`. */
   readonly rotationGracePeriodMs?: number;
+  /**
+   * How long after a rotation the new key starts signing; it verifies and is in the JWK Set at once.
+   * Default: 900 s, so that a verifier has seen the new key before it signs when it caches a KeyManager's
+   * JWK Set (300 s TTL) for up to 600 s (jose's `createRemoteJWKSet` default); 0 when the grace period is 0.
+   * 0 switches at once. Env: `PHLOW_KEY_ROTATION_DELAY_SECONDS`.
+   */
+  readonly rotationDelayMs?: number;
   /** Called for stale reads, failed reads and rotations. Must not throw. */
   readonly onEvent?: (event: KeyManagerEvent) => void;
   /** Where unset options are read from. Default: `process.env`. */
@@ -48,18 +81,71 @@ export interface KeyManagerOptions {
   readonly now?: () => number;
 }
 
+/** Per-call cache control for `getKeyPair`. */
+export interface GetKeyPairOptions {
+  /** Read the store now, whatever the cache holds (a read already in flight is joined). Default: false. */
+  readonly forceFetch?: boolean;
+  /** Use a cached key only if it was read from the store less than this long ago. Default: the cache TTL. */
+  readonly maxAgeMs?: number;
+}
+
 export interface RotationResult {
   readonly keyPair: KeyPair;
   readonly kid: string;
   readonly previousKid: string;
-  /** When the previous key stops verifying. */
+  /** When the new key starts signing: the store's write time + `rotationDelayMs`, or now for `now`. */
+  readonly activatesAt: Date;
+  /** When the previous key stops verifying; now for `revokePrevious`. */
   readonly previousRetiresAt: Date;
+}
+
+export interface RotateOptions {
+  /**
+   * Emergency: the new key signs at once on every replica (within one cache TTL), without waiting for
+   * `rotationDelayMs`. Verifiers that have not refreshed yet reject its signatures until they do. The
+   * previous key keeps verifying for the grace period. Default: false.
+   */
+  readonly now?: boolean;
+  /**
+   * Emergency for a leaked key (implies `now`): destroys every previous version, so the previous key
+   * stops verifying in every KeyManager within one cache TTL (plus the stale window while the store is
+   * down). Default: false.
+   */
+  readonly revokePrevious?: boolean;
+}
+
+/** What `rotateIfOlderThan` did. */
+export type ScheduledRotationResult =
+  | ({ readonly rotated: true } & RotationResult)
+  | {
+      readonly rotated: false;
+      /** The current key, which is younger than the limit (or was just rotated by another process). */
+      readonly kid: string;
+      /** How long ago the current key was written. */
+      readonly ageMs: number;
+    };
+
+/** Where a key id stands in its rotation timeline (see `rotationState`). */
+export interface RotationState {
+  /** The newest version: what the store returns as current and what Python readers see. */
+  readonly current: KeyPair;
+  /** The key `sign` uses now. */
+  readonly signing: KeyPair;
+  /** Keys that verify now, newest first. */
+  readonly verifying: KeyPair[];
+  /** When `current` starts signing, if it does not yet. */
+  readonly activatesAt: Date | undefined;
+  /** How long ago `current` was written, if the store records it. */
+  readonly ageMs: number | undefined;
 }
 
 export interface KeyManagerStats extends CacheStats {
   /** Entries in the cache now. */
   size: number;
 }
+
+/** The one key of the id-list cache. */
+const ID_LIST = 'ids';
 
 const encoder = new TextEncoder();
 const bytes = (data: Uint8Array | string): Uint8Array =>
@@ -68,8 +154,16 @@ const bytes = (data: Uint8Array | string): Uint8Array =>
 export class KeyManager {
   readonly store: KeyStore;
   readonly rotationGracePeriodMs: number;
+  readonly rotationDelayMs: number;
+  readonly refetchCooldownMs: number;
   readonly #pairs: LoadingCache<KeyPair>;
-  readonly #versions: LoadingCache<KeyPair[]>;
+  readonly #versions: LoadingCache<VersionList>;
+  /** Refetches on a miss in flight, one per id. */
+  readonly #refetches = new Map<string, Promise<VersionList | undefined>>();
+  /** When each id was last refetched on a miss; at most `#maxEntries` ids. */
+  readonly #lastRefetch = new Map<string, number>();
+  readonly #maxEntries: number;
+  readonly #ids: LoadingCache<readonly string[]>;
   readonly #onEvent: (event: KeyManagerEvent) => void;
   readonly #now: () => number;
 
@@ -87,6 +181,18 @@ export class KeyManager {
       'PHLOW_KEY_ROTATION_GRACE_SECONDS',
       86_400_000,
     );
+    this.rotationDelayMs = durationMs(
+      options.rotationDelayMs,
+      env,
+      'PHLOW_KEY_ROTATION_DELAY_SECONDS',
+      this.rotationGracePeriodMs === 0 ? 0 : 900_000,
+    );
+    this.refetchCooldownMs = durationMs(
+      options.cache?.refetchCooldownMs,
+      env,
+      'PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS',
+      30_000,
+    );
     const cacheOptions = {
       ttlMs: durationMs(options.cache?.ttlMs, env, 'PHLOW_KEY_CACHE_TTL_SECONDS', 300_000),
       maxEntries: positiveInt(options.cache?.maxEntries, env, 'PHLOW_KEY_CACHE_MAX_ENTRIES', 1000),
@@ -96,6 +202,7 @@ export class KeyManager {
         'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS',
         300_000,
       ),
+      refreshAheadRatio: refreshAheadRatio(options.cache?.refreshAheadRatio),
       // Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store (INTEGRITY)
       // must stop key use at once. Errors that are not KeyStoreErrors come from unmapped failures: outages.
       staleOn: (error: unknown) => !isKeyStoreError(error) || error.code === 'UNAVAILABLE',
@@ -103,29 +210,88 @@ export class KeyManager {
     };
     // Current pairs (what signing reads) and version lists (what verification reads) are cached apart, so
     // the signing hot path is one Map lookup keyed by the id itself.
+    assertRotationSettings({
+      graceMs: this.rotationGracePeriodMs,
+      delayMs: this.rotationDelayMs,
+      ttlMs: cacheOptions.ttlMs,
+      staleIfErrorMs: cacheOptions.staleIfErrorMs,
+    });
+    this.#maxEntries = cacheOptions.maxEntries;
     this.#pairs = new LoadingCache<KeyPair>(cacheOptions);
-    this.#versions = new LoadingCache<KeyPair[]>(cacheOptions);
+    this.#versions = new LoadingCache<VersionList>(cacheOptions);
+    this.#ids = new LoadingCache<readonly string[]>(cacheOptions);
   }
 
-  /** Cache counters: hits, misses, loads (store reads), errors, stale, evictions, size. */
+  /** Cache counters over keys, version lists and the id list: hits, misses, loads (store reads), errors, stale, evictions, refreshes, size. */
   get stats(): KeyManagerStats {
-    const a = this.#pairs.stats;
-    const b = this.#versions.stats;
-    return {
-      hits: a.hits + b.hits,
-      misses: a.misses + b.misses,
-      loads: a.loads + b.loads,
-      errors: a.errors + b.errors,
-      stale: a.stale + b.stale,
-      evictions: a.evictions + b.evictions,
-      size: this.#pairs.size + this.#versions.size,
+    const total: KeyManagerStats = {
+      hits: 0,
+      misses: 0,
+      loads: 0,
+      errors: 0,
+      stale: 0,
+      evictions: 0,
+      refreshes: 0,
+      size: 0,
     };
+    for (const cache of [this.#pairs, this.#versions, this.#ids]) {
+      for (const [name, value] of Object.entries(cache.stats)) total[name as keyof CacheStats] += value;
+      total.size += cache.size;
+    }
+    return total;
   }
 
-  /** The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none. */
-  getKeyPair(keyId: string): Promise<KeyPair> {
+  /**
+   * The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none.
+   * `forceFetch` / `maxAgeMs` ask for a fresher read than the TTL for this call; a failed forced read throws
+   * instead of serving a stale key.
+   */
+  getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
     // Only ids that passed assertValidKeyId are ever cached, so a hit needs no further check.
-    return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
+    if (options === undefined) return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
+    return this.#fetchKeyPair(keyId, options);
+  }
+
+  async #fetchKeyPair(keyId: string, options: GetKeyPairOptions): Promise<KeyPair> {
+    assertValidKeyId(keyId, this.store.type);
+    const maxAgeMs = options.forceFetch === true ? 0 : options.maxAgeMs;
+    if (maxAgeMs === undefined) return this.getKeyPair(keyId);
+    if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
+      throw new KeyStoreError('INVALID_CONFIG', 'maxAgeMs must be a number of milliseconds, 0 or more', {
+        storeType: this.store.type,
+        keyId,
+      });
+    }
+    const pair = await this.#pairs
+      .fetch(keyId, () => this.#readCurrent(keyId), maxAgeMs)
+      .catch((error: unknown) => {
+        this.#emit({ type: 'error', keyId, error });
+        throw error;
+      });
+    if (!pair) throw this.#notFound(keyId);
+    return pair;
+  }
+
+  /**
+   * The verification key of `keyId` (current, or previous in its grace period) whose RFC 7638 thumbprint is
+   * `kid`: the key a token's `kid` header names. NOT_FOUND if none has it (retired, or never this id's).
+   */
+  async getKeyByKid(keyId: string, kid: string): Promise<KeyPair> {
+    const match = (await this.getVerificationKeys(keyId)).find((pair) => pair.kid === kid);
+    if (match) return match;
+    // The kid is not echoed: it comes from a token, that is, from anyone.
+    throw new KeyStoreError(
+      'NOT_FOUND',
+      `no verification key of "${keyId}" has that kid: the key may be retired (past its grace period), or the token was signed by another id or store`,
+      { storeType: this.store.type, keyId },
+    );
+  }
+
+  /** Empties the cache (keys, version lists, the id list), e.g. between tests. The store stays open. */
+  clear(): void {
+    this.#pairs.clear();
+    this.#versions.clear();
+    this.#ids.clear();
   }
 
   async #loadKeyPair(keyId: string): Promise<KeyPair> {
@@ -145,11 +311,18 @@ export class KeyManager {
   /**
    * Generates a new Ed25519 pair and stores it. Refuses (CONFLICT) if `keyId` exists, unless `overwrite`
    * is set; to replace a key that is in use, prefer `rotateKeyPair`, which keeps the old one verifying.
+   * On a store with versions the pair is read back once (which also fills the cache), so the result carries
+   * the `version` and `createdAt` the store gave it.
+   * `algorithm: 'RS256'` makes an RSA-2048 pair instead, as the Python Phlow does, for agents whose tokens
+   * Python verifiers must accept.
    */
-  async generateKeyPair(keyId: string, options: { overwrite?: boolean } = {}): Promise<KeyPair> {
+  async generateKeyPair(
+    keyId: string,
+    options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' } = {},
+  ): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
     this.#assertWritable('generate a key');
-    const { privateKey, publicKey } = newEd25519Pems();
+    const { privateKey, publicKey } = await newPems(options.algorithm ?? 'EdDSA');
     if (options.overwrite) {
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
     } else if (this.store.capabilities.versions) {
@@ -163,6 +336,11 @@ export class KeyManager {
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
     }
     this.#invalidate(keyId);
+    if (this.store.capabilities.versions) {
+      // The same public key read back is this write (or a later write of this very key), so its version is ours.
+      const stored = await this.getKeyPair(keyId).catch(() => undefined);
+      if (stored?.publicKey === publicKey) return stored;
+    }
     return new KeyPair(keyId, privateKey, publicKey);
   }
 
@@ -193,11 +371,64 @@ export class KeyManager {
   }
 
   /**
-   * Replaces the current key with a new Ed25519 key. The previous key keeps verifying for the grace period.
-   * Needs a store with the `versions` capability unless the grace period is 0. Of concurrent rotations of one
-   * id, exactly one wins; the others get CONFLICT and change nothing.
+   * Replaces the current key with a new Ed25519 key. The new key verifies and is in the JWK Set at once,
+   * and starts signing `rotationDelayMs` after the store wrote it (`activatesAt`), in every KeyManager
+   * by itself; the previous key keeps verifying for the grace period. Needs a store with the `versions`
+   * capability unless the grace period is 0. Of concurrent rotations of one id, exactly one wins; the
+   * others get CONFLICT and change nothing. See `RotateOptions` for emergency rotation.
    */
-  async rotateKeyPair(keyId: string): Promise<RotationResult> {
+  async rotateKeyPair(keyId: string, options: RotateOptions = {}): Promise<RotationResult> {
+    return this.#rotateFrom(keyId, await this.#rotatable(keyId), options);
+  }
+
+  /**
+   * Scheduled rotation: rotates `keyId` only if its current key was written at least `maxAgeMs` ago.
+   * Safe to run from any number of replicas and cron jobs at once: the write is a compare-and-set on the
+   * version that was read, so exactly one of them rotates and the others report `rotated: false`.
+   */
+  async rotateIfOlderThan(
+    keyId: string,
+    maxAgeMs: number,
+    options: RotateOptions = {},
+  ): Promise<ScheduledRotationResult> {
+    if (!Number.isFinite(maxAgeMs) || maxAgeMs < 0) {
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        `rotateIfOlderThan needs a non-negative number of milliseconds, got ${maxAgeMs}`,
+      );
+    }
+    if (options.revokePrevious) {
+      // Revocation is delete + create, which no compare-and-set guards: two schedulers could each destroy
+      // the other's new key. A leaked key is an operator's decision, not a schedule's.
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        'rotateIfOlderThan cannot revoke previous keys: revoke a leaked key with rotateKeyPair(id, { revokePrevious: true }) from one place',
+      );
+    }
+    const current = await this.#rotatable(keyId);
+    if (!this.store.capabilities.versions || current.createdAt === undefined) {
+      throw new KeyStoreError(
+        'UNSUPPORTED',
+        `cannot rotate "${keyId}" by age: this store does not keep versions with their write times, so neither the key's age nor a compare-and-set is available. Use rotateKeyPair from one scheduler only`,
+        { storeType: this.store.type, keyId },
+      );
+    }
+    const ageMs = this.#now() - current.createdAt.getTime();
+    if (ageMs < maxAgeMs) return { rotated: false, kid: current.kid, ageMs };
+    try {
+      return { rotated: true, ...(await this.#rotateFrom(keyId, current, options)) };
+    } catch (error) {
+      if (!isKeyStoreError(error, 'CONFLICT')) throw error;
+      // Another replica rotated between our read and our write: its rotation is this period's one.
+      const latest = await this.#readCurrent(keyId);
+      if (!latest) throw this.#notFound(keyId);
+      const latestAge = latest.createdAt ? this.#now() - latest.createdAt.getTime() : 0;
+      return { rotated: false, kid: latest.kid, ageMs: latestAge };
+    }
+  }
+
+  /** The current key of `keyId`, after checking that this manager and store can rotate it. */
+  async #rotatable(keyId: string): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
     this.#assertWritable('rotate a key');
     const versioned = this.store.capabilities.versions;
@@ -217,45 +448,162 @@ export class KeyManager {
         { storeType: this.store.type, keyId },
       );
     }
+    return current;
+  }
+
+  async #rotateFrom(keyId: string, current: KeyPair, options: RotateOptions): Promise<RotationResult> {
+    const versioned = this.store.capabilities.versions;
+    const revoke = options.revokePrevious === true;
+    const now = revoke || options.now === true;
     const next = newEd25519Pems();
     try {
-      await this.store.storeKeyPair(
-        keyId,
-        next.privateKey,
-        next.publicKey,
-        versioned ? { expectedVersion: current.version ?? null } : {},
-      );
+      if (revoke) {
+        // The contract has no "drop old versions": destroying the id and writing the new key as its first
+        // version is the one way every store offers. Between the two writes the id is absent (NOT_FOUND
+        // for a replica that reloads just then); for a leaked key that is the lesser harm. The re-read
+        // narrows the window in which a rotation by someone else would be destroyed unseen.
+        const still = await this.#readCurrent(keyId);
+        if (still?.version !== current.version) {
+          throw new KeyStoreError(
+            'CONFLICT',
+            `key "${keyId}" changed since it was read (another rotation?): check \`phlow-keys list\` and retry`,
+            { storeType: this.store.type, keyId },
+          );
+        }
+        await this.store.deleteKeyPair(keyId, { destroy: true });
+        await this.store.storeKeyPair(
+          keyId,
+          next.privateKey,
+          next.publicKey,
+          versioned ? { expectedVersion: null } : {},
+        );
+      } else {
+        await this.store.storeKeyPair(
+          keyId,
+          next.privateKey,
+          next.publicKey,
+          versioned ? { expectedVersion: current.version ?? null } : {},
+        );
+        // Emergency marker (see rotation-timeline.ts): the same key written twice signs at once, whatever
+        // delay the replicas are configured with.
+        const written = now && versioned ? await this.#readCurrent(keyId) : undefined;
+        if (written && written.publicKey === next.publicKey) {
+          await this.store.storeKeyPair(keyId, next.privateKey, next.publicKey, {
+            expectedVersion: written.version ?? null,
+          });
+        }
+      }
     } finally {
       this.#invalidate(keyId);
     }
     const keyPair = new KeyPair(keyId, next.privateKey, next.publicKey);
+    // Read back the timeline every replica will compute, so the times reported are the store's.
+    const state = await this.rotationState(keyId).catch(() => undefined);
+    const ours = state?.verifying.find((p) => p.kid === keyPair.kid);
+    const writtenAt = ours?.createdAt?.getTime() ?? this.#now();
     const result: RotationResult = {
       keyPair,
       kid: keyPair.kid,
       previousKid: current.kid,
-      previousRetiresAt: new Date(this.#now() + this.rotationGracePeriodMs),
+      activatesAt:
+        state?.current.kid === keyPair.kid && state.activatesAt
+          ? state.activatesAt
+          : new Date(now || !versioned ? this.#now() : writtenAt + this.rotationDelayMs),
+      previousRetiresAt: new Date(revoke ? this.#now() : writtenAt + this.rotationGracePeriodMs),
     };
     this.#emit({ type: 'rotated', keyId, kid: result.kid, previousKid: result.previousKid });
     return result;
   }
 
   /**
-   * The public keys that verify signatures of `keyId` now: the current key first, then previous versions
-   * still in their grace period.
+   * The public keys that verify signatures of `keyId` now: the current key first (also while it waits
+   * for its activation time), then previous versions still in their grace period.
    */
   async getVerificationKeys(keyId: string): Promise<KeyPair[]> {
-    assertValidKeyId(keyId, this.store.type);
-    if (!this.store.capabilities.versions || !this.store.getKeyVersions) {
-      return [await this.getKeyPair(keyId)];
+    return (await this.#timeline(keyId)).verifying;
+  }
+
+  /**
+   * Where `keyId` stands in its rotation timeline: the current key, the key that signs now, the keys that
+   * verify, when the current key starts signing (if it does not yet) and its age.
+   */
+  async rotationState(keyId: string): Promise<RotationState> {
+    const timeline = await this.#timeline(keyId);
+    const current = timeline.verifying[0]!;
+    return {
+      current,
+      signing: timeline.signing,
+      verifying: timeline.verifying,
+      activatesAt: timeline.pending?.activatesAt,
+      ageMs: current.createdAt ? this.#now() - current.createdAt.getTime() : undefined,
+    };
+  }
+
+  async #timeline(keyId: string): Promise<Timeline<KeyPair>> {
+    if (!this.#versioned) {
+      const pair = await this.getKeyPair(keyId);
+      return { signing: pair, verifying: [pair], pending: undefined };
     }
-    const getVersions = this.store.getKeyVersions.bind(this.store);
-    const versions = await this.#cached(this.#versions, keyId, async () => {
-      const list = await getVersions(keyId);
-      // Older versions only count while a current one exists: a deleted id must not keep verifying.
-      return list[0]?.current === true ? list.map((v) => toKeyPair(keyId, v)) : undefined;
+    return this.#timelineOf(await this.#versionList(keyId));
+  }
+
+  #timelineOf(list: VersionList): Timeline<KeyPair> {
+    return rotationTimeline(list.pairs, this.#now(), {
+      delayMs: this.rotationDelayMs,
+      graceMs: this.rotationGracePeriodMs,
     });
-    if (!versions || versions.length === 0) throw this.#notFound(keyId);
-    return this.#inGrace(versions);
+  }
+
+  get #versioned(): boolean {
+    return this.store.capabilities.versions && typeof this.store.getKeyVersions === 'function';
+  }
+
+  async #versionList(keyId: string): Promise<VersionList> {
+    assertValidKeyId(keyId, this.store.type);
+    const list = await this.#cached(this.#versions, keyId, () => this.#readVersions(keyId));
+    if (!list || list.pairs.length === 0) throw this.#notFound(keyId);
+    return list;
+  }
+
+  async #readVersions(keyId: string): Promise<VersionList | undefined> {
+    const loadedAt = this.#now();
+    const list = await this.store.getKeyVersions!(keyId);
+    // Older versions only count while a current one exists: a deleted id must not keep verifying.
+    return list[0]?.current === true ? { pairs: list.map((v) => toKeyPair(keyId, v)), loadedAt } : undefined;
+  }
+
+  /**
+   * After a miss, the id's versions read again, once per cooldown: the list in hand must be at least
+   * `refetchCooldownMs` old and so must the last refetch (successful or not, so an outage is not hammered).
+   * Concurrent misses share one read. A failed read keeps the cached list and answers undefined.
+   */
+  #refetchOnMiss(keyId: string, list: VersionList): Promise<VersionList | undefined> | undefined {
+    const running = this.#refetches.get(keyId);
+    if (running) return running;
+    const now = this.#now();
+    const last = Math.max(list.loadedAt, this.#lastRefetch.get(keyId) ?? 0);
+    if (now - last < this.refetchCooldownMs) return undefined;
+    this.#lastRefetch.delete(keyId); // re-insert: Map order is the oldest-first order trimmed below
+    this.#lastRefetch.set(keyId, now);
+    for (const id of this.#lastRefetch.keys()) {
+      if (this.#lastRefetch.size <= this.#maxEntries) break;
+      this.#lastRefetch.delete(id);
+    }
+    const flight = this.#readVersions(keyId)
+      .then(async (fresh) => {
+        // Replace the cached list with the one in hand (no second read); an id gone from the store is
+        // dropped, so the next read reports NOT_FOUND.
+        this.#versions.invalidate(keyId);
+        if (fresh) await this.#versions.get(keyId, async () => fresh);
+        return fresh;
+      })
+      .catch((error: unknown) => {
+        this.#emit({ type: 'error', keyId, error });
+        return undefined;
+      })
+      .finally(() => this.#refetches.delete(keyId));
+    this.#refetches.set(keyId, flight);
+    return flight;
   }
 
   /**
@@ -263,50 +611,71 @@ export class KeyManager {
    * period, each with its RFC 7638 thumbprint as `kid`. This is the document verifiers fetch.
    */
   async jwks(keyIds?: readonly string[]): Promise<JwkSet> {
-    let ids = keyIds;
-    if (!ids) {
-      if (!this.store.capabilities.list || !this.store.listKeyIds) {
-        throw new KeyStoreError(
-          'UNSUPPORTED',
-          'this store cannot list its keys: pass the key ids to jwks([...])',
-          { storeType: this.store.type },
-        );
-      }
-      ids = await this.store.listKeyIds();
+    const ids = keyIds ?? (await this.#listIds());
+    return buildJwkSet(ids, (id) => this.getVerificationKeys(id));
+  }
+
+  /** Every id the store lists, cached like a key (TTL, single flight) so JWK Set requests cause no listing storm. */
+  async #listIds(): Promise<readonly string[]> {
+    if (!this.store.capabilities.list || !this.store.listKeyIds) {
+      throw new KeyStoreError(
+        'UNSUPPORTED',
+        'this store cannot list its keys: pass the key ids to jwks([...])',
+        {
+          storeType: this.store.type,
+        },
+      );
     }
-    const keys: PublicJwk[] = [];
-    const seen = new Set<string>();
-    for (const id of ids) {
-      for (const pair of await this.getVerificationKeys(id)) {
-        if (!seen.has(pair.kid)) {
-          seen.add(pair.kid);
-          keys.push(pair.jwk);
-        }
-      }
-    }
-    return { keys };
+    const list = this.store.listKeyIds.bind(this.store);
+    return (await this.#ids.get(ID_LIST, list)) ?? [];
   }
 
   /** Signs `data` with the current Ed25519 key of `keyId` (EdDSA). UNSUPPORTED for other key types. */
   async sign(keyId: string, data: Uint8Array | string): Promise<Uint8Array> {
-    const pair = await this.getKeyPair(keyId);
-    return ed25519Sign(bytes(data), pair.ed25519Seed());
+    const pair = await this.#signingKey(keyId);
+    return signWith(pair, bytes(data));
   }
 
-  /** True if `signature` is a valid EdDSA signature of `data` by the current or an in-grace key of `keyId`. */
+  /**
+   * The key pair `sign` uses now, for callers that must name it (a JWT's `kid` header). During a rotation
+   * delay this is the previous key, not `getKeyPair`'s current one.
+   */
+  getSigningKey(keyId: string): Promise<KeyPair> {
+    return this.#signingKey(keyId);
+  }
+
+  /**
+   * The key `sign` uses: the newest version whose activation time has passed (see rotation-timeline.ts),
+   * or the current key on a store without versions.
+   */
+  async #signingKey(keyId: string): Promise<KeyPair> {
+    return this.#versioned ? (await this.#timeline(keyId)).signing : this.getKeyPair(keyId);
+  }
+
+  /**
+   * True if `signature` is a valid EdDSA signature of `data` by the current or an in-grace key of `keyId`.
+   * When no cached key accepts it, the id's versions are read again once per `refetchCooldownMs`, so a key
+   * another process just wrote verifies without waiting for the cache TTL.
+   */
   async verify(keyId: string, data: Uint8Array | string, signature: Uint8Array): Promise<boolean> {
     const message = bytes(data);
-    for (const pair of await this.getVerificationKeys(keyId)) {
-      const publicKey = pair.ed25519Public();
-      if (publicKey && ed25519Verify(signature, message, publicKey)) return true;
+    let list = this.#versioned ? await this.#versionList(keyId) : undefined;
+    let keys = list ? this.#timelineOf(list).verifying : await this.getVerificationKeys(keyId);
+    for (;;) {
+      for (const pair of keys) {
+        if (verifyWith(pair, message, signature)) return true;
+      }
+      const fresher = list && (await this.#refetchOnMiss(keyId, list));
+      if (!fresher) return false;
+      list = undefined; // one refetch per call
+      keys = this.#timelineOf(fresher).verifying;
     }
-    return false;
   }
 
   /** Releases the store's resources. */
   async close(): Promise<void> {
-    this.#pairs.clear();
-    this.#versions.clear();
+    this.#lastRefetch.clear();
+    this.clear();
     await this.store.close?.();
   }
 
@@ -331,21 +700,10 @@ export class KeyManager {
       });
   }
 
-  #inGrace(versions: KeyPair[]): KeyPair[] {
-    const now = this.#now();
-    const kept: KeyPair[] = [];
-    for (let i = 0; i < versions.length; i++) {
-      const version = versions[i]!;
-      const replacedAt = i === 0 ? undefined : versions[i - 1]!.createdAt?.getTime();
-      if (i === 0 || (replacedAt !== undefined && now < replacedAt + this.rotationGracePeriodMs))
-        kept.push(version);
-    }
-    return kept;
-  }
-
   #invalidate(keyId: string): void {
     this.#pairs.invalidate(keyId);
     this.#versions.invalidate(keyId);
+    this.#ids.invalidate(ID_LIST); // a key written or deleted here shows in (or leaves) this process's JWK Set at once
   }
 
   #assertWritable(what: string): void {
@@ -383,6 +741,17 @@ export class KeyManager {
   }
 }
 
+function refreshAheadRatio(value: number | undefined): number {
+  if (value === undefined) return 0.2;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      'cache.refreshAheadRatio must be a number from 0 to 1 (default 0.2)',
+    );
+  }
+  return value;
+}
+
 /** A fresh Ed25519 pair as PKCS#8 / SPKI PEMs. */
 export function newEd25519Pems(): { privateKey: string; publicKey: string } {
   const { seed, publicKey } = generateEd25519();
@@ -391,6 +760,27 @@ export function newEd25519Pems(): { privateKey: string; publicKey: string } {
   } finally {
     seed.fill(0);
   }
+}
+
+/**
+ * A fresh pair for `algorithm` as PKCS#8 / SPKI PEMs. RS256: RSA-2048, exponent 65537, unencrypted PKCS#8,
+ * byte for byte the layout the Python Phlow's key manager writes (cryptography's PKCS8 / SubjectPublicKeyInfo).
+ */
+async function newPems(algorithm: string): Promise<{ privateKey: string; publicKey: string }> {
+  if (algorithm === 'EdDSA') return newEd25519Pems();
+  if (algorithm === 'RS256') {
+    // Async: RSA key generation takes tens of milliseconds, too long to block the event loop.
+    return promisify(generateKeyPairCallback)('rsa', {
+      modulusLength: 2048,
+      publicExponent: 0x10001,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+  }
+  throw new KeyStoreError(
+    'UNSUPPORTED',
+    'algorithm must be "EdDSA" (Ed25519, the default) or "RS256" (RSA-2048)',
+  );
 }
 
 async function readHalves(store: KeyStore, keyId: string): Promise<StoredKeyPair | null> {

@@ -1,13 +1,22 @@
 /**
  * KeyPair: what KeyManager hands out. The private half is readable on purpose (`pair.privateKey`) but is
  * never printed: it lives in a private field, and JSON.stringify, util.inspect, console.log and template
- * strings all show `[redacted]` instead.
+ * strings all show `[redacted]` instead. The public half is printed, so a pair whose "public" key is a private
+ * key (or holds one) cannot exist: the constructor refuses it with INVALID_KEY, whatever a store returned.
  */
 import { type PublicJwk, publicKeyPemToJwk } from './jwk.js';
-import { ed25519PublicFromPem, ed25519SeedFromPem } from './pem.js';
+import { isValidKeyId } from './key-id.js';
+import { assertPublicKeyPem } from './pem.js';
+import { publicPemProblem } from './public-pem.js';
+import { inspectSymbol, REDACTED } from './redact.js';
 
-const REDACTED = '[redacted]';
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+// Public PEMs that passed the check (public, so safe to keep): a cache load of a known key skips the parse.
+const knownPublic = new Set<string>();
+function remember(publicKey: string): void {
+  if (knownPublic.has(publicKey)) return;
+  if (knownPublic.size >= 1024) knownPublic.clear();
+  knownPublic.add(publicKey);
+}
 
 export class KeyPair {
   readonly keyId: string;
@@ -18,13 +27,18 @@ export class KeyPair {
   /** When this version was written, when the store knows it. */
   readonly createdAt: Date | undefined;
   readonly #privateKey: string;
-  #seed: Uint8Array | undefined;
-  #ed25519Public: Uint8Array | null | undefined;
   #jwk: PublicJwk | undefined;
 
   constructor(keyId: string, privateKey: string, publicKey: string, version?: string, createdAt?: Date) {
     this.keyId = keyId;
     this.#privateKey = privateKey;
+    if (!knownPublic.has(publicKey) && publicPemProblem(publicKey) !== undefined) {
+      const id = isValidKeyId(keyId) ? keyId : '<id>';
+      assertPublicKeyPem(publicKey, isValidKeyId(keyId) ? keyId : undefined, {
+        hint: `store the pair "${id}" again with its real public key (KeyManager.storeKeyPair checks it), or replace it with generateKeyPair("${id}", { overwrite: true })`,
+      });
+    }
+    remember(publicKey);
     this.publicKey = publicKey;
     this.version = version;
     this.createdAt = createdAt;
@@ -44,19 +58,6 @@ export class KeyPair {
   /** The RFC 7638 thumbprint of the public key. */
   get kid(): string {
     return this.jwk.kid;
-  }
-
-  /** @internal The Ed25519 seed, parsed once per pair (UNSUPPORTED for other key types). */
-  ed25519Seed(): Uint8Array {
-    this.#seed ??= ed25519SeedFromPem(this.#privateKey, this.keyId);
-    return this.#seed;
-  }
-
-  /** @internal */
-  ed25519Public(): Uint8Array | null {
-    if (this.#ed25519Public === undefined)
-      this.#ed25519Public = ed25519PublicFromPem(this.publicKey, this.keyId);
-    return this.#ed25519Public;
   }
 
   toJSON(): Record<string, unknown> {

@@ -12,6 +12,7 @@ import type {
 } from './contract.js';
 import { KeyStoreError } from './errors.js';
 import { assertValidKeyId } from './key-id.js';
+import { storedKeyPair } from './redact.js';
 
 export interface MemoryKeyStoreOptions {
   /** How many versions of one id are kept, the current one included. Default: 10. */
@@ -48,12 +49,17 @@ export function createMemoryKeyStore(options: MemoryKeyStoreOptions = {}): KeySt
     async getKeyPair(keyId): Promise<StoredKeyPair | null> {
       const v = current(keyId);
       return v
-        ? { privateKey: v.privateKey, publicKey: v.publicKey, version: v.version, createdAt: v.createdAt }
+        ? storedKeyPair({
+            privateKey: v.privateKey,
+            publicKey: v.publicKey,
+            version: v.version,
+            createdAt: v.createdAt,
+          })
         : null;
     },
     async getKeyVersions(keyId) {
       const entry = entries.get(assertValidKeyId(keyId, 'memory'));
-      return entry ? entry.versions.map((v, i) => ({ ...v, current: i === 0 })) : [];
+      return entry ? entry.versions.map((v, i) => storedKeyPair({ ...v, current: i === 0 })) : [];
     },
     async listKeyIds() {
       return [...entries.keys()].sort();

@@ -8,6 +8,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { KeyStoreError } from './errors.js';
+import { publicPemProblem } from './public-pem.js';
 
 // DER prefixes of the fixed-size Ed25519 structures (RFC 8410): OID 1.3.101.112.
 const PKCS8_ED25519_PREFIX = Uint8Array.from([
@@ -68,6 +69,29 @@ export function parsePrivateKey(pem: string, keyId?: string): KeyObject {
   }
 }
 
+/**
+ * Throws INVALID_KEY unless `pem` is one public key PEM and nothing else: never a private key, never a text
+ * that holds one (see public-pem.ts). Plain code, no OpenSSL parse, so it is cheap enough for every read.
+ * `hint` is the sentence that says what to do; the value itself is never echoed.
+ */
+export function assertPublicKeyPem(
+  pem: unknown,
+  keyId?: string,
+  options: { storeType?: string; hint?: string } = {},
+): string {
+  const problem = publicPemProblem(pem);
+  if (problem === undefined) return pem as string;
+  const of = keyId ? ` of "${keyId}"` : '';
+  const hint = options.hint ?? 'pass the public half, the "-----BEGIN PUBLIC KEY-----" PEM';
+  throw new KeyStoreError(
+    'INVALID_KEY',
+    problem === 'private'
+      ? `the public key${of} is a private key or holds one, so it is refused and never printed: ${hint}`
+      : `the public key${of} is not one PEM public key (a single "-----BEGIN PUBLIC KEY-----" block): ${hint}`,
+    { keyId, storeType: options.storeType },
+  );
+}
+
 export function parsePublicKey(pem: string, keyId?: string): KeyObject {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) {
     throw invalid(
@@ -75,6 +99,8 @@ export function parsePublicKey(pem: string, keyId?: string): KeyObject {
       keyId,
     );
   }
+  // Before node:crypto: createPublicKey derives a public key from private input and would accept it.
+  assertPublicKeyPem(pem, keyId);
   try {
     const key = createPublicKey({ key: pem, format: 'pem' });
     if (key.type !== 'public') throw new Error('not a public key');
@@ -102,8 +128,8 @@ export function checkKeyPair(privateKeyPem: string, publicKeyPem: string, keyId?
   return priv.asymmetricKeyType ?? 'unknown';
 }
 
-/** The 32-byte seed of an Ed25519 private key PEM, or UNSUPPORTED for another key type. */
-export function ed25519SeedFromPem(privateKeyPem: string, keyId?: string): Uint8Array {
+/** An Ed25519 private key PEM as a KeyObject, or UNSUPPORTED for another key type. */
+export function ed25519PrivateKeyObject(privateKeyPem: string, keyId?: string): KeyObject {
   const key = parsePrivateKey(privateKeyPem, keyId);
   if (key.asymmetricKeyType !== 'ed25519') {
     throw new KeyStoreError(
@@ -112,13 +138,12 @@ export function ed25519SeedFromPem(privateKeyPem: string, keyId?: string): Uint8
       { keyId },
     );
   }
-  const d = key.export({ format: 'jwk' }).d;
-  return new Uint8Array(Buffer.from(d ?? '', 'base64url'));
+  return key;
 }
 
-/** The 32-byte Ed25519 public key of a PEM, or null if it is another key type. */
-export function ed25519PublicFromPem(publicKeyPem: string, keyId?: string): Uint8Array | null {
-  const key = parsePublicKey(publicKeyPem, keyId);
-  if (key.asymmetricKeyType !== 'ed25519') return null;
-  return new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
+/** The 32-byte seed of an Ed25519 private key PEM, or UNSUPPORTED for another key type. */
+export function ed25519SeedFromPem(privateKeyPem: string, keyId?: string): Uint8Array {
+  const key = ed25519PrivateKeyObject(privateKeyPem, keyId);
+  const d = key.export({ format: 'jwk' }).d;
+  return new Uint8Array(Buffer.from(d ?? '', 'base64url'));
 }

@@ -1,19 +1,14 @@
 /**
- * The resolver: turns a store type name (`PHLOW_KEY_STORE_TYPE`) into a KeyStore by loading its adapter
- * package at run time, so users install only the backend they use.
- *
- * Names, in the manner of Babel's standardizeName:
- *   built-in      environment|env, encrypted_file|file, vault, aws  -> @phlow/keystore-<env|file|vault|aws>
- *                 memory                                            -> the in-memory store in this package
- *   registered    registerKeyStore(name, provider)                   -> that provider
- *   foo                                                              -> @phlow/keystore-foo, then phlow-keystore-foo
- *   @acme/foo                                                        -> @acme/phlow-keystore-foo
- *   ./x, ../x, /x, file:..., module:pkg                             -> that path or package, as given
- * Packages are resolved from the application's directory first, then from this package's own location.
+ * The resolver: turns a store type name (`PHLOW_KEY_STORE_TYPE`) into a KeyStore, so users install only the
+ * backend they use. In order: the `providers` the caller imported statically (the path for bundled
+ * applications), stores registered with registerKeyStore, the built-in memory store, then the adapter
+ * package, loaded at run time. Names map to packages as adapter-names.ts says; packages are loaded only from
+ * where someone installed them on purpose, as safe-lookup.ts says.
  */
-import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { statSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { BUILT_IN, candidateModules, canonicalType, isPathType, NAME_PATTERN } from './adapter-names.js';
 import { defaultEnv } from './config.js';
 import {
   defineKeyStoreProvider,
@@ -25,15 +20,18 @@ import {
 } from './contract.js';
 import { KeyStoreError } from './errors.js';
 import { createMemoryKeyStore } from './memory-store.js';
+import {
+  declaringApp,
+  entryFile,
+  installationRoot,
+  type Located,
+  lookupFrom,
+  packageNameOf,
+  type Refusal,
+  safeRealpath,
+} from './safe-lookup.js';
 
-const BUILT_IN: Record<string, string> = {
-  environment: 'env',
-  env: 'env',
-  encrypted_file: 'file',
-  file: 'file',
-  vault: 'vault',
-  aws: 'aws',
-};
+export { candidateModules } from './adapter-names.js';
 
 const registry = new Map<string, KeyStoreProvider>();
 
@@ -50,79 +48,215 @@ export function unregisterKeyStore(name: string): void {
 }
 
 export interface ResolveOptions {
-  /** The application's directory, searched first. Default: `process.cwd()`. */
+  /**
+   * The application's directory. The application is the nearest package.json at or above it that lists the
+   * adapter package in its dependencies. Default: `process.cwd()`.
+   */
   readonly cwd?: string;
+  /**
+   * Adapter providers imported statically (`import vault from '@phlow/keystore-vault'`), matched by their
+   * `type` and the built-in aliases (`env`/`environment`, `file`/`encrypted_file`) before any package is
+   * loaded. Bundled applications (esbuild, webpack, AWS Lambda) must use this: a bundle cannot load packages by
+   * name. Default: none.
+   */
+  readonly providers?: readonly KeyStoreProvider[];
+  /**
+   * Other installations adapters may be loaded from, each the URL or path of a module inside one (the CLI
+   * passes its own `import.meta.url`, so the adapters installed with it work from any directory). Searched
+   * after the application and this copy of core's own installation. Default: none.
+   */
+  readonly installations?: readonly (string | URL)[];
 }
 
-/** The package names (or path) tried for a store type, in order. */
-export function candidateModules(type: string): string[] {
-  const builtIn = BUILT_IN[type];
-  if (builtIn) return [`@phlow/keystore-${builtIn}`];
-  if (type.startsWith('module:')) return [type.slice('module:'.length)];
-  if (type.startsWith('file:') || type.startsWith('.') || isAbsolute(type)) return [type];
-  const scoped = /^(@[^/]+)\/(.+)$/.exec(type);
-  if (scoped) return [`${scoped[1]}/phlow-keystore-${scoped[2]}`];
-  return [`@phlow/keystore-${type}`, `phlow-keystore-${type}`];
+/** This copy of core's directory, when it runs from a file (not, say, from a CommonJS bundle). */
+function ownDirectory(): string | undefined {
+  try {
+    const url: string | undefined = import.meta.url;
+    return url?.startsWith('file:') ? dirname(fileURLToPath(url)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-const NAME_PATTERN =
-  /^(?:(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*|module:.+|file:.+|\.{1,2}\/.+|\/.+)$/;
+function directoryOf(installation: string | URL): string {
+  const path = String(installation).startsWith('file:') ? fileURLToPath(installation) : String(installation);
+  try {
+    return statSync(path).isDirectory() ? path : dirname(path);
+  } catch {
+    return dirname(path);
+  }
+}
 
-/** Loads the provider for a store type. ADAPTER_NOT_FOUND lists every name tried and how to install it. */
+/** The first of `providers` whose type is `type` (or its built-in alias). */
+function matchProvider(type: string, providers: readonly KeyStoreProvider[]): KeyStoreProvider | undefined {
+  if (!Array.isArray(providers)) {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      'the providers option must be an array of key store providers (the default exports of adapter packages)',
+    );
+  }
+  const wanted = canonicalType(type);
+  for (const [i, provider] of providers.entries()) {
+    const p = provider as Partial<KeyStoreProvider> | null | undefined;
+    if (typeof p?.type === 'string' && canonicalType(p.type) === wanted) {
+      return checkProvider(provider, `providers[${i}] (type "${p.type}")`);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Loads the provider for a store type. ADAPTER_NOT_FOUND lists every name tried, where it looked, what it
+ * found and would not load, how to install the adapter, and what to do in a bundled application.
+ */
 export async function loadKeyStoreProvider(
   type: string,
   options: ResolveOptions = {},
 ): Promise<KeyStoreProvider> {
+  const given = options.providers ? matchProvider(type, options.providers) : undefined;
+  if (given) return given;
   const registered = registry.get(type);
   if (registered) return registered;
   if (type === 'memory') return memoryProvider;
   if (typeof type !== 'string' || !NAME_PATTERN.test(type)) {
     throw new KeyStoreError(
       'INVALID_CONFIG',
-      `PHLOW_KEY_STORE_TYPE=${JSON.stringify(type)} is not a store name: use environment, encrypted_file, vault, aws, or an adapter package name`,
+      `PHLOW_KEY_STORE_TYPE=${shown(type)} is not a store name: use environment, encrypted_file, vault, aws, or an adapter package name`,
     );
   }
   const cwd = options.cwd ?? process.cwd();
-  const bases = [join(cwd, 'package.json'), import.meta.url];
-  const tried: string[] = [];
-  for (const candidate of candidateModules(type)) {
-    const specifier = candidate.startsWith('file:')
-      ? candidate
-      : candidate.startsWith('.') || isAbsolute(candidate)
-        ? resolvePath(cwd, candidate)
-        : candidate;
-    const location = resolveFrom(specifier, bases);
-    tried.push(candidate);
-    if (!location) continue;
-    let mod: unknown;
-    try {
-      mod = await import(location.startsWith('file:') ? location : pathToFileURL(location).href);
-    } catch (cause) {
-      throw new KeyStoreError(
-        'ADAPTER_NOT_FOUND',
-        `found ${candidate} for store type "${type}" but it failed to load: reinstall it (its own dependencies may be missing)`,
-        { cause },
-      );
+  const candidates = candidateModules(type);
+  if (isPathType(type)) return loadPath(type, cwd);
+
+  const own = ownDirectory();
+  const installations = [...(own ? [own] : []), ...(options.installations ?? []).map(directoryOf)];
+  const refused: Refusal[] = [];
+  const apps = new Set<string>();
+  let undeclared: { name: string; dir: string } | undefined;
+  for (const candidate of candidates) {
+    const name = packageNameOf(candidate);
+    // The working directory's own node_modules first (never its parents': those only through an application).
+    const here = lookupFrom(cwd, candidate, resolvePath(cwd));
+    if (here.found) return importProvider(candidate, type, here.found);
+    refused.push(...here.refused);
+    const app = declaringApp(cwd, name);
+    refused.push(...app.refused);
+    let found: Located | undefined;
+    if (app.dir) {
+      apps.add(app.dir);
+      const result = lookupFrom(app.dir, candidate);
+      refused.push(...result.refused);
+      found = result.found;
+    } else if (app.undeclaredIn && !undeclared) {
+      undeclared = { name, dir: app.undeclaredIn };
     }
-    return checkProvider(unwrapDefault(mod), candidate);
+    for (const dir of found ? [] : installations) {
+      const result = lookupFrom(dir, candidate, installationRoot(dir));
+      refused.push(...result.refused);
+      found = result.found;
+      if (found) break;
+    }
+    if (found) return importProvider(candidate, type, found);
   }
-  const install =
-    tried[0]!.startsWith('.') || tried[0]!.startsWith('/') || tried[0]!.startsWith('file:')
-      ? ''
-      : ` Install it: npm install ${tried[0]} (or pnpm add ${tried[0]}).`;
-  throw new KeyStoreError(
-    'ADAPTER_NOT_FOUND',
-    `no key store adapter for "${type}": tried ${tried.join(', ')} from ${cwd} and from @phlow/keys-core.${install}`,
-  );
+  throw notFound(type, candidates, { cwd, apps, installations, refused, undeclared, options });
 }
 
-/** Loads the adapter for `type` and creates a store with `options` (unset options come from `options.env`). */
+async function loadPath(type: string, cwd: string): Promise<KeyStoreProvider> {
+  let path: string;
+  try {
+    path = type.startsWith('file:') ? fileURLToPath(type) : resolvePath(cwd, type);
+  } catch {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      `PHLOW_KEY_STORE_TYPE=${JSON.stringify(type)} is not a usable file: URL (for example file:///srv/app/my-store.js)`,
+    );
+  }
+  let file: string | undefined = path;
+  try {
+    if (statSync(path).isDirectory()) file = entryFile(path);
+  } catch {
+    file = undefined;
+  }
+  if (!file) {
+    throw new KeyStoreError(
+      'ADAPTER_NOT_FOUND',
+      `no key store adapter at ${JSON.stringify(type)}: ${path} does not exist (a path is resolved from ${cwd})`,
+    );
+  }
+  return importProvider(type, type, { packageDir: path, file });
+}
+
+async function importProvider(candidate: string, type: string, found: Located): Promise<KeyStoreProvider> {
+  const where = `found ${candidate} for store type "${type}" (${safeRealpath(found.packageDir)}) but it`;
+  let mod: unknown;
+  try {
+    mod = await import(pathToFileURL(found.file).href);
+  } catch (cause) {
+    throw new KeyStoreError(
+      'ADAPTER_NOT_FOUND',
+      `${where} failed to load: reinstall it (its own dependencies may be missing); the cause says why`,
+      { cause },
+    );
+  }
+  return checkProvider(unwrapDefault(mod), where);
+}
+
+function notFound(
+  type: string,
+  tried: readonly string[],
+  context: {
+    cwd: string;
+    apps: ReadonlySet<string>;
+    installations: readonly string[];
+    refused: readonly Refusal[];
+    undeclared: { name: string; dir: string } | undefined;
+    options: ResolveOptions;
+  },
+): KeyStoreError {
+  const { cwd, apps, installations, refused, undeclared, options } = context;
+  const places = [
+    apps.size > 0
+      ? `the application (${[...apps].join(', ')})`
+      : `no application: no package.json at or above ${cwd} lists ${tried.join(' or ')} in its dependencies`,
+    ...installations.map((dir) => `the installation at ${installationRoot(dir)}`),
+  ];
+  const parts = [
+    `no key store adapter for "${type}": tried ${tried.join(', ')}; looked in ${places.join('; ')}.`,
+  ];
+  const seen = new Set<string>();
+  for (const r of refused) {
+    if (seen.has(r.path)) continue;
+    seen.add(r.path);
+    parts.push(
+      `Found ${r.path} but did not load it: ${r.reason} (code is loaded only from directories that only you or root can change).`,
+    );
+  }
+  if (undeclared) parts.push(`${undeclared.dir}/package.json does not list ${undeclared.name}.`);
+  const first = tried[0]!;
+  parts.push(`Install it in the application: npm install ${first} (or pnpm add ${first}).`);
+  if (options.providers) {
+    const types = options.providers.map((p) => JSON.stringify((p as { type?: unknown })?.type)).join(', ');
+    parts.push(`The providers passed (${types || 'none'}) include none of type "${type}".`);
+  }
+  const builtIn = BUILT_IN[type];
+  const example = builtIn ? `@phlow/keystore-${builtIn}` : first;
+  parts.push(
+    `If the application is bundled (esbuild, webpack, AWS Lambda), adapters cannot be loaded by name: import the adapter and pass its provider, \`import provider from '${example}'\` and \`createKeyStoreFromEnv(process.env, { providers: [provider] })\` (see "Bundling" in the @phlow/keys-core README).`,
+  );
+  return new KeyStoreError('ADAPTER_NOT_FOUND', parts.join(' '));
+}
+
+/**
+ * Loads the adapter for `type` and creates a store with `options` (unset options come from `options.env`).
+ * `providers` and `installations` choose the adapter as in loadKeyStoreProvider and are not passed on.
+ */
 export async function resolveKeyStore(
   type: string,
-  options: KeyStoreFactoryOptions & Record<string, unknown> = {},
+  options: KeyStoreFactoryOptions & ResolveOptions & Record<string, unknown> = {},
 ): Promise<KeyStore> {
-  const provider = await loadKeyStoreProvider(type, { cwd: options.cwd });
-  return provider.create(options);
+  const { providers, installations, ...storeOptions } = options;
+  const provider = await loadKeyStoreProvider(type, { cwd: options.cwd, providers, installations });
+  return provider.create(storeOptions);
 }
 
 /**
@@ -148,19 +282,20 @@ export async function createKeyStoreFromEnv(
     }
     type = 'environment';
   }
-  return resolveKeyStore(type, { env, ...(options.cwd ? { cwd: options.cwd } : {}) });
+  return resolveKeyStore(type, {
+    env,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.installations ? { installations: options.installations } : {}),
+  });
 }
 
-function resolveFrom(specifier: string, bases: readonly string[]): string | undefined {
-  if (specifier.startsWith('file:')) return specifier;
-  for (const base of bases) {
-    try {
-      return createRequire(base).resolve(specifier);
-    } catch {
-      // not resolvable from this base; try the next
-    }
-  }
-  return undefined;
+/** A bad store name as a message may show it: never what could be key material pasted into the variable. */
+function shown(type: unknown): string {
+  if (typeof type !== 'string') return `(a ${type === null ? 'null' : typeof type})`;
+  return /^[\x20-\x7e]{1,100}$/.test(type) && !type.includes('-----')
+    ? JSON.stringify(type)
+    : `(a ${type.length}-character value, not shown: it could be key material)`;
 }
 
 function unwrapDefault(mod: unknown): unknown {

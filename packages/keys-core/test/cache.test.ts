@@ -24,6 +24,7 @@ describe('LoadingCache', () => {
       maxEntries: 10,
       staleIfErrorMs: 0,
       now: () => t.now,
+      refreshAheadRatio: 0, // plain TTL here; refresh ahead has its own tests
     });
     let loads = 0;
     const load = async () => `v${++loads}`;
@@ -159,5 +160,94 @@ describe('LoadingCache', () => {
     t.advance(2000);
     await expect(cache.get('k', () => Promise.reject(new Error('revoked')))).rejects.toThrow('revoked');
     expect(await cache.get('k', () => Promise.reject(new Error('outage')))).toBe('good');
+  });
+});
+
+describe('LoadingCache: refresh ahead', () => {
+  const setup = (retryAfterErrorMs = 1000) => {
+    const t = clock();
+    const cache = new LoadingCache<string>({
+      ttlMs: 100_000,
+      maxEntries: 10,
+      staleIfErrorMs: 0,
+      retryAfterErrorMs,
+      now: () => t.now,
+    });
+    return { t, cache };
+  };
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('a hit in the last 20% of the TTL reloads once in the background; callers never wait', async () => {
+    const { t, cache } = setup();
+    let loads = 0;
+    const gate = deferred<void>();
+    const load = async () => {
+      loads++;
+      if (loads > 1) await gate.promise;
+      return `v${loads}`;
+    };
+    expect(await cache.get('k', load)).toBe('v1');
+    t.advance(79_999);
+    expect(await cache.get('k', load)).toBe('v1');
+    expect(cache.stats.refreshes).toBe(0);
+    t.advance(2);
+    // 100 hits while the refresh is held: all answered with the cached value, one refresh started.
+    for (let i = 0; i < 100; i++) expect(await cache.get('k', load)).toBe('v1');
+    expect(cache.stats).toMatchObject({ refreshes: 1, loads: 2, misses: 1 });
+    gate.resolve();
+    await settle();
+    t.advance(50_000); // past the first value's expiry: the refreshed one is served without a store read
+    expect(await cache.get('k', load)).toBe('v2');
+    expect(cache.stats).toMatchObject({ refreshes: 1, loads: 2, misses: 1 });
+  });
+
+  it('a failed refresh keeps the entry and is retried only after retryAfterErrorMs', async () => {
+    const { t, cache } = setup(5_000);
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      if (loads > 1) throw new Error('store down');
+      return 'v1';
+    };
+    await cache.get('k', load);
+    t.advance(85_000);
+    for (let i = 0; i < 10; i++) expect(await cache.get('k', load)).toBe('v1');
+    await settle();
+    expect(cache.stats).toMatchObject({ refreshes: 1, errors: 1 });
+    t.advance(4_000);
+    expect(await cache.get('k', load)).toBe('v1');
+    expect(cache.stats.refreshes).toBe(1);
+    t.advance(1_000);
+    expect(await cache.get('k', load)).toBe('v1');
+    expect(cache.stats.refreshes).toBe(2);
+  });
+
+  it('an invalidation during a refresh discards its result', async () => {
+    const { t, cache } = setup();
+    const gate = deferred<string>();
+    let calls = 0;
+    const load = () => (++calls === 2 ? gate.promise : Promise.resolve(`v${calls}`));
+    await cache.get('k', load);
+    t.advance(90_000);
+    await cache.get('k', load); // starts the refresh, held by the gate
+    cache.invalidate('k');
+    gate.resolve('from the discarded refresh');
+    await settle();
+    expect(await cache.get('k', load)).toBe('v3');
+  });
+
+  it('refreshAheadRatio: 0 turns it off', async () => {
+    const t = clock();
+    const cache = new LoadingCache<string>({
+      ttlMs: 1000,
+      maxEntries: 10,
+      staleIfErrorMs: 0,
+      refreshAheadRatio: 0,
+      now: () => t.now,
+    });
+    await cache.get('k', async () => 'v');
+    t.advance(999);
+    await cache.get('k', async () => 'v');
+    expect(cache.stats).toMatchObject({ refreshes: 0, loads: 1 });
   });
 });

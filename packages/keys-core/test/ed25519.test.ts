@@ -7,56 +7,133 @@ import {
 } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ed25519PublicKey, ed25519Sign, ed25519Verify } from '../src/ed25519.js';
-import { createMemoryKeyStore, KeyManager } from '../src/index.js';
+import { createMemoryKeyStore, KeyManager, KeyPair } from '../src/index.js';
 import { ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from '../src/pem.js';
+import {
+  type Ed25519BackendName,
+  ed25519Backend,
+  nativeEd25519Works,
+  setEd25519Backend,
+  signWith,
+  verifyWith,
+} from '../src/signer.js';
+import vectors from './fixtures/ed25519-vectors.json' with { type: 'json' };
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const BACKENDS: Ed25519BackendName[] = ['node:crypto', 'noble'];
+const RFC = vectors.rfc8032.tests;
+// Verification needs only the public half; any valid private PEM fills the other.
+const SOME_PRIVATE = ed25519PrivateKeyToPem(hex(RFC[0]!.secret));
+const publicPair = (publicKey: string) =>
+  new KeyPair('vector', SOME_PRIVATE, ed25519PublicKeyToPem(hex(publicKey)));
+const CASES = [...vectors.wycheproof.tests, ...vectors.edgeCases.tests];
 
-// RFC 8032 section 7.1, TEST 1-3.
-const VECTORS = [
-  {
-    secret: '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
-    public: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
-    message: '',
-    signature:
-      'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
-  },
-  {
-    secret: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
-    public: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
-    message: '72',
-    signature:
-      '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
-  },
-  {
-    secret: 'c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7',
-    public: 'fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025',
-    message: 'af82',
-    signature:
-      '6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a',
-  },
-];
+/** Runs `fn` with one implementation forced, then restores detection. */
+function using<T>(backend: Ed25519BackendName, fn: () => T): T {
+  setEd25519Backend(backend);
+  try {
+    return fn();
+  } finally {
+    setEd25519Backend();
+  }
+}
 
-describe('Ed25519 (RFC 8032 test vectors)', () => {
-  for (const [i, v] of VECTORS.entries()) {
-    it(`TEST ${i + 1}: public key, signature and verification`, () => {
-      expect(toHex(ed25519PublicKey(hex(v.secret)))).toBe(v.public);
-      expect(toHex(ed25519Sign(hex(v.message), hex(v.secret)))).toBe(v.signature);
-      expect(ed25519Verify(hex(v.signature), hex(v.message), hex(v.public))).toBe(true);
-      const tampered = hex(v.signature);
-      tampered[0]! ^= 1;
-      expect(ed25519Verify(tampered, hex(v.message), hex(v.public))).toBe(false);
+describe.each(BACKENDS)('Ed25519 through %s', (backend) => {
+  for (const [i, v] of RFC.entries()) {
+    it(`RFC 8032 TEST ${i + 1}: signature and verification`, () => {
+      using(backend, () => {
+        const pair = new KeyPair(
+          'rfc',
+          ed25519PrivateKeyToPem(hex(v.secret)),
+          ed25519PublicKeyToPem(hex(v.publicKey)),
+        );
+        expect(ed25519Backend()).toBe(backend);
+        expect(toHex(signWith(pair, hex(v.msg)))).toBe(v.sig);
+        expect(verifyWith(pair, hex(v.msg), hex(v.sig))).toBe(true);
+        const tampered = hex(v.sig);
+        tampered[0]! ^= 1;
+        expect(verifyWith(pair, hex(v.msg), tampered)).toBe(false);
+      });
     });
   }
 
+  for (const c of CASES) {
+    const name = 'tcId' in c ? `Wycheproof tcId ${c.tcId} (${c.comment})` : c.comment;
+    it(`${c.valid ? 'accepts' : 'refuses'}: ${name} [${c.publicKey.slice(0, 8)}]`, () => {
+      using(backend, () => {
+        expect(verifyWith(publicPair(c.publicKey), hex(c.msg), hex(c.sig))).toBe(c.valid);
+      });
+    });
+  }
+
+  it('refuses a signature that is not bytes, without throwing', () => {
+    using(backend, () => {
+      const v = RFC[0]!;
+      const pair = publicPair(v.publicKey);
+      for (const bad of [v.sig, null, undefined, 42, {}, [1, 2, 3]]) {
+        expect(verifyWith(pair, hex(v.msg), bad as unknown as Uint8Array)).toBe(false);
+      }
+    });
+  });
+});
+
+describe('both paths answer alike', () => {
+  it('every fixture case and 40 random signatures with single-bit changes get the same answer on both', () => {
+    const answers = (pair: KeyPair, msg: Uint8Array, sig: Uint8Array) =>
+      BACKENDS.map((b) => using(b, () => verifyWith(pair, msg, sig)));
+    for (const c of CASES) {
+      expect(answers(publicPair(c.publicKey), hex(c.msg), hex(c.sig))).toEqual([c.valid, c.valid]);
+    }
+    for (let i = 0; i < 40; i++) {
+      const seed = crypto.getRandomValues(new Uint8Array(32));
+      const pair = new KeyPair(
+        'r',
+        ed25519PrivateKeyToPem(seed),
+        ed25519PublicKeyToPem(ed25519PublicKey(seed)),
+      );
+      const msg = crypto.getRandomValues(new Uint8Array(i % 40));
+      const sig = using('noble', () => signWith(pair, msg));
+      expect(using('node:crypto', () => signWith(pair, msg))).toEqual(sig);
+      const flipped = sig.slice();
+      flipped[i % 64]! ^= 1 << (i % 8);
+      expect(answers(pair, msg, sig)).toEqual([true, true]);
+      expect(answers(pair, msg, flipped)).toEqual([false, false]);
+    }
+  }, 120_000); // pure-JavaScript Ed25519 on a loaded machine
+
+  it('the public-key check matters: OpenSSL alone accepts the forged small-order and non-canonical cases', () => {
+    const forged = vectors.edgeCases.tests.filter((c) => c.comment.includes('public key'));
+    expect(forged.length).toBe(11);
+    for (const c of forged) {
+      const key = createPublicKey(ed25519PublicKeyToPem(hex(c.publicKey)));
+      expect(nodeVerify(null, hex(c.msg), key, hex(c.sig))).toBe(true);
+    }
+  });
+
+  it('detects native Ed25519 by trying it, and falls back to noble when the probe fails', () => {
+    expect(nativeEd25519Works()).toBe(true);
+    setEd25519Backend(undefined, () => false);
+    expect(ed25519Backend()).toBe('noble');
+    setEd25519Backend(undefined, () => true);
+    expect(ed25519Backend()).toBe('node:crypto');
+    setEd25519Backend();
+  });
+
+  it('the raw noble functions follow the same rule (RFC vectors, S >= L refused)', () => {
+    const v = RFC[0]!;
+    expect(toHex(ed25519PublicKey(hex(v.secret)))).toBe(v.publicKey);
+    expect(toHex(ed25519Sign(hex(v.msg), hex(v.secret)))).toBe(v.sig);
+    expect(ed25519Verify(hex(v.sig), hex(v.msg), hex(v.publicKey))).toBe(true);
+  });
+
   it('encodes the RFC key as PEMs that node:crypto reads to the same key', () => {
-    const v = VECTORS[0]!;
+    const v = RFC[0]!;
     const priv = createPrivateKey(ed25519PrivateKeyToPem(hex(v.secret)));
-    const pub = createPublicKey(ed25519PublicKeyToPem(hex(v.public)));
+    const pub = createPublicKey(ed25519PublicKeyToPem(hex(v.publicKey)));
     expect(Buffer.from(priv.export({ format: 'jwk' }).d!, 'base64url').toString('hex')).toBe(v.secret);
-    expect(Buffer.from(pub.export({ format: 'jwk' }).x!, 'base64url').toString('hex')).toBe(v.public);
-    expect(toHex(nodeSign(null, Buffer.alloc(0), priv))).toBe(v.signature);
+    expect(Buffer.from(pub.export({ format: 'jwk' }).x!, 'base64url').toString('hex')).toBe(v.publicKey);
+    expect(toHex(nodeSign(null, Buffer.alloc(0), priv))).toBe(v.sig);
   });
 });
 

@@ -105,9 +105,10 @@ describe('KeyManager: cache', () => {
     const { store, state } = observed();
     const km = new KeyManager({ store, env: {} });
     await km.generateKeyPair('a');
+    // generateKeyPair reads the pair back once (for its version), which fills the cache: every get is a hit.
     for (let i = 0; i < 5; i++) await km.getKeyPair('a');
     expect(state.reads).toBe(1);
-    expect(km.stats).toMatchObject({ loads: 1, hits: 4, misses: 1, size: 1 });
+    expect(km.stats).toMatchObject({ loads: 1, hits: 5, misses: 1, size: 1 });
   });
 
   it('10,000 concurrent gets of one cold id cause one store read', async () => {
@@ -146,8 +147,8 @@ describe('KeyManager: cache', () => {
       /PHLOW_KEY_ROTATION_GRACE_SECONDS/,
     );
     expect(
-      new KeyManager({ store, env: { PHLOW_KEY_ROTATION_GRACE_SECONDS: '60' } }).rotationGracePeriodMs,
-    ).toBe(60_000);
+      new KeyManager({ store, env: { PHLOW_KEY_ROTATION_GRACE_SECONDS: '3600' } }).rotationGracePeriodMs,
+    ).toBe(3_600_000);
   });
 
   it('serves stale keys for a bounded time when the store fails, reporting each through onEvent', async () => {
@@ -317,5 +318,31 @@ describe('review fixes', () => {
       failWith = new KeyStoreError('UNAVAILABLE', 'down', { storeType: 'memory' });
       expect((await km.getKeyPair('a')).keyId).toBe('a');
     }
+  });
+});
+
+describe('KeyManager: refresh ahead', () => {
+  it('a hot id is reloaded before it expires, so reads never miss; stats count the refreshes', async () => {
+    let now = 1_000_000;
+    const { store, state } = observed();
+    const km = new KeyManager({ store, env: {}, now: () => now, cache: { ttlMs: 10_000 } });
+    await km.generateKeyPair('hot');
+    await km.getKeyPair('hot');
+    const missesAfterFirstRead = km.stats.misses;
+    // Read every second for ten TTLs: each TTL's last 20% starts one background reload.
+    for (let i = 0; i < 100; i++) {
+      now += 1_000;
+      await km.getKeyPair('hot');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(km.stats.misses).toBe(missesAfterFirstRead);
+    expect(km.stats.refreshes).toBeGreaterThanOrEqual(9);
+    expect(state.reads).toBe(1 + km.stats.refreshes);
+  });
+
+  it('refuses a refreshAheadRatio outside 0..1', () => {
+    expect(
+      () => new KeyManager({ store: createMemoryKeyStore(), env: {}, cache: { refreshAheadRatio: 2 } }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
   });
 });

@@ -14,10 +14,11 @@ import {
   unregisterKeyStore,
 } from '../src/index.js';
 
-/** An application directory with fake adapter packages installed in its node_modules. */
+/** An application directory with fake adapter packages installed in its node_modules and listed as deps. */
 function appWith(packages: Record<string, string>): string {
   const app = mkdtempSync(join(tmpdir(), 'phlow-resolver-'));
-  writeFileSync(join(app, 'package.json'), '{"name":"app","private":true}');
+  const dependencies = Object.fromEntries(Object.keys(packages).map((name) => [name, '1.0.0']));
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies }));
   for (const [name, source] of Object.entries(packages)) {
     const dir = join(app, 'node_modules', name);
     mkdirSync(dir, { recursive: true });
@@ -51,6 +52,11 @@ describe('candidateModules: the naming convention', () => {
     ['aws', ['@phlow/keystore-aws']],
     ['redis', ['@phlow/keystore-redis', 'phlow-keystore-redis']],
     ['@acme/hsm', ['@acme/phlow-keystore-hsm']],
+    ['phlow-keystore-redis', ['phlow-keystore-redis']],
+    ['@phlow/keystore-redis', ['@phlow/keystore-redis']],
+    ['@phlow/redis', ['@phlow/keystore-redis']],
+    ['@acme/phlow-keystore-hsm', ['@acme/phlow-keystore-hsm']],
+    ['@acme', ['@acme/phlow-keystore']],
     ['module:my-keys', ['my-keys']],
     ['./stores/mine.js', ['./stores/mine.js']],
   ])('%s -> %j', (type, expected) => {
@@ -89,6 +95,8 @@ describe('loadKeyStoreProvider', () => {
     expect(error).toMatchObject({ code: 'ADAPTER_NOT_FOUND' });
     expect(error.message).toContain('@phlow/keystore-redis, phlow-keystore-redis');
     expect(error.message).toContain('npm install @phlow/keystore-redis');
+    expect(error.message).toContain('If the application is bundled (esbuild, webpack, AWS Lambda)');
+    expect(error.message).toContain('{ providers: [provider] }');
   });
 
   it('ADAPTER_INCOMPATIBLE names both contract versions', async () => {

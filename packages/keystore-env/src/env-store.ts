@@ -6,16 +6,24 @@
  * Each id is looked up exactly as given first (the Python original's form), then in upper snake case
  * (`my-agent` -> `PHLOW_PRIVATE_KEY_MY_AGENT`), because shells cannot export a name containing `-` or `.`.
  * The variables are read on every call, so a process that changes its environment is seen at once.
+ *
+ * Nothing checks what a variable holds before it is exported, so every read checks it as
+ * `KeyManager.storeKeyPair` checks a write: the public variable holds a public key (never a private one, which
+ * would then be printed as "the public key"), and when both are set they are one pair. The pair check costs
+ * about a millisecond of OpenSSL parsing, so its result is kept per id for the exact values checked.
  */
 import {
   assertValidKeyId,
+  checkKeyPair,
   type Env,
+  isKeyStoreError,
   isValidKeyId,
   type KeyStore,
   KeyStoreError,
   type KeyStoreFactoryOptions,
   type StoredKeyPair,
 } from '@phlow/keys-core';
+import { assertPublicKeyPem, storedKeyPair } from './core-compat.js';
 import { decodePem } from './decode.js';
 
 export const PRIVATE_PREFIX = 'PHLOW_PRIVATE_KEY_';
@@ -58,7 +66,11 @@ export function createEnvKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
     );
   }
 
-  const read = (prefix: string, keyId: string, kind: 'PRIVATE KEY' | 'PUBLIC KEY'): string | null => {
+  const read = (
+    prefix: string,
+    keyId: string,
+    kind: 'PRIVATE KEY' | 'PUBLIC KEY',
+  ): { name: string; pem: string } | null => {
     assertValidKeyId(keyId, TYPE);
     for (const name of [prefix + keyId, prefix + upperSnake(keyId)]) {
       const raw = env[name];
@@ -71,9 +83,39 @@ export function createEnvKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
           { storeType: TYPE, keyId },
         );
       }
-      return pem;
+      if (kind === 'PUBLIC KEY') {
+        assertPublicKeyPem(pem, keyId, {
+          storeType: TYPE,
+          hint: `export the public half ("-----BEGIN PUBLIC KEY-----") in ${name} and the private half in ${PRIVATE_PREFIX}${keyId}`,
+        });
+      }
+      return { name, pem };
     }
     return null;
+  };
+
+  // The last pair of values that passed the check, per id: reads of unchanged variables skip OpenSSL.
+  const checked = new Map<string, { privateKey: string; publicKey: string }>();
+  const readPair = (keyId: string) => {
+    const priv = read(PRIVATE_PREFIX, keyId, 'PRIVATE KEY');
+    const pub = read(PUBLIC_PREFIX, keyId, 'PUBLIC KEY');
+    if (priv && pub) {
+      const last = checked.get(keyId);
+      if (last?.privateKey !== priv.pem || last.publicKey !== pub.pem) {
+        try {
+          checkKeyPair(priv.pem, pub.pem, keyId);
+        } catch (error) {
+          if (!isKeyStoreError(error)) throw error;
+          throw new KeyStoreError(
+            'INVALID_KEY',
+            `${priv.name} and ${pub.name} are not one key pair (${error.message.replace(/^\[phlow\] /, '')}): export both halves of the same pair`,
+            { storeType: TYPE, keyId },
+          );
+        }
+        checked.set(keyId, { privateKey: priv.pem, publicKey: pub.pem });
+      }
+    }
+    return { priv, pub };
   };
 
   const readOnly = (what: string) =>
@@ -87,14 +129,15 @@ export function createEnvKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
     type: TYPE,
     capabilities: { write: false, readPair: true, list: true, versions: false },
     async getPrivateKey(keyId) {
-      return read(PRIVATE_PREFIX, keyId, 'PRIVATE KEY');
+      return readPair(keyId).priv?.pem ?? null;
     },
     async getPublicKey(keyId) {
-      return read(PUBLIC_PREFIX, keyId, 'PUBLIC KEY');
+      return readPair(keyId).pub?.pem ?? null;
     },
     async getKeyPair(keyId): Promise<StoredKeyPair | null> {
-      const privateKey = read(PRIVATE_PREFIX, keyId, 'PRIVATE KEY');
-      const publicKey = read(PUBLIC_PREFIX, keyId, 'PUBLIC KEY');
+      const { priv, pub } = readPair(keyId);
+      const privateKey = priv?.pem ?? null;
+      const publicKey = pub?.pem ?? null;
       if (privateKey === null && publicKey === null) return null;
       if (privateKey === null || publicKey === null) {
         throw new KeyStoreError(
@@ -103,7 +146,7 @@ export function createEnvKeyStore(options: EnvKeyStoreOptions = {}): KeyStore {
           { storeType: TYPE, keyId },
         );
       }
-      return { privateKey, publicKey };
+      return storedKeyPair({ privateKey, publicKey });
     },
     /** Ids of every `PHLOW_PRIVATE_KEY_*` variable, as spelled in the variable name. */
     async listKeyIds() {

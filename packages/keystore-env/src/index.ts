@@ -10,5 +10,9 @@ export {
   upperSnake,
 } from './env-store.js';
 
-/** What the resolver loads for `PHLOW_KEY_STORE_TYPE=environment` (alias `env`). */
-export default defineKeyStoreProvider<EnvKeyStoreOptions>({ type: 'environment', create: createEnvKeyStore });
+/** What the resolver loads for `PHLOW_KEY_STORE_TYPE=environment` (alias `env`); also the default export. */
+export const envKeyStoreProvider = defineKeyStoreProvider<EnvKeyStoreOptions>({
+  type: 'environment',
+  create: createEnvKeyStore,
+});
+export default envKeyStoreProvider;

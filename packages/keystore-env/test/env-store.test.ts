@@ -117,3 +117,90 @@ describe('environment store: development only', () => {
     await expect(km.rotateKeyPair('a')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 });
+
+describe('environment store: what the variables hold is checked on read', () => {
+  const other = newEd25519Pems();
+  const body = (pem: string) => pem.split('\n').filter((l) => l.length > 16 && !l.startsWith('-----'));
+
+  it('refuses a private key in PHLOW_PUBLIC_KEY_<id>, naming the variable and never printing the value', async () => {
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: { PHLOW_PRIVATE_KEY_AGENT: pems.privateKey, PHLOW_PUBLIC_KEY_AGENT: pems.privateKey },
+    });
+    for (const read of [
+      () => store.getPublicKey('agent'),
+      () => store.getKeyPair!('agent'),
+      () => new KeyManager({ store, env: {} }).getKeyPair('agent'),
+    ]) {
+      const error = await read().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toMatchObject({ code: 'INVALID_KEY', storeType: 'environment', keyId: 'agent' });
+      expect(error!.message).toContain('PHLOW_PUBLIC_KEY_AGENT');
+      for (const line of body(pems.privateKey))
+        expect(`${error!.message}${error!.stack}`).not.toContain(line);
+    }
+  });
+
+  it('refuses base64 of a private DER in the public variable (it would be wrapped as a PUBLIC KEY)', async () => {
+    const der = body(pems.privateKey).join('') || pems.privateKey.split('\n')[1]!;
+    const store = createEnvKeyStore({ ...quiet, env: { PHLOW_PUBLIC_KEY_a: der } });
+    await expect(store.getPublicKey('a')).rejects.toMatchObject({ code: 'INVALID_KEY' });
+  });
+
+  it('refuses a mismatched pair (private of one pair, public of another) on every read', async () => {
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: { 'PHLOW_PRIVATE_KEY_my-agent': pems.privateKey, PHLOW_PUBLIC_KEY_MY_AGENT: other.publicKey },
+    });
+    for (const read of [
+      () => store.getKeyPair!('my-agent'),
+      () => store.getPrivateKey('my-agent'),
+      () => store.getPublicKey('my-agent'),
+    ]) {
+      const error = await read().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error).toMatchObject({ code: 'INVALID_KEY', keyId: 'my-agent' });
+      expect(error!.message).toContain('PHLOW_PRIVATE_KEY_my-agent and PHLOW_PUBLIC_KEY_MY_AGENT');
+    }
+    await expect(new KeyManager({ store, env: {} }).sign('my-agent', 'x')).rejects.toMatchObject({
+      code: 'INVALID_KEY',
+    });
+  });
+});
+
+describe('environment store: printed results', () => {
+  it('getKeyPair results print no private key (JSON.stringify, util.inspect, String)', async () => {
+    const { inspect } = await import('node:util');
+    const store = createEnvKeyStore({
+      ...quiet,
+      env: { PHLOW_PRIVATE_KEY_a: pems.privateKey, PHLOW_PUBLIC_KEY_a: pems.publicKey },
+    });
+    const pair = await store.getKeyPair!('a');
+    const printed = `${JSON.stringify(pair)} ${inspect(pair)} ${String(pair)}`;
+    for (const line of pems.privateKey.split('\n').filter((l) => l.length > 16 && !l.startsWith('-----')))
+      expect(printed).not.toContain(line);
+    expect(pair?.privateKey).toBe(pems.privateKey);
+  });
+});
+
+describe('environment store: as a statically imported provider (bundled applications)', () => {
+  it('createKeyStoreFromEnv finds it by type and by the alias env, with nothing to load', async () => {
+    const { createKeyStoreFromEnv } = await import('@phlow/keys-core');
+    const provider = (await import('../src/index.js')).default;
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const cwd = mkdtempSync(join(tmpdir(), 'phlow-env-bundle-')); // nothing installed here
+    for (const type of [undefined, 'env', 'environment']) {
+      const store = await createKeyStoreFromEnv(
+        { ...(type ? { PHLOW_KEY_STORE_TYPE: type } : {}), PHLOW_ALLOW_ENV_KEYS_IN_PRODUCTION: 'false' },
+        { cwd, providers: [provider] },
+      );
+      expect(store.type).toBe('environment');
+    }
+  });
+});

@@ -30,7 +30,7 @@ export async function ensureDirectory(dir: string): Promise<void> {
 }
 
 /** Makes a completed rename durable. Some platforms cannot fsync a directory; there it is skipped. */
-async function syncDirectory(dir: string): Promise<void> {
+export async function syncDirectory(dir: string): Promise<void> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(dir, 'r');

@@ -14,11 +14,11 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { integrityError, wrongKeyError } from './errors.js';
 import type { MasterKey } from './master-key.js';
+import { pythonFernetKey } from './python-base64.js';
 
 const VERSION = 0x80;
 const MIN_LENGTH = 1 + 8 + 16 + 16 + 32;
 const TOKEN_TEXT = /^[A-Za-z0-9_-]+={0,2}$/;
-const FERNET_KEY_TEXT = /^[A-Za-z0-9+/_-]{43}=$/;
 
 /** Does the file look like a Fernet token? (0x80 and a timestamp below 2^40 always encode as "gAAAAA".) */
 export function looksLikeFernet(bytes: Uint8Array): boolean {
@@ -26,18 +26,17 @@ export function looksLikeFernet(bytes: Uint8Array): boolean {
 }
 
 /**
- * The Fernet keys the Python Phlow could have used for this master key: the value itself when it is a
- * Fernet key (url-safe base64 of 32 bytes), otherwise base64url(SHA-256(passphrase)). A raw key given as
+ * The Fernet keys the Python Phlow could have used for this master key: the value itself when Python's
+ * `Fernet()` accepts it (see python-base64.ts: a Fernet key, also with text after its `=` such as
+ * `"<key> # note"`), otherwise base64url(SHA-256(passphrase)). A raw key given as
  * `base64:`/`hex:` or bytes is those 32 bytes. Every candidate is tried on reading; a wrong one only fails
  * its HMAC. The first is the one the Python Phlow would pick, and the one tokens are written with.
  */
 function candidateKeys(masterKey: MasterKey): [Uint8Array, ...Uint8Array[]] {
   if (masterKey.kind === 'raw') return [masterKey.key];
   const hashed = sha256(new TextEncoder().encode(masterKey.passphrase));
-  // Python's lenient base64 decoder drops characters outside the alphabet before decoding.
-  const cleaned = masterKey.passphrase.replace(/[^A-Za-z0-9+/=_-]/g, '');
-  if (FERNET_KEY_TEXT.test(cleaned)) return [new Uint8Array(Buffer.from(cleaned, 'base64')), hashed];
-  return [hashed];
+  const asFernetKey = pythonFernetKey(masterKey.passphrase);
+  return asFernetKey ? [asFernetKey, hashed] : [hashed];
 }
 
 /**

@@ -12,12 +12,20 @@ export { DEFAULT_SCRYPT } from './kdf.js';
 export { generateMasterKey } from './master-key.js';
 export type { FileFormat, FileKeyStoreOptions } from './options.js';
 export { DEFAULT_FILE } from './options.js';
+export type { MasterKeyFileRekey, RekeyLeftover } from './rekey-files.js';
+export {
+  findRekeyLeftovers,
+  finishInterruptedRekey,
+  rekeyWithMasterKeyFile,
+  stagedKeyPath,
+} from './rekey-files.js';
 export type { FileKeyStore, RekeyOptions } from './store.js';
 export { createFileKeyStore };
 
-const provider = defineKeyStoreProvider<FileKeyStoreOptions>({
+/** What the resolver loads for `PHLOW_KEY_STORE_TYPE=encrypted_file`; also the default export. */
+export const fileKeyStoreProvider = defineKeyStoreProvider<FileKeyStoreOptions>({
   type: STORE_TYPE,
   create: (options) => createFileKeyStore(options),
 });
 
-export default provider;
+export default fileKeyStoreProvider;

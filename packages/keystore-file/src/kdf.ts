@@ -9,6 +9,7 @@
 import { scrypt } from 'node:crypto';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { configError } from './errors.js';
 
 export interface ScryptParams {
   /** log2 of the CPU/memory cost N. */
@@ -33,6 +34,10 @@ export function scryptParamsProblem(params: ScryptParams): string | null {
   if (!Number.isInteger(logN) || logN < 10 || logN > 20) return `scrypt logN ${logN} is outside 10..20`;
   if (!Number.isInteger(r) || r < 1 || r > 32) return `scrypt r ${r} is outside 1..32`;
   if (!Number.isInteger(p) || p < 1 || p > 16) return `scrypt p ${p} is outside 1..16`;
+  // OpenSSL's own rule (EVP_PBE_scrypt_ex): N must be below 2^(16 r), so r = 1 allows logN up to 15 only.
+  // Node reports a breach as a RangeError ("memory limit exceeded") from inside the KDF.
+  if (logN >= 16 * r)
+    return `scrypt logN ${logN} needs r of at least ${Math.floor(logN / 16) + 1} (N < 2^(16 r))`;
   const n = 2 ** logN;
   if (128 * n * r > MAX_SCRYPT_MEMORY) return `scrypt N*r needs more than ${MAX_SCRYPT_MEMORY >> 20} MiB`;
   if (n * r * p > MAX_SCRYPT_WORK) return 'scrypt N*r*p is more work than allowed';
@@ -48,10 +53,21 @@ export function deriveScrypt(
   const n = 2 ** params.logN;
   const options = { N: n, r: params.r, p: params.p, maxmem: 2 * 128 * n * params.r };
   return new Promise((resolve, reject) => {
-    scrypt(passphrase, salt, 32, options, (error, key) => {
-      if (error) reject(error);
-      else resolve(new Uint8Array(key));
-    });
+    // Node throws parameter errors synchronously; callers checked the bounds, so this is only a backstop that
+    // keeps a refusal by OpenSSL from surfacing as a raw RangeError (which KeyManager would treat as an outage).
+    try {
+      scrypt(passphrase, salt, 32, options, (error, key) => {
+        if (error) reject(configError('scrypt refused its parameters', error));
+        else resolve(new Uint8Array(key));
+      });
+    } catch (error) {
+      reject(
+        configError(
+          `scrypt refused its parameters (logN ${params.logN}, r ${params.r}, p ${params.p})`,
+          error,
+        ),
+      );
+    }
   });
 }
 

@@ -7,6 +7,7 @@ import type { Env, KeyStoreFactoryOptions } from '@phlow/keys-core';
 import { configError } from './errors.js';
 import { DEFAULT_SCRYPT, type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { type MasterKey, parseMasterKey } from './master-key.js';
+import type { VersionLimits } from './payload.js';
 
 export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   /**
@@ -30,7 +31,7 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
   readonly masterKeyFile?: string;
   /**
    * scrypt cost for files this store creates or rekeys with a passphrase. Files keep the cost they were
-   * written with. Bounds: logN 10..20, r 1..32, p 1..16, at most 256 MiB. Default: `{ logN: 17, r: 8, p: 1 }`.
+   * written with. Bounds: logN 10..20, r 1..32, p 1..16, at most 256 MiB, and N below 2^(16 r) as OpenSSL requires (r = 1 allows logN up to 15). Default: `{ logN: 17, r: 8, p: 1 }`.
    * No env variable.
    */
   readonly scrypt?: Partial<ScryptParams>;
@@ -42,7 +43,26 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
    * refused (INVALID_CONFIG) rather than downgraded. Default: `phlow`. Env: `PHLOW_KEY_STORE_FILE_FORMAT`.
    */
   readonly format?: FileFormat;
-  /** Versions kept per key id, the current one included. Default: 5. No env variable. */
+  /**
+   * Largest key file (and `<file>.bak`) the store reads or writes, in bytes: a path that names something
+   * huge (or `/dev/zero`, which is refused anyway as not a regular file) fails with INVALID_CONFIG instead of
+   * filling memory, and a write that would produce a larger file is refused the same way. 1,000 Ed25519 ids
+   * with 5 versions each take about 1.5 MB. Default: 67108864 (64 MiB). Env: `PHLOW_KEY_STORE_FILE_MAX_BYTES`.
+   */
+  readonly maxFileBytes?: number;
+  /**
+   * How long a replaced version stays in the file, in ms, counted from when the version that replaced it was
+   * written: long enough for every verifier to stop needing it (grace period + rotation delay + cache TTL).
+   * Versions are kept by this time, not by count, so several rotations within one grace period retire no
+   * key early. Default: 7 days, or twice `PHLOW_KEY_ROTATION_GRACE_SECONDS` when that is longer.
+   * Env: `PHLOW_KEY_VERSION_RETENTION_SECONDS`.
+   */
+  readonly versionRetentionMs?: number;
+  /**
+   * Hard cap on versions per key id, the current one included. A write that would need more versions in
+   * retention is refused (INVALID_CONFIG naming both settings) instead of dropping one that may still be in
+   * its grace period. Default: 20. Env: `PHLOW_KEY_STORE_MAX_VERSIONS`.
+   */
   readonly maxVersions?: number;
   /**
    * Keep the previous generation of the file as `<file>.bak` on every write. Default: false. Whatever this
@@ -80,7 +100,8 @@ export interface ResolvedOptions {
   readonly masterKey: MasterKeySource;
   readonly format: FileFormat;
   readonly scrypt: ScryptParams;
-  readonly maxVersions: number;
+  readonly versions: VersionLimits;
+  readonly maxFileBytes: number;
   readonly backup: boolean;
   readonly lockTimeoutMs: number;
   readonly staleLockMs: number;
@@ -88,6 +109,27 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_FILE = '.phlow/keys.enc';
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_VERSIONS = 20;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `versionRetentionMs`: the option, the variable, or 7 days (twice the grace period when that is longer). */
+function resolveRetention(options: FileKeyStoreOptions, env: Env): number {
+  if (options.versionRetentionMs !== undefined) {
+    const value = options.versionRetentionMs;
+    if (!Number.isInteger(value) || value < 0) {
+      throw configError('versionRetentionMs must be a whole number of ms, 0 or more');
+    }
+    return value;
+  }
+  const seconds = parseInteger(
+    env.PHLOW_KEY_VERSION_RETENTION_SECONDS,
+    'PHLOW_KEY_VERSION_RETENTION_SECONDS',
+  );
+  if (seconds !== undefined) return seconds * 1000;
+  const grace = Number(env.PHLOW_KEY_ROTATION_GRACE_SECONDS);
+  return Math.max(7 * DAY_MS, Number.isFinite(grace) && grace > 0 ? 2 * grace * 1000 : 0);
+}
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 
@@ -131,6 +173,14 @@ function resolveFormat(options: FileKeyStoreOptions, env: Env): FileFormat {
   return value === undefined ? 'phlow' : parseFormat(value, 'PHLOW_KEY_STORE_FILE_FORMAT');
 }
 
+function parseInteger(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value.trim())) {
+    throw configError(`${name} must be a whole number (got ${JSON.stringify(value.slice(0, 20))})`);
+  }
+  return Number(value.trim());
+}
+
 function positiveInteger(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1)
     throw configError(`${name} must be a whole number of at least 1`);
@@ -149,7 +199,21 @@ export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
     masterKey: resolveMasterKey(options, env, cwd),
     format: resolveFormat(options, env),
     scrypt,
-    maxVersions: positiveInteger(options.maxVersions ?? 5, 'maxVersions'),
+    versions: {
+      maxVersions: positiveInteger(
+        options.maxVersions ??
+          parseInteger(env.PHLOW_KEY_STORE_MAX_VERSIONS, 'PHLOW_KEY_STORE_MAX_VERSIONS') ??
+          DEFAULT_MAX_VERSIONS,
+        'maxVersions (PHLOW_KEY_STORE_MAX_VERSIONS)',
+      ),
+      retentionMs: resolveRetention(options, env),
+    },
+    maxFileBytes: positiveInteger(
+      options.maxFileBytes ??
+        parseInteger(env.PHLOW_KEY_STORE_FILE_MAX_BYTES, 'PHLOW_KEY_STORE_FILE_MAX_BYTES') ??
+        DEFAULT_MAX_FILE_BYTES,
+      'maxFileBytes (PHLOW_KEY_STORE_FILE_MAX_BYTES)',
+    ),
     backup: options.backup ?? parseBoolean(env.PHLOW_KEY_STORE_BACKUP, 'PHLOW_KEY_STORE_BACKUP') ?? false,
     lockTimeoutMs: positiveInteger(options.lockTimeoutMs ?? 10_000, 'lockTimeoutMs'),
     staleLockMs: positiveInteger(options.staleLockMs ?? 30_000, 'staleLockMs'),

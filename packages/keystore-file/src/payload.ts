@@ -108,9 +108,36 @@ export function serialisePayload(map: KeyMap): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(data));
 }
 
+/** How many versions of an id the file keeps: by time since each was replaced, with a hard count cap. */
+export interface VersionLimits {
+  /** Versions per id at most, the current one included (`maxVersions`). */
+  readonly maxVersions: number;
+  /** A replaced version is kept while its replacement is younger than this (`versionRetentionMs`). */
+  readonly retentionMs: number;
+}
+
+/**
+ * The versions of `older` (newest first, `older[0]` being replaced at `now`) still within retention: a version
+ * was replaced when the next newer one was created. Since creation times only go back, the first one out of
+ * retention ends the list.
+ */
+function retained(older: readonly FileKeyVersion[], now: Date, retentionMs: number): FileKeyVersion[] {
+  const kept: FileKeyVersion[] = [];
+  let replacedAt = now.getTime();
+  for (const version of older) {
+    if (now.getTime() - replacedAt >= retentionMs) break;
+    kept.push(version);
+    replacedAt = Date.parse(version.created_at);
+  }
+  return kept;
+}
+
 /**
  * The map after storing a pair: the new version becomes current, the old current moves to `previous`, and
- * at most `maxVersions` versions are kept in all. `expectedVersion` is compare-and-set (see the contract).
+ * replaced versions are kept while within `limits.retentionMs` (so a key still in its grace period is never
+ * dropped by a quick succession of rotations). When that would be more than `limits.maxVersions` versions
+ * in all, the store is refused (INVALID_CONFIG naming both settings) rather than drop one of them.
+ * `expectedVersion` is compare-and-set (see the contract).
  */
 export function withStored(
   map: KeyMap,
@@ -118,7 +145,7 @@ export function withStored(
   privateKey: string,
   publicKey: string,
   expectedVersion: string | null | undefined,
-  maxVersions: number,
+  limits: VersionLimits,
   now: Date,
 ): KeyMap {
   const entry = map.get(keyId);
@@ -148,12 +175,22 @@ export function withStored(
         ...(entry.previous ?? []),
       ]
     : [];
+  const kept = retained(older, now, limits.retentionMs);
+  if (1 + kept.length > limits.maxVersions) {
+    const dropped = kept[limits.maxVersions - 1]!;
+    throw storeError(
+      'INVALID_CONFIG',
+      `storing a new version of key "${keyId}" would drop its version ${dropped.version}, which was replaced less than versionRetentionMs (${Math.round(limits.retentionMs / 1000)} s, PHLOW_KEY_VERSION_RETENTION_SECONDS) ago and may still be in its grace period; at most maxVersions (${limits.maxVersions}, PHLOW_KEY_STORE_MAX_VERSIONS) versions are kept. Nothing was written: raise maxVersions, or lower the retention to what your grace period needs`,
+      undefined,
+      keyId,
+    );
+  }
   next.set(keyId, {
     private_key: privateKey,
     public_key: publicKey,
     version,
     created_at: now.toISOString(),
-    previous: older.slice(0, maxVersions - 1),
+    previous: kept,
   });
   return next;
 }

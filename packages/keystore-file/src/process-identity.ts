@@ -28,6 +28,39 @@ export function namespaceId(): string {
   return cached;
 }
 
+let boot: string | null | undefined;
+
+/** The kernel's boot id (a new random value at every boot), or null where it cannot be read. */
+export function bootId(): string | null {
+  if (boot === undefined) {
+    try {
+      boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+    } catch {
+      boot = null;
+    }
+  }
+  return boot;
+}
+
+/**
+ * When process `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat), or null where that
+ * cannot be read (no procfs, the process is gone). With the boot id it names one process for good: a pid
+ * can be reused, the pair (boot id, start time) cannot.
+ */
+export function processStartTime(pid: number): string | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // Field 2 (the command name) is in parentheses and may itself hold spaces and parentheses: count the
+  // fields after its last ')', which is field 3 onwards, so field 22 is the 20th of them.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = fields[19];
+  return start !== undefined && /^\d+$/.test(start) ? start : null;
+}
+
 /** Same host and same pid namespace: a pid written by that process can be checked with kill(pid, 0). */
 export function isLocal(host: string, ns: string | undefined): boolean {
   return host === hostname() && ns === namespaceId();

@@ -12,28 +12,39 @@
  * them (queue, lock, re-read, atomic replace, backups, refusing a file that does not open) is the same.
  */
 import { existsSync } from 'node:fs';
-import { open as openHandle, readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import * as core from '@phlow/keys-core';
 import {
   assertValidKeyId,
   type DeleteKeyPairOptions,
+  isKeyStoreError,
+  isValidKeyId,
   type KeyStore,
   type StoredKeyPair,
   type StoredKeyVersion,
   type StoreKeyPairOptions,
 } from '@phlow/keys-core';
 import { ensureDirectory, removeLeftoverTemps, writeFileAtomic } from './atomic-write.js';
-import { configError, fromFsError, hasErrno, STORE_TYPE, storeError } from './errors.js';
+import { type ReadLimit, readRegularFile, tooLargeError } from './bounded-read.js';
+import { configError, fromFsError, hasErrno, STORE_TYPE, storeError, wrongKeyError } from './errors.js';
 import { EMPTY, type FileState, openFile, sealFernetFile, sealFile } from './file-state.js';
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { createKeyRing, type KeyRing } from './key-ring.js';
 import { loadMasterKey } from './key-source.js';
-import { acquireLock, type FileLock } from './lock.js';
+import { writeTarget } from './link-target.js';
+import { acquireLock, type FileLock, removeStaleBreakLock } from './lock.js';
 import { parseMasterKey } from './master-key.js';
 import { createModeWarner } from './mode-warning.js';
 import { type FileKeyStoreOptions, resolveOptions } from './options.js';
 import { entryVersions, type KeyMap, withDeleted, withStored } from './payload.js';
 import { createQueue } from './queue.js';
+import { stagedKeyPath } from './rekey-files.js';
+
+// Records print their private half as [redacted]: core's storedKeyPair (core >= 1.1; an older core in the peer
+// range lacks it, and a namespace lookup keeps that from breaking the import).
+const redact: <T extends StoredKeyPair>(record: T) => T =
+  'storedKeyPair' in core ? core.storedKeyPair : (record) => record;
 
 export interface RekeyOptions {
   /** scrypt cost when the new master key is a passphrase. Default: the store's `scrypt` option. */
@@ -54,8 +65,23 @@ export interface FileKeyStore extends KeyStore {
    * token is re-encrypted under the new key's Fernet key (the Python agents need the new key too).
    */
   rekey(newMasterKey: string | Uint8Array, options?: RekeyOptions): Promise<void>;
+  /**
+   * The names of entries the key-id rule refuses, sorted (Python Phlow files may hold ids such as
+   * `agent@example.com` or `org/agent`). They are left out of `listKeyIds()` and cannot be read by id, but
+   * every write keeps them exactly as they are, so Python agents still find them. To use one here, store its
+   * pair again under a valid id. `phlow-keys doctor` reports them.
+   */
+  listInvalidKeyIds(): Promise<string[]>;
+  /**
+   * Whether the master key in `masterKeyFile` opens the key file (true when there is no key file yet);
+   * a wrong key is false, anything else (damage, no such master key file) throws. For rekey and doctor.
+   */
+  opensWithKeyFile(masterKeyFile: string): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** Bound on each PEM a caller stores: several times an RSA-4096 private key, far below any file limit. */
+export const MAX_PEM_BYTES = 16 * 1024;
 
 /** A generation this store writes: format 1, or a Fernet token in `fernet` mode. */
 type WrittenState = FileState & { kind: 'current' | 'fernet' };
@@ -86,24 +112,78 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     return loading;
   }
 
-  async function readState(): Promise<FileState> {
+  /** The key file and its backups are read and written within this size. */
+  const fileLimit = (what: string): ReadLimit => ({
+    maxBytes: config.maxFileBytes,
+    what,
+    setting: 'maxFileBytes (PHLOW_KEY_STORE_FILE_MAX_BYTES)',
+  });
+
+  /** Reads `file`: the configured path, or under the lock the link target that writes go to. */
+  async function readState(file = path): Promise<FileState> {
     const keys = await keyRing();
     let bytes: Uint8Array;
     try {
-      const handle = await openHandle(path, 'r');
-      try {
-        warnMode(path, (await handle.stat()).mode);
-        bytes = await handle.readFile();
-      } finally {
-        await handle.close();
-      }
+      bytes = await readRegularFile(file, fileLimit('the key file'), (mode) => warnMode(file, mode));
     } catch (error) {
       if (hasErrno(error, 'ENOENT')) return EMPTY;
-      throw fromFsError(error, 'read', path);
+      throw fromFsError(error, 'read', file);
     }
     if (cache && cache.kind !== 'none' && sameBytes(cache.bytes, bytes)) return cache;
-    const state = await openFile(bytes, keys, path, config.format);
+    let state: FileState;
+    try {
+      state = await openFile(bytes, keys, path, config.format);
+    } catch (error) {
+      state = await openWithStagedKey(bytes, error);
+    }
     cache = state;
+    return state;
+  }
+
+  let warnedStaged = false;
+
+  /**
+   * When the master key from file F (read once, at first use) no longer opens the key file, F is read again:
+   * another process may have rekeyed the file and replaced F since. Failing that, a rekey may have been killed
+   * after re-encrypting the file and before renaming `F.new` over F (see rekey-files.ts): then `F.new` opens
+   * it, and is used from then on, with a warning, so that every command keeps working until the next rekey
+   * finishes the move. Otherwise `error` (the failure with the first key) is rethrown, naming a leftover
+   * `F.new` when there is one.
+   */
+  async function openWithStagedKey(bytes: Uint8Array, error: unknown): Promise<FileState> {
+    const source = config.masterKey;
+    if (source.kind !== 'file' || !isKeyStoreError(error, 'ACCESS_DENIED')) throw error;
+    const staged = stagedKeyPath(source.path);
+    const attempt = async (keyFile: string) => {
+      try {
+        const candidate = createKeyRing(
+          await loadMasterKey({ kind: 'file', path: keyFile }, warnMode),
+          config.scrypt,
+          path,
+        );
+        const state = await openFile(bytes, candidate, path, config.format);
+        ring = Promise.resolve(candidate);
+        return state;
+      } catch {
+        return null;
+      }
+    };
+    const reread = await attempt(source.path);
+    if (reread) return reread;
+    if (!existsSync(staged)) throw error;
+    const state = await attempt(staged);
+    if (!state) {
+      throw wrongKeyError(
+        path,
+        `nor does ${staged}, left by an interrupted rekey; restore the master key from the newest ${source.path}.old-* file`,
+      );
+    }
+    if (!warnedStaged) {
+      warnedStaged = true;
+      config.onWarning(
+        `[phlow] [encrypted_file] ${path} opens only with ${staged}, the new master key of a rekey that was interrupted before it replaced ${source.path}; using it. Run \`phlow-keys rekey\` to finish (or rename ${staged} to ${source.path})`,
+      );
+    }
     return state;
   }
 
@@ -113,18 +193,21 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
    * `rekeyRing`: in a rekey, `<file>.bak` is re-encrypted under the new key, never left opening with the old one.
    */
   async function commit(
+    file: string,
     previous: FileState,
     next: WrittenState,
     lock: FileLock,
     options: { destroyId?: string; rekeyRing?: KeyRing },
   ) {
     const { destroyId, rekeyRing } = options;
-    const backupPath = `${path}.bak`;
+    const backupPath = `${file}.bak`;
     // Every replace is checked against the lock twice: before writing (which also refreshes the lock's
     // mtime, so a process that cannot check our pid does not judge it stale) and again after the temporary
     // file is fsynced, right before the rename, so a stalled fsync cannot land a rename after another
     // process took the lock over.
     const write = async (target: string, bytes: Uint8Array) => {
+      // Never write a generation that the next read would refuse as too large.
+      if (bytes.length > config.maxFileBytes) throw tooLargeError(target, fileLimit('the new key file'));
       await lock.confirm();
       await writeFileAtomic(target, bytes, () => lock.confirm());
     };
@@ -135,27 +218,27 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         : sealFernetFile(map, (rekeyRing ?? (await keyRing())).masterKey).bytes;
     try {
       const migrating = previous.kind === 'fernet' && next.kind === 'current';
-      if (migrating) await write(`${path}.fernet.bak`, previous.bytes);
+      if (migrating) await write(`${file}.fernet.bak`, previous.bytes);
       if (rekeyRing) {
         // Before the file itself: a crash in between leaves no backup that the old key still opens.
         if (previous.kind !== 'none' && config.backup) {
           await write(backupPath, await sealedLikeNext(previous.map));
         } else {
-          await rewriteBackup(lock, (map) => sealedLikeNext(map));
+          await rewriteBackup(file, lock, (map) => sealedLikeNext(map));
         }
       } else if (!migrating && previous.kind !== 'none' && config.backup && destroyId === undefined) {
         await write(backupPath, previous.bytes);
       }
-      await write(path, next.bytes);
+      await write(file, next.bytes);
       // A destroyed key must not survive in the backup either.
       if (destroyId !== undefined) {
         if (config.backup) await write(backupPath, next.bytes);
         else {
-          await removeFromBackup(lock, destroyId);
+          await removeFromBackup(file, lock, destroyId);
         }
       }
     } catch (error) {
-      throw fromFsError(error, 'write', path);
+      throw fromFsError(error, 'write', file);
     }
     cache = next;
   }
@@ -165,13 +248,14 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
    * one that does not open (an older key, damage) is deleted, since it cannot be cleaned.
    */
   async function rewriteBackup(
+    file: string,
     lock: FileLock,
     reseal: (map: KeyMap, state: FileState) => Promise<Uint8Array | null>,
   ): Promise<void> {
-    const backupPath = `${path}.bak`;
+    const backupPath = `${file}.bak`;
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(backupPath);
+      bytes = await readRegularFile(backupPath, fileLimit('the backup file'));
     } catch (error) {
       if (hasErrno(error, 'ENOENT')) return;
       throw error;
@@ -193,8 +277,8 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
   }
 
   /** Removes `keyId` from an existing `<file>.bak` (see rewriteBackup). */
-  function removeFromBackup(lock: FileLock, keyId: string): Promise<void> {
-    return rewriteBackup(lock, async (map, state) => {
+  function removeFromBackup(file: string, lock: FileLock, keyId: string): Promise<void> {
+    return rewriteBackup(file, lock, async (map, state) => {
       const without = withDeleted(map, keyId);
       if (!without) return null;
       return state.kind === 'current'
@@ -227,39 +311,46 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     return queue(async () => {
       // Open the file and derive keys before locking, so the KDF never runs while other processes wait.
       const before = await readState();
+      let file: string;
+      try {
+        file = await writeTarget(path);
+      } catch (error) {
+        throw fromFsError(error, 'resolve', path);
+      }
       // A destroy of an id the file no longer has still cleans a backup that may hold it.
-      const cleanBackupOnly = destroyId !== undefined && existsSync(`${path}.bak`);
+      const cleanBackupOnly = destroyId !== undefined && existsSync(`${file}.bak`);
       if (change(before.map) === null && !cleanBackupOnly) return;
       if (config.format === 'phlow' && (sealWith || before.kind !== 'current')) {
         await (sealWith ?? (await keyRing())).fresh();
       }
       try {
-        await ensureDirectory(dirname(path));
+        await ensureDirectory(dirname(file));
       } catch (error) {
-        throw fromFsError(error, 'create the directory of', path);
+        throw fromFsError(error, 'create the directory of', file);
       }
-      const lock = await acquireLock(`${path}.lock`, {
+      const lock = await acquireLock(`${file}.lock`, {
         timeoutMs: config.lockTimeoutMs,
         staleMs: config.staleLockMs,
       });
       try {
         if (!tidied) {
           tidied = true;
-          await removeLeftoverTemps(path, config.staleLockMs).catch(() => {});
+          await removeLeftoverTemps(file, config.staleLockMs).catch(() => {});
+          await removeStaleBreakLock(`${file}.lock`).catch(() => {});
         }
-        const state = await readState();
+        const state = await readState(file);
         const map = change(state.map);
         if (map === null) {
           if (destroyId !== undefined) {
             try {
-              await removeFromBackup(lock, destroyId);
+              await removeFromBackup(file, lock, destroyId);
             } catch (error) {
-              throw fromFsError(error, 'write', `${path}.bak`);
+              throw fromFsError(error, 'write', `${file}.bak`);
             }
           }
           return;
         }
-        await commit(state, await seal(map, state, sealWith), lock, { destroyId, rekeyRing: sealWith });
+        await commit(file, state, await seal(map, state, sealWith), lock, { destroyId, rekeyRing: sealWith });
         committed?.();
       } finally {
         await lock.release();
@@ -287,14 +378,39 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       const entry = await current(keyId);
       if (!entry) return null;
       const { privateKey, publicKey, version, createdAt } = entryVersions(entry)[0]!;
-      return { privateKey, publicKey, version, createdAt };
+      return redact({ privateKey, publicKey, version, createdAt });
     },
     async getKeyVersions(keyId) {
       const entry = await current(keyId);
-      return entry ? entryVersions(entry) : [];
+      return entry ? entryVersions(entry).map((v) => redact(v)) : [];
     },
     async listKeyIds() {
-      return [...(await readState()).map.keys()].sort();
+      // Entries whose names break the key-id rule stay in the file untouched (see listInvalidKeyIds).
+      return [...(await readState()).map.keys()].filter((id) => isValidKeyId(id)).sort();
+    },
+    async opensWithKeyFile(masterKeyFile) {
+      const candidate = createKeyRing(
+        await loadMasterKey({ kind: 'file', path: masterKeyFile }, warnMode),
+        config.scrypt,
+        path,
+      );
+      let bytes: Uint8Array;
+      try {
+        bytes = await readRegularFile(path, fileLimit('the key file'));
+      } catch (error) {
+        if (hasErrno(error, 'ENOENT')) return true;
+        throw fromFsError(error, 'read', path);
+      }
+      try {
+        await openFile(bytes, candidate, path, config.format);
+        return true;
+      } catch (error) {
+        if (isKeyStoreError(error, 'ACCESS_DENIED')) return false;
+        throw error;
+      }
+    },
+    async listInvalidKeyIds() {
+      return [...(await readState()).map.keys()].filter((id) => !isValidKeyId(id)).sort();
     },
     async storeKeyPair(keyId, privateKey, publicKey, opts: StoreKeyPairOptions = {}) {
       assertValidKeyId(keyId, STORE_TYPE);
@@ -306,8 +422,16 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
           keyId,
         );
       }
+      if (Buffer.byteLength(privateKey) > MAX_PEM_BYTES || Buffer.byteLength(publicKey) > MAX_PEM_BYTES) {
+        throw storeError(
+          'INVALID_KEY',
+          `a PEM of key "${keyId}" is larger than ${MAX_PEM_BYTES} bytes (an RSA-4096 private key is about 3,300); nothing was stored`,
+          undefined,
+          keyId,
+        );
+      }
       await mutate((map) =>
-        withStored(map, keyId, privateKey, publicKey, opts.expectedVersion, config.maxVersions, new Date()),
+        withStored(map, keyId, privateKey, publicKey, opts.expectedVersion, config.versions, new Date()),
       );
     },
     async deleteKeyPair(keyId, opts: DeleteKeyPairOptions = {}) {

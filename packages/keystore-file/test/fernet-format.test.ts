@@ -2,11 +2,9 @@
 // transition keep reading it. Checked against Python's own `cryptography` package (from the moto virtualenv
 // that tooling/services/moto/install.sh installs and caches), not only against our reader.
 
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { looksLikeFernet } from '../src/fernet.js';
 import { hasMagic } from '../src/format.js';
 import { createFileKeyStore, type FileKeyStoreOptions } from '../src/index.js';
@@ -19,8 +17,8 @@ import {
   rsa2048Pair,
   tempDir,
 } from './helpers.js';
+import { pythonRead, pythonStore, usePython } from './python.js';
 
-const run = promisify(execFile);
 const fixturesDir = join(import.meta.dirname, 'fixtures');
 const fixtures = JSON.parse(readFileSync(join(fixturesDir, 'fernet-fixtures.json'), 'utf8')) as {
   fromKey: { file: string; masterKey: string };
@@ -31,87 +29,10 @@ const PASSPHRASE = fixtures.fromPassphrase.masterKey;
 /** A Fernet key as Python's `Fernet.generate_key()` makes it; used as is by both sides. */
 const FERNET_KEY = fixtures.fromKey.masterKey;
 
-/**
- * What the Python Phlow's EncryptedFileKeyStore did with PHLOW_MASTER_KEY and the key file: `read` decrypts
- * the whole file and looks each id up the way it did (`keys.get(key_id, {}).get("private_key")`); `store`
- * loads the map, replaces one entry with just the two PEM fields and writes the whole token back.
- */
-const PYTHON_PHLOW = `
-import base64, hashlib, json, os, sys
-from cryptography.fernet import Fernet
-
-def fernet_for(master_key):
-    try:
-        return Fernet(master_key.encode())
-    except Exception:
-        return Fernet(base64.urlsafe_b64encode(hashlib.sha256(master_key.encode()).digest()))
-
-f = fernet_for(os.environ["PHLOW_MASTER_KEY"])
-command, path = sys.argv[1], sys.argv[2]
-if command == "read":
-    with open(path, "rb") as fh:
-        token = fh.read()
-    keys = json.loads(f.decrypt(token).decode())
-    pairs = {
-        key_id: {
-            "private_key": keys.get(key_id, {}).get("private_key"),
-            "public_key": keys.get(key_id, {}).get("public_key"),
-        }
-        for key_id in keys
-    }
-    print(json.dumps({"keys": pairs, "timestamp": f.extract_timestamp(token)}))
-elif command == "store":
-    keys = {}
-    if os.path.exists(path):
-        with open(path, "rb") as fh:
-            keys = json.loads(f.decrypt(fh.read()).decode())
-    keys[sys.argv[3]] = {"private_key": sys.argv[4], "public_key": sys.argv[5]}
-    with open(path, "wb") as fh:
-        fh.write(f.encrypt(json.dumps(keys).encode()))
-`;
-
-let python = '';
-
-beforeAll(async () => {
-  const install = join(import.meta.dirname, '..', '..', '..', 'tooling', 'services', 'moto', 'install.sh');
-  try {
-    const { stdout } = await run('bash', [install], { maxBuffer: 16 * 1024 * 1024 });
-    python = join(stdout.trim().split('\n').pop()!, 'bin', 'python');
-    await run(python, ['-c', 'import cryptography.fernet']);
-  } catch (error) {
-    const { stderr, message } = error as { stderr?: string; message: string };
-    throw new Error(
-      `these tests need Python with the cryptography package, from the moto virtualenv that ${install} installs; it failed: ${stderr?.trim() || message}`,
-    );
-  }
-}, 20 * 60_000);
-
-interface PythonRead {
-  keys: Record<string, { private_key: string | null; public_key: string | null }>;
-  timestamp: number;
-}
-
-async function pythonRead(path: string, masterKey: string): Promise<PythonRead> {
-  const { stdout } = await run(python, ['-c', PYTHON_PHLOW, 'read', path], {
-    env: { ...process.env, PHLOW_MASTER_KEY: masterKey },
-  });
-  return JSON.parse(stdout) as PythonRead;
-}
-
-async function pythonStore(
-  path: string,
-  masterKey: string,
-  id: string,
-  privateKey: string,
-  publicKey: string,
-) {
-  await run(python, ['-c', PYTHON_PHLOW, 'store', path, id, privateKey, publicKey], {
-    env: { ...process.env, PHLOW_MASTER_KEY: masterKey },
-  });
-}
-
 const fernetStore = (options: FileKeyStoreOptions = {}) =>
   createFileKeyStore({ path: 'keys.enc', scrypt: CHEAP_SCRYPT, format: 'fernet', env: {}, ...options });
+
+usePython();
 
 describe("format: 'fernet' (Python Phlow layout on write)", () => {
   it('creates a missing file as one Fernet token, 0600, and reads back every pair and version', async () => {

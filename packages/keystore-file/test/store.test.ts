@@ -75,18 +75,27 @@ describe('encrypted_file store', () => {
     }
   });
 
-  it('keeps at most maxVersions versions, newest first, and honours expectedVersion', async () => {
+  it('keeps versions newest first, honours expectedVersion, and refuses to exceed maxVersions', async () => {
     const store = createFileKeyStore({ cwd: tempDir(), masterKey: RAW_KEY, maxVersions: 3, env: {} });
     await store.storeKeyPair('k', 'P1', 'Q1', { expectedVersion: null });
     await expectCode(store.storeKeyPair('k', 'P1', 'Q1', { expectedVersion: null }), 'CONFLICT');
-    for (let i = 2; i <= 5; i++)
+    for (let i = 2; i <= 3; i++)
       await store.storeKeyPair('k', `P${i}`, `Q${i}`, { expectedVersion: String(i - 1) });
-    await expectCode(store.storeKeyPair('k', 'P', 'Q', { expectedVersion: '3' }), 'CONFLICT');
+    await expectCode(store.storeKeyPair('k', 'P', 'Q', { expectedVersion: '2' }), 'CONFLICT');
+    // A fourth version would drop version 1, replaced moments ago: refused, naming the settings.
+    const before = readBytes(store.path);
+    const error = await expectCode(
+      store.storeKeyPair('k', 'P4', 'Q4', { expectedVersion: '3' }),
+      'INVALID_CONFIG',
+    );
+    expect(error.message).toContain('maxVersions (3, PHLOW_KEY_STORE_MAX_VERSIONS)');
+    expect(error.message).toContain('PHLOW_KEY_VERSION_RETENTION_SECONDS');
+    expect(readBytes(store.path)).toEqual(before);
     const versions = await store.getKeyVersions('k');
     expect(versions.map((v) => [v.version, v.privateKey, v.current])).toEqual([
-      ['5', 'P5', true],
-      ['4', 'P4', false],
-      ['3', 'P3', false],
+      ['3', 'P3', true],
+      ['2', 'P2', false],
+      ['1', 'P1', false],
     ]);
     expect(versions[0]!.createdAt).toBeInstanceOf(Date);
   });

@@ -90,6 +90,8 @@ describe('hostile headers', () => {
       { 10: 32, 11: 255 }, // p = 255
       { 9: 0 }, // N = 1
       { 10: 0 }, // r = 0
+      { 9: 16, 10: 1 }, // within the size bounds, but OpenSSL needs N < 2^(16 r)
+      { 9: 20, 10: 1, 11: 1 },
     ];
     for (const patch of patches) {
       const codes = await probe(store, forge(original, patch));

@@ -7,9 +7,12 @@
  * reported as skipped with the reason (never silently); everything else always runs. Ids are unique per
  * run, so the suite can share a backend with other tests; ids it wrote are deleted (destroy) at the end.
  */
+
+import { inspect } from 'node:util';
 import { isKeyStoreError, KeyManager, type KeyStore, type KeyStoreErrorCode } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
+import { describeError, label, named } from './named-store.js';
 
 export type ConformanceGroup =
   | 'reads'
@@ -39,6 +42,8 @@ export interface ConformanceOptions<S extends KeyStore = KeyStore> {
 /** What every group receives: the store (after `create`) and helpers. */
 export interface ConformanceContext<S extends KeyStore = KeyStore> {
   readonly store: () => S;
+  /** The store, with failures of calls expected to succeed naming the call and the id (see named-store.ts). */
+  readonly named: () => S;
   /** A fresh id, deleted after the suite. */
   readonly id: (label: string) => string;
   /** Puts a pair into the store by `seed` or `storeKeyPair`; skips the test (visibly) if neither can. */
@@ -47,7 +52,34 @@ export interface ConformanceContext<S extends KeyStore = KeyStore> {
   readonly requires: (t: TestContext, capability: 'write' | 'readPair' | 'list' | 'versions') => void;
 }
 
+const GROUPS: readonly ConformanceGroup[] = [
+  'reads',
+  'keyIds',
+  'writes',
+  'concurrency',
+  'versions',
+  'rotation',
+  'errors',
+];
+
+/** Unknown `skip` keys are a typo that would silently run (or skip) the wrong tests: refuse them. */
+function checkSkip(skip: ConformanceOptions['skip']): void {
+  for (const [group, reason] of Object.entries(skip ?? {})) {
+    if (!GROUPS.includes(group as ConformanceGroup)) {
+      throw new TypeError(
+        `runKeyStoreConformance: unknown skip group ${JSON.stringify(group)}; the groups are ${GROUPS.join(', ')}`,
+      );
+    }
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      throw new TypeError(
+        `runKeyStoreConformance: skip.${group} needs a reason (a non-empty string), shown in the report`,
+      );
+    }
+  }
+}
+
 export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceOptions<S>): void {
+  checkSkip(options.skip);
   describe(`KeyStore conformance: ${options.name}`, () => {
     let store: S | undefined;
     const written = new Set<string>();
@@ -61,10 +93,16 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
       }
       await options.cleanup?.(store);
     });
+    let view: S | undefined;
     const ctx: ConformanceContext<S> = {
       store: () => {
         if (!store) throw new Error('the store was not created: see the error of beforeAll');
         return store;
+      },
+      named: () => {
+        const s = ctx.store();
+        view ??= named(s);
+        return view;
       },
       id: (label) => {
         const keyId = uniqueKeyId(label);
@@ -75,7 +113,7 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
         const s = ctx.store();
         if (options.seed) return void (await options.seed(s, keyId, pair));
         if (!s.capabilities.write) t.skip(`${s.type} is read-only and the suite was given no seed()`);
-        await s.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+        await ctx.named().storeKeyPair(keyId, pair.privateKey, pair.publicKey);
       },
       requires: (t, capability) => {
         const s = ctx.store();
@@ -102,15 +140,36 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
   });
 }
 
-async function expectCode(promise: Promise<unknown>, code: KeyStoreErrorCode): Promise<unknown> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
+/** Expects `promise` (the call `what`) to reject with a KeyStoreError of `code`; returns the error. */
+async function expectCode(
+  what: string,
+  promise: Promise<unknown>,
+  code: KeyStoreErrorCode,
+): Promise<unknown> {
+  const outcome = await promise.then(
+    () => ({ failed: false as const }),
+    (error: unknown) => ({ failed: true as const, error }),
   );
-  expect(error, `expected a KeyStoreError ${code}`).toBeDefined();
-  expect(isKeyStoreError(error), `expected a KeyStoreError, got ${String(error)}`).toBe(true);
-  expect((error as { code: string }).code).toBe(code);
+  if (!outcome.failed) expect.fail(`${what} should fail with KeyStoreError ${code}, but it succeeded`);
+  const { error } = outcome;
+  if (!isKeyStoreError(error))
+    expect.fail(`${what} should fail with KeyStoreError ${code}, but threw ${describeError(error)}`);
+  expect(error.code, `${what} failed with ${describeError(error)} instead of ${code}`).toBe(code);
   return error;
+}
+
+/**
+ * Fails if printing `value` (JSON.stringify, util.inspect, String) shows any line of `privateKeyPem`: what a
+ * store returns ends up in logs, and its private half must print as `[redacted]` (see core's storedKeyPair).
+ */
+export function expectNoPrivateKeyPrinted(value: unknown, privateKeyPem: string, what: string): void {
+  const printed = [JSON.stringify(value), inspect(value, { depth: 6 }), String(value)].join('\n');
+  for (const line of privateKeyPem.split('\n')) {
+    if (line.length > 16 && !line.startsWith('-----'))
+      expect(printed.includes(line), `${what} prints the private key: wrap it in storedKeyPair()`).toBe(
+        false,
+      );
+  }
 }
 
 /** Round trips, large PEMs, pair reads and missing ids. */
@@ -119,40 +178,42 @@ export function readTests<S extends KeyStore>(c: ConformanceContext<S>): void {
     const keyId = c.id('roundtrip');
     const pair = ed25519Pair();
     await c.put(t, keyId, pair);
-    expect(await c.store().getPrivateKey(keyId)).toBe(pair.privateKey);
-    expect(await c.store().getPublicKey(keyId)).toBe(pair.publicKey);
+    expect(await c.named().getPrivateKey(keyId), label('getPrivateKey', keyId)).toBe(pair.privateKey);
+    expect(await c.named().getPublicKey(keyId), label('getPublicKey', keyId)).toBe(pair.publicKey);
   });
 
   it('keeps large PEMs intact (RSA-4096, as older deployments stored)', async (t) => {
     const keyId = c.id('rsa4096');
     const pair = rsa4096Pair();
     await c.put(t, keyId, pair);
-    expect(await c.store().getPrivateKey(keyId)).toBe(pair.privateKey);
-    expect(await c.store().getPublicKey(keyId)).toBe(pair.publicKey);
-  });
+    expect(await c.named().getPrivateKey(keyId), label('getPrivateKey', keyId)).toBe(pair.privateKey);
+    expect(await c.named().getPublicKey(keyId), label('getPublicKey', keyId)).toBe(pair.publicKey);
+  }, 120_000); // generating the RSA-4096 pair takes seconds on a loaded machine
 
   it('reads both halves in one call (readPair)', async (t) => {
     c.requires(t, 'readPair');
     const keyId = c.id('pair');
     const pair = ed25519Pair();
     await c.put(t, keyId, pair);
-    const read = await c.store().getKeyPair!(keyId);
-    expect(read?.privateKey).toBe(pair.privateKey);
-    expect(read?.publicKey).toBe(pair.publicKey);
+    const read = await c.named().getKeyPair!(keyId);
+    expect(read?.privateKey, `${label('getKeyPair', keyId)}.privateKey`).toBe(pair.privateKey);
+    expect(read?.publicKey, `${label('getKeyPair', keyId)}.publicKey`).toBe(pair.publicKey);
+    expectNoPrivateKeyPrinted(read, pair.privateKey, label('getKeyPair', keyId));
   });
 
   it('answers null for an id that was never stored', async () => {
     const keyId = c.id('missing');
-    expect(await c.store().getPrivateKey(keyId)).toBeNull();
-    expect(await c.store().getPublicKey(keyId)).toBeNull();
-    if (c.store().capabilities.readPair) expect(await c.store().getKeyPair!(keyId)).toBeNull();
+    const s = c.named();
+    expect(await s.getPrivateKey(keyId), label('getPrivateKey', keyId)).toBeNull();
+    expect(await s.getPublicKey(keyId), label('getPublicKey', keyId)).toBeNull();
+    if (s.capabilities.readPair) expect(await s.getKeyPair!(keyId), label('getKeyPair', keyId)).toBeNull();
   });
 
   it('accepts ids with dots, underscores, dashes and digits', async (t) => {
     const keyId = c.id('a.b_c-9');
     const pair = ed25519Pair();
     await c.put(t, keyId, pair);
-    expect(await c.store().getPublicKey(keyId)).toBe(pair.publicKey);
+    expect(await c.named().getPublicKey(keyId), label('getPublicKey', keyId)).toBe(pair.publicKey);
   });
 }
 
@@ -172,21 +233,31 @@ const BAD_IDS = [
   'ünïcode',
 ];
 
-/** The shared key-id rule: every bad id is INVALID_KEY_ID on every operation. */
+/** The shared key-id rule: every bad id is INVALID_KEY_ID on every operation (`assertValidKeyId`). */
 export function keyIdTests<S extends KeyStore>(c: ConformanceContext<S>): void {
   it('rejects bad ids with INVALID_KEY_ID on reads', async () => {
+    const s = c.store();
     for (const bad of BAD_IDS) {
-      await expectCode(c.store().getPrivateKey(bad), 'INVALID_KEY_ID');
-      await expectCode(c.store().getPublicKey(bad), 'INVALID_KEY_ID');
+      await expectCode(label('getPrivateKey', bad), s.getPrivateKey(bad), 'INVALID_KEY_ID');
+      await expectCode(label('getPublicKey', bad), s.getPublicKey(bad), 'INVALID_KEY_ID');
+      if (s.capabilities.readPair && s.getKeyPair)
+        await expectCode(label('getKeyPair', bad), s.getKeyPair(bad), 'INVALID_KEY_ID');
+      if (s.capabilities.versions && s.getKeyVersions)
+        await expectCode(label('getKeyVersions', bad), s.getKeyVersions(bad), 'INVALID_KEY_ID');
     }
   });
 
   it('rejects bad ids with INVALID_KEY_ID on writes and deletes', async (t) => {
     c.requires(t, 'write');
     const pair = ed25519Pair();
+    const s = c.store();
     for (const bad of BAD_IDS) {
-      await expectCode(c.store().storeKeyPair(bad, pair.privateKey, pair.publicKey), 'INVALID_KEY_ID');
-      await expectCode(c.store().deleteKeyPair(bad), 'INVALID_KEY_ID');
+      await expectCode(
+        label('storeKeyPair', bad, pair.privateKey, pair.publicKey),
+        s.storeKeyPair(bad, pair.privateKey, pair.publicKey),
+        'INVALID_KEY_ID',
+      );
+      await expectCode(label('deleteKeyPair', bad), s.deleteKeyPair(bad), 'INVALID_KEY_ID');
     }
   });
 }
@@ -198,22 +269,26 @@ export function writeTests<S extends KeyStore>(c: ConformanceContext<S>): void {
     const keyId = c.id('overwrite');
     const first = ed25519Pair();
     const second = ed25519Pair();
-    await c.store().storeKeyPair(keyId, first.privateKey, first.publicKey);
-    await c.store().storeKeyPair(keyId, second.privateKey, second.publicKey);
-    expect(await c.store().getPrivateKey(keyId)).toBe(second.privateKey);
-    expect(await c.store().getPublicKey(keyId)).toBe(second.publicKey);
+    const s = c.named();
+    await s.storeKeyPair(keyId, first.privateKey, first.publicKey);
+    await s.storeKeyPair(keyId, second.privateKey, second.publicKey);
+    const after = `after two ${label('storeKeyPair', keyId)}`;
+    expect(await s.getPrivateKey(keyId), `${label('getPrivateKey', keyId)} ${after}`).toBe(second.privateKey);
+    expect(await s.getPublicKey(keyId), `${label('getPublicKey', keyId)} ${after}`).toBe(second.publicKey);
   });
 
   it('deletes a pair, and deleting a missing id is not an error', async (t) => {
     c.requires(t, 'write');
     const keyId = c.id('delete');
     const pair = ed25519Pair();
-    await c.store().storeKeyPair(keyId, pair.privateKey, pair.publicKey);
-    await c.store().deleteKeyPair(keyId);
-    expect(await c.store().getPrivateKey(keyId)).toBeNull();
-    expect(await c.store().getPublicKey(keyId)).toBeNull();
-    await c.store().deleteKeyPair(keyId);
-    await c.store().deleteKeyPair(c.id('never-stored'));
+    const s = c.named();
+    await s.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+    await s.deleteKeyPair(keyId);
+    const after = `after ${label('deleteKeyPair', keyId)}`;
+    expect(await s.getPrivateKey(keyId), `${label('getPrivateKey', keyId)} ${after}`).toBeNull();
+    expect(await s.getPublicKey(keyId), `${label('getPublicKey', keyId)} ${after}`).toBeNull();
+    await s.deleteKeyPair(keyId);
+    await s.deleteKeyPair(c.id('never-stored'));
   });
 
   it('can store an id again after deleting it', async (t) => {
@@ -221,24 +296,29 @@ export function writeTests<S extends KeyStore>(c: ConformanceContext<S>): void {
     const keyId = c.id('recreate');
     const first = ed25519Pair();
     const second = ed25519Pair();
-    await c.store().storeKeyPair(keyId, first.privateKey, first.publicKey);
-    await c.store().deleteKeyPair(keyId);
-    await c.store().storeKeyPair(keyId, second.privateKey, second.publicKey);
-    expect(await c.store().getPublicKey(keyId)).toBe(second.publicKey);
+    const s = c.named();
+    await s.storeKeyPair(keyId, first.privateKey, first.publicKey);
+    await s.deleteKeyPair(keyId);
+    await s.storeKeyPair(keyId, second.privateKey, second.publicKey);
+    expect(await s.getPublicKey(keyId), `${label('getPublicKey', keyId)} after delete and store`).toBe(
+      second.publicKey,
+    );
   });
 
-  it('lists stored ids and not deleted ones', async (t) => {
+  it('lists stored ids, sorted, and not deleted ones', async (t) => {
     c.requires(t, 'write');
     c.requires(t, 'list');
     const kept = c.id('list-kept');
     const gone = c.id('list-gone');
     const pair = ed25519Pair();
-    await c.store().storeKeyPair(kept, pair.privateKey, pair.publicKey);
-    await c.store().storeKeyPair(gone, pair.privateKey, pair.publicKey);
-    await c.store().deleteKeyPair(gone);
-    const ids = await c.store().listKeyIds!();
-    expect(ids).toContain(kept);
-    expect(ids).not.toContain(gone);
+    const s = c.named();
+    await s.storeKeyPair(kept, pair.privateKey, pair.publicKey);
+    await s.storeKeyPair(gone, pair.privateKey, pair.publicKey);
+    await s.deleteKeyPair(gone);
+    const ids = await s.listKeyIds!();
+    expect(ids, `listKeyIds() after ${label('storeKeyPair', kept)}`).toContain(kept);
+    expect(ids, `listKeyIds() after ${label('deleteKeyPair', gone)}`).not.toContain(gone);
+    expect(ids, 'listKeyIds() must return the ids sorted').toEqual([...ids].sort());
   });
 }
 
@@ -247,12 +327,12 @@ export function concurrencyTests<S extends KeyStore>(c: ConformanceContext<S>): 
   it('loses nothing when 20 different ids are stored at once', async (t) => {
     c.requires(t, 'write');
     const pairs = Array.from({ length: 20 }, (_, i) => ({ keyId: c.id(`conc${i}`), pair: ed25519Pair() }));
-    await Promise.all(
-      pairs.map(({ keyId, pair }) => c.store().storeKeyPair(keyId, pair.privateKey, pair.publicKey)),
-    );
+    const s = c.named();
+    await Promise.all(pairs.map(({ keyId, pair }) => s.storeKeyPair(keyId, pair.privateKey, pair.publicKey)));
+    const lost = `lost by 20 concurrent storeKeyPair calls`;
     for (const { keyId, pair } of pairs) {
-      expect(await c.store().getPrivateKey(keyId), keyId).toBe(pair.privateKey);
-      expect(await c.store().getPublicKey(keyId), keyId).toBe(pair.publicKey);
+      expect(await s.getPrivateKey(keyId), `${label('getPrivateKey', keyId)} ${lost}`).toBe(pair.privateKey);
+      expect(await s.getPublicKey(keyId), `${label('getPublicKey', keyId)} ${lost}`).toBe(pair.publicKey);
     }
   });
 }
@@ -264,24 +344,40 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     const keyId = c.id('versions');
     const first = ed25519Pair();
     const second = ed25519Pair();
-    await c.store().storeKeyPair(keyId, first.privateKey, first.publicKey);
-    await c.store().storeKeyPair(keyId, second.privateKey, second.publicKey);
-    const versions = await c.store().getKeyVersions!(keyId);
-    expect(versions.length).toBeGreaterThanOrEqual(2);
-    expect(versions[0]!.current).toBe(true);
-    expect(versions[0]!.publicKey).toBe(second.publicKey);
-    expect(versions[1]!.current).toBe(false);
-    expect(versions[1]!.publicKey).toBe(first.publicKey);
-    expect(versions[1]!.privateKey).toBe(first.privateKey);
-    expect(versions[0]!.version).not.toBe(versions[1]!.version);
-    expect(versions[0]!.createdAt.getTime()).toBeGreaterThanOrEqual(versions[1]!.createdAt.getTime());
-    if (c.store().capabilities.readPair)
-      expect((await c.store().getKeyPair!(keyId))?.version).toBe(versions[0]!.version);
+    const s = c.named();
+    await s.storeKeyPair(keyId, first.privateKey, first.publicKey);
+    await s.storeKeyPair(keyId, second.privateKey, second.publicKey);
+    const versions = await s.getKeyVersions!(keyId);
+    const at = (i: number, field: string) => `${label('getKeyVersions', keyId)}[${i}].${field}`;
+    expect(
+      versions.length,
+      `${label('getKeyVersions', keyId)}.length after two stores`,
+    ).toBeGreaterThanOrEqual(2);
+    expect(versions[0]!.current, at(0, 'current')).toBe(true);
+    expect(versions[0]!.publicKey, `${at(0, 'publicKey')} (newest first)`).toBe(second.publicKey);
+    expect(versions[1]!.current, at(1, 'current')).toBe(false);
+    expect(versions[1]!.publicKey, at(1, 'publicKey')).toBe(first.publicKey);
+    expect(versions[1]!.privateKey, at(1, 'privateKey')).toBe(first.privateKey);
+    expect(typeof versions[0]!.version, at(0, 'version')).toBe('string');
+    expect(versions[0]!.version, `${at(0, 'version')} must differ from ${at(1, 'version')}`).not.toBe(
+      versions[1]!.version,
+    );
+    expect(versions[0]!.createdAt, at(0, 'createdAt')).toBeInstanceOf(Date);
+    expect(versions[0]!.createdAt.getTime(), `${at(0, 'createdAt')} (newest first)`).toBeGreaterThanOrEqual(
+      versions[1]!.createdAt.getTime(),
+    );
+    expectNoPrivateKeyPrinted(versions, first.privateKey, label('getKeyVersions', keyId));
+    expectNoPrivateKeyPrinted(versions, second.privateKey, label('getKeyVersions', keyId));
+    if (s.capabilities.readPair)
+      expect((await s.getKeyPair!(keyId))?.version, `${label('getKeyPair', keyId)}.version`).toBe(
+        versions[0]!.version,
+      );
   });
 
   it('returns no versions for a missing id', async (t) => {
     c.requires(t, 'versions');
-    expect(await c.store().getKeyVersions!(c.id('no-versions'))).toEqual([]);
+    const keyId = c.id('no-versions');
+    expect(await c.named().getKeyVersions!(keyId), label('getKeyVersions', keyId)).toEqual([]);
   });
 
   it('expectedVersion null creates but never overwrites (CONFLICT)', async (t) => {
@@ -289,50 +385,58 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     const keyId = c.id('create-only');
     const first = ed25519Pair();
     const second = ed25519Pair();
-    await c.store().storeKeyPair(keyId, first.privateKey, first.publicKey, { expectedVersion: null });
+    const cas = { expectedVersion: null };
+    await c.named().storeKeyPair(keyId, first.privateKey, first.publicKey, cas);
     await expectCode(
-      c.store().storeKeyPair(keyId, second.privateKey, second.publicKey, { expectedVersion: null }),
+      `${label('storeKeyPair', keyId, second.privateKey, second.publicKey, cas)} of an existing id`,
+      c.store().storeKeyPair(keyId, second.privateKey, second.publicKey, cas),
       'CONFLICT',
     );
-    expect(await c.store().getPrivateKey(keyId)).toBe(first.privateKey);
+    expect(await c.named().getPrivateKey(keyId), `${label('getPrivateKey', keyId)} after a CONFLICT`).toBe(
+      first.privateKey,
+    );
   });
 
   it('a stale expectedVersion is CONFLICT and writes nothing', async (t) => {
     c.requires(t, 'versions');
     const keyId = c.id('stale-cas');
     const pairs = [ed25519Pair(), ed25519Pair(), ed25519Pair()];
-    await c.store().storeKeyPair(keyId, pairs[0]!.privateKey, pairs[0]!.publicKey);
-    const [v1] = await c.store().getKeyVersions!(keyId);
-    await c
-      .store()
-      .storeKeyPair(keyId, pairs[1]!.privateKey, pairs[1]!.publicKey, { expectedVersion: v1!.version });
+    const s = c.named();
+    await s.storeKeyPair(keyId, pairs[0]!.privateKey, pairs[0]!.publicKey);
+    const [v1] = await s.getKeyVersions!(keyId);
+    const cas = { expectedVersion: v1!.version };
+    await s.storeKeyPair(keyId, pairs[1]!.privateKey, pairs[1]!.publicKey, cas);
     await expectCode(
-      c
-        .store()
-        .storeKeyPair(keyId, pairs[2]!.privateKey, pairs[2]!.publicKey, { expectedVersion: v1!.version }),
+      `${label('storeKeyPair', keyId, pairs[2]!.privateKey, pairs[2]!.publicKey, cas)} with a stale version`,
+      c.store().storeKeyPair(keyId, pairs[2]!.privateKey, pairs[2]!.publicKey, cas),
       'CONFLICT',
     );
-    expect(await c.store().getPublicKey(keyId)).toBe(pairs[1]!.publicKey);
+    expect(await s.getPublicKey(keyId), `${label('getPublicKey', keyId)} after a CONFLICT`).toBe(
+      pairs[1]!.publicKey,
+    );
   });
 
   it('of 5 concurrent compare-and-set writes exactly one wins', async (t) => {
     c.requires(t, 'versions');
     const keyId = c.id('cas-race');
     const base = ed25519Pair();
-    await c.store().storeKeyPair(keyId, base.privateKey, base.publicKey);
-    const [current] = await c.store().getKeyVersions!(keyId);
+    const s = c.named();
+    await s.storeKeyPair(keyId, base.privateKey, base.publicKey);
+    const [current] = await s.getKeyVersions!(keyId);
+    const cas = { expectedVersion: current!.version };
+    const what = `5 concurrent ${label('storeKeyPair', keyId, '-----BEGIN', '-----BEGIN', cas)}`;
     const contenders = Array.from({ length: 5 }, () => ed25519Pair());
     const results = await Promise.allSettled(
-      contenders.map((p) =>
-        c.store().storeKeyPair(keyId, p.privateKey, p.publicKey, { expectedVersion: current!.version }),
-      ),
+      contenders.map((p) => c.store().storeKeyPair(keyId, p.privateKey, p.publicKey, cas)),
     );
-    const winners = results.filter((r) => r.status === 'fulfilled');
-    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'fulfilled').length, `winners of ${what}`).toBe(1);
     for (const r of results)
-      if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('CONFLICT');
+      if (r.status === 'rejected')
+        expect((r.reason as { code?: string }).code, `${what}: ${describeError(r.reason)}`).toBe('CONFLICT');
     const winner = contenders[results.findIndex((r) => r.status === 'fulfilled')]!;
-    expect(await c.store().getPublicKey(keyId)).toBe(winner.publicKey);
+    expect(await s.getPublicKey(keyId), `${label('getPublicKey', keyId)} after ${what}`).toBe(
+      winner.publicKey,
+    );
   });
 }
 
@@ -346,16 +450,20 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     const before = await km.generateKeyPair(keyId);
     const signedBefore = await km.sign(keyId, 'token');
     const rotated = await km.rotateKeyPair(keyId);
-    expect(rotated.previousKid).toBe(before.kid);
-    expect(rotated.kid).not.toBe(before.kid);
-    expect((await km.refresh(keyId)).publicKey).toBe(rotated.keyPair.publicKey);
-    expect(await c.store().getPublicKey(keyId)).toBe(rotated.keyPair.publicKey);
-    expect(await km.verify(keyId, 'token', signedBefore)).toBe(true);
-    expect(await km.verify(keyId, 'token', await km.sign(keyId, 'token'))).toBe(true);
+    const on = `KeyManager.rotateKeyPair(${JSON.stringify(keyId)})`;
+    expect(rotated.previousKid, `${on}.previousKid`).toBe(before.kid);
+    expect(rotated.kid, `${on}.kid`).not.toBe(before.kid);
+    expect((await km.refresh(keyId)).publicKey, `refresh after ${on}`).toBe(rotated.keyPair.publicKey);
+    expect(await c.named().getPublicKey(keyId), `${label('getPublicKey', keyId)} after ${on}`).toBe(
+      rotated.keyPair.publicKey,
+    );
+    expect(await km.verify(keyId, 'token', signedBefore), `old key verifies after ${on}`).toBe(true);
+    expect(await km.verify(keyId, 'token', await km.sign(keyId, 'token')), `new key verifies`).toBe(true);
     const kids = (await km.jwks([keyId])).keys.map((k) => k.kid);
-    expect(kids).toEqual([rotated.kid, before.kid]);
+    expect(kids, `jwks after ${on} (from getKeyVersions)`).toEqual([rotated.kid, before.kid]);
     if (c.store().capabilities.list) {
-      expect((await c.store().listKeyIds!()).filter((id) => id.startsWith(keyId))).toEqual([keyId]);
+      const ids = (await c.named().listKeyIds!()).filter((id) => id.startsWith(keyId));
+      expect(ids, `listKeyIds() after ${on}: no extra entries`).toEqual([keyId]);
     }
   });
 
@@ -364,14 +472,22 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     c.requires(t, 'versions');
     const keyId = c.id('retire');
     let now = Date.now();
-    const km = new KeyManager({ store: c.store(), env: {}, rotationGracePeriodMs: 60_000, now: () => now });
+    const km = new KeyManager({
+      store: c.store(),
+      env: {},
+      rotationGracePeriodMs: 60_000,
+      rotationDelayMs: 0,
+      cache: { ttlMs: 0, staleIfErrorMs: 0 },
+      now: () => now,
+    });
     await km.generateKeyPair(keyId);
     const oldSignature = await km.sign(keyId, 'token');
     await km.rotateKeyPair(keyId);
-    expect(await km.verify(keyId, 'token', oldSignature)).toBe(true);
+    const id = JSON.stringify(keyId);
+    expect(await km.verify(keyId, 'token', oldSignature), `verify(${id}) in the grace period`).toBe(true);
     now += 10 * 60_000 + 600_000; // past the grace period and the cache TTL
-    expect(await km.verify(keyId, 'token', oldSignature)).toBe(false);
-    expect((await km.jwks([keyId])).keys).toHaveLength(1);
+    expect(await km.verify(keyId, 'token', oldSignature), `verify(${id}) after the grace period`).toBe(false);
+    expect((await km.jwks([keyId])).keys, `jwks([${id}]) after the grace period`).toHaveLength(1);
   });
 
   it('of concurrent rotations of one id exactly one wins, the others get CONFLICT', async (t) => {
@@ -388,9 +504,11 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
         new KeyManager({ store: afterRead(c.store(), readBarrier), env: {} }).rotateKeyPair(keyId),
       ),
     );
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const what = `3 concurrent rotateKeyPair(${JSON.stringify(keyId)}) (storeKeyPair with expectedVersion)`;
+    expect(results.filter((r) => r.status === 'fulfilled').length, `winners of ${what}`).toBe(1);
     for (const r of results)
-      if (r.status === 'rejected') expect((r.reason as { code?: string }).code).toBe('CONFLICT');
+      if (r.status === 'rejected')
+        expect((r.reason as { code?: string }).code, `${what}: ${describeError(r.reason)}`).toBe('CONFLICT');
   });
 
   it('generateKeyPair refuses to overwrite an existing id (CONFLICT)', async (t) => {
@@ -398,8 +516,12 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     const keyId = c.id('no-overwrite');
     const km = new KeyManager({ store: c.store(), env: {} });
     const first = await km.generateKeyPair(keyId);
-    await expectCode(km.generateKeyPair(keyId), 'CONFLICT');
-    expect(await c.store().getPublicKey(keyId)).toBe(first.publicKey);
+    await expectCode(
+      `KeyManager.generateKeyPair(${JSON.stringify(keyId)}) of an existing id`,
+      km.generateKeyPair(keyId),
+      'CONFLICT',
+    );
+    expect(await c.named().getPublicKey(keyId), label('getPublicKey', keyId)).toBe(first.publicKey);
   });
 }
 
@@ -408,27 +530,42 @@ export function errorTests<S extends KeyStore>(c: ConformanceContext<S>): void {
   it('a read-only store refuses writes with UNSUPPORTED naming a writable store', async (t) => {
     if (c.store().capabilities.write) t.skip(`${c.store().type} is writable`);
     const pair = ed25519Pair();
+    const keyId = c.id('ro');
+    const what = `${label('storeKeyPair', keyId, pair.privateKey, pair.publicKey)} on a read-only store`;
     const error = await expectCode(
-      c.store().storeKeyPair(c.id('ro'), pair.privateKey, pair.publicKey),
+      what,
+      c.store().storeKeyPair(keyId, pair.privateKey, pair.publicKey),
       'UNSUPPORTED',
     );
-    expect(String((error as Error).message)).toMatch(/encrypted_file|vault|aws/);
-    await expectCode(c.store().deleteKeyPair(c.id('ro-del')), 'UNSUPPORTED');
+    expect(String((error as Error).message), `the message of ${what} names a writable store`).toMatch(
+      /encrypted_file|vault|aws/,
+    );
+    const other = c.id('ro-del');
+    await expectCode(
+      `${label('deleteKeyPair', other)} on a read-only store`,
+      c.store().deleteKeyPair(other),
+      'UNSUPPORTED',
+    );
   });
 
   it('errors carry the store type and never the key material', async (t) => {
     c.requires(t, 'write');
     const pair = ed25519Pair();
     const body = pair.privateKey.split('\n')[1]!;
+    const what = label('storeKeyPair', '../escape', pair.privateKey, pair.publicKey);
     const error = (await expectCode(
+      what,
       c.store().storeKeyPair('../escape', pair.privateKey, pair.publicKey),
       'INVALID_KEY_ID',
     )) as Error & {
       storeType?: string;
     };
-    expect(error.storeType).toBe(c.store().type);
-    expect(error.message.startsWith('[phlow]')).toBe(true);
-    expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain(body);
+    expect(error.storeType, `${what}: error.storeType`).toBe(c.store().type);
+    expect(error.message.startsWith('[phlow]'), `${what}: message starts with [phlow]`).toBe(true);
+    expect(
+      `${error.message}${error.stack}${JSON.stringify(error)}`,
+      `${what}: no key material in the error`,
+    ).not.toContain(body);
   });
 }
 

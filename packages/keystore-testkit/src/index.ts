@@ -5,6 +5,7 @@ export {
   type ConformanceOptions,
   concurrencyTests,
   errorTests,
+  expectNoPrivateKeyPrinted,
   keyIdTests,
   readTests,
   rotationTests,

@@ -4,5 +4,5 @@
  */
 export type { VaultConnectionInfo } from './check.js';
 export type { VaultKeyStoreOptions } from './options.js';
-export { vaultKeyStoreProvider as default } from './provider.js';
+export { vaultKeyStoreProvider, vaultKeyStoreProvider as default } from './provider.js';
 export { createVaultKeyStore, type VaultKeyState, type VaultKeyStore } from './store.js';

@@ -8,16 +8,17 @@
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
 import { createMemoryKeyStore, type Env, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
-import { DEFAULT_FILE } from '@phlow/keystore-file';
 import { type CheckResult, Checks, SLOW_MS } from '../checks.js';
 import type { Command } from '../command.js';
 import { formatDuration } from '../duration.js';
 import { EXIT } from '../exit-codes.js';
 import { checkModes } from '../file-modes.js';
 import { someIds } from '../ids.js';
+import { masterKeyIsPassphrase } from '../master-key-kind.js';
 import type { Output } from '../output.js';
 import { chooseStore, isFileStoreType, loadProvider, masterKeySetting, storeEnv } from '../store.js';
-import { PERFORMANCE } from '../troubleshooting.js';
+import { invalidIdsCheck, leftoversOutcome, nodeDebugOutcome, recoverableCheck } from '../store-leftovers.js';
+import { KDF_COST, PERFORMANCE } from '../troubleshooting.js';
 
 /** Keys read one by one when no ids are given; a store with thousands of keys is checked on a sample. */
 const MAX_KEYS_READ = 50;
@@ -68,6 +69,9 @@ export const doctor: Command = {
       { dependsOnStore: false },
     );
 
+    const nodeDebug = nodeDebugOutcome(env);
+    if (nodeDebug) await checks.run('debug output', async () => nodeDebug, { dependsOnStore: false });
+
     const fileStore = isFileStoreType(choice.type);
     const master = masterKeySetting(env, cwd);
     const show = (path: string) => relative(cwd, path) || '.';
@@ -88,6 +92,9 @@ export const doctor: Command = {
               : master.source === 'fallback'
                 ? `${show(master.file!)} (no PHLOW_MASTER_KEY / PHLOW_MASTER_KEY_FILE set)`
                 : `${show(master.file!)} (PHLOW_MASTER_KEY_FILE)`;
+          if ((await masterKeyIsPassphrase(master, env)) === true) {
+            return { detail: `${detail}, a passphrase`, status: 'warn' as const, advice: KDF_COST };
+          }
           return { detail };
         },
         { dependsOnStore: false },
@@ -155,6 +162,7 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
   }
 
   if (o.fileStore) {
+    const { DEFAULT_FILE } = await import('@phlow/keystore-file'); // loaded only when the file store is checked
     const keyFile = (store as { path?: string }).path ?? o.env.PHLOW_KEY_STORE_FILE ?? DEFAULT_FILE;
     await checks.run('file modes', async () => {
       const report = await checkModes(keyFile, o.master.file);
@@ -184,9 +192,15 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
       { contained: true },
     );
     if (ids.length === 0 && listed) ids = listed.slice(0, MAX_KEYS_READ);
+    const leftovers = listed && leftoversOutcome(listed);
+    if (leftovers) await checks.run('python leftovers', async () => leftovers);
   } else {
     checks.skip('list', 'this store cannot list its keys');
   }
+  const invalid = invalidIdsCheck(store);
+  if (invalid) await checks.run('unusable ids', invalid, { contained: true });
+  const recoverable = recoverableCheck(store);
+  if (recoverable) await checks.run('deleted keys', recoverable, { contained: true });
 
   if (ids.length > 0) {
     for (const id of ids) {

@@ -1,5 +1,6 @@
 /** Every command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { completion } from './completion.js';
 import { remove } from './delete.js';
 import { doctor } from './doctor.js';
 import { generate } from './generate.js';
@@ -11,7 +12,9 @@ import { migrate } from './migrate.js';
 import { rekey } from './rekey.js';
 import { rotate } from './rotate.js';
 import { sign } from './sign.js';
+import { token } from './token.js';
 import { verify } from './verify.js';
+import { verifyToken } from './verify-token.js';
 
 export const COMMANDS: readonly Command[] = [
   init,
@@ -23,7 +26,10 @@ export const COMMANDS: readonly Command[] = [
   jwks,
   sign,
   verify,
+  token,
+  verifyToken,
   migrate,
   rekey,
   doctor,
+  completion,
 ];

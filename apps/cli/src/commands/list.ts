@@ -1,8 +1,10 @@
 /**
- * `phlow-keys list`: every key id in the store with its current kid, algorithm, version and how many keys
- * verify its signatures right now (more than one during a rotation's grace period).
+ * `phlow-keys list`: every key id in the store with its current kid, algorithm, version, age, which key
+ * signs now (during a rotation delay it is the previous one) and when the current key starts signing, and
+ * how many keys verify its signatures right now (more than one during a rotation's grace period).
  */
 import type { Command } from '../command.js';
+import { formatDuration } from '../duration.js';
 import { EXIT } from '../exit-codes.js';
 import { keyInfo } from '../key-info.js';
 import { listIds } from '../list-ids.js';
@@ -23,8 +25,14 @@ export const list: Command = {
       const ids = await listIds(store, 'read the ids from your configuration instead');
       const keys = [];
       for (const id of ids) {
-        const verifying = await manager.getVerificationKeys(id);
-        keys.push({ ...keyInfo(verifying[0]!), verifyingKeys: verifying.length });
+        const state = await manager.rotationState(id);
+        keys.push({
+          ...keyInfo(state.current),
+          ageSeconds: state.ageMs === undefined ? null : Math.floor(state.ageMs / 1000),
+          signingKid: state.signing.kid,
+          activatesAt: state.activatesAt?.toISOString() ?? null,
+          verifyingKeys: state.verifying.length,
+        });
       }
       if (out.json) return out.data({ store: store.type, keys });
       if (keys.length === 0) {
@@ -32,13 +40,15 @@ export const list: Command = {
         return;
       }
       out.table(
-        ['ID', 'KID', 'ALG', 'VERSION', 'CREATED', 'VERIFYING'],
+        ['ID', 'KID', 'ALG', 'VERSION', 'CREATED', 'AGE', 'SIGNS', 'VERIFYING'],
         keys.map((k) => [
           k.keyId,
           k.kid,
           k.alg ?? '-',
           k.version ?? '-',
           k.createdAt ?? '-',
+          k.ageSeconds === null ? '-' : formatDuration(Math.max(0, k.ageSeconds) * 1000),
+          k.activatesAt ? `from ${k.activatesAt}` : 'yes',
           String(k.verifyingKeys),
         ]),
       );

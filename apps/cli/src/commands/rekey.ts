@@ -2,9 +2,11 @@
  * `phlow-keys rekey`: re-encrypts the encrypted key file under a new master key (the file store's `rekey`,
  * one atomic replace). The new key comes from `--new-master-key-file <path>`, or is generated:
  *
- * - master key from a file F (PHLOW_MASTER_KEY_FILE, or the `.phlow/master.key` fallback): the old key is
- *   copied to `F.old-<time>` first, the new one written to `F.new`, the store re-encrypted, then `F.new`
- *   renamed over F. At every moment some file holds the key that opens the store, so a crash loses nothing.
+ * - master key from a file F (PHLOW_MASTER_KEY_FILE, or the `.phlow/master.key` fallback): the package's
+ *   `rekeyWithMasterKeyFile` copies the old key to `F.old-<time>`, writes the new one to `F.new`,
+ *   re-encrypts, then renames `F.new` over F. Killed between re-encrypting and renaming, every command keeps
+ *   working (the store falls back to `F.new` and warns), and the next rekey finishes first: what an
+ *   interrupted rekey left is finished or discarded before anything else, on every path below.
  *   With `--new-master-key-file` and the `.phlow/master.key` fallback, that file is renamed to `.old-<time>`
  *   too, so it is not picked up again.
  * - master key from PHLOW_MASTER_KEY: the new key is written to `.phlow/master.key` (which must not exist);
@@ -12,10 +14,11 @@
  *
  * The file is read with the new key afterwards and its key ids compared before success is reported.
  */
-import { copyFile, readFile, rename, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rename, unlink } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { type KeyStore, KeyStoreError } from '@phlow/keys-core';
-import { createFileKeyStore, type FileKeyStore, generateMasterKey } from '@phlow/keystore-file';
+import type { FileKeyStore } from '@phlow/keystore-file';
 import { type Command, stringValue } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { writeNewPrivateFile } from '../private-files.js';
@@ -36,6 +39,15 @@ function isFileKeyStore(store: KeyStore): store is FileKeyStore {
 }
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+
+/** `<file>.old-<time>`, or with `-2`, `-3`, ... when a rekey in the same second took that name. */
+function freeOldName(file: string): string {
+  const base = `${file}.old-${stamp()}`;
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}-${n}`;
+    if (!existsSync(name)) return name;
+  }
+}
 
 export const rekey: Command = {
   name: 'rekey',
@@ -64,6 +76,8 @@ export const rekey: Command = {
     const givenFile = stringValue(context.values, 'new-master-key-file');
     const show = (path: string) => relative(cwd, path) || path;
 
+    // The adapter loads with the command that uses it, not with every CLI start.
+    const { createFileKeyStore, generateMasterKey } = await import('@phlow/keystore-file');
     const store = await openStore(type, { env, cwd, onWarning: (m) => out.warn(m) });
     let result: { masterKeyFile: string; backup: string | null; keyFile: string; keys: number };
     try {
@@ -72,6 +86,9 @@ export const rekey: Command = {
           storeType: type,
         });
       }
+      const { finishInterruptedRekey, rekeyWithMasterKeyFile } = await import('@phlow/keystore-file');
+      // What a killed rekey left beside the current key file is finished (or discarded) first.
+      if (current.file !== undefined) await finishInterruptedRekey(store, current.file);
       // Proves the current key opens the file before anything is written.
       const before = await store.listKeyIds();
       let masterKeyFile: string;
@@ -87,31 +104,12 @@ export const rekey: Command = {
         await store.rekey((await readFile(masterKeyFile, 'utf8')).trim());
         if (current.source === 'fallback') {
           // Left in place, the old .phlow/master.key would still be picked up and fail to open the file.
-          backup = `${current.file}.old-${stamp()}`;
+          backup = freeOldName(current.file!);
           await rename(current.file!, backup);
         }
       } else if (current.file !== undefined) {
         masterKeyFile = current.file;
-        backup = `${masterKeyFile}.old-${stamp()}`;
-        const staged = `${masterKeyFile}.new`;
-        await copyFile(masterKeyFile, backup, 1 /* COPYFILE_EXCL */);
-        const fresh = generateMasterKey();
-        await writeNewPrivateFile(staged, `${fresh}\n`).catch((error: unknown) => {
-          throw (error as { code?: string }).code === 'EEXIST'
-            ? new KeyStoreError(
-                'CONFLICT',
-                `${show(staged)} exists, left by an interrupted rekey: if the key file opens with it, rename it to ${show(masterKeyFile)}; otherwise delete it and run rekey again`,
-                { storeType: type },
-              )
-            : error;
-        });
-        try {
-          await store.rekey(fresh);
-        } catch (error) {
-          await unlink(staged).catch(() => {});
-          throw error;
-        }
-        await rename(staged, masterKeyFile);
+        ({ backup } = await rekeyWithMasterKeyFile(store, masterKeyFile, generateMasterKey()));
       } else {
         masterKeyFile = resolve(cwd, DEFAULT_MASTER_KEY_FILE);
         const fresh = generateMasterKey();

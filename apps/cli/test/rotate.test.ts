@@ -1,0 +1,90 @@
+/**
+ * `rotate` and `list` on the rotation timeline (encrypted file store): when the new key starts signing,
+ * each key's age, scheduled rotation by age and emergency rotation. The fleet of processes is fleet.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { baseEnv, cli, initProject, json } from './helpers.js';
+
+describe('rotate: staged activation', () => {
+  it('prints when the new key starts signing; list shows it, and signing keeps the old key until then', async () => {
+    const cwd = await initProject();
+    const env = baseEnv({ PHLOW_KEY_ROTATION_DELAY_SECONDS: '3600' });
+    const { kid: oldKid } = json(await cli(['generate', 'a', '--json'], { cwd, env }));
+    const text = await cli(['rotate', 'a'], { cwd, env });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/starts signing\s+\d{4}-\S+ \(in 1h\)/);
+    const listed = json(await cli(['list', '--json'], { cwd, env })).keys[0];
+    expect(listed.signingKid).toBe(oldKid);
+    expect(listed.kid).not.toBe(oldKid);
+    expect(Date.parse(listed.activatesAt) - Date.now()).toBeGreaterThan(3_500_000);
+    expect(listed.ageSeconds).toBeGreaterThanOrEqual(0);
+    const table = (await cli(['list'], { cwd, env })).stdout;
+    expect(table).toMatch(/from \d{4}-/);
+    // Signing still uses the old key: the signature verifies with the old key's JWK alone.
+    const signature = (await cli(['sign', 'a', '--message', 'm'], { cwd, env })).stdout.trim();
+    const { verify, createPublicKey } = await import('node:crypto');
+    const jwks = json(await cli(['jwks', 'a'], { cwd, env }));
+    const old = jwks.keys.find((k: { kid: string }) => k.kid === oldKid);
+    expect(
+      verify(
+        null,
+        Buffer.from('m'),
+        createPublicKey({ key: old, format: 'jwk' }),
+        Buffer.from(signature, 'base64url'),
+      ),
+    ).toBe(true);
+    // With delay 0 the same store signs with the new key.
+    const now = baseEnv({ PHLOW_KEY_ROTATION_DELAY_SECONDS: '0' });
+    expect(json(await cli(['list', '--json'], { cwd, env: now })).keys[0].signingKid).toBe(listed.kid);
+  });
+});
+
+describe('rotate --if-older-than', () => {
+  it('skips a young key (exit 0), rotates an old enough one, and refuses a bad age (exit 2)', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const young = await cli(['rotate', 'a', '--if-older-than', '90d', '--json'], { cwd });
+    expect(young.code).toBe(0);
+    expect(json(young)).toMatchObject({ rotated: false, ageSeconds: expect.any(Number) });
+    expect((await cli(['rotate', 'a', '--if-older-than', '90d'], { cwd })).stdout).toMatch(
+      /not rotated: key a is \S+ old, younger than 90d/,
+    );
+    const due = json(await cli(['rotate', 'a', '--if-older-than', '0s', '--json'], { cwd }));
+    expect(due.rotated).toBe(true);
+    const scheduledRevoke = await cli(['rotate', 'a', '--if-older-than', '1d', '--revoke-previous'], { cwd });
+    expect(scheduledRevoke.code).toBe(2);
+    const bad = await cli(['rotate', 'a', '--if-older-than', '90 days'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--if-older-than');
+  });
+});
+
+describe('rotate --now / --revoke-previous', () => {
+  it('--now signs with the new key at once; the old signature still verifies', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const before = (await cli(['sign', 'a', '--message', 'm'], { cwd })).stdout.trim();
+    const rotated = json(await cli(['rotate', 'a', '--now', '--json'], { cwd }));
+    expect(Date.parse(rotated.activatesAt)).toBeLessThanOrEqual(Date.now());
+    expect(json(await cli(['list', '--json'], { cwd })).keys[0]).toMatchObject({
+      kid: rotated.kid,
+      signingKid: rotated.kid,
+      activatesAt: null,
+      verifyingKeys: 2,
+    });
+    expect((await cli(['verify', 'a', `--signature=${before}`, '--message', 'm'], { cwd })).code).toBe(0);
+  });
+
+  it('--revoke-previous: the old key no longer verifies and is gone from the JWK Set', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const before = (await cli(['sign', 'a', '--message', 'm'], { cwd })).stdout.trim();
+    const rotated = json(await cli(['rotate', 'a', '--revoke-previous', '--json'], { cwd }));
+    expect((await cli(['verify', 'a', `--signature=${before}`, '--message', 'm'], { cwd })).code).toBe(1);
+    expect(json(await cli(['jwks', 'a'], { cwd })).keys.map((k: { kid: string }) => k.kid)).toEqual([
+      rotated.kid,
+    ]);
+    const after = (await cli(['sign', 'a', '--message', 'm'], { cwd })).stdout.trim();
+    expect((await cli(['verify', 'a', `--signature=${after}`, '--message', 'm'], { cwd })).code).toBe(0);
+  });
+});

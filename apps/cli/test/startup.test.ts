@@ -1,0 +1,100 @@
+/**
+ * Start-up loads only what a command line uses: `--version` loads neither core nor any adapter, `--help` loads
+ * no adapter, and a command loads the adapter of the store it opens. Proven by making those packages
+ * unloadable (a module hook preloaded with --import), not by timing.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { baseEnv, CLI, cli, initProject, json, runCommand, type TestEnv, tempDir } from './helpers.js';
+
+const BLOCKER = resolve(import.meta.dirname, 'fixtures/block-modules.mjs');
+const ADAPTERS = 'keystore-env,keystore-file,keystore-vault,keystore-aws';
+const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+function blocked(block: string, args: readonly string[], cwd = tempDir()) {
+  return runCommand(process.execPath, ['--import', BLOCKER, CLI, ...args], {
+    cwd,
+    env: baseEnv({ PHLOW_TEST_BLOCK: block }),
+  });
+}
+
+describe('start-up loads only what is used', () => {
+  it('--version and -V work with core and every adapter unloadable', async () => {
+    for (const flag of ['--version', '-V']) {
+      const result = await blocked(`keys-core,${ADAPTERS}`, [flag]);
+      expect(result.stderr).toBe('');
+      expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+    }
+  });
+
+  it('--help and <command> --help work with every adapter unloadable', async () => {
+    for (const args of [
+      ['--help'],
+      ['get', '--help'],
+      ['sign', '--help'],
+      ['init', '--help'],
+      ['rekey', '--help'],
+    ]) {
+      const result = await blocked(ADAPTERS, args);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage: phlow-keys');
+    }
+  });
+
+  it('the block is real: a command that opens the file store fails when its adapter cannot load', async () => {
+    const cwd = await initProject();
+    const result = await blocked('keystore-file', ['list'], cwd);
+    expect(result.code).not.toBe(0);
+    const ok = await blocked('keystore-vault,keystore-aws,keystore-env', ['list'], cwd);
+    expect(ok.code).toBe(0);
+  });
+});
+
+describe('doctor on the cost of a passphrase master key', () => {
+  interface Check {
+    name: string;
+    status: string;
+    detail: string;
+    advice?: { title: string; steps: string[] };
+  }
+  const masterCheck = async (cwd: string, env: TestEnv) => {
+    const result = await cli(['doctor', '--json'], { cwd, env: baseEnv(env) });
+    expect(result.stdout + result.stderr).not.toContain('correct horse battery');
+    return (json(result).checks as Check[]).find((c) => c.name === 'master key')!;
+  };
+
+  it('says every call pays the KDF and how to avoid it, for PHLOW_MASTER_KEY and for a key file', async () => {
+    const cwd = tempDir();
+    writeFileSync(`${cwd}/passphrase.txt`, '  correct horse battery staple\n');
+    for (const env of [
+      { PHLOW_MASTER_KEY: 'correct horse battery staple' },
+      { PHLOW_MASTER_KEY_FILE: 'passphrase.txt' },
+    ]) {
+      const check = await masterCheck(cwd, env);
+      expect(check.status).toBe('warn');
+      expect(check.detail).toContain('a passphrase');
+      expect(check.advice?.title).toContain('every call pays the key derivation');
+      expect(check.advice?.steps.join(' ')).toContain('phlow-keys rekey');
+    }
+  });
+
+  it('stays quiet for the raw key file init writes', async () => {
+    const cwd = await initProject();
+    const check = await masterCheck(cwd, {});
+    expect(check.status).toBe('ok');
+    expect(check.advice).toBeUndefined();
+  });
+});
+
+describe('constants repeated so that start-up loads no adapter', () => {
+  it('the default key file and the environment spelling agree with the adapters', async () => {
+    const { DEFAULT_KEY_FILE } = await import('../src/store.js');
+    const { DEFAULT_FILE } = await import('@phlow/keystore-file');
+    expect(DEFAULT_KEY_FILE).toBe(DEFAULT_FILE);
+    const { upperSnake: cliSpelling } = await import('../src/migrate-plan.js');
+    const { upperSnake } = await import('@phlow/keystore-env');
+    for (const id of ['my-agent', 'a.b_c-d', 'Agent9', 'x']) expect(cliSpelling(id)).toBe(upperSnake(id));
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Building the JWK Set from many ids without a storm of store requests: the ids are read with bounded
+ * parallelism (a JWK Set of 100 ids costs 100 reads once, not 100 sequential round trips, and never more
+ * than JWKS_CONCURRENCY requests at a time against the backend). The id list itself is cached by KeyManager.
+ */
+import type { JwkSet, PublicJwk } from './jwk.js';
+import type { KeyPair } from './key-pair.js';
+
+/** Most ids read at once while building a JWK Set. */
+export const JWKS_CONCURRENCY = 8;
+
+/**
+ * `fn` over `items` with at most `limit` calls running; results in input order. On the first failure no new
+ * call starts and that failure is thrown.
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The JWK Set of `ids`: each id's verification keys in id order, each key once (by thumbprint). */
+export async function buildJwkSet(
+  ids: readonly string[],
+  verificationKeys: (keyId: string) => Promise<KeyPair[]>,
+): Promise<JwkSet> {
+  const perId = await mapLimit(ids, JWKS_CONCURRENCY, verificationKeys);
+  const keys: PublicJwk[] = [];
+  const seen = new Set<string>();
+  for (const pairs of perId) {
+    for (const pair of pairs) {
+      if (!seen.has(pair.kid)) {
+        seen.add(pair.kid);
+        keys.push(pair.jwk);
+      }
+    }
+  }
+  return { keys };
+}

@@ -1,0 +1,127 @@
+/**
+ * The one place signatures are made and checked: every EdDSA signature KeyManager makes or accepts goes
+ * through `signWith` / `verifyWith`. (A remote signer, Vault Transit or an HSM, plugs in here.)
+ *
+ * Two implementations, one acceptance rule (see ed25519.ts):
+ * - node:crypto (OpenSSL), native and about 10x (sign) to 25x (verify) faster: used whenever the runtime has
+ *   a working native Ed25519. That is detected once, by signing the RFC 8032 test vector, not by the
+ *   runtime's name;
+ * - @noble/ed25519, bundled, where it has none.
+ * The parsed keys (KeyObjects, or noble's seed and decoded point) are made once per KeyPair and kept in a
+ * WeakMap keyed by the pair: they live as long as the cache (or the caller) holds the pair, and go with it.
+ */
+import { createPrivateKey, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { acceptablePublicKey, ed25519Sign, ed25519VerifyPoint } from './ed25519.js';
+import type { KeyPair } from './key-pair.js';
+import { ed25519PrivateKeyObject, ed25519SeedFromPem, parsePublicKey } from './pem.js';
+
+type SignFn = (message: Uint8Array) => Uint8Array;
+type VerifyFn = (message: Uint8Array, signature: Uint8Array) => boolean;
+
+export type Ed25519BackendName = 'node:crypto' | 'noble';
+
+interface Backend {
+  readonly name: Ed25519BackendName;
+  readonly signers: WeakMap<KeyPair, SignFn>;
+  /** null: the pair's public key is not an acceptable Ed25519 key, so nothing verifies with it. */
+  readonly verifiers: WeakMap<KeyPair, VerifyFn | null>;
+  signer(pair: KeyPair): SignFn;
+  verifier(pair: KeyPair, publicKey: Uint8Array, key: KeyObject): VerifyFn;
+}
+
+const asBytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+const native: Backend = {
+  name: 'node:crypto',
+  signers: new WeakMap(),
+  verifiers: new WeakMap(),
+  signer(pair) {
+    const key = ed25519PrivateKeyObject(pair.privateKey, pair.keyId);
+    return (message) => asBytes(nodeSign(null, message, key));
+  },
+  verifier(_pair, _publicKey, key) {
+    return (message, signature) => signature.length === 64 && nodeVerify(null, message, key, signature);
+  },
+};
+
+const noble: Backend = {
+  name: 'noble',
+  signers: new WeakMap(),
+  verifiers: new WeakMap(),
+  signer(pair) {
+    const seed = ed25519SeedFromPem(pair.privateKey, pair.keyId);
+    return (message) => ed25519Sign(message, seed);
+  },
+  verifier(_pair, publicKey) {
+    const point = acceptablePublicKey(publicKey)!; // checked by the caller
+    return (message, signature) => ed25519VerifyPoint(signature, message, point, publicKey);
+  },
+};
+
+// RFC 8032 section 7.1, TEST 1: the probe that decides whether node:crypto's Ed25519 works here.
+const PROBE_PKCS8 =
+  '302e020100300506032b6570042204209d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
+const PROBE_SIGNATURE =
+  'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
+
+/** True if node:crypto signs the RFC 8032 vector correctly in this runtime. */
+export function nativeEd25519Works(): boolean {
+  try {
+    const key = createPrivateKey({ key: Buffer.from(PROBE_PKCS8, 'hex'), format: 'der', type: 'pkcs8' });
+    return nodeSign(null, new Uint8Array(0), key).toString('hex') === PROBE_SIGNATURE;
+  } catch {
+    return false;
+  }
+}
+
+let chosen: Backend | undefined;
+
+function backend(): Backend {
+  chosen ??= nativeEd25519Works() ? native : noble;
+  return chosen;
+}
+
+/** Which implementation signs in this process (detected on first use). */
+export function ed25519Backend(): Ed25519BackendName {
+  return backend().name;
+}
+
+/**
+ * For tests and benchmarks only (not exported from the package): force one implementation, or pass
+ * `undefined` to detect again with `probe`.
+ */
+export function setEd25519Backend(name?: Ed25519BackendName, probe = nativeEd25519Works): void {
+  chosen = name === 'noble' ? noble : name === 'node:crypto' ? native : probe() ? native : noble;
+}
+
+/** Signs with the pair's Ed25519 private key. UNSUPPORTED for other key types; INVALID_KEY if it does not parse. */
+export function signWith(pair: KeyPair, message: Uint8Array): Uint8Array {
+  const b = backend();
+  let sign = b.signers.get(pair);
+  if (sign === undefined) {
+    sign = b.signer(pair);
+    b.signers.set(pair, sign);
+  }
+  return sign(message);
+}
+
+/** True if `signature` is a valid signature of `message` by the pair's public key. Never throws for bad input. */
+export function verifyWith(pair: KeyPair, message: Uint8Array, signature: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array)) return false;
+  const b = backend();
+  let verify = b.verifiers.get(pair);
+  if (verify === undefined) {
+    verify = makeVerifier(b, pair);
+    b.verifiers.set(pair, verify);
+  }
+  return verify?.(message, signature) === true;
+}
+
+function makeVerifier(b: Backend, pair: KeyPair): VerifyFn | null {
+  const key = parsePublicKey(pair.publicKey, pair.keyId);
+  if (key.asymmetricKeyType !== 'ed25519') return null; // an RSA key of an older deployment signs no EdDSA
+  const publicKey = new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
+  // Small-order and non-canonical public keys are refused on both paths (OpenSSL alone would accept them).
+  if (acceptablePublicKey(publicKey) === null) return null;
+  return b.verifier(pair, publicKey, key);
+}
