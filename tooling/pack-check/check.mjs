@@ -2,13 +2,20 @@
 // Packs every publishable workspace package (after a build) the way `changeset publish` would, and checks that
 // the tarball holds every file its `exports`, `types`, `main` and `bin` name, that no `workspace:` range leaks
 // into the published manifest, that @phlow/keys-core has no runtime dependencies, and that adapters
-// peer-depend on core with a caret range. Prints one line per package and exits non-zero on any problem.
+// peer-depend on core with a caret range. It also checks what a registry page and provenance need: the
+// LICENSE (the root one, byte for byte) in both the `pnpm pack` tarball and `npm pack --dry-run`'s file list,
+// `repository` with the package's directory, `homepage`, `bugs`, `keywords` and the root's `engines`, and
+// that no relative link in the packed README points at a file the tarball lacks (broken on the registry page).
+// Prints one line per package and exits non-zero on any problem.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, normalize, relative } from 'node:path';
+import { readmeLinkProblems } from './links.mjs';
 
 const root = join(import.meta.dirname, '..', '..');
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const license = readFileSync(join(root, 'LICENSE'), 'utf8');
 const dirs = ['packages', 'apps'].flatMap((group) =>
   readdirSync(join(root, group)).map((name) => join(root, group, name)),
 );
@@ -22,49 +29,89 @@ const paths = (value) =>
       ? Object.values(value).flatMap(paths)
       : [];
 
+/** The registry-page fields every published package needs; `directory` lets provenance name the folder. */
+function metadataProblems(packed, dir) {
+  const found = [];
+  const repo = packed.repository;
+  if (repo?.url !== rootManifest.repository.url) {
+    found.push(`repository.url must be ${rootManifest.repository.url}`);
+  }
+  if (repo?.directory !== relative(root, dir))
+    found.push(`repository.directory must be ${relative(root, dir)}`);
+  const base = rootManifest.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+  if (typeof packed.homepage !== 'string' || !packed.homepage.startsWith(base)) {
+    found.push(`homepage must point into ${base}`);
+  }
+  if (packed.bugs?.url !== rootManifest.bugs.url) found.push(`bugs.url must be ${rootManifest.bugs.url}`);
+  if (!Array.isArray(packed.keywords) || packed.keywords.length === 0) found.push('keywords missing');
+  // One Node range for the whole repository: the one the README documents and the suite is run on.
+  if (packed.engines?.node !== rootManifest.engines.node) {
+    found.push(
+      `engines.node must be ${rootManifest.engines.node} (the root's), found ${packed.engines?.node}`,
+    );
+  }
+  return found;
+}
+
 let checked = 0;
 for (const dir of dirs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   if (manifest.private) continue;
   checked++;
+  const own = [];
   const before = new Set(readdirSync(out));
   execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: dir, stdio: 'pipe' });
-  const tarball = readdirSync(out).find((f) => !before.has(f));
-  const listing = execFileSync('tar', ['-tzf', join(out, tarball)], { encoding: 'utf8' })
+  const tarball = join(
+    out,
+    readdirSync(out).find((f) => !before.has(f)),
+  );
+  const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
     .split('\n')
     .filter(Boolean)
     .map((f) => f.replace(/^package\//, ''));
-  const packed = JSON.parse(
-    execFileSync('tar', ['-xzOf', join(out, tarball), 'package/package.json'], { encoding: 'utf8' }),
-  );
+  const fromTarball = (file) =>
+    execFileSync('tar', ['-xzOf', tarball, `package/${file}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const packed = JSON.parse(fromTarball('package.json'));
   const named = [
     ...paths(packed.exports),
     ...paths(packed.types),
     ...paths(packed.main),
     ...paths(packed.bin),
   ]
-    .map((p) => p.replace(/^\.\//, ''))
+    .map((p) => normalize(p))
     .filter((p) => !p.includes('*'));
   const missing = named.filter((p) => !listing.includes(p));
-  if (missing.length) problems.push(`${manifest.name}: tarball lacks ${missing.join(', ')}`);
+  if (missing.length) own.push(`tarball lacks ${missing.join(', ')}`);
   const leaked = Object.entries({ ...packed.dependencies, ...packed.peerDependencies }).filter(([, v]) =>
     String(v).startsWith('workspace:'),
   );
-  if (leaked.length) problems.push(`${manifest.name}: workspace: ranges in the published manifest`);
+  if (leaked.length) own.push('workspace: ranges in the published manifest');
   if (manifest.name === '@phlow/keys-core' && Object.keys(packed.dependencies ?? {}).length) {
-    problems.push('@phlow/keys-core must have no runtime dependencies');
+    own.push('@phlow/keys-core must have no runtime dependencies');
   }
   const corePeer = packed.peerDependencies?.['@phlow/keys-core'];
   if (manifest.name.startsWith('@phlow/keystore-') && !String(corePeer).startsWith('^')) {
-    problems.push(`${manifest.name}: peer-depend on @phlow/keys-core with a caret range, found ${corePeer}`);
+    own.push(`peer-depend on @phlow/keys-core with a caret range, found ${corePeer}`);
   }
+  if (!listing.includes('LICENSE')) own.push('pnpm pack tarball lacks LICENSE');
+  else if (fromTarball('LICENSE') !== license) own.push('LICENSE differs from the root LICENSE');
+  // npm decides the file list on its own (it is what `npm publish` uploads), so ask it too.
+  const [npmPack] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8' }),
+  );
+  const npmFiles = npmPack.files.map((f) => f.path);
+  const npmMissing = ['LICENSE', 'README.md', 'package.json', ...named].filter((f) => !npmFiles.includes(f));
+  if (npmMissing.length) own.push(`npm pack lacks ${npmMissing.join(', ')}`);
+  own.push(...metadataProblems(packed, dir));
+  if (!listing.includes('README.md')) own.push('tarball lacks README.md');
+  else own.push(...readmeLinkProblems(fromTarball('README.md'), listing));
+  problems.push(...own.map((p) => `${manifest.name}: ${p}`));
   console.log(
-    `${missing.length ? 'FAIL' : 'ok  '} ${manifest.name}@${manifest.version}: ${listing.length} files`,
+    `${own.length ? 'FAIL' : 'ok  '} ${manifest.name}@${manifest.version}: ${listing.length} files`,
   );
 }
 rmSync(out, { recursive: true, force: true });
 for (const p of problems) console.error(`pack-check: ${p}`);
-console.log(
-  `pack-check: ${checked - new Set(problems.map((p) => p.split(':')[0])).size} passed, ${new Set(problems.map((p) => p.split(':')[0])).size} failed`,
-);
+const failed = new Set(problems.map((p) => p.split(':')[0])).size;
+console.log(`pack-check: ${checked - failed} passed, ${failed} failed`);
 process.exit(problems.length ? 1 : 0);
