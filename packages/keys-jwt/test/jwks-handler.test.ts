@@ -8,12 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJwksHandler, createJwksNodeHandler, signJwt } from '../src/index.js';
 import { countingStore, manager, testClock } from './helpers.js';
 
+/** The JWK Set's max-age follows the rotation delay: these tests run with the default staged delay (900 s). */
+const stagedManager = (store: Parameters<typeof manager>[0], now?: () => number) =>
+  manager(store, now, 86_400_000, 900_000);
+
 const get = (headers: Record<string, string> = {}) =>
   new Request('http://agent.test/.well-known/jwks.json', { headers });
 
 describe('createJwksHandler', () => {
   it('serves every listed key as application/jwk-set+json with Cache-Control and an ETag; 304 on a match', async () => {
-    const keys = manager(createMemoryKeyStore());
+    const keys = stagedManager(createMemoryKeyStore());
     await keys.generateKeyPair('a');
     await keys.generateKeyPair('b', { algorithm: 'RS256' });
     const handler = createJwksHandler(keys);
@@ -41,7 +45,7 @@ describe('createJwksHandler', () => {
 
   it('builds the set once per period: 1,000 requests (100 at a time) cost one listing and two reads per id', async () => {
     const { store, counts } = countingStore();
-    const keys = manager(store);
+    const keys = stagedManager(store);
     const ids = Array.from({ length: 10 }, (_, i) => `agent-${i}`);
     for (const id of ids) await keys.generateKeyPair(id);
     const handler = createJwksHandler(keys);
@@ -56,7 +60,7 @@ describe('createJwksHandler', () => {
 
   it('reads at most `concurrency` ids at once', async () => {
     const { store, counts } = countingStore();
-    const keys = manager(store);
+    const keys = stagedManager(store);
     for (let i = 0; i < 20; i++) await keys.generateKeyPair(`agent-${i}`);
     counts.maxInFlight = 0;
     const res = await createJwksHandler(keys, { concurrency: 3 })(get());
@@ -67,7 +71,7 @@ describe('createJwksHandler', () => {
 
   it('counts max-age down from the build and rebuilds after the period, from the store (a rotation shows)', async () => {
     const clock = testClock();
-    const keys = manager(createMemoryKeyStore(), clock.now);
+    const keys = stagedManager(createMemoryKeyStore(), clock.now);
     await keys.generateKeyPair('a');
     const handler = createJwksHandler(keys, { maxAgeSeconds: 60, now: clock.now });
     const first = await handler(get());
@@ -92,7 +96,7 @@ describe('createJwksHandler', () => {
   });
 
   it('caps the default max-age at the rotation delay when the manager has one', async () => {
-    const keys = Object.assign(manager(createMemoryKeyStore()), { rotationDelayMs: 120_000 });
+    const keys = Object.assign(stagedManager(createMemoryKeyStore()), { rotationDelayMs: 120_000 });
     await keys.generateKeyPair('a');
     expect((await createJwksHandler(keys)(get())).headers.get('cache-control')).toBe('public, max-age=120');
   });
@@ -100,7 +104,7 @@ describe('createJwksHandler', () => {
   it('answers 503 (no-store) when the store fails before any set was built, and serves the last set with max-age 0 after', async () => {
     const clock = testClock();
     const { store, counts } = countingStore();
-    const keys = manager(store, clock.now);
+    const keys = stagedManager(store, clock.now);
     await keys.generateKeyPair('a');
     const errors: unknown[] = [];
     const handler = createJwksHandler(keys, {
@@ -135,11 +139,11 @@ describe('createJwksHandler', () => {
   });
 
   it('skips an id deleted between the listing and the read, and refuses a store that cannot list without keyIds', async () => {
-    const keys = manager(createMemoryKeyStore());
+    const keys = stagedManager(createMemoryKeyStore());
     await keys.generateKeyPair('a');
     const res = await createJwksHandler(keys, { keyIds: ['a', 'gone'] })(get());
     expect(((await res.json()) as { keys: unknown[] }).keys).toHaveLength(1);
-    const readOnly = manager({
+    const readOnly = stagedManager({
       ...createMemoryKeyStore(),
       capabilities: { write: true, list: false },
     } as never);
@@ -153,7 +157,7 @@ describe('createJwksHandler', () => {
 describe('createJwksNodeHandler over real HTTP', () => {
   let server: Server;
   let url: URL;
-  const keys = manager(createMemoryKeyStore());
+  const keys = stagedManager(createMemoryKeyStore());
 
   beforeAll(async () => {
     await keys.generateKeyPair('ed-agent');

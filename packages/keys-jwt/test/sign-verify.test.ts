@@ -106,6 +106,22 @@ describe('rotation', () => {
     expect((await verifyJwt(keys, fresh, { now: clock.now })).kid).toBe(decodeProtectedHeader(fresh).kid);
   });
 
+  it('during a staged rotation tokens keep the previous kid until the new key activates', async () => {
+    const clock = testClock();
+    const keys = manager(createMemoryKeyStore(), clock.now, 86_400_000, 900_000);
+    await keys.generateKeyPair('agent');
+    const before = decodeProtectedHeader(await signJwt(keys, 'agent', {}, { now: clock.now })).kid;
+    const { kid: next } = await keys.rotateKeyPair('agent');
+    // Published at once: a token by the new key would verify already, but none is signed with it yet.
+    expect(decodeProtectedHeader(await signJwt(keys, 'agent', {}, { now: clock.now })).kid).toBe(before);
+    expect((await keys.jwks(['agent'])).keys.map((k) => k.kid)).toContain(next);
+    clock.advance(905_000); // the memory store stamps versions with the real clock: a little past the delay
+    keys.clear();
+    const after = await signJwt(keys, 'agent', {}, { now: clock.now });
+    expect(decodeProtectedHeader(after).kid).toBe(next);
+    expect((await verifyJwt(keys, after, { now: clock.now })).kid).toBe(next);
+  });
+
   it('a key rotated in by another manager (process) is found by one refetch on its unknown kid', async () => {
     const { store, counts } = countingStore();
     const signer = manager(store);
