@@ -5,8 +5,8 @@
  * package, loaded at run time. Names map to packages as adapter-names.ts says; packages are loaded only from
  * where someone installed them on purpose, as safe-lookup.ts says.
  */
-import { statSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BUILT_IN, candidateModules, canonicalType, isPathType, NAME_PATTERN } from './adapter-names.js';
 import { defaultEnv } from './config.js';
@@ -144,9 +144,15 @@ export async function loadKeyStoreProvider(
     let found: Located | undefined;
     if (app.dir) {
       apps.add(app.dir);
-      const result = lookupFrom(app.dir, candidate);
-      refused.push(...result.refused);
-      found = result.found;
+      // The application may be the adapter itself (its own tests, a demo inside it): Node's self-reference.
+      const self = isPackageNamed(app.dir, name) ? entryFile(app.dir, subpathOf(candidate, name)) : undefined;
+      if (self) {
+        found = { packageDir: app.dir, file: self };
+      } else {
+        const result = lookupFrom(app.dir, candidate);
+        refused.push(...result.refused);
+        found = result.found;
+      }
     } else if (app.undeclaredIn && !undeclared) {
       undeclared = { name, dir: app.undeclaredIn };
     }
@@ -159,6 +165,18 @@ export async function loadKeyStoreProvider(
     if (found) return importProvider(candidate, type, found);
   }
   throw notFound(type, candidates, { cwd, apps, installations, refused, undeclared, options });
+}
+
+function isPackageNamed(dir: string, name: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === name;
+  } catch {
+    return false;
+  }
+}
+
+function subpathOf(specifier: string, name: string): string {
+  return specifier === name ? '.' : `.${specifier.slice(name.length)}`;
 }
 
 async function loadPath(type: string, cwd: string): Promise<KeyStoreProvider> {

@@ -266,3 +266,19 @@ describe('a store name that is really key material', () => {
     expect(error.message).toContain('not shown');
   });
 });
+
+describe('self-reference', () => {
+  it('an adapter package resolves itself from its own directory (its tests), as Node self-references it', async () => {
+    const dir = tmp('self');
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'phlow-keystore-selfref',
+        type: 'module',
+        exports: { '.': { import: './index.js' } },
+      }),
+    );
+    writeFileSync(join(dir, 'index.js'), providerSource('selfref'));
+    expect((await loadKeyStoreProvider('selfref', { cwd: dir })).type).toBe('selfref');
+  });
+});
