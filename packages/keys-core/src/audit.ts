@@ -7,8 +7,8 @@
  * that failed the id rule is left out (it could be a PEM pasted where a name was expected), and the caller
  * identity is cut to a bounded length.
  *
- * The sink writes each event as one line with one `write` on a file opened O_APPEND, so processes sharing
- * one log interleave whole lines. A failed write is counted and dropped: auditing must never break signing.
+ * The sink writes the events of one event-loop turn as whole lines with one `write` on a file opened
+ * O_APPEND, so processes sharing one log interleave whole lines. A failed write is counted and dropped: auditing must never break signing.
  */
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import type { Env } from './contract.js';
@@ -75,6 +75,8 @@ export interface KeyAuditEvent {
 export const MAX_CALLER_LENGTH = 200;
 /** Longest line the sink writes; events are far shorter, this only bounds a broken one. */
 export const MAX_AUDIT_LINE_BYTES = 4096;
+/** Lines held for the end of the event-loop turn before they are written at once. */
+const MAX_PENDING_BYTES = 256 * 1024;
 
 /** The outcome and code of a failed operation. */
 export function failureOf(error: unknown): { outcome: KeyAuditOutcome; errorCode: string } {
@@ -102,6 +104,8 @@ export type KeyAuditSink = (event: KeyAuditEvent) => void;
 export interface JsonLinesAuditSink extends KeyAuditSink {
   /** Lines that could not be written (disk full, closed descriptor). */
   readonly dropped: () => number;
+  /** Writes the lines held for the end of this event-loop turn now. */
+  readonly flush: () => void;
   /** Closes the file. Safe to call twice; later events are dropped. */
   readonly close: () => void;
 }
@@ -127,16 +131,41 @@ const FIELDS: readonly (keyof KeyAuditEvent)[] = [
   'targetStoreType',
 ];
 
-/** One JSON line for `event`, at most MAX_AUDIT_LINE_BYTES. */
+/**
+ * One JSON line for `event`, at most MAX_AUDIT_LINE_BYTES. Built field by field (strings through
+ * JSON.stringify for escaping) because it runs once per signature when the sink is on.
+ */
 export function auditLine(event: KeyAuditEvent): string {
-  const record: Record<string, unknown> = {};
+  let line = '{';
   for (const field of FIELDS) {
-    const value = event[field];
-    if (value !== undefined) record[field] = value;
+    const value: unknown = event[field];
+    if (value === undefined) continue;
+    const json =
+      typeof value === 'string'
+        ? JSON.stringify(value)
+        : typeof value === 'boolean'
+          ? String(value)
+          : typeof value === 'number' && Number.isFinite(value)
+            ? String(value)
+            : 'null';
+    line += `${line.length === 1 ? '' : ','}"${field}":${json}`;
   }
-  const line = `${JSON.stringify(record)}\n`;
-  if (Buffer.byteLength(line) <= MAX_AUDIT_LINE_BYTES) return line;
+  line += '}\n';
+  // A UTF-16 length of a third of the bound cannot exceed it in UTF-8; only longer lines are measured.
+  if (line.length * 3 <= MAX_AUDIT_LINE_BYTES || Buffer.byteLength(line) <= MAX_AUDIT_LINE_BYTES) return line;
   return `${JSON.stringify({ time: event.time, operation: event.operation, outcome: event.outcome, storeType: String(event.storeType).slice(0, 64), truncated: true })}\n`;
+}
+
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/** `new Date(ms).toISOString()`, remembered for the last millisecond: many events share one. */
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 /**
@@ -154,28 +183,59 @@ export function createJsonLinesAuditSink(target: string): JsonLinesAuditSink {
         dropped++;
       }
     };
-    return Object.assign(sink, { dropped: () => dropped, close: () => {} });
+    return Object.assign(sink, { dropped: () => dropped, flush: () => {}, close: () => {} });
   }
   let fd: number | undefined = openAuditFile(target);
-  const sink = (event: KeyAuditEvent) => {
+  // Lines of one turn of the event loop go out in one write, after it: a write per event would cost as
+  // much as the signature it records. A crash loses at most that turn's lines; `exit` flushes the rest.
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    const lines = pending.length;
+    pending = [];
+    pendingBytes = 0;
     if (fd === undefined) {
-      dropped++;
+      dropped += lines;
       return;
     }
     try {
-      writeSync(fd, auditLine(event));
+      writeSync(fd, chunk);
     } catch {
-      dropped++;
+      dropped += lines;
     }
   };
+  const sink = (event: KeyAuditEvent) => {
+    let line: string;
+    try {
+      line = auditLine(event);
+    } catch {
+      dropped++;
+      return;
+    }
+    if (pending.length === 0) setImmediate(flush).unref();
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= MAX_PENDING_BYTES) flush();
+  };
   const close = () => {
+    flush();
+    flushOnExit.delete(flush);
     if (fd === undefined) return;
     try {
       closeSync(fd);
     } catch {}
     fd = undefined;
   };
-  return Object.assign(sink, { dropped: () => dropped, close });
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const f of flushOnExit) f();
+    });
+  }
+  flushOnExit.add(flush);
+  return Object.assign(sink, { dropped: () => dropped, flush, close });
 }
 
 function openAuditFile(path: string): number {
@@ -224,6 +284,10 @@ function openAuditFile(path: string): number {
   }
   return fd;
 }
+
+/** Flushes of the open file sinks, run once at process exit (one listener however many sinks). */
+const flushOnExit = new Set<() => void>();
+let exitHooked = false;
 
 /** One sink per target for the whole process, so many KeyManagers share one descriptor. */
 const sinks = new Map<string, JsonLinesAuditSink>();

@@ -18,6 +18,7 @@ import {
   auditKeyId,
   auditSinkFromEnv,
   failureOf,
+  isoTime,
   type KeyAuditEvent,
   type KeyAuditOperation,
 } from './audit.js';
@@ -949,7 +950,7 @@ export class KeyManager {
   ): void {
     const event: KeyAuditEvent = {
       type: 'audit',
-      time: new Date(this.#now()).toISOString(),
+      time: isoTime(this.#now()),
       operation,
       outcome: 'success',
       storeType: this.store.type,

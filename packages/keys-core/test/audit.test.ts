@@ -26,11 +26,14 @@ afterAll(() => execFileSync('rm', ['-rf', dir]));
 let n = 0;
 const logPath = () => join(dir, `audit-${++n}.log`);
 
-const readLog = (path: string): KeyAuditEvent[] =>
-  readFileSync(path, 'utf8')
+/** The log once this turn's lines are written (the sink writes them after the event-loop turn). */
+const readLog = async (path: string): Promise<KeyAuditEvent[]> => {
+  await new Promise((resolve) => setImmediate(resolve));
+  return readFileSync(path, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line));
+};
 
 /** The body of a PEM (its base64 lines), which must appear nowhere in a log. */
 const pemBody = (pem: string) =>
@@ -69,7 +72,7 @@ describe('audit events', () => {
     await km.deleteKeyPair('agent-a', { destroy: true });
     await expect(km.sign('agent-a', message)).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
-    const events = readLog(path);
+    const events = await readLog(path);
     expect(events.map((e) => [e.operation, e.rotation ?? e.outcome])).toEqual([
       ['generate', 'success'],
       ['read', 'success'],
@@ -194,7 +197,9 @@ describe('JSON-lines sink', () => {
   it('appends to an existing 0600 file and refuses links, FIFOs, shared files and other modes at start-up', () => {
     const existing = logPath();
     writeFileSync(existing, 'earlier\n', { mode: 0o600 });
-    createJsonLinesAuditSink(existing)(event);
+    const appending = createJsonLinesAuditSink(existing);
+    appending(event);
+    appending.close();
     expect(readFileSync(existing, 'utf8').split('\n')[0]).toBe('earlier');
 
     const link = join(dir, 'link.log');
@@ -226,6 +231,7 @@ describe('JSON-lines sink', () => {
     });
     await km.generateKeyPair('a');
     await expect(km.sign('a', 'm')).resolves.toBeInstanceOf(Uint8Array);
+    sink.flush();
     expect(sink.dropped()).toBe(2);
   });
 
