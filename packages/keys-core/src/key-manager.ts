@@ -102,7 +102,7 @@ export interface KeyManagerOptions {
    * Must not throw. `PHLOW_KEY_AUDIT_LOG` adds a JSON-lines sink for the audit events beside it.
    */
   readonly onEvent?: (event: KeyManagerEvent) => void;
-  /** Identity recorded in audit events (a service or user name, never a credential). Default: none. */
+  /** Identity recorded in audit events (a service or user name, never a credential). Default: none. Env: `PHLOW_KEY_AUDIT_CALLER`. */
   readonly caller?: string;
   /** Record the SHA-256 of signed and verified messages in audit events. Default: false (no trace of messages). */
   readonly auditMessageHash?: boolean;
@@ -225,7 +225,7 @@ export class KeyManager {
               if (event.type === 'audit') sink(event);
             }
           : (hook ?? (() => {}));
-    this.#caller = auditCaller(options.caller);
+    this.#caller = auditCaller(options.caller ?? env.PHLOW_KEY_AUDIT_CALLER);
     this.#hashMessages = options.auditMessageHash === true;
     this.rotationGracePeriodMs = durationMs(
       options.rotationGracePeriodMs,

@@ -1,5 +1,6 @@
 /** Every command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { audit } from './audit.js';
 import { remove } from './delete.js';
 import { doctor } from './doctor.js';
 import { generate } from './generate.js';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly Command[] = [
   migrate,
   rekey,
   doctor,
+  audit,
 ];

@@ -8,6 +8,7 @@
  * with `-` or `.` are best given explicitly (`migrate ... my-agent` reads PHLOW_PRIVATE_KEY_MY_AGENT too).
  */
 import { KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import { recordMigration } from '../audit-record.js';
 import { type Command, stringValue } from '../command.js';
 import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
 import { someIds } from '../ids.js';
@@ -105,7 +106,9 @@ export const migrate: Command = {
           results.push({ keyId, status: 'not-attempted' });
           continue;
         }
+        const started = performance.now();
         const result = await migrateOne(keyId, fromManager, toManager, { dryRun, overwrite });
+        recordMigration(context.env, started, result, source.type, destination.type);
         results.push(result);
         if (result.error && STORE_WIDE.has(result.error.code)) stopped = true;
       }
