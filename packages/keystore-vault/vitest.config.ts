@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Child processes import the built package: rebuild it first when src/ is newer than dist/.
+    globalSetup: ['test/global-setup.ts'],
     // The tests share one Vault server and some of them seal, stop and restart it: run files one at a time.
     fileParallelism: false,
     testTimeout: 60_000,

@@ -50,6 +50,7 @@ async function run(label, settings) {
   book.add(await jwks());
   const fleet = new Fleet({ size: REPLICAS, cwd, env });
   try {
+    await fleet.stagger(TTL_SECONDS * 1000);
     for (let i = 0; i < 10; i++) await fleet.round();
     const before = fleet.verifications;
     const { rotated, during } = await fleet.rotateDuringTraffic({

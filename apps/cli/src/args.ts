@@ -5,7 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import type { Command, GlobalFlags, OptionsConfig, OptionValues } from './command.js';
+import { closest, didYouMean } from './suggest.js';
 import { UsageError } from './usage-error.js';
+import { describeUserInput, looksLikeKeyMaterial } from './user-input.js';
 
 export const GLOBAL_OPTIONS: OptionsConfig = {
   store: { type: 'string' },
@@ -50,21 +52,74 @@ function findCommandName(argv: readonly string[], commands: readonly Command[]):
   return tokens.find((t) => t.kind === 'positional')?.value;
 }
 
+/** `--name` and `-n` for every option in `options`. */
+function spellings(options: OptionsConfig): string[] {
+  return Object.entries(options).flatMap(([name, spec]) => [
+    `--${name}`,
+    ...(spec.short ? [`-${spec.short}`] : []),
+  ]);
+}
+
+/**
+ * parseArgs in lenient mode, then our own checks, because its strict messages quote the offending argument
+ * verbatim (a PEM pasted in the wrong place starts with `-----`, so it reads as an unknown option) and
+ * refuse option values that start with a dash (`--message -x`).
+ */
+function checkOptions(
+  argv: readonly string[],
+  tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>,
+  options: OptionsConfig,
+  command: Command | undefined,
+): void {
+  const known = spellings(options);
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    const spec = options[token.name];
+    const where = command ? `${command.name} has no option` : 'unknown option';
+    if (!spec) {
+      const typed = argv[token.index] ?? token.rawName;
+      if (looksLikeKeyMaterial(typed)) {
+        throw new UsageError(
+          `${command?.name ?? 'phlow-keys'} got ${describeUserInput(typed)} as an argument: keys never go on the command line`,
+          command?.name,
+        );
+      }
+      const name = typed.split('=')[0]!;
+      // Only long names are worth a guess: every single letter is one edit from another.
+      const suggestion = name.startsWith('--')
+        ? closest(
+            name,
+            known.filter((k) => k.startsWith('--')),
+          )
+        : undefined;
+      throw new UsageError(`${where} ${describeUserInput(typed)}${didYouMean(suggestion)}`, command?.name);
+    }
+    const flag = token.rawName.startsWith('--') ? token.rawName : `-${spec.short} (--${token.name})`;
+    if (spec.type === 'boolean' && token.value !== undefined) {
+      throw new UsageError(`${flag} takes no value; write ${flag} alone`, command?.name);
+    }
+    if (spec.type === 'string') {
+      const value = token.value;
+      if (value === undefined || (!token.inlineValue && known.includes(value.split('=')[0]!))) {
+        throw new UsageError(`${flag} needs a value, e.g. ${flag}=<value>`, command?.name);
+      }
+    }
+  }
+}
+
 export function parseCommandLine(argv: readonly string[], commands: readonly Command[]): Parsed {
   const name = findCommandName(argv, commands);
   const command = commands.find((c) => c.name === name);
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { ...GLOBAL_OPTIONS, ...command?.options },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    // parseArgs' messages are clear ("Unknown option '--x'"); only the pointer to help is added.
-    throw new UsageError((error as Error).message, command?.name);
-  }
+  const options: OptionsConfig = { ...GLOBAL_OPTIONS, ...command?.options };
+  const parsed = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  // An unknown command is reported before its options, which are unknown too.
+  if (command || name === undefined) checkOptions(argv, parsed.tokens, options, command);
   const values = parsed.values as OptionValues;
   const positionals = command ? parsed.positionals.slice(1) : parsed.positionals;
   return {
@@ -80,4 +135,13 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     help: values.help === true,
     version: values.version === true,
   };
+}
+
+/** The error for a first argument that names no command, with the closest command name. */
+export function unknownCommand(name: string, commands: readonly Command[]): UsageError {
+  const suggestion = closest(
+    name,
+    commands.map((c) => c.name),
+  );
+  return new UsageError(`unknown command ${describeUserInput(name)}${didYouMean(suggestion)}`);
 }

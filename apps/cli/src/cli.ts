@@ -10,6 +10,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+// Ctrl+C is the user's decision, not a failure to explain: exit 130 (128 + SIGINT, what shells report for an
+// interrupted command) with no error message and no --debug hint. Exiting here abandons work in progress
+// exactly as the default handler would; the file store's writes are atomic renames, so nothing half-written
+// stays behind.
+process.on('SIGINT', () => {
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  process.exit(130);
+});
+
 // Phlow's warnings (file modes, the environment store) are printed as `warning:` lines, whichever way they
 // arrive. Other process warnings, such as the AWS SDK announcing the Node versions it will drop, are for
 // developers, not operators: shown with --debug only.

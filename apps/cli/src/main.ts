@@ -8,12 +8,11 @@
  */
 import { createRequire } from 'node:module';
 import type { Env } from '@phlow/keys-core';
-import { parseCommandLine } from './args.js';
+import { parseCommandLine, unknownCommand } from './args.js';
 import type { Input } from './command.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { printCommandHelp, printMainHelp } from './help.js';
 import { Output, type Stream } from './output.js';
-import { UsageError } from './usage-error.js';
 
 export interface Io {
   readonly argv: readonly string[];
@@ -47,7 +46,7 @@ export async function main(io: Io): Promise<ExitCode> {
       return EXIT.OK;
     }
     if (parsed.unknownCommand !== undefined) {
-      throw new UsageError(`unknown command "${parsed.unknownCommand}"`);
+      throw unknownCommand(parsed.unknownCommand, COMMANDS);
     }
     if (!parsed.command) {
       printMainHelp(out, COMMANDS);
@@ -67,7 +66,10 @@ export async function main(io: Io): Promise<ExitCode> {
       stdin: io.stdin,
     });
   } catch (error) {
-    const { reportError } = await import('./report-error.js');
-    return reportError(out, error, debug);
+    const [{ reportError }, { secretInputs }] = await Promise.all([
+      import('./report-error.js'),
+      import('./user-input.js'),
+    ]);
+    return reportError(out, error, debug, secretInputs(io.argv));
   }
 }

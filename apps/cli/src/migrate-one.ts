@@ -24,13 +24,19 @@ export type MigrationStatus =
   | 'failed'
   | 'not-attempted'
   | 'would-copy'
-  | 'would-overwrite';
+  | 'would-overwrite'
+  | 'ambiguous';
 
 export interface MigrationResult {
+  /** The id at the destination. */
   readonly keyId: string;
+  /** The id read at the source, when it differs (an `--as` mapping, an upper-snake variable name). */
+  readonly sourceId?: string;
   readonly status: MigrationStatus;
   /** The kid of the source key, when it could be read. */
   readonly kid?: string;
+  /** In words for the table: where the key came from, or why it was not copied. */
+  readonly reason?: string;
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -45,20 +51,26 @@ async function readOptional(manager: KeyManager, keyId: string): Promise<KeyPair
 
 /** Never throws: a failure is a `failed` result with the error's code and message (and the kid, if known). */
 export async function migrateOne(
-  keyId: string,
+  ids: { readonly sourceId: string; readonly keyId: string; readonly reason?: string },
   from: KeyManager,
   to: KeyManager,
   options: { dryRun: boolean; overwrite: boolean },
 ): Promise<MigrationResult> {
+  const { keyId } = ids;
+  const named = {
+    keyId,
+    ...(ids.sourceId !== keyId ? { sourceId: ids.sourceId } : {}),
+    ...(ids.reason ? { reason: ids.reason } : {}),
+  };
   let kid: string | undefined;
   try {
-    const source = await from.getKeyPair(keyId);
+    const source = await from.getKeyPair(ids.sourceId);
     kid = source.kid;
-    return { keyId, kid, status: await copy(keyId, source, to, options) };
+    return { ...named, kid, status: await copy(keyId, source, to, options) };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
     return {
-      keyId,
+      ...named,
       ...(kid ? { kid } : {}),
       status: 'failed',
       error: {

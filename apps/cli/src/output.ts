@@ -2,8 +2,13 @@
  * Everything the CLI writes goes through here: results to stdout (a table or text, or JSON with `--json`),
  * notes, warnings, progress and errors to stderr, so that `phlow-keys ... > file` captures only the result.
  *
- * Colour only on a terminal and never with NO_COLOR set (https://no-color.org), decided per stream: piping
- * stdout must not put escape codes into a file while stderr still shows colour on the terminal.
+ * Colour, decided per stream (piping stdout must not put escape codes into a file while stderr still shows
+ * colour on the terminal): FORCE_COLOR set and not empty, `0` or `false` turns it on everywhere
+ * (https://force-color.org; CI logs render it); FORCE_COLOR=0 or false turns it off; otherwise NO_COLOR set
+ * and not empty turns it off (https://no-color.org: an empty NO_COLOR is as if unset); otherwise colour on a
+ * terminal whose TERM is not `dumb`.
+ *
+ * Width, for wrapping help: the terminal's columns, else COLUMNS, else 80.
  */
 import { stripVTControlCharacters } from 'node:util';
 import type { Env } from '@phlow/keys-core';
@@ -27,8 +32,24 @@ const CODES: Record<Style, [number, number]> = {
 
 export type Paint = (style: Style, text: string) => string;
 
+export function colourEnabled(stream: Stream, env: Env): boolean {
+  const force = env.FORCE_COLOR?.trim().toLowerCase();
+  if (force === '0' || force === 'false') return false;
+  if (force) return true;
+  if (env.NO_COLOR) return false;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+/** Columns available on `stream`: between 40 and 200, whatever a terminal or COLUMNS claims. */
+export function columnsOf(stream: Stream, env: Env): number {
+  const fromEnv = Number(env.COLUMNS);
+  const columns =
+    stream.isTTY && stream.columns ? stream.columns : Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
+  return Math.min(200, Math.max(40, columns));
+}
+
 function painter(stream: Stream, env: Env): Paint {
-  const enabled = stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+  const enabled = colourEnabled(stream, env);
   return enabled
     ? (style, text) => `\u001b[${CODES[style][0]}m${text}\u001b[${CODES[style][1]}m`
     : (_, t) => t;
@@ -44,6 +65,8 @@ export class Output {
   /** Colour for text written to stdout / stderr. */
   readonly paint: Paint;
   readonly paintErr: Paint;
+  /** Columns of stdout, for wrapping help text. */
+  readonly columns: number;
 
   constructor(options: { json: boolean; stdout: Stream; stderr: Stream; env: Env }) {
     this.json = options.json;
@@ -51,6 +74,7 @@ export class Output {
     this.stderr = options.stderr;
     this.paint = painter(options.stdout, options.env);
     this.paintErr = painter(options.stderr, options.env);
+    this.columns = columnsOf(options.stdout, options.env);
   }
 
   /** A line of the result (stdout). */

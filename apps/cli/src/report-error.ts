@@ -7,6 +7,7 @@ import { isKeyStoreError } from '@phlow/keys-core';
 import { EXIT, type ExitCode, exitCodeFor } from './exit-codes.js';
 import type { Output } from './output.js';
 import { UsageError } from './usage-error.js';
+import { scrubUserInput } from './user-input.js';
 
 function errnoExit(code: unknown): ExitCode | undefined {
   if (code === 'EACCES' || code === 'EPERM') return EXIT.DENIED;
@@ -27,10 +28,20 @@ function causes(error: unknown): string[] {
   return lines;
 }
 
-export function reportError(out: Output, error: unknown, debug: boolean): ExitCode {
+/**
+ * `secrets`: command-line values that may be key material (user-input.ts); they are cut out of everything
+ * written here, whichever layer put them into the message.
+ */
+export function reportError(
+  out: Output,
+  error: unknown,
+  debug: boolean,
+  secrets: readonly string[] = [],
+): ExitCode {
+  const scrub = (text: string) => scrubUserInput(text, secrets);
   let exitCode: ExitCode;
   let code: string;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = scrub(error instanceof Error ? error.message : String(error));
   if (error instanceof UsageError) {
     exitCode = EXIT.USAGE;
     code = 'USAGE';
@@ -47,8 +58,8 @@ export function reportError(out: Output, error: unknown, debug: boolean): ExitCo
     out.note(`run \`phlow-keys ${error.command ? `${error.command} ` : ''}--help\` for usage`);
   }
   if (debug) {
-    if (error instanceof Error && error.stack) out.note(error.stack);
-    for (const line of causes(error)) out.note(line);
+    if (error instanceof Error && error.stack) out.note(scrub(error.stack));
+    for (const line of causes(error)) out.note(scrub(line));
   } else if (!(error instanceof UsageError) && !isKeyStoreError(error)) {
     out.note('run again with --debug for the stack trace');
   }

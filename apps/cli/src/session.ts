@@ -4,6 +4,7 @@
  */
 import { KeyManager, type KeyStore } from '@phlow/keys-core';
 import type { CommandContext } from './command.js';
+import { withMissingKeyFile } from './key-file.js';
 import { chooseStore, openStore } from './store.js';
 
 export interface Session {
@@ -25,6 +26,8 @@ export async function withSession<T>(
   try {
     const manager = new KeyManager({ store, env: context.env });
     return await use({ store, manager });
+  } catch (error) {
+    throw withMissingKeyFile(error, type, context.env, context.cwd);
   } finally {
     await store.close?.();
   }

@@ -14,23 +14,20 @@
  * in the working directory is used when it exists, so every command works right after `phlow-keys init`.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import {
-  candidateModules,
-  type Env,
-  isKeyStoreError,
-  type KeyStore,
-  type KeyStoreProvider,
-  loadKeyStoreProvider,
-  registerKeyStore,
-} from '@phlow/keys-core';
+import { type Env, type KeyStore, type KeyStoreProvider, loadKeyStoreProvider } from '@phlow/keys-core';
+import { UsageError } from './usage-error.js';
+import { describeUserInput, looksLikeKeyMaterial } from './user-input.js';
 
 /** What `phlow-keys` uses when neither `--store` nor PHLOW_KEY_STORE_TYPE is given. */
 export const CLI_DEFAULT_STORE = 'encrypted_file';
 /** Written by `init`, used when no master key is configured. Relative to the working directory. */
 export const DEFAULT_MASTER_KEY_FILE = '.phlow/master.key';
+/**
+ * The file store's default key file (`@phlow/keystore-file`'s DEFAULT_FILE), repeated here so that naming a
+ * missing key file loads no adapter; test/startup.test.ts checks that both agree.
+ */
+export const DEFAULT_KEY_FILE = '.phlow/keys.enc';
 export const PHLOW_DIR = '.phlow';
 
 export interface StoreChoice {
@@ -74,28 +71,18 @@ export function storeEnv(type: string, env: Env, cwd: string): Env {
   return setting.source === 'fallback' ? { ...env, PHLOW_MASTER_KEY_FILE: setting.file } : env;
 }
 
-const ownRequire = createRequire(import.meta.url);
 
 /** The adapter for `type`: from the application's directory, core's, then the CLI's own. */
 export async function loadProvider(type: string, cwd: string): Promise<KeyStoreProvider> {
-  try {
-    return await loadKeyStoreProvider(type, { cwd });
-  } catch (error) {
-    if (!isKeyStoreError(error, 'ADAPTER_NOT_FOUND')) throw error;
-    for (const candidate of candidateModules(type)) {
-      let location: string;
-      try {
-        location = ownRequire.resolve(candidate);
-      } catch {
-        continue;
-      }
-      const mod = (await import(pathToFileURL(location).href)) as { default?: unknown };
-      // registerKeyStore checks the shape and contract version exactly as the resolver does.
-      registerKeyStore(type, (mod.default ?? mod) as KeyStoreProvider);
-      return loadKeyStoreProvider(type, { cwd });
-    }
-    throw error;
+  if (looksLikeKeyMaterial(type)) {
+    // The resolver quotes the names it tried, and a key pasted as --store would be one of them.
+    throw new UsageError(
+      `the store type is ${describeUserInput(type)}: give a type such as encrypted_file, vault or aws`,
+    );
   }
+  // The CLI's own installation is searched after the application's (the adapters it ships with), through the
+  // resolver's safe lookup: never a parent directory's node_modules, never a world-writable one.
+  return loadKeyStoreProvider(type, { cwd, installations: [import.meta.url] });
 }
 
 export interface OpenOptions {

@@ -50,7 +50,7 @@ describe('help and version', () => {
 describe('usage errors exit 2 with one clear line', () => {
   it.each([
     [['nosuch'], 'unknown command "nosuch"'],
-    [['list', '--nope'], "Unknown option '--nope'"],
+    [['list', '--nope'], 'list has no option "--nope"'],
     [['get'], 'get needs a key id'],
     [['get', 'a', 'b'], 'get takes one key id'],
     [['get', 'a', '--format', 'xml'], '--format must be pem or jwk'],

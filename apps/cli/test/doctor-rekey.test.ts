@@ -35,6 +35,7 @@ describe('doctor', () => {
       'connect',
       'file modes',
       'list',
+      'unusable ids',
       'read a',
       'write',
       'delete',

@@ -99,6 +99,7 @@ async function withFleet(
     env: { ...(storeEnv as Record<string, string>), FLEET_KEY_ID: id },
   });
   try {
+    await fleet.stagger(TTL_SECONDS * 1000);
     await run({ fleet, id, book, cwd, env: storeEnv });
   } finally {
     await fleet.stop();

@@ -5,7 +5,7 @@
  * These tests fail, never skip, when the services are not running: `pnpm --filter @phlow/cli test` starts them.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { baseEnv, cli, initProject, json, type TestEnv, uid } from './helpers.js';
+import { baseEnv, cli, initProject, json, pemPair, type TestEnv, tempDir, uid } from './helpers.js';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -68,7 +68,8 @@ async function fileProjectWithKeys() {
   const cwd = await initProject();
   const ids = [uid('mig-a'), uid('mig-b')];
   for (const id of ids) expect((await cli(['generate', id], { cwd })).code).toBe(0);
-  expect((await cli(['rotate', ids[0]!], { cwd })).code).toBe(0);
+  // --now: the new key signs at once, so the current key that migrate copies is the one that signs.
+  expect((await cli(['rotate', ids[0]!, '--now'], { cwd })).code).toBe(0);
   return { cwd, ids };
 }
 
@@ -114,6 +115,39 @@ describe('Vault', () => {
     });
     expect(again.code).toBe(0);
     expect(json(again).results.map((r: { status: string }) => r.status)).toEqual(['skipped', 'skipped']);
+  });
+
+  it('migrate environment -> vault keeps ids: an upper-snake variable needs --as, then lands under the mapped id', async () => {
+    const cwd = tempDir();
+    const id = uid('mapped');
+    const variable = id.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    const pair = pemPair();
+    const env = vaultEnv({
+      [`PHLOW_PRIVATE_KEY_${variable}`]: pair.privateKey,
+      [`PHLOW_PUBLIC_KEY_${variable}`]: pair.publicKey,
+    });
+    const migrate = ['migrate', '--from', 'environment', '--to', 'vault', '--json'];
+    const refused = await cli(migrate, { cwd, env });
+    expect(refused.code).toBe(2);
+    expect(json(refused).results).toEqual([
+      { keyId: variable, status: 'ambiguous', reason: expect.stringContaining(`--as ${variable}=`) },
+    ]);
+    expect((await cli(['--store', 'vault', 'get', variable], { cwd, env })).code).toBe(3);
+
+    const mapped = await cli([...migrate, '--as', `${variable}=${id}`], { cwd, env });
+    expect(mapped.code).toBe(0);
+    expect(json(mapped).results).toEqual([
+      {
+        keyId: id,
+        sourceId: variable,
+        reason: `from ${variable} (--as)`,
+        kid: expect.any(String),
+        status: 'copied',
+      },
+    ]);
+    const fromVault = await cli(['--store', 'vault', 'get', id], { cwd, env });
+    expect(fromVault.stdout).toBe(pair.publicKey);
+    expect((await cli(['--store', 'vault', 'get', variable], { cwd, env })).code).toBe(3);
   });
 
   it('PHLOW_KEY_STORE_TYPE=vault: generate, rotate, JWKS with both keys, the old signature still verifies', async () => {

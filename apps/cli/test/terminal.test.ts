@@ -35,6 +35,13 @@ describe.skipIf(!hasScript)('on a terminal (needs util-linux script)', () => {
     const plain = await onTerminal(['list'], { cwd, env: baseEnv({ NO_COLOR: '1' }) });
     expect(plain.stdout).toContain('VERIFYING');
     expect(plain.stdout).not.toContain('\u001b[1m');
+    // no-color.org: an empty NO_COLOR is as if unset.
+    expect((await onTerminal(['list'], { cwd, env: baseEnv({ NO_COLOR: '' }) })).stdout).toContain(
+      '\u001b[1m',
+    );
+    expect((await onTerminal(['list'], { cwd, env: baseEnv({ FORCE_COLOR: '0' }) })).stdout).not.toContain(
+      '\u001b[1m',
+    );
   });
 
   it('delete asks, and deletes only on "y"', async () => {
@@ -49,6 +56,20 @@ describe.skipIf(!hasScript)('on a terminal (needs util-linux script)', () => {
     expect(confirmed.code).toBe(0);
     expect(confirmed.stdout).toContain('deleted');
     expect((await cli(['get', 'a'], { cwd })).code).toBe(3);
+  });
+
+  it('Ctrl+C at the delete prompt exits 130, deletes nothing, no error or --debug hint', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    const command = [process.execPath, CLI, 'delete', 'a'].map(quote).join(' ');
+    // ^C typed once the prompt is up (readline then reads it as a key, not as a signal).
+    const typed = `(sleep 3; printf '\\003'; sleep 3) | script -qec ${quote(command)} /dev/null`;
+    const result = await runCommand('bash', ['-c', typed], { cwd, env: { TERM: 'xterm', ...baseEnv() } });
+    expect(result.stdout).toContain('Delete key "a"');
+    expect(result.code).toBe(130);
+    expect(result.stdout).not.toContain('--debug');
+    expect(result.stdout).not.toContain('error:');
+    expect((await cli(['get', 'a'], { cwd })).code).toBe(0);
   });
 
   it('get --private warns before printing a private key to the terminal', async () => {

@@ -12,7 +12,8 @@
  * activation, see rotation-timeline.ts), so every verifier has fetched it before it signs.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPair as generateKeyPairCallback } from 'node:crypto';
+import { promisify } from 'node:util';
 import {
   auditCaller,
   auditKeyId,
@@ -33,14 +34,13 @@ import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
 import { rotationTimeline, type Timeline } from './rotation-timeline.js';
+import { signWith, verifyWith } from './signer.js';
 
 /** A cached version list, with when it was read (for the refetch cooldown). */
 interface VersionList {
   readonly pairs: KeyPair[];
   readonly loadedAt: number;
 }
-
-import { signWith, verifyWith } from './signer.js';
 
 export interface KeyManagerCacheOptions {
   /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
@@ -389,8 +389,13 @@ export class KeyManager {
    * is set; to replace a key that is in use, prefer `rotateKeyPair`, which keeps the old one verifying.
    * On a store with versions the pair is read back once (which also fills the cache), so the result carries
    * the `version` and `createdAt` the store gave it.
+   * `algorithm: 'RS256'` makes an RSA-2048 pair instead, as the Python Phlow does, for agents whose tokens
+   * Python verifiers must accept.
    */
-  generateKeyPair(keyId: string, options: { overwrite?: boolean } & KeyAccessOptions = {}): Promise<KeyPair> {
+  generateKeyPair(
+    keyId: string,
+    options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' } & KeyAccessOptions = {},
+  ): Promise<KeyPair> {
     return this.#audited(
       'generate',
       keyId,
@@ -400,10 +405,13 @@ export class KeyManager {
     );
   }
 
-  async #generate(keyId: string, options: { overwrite?: boolean }): Promise<KeyPair> {
+  async #generate(
+    keyId: string,
+    options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' },
+  ): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
     this.#assertWritable('generate a key');
-    const { privateKey, publicKey } = newEd25519Pems();
+    const { privateKey, publicKey } = await newPems(options.algorithm ?? 'EdDSA');
     if (options.overwrite) {
       await this.store.storeKeyPair(keyId, privateKey, publicKey);
     } else if (this.store.capabilities.versions) {
@@ -1028,6 +1036,27 @@ export function newEd25519Pems(): { privateKey: string; publicKey: string } {
   } finally {
     seed.fill(0);
   }
+}
+
+/**
+ * A fresh pair for `algorithm` as PKCS#8 / SPKI PEMs. RS256: RSA-2048, exponent 65537, unencrypted PKCS#8,
+ * byte for byte the layout the Python Phlow's key manager writes (cryptography's PKCS8 / SubjectPublicKeyInfo).
+ */
+async function newPems(algorithm: string): Promise<{ privateKey: string; publicKey: string }> {
+  if (algorithm === 'EdDSA') return newEd25519Pems();
+  if (algorithm === 'RS256') {
+    // Async: RSA key generation takes tens of milliseconds, too long to block the event loop.
+    return promisify(generateKeyPairCallback)('rsa', {
+      modulusLength: 2048,
+      publicExponent: 0x10001,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+  }
+  throw new KeyStoreError(
+    'UNSUPPORTED',
+    'algorithm must be "EdDSA" (Ed25519, the default) or "RS256" (RSA-2048)',
+  );
 }
 
 async function readHalves(store: KeyStore, keyId: string): Promise<StoredKeyPair | null> {

@@ -5,14 +5,16 @@
  * Region, credentials and endpoint overrides are left to the SDK's own resolution. The HTTP handler gets
  * bounded timeouts, with `throwOnRequestTimeout`: without it the SDK only logs a warning when a request
  * runs past its time limit and keeps waiting, so an endpoint that accepts connections but never answers
- * would hang a key read.
+ * would hang a key read. Its agents drop request headers from what NODE_DEBUG=http prints (agent.ts).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createQuietAgents } from './agent.js';
 import { rememberEndpoint } from './errors.js';
 import type { AwsConfig } from './options.js';
 
 export function createClient(config: AwsConfig): { client: SecretsManagerClient; owned: boolean } {
   if (config.client) return { client: config.client, owned: false };
+  const agents = createQuietAgents();
   const client = new SecretsManagerClient({
     ...(config.region !== undefined ? { region: config.region } : {}),
     ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
@@ -21,6 +23,8 @@ export function createClient(config: AwsConfig): { client: SecretsManagerClient;
       connectionTimeout: config.connectTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
       throwOnRequestTimeout: true,
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
     },
   });
   return { client, owned: true };

@@ -25,6 +25,20 @@ export function rememberEndpoint(error: unknown, endpoint: string): void {
   if (typeof error === 'object' && error !== null && !endpoints.has(error)) endpoints.set(error, endpoint);
 }
 
+/** The name of the error a request ends with when its total deadline passes (secrets.ts). */
+const DEADLINE = 'PhlowRequestDeadline';
+
+/** The error for a request aborted at its deadline; keeps the endpoint the aborted request went to. */
+export function deadlineExceeded(error: unknown, ms: number): Error {
+  const exceeded = Object.assign(new Error(`no complete answer within the deadline of ${ms} ms`), {
+    name: DEADLINE,
+    code: DEADLINE,
+  });
+  const endpoint = typeof error === 'object' && error !== null ? endpoints.get(error) : undefined;
+  if (endpoint) endpoints.set(exceeded, endpoint);
+  return exceeded;
+}
+
 const nameOf = (error: unknown): string =>
   typeof error === 'object' && error !== null && typeof (error as AwsLikeError).name === 'string'
     ? ((error as AwsLikeError).name as string)
@@ -147,6 +161,12 @@ export function toKeyStoreError(error: unknown, context: ErrorContext): KeyStore
   const make = (c: KeyStoreErrorCode, message: string) =>
     new KeyStoreError(c, message, { storeType: STORE_TYPE, keyId: context.keyId, cause: safeCause(error) });
 
+  if (name === DEADLINE) {
+    return make(
+      'UNAVAILABLE',
+      `cannot ${context.action} ${secret}: Secrets Manager${at} did not finish answering (${awsMessage}). Retry later; check the endpoint and the network, or raise PHLOW_AWS_REQUEST_DEADLINE_MS`,
+    );
+  }
   if (isNotFound(error)) {
     return make(
       'NOT_FOUND',

@@ -40,6 +40,12 @@ export interface AwsKeyStoreOptions extends KeyStoreFactoryOptions {
   /** Time limit of one request attempt once connected. Default: 10000 ms. Env: `PHLOW_AWS_REQUEST_TIMEOUT_MS`. */
   readonly requestTimeoutMs?: number;
   /**
+   * Total time limit of one request, the SDK's retries included. The timeouts above are per attempt and reset by
+   * every byte received, so an endpoint that trickles its answer never trips them; this does, UNAVAILABLE.
+   * Also applies to your own `client`. Default: 30000 ms. Env: `PHLOW_AWS_REQUEST_DEADLINE_MS`.
+   */
+  readonly requestDeadlineMs?: number;
+  /**
    * Your own client. When given, `region`, `endpoint`, `maxAttempts` and the timeouts are ignored (configure
    * them on the client) and `close()` leaves the client open. Default: a client the store creates and closes.
    */
@@ -57,6 +63,7 @@ export interface AwsConfig {
   readonly maxAttempts: number | undefined;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  readonly requestDeadlineMs: number;
   readonly client: SecretsManagerClient | undefined;
 }
 
@@ -64,6 +71,7 @@ export const DEFAULT_PREFIX = 'phlow/';
 const DEFAULT_RECOVERY_WINDOW_DAYS = 30;
 const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_DEADLINE_MS = 30_000;
 /** Characters AWS allows in a secret name. */
 const SECRET_NAME_CHARS = /^[A-Za-z0-9/_+=.@-]*$/;
 /** AWS allows 512 characters in a name; a key id can take 128 of them. */
@@ -166,6 +174,14 @@ export function resolveAwsConfig(options: AwsKeyStoreOptions = {}): AwsConfig {
         'PHLOW_AWS_REQUEST_TIMEOUT_MS',
         anyInt,
       ) ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    requestDeadlineMs:
+      wholeNumber(
+        options.requestDeadlineMs,
+        env,
+        'requestDeadlineMs',
+        'PHLOW_AWS_REQUEST_DEADLINE_MS',
+        anyInt,
+      ) ?? DEFAULT_REQUEST_DEADLINE_MS,
     client: options.client,
   };
 }

@@ -19,7 +19,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { tracked } from './client.js';
-import { isStageMismatch } from './errors.js';
+import { deadlineExceeded, isStageMismatch } from './errors.js';
 import type { AwsConfig } from './options.js';
 
 export const CURRENT = 'AWSCURRENT';
@@ -29,41 +29,62 @@ export const PENDING = 'AWSPENDING';
 export type Secrets = ReturnType<typeof secretsApi>;
 
 export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
+  /**
+   * One request, SDK retries included, within the total deadline: the SDK's timeouts are per attempt and
+   * idle-socket ones, so an endpoint that trickles its answer a byte at a time would hold the call for ever.
+   * The abort destroys the request, and the error says that the deadline passed, whatever the SDK made of it.
+   */
+  const within = async <T>(send: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> => {
+    const abortSignal = AbortSignal.timeout(config.requestDeadlineMs);
+    try {
+      return await send({ abortSignal });
+    } catch (error) {
+      if (abortSignal.aborted) throw deadlineExceeded(error, config.requestDeadlineMs);
+      throw error;
+    }
+  };
+
   return {
     nameOf: (keyId: string): string => config.prefix + keyId,
 
     /** The value of one version: by id, or the one holding `stage`. */
     get(name: string, by: { stage: string } | { versionId: string }): Promise<GetSecretValueCommandOutput> {
       const which = 'stage' in by ? { VersionStage: by.stage } : { VersionId: by.versionId };
-      return client.send(tracked(new GetSecretValueCommand({ SecretId: name, ...which })));
+      return within((o) => client.send(tracked(new GetSecretValueCommand({ SecretId: name, ...which })), o));
     },
 
     /** Creates the secret with its first version, `token` as VersionId. */
     async create(name: string, secretString: string, token: string, keyId: string): Promise<void> {
-      await client.send(
-        tracked(
-          new CreateSecretCommand({
-            Name: name,
-            SecretString: secretString,
-            ClientRequestToken: token,
-            Description: `Phlow key pair "${keyId}": JSON {"private_key", "public_key"} (PEM)`,
-            ...(config.kmsKeyId !== undefined ? { KmsKeyId: config.kmsKeyId } : {}),
-            ...(config.tags.length > 0 ? { Tags: [...config.tags] } : {}),
-          }),
+      await within((o) =>
+        client.send(
+          tracked(
+            new CreateSecretCommand({
+              Name: name,
+              SecretString: secretString,
+              ClientRequestToken: token,
+              Description: `Phlow key pair "${keyId}": JSON {"private_key", "public_key"} (PEM)`,
+              ...(config.kmsKeyId !== undefined ? { KmsKeyId: config.kmsKeyId } : {}),
+              ...(config.tags.length > 0 ? { Tags: [...config.tags] } : {}),
+            }),
+          ),
+          o,
         ),
       );
     },
 
     /** Adds a version with `token` as VersionId, labelled `stage` only (AWSCURRENT stays where it is). */
     async put(name: string, secretString: string, token: string, stage: string): Promise<void> {
-      await client.send(
-        tracked(
-          new PutSecretValueCommand({
-            SecretId: name,
-            SecretString: secretString,
-            ClientRequestToken: token,
-            VersionStages: [stage],
-          }),
+      await within((o) =>
+        client.send(
+          tracked(
+            new PutSecretValueCommand({
+              SecretId: name,
+              SecretString: secretString,
+              ClientRequestToken: token,
+              VersionStages: [stage],
+            }),
+          ),
+          o,
         ),
       );
     },
@@ -78,14 +99,17 @@ export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
       toVersion: string,
       fromVersion: string | undefined,
     ): Promise<void> {
-      await client.send(
-        tracked(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name,
-            VersionStage: stage,
-            MoveToVersionId: toVersion,
-            ...(fromVersion !== undefined ? { RemoveFromVersionId: fromVersion } : {}),
-          }),
+      await within((o) =>
+        client.send(
+          tracked(
+            new UpdateSecretVersionStageCommand({
+              SecretId: name,
+              VersionStage: stage,
+              MoveToVersionId: toVersion,
+              ...(fromVersion !== undefined ? { RemoveFromVersionId: fromVersion } : {}),
+            }),
+          ),
+          o,
         ),
       );
     },
@@ -93,13 +117,16 @@ export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
     /** Removes `stage` from `versionId`; does nothing if that version no longer holds it. */
     async dropLabel(name: string, stage: string, versionId: string): Promise<void> {
       try {
-        await client.send(
-          tracked(
-            new UpdateSecretVersionStageCommand({
-              SecretId: name,
-              VersionStage: stage,
-              RemoveFromVersionId: versionId,
-            }),
+        await within((o) =>
+          client.send(
+            tracked(
+              new UpdateSecretVersionStageCommand({
+                SecretId: name,
+                VersionStage: stage,
+                RemoveFromVersionId: versionId,
+              }),
+            ),
+            o,
           ),
         );
       } catch (error) {
@@ -116,46 +143,65 @@ export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
     async describe(
       name: string,
     ): Promise<{ current: string | undefined; deleted: boolean; stages: Record<string, string[]> }> {
-      const out = await client.send(tracked(new DescribeSecretCommand({ SecretId: name })));
+      const out = await within((o) => client.send(tracked(new DescribeSecretCommand({ SecretId: name })), o));
       const stages = out.VersionIdsToStages ?? {};
       const current = Object.entries(stages).find(([, labels]) => labels.includes(CURRENT))?.[0];
       return { current, deleted: out.DeletedDate !== undefined, stages };
     },
 
-    /** Names of live secrets starting with the prefix, across pages (the name filter is a prefix match). */
-    async names(): Promise<string[]> {
+    /**
+     * Names of secrets starting with the prefix, across pages (the name filter is a prefix match): the live
+     * ones, or with `scheduledForDeletion` only those scheduled for deletion (ListSecrets leaves them out
+     * unless asked with IncludePlannedDeletion).
+     */
+    async names(which: 'live' | 'scheduledForDeletion' = 'live'): Promise<string[]> {
       const names: string[] = [];
       let token: string | undefined;
       do {
-        const out = await client.send(
-          tracked(
-            new ListSecretsCommand({
-              MaxResults: 100,
-              NextToken: token,
-              ...(config.prefix !== '' ? { Filters: [{ Key: 'name', Values: [config.prefix] }] } : {}),
-            }),
+        const out = await within((o) =>
+          client.send(
+            tracked(
+              new ListSecretsCommand({
+                MaxResults: 100,
+                NextToken: token,
+                ...(which === 'scheduledForDeletion' ? { IncludePlannedDeletion: true } : {}),
+                ...(config.prefix !== '' ? { Filters: [{ Key: 'name', Values: [config.prefix] }] } : {}),
+              }),
+            ),
+            o,
           ),
         );
-        for (const secret of out.SecretList ?? []) if (secret.Name) names.push(secret.Name);
+        for (const secret of out.SecretList ?? []) {
+          const deleted = secret.DeletedDate !== undefined;
+          if (secret.Name && deleted === (which === 'scheduledForDeletion')) names.push(secret.Name);
+        }
         token = out.NextToken || undefined;
       } while (token);
       return names;
     },
 
     async scheduleDeletion(name: string): Promise<void> {
-      await client.send(
-        tracked(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: config.recoveryWindowDays })),
+      await within((o) =>
+        client.send(
+          tracked(
+            new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: config.recoveryWindowDays }),
+          ),
+          o,
+        ),
       );
     },
 
     async forceDelete(name: string): Promise<void> {
-      await client.send(
-        tracked(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })),
+      await within((o) =>
+        client.send(
+          tracked(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true })),
+          o,
+        ),
       );
     },
 
     async restore(name: string): Promise<void> {
-      await client.send(tracked(new RestoreSecretCommand({ SecretId: name })));
+      await within((o) => client.send(tracked(new RestoreSecretCommand({ SecretId: name })), o));
     },
   };
 }

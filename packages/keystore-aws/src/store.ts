@@ -17,6 +17,7 @@ import {
 } from '@phlow/keys-core';
 import { createClient } from './client.js';
 import { isNotFound, isScheduledForDeletion, STORE_TYPE, toKeyStoreError } from './errors.js';
+import { isGraceLabel, rotationRank } from './grace.js';
 import { assertPem, decodeKeyPair, encodeKeyPair } from './layout.js';
 import { type AwsKeyStoreOptions, resolveAwsConfig } from './options.js';
 import { CURRENT, PREVIOUS, secretsApi } from './secrets.js';
@@ -37,6 +38,13 @@ export interface AwsKeyStore extends KeyStore {
    * NOT_FOUND if there is no such secret (never created, or deleted beyond recovery). A no-op on a live key.
    */
   restoreKeyPair(keyId: string): Promise<void>;
+  /**
+   * Ids whose secret is scheduled for deletion (deleteKeyPair without destroy), sorted. They read as absent
+   * here, but the Python Phlow's reads of them raise, and AWS refuses to create a secret of that name until
+   * the recovery window ends: restore them (`restoreKeyPair`) or purge them (`deleteKeyPair(id, { destroy:
+   * true })`). For `phlow-keys doctor`.
+   */
+  listRecoverableKeyIds(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -55,6 +63,19 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
       keyId,
       secretName: keyId === undefined ? undefined : secrets.nameOf(keyId),
     });
+
+  /** The key ids among secret names, sorted. */
+  function idsOf(names: readonly string[]): string[] {
+    const ids = new Set<string>();
+    for (const name of names) {
+      // The name filter is a case-sensitive prefix match on AWS; checked here too, so an emulator or a
+      // future filter change cannot put a foreign secret in the list.
+      if (!name.startsWith(config.prefix)) continue;
+      const id = name.slice(config.prefix.length);
+      if (isValidKeyId(id)) ids.add(id);
+    }
+    return [...ids].sort();
+  }
 
   async function readCurrent(keyId: string): Promise<StoredKeyPair | null> {
     assertValidKeyId(keyId, STORE_TYPE);
@@ -89,11 +110,13 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
       try {
         const { deleted, stages } = await secrets.describe(name);
         if (deleted) return [];
-        // Only the current key and the one it replaced carry labels the store trusts; an unlabelled
-        // (deprecated) version may be a compare-and-set loser that was never current.
+        // The current key, the one it replaced and older ones kept by grace labels (grace.ts) carry labels the
+        // store trusts; an unlabelled (deprecated) version may be a compare-and-set loser that was never current.
         const labelled = Object.entries(stages).filter(
-          ([, labels]) => labels.includes(CURRENT) || labels.includes(PREVIOUS),
+          ([, labels]) => labels.includes(CURRENT) || labels.includes(PREVIOUS) || labels.some(isGraceLabel),
         );
+        // Newest first: the order of the labels (grace.ts), not createdAt, which has second precision.
+        labelled.sort(([, a], [, b]) => rotationRank(b) - rotationRank(a));
         const read = await Promise.all(
           labelled.map(async ([versionId, labels]): Promise<StoredKeyVersion | undefined> => {
             try {
@@ -111,11 +134,7 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
             }
           }),
         );
-        return read
-          .filter((v): v is StoredKeyVersion => v !== undefined)
-          .sort(
-            (a, b) => Number(b.current) - Number(a.current) || b.createdAt.getTime() - a.createdAt.getTime(),
-          );
+        return read.filter((v): v is StoredKeyVersion => v !== undefined);
       } catch (error) {
         if (absent(error)) return [];
         throw fail(error, 'list the versions of', keyId);
@@ -124,17 +143,17 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
 
     async listKeyIds() {
       try {
-        const ids = new Set<string>();
-        for (const name of await secrets.names()) {
-          // The name filter is a case-sensitive prefix match on AWS; checked here too, so an emulator or a
-          // future filter change cannot put a foreign secret in the list.
-          if (!name.startsWith(config.prefix)) continue;
-          const id = name.slice(config.prefix.length);
-          if (isValidKeyId(id)) ids.add(id);
-        }
-        return [...ids].sort();
+        return idsOf(await secrets.names());
       } catch (error) {
         throw toKeyStoreError(error, { action: 'list the secrets of' });
+      }
+    },
+
+    async listRecoverableKeyIds() {
+      try {
+        return idsOf(await secrets.names('scheduledForDeletion'));
+      } catch (error) {
+        throw toKeyStoreError(error, { action: 'list the deleted secrets of' });
       }
     },
 

@@ -12,9 +12,12 @@
  * moved. A plain PutSecretValue would do for that case on AWS; it is not used because moto stops tracking
  * AWSCURRENT correctly once plain puts and stage moves are mixed on one secret (see README).
  *
+ * Before AWSCURRENT moves, the version about to lose AWSPREVIOUS gets a grace label (grace.ts), so that several
+ * rotations within one grace period keep every key that should still verify.
+ *
  * An id scheduled for deletion counts as absent: writing it restores the secret and makes the new value
- * current, then takes AWSPREVIOUS off the deleted key so that it never verifies again (it stays in the
- * secret's history, unlabelled).
+ * current, then takes AWSPREVIOUS and the grace labels off the deleted keys so that they never verify again
+ * (they stay in the secret's history, unlabelled).
  */
 import { randomUUID } from 'node:crypto';
 import { KeyStoreError } from '@phlow/keys-core';
@@ -25,6 +28,7 @@ import {
   isStageMismatch,
   STORE_TYPE,
 } from './errors.js';
+import { dropGraceLabels, keepPreviousInGrace } from './grace.js';
 import { CURRENT, PENDING, PREVIOUS, type Secrets } from './secrets.js';
 
 /** Attempts of an unconditional write when other writers keep moving AWSCURRENT under it. */
@@ -115,6 +119,7 @@ async function compareAndSet(w: Write, expected: string): Promise<void> {
     if (isScheduledForDeletion(error)) throw conflict(w, `was deleted (expected version ${expected})`);
     throw error;
   }
+  await keepPreviousInGrace(w.secrets, w.name, state.stages);
   return promote(w, expected);
 }
 
@@ -129,11 +134,12 @@ async function replace(w: Write): Promise<void> {
     throw error;
   }
   for (let race = 0; race < MAX_RACES; race++) {
-    const { current, deleted } = await w.secrets.describe(w.name);
+    const { current, deleted, stages } = await w.secrets.describe(w.name);
     // moto accepts PutSecretValue on a secret scheduled for deletion (AWS refuses): treat it as AWS would.
     if (deleted) return revive(w, 'unconditional');
     // A secret that had no value yet makes its first version current by itself.
     if (current === w.token) return;
+    await keepPreviousInGrace(w.secrets, w.name, stages);
     try {
       await w.secrets.move(w.name, CURRENT, w.token, current);
       return;
@@ -194,6 +200,8 @@ async function revive(w: Write, mode: 'create-only' | 'unconditional'): Promise<
   const deletedKey = before.current;
   try {
     await w.secrets.restore(w.name);
+    // Its older keys kept by grace labels must not verify again either.
+    await dropGraceLabels(w.secrets, w.name, before.stages);
   } catch (error) {
     if (isNotFound(error)) return mode === 'create-only' ? createOnly(w) : createOrReplace(w); // purged
     throw error;

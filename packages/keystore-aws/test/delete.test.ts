@@ -1,11 +1,13 @@
 // Delete with a recovery window, reads while scheduled, restore, forced delete, and writing a deleted id
 // again, against moto.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAwsKeyStore } from '../src/index.js';
 import { ed25519Pems, freshId } from './helpers/keys.js';
-import { requireMoto } from './helpers/moto.js';
+import { motoPython, requireMoto } from './helpers/moto.js';
 import { plainClient } from './helpers/sdk.js';
 
 requireMoto();
@@ -193,5 +195,60 @@ describe('writing an id that is scheduled for deletion', () => {
     await expect(
       store.storeKeyPair(keyId, next.privateKey, next.publicKey, { expectedVersion: version }),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+});
+
+describe('listRecoverableKeyIds (for phlow-keys doctor)', () => {
+  it('lists the ids scheduled for deletion under the prefix, and none that is live, restored or purged', async () => {
+    const own = createAwsKeyStore({ prefix: `${freshId('recoverable')}/` });
+    const other = createAwsKeyStore({ prefix: `${freshId('elsewhere')}/` });
+    try {
+      const ids = ['agent-a', 'agent-b', 'agent-c', 'agent-live'];
+      for (const keyId of ids) {
+        const pair = ed25519Pems();
+        await own.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+        await other.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
+      }
+      expect(await own.listRecoverableKeyIds()).toEqual([]);
+      for (const keyId of ['agent-c', 'agent-a', 'agent-b']) await own.deleteKeyPair(keyId);
+      await other.deleteKeyPair('agent-live'); // another prefix: not ours to report
+      expect(await own.listRecoverableKeyIds()).toEqual(['agent-a', 'agent-b', 'agent-c']);
+      expect(await own.listKeyIds()).toEqual(['agent-live']);
+
+      await own.restoreKeyPair('agent-a');
+      await own.deleteKeyPair('agent-b', { destroy: true });
+      expect(await own.listRecoverableKeyIds()).toEqual(['agent-c']);
+    } finally {
+      for (const store of [own, other]) {
+        for (const keyId of ['agent-a', 'agent-b', 'agent-c', 'agent-live'])
+          await store.deleteKeyPair(keyId, { destroy: true });
+        await store.close();
+      }
+    }
+  });
+});
+
+describe('what the Python Phlow sees after a delete (README)', () => {
+  it('boto3 reads of a key scheduled for deletion raise InvalidRequestException, and its name cannot be created', async () => {
+    const { keyId } = await stored('python-sees');
+    await store.deleteKeyPair(keyId);
+    // The Python Phlow's read (get_secret_value) and create (create_secret), with boto3 against the same moto.
+    const script = `
+import boto3, os
+client = boto3.client("secretsmanager", region_name=os.environ["AWS_REGION"], endpoint_url=os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
+for call in (lambda: client.get_secret_value(SecretId=os.environ["NAME"]), lambda: client.create_secret(Name=os.environ["NAME"], SecretString="{}")):
+    try:
+        call()
+        print("ok")
+    except client.exceptions.ClientError as e:
+        print(e.response["Error"]["Code"])
+`;
+    const { stdout } = await promisify(execFile)(motoPython(), ['-c', script], {
+      env: { ...process.env, NAME: prefix + keyId },
+    });
+    const [read, create] = stdout.trim().split('\n');
+    expect(read).toBe('InvalidRequestException');
+    expect(create).not.toBe('ok'); // moto: ResourceExistsException, AWS: InvalidRequestException
+    expect(await store.listRecoverableKeyIds()).toContain(keyId);
   });
 });

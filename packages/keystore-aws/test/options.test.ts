@@ -18,6 +18,7 @@ describe('defaults', () => {
       endpoint: undefined, // the SDK's AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL
       connectTimeoutMs: 3000,
       requestTimeoutMs: 10000,
+      requestDeadlineMs: 30000,
     });
     expect(DEFAULT_PREFIX).toBe('phlow/');
   });
@@ -33,6 +34,7 @@ describe('environment variables', () => {
         PHLOW_AWS_RECOVERY_WINDOW_DAYS: '7',
         PHLOW_AWS_CONNECT_TIMEOUT_MS: '500',
         PHLOW_AWS_REQUEST_TIMEOUT_MS: '2000',
+        PHLOW_AWS_REQUEST_DEADLINE_MS: '9000',
       },
     });
     expect(config).toMatchObject({
@@ -45,6 +47,7 @@ describe('environment variables', () => {
       recoveryWindowDays: 7,
       connectTimeoutMs: 500,
       requestTimeoutMs: 2000,
+      requestDeadlineMs: 9000,
     });
   });
 
@@ -77,6 +80,7 @@ describe('validation', () => {
     [{ env: { PHLOW_AWS_SECRET_TAGS: 'team' } }, /PHLOW_AWS_SECRET_TAGS.*key=value/],
     [{ maxAttempts: 0 }, /maxAttempts="0"/],
     [{ env: { PHLOW_AWS_REQUEST_TIMEOUT_MS: '-1' } }, /PHLOW_AWS_REQUEST_TIMEOUT_MS/],
+    [{ env: { PHLOW_AWS_REQUEST_DEADLINE_MS: '0' } }, /PHLOW_AWS_REQUEST_DEADLINE_MS/],
     [{ endpoint: 'localhost:4566' }, /endpoint.*http/],
   ])('%j is INVALID_CONFIG naming the setting', (options, message) => {
     expect(() => createAwsKeyStore({ env: {}, ...options })).toThrow(

@@ -3,6 +3,7 @@
 import { DescribeSecretCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_GRACE_VERSIONS } from '../src/grace.js';
 import { createAwsKeyStore } from '../src/index.js';
 import { ed25519Pems, freshId } from './helpers/keys.js';
 import { requireMoto } from './helpers/moto.js';
@@ -37,7 +38,7 @@ async function allVersionIds(keyId: string): Promise<string[]> {
 }
 
 describe('version stages across rotations', () => {
-  it('each rotation makes the new key AWSCURRENT and the replaced one AWSPREVIOUS; older keys lose their labels', async () => {
+  it('each rotation makes the new key AWSCURRENT and the replaced one AWSPREVIOUS; older keys keep a grace label', async () => {
     const keyId = freshId('rotations');
     const manager = new KeyManager({ store, env: {}, rotationGracePeriodMs: 3_600_000 });
     const generated = await manager.generateKeyPair(keyId);
@@ -62,17 +63,54 @@ describe('version stages across rotations', () => {
       expect(holders('AWSCURRENT')).toEqual([now.version]);
       expect(holders('AWSPREVIOUS')).toEqual([before.version]);
       expect(holders('AWSPENDING').filter((id) => id !== now.version)).toEqual([]);
+      // Every older key holds one grace label, and nothing else.
+      for (const older of seen.slice(0, i - 1)) {
+        expect(stages[older.version]).toEqual([expect.stringMatching(/^phlow-grace-\d+-/)]);
+      }
 
+      // Every key so far, newest first, each with its createdAt.
       const versions = await store.getKeyVersions(keyId);
-      expect(versions.map((v) => [v.version, v.current, v.publicKey])).toEqual([
-        [now.version, true, now.publicKey],
-        [before.version, false, before.publicKey],
-      ]);
+      expect(versions.map((v) => [v.version, v.current, v.publicKey])).toEqual(
+        [...seen].reverse().map((s, n) => [s.version, n === 0, s.publicKey]),
+      );
+      for (const v of versions) expect(v.createdAt).toBeInstanceOf(Date);
     }
-    // Older versions stay in the secret's history, unlabelled (deprecated), and are not trusted any more.
-    expect((await allVersionIds(keyId)).sort()).toEqual(seen.map((s) => s.version).sort());
-    // AWS keeps one previous key: the first key stopped verifying at the second rotation, grace or not.
-    expect(await manager.verify(keyId, 'payload', signedByFirst)).toBe(false);
+    // Three rotations in a row: all four keys are returned, and the first one still verifies within the grace.
+    expect(await store.getKeyVersions(keyId)).toHaveLength(4);
+    expect(await manager.verify(keyId, 'payload', signedByFirst)).toBe(true);
+  });
+
+  it('keeps at most MAX_GRACE_VERSIONS grace labels, dropping the oldest', async () => {
+    const keyId = freshId('bounded');
+    const first = ed25519Pems();
+    await store.storeKeyPair(keyId, first.privateKey, first.publicKey);
+    const rotations = MAX_GRACE_VERSIONS + 3;
+    const written = [first.publicKey];
+    for (let i = 0; i < rotations; i++) {
+      const next = ed25519Pems();
+      await store.storeKeyPair(keyId, next.privateKey, next.publicKey);
+      written.push(next.publicKey);
+    }
+    const versions = await store.getKeyVersions(keyId);
+    // Current, previous and MAX_GRACE_VERSIONS older ones: the newest ones, in order.
+    expect(versions.map((v) => v.publicKey)).toEqual(written.reverse().slice(0, MAX_GRACE_VERSIONS + 2));
+    const graceLabels = Object.values(await labels(keyId))
+      .flat()
+      .filter((l) => l.startsWith('phlow-grace-'));
+    expect(graceLabels).toHaveLength(MAX_GRACE_VERSIONS);
+  });
+
+  it('a deleted key written anew does not bring its old versions back', async () => {
+    const keyId = freshId('revived');
+    for (let i = 0; i < 3; i++) {
+      const p = ed25519Pems();
+      await store.storeKeyPair(keyId, p.privateKey, p.publicKey);
+    }
+    expect(await store.getKeyVersions(keyId)).toHaveLength(3);
+    await store.deleteKeyPair(keyId);
+    const fresh = ed25519Pems();
+    await store.storeKeyPair(keyId, fresh.privateKey, fresh.publicKey, { expectedVersion: null });
+    expect((await store.getKeyVersions(keyId)).map((v) => v.publicKey)).toEqual([fresh.publicKey]);
   });
 
   it('a stale compare-and-set write fails before writing anything', async () => {

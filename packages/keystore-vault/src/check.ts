@@ -3,10 +3,11 @@
  * import or construction, so the provider's `create` runs this check and `store.checkConnection()` exposes it.
  *
  * It looks the token up (auth/token/lookup-self: reachable, unsealed, token alive, and its TTL so that a given
- * token is renewed in time), makes sure the mount is KV v2 where the token may ask, and warns about retention
- * settings that would break rotation.
+ * token is renewed in time), makes sure the mount is KV v2 where the token may ask, checks the token's rights
+ * on the store's paths (capabilities.ts), and warns about retention settings that would break rotation.
  */
 import { KeyStoreError } from '@phlow/keys-core';
+import { judgeCapabilities, missingCapabilities } from './capabilities.js';
 import { isPermissionDenied, toKeyStoreError } from './errors.js';
 import type { KvLayout } from './kv2.js';
 import type { RetentionCheck } from './retention-check.js';
@@ -21,12 +22,18 @@ export interface VaultConnectionInfo {
   readonly policies: readonly string[];
   /** The KV version of the mount, when the token may look it up. */
   readonly kvVersion?: string;
+  /**
+   * Capabilities the store uses that the token lacks, as `<capability> on <path>`; absent when the token may
+   * not ask (sys/capabilities-self). Without `read` on the keys the check fails instead.
+   */
+  readonly missingCapabilities?: readonly string[];
 }
 
 export async function checkConnection(
   session: VaultSession,
   layout: KvLayout,
   retention: RetentionCheck,
+  onWarning: (message: string) => void,
 ): Promise<VaultConnectionInfo> {
   const lookup = 'auth/token/lookup-self';
   const out = await session.call({ method: 'GET', path: lookup, idempotent: true });
@@ -63,6 +70,17 @@ export async function checkConnection(
       );
     }
   }
+  const missing = await missingCapabilities(session, layout);
+  if (missing) {
+    const warning = judgeCapabilities(session.address, missing);
+    if (warning) {
+      try {
+        onWarning(warning);
+      } catch {
+        // A warning hook must not break the check.
+      }
+    }
+  }
   await retention.checkMount();
 
   return {
@@ -72,5 +90,6 @@ export async function checkConnection(
     tokenRenewable: renewable,
     policies: Array.isArray(data.policies) ? data.policies.map(String) : [],
     ...(kvVersion === undefined ? {} : { kvVersion }),
+    ...(missing ? { missingCapabilities: missing.map((n) => `${n.capability} on ${n.path}`) } : {}),
   };
 }

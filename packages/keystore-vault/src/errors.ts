@@ -8,6 +8,7 @@
  * fresh Error built from those texts only.
  */
 import { KeyStoreError, type KeyStoreErrorCode } from '@phlow/keys-core';
+import { DEADLINE_CODE } from './deadline.js';
 
 export type VaultFailure =
   | {
@@ -100,6 +101,12 @@ export function toKeyStoreError(f: VaultFailure, at: VaultAction): KeyStoreError
       return fail(
         'INVALID_CONFIG',
         `TLS connection to Vault at ${at.address} failed (${f.code}): set VAULT_CACERT to the CA that signed its certificate, or check the address`,
+      );
+    }
+    if (f.code === DEADLINE_CODE) {
+      return fail(
+        'UNAVAILABLE',
+        `Vault at ${at.address} did not finish answering when asked to ${at.action} ${at.path} (${f.message}): check the server and the network, or raise PHLOW_VAULT_REQUEST_DEADLINE_SECONDS`,
       );
     }
     if (TIMEOUT.has(f.code)) {

@@ -41,12 +41,24 @@ export interface VaultKeyStoreOptions extends KeyStoreFactoryOptions {
   readonly tlsSkipVerify?: boolean;
   /** Time limit of one HTTP request. Default: 10000 ms. Env: `VAULT_CLIENT_TIMEOUT` (seconds or a duration such as `30s`, like the CLI). */
   readonly timeoutMs?: number;
+  /**
+   * Total time limit of one call to Vault, retries and their backoff included: a server that trickles its answer
+   * never trips `timeoutMs` (an idle timeout), but fails this, UNAVAILABLE. Default: 30000 ms. Env:
+   * `PHLOW_VAULT_REQUEST_DEADLINE_SECONDS` (seconds, or a duration such as `500ms`, `30s`, `2m`).
+   */
+  readonly requestDeadlineMs?: number;
   /** Retries of a read after a 429, a 5xx or a network error, with exponential backoff and jitter. Default: 3. Env: `VAULT_MAX_RETRIES`. */
   readonly maxRetries?: number;
   /** Mount path of the KV v2 secrets engine. Default: `phlow`. Env: `PHLOW_VAULT_MOUNT`. */
   readonly mount?: string;
   /** Path inside the mount under which key ids live. Default: `keys/`. Env: `PHLOW_VAULT_PREFIX`. */
   readonly prefix?: string;
+  /**
+   * How long a replaced key keeps verifying, as KeyManager's `rotationGracePeriodMs`: a rotation that would make
+   * Vault destroy a version still in grace (max_versions) is refused. 0 turns the check off. Default: 86400000
+   * (24 h). Env: `PHLOW_KEY_ROTATION_GRACE_SECONDS` (the variable KeyManager reads).
+   */
+  readonly rotationGracePeriodMs?: number;
   /** Receives warnings about the mount's settings (see README, "Versions Vault keeps"). Default: `process.emitWarning`. */
   readonly onWarning?: (message: string) => void;
 }
@@ -57,11 +69,14 @@ export interface VaultConfig {
   readonly auth: AuthConfig;
   readonly mount: string;
   readonly prefix: string;
+  readonly rotationGracePeriodMs: number;
   readonly onWarning: (message: string) => void;
 }
 
 export const DEFAULT_ADDRESS = 'http://localhost:8200';
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_DEADLINE_MS = 30_000;
+const DEFAULT_GRACE_MS = 86_400_000;
 const DEFAULT_MAX_RETRIES = 3;
 const SAFE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
@@ -116,7 +131,16 @@ export function resolveVaultConfig(options: VaultKeyStoreOptions = {}): VaultCon
   const transport: TransportConfig = {
     address: address.replace(/\/+$/, ''),
     namespace: pick(options.namespace, env, 'VAULT_NAMESPACE').value,
-    timeoutMs: options.timeoutMs ?? parseTimeout(env.VAULT_CLIENT_TIMEOUT),
+    timeoutMs:
+      options.timeoutMs ??
+      parseDuration(env.VAULT_CLIENT_TIMEOUT, 'VAULT_CLIENT_TIMEOUT', DEFAULT_TIMEOUT_MS),
+    deadlineMs:
+      options.requestDeadlineMs ??
+      parseDuration(
+        env.PHLOW_VAULT_REQUEST_DEADLINE_SECONDS,
+        'PHLOW_VAULT_REQUEST_DEADLINE_SECONDS',
+        DEFAULT_DEADLINE_MS,
+      ),
     maxRetries:
       options.maxRetries ?? parseCount(env.VAULT_MAX_RETRIES, 'VAULT_MAX_RETRIES', DEFAULT_MAX_RETRIES),
     tls: {
@@ -128,6 +152,9 @@ export function resolveVaultConfig(options: VaultKeyStoreOptions = {}): VaultCon
   };
   if (!Number.isFinite(transport.timeoutMs) || transport.timeoutMs <= 0) {
     throw invalid('timeoutMs must be a positive number of milliseconds');
+  }
+  if (!Number.isFinite(transport.deadlineMs) || transport.deadlineMs <= 0) {
+    throw invalid('requestDeadlineMs must be a positive number of milliseconds');
   }
   if (!Number.isInteger(transport.maxRetries) || transport.maxRetries < 0) {
     throw invalid('maxRetries must be a whole number of at least 0');
@@ -152,6 +179,7 @@ export function resolveVaultConfig(options: VaultKeyStoreOptions = {}): VaultCon
     auth: resolveAuth(options, env, fromCwd),
     mount,
     prefix,
+    rotationGracePeriodMs: graceMs(options.rotationGracePeriodMs, env.PHLOW_KEY_ROTATION_GRACE_SECONDS),
     onWarning: options.onWarning ?? ((message) => process.emitWarning(message, 'PhlowVaultWarning')),
   };
 }
@@ -195,16 +223,30 @@ function resolveAuth(options: VaultKeyStoreOptions, env: Env, fromCwd: (p: strin
   );
 }
 
-/** VAULT_CLIENT_TIMEOUT as the CLI reads it: whole seconds, or a duration like `500ms`, `30s`, `2m`. */
-function parseTimeout(value: string | undefined): number {
-  if (value === undefined || value === '') return DEFAULT_TIMEOUT_MS;
+/** A duration as the Vault CLI reads VAULT_CLIENT_TIMEOUT: seconds, or a duration like `500ms`, `30s`, `2m`. */
+function parseDuration(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!match)
-    throw invalid(
-      `VAULT_CLIENT_TIMEOUT=${JSON.stringify(value)} is not a duration: use seconds (30) or 30s / 500ms / 2m`,
-    );
+  if (!match || Number(match[1]) === 0)
+    throw invalid(`${name}=${JSON.stringify(value)} is not a duration: use seconds (30) or 30s / 500ms / 2m`);
   const unit = match[2] ?? 's';
   return Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
+}
+
+/** PHLOW_KEY_ROTATION_GRACE_SECONDS as KeyManager reads it: a non-negative number of seconds. */
+function graceMs(option: number | undefined, value: string | undefined): number {
+  if (option !== undefined) {
+    if (!Number.isFinite(option) || option < 0)
+      throw invalid('rotationGracePeriodMs must be a non-negative number of milliseconds');
+    return option;
+  }
+  if (value === undefined || value.trim() === '') return DEFAULT_GRACE_MS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw invalid(
+      `PHLOW_KEY_ROTATION_GRACE_SECONDS=${JSON.stringify(value)} is not a number of seconds (for example 86400)`,
+    );
+  return seconds * 1000;
 }
 
 function parseCount(value: string | undefined, name: string, fallback: number): number {

@@ -8,9 +8,43 @@
  * - the effective max_versions must be at least 2 (1 destroys the outgoing key at the moment of rotation:
  *   rotation grace is impossible), and at least 1 + the number of rotations made within one grace period;
  * - delete_version_after must be unset ("0s"), or the current key disappears by itself.
+ * A rotation that would make Vault destroy a version still in its grace period is refused (write.ts).
  */
+import { isReadable, type KvMetadata } from './kv2.js';
 
 export const VAULT_DEFAULT_MAX_VERSIONS = 10;
+
+/** A version the next write would make Vault destroy while it still verifies. */
+export interface GraceLoss {
+  readonly version: number;
+  /** When its grace period ends: `rotationGracePeriodMs` after the version that replaced it was written. */
+  readonly retiresAt: Date;
+}
+
+/**
+ * The newest version that writing version `currentVersion + 1` would push out of the `maxVersions` Vault keeps
+ * while it is still in its grace period, if any. Deleted and destroyed versions verify nothing and are not
+ * counted as losses.
+ */
+export function versionLostInGrace(
+  meta: KvMetadata,
+  maxVersions: number,
+  gracePeriodMs: number,
+  now = Date.now(),
+): GraceLoss | undefined {
+  if (gracePeriodMs <= 0) return undefined;
+  const lastDropped = meta.currentVersion + 1 - maxVersions;
+  const created = new Map(meta.versions.map((v) => [v.version, v.createdAt]));
+  for (const v of meta.versions) {
+    if (v.version > lastDropped || !isReadable(v, now)) continue;
+    // The current version is replaced by this very write.
+    const replacedAt = v.version === meta.currentVersion ? new Date(now) : created.get(v.version + 1);
+    if (replacedAt === undefined) continue;
+    const retiresAt = new Date(replacedAt.getTime() + gracePeriodMs);
+    if (retiresAt.getTime() > now) return { version: v.version, retiresAt };
+  }
+  return undefined;
+}
 
 export interface RetentionSettings {
   /** 0 = not set here. */

@@ -49,7 +49,10 @@ export function createSession(config: VaultConfig): VaultSession {
     address,
     call,
     at,
-    close: () => auth.release(),
+    async close() {
+      await auth.release();
+      transport.close();
+    },
     async expect(c, action, keyId) {
       const out = await call(c);
       if (!out.ok) throw toKeyStoreError(out.failure, at(action, c.path, keyId));

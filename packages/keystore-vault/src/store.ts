@@ -27,6 +27,7 @@ import {
   type KvMetadata,
   type KvMiss,
   type KvSecret,
+  type KvVersionInfo,
   listPath,
   metadataPath,
   parseList,
@@ -72,6 +73,13 @@ export interface VaultKeyStore extends KeyStore {
 
 /** Parallel metadata / version reads at most this many at once. */
 const PARALLEL = 8;
+
+/**
+ * Version contents kept by getKeyVersions, at most this many. A KV v2 version never changes once written (it
+ * can only be deleted or destroyed, which the metadata says), so a version read once need not be read again:
+ * a JWK Set then costs one metadata read per id instead of one read per version.
+ */
+const VERSION_CACHE_LIMIT = 1024;
 
 /** A soft delete reads the metadata and deletes the readable versions at most this many times. */
 const DELETE_ROUNDS = 3;
@@ -126,6 +134,27 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
   }
 
   const isSecret = (r: KvSecret | KvMiss): r is KvSecret => 'createdAt' in r && !('state' in r);
+
+  // Keyed by id, version and creation time: an id destroyed and written again starts over at version 1, with
+  // another creation time. Insertion order makes the oldest entry the first one dropped.
+  const versionCache = new Map<string, KvSecret>();
+  const cacheKey = (keyId: string, v: { version: number; createdAt: Date }) =>
+    `${keyId}\n${v.version}\n${v.createdAt.getTime()}`;
+
+  /** A readable version listed in the metadata: from the cache, or read and remembered. */
+  async function readListedVersion(keyId: string, v: KvVersionInfo): Promise<KvSecret | KvMiss> {
+    const key = cacheKey(keyId, v);
+    const known = versionCache.get(key);
+    if (known) return known;
+    const r = await readVersion(keyId, v.version);
+    if (isSecret(r) && r.createdAt.getTime() === v.createdAt.getTime()) {
+      versionCache.set(key, r);
+      if (versionCache.size > VERSION_CACHE_LIMIT) {
+        versionCache.delete(versionCache.keys().next().value as string);
+      }
+    }
+    return r;
+  }
 
   /** Both halves, or INVALID_KEY naming the missing one. */
   function pairOf(keyId: string, s: KvSecret): StoredKeyPair & { version: string; createdAt: Date } {
@@ -199,7 +228,7 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
       // `vault kv delete` deletes only the newest version, and the older ones must not stay verification keys.
       if (!currentIsReadable(meta)) return [];
       const readable = meta.versions.filter((v) => isReadable(v));
-      const read = await mapLimit(readable, PARALLEL, (v) => readVersion(keyId, v.version));
+      const read = await mapLimit(readable, PARALLEL, (v) => readListedVersion(keyId, v));
       const versions: StoredKeyVersion[] = [];
       for (const r of read) {
         if (!isSecret(r)) continue; // deleted or destroyed since the metadata was read
@@ -244,7 +273,14 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
         );
       }
       await writeKeyPair(
-        { session, layout, retention, readMetadata, readVersion },
+        {
+          session,
+          layout,
+          retention,
+          readMetadata,
+          readVersion,
+          rotationGracePeriodMs: config.rotationGracePeriodMs,
+        },
         keyId,
         { privateKey, publicKey },
         options,
@@ -284,7 +320,7 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
     },
 
     checkConnection() {
-      return checkConnection(session, layout, retention);
+      return checkConnection(session, layout, retention, config.onWarning);
     },
 
     async close() {

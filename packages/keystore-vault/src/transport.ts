@@ -6,8 +6,9 @@
  * outcome instead of throwing, because the store reads some failures as answers (404 = missing, a cas
  * mismatch = CONFLICT). Retries happen only where sending twice cannot do harm (see errors.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import nodeVault from 'node-vault';
+import { createQuietAgents } from './agent.js';
+import { DEADLINE_CODE, startDeadline } from './deadline.js';
 import { describeFailure, isRetryable, type VaultFailure } from './errors.js';
 
 export interface TransportConfig {
@@ -15,6 +16,8 @@ export interface TransportConfig {
   readonly address: string;
   readonly namespace: string | undefined;
   readonly timeoutMs: number;
+  /** Total time limit of one call, retries included (deadline.ts). */
+  readonly deadlineMs: number;
   readonly maxRetries: number;
   readonly tls: {
     readonly ca: string | undefined;
@@ -39,8 +42,13 @@ export type VaultOutcome =
 
 export interface VaultTransport {
   readonly config: TransportConfig;
-  /** Sends `call` with `token` (none for a login), retrying what is safe to retry. Never throws. */
+  /**
+   * Sends `call` with `token` (none for a login), retrying what is safe to retry, within the deadline (a
+   * network failure with code DEADLINE_CODE once it passes). Never throws.
+   */
   send(call: VaultCall, token: string | undefined): Promise<VaultOutcome>;
+  /** Closes the kept-alive connections. */
+  close(): void;
 }
 
 /** Backoff before retry `attempt` (0-based): full jitter over 100 ms, 200 ms, 400 ms, ..., at most 2 s. */
@@ -50,18 +58,21 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 
 export function createTransport(config: TransportConfig): VaultTransport {
   const { tls } = config;
+  // Our own agents, passed with every request, so that NODE_DEBUG=http does not print the token (agent.ts). They
+  // carry the TLS settings: node-vault then builds no agent of its own (and its VAULT_SKIP_VERIFY reading of
+  // process.env has no effect).
+  const agents = createQuietAgents({
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+    rejectUnauthorized: tls.rejectUnauthorized,
+  });
   const client = nodeVault({
     endpoint: config.address,
     apiVersion: 'v1',
     // node-vault's debug logger prints request bodies (DEBUG=node-vault): for a KV write, the private key.
     debug: () => {},
-    requestOptions: {
-      ...(tls.ca ? { ca: tls.ca } : {}),
-      ...(tls.cert ? { cert: tls.cert } : {}),
-      ...(tls.key ? { key: tls.key } : {}),
-    },
-    // node-vault reads VAULT_SKIP_VERIFY from process.env itself; our resolved setting wins.
-    rpDefaults: { strictSSL: tls.rejectUnauthorized, timeout: config.timeoutMs },
+    rpDefaults: { strictSSL: true, timeout: config.timeoutMs },
   } as Parameters<typeof nodeVault>[0]);
   // node-vault falls back to process.env for these; the store passes its own per request, from options.env.
   (client as { token?: string }).token = undefined;
@@ -71,23 +82,44 @@ export function createTransport(config: TransportConfig): VaultTransport {
   return {
     config,
     async send(call, token) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const body: unknown = await client.request({
-            method: call.method,
-            path: `/${call.path}`,
-            headers: token ? { 'X-Vault-Token': token } : {},
-            timeout: config.timeoutMs,
-            ...(call.body ? { json: call.body } : {}),
-          });
-          return { ok: true, body };
-        } catch (error) {
-          const failure = describeFailure(error);
-          if (attempt >= config.maxRetries || !isRetryable(failure, call.idempotent))
-            return { ok: false, failure };
-          await sleep(backoffMs(attempt));
+      const deadline = startDeadline(config.deadlineMs);
+      const late = (): VaultOutcome => ({
+        ok: false,
+        failure: {
+          kind: 'network',
+          code: DEADLINE_CODE,
+          message: `no complete answer within the deadline of ${config.deadlineMs} ms`,
+        },
+      });
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const body: unknown = await deadline.run(() =>
+              client.request({
+                method: call.method,
+                path: `/${call.path}`,
+                headers: token ? { 'X-Vault-Token': token } : {},
+                timeout: config.timeoutMs,
+                httpAgent: agents.http,
+                httpsAgent: agents.https,
+                ...(call.body ? { json: call.body } : {}),
+              }),
+            );
+            return { ok: true, body };
+          } catch (error) {
+            if (deadline.expired) return late();
+            const failure = describeFailure(error);
+            if (attempt >= config.maxRetries || !isRetryable(failure, call.idempotent))
+              return { ok: false, failure };
+            if (!(await deadline.sleep(backoffMs(attempt)))) return late();
+          }
         }
+      } finally {
+        deadline.clear();
       }
+    },
+    close() {
+      agents.destroy();
     },
   };
 }

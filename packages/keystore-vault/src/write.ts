@@ -22,6 +22,7 @@ import {
   type KvMiss,
   type KvSecret,
 } from './kv2.js';
+import { effectiveMaxVersions, versionLostInGrace } from './retention.js';
 import type { RetentionCheck } from './retention-check.js';
 import type { VaultSession } from './session.js';
 
@@ -31,6 +32,8 @@ export interface WriteContext {
   readonly retention: RetentionCheck;
   readonly readMetadata: (keyId: string) => Promise<KvMetadata | null>;
   readonly readVersion: (keyId: string, version?: number) => Promise<KvSecret | KvMiss>;
+  /** How long a replaced key keeps verifying (PHLOW_KEY_ROTATION_GRACE_SECONDS, as KeyManager reads it). */
+  readonly rotationGracePeriodMs: number;
 }
 
 interface Pair {
@@ -71,6 +74,7 @@ export async function writeKeyPair(
       );
     }
     await ctx.retention.beforeRotation(keyId, async () => meta);
+    await refuseGraceLoss(ctx, keyId, meta);
   }
 
   const path = dataPath(layout, keyId);
@@ -102,6 +106,27 @@ export async function writeKeyPair(
     if (attempt >= session.transport.config.maxRetries)
       throw toKeyStoreError(failure, session.at('write', path, keyId));
   }
+}
+
+/**
+ * A rotation (a write with expectedVersion) that would make Vault destroy a version still in its grace period is
+ * refused: Vault keeps only max_versions versions and destroys the oldest on every write, which would silently
+ * retire a key whose tokens are still being verified. Nothing is written.
+ */
+async function refuseGraceLoss(ctx: WriteContext, keyId: string, meta: KvMetadata): Promise<void> {
+  const mount = await ctx.retention.mountSettings();
+  const max = effectiveMaxVersions(mount, {
+    maxVersions: meta.maxVersions,
+    deleteVersionAfter: meta.deleteVersionAfter,
+  });
+  const lost = versionLostInGrace(meta, max, ctx.rotationGracePeriodMs);
+  if (!lost) return;
+  const path = cliPath(ctx.layout, keyId);
+  throw new KeyStoreError(
+    'INVALID_CONFIG',
+    `rotating key "${keyId}" now would make Vault destroy version ${lost.version}, which still verifies until ${lost.retiresAt.toISOString()}: ${path} keeps only ${max} versions (max_versions). Raise it (vault kv metadata put -max-versions=${max * 2} ${path}), rotate after that time, or shorten PHLOW_KEY_ROTATION_GRACE_SECONDS`,
+    { storeType: 'vault', keyId },
+  );
 }
 
 /**

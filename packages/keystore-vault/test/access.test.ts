@@ -78,10 +78,43 @@ describe('Vault policies', () => {
     expect(e.message).toContain('refused the token');
   });
 
+  it('the start-up check refuses a valid token with no rights under the mount, naming what it lacks', async () => {
+    const e = await failure(
+      provider.create({ env: storeEnv({ VAULT_TOKEN: noAccess }), onWarning: () => {} }),
+    );
+    expect(e.code).toBe('ACCESS_DENIED');
+    expect(e.message).toContain('has no right to read keys');
+    expect(e.message).toContain('read on phlow/data/keys/*');
+    expect(e.message).toContain('list on phlow/metadata/keys/');
+  });
+
+  it('the start-up check passes a read-only token and warns about each capability it lacks', async () => {
+    const warnings: string[] = [];
+    const store = await provider.create({
+      env: storeEnv({ VAULT_TOKEN: readOnly }),
+      onWarning: (w) => warnings.push(w),
+    });
+    const lacks = [
+      'create on phlow/data/keys/*',
+      'update on phlow/data/keys/*',
+      'update on phlow/delete/keys/*',
+    ];
+    expect(warnings.filter((w) => w.includes('lacks'))).toHaveLength(1);
+    for (const what of lacks) expect(warnings.join('\n')).toContain(what);
+    const info = await store.checkConnection();
+    expect(info.missingCapabilities).toEqual([...lacks, 'delete on phlow/metadata/keys/*']);
+    expect(await store.getPublicKey(keyId)).toBe(publicKey);
+  });
+
   it('the provider checks the connection and returns a working store', async () => {
     const store = await provider.create({ env: storeEnv(), onWarning: () => {} });
     const info = await store.checkConnection();
-    expect(info).toMatchObject({ address: testVault().address, mount: 'phlow', kvVersion: '2' });
+    expect(info).toMatchObject({
+      address: testVault().address,
+      mount: 'phlow',
+      kvVersion: '2',
+      missingCapabilities: [],
+    });
     expect(await store.getPublicKey(keyId)).toBe(publicKey);
   });
 });

@@ -249,10 +249,10 @@ describe('retention warnings', () => {
     expect(warnings[0]).toContain('rotation grace is impossible');
   });
 
-  it('warns before rotating a key whose own max_versions is 1', async () => {
+  it('warns before rotating a key whose own max_versions is 1 (a rotation without grace)', async () => {
     const keyId = id('mv1');
     const warnings: string[] = [];
-    const s = createTestStore({ onWarning: (w) => warnings.push(w) });
+    const s = createTestStore({ rotationGracePeriodMs: 0, onWarning: (w) => warnings.push(w) });
     const [a, b] = [newEd25519Pems(), newEd25519Pems()];
     await s.storeKeyPair(keyId, a.privateKey, a.publicKey);
     await sys('POST', `phlow/metadata/keys/${keyId}`, { max_versions: 1 });
@@ -261,5 +261,48 @@ describe('retention warnings', () => {
       `key phlow/keys/${keyId} keeps only 1 version (max_versions of the key)`,
     );
     expect((await s.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['2']);
+  });
+});
+
+describe('rotations within one grace period', () => {
+  it('three rotations in a row keep all four versions (Vault keeps 10 by default)', async () => {
+    const keyId = id('grace-4');
+    const s = createTestStore();
+    const km = new KeyManager({ store: s, env: {}, rotationGracePeriodMs: 3_600_000 });
+    const first = await km.generateKeyPair(keyId);
+    const signed = await km.sign(keyId, 'payload');
+    const keys = [first.publicKey];
+    for (let i = 0; i < 3; i++) keys.push((await km.rotateKeyPair(keyId)).keyPair.publicKey);
+    const versions = await s.getKeyVersions(keyId);
+    expect(versions.map((v) => v.publicKey)).toEqual([...keys].reverse());
+    expect(versions.map((v) => v.version)).toEqual(['4', '3', '2', '1']);
+    for (const v of versions) expect(v.createdAt).toBeInstanceOf(Date);
+    expect(await km.verify(keyId, 'payload', signed)).toBe(true);
+  });
+
+  it('a rotation that would make Vault destroy a version still in grace is refused, writing nothing', async () => {
+    const keyId = id('grace-lost');
+    const s = createTestStore({ rotationGracePeriodMs: 3_600_000 });
+    const pairs = Array.from({ length: 4 }, () => newEd25519Pems());
+    await s.storeKeyPair(keyId, pairs[0]!.privateKey, pairs[0]!.publicKey);
+    await sys('POST', `phlow/metadata/keys/${keyId}`, { max_versions: 3 });
+    await s.storeKeyPair(keyId, pairs[1]!.privateKey, pairs[1]!.publicKey, { expectedVersion: '1' });
+    await s.storeKeyPair(keyId, pairs[2]!.privateKey, pairs[2]!.publicKey, { expectedVersion: '2' });
+    const refused = s.storeKeyPair(keyId, pairs[3]!.privateKey, pairs[3]!.publicKey, {
+      expectedVersion: '3',
+    });
+    await expect(refused).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+      message: expect.stringContaining('would make Vault destroy version 1, which still verifies until'),
+    });
+    await expect(refused).rejects.toMatchObject({
+      message: expect.stringContaining('max_versions'),
+    });
+    expect((await s.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['3', '2', '1']);
+
+    // Without a grace period (PHLOW_KEY_ROTATION_GRACE_SECONDS=0) the same rotation goes ahead.
+    const noGrace = createTestStore({ env: { PHLOW_KEY_ROTATION_GRACE_SECONDS: '0' } });
+    await noGrace.storeKeyPair(keyId, pairs[3]!.privateKey, pairs[3]!.publicKey, { expectedVersion: '3' });
+    expect((await s.getKeyVersions(keyId)).map((v) => v.version)).toEqual(['4', '3', '2']);
   });
 });

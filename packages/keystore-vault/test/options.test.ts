@@ -28,7 +28,32 @@ describe('resolveVaultConfig', () => {
     expect(c.auth).toEqual({ kind: 'token', token: 't' });
     expect(c.transport.maxRetries).toBe(3);
     expect(c.transport.timeoutMs).toBe(10_000);
+    expect(c.transport.deadlineMs).toBe(30_000);
+    expect(c.rotationGracePeriodMs).toBe(86_400_000);
     expect(c.transport.tls.rejectUnauthorized).toBe(true);
+  });
+
+  it('reads the deadline and the grace period from the environment, and refuses nonsense naming the variable', () => {
+    const env = { VAULT_TOKEN: 't', HOME: home };
+    const c = resolveVaultConfig({
+      env: { ...env, PHLOW_VAULT_REQUEST_DEADLINE_SECONDS: '45', PHLOW_KEY_ROTATION_GRACE_SECONDS: '60' },
+    });
+    expect(c.transport.deadlineMs).toBe(45_000);
+    expect(c.rotationGracePeriodMs).toBe(60_000);
+    expect(
+      resolveVaultConfig({ env: { ...env, PHLOW_VAULT_REQUEST_DEADLINE_SECONDS: '500ms' } }).transport
+        .deadlineMs,
+    ).toBe(500);
+    for (const bad of ['0', 'soon', '-1']) {
+      expect(
+        configError(() => resolveVaultConfig({ env: { ...env, PHLOW_VAULT_REQUEST_DEADLINE_SECONDS: bad } }))
+          .message,
+      ).toContain('PHLOW_VAULT_REQUEST_DEADLINE_SECONDS');
+    }
+    expect(
+      configError(() => resolveVaultConfig({ env: { ...env, PHLOW_KEY_ROTATION_GRACE_SECONDS: 'a day' } }))
+        .message,
+    ).toContain('PHLOW_KEY_ROTATION_GRACE_SECONDS');
   });
 
   it('reads VAULT_URL before VAULT_ADDR, and options before both', () => {

@@ -17,6 +17,7 @@ import { someIds } from '../ids.js';
 import { masterKeyIsPassphrase } from '../master-key-kind.js';
 import type { Output } from '../output.js';
 import { chooseStore, isFileStoreType, loadProvider, masterKeySetting, storeEnv } from '../store.js';
+import { invalidIdsCheck, leftoversOutcome, nodeDebugOutcome, recoverableCheck } from '../store-leftovers.js';
 import { KDF_COST, PERFORMANCE } from '../troubleshooting.js';
 
 /** Keys read one by one when no ids are given; a store with thousands of keys is checked on a sample. */
@@ -67,6 +68,9 @@ export const doctor: Command = {
       },
       { dependsOnStore: false },
     );
+
+    const nodeDebug = nodeDebugOutcome(env);
+    if (nodeDebug) await checks.run('debug output', async () => nodeDebug, { dependsOnStore: false });
 
     const fileStore = isFileStoreType(choice.type);
     const master = masterKeySetting(env, cwd);
@@ -188,9 +192,15 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
       { contained: true },
     );
     if (ids.length === 0 && listed) ids = listed.slice(0, MAX_KEYS_READ);
+    const leftovers = listed && leftoversOutcome(listed);
+    if (leftovers) await checks.run('python leftovers', async () => leftovers);
   } else {
     checks.skip('list', 'this store cannot list its keys');
   }
+  const invalid = invalidIdsCheck(store);
+  if (invalid) await checks.run('unusable ids', invalid, { contained: true });
+  const recoverable = recoverableCheck(store);
+  if (recoverable) await checks.run('deleted keys', recoverable, { contained: true });
 
   if (ids.length > 0) {
     for (const id of ids) {

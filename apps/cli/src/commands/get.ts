@@ -10,6 +10,7 @@ import { oneId } from '../ids.js';
 import { keyInfo } from '../key-info.js';
 import { withSession } from '../session.js';
 import { UsageError } from '../usage-error.js';
+import { describeUserInput } from '../user-input.js';
 
 export const get: Command = {
   name: 'get',
@@ -31,7 +32,7 @@ export const get: Command = {
     const id = oneId(context, 'get');
     const format = stringValue(context.values, 'format') ?? 'pem';
     if (format !== 'pem' && format !== 'jwk') {
-      throw new UsageError(`--format must be pem or jwk, got ${JSON.stringify(format)}`, 'get');
+      throw new UsageError(`--format must be pem or jwk, got ${describeUserInput(format)}`, 'get');
     }
     const withPrivate = context.values.private === true;
     const { out } = context;

@@ -3,16 +3,16 @@
  * no server at all: `.phlow/` (0700), a random master key in `.phlow/master.key` (0600), an empty encrypted
  * key file, and `.phlow/` in .gitignore. It never overwrites a master key: the keys sealed with it would be lost.
  */
-import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { KeyStoreError } from '@phlow/keys-core';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { ensureIgnored } from '../gitignore.js';
-import { ensurePrivateDirectory, writeNewPrivateFile } from '../private-files.js';
+import { ensurePrivateDirectory, pathTaken, writeNewPrivateFile } from '../private-files.js';
 import { DEFAULT_MASTER_KEY_FILE, isFileStoreType, PHLOW_DIR } from '../store.js';
 import { UsageError } from '../usage-error.js';
+import { describeUserInput } from '../user-input.js';
 
 export const init: Command = {
   name: 'init',
@@ -28,7 +28,7 @@ export const init: Command = {
     if (context.positionals.length > 0) throw new UsageError('init takes no arguments', 'init');
     if (context.flags.store !== undefined && !isFileStoreType(context.flags.store)) {
       throw new UsageError(
-        `init sets up the encrypted_file store; --store ${context.flags.store} cannot be initialised`,
+        `init sets up the encrypted_file store; --store ${describeUserInput(context.flags.store)} cannot be initialised`,
         'init',
       );
     }
@@ -38,14 +38,14 @@ export const init: Command = {
     // The adapter loads with the command that uses it, not with every CLI start.
     const { createFileKeyStore, DEFAULT_FILE, generateMasterKey } = await import('@phlow/keystore-file');
     const keyFile = resolve(cwd, env.PHLOW_KEY_STORE_FILE || DEFAULT_FILE);
-    if (existsSync(masterKeyFile)) {
+    if (await pathTaken(masterKeyFile)) {
       throw new KeyStoreError(
         'CONFLICT',
         `${show(masterKeyFile)} already exists: init never overwrites a master key, because the keys encrypted with it would be lost. Use \`phlow-keys rekey\` to change it`,
         { storeType: 'encrypted_file' },
       );
     }
-    if (existsSync(keyFile)) {
+    if (await pathTaken(keyFile)) {
       throw new KeyStoreError(
         'CONFLICT',
         `${show(keyFile)} already exists and is encrypted with another master key: set PHLOW_MASTER_KEY or PHLOW_MASTER_KEY_FILE to that key instead of running init`,
@@ -83,12 +83,19 @@ export const init: Command = {
       ignored.push(keyFileRelative, `${keyFileRelative}.*`);
     }
     const gitignore = join(cwd, '.gitignore');
-    const added = await ensureIgnored(
+    const ignoring = await ensureIgnored(
       gitignore,
       ignored,
       'phlow-keys: master key and encrypted keys, never commit them',
     );
+    const { added } = ignoring;
+    const skipped = 'skipped' in ignoring ? ignoring.skipped : undefined;
 
+    if (skipped) {
+      out.warn(
+        `${show(gitignore)} was not changed because ${skipped}: add ${ignored.join(', ')} to it yourself`,
+      );
+    }
     const exports = {
       PHLOW_KEY_STORE_TYPE: 'encrypted_file',
       PHLOW_MASTER_KEY_FILE: DEFAULT_MASTER_KEY_FILE,
@@ -98,7 +105,7 @@ export const init: Command = {
         directory: show(directory),
         masterKeyFile: show(masterKeyFile),
         keyFile: show(keyFile),
-        gitignore: { path: show(gitignore), added },
+        gitignore: { path: show(gitignore), added, ...(skipped ? { skipped } : {}) },
         env: exports,
       });
       return EXIT.OK;
@@ -109,7 +116,11 @@ export const init: Command = {
       ['key file', show(keyFile)],
       [
         '.gitignore',
-        added.length > 0 ? `added ${added.join(', ')}` : `already ignores ${ignored.join(', ')}`,
+        skipped
+          ? `not changed (${skipped})`
+          : added.length > 0
+            ? `added ${added.join(', ')}`
+            : `already ignores ${ignored.join(', ')}`,
       ],
     ]);
     out.line();

@@ -3,9 +3,8 @@
  * the guide's migration away from environment variables (`--from environment --to vault`). Never deletes
  * from the source. Re-running after a failure resumes: identical keys at the destination are skipped.
  *
- * Ids: the ones given, else every id the source lists. The environment store lists the `PHLOW_PRIVATE_KEY_*`
- * variables by their spelling in the variable name (`PHLOW_PRIVATE_KEY_MY_AGENT` lists as `MY_AGENT`), so ids
- * with `-` or `.` are best given explicitly (`migrate ... my-agent` reads PHLOW_PRIVATE_KEY_MY_AGENT too).
+ * Ids: the ones given, else every id the source lists, plus the sources of `--as` mappings. Which id each
+ * key lands under is decided up front by migrate-plan.ts, which never renames an id silently.
  */
 import { KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
 import { recordMigration } from '../audit-record.js';
@@ -14,9 +13,11 @@ import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
 import { someIds } from '../ids.js';
 import { listIds } from '../list-ids.js';
 import { type MigrationResult, type MigrationStatus, migrateOne } from '../migrate-one.js';
+import { parseMappings, planCopies } from '../migrate-plan.js';
 import { progressBar } from '../progress.js';
 import { openStore } from '../store.js';
 import { UsageError } from '../usage-error.js';
+import { describeUserInput } from '../user-input.js';
 
 const CANONICAL: Record<string, string> = { env: 'environment', file: 'encrypted_file' };
 const canonical = (type: string) => CANONICAL[type] ?? type;
@@ -33,28 +34,45 @@ const STATUSES: readonly MigrationStatus[] = [
   'not-attempted',
   'would-copy',
   'would-overwrite',
+  'ambiguous',
 ];
+
+/**
+ * The destination's ids, to resolve upper-snake spellings; only needed (and only listed) when the source
+ * listed such an id, and empty when the destination cannot list.
+ */
+async function destinationIds(destination: KeyStore, listed: readonly string[]): Promise<string[]> {
+  if (!listed.some((id) => /[A-Z]/.test(id))) return [];
+  if (!destination.capabilities.list || !destination.listKeyIds) return [];
+  return destination.listKeyIds();
+}
 
 export const migrate: Command = {
   name: 'migrate',
   summary: 'copy keys from one store to another (never deletes from the source)',
-  usage: 'migrate --from <type> --to <type> [ids...] [--dry-run] [--overwrite]',
+  usage: 'migrate --from <type> --to <type> [ids...] [--as <source>=<id>]... [--dry-run] [--overwrite]',
   description: [
     'Copies the current key pair of each id from one store to another, both configured from the environment.',
-    'Ids: the ones given, else every id the source lists (the environment store lists PHLOW_PRIVATE_KEY_<id>; give ids containing - or . explicitly).',
+    'Ids: the ones given, else every id the source lists, plus the sources of --as mappings. No id is renamed silently: the environment store lists PHLOW_PRIVATE_KEY_MY_AGENT as MY_AGENT, which may be meant for my-agent, so such an id is copied only with --as MY_AGENT=<id> or when the destination already has one id spelled that way (my-agent); otherwise it is reported as ambiguous and not copied.',
     'Each key is read back from the destination and compared before it counts as copied. An identical key already there is skipped, so running again after a failure resumes; a different one is a conflict, left alone unless --overwrite.',
     'Only current versions are copied: migrate before a rotation, or after its grace period.',
+    "Listed ids <id>_new beside <id> (left by the Python Phlow's rotation) are skipped unless named.",
   ].join('\n\n'),
   options: {
     from: { type: 'string' },
     to: { type: 'string' },
     'dry-run': { type: 'boolean' },
     overwrite: { type: 'boolean' },
+    as: { type: 'string', multiple: true },
   },
   optionHelp: [
     ['--from <type>', 'source store (environment, encrypted_file, vault, aws, ...)'],
     ['--to <type>', 'destination store'],
     ['--dry-run', 'read both stores and report what would happen; write nothing'],
+    [
+      '--as <source>=<id>',
+      'copy source id <source> as <id> (repeatable), e.g. --as MY_AGENT=my-agent for PHLOW_PRIVATE_KEY_MY_AGENT',
+    ],
     [
       '--overwrite',
       'replace keys that differ at the destination (versioned stores keep the old one as a version)',
@@ -62,6 +80,7 @@ export const migrate: Command = {
   ],
   examples: [
     'phlow-keys migrate --from environment --to vault my-agent',
+    'phlow-keys migrate --from environment --to vault --as MY_AGENT=my-agent',
     'phlow-keys migrate --from encrypted_file --to aws --dry-run',
   ],
   async run(context) {
@@ -69,9 +88,14 @@ export const migrate: Command = {
     const to = stringValue(context.values, 'to');
     if (!from || !to) throw new UsageError('migrate needs --from <type> and --to <type>', 'migrate');
     if (canonical(from) === canonical(to)) {
-      throw new UsageError(`--from and --to are the same store (${canonical(from)})`, 'migrate');
+      throw new UsageError(
+        `--from and --to are the same store (${describeUserInput(canonical(from))})`,
+        'migrate',
+      );
     }
     const ids = someIds(context);
+    const as = context.values.as;
+    const mappings = parseMappings(Array.isArray(as) ? as.filter((v) => typeof v === 'string') : []);
     const dryRun = context.values['dry-run'] === true;
     const overwrite = context.values.overwrite === true;
     const { out } = context;
@@ -94,20 +118,37 @@ export const migrate: Command = {
       }
       const fromManager = new KeyManager({ store: source, env: context.env });
       const toManager = new KeyManager({ store: destination, env: context.env });
-      const chosen =
-        ids.length > 0
-          ? ids
+      const listed =
+        ids.length > 0 || (mappings.size > 0 && !source.capabilities.list)
+          ? []
           : await listIds(source, `pass the key ids: phlow-keys migrate --from ${from} --to ${to} <id>...`);
-      const progress = progressBar(out, chosen.length);
+      const plan = planCopies({
+        named: ids,
+        listed,
+        sourceType: source.type,
+        mappings,
+        destinationIds: await destinationIds(destination, listed),
+      });
+      const progress = progressBar(out, plan.length);
       let stopped = false;
-      for (const [i, keyId] of chosen.entries()) {
+      for (const [i, planned] of plan.entries()) {
+        const { keyId, sourceId } = planned;
         progress.update(i, keyId);
+        const named = { keyId, ...(sourceId !== keyId ? { sourceId } : {}) };
+        if (planned.status) {
+          results.push({
+            ...named,
+            status: planned.status,
+            ...(planned.reason ? { reason: planned.reason } : {}),
+          });
+          continue;
+        }
         if (stopped) {
-          results.push({ keyId, status: 'not-attempted' });
+          results.push({ ...named, status: 'not-attempted' });
           continue;
         }
         const started = performance.now();
-        const result = await migrateOne(keyId, fromManager, toManager, { dryRun, overwrite });
+        const result = await migrateOne(planned, fromManager, toManager, { dryRun, overwrite });
         recordMigration(context.env, started, result, source.type, destination.type);
         results.push(result);
         if (result.error && STORE_WIDE.has(result.error.code)) stopped = true;
@@ -133,6 +174,8 @@ function exitCode(results: readonly MigrationResult[]): ExitCode {
   const failed = results.find((r) => r.status === 'failed');
   if (failed) return failed.error ? exitCodeFor(failed.error.code) : EXIT.FAILURE;
   if (results.some((r) => r.status === 'conflict')) return EXIT.CONFLICT;
+  // Not copied until the user says which id was meant: a usage matter.
+  if (results.some((r) => r.status === 'ambiguous')) return EXIT.USAGE;
   return EXIT.OK;
 }
 
@@ -150,14 +193,15 @@ function report(
     return;
   }
   const colour = (status: MigrationStatus) =>
-    status === 'failed' || status === 'conflict'
+    status === 'failed' || status === 'conflict' || status === 'ambiguous'
       ? out.paint('red', status)
       : status === 'copied' || status === 'overwritten'
         ? out.paint('green', status)
         : status;
+  const notes = results.some((r) => r.reason);
   out.table(
-    ['ID', 'RESULT', 'KID'],
-    results.map((r) => [r.keyId, colour(r.status), r.kid ?? '-']),
+    ['ID', 'RESULT', 'KID', ...(notes ? ['NOTE'] : [])],
+    results.map((r) => [r.keyId, colour(r.status), r.kid ?? '-', ...(notes ? [r.reason ?? ''] : [])]),
   );
   for (const r of results) {
     if (r.error) out.error(`${r.keyId}: ${r.error.message}`);
@@ -180,6 +224,10 @@ function report(
     if (run.from === 'environment') {
       out.line('Then remove the PHLOW_PRIVATE_KEY_* and PHLOW_PUBLIC_KEY_* variables from its environment.');
     }
+  } else if (results.some((r) => r.status === 'ambiguous')) {
+    out.line(
+      'Say which id each ambiguous key is for with --as <source>=<id> and run the same command again.',
+    );
   } else if (!run.dryRun && results.some((r) => r.status === 'failed' || r.status === 'not-attempted')) {
     out.line('Fix the error and run the same command again: keys already copied are skipped.');
   }

@@ -25,6 +25,7 @@ export declare class Fleet {
   failed: number;
   readonly errors: string[];
   constructor(options: { size: number; cwd: string; env: Record<string, string> });
+  stagger(ttlMs: number): Promise<void>;
   round(): Promise<void>;
   roundsUntil(done: () => boolean | Promise<boolean>, maxRounds?: number): Promise<number>;
   rotateDuringTraffic<R extends { kid: string }>(options: {

@@ -86,6 +86,18 @@ export class Fleet {
     this.replicas = Array.from({ length: size }, (_, i) => new Replica(i, { cwd, env }));
   }
 
+  /**
+   * Each replica reads the key once, `ttlMs / size` apart, so their caches expire at different moments, as in
+   * a fleet whose processes started at different times. Replicas in lockstep would all reload in the same
+   * round and hide the window in which one knows a key the others do not.
+   */
+  async stagger(ttlMs) {
+    for (const replica of this.replicas) {
+      await replica.request({ op: 'sign', msg: 'warm-up' });
+      await new Promise((resolve) => setTimeout(resolve, ttlMs / this.replicas.length));
+    }
+  }
+
   /** One round: each replica signs a fresh message and the next replica verifies it. */
   async round() {
     const round = this.#round++;

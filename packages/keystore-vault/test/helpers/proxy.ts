@@ -22,6 +22,8 @@ export interface VaultProxy {
   failNext(count: number, status?: number): void;
   /** The next request matching is sent to Vault, then the client's connection is cut before the answer. */
   dropAnswerOnce(match: (r: ProxiedRequest) => boolean): void;
+  /** While on, every request is answered 200 without reaching Vault, one byte of body a second, never ending. */
+  trickle(on: boolean): void;
   /** The next request matching is sent to Vault at once, and its answer passed on `ms` later. */
   delayAnswerOnce(match: (r: ProxiedRequest) => boolean, ms: number): void;
   close(): Promise<void>;
@@ -33,6 +35,7 @@ export async function startProxy(target: string): Promise<VaultProxy> {
   let failing = { count: 0, status: 502 };
   let drop: ((r: ProxiedRequest) => boolean) | undefined;
   let delay: { match: (r: ProxiedRequest) => boolean; ms: number } | undefined;
+  let trickling = false;
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -50,6 +53,13 @@ export async function startProxy(target: string): Promise<VaultProxy> {
         failing.count--;
         res.writeHead(failing.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: ['injected by the test proxy'] }));
+        return;
+      }
+      if (trickling) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' });
+        res.write('{');
+        const timer = setInterval(() => res.write(' '), 1000);
+        res.on('close', () => clearInterval(timer));
         return;
       }
       const cut = drop?.(seen) === true;
@@ -92,6 +102,9 @@ export async function startProxy(target: string): Promise<VaultProxy> {
     },
     dropAnswerOnce(match) {
       drop = match;
+    },
+    trickle(on) {
+      trickling = on;
     },
     delayAnswerOnce(match, ms) {
       delay = { match, ms };

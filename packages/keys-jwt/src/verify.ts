@@ -1,0 +1,242 @@
+/**
+ * verifyJwt: checks a token against the current and in-grace keys of its issuer in our key store.
+ *
+ * Order matters for safety: size first (nothing of an oversized token is parsed), then the algorithm (alg
+ * none and HMAC are refused before any key is looked up, so a public key can never be used as an HMAC
+ * secret), then the key (by `kid`, refetched once on a miss; or, for tokens without `kid` such as the
+ * Python Phlow's, each of the issuer's keys of the right type), then the signature, and only then the
+ * claims: a forged token learns nothing about expiry or audience checks.
+ */
+import { isValidKeyId, type KeyPair } from '@phlow/keys-core';
+import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
+import { JwtError, type JwtErrorCode } from './errors.js';
+import { type JwtKeys, KEY_TYPE_BY_ALG, keyType, publicKeyObject } from './keys.js';
+import { DEFAULT_REFETCH_COOLDOWN_MS, refetchOnce } from './refetch.js';
+import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
+
+export interface VerifyJwtOptions {
+  /** Whose keys verify the token. Default: the token's `iss` claim, which must then be a valid key id. */
+  readonly keyId?: string;
+  /**
+   * Expected `aud`. Default: none expected, and a token that names an audience is then refused
+   * (AUDIENCE_MISMATCH), so a token meant for another agent cannot be replayed here.
+   */
+  readonly audience?: string | readonly string[];
+  /** Expected `iss`. Default: the key id (a token without `iss` is accepted when `keyId` is given). */
+  readonly issuer?: string | readonly string[];
+  /** Slack for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
+  readonly clockToleranceSeconds?: number;
+  /** Refuse tokens whose `iat` is older than this many seconds (and require `iat`). Default: no limit. */
+  readonly maxTokenAgeSeconds?: number;
+  /** Refuse longer tokens unparsed (TOO_LARGE). Default: 8192 characters, the Python Phlow's limit. */
+  readonly maxTokenLength?: number;
+  /**
+   * Least time between two store refetches of one issuer on an unknown `kid`. Default: the KeyManager's
+   * `refetchCooldownMs` when it has one (`PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS`), else 30000 ms.
+   */
+  readonly refetchCooldownMs?: number;
+  /** Clock, for tests. Default: `Date.now`. */
+  readonly now?: () => number;
+}
+
+export interface VerifiedJwt {
+  readonly payload: JWTPayload;
+  readonly protectedHeader: JWTHeaderParameters;
+  /** The key id (issuer) whose key verified the token. */
+  readonly keyId: string;
+  /** The RFC 7638 thumbprint of the key that verified it. */
+  readonly kid: string;
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const MAX_KID_LENGTH = 256;
+
+/** One base64url JSON object part of the token (already checked against COMPACT_JWS); MALFORMED otherwise. */
+function decodePart(token: string, start: number, end: number): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(token.slice(start, end), 'base64url').toString('utf8'));
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('MALFORMED', 'the token header or payload is not a base64url JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function fail(code: JwtErrorCode, message: string, keyId?: string): never {
+  throw new JwtError(code, message, keyId);
+}
+
+function algRefusal(alg: unknown): string {
+  if (alg === 'none' || alg === undefined) return 'unsigned tokens (alg none) are never accepted';
+  if (typeof alg === 'string' && /^HS\d+$/.test(alg)) {
+    return 'HMAC tokens (HS256, HS384, HS512) are never accepted: a shared secret cannot tell agents apart (see the README)';
+  }
+  return 'this alg is not accepted: only EdDSA, Ed25519 and RS256';
+}
+
+/** A jose failure as our code; claims only reach jose's checks after the signature verified. */
+function fromJose(error: unknown, keyId: string): JwtError {
+  const { code, claim } = (error ?? {}) as { code?: unknown; claim?: unknown };
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return new JwtError('EXPIRED', 'the token has expired', keyId);
+    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
+      if (claim === 'nbf' || claim === 'iat') {
+        return new JwtError('NOT_YET_VALID', `the token is not valid yet (${claim} is in the future)`, keyId);
+      }
+      if (claim === 'aud')
+        return new JwtError('AUDIENCE_MISMATCH', 'the token is for another audience', keyId);
+      if (claim === 'iss') return new JwtError('ISSUER_MISMATCH', 'the token has another issuer', keyId);
+      return new JwtError('CLAIM_INVALID', `the "${String(claim)}" claim is missing or invalid`, keyId);
+    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
+      return new JwtError('SIGNATURE_INVALID', 'the signature does not verify', keyId);
+    default:
+      return new JwtError('MALFORMED', 'the token is not a valid JWS/JWT', keyId);
+  }
+}
+
+function isJoseError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_J');
+}
+
+/**
+ * Verifies `token` and returns its payload, header, the issuer's key id and the verifying key's `kid`.
+ * Token problems are JwtErrors (see JwtErrorCode); store problems reading the issuer's keys stay
+ * KeyStoreErrors (NOT_FOUND: no such issuer here; UNAVAILABLE: the store is down).
+ */
+export async function verifyJwt(
+  keys: JwtKeys,
+  token: string,
+  options: VerifyJwtOptions = {},
+): Promise<VerifiedJwt> {
+  const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+  if (typeof token !== 'string') fail('MALFORMED', 'the token must be a string');
+  if (token.length > maxLength) {
+    fail('TOO_LARGE', `the token is longer than ${maxLength} characters (maxTokenLength) and was not parsed`);
+  }
+  if (!COMPACT_JWS.test(token)) fail('MALFORMED', 'the token is not a compact JWS (three base64url parts)');
+
+  const header = decodePart(token, 0, token.indexOf('.')) as JWTHeaderParameters;
+  const claims = decodePart(token, token.indexOf('.') + 1, token.lastIndexOf('.')) as JWTPayload;
+  // hasOwn: "constructor" or "__proto__" as alg must not find something on Object.prototype.
+  const needType =
+    typeof header.alg === 'string' && Object.hasOwn(KEY_TYPE_BY_ALG, header.alg)
+      ? KEY_TYPE_BY_ALG[header.alg]
+      : undefined;
+  if (!needType) fail('ALG_REFUSED', algRefusal(header.alg));
+  const kid = header.kid;
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
+    fail('MALFORMED', 'the kid header is not a short string');
+  }
+
+  let keyId = options.keyId;
+  if (keyId === undefined) {
+    if (!isValidKeyId(claims.iss)) {
+      fail(
+        'CLAIM_INVALID',
+        'the token has no iss claim that is a key id: pass options.keyId to name the issuer',
+      );
+    }
+    keyId = claims.iss;
+  }
+
+  const joseOptions = {
+    algorithms: [header.alg as string],
+    requiredClaims: ['exp'],
+    clockTolerance: options.clockToleranceSeconds ?? 30,
+    ...(options.audience !== undefined ? { audience: options.audience as string | string[] } : {}),
+    ...(options.issuer !== undefined ? { issuer: options.issuer as string | string[] } : {}),
+    ...(options.maxTokenAgeSeconds !== undefined ? { maxTokenAge: options.maxTokenAgeSeconds } : {}),
+    ...(options.now ? { currentDate: new Date(options.now()) } : {}),
+  };
+  const verifyWith = async (pair: KeyPair): Promise<VerifiedJwt> => {
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, publicKeyObject(pair), joseOptions);
+      return { payload, protectedHeader, keyId, kid: pair.kid };
+    } catch (error) {
+      if (isJoseError(error)) throw fromJose(error, keyId);
+      // jose refuses a key it cannot use for the alg with a TypeError: an RSA key under 2048 bits.
+      if (error instanceof TypeError) {
+        throw new JwtError(
+          'ALG_MISMATCH',
+          'the issuer key cannot verify this alg (RSA needs 2048 bits or more)',
+          keyId,
+        );
+      }
+      throw error;
+    }
+  };
+
+  let result: VerifiedJwt | undefined;
+  if (kid !== undefined) {
+    const pair = await findByKid(keys, keyId, kid, options);
+    if (keyType(pair) !== needType) {
+      fail('ALG_MISMATCH', `the token's alg does not fit the type of the key its kid names`, keyId);
+    }
+    result = await verifyWith(pair);
+  } else {
+    // No kid (the Python Phlow's tokens): each of the issuer's keys of the alg's type, current key first.
+    const candidates = (await keys.getVerificationKeys(keyId)).filter((pair) => keyType(pair) === needType);
+    if (candidates.length === 0) {
+      fail('ALG_MISMATCH', `the issuer has no key of the type the token's alg needs`, keyId);
+    }
+    let lastError: unknown;
+    for (const pair of candidates) {
+      try {
+        result = await verifyWith(pair);
+        break;
+      } catch (error) {
+        if ((error as JwtError).code !== 'SIGNATURE_INVALID') throw error;
+        lastError = error;
+      }
+    }
+    if (!result) throw lastError;
+  }
+
+  // Checks jose leaves to the caller, made after the signature verified.
+  if (options.audience === undefined && result.payload.aud !== undefined) {
+    fail(
+      'AUDIENCE_MISMATCH',
+      'the token names an audience and none was expected: pass options.audience',
+      keyId,
+    );
+  }
+  if (options.issuer === undefined && result.payload.iss !== undefined && result.payload.iss !== keyId) {
+    fail(
+      'ISSUER_MISMATCH',
+      'the token has another issuer than the key id: pass options.issuer if that is expected',
+      keyId,
+    );
+  }
+  return result;
+}
+
+async function findByKid(
+  keys: JwtKeys,
+  keyId: string,
+  kid: string,
+  options: VerifyJwtOptions,
+): Promise<KeyPair> {
+  const match = (pairs: KeyPair[]) => pairs.find((pair) => pair.kid === kid);
+  const found = match(await keys.getVerificationKeys(keyId));
+  if (found) return found;
+  const now = options.now ?? Date.now;
+  // The manager's own cooldown (PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS) when it has one, so both agree.
+  const managerCooldown = (keys as { refetchCooldownMs?: unknown }).refetchCooldownMs;
+  const cooldown =
+    options.refetchCooldownMs ??
+    (typeof managerCooldown === 'number' ? managerCooldown : DEFAULT_REFETCH_COOLDOWN_MS);
+  if (await refetchOnce(keys, keyId, cooldown, now)) {
+    const refetched = match(await keys.getVerificationKeys(keyId));
+    if (refetched) return refetched;
+  }
+  fail(
+    'KID_UNKNOWN',
+    "the token's kid is not a current or in-grace key of the issuer (unknown, or retired)",
+    keyId,
+  );
+}

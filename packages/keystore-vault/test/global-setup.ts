@@ -1,0 +1,21 @@
+// Builds dist/ when it is older than src/: tests that run child processes import the built package by its name
+// (`turbo run test` builds first anyway; this covers `pnpm --filter ... test` and single test files).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+
+function newestMtime(dir: string): number {
+  return Math.max(0, ...readdirSync(dir).map((name) => statSync(join(dir, name)).mtimeMs));
+}
+
+export default function setup(): void {
+  let built = 0;
+  try {
+    built = statSync(join(root, 'dist', 'index.js')).mtimeMs;
+  } catch {}
+  if (built < newestMtime(join(root, 'src'))) {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsdown'), { cwd: root, stdio: 'inherit' });
+  }
+}
