@@ -177,6 +177,20 @@ describe('audit trail through the CLI', () => {
     expect(nope).toBeLessThan(lines.findIndex((l) => l.startsWith('success')));
   }, 300_000);
 
+  it('PHLOW_KEY_AUDIT_LOG=stderr writes the events to stderr as JSON lines', async () => {
+    const cwd = await initProject();
+    const env = baseEnv({ PHLOW_KEY_AUDIT_LOG: 'stderr' });
+    expect((await cli(['generate', 'a'], { cwd })).code).toBe(0);
+    const signed = await cli(['sign', 'a', '--message', 'secret message'], { cwd, env });
+    expect(signed.code).toBe(0);
+    const lines = signed.stderr.split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ operation: 'sign', keyId: 'a', outcome: 'success' }),
+    ]);
+    expect(signed.stderr).not.toContain('secret message');
+    expect(signed.stderr).not.toContain(signed.stdout.trim());
+  });
+
   it('refuses an audit log that is not a regular file, and a missing one, with a clear message', async () => {
     const cwd = await initProject();
     const dev = await cli(['audit', '/dev/zero'], { cwd });

@@ -156,6 +156,28 @@ describe('audit events', () => {
     expect(JSON.stringify(audits)).not.toContain(pemBody(privateKey));
   });
 
+  it('records a scheduled rotation only when it rotates, and a refused one as a failure', async () => {
+    const events: KeyAuditEvent[] = [];
+    const km = new KeyManager({
+      store: createMemoryKeyStore(),
+      env: {},
+      ...settings,
+      onEvent: (e) => e.type === 'audit' && events.push(e),
+    });
+    await km.generateKeyPair('a');
+    expect((await km.rotateIfOlderThan('a', 3_600_000)).rotated).toBe(false);
+    const due = await km.rotateIfOlderThan('a', 0, { caller: 'cron' });
+    await expect(km.rotateIfOlderThan('a', 0, { revokePrevious: true })).rejects.toMatchObject({
+      code: 'INVALID_CONFIG',
+    });
+    expect(events.map((e) => [e.operation, e.rotation ?? e.outcome, e.caller])).toEqual([
+      ['generate', 'success', undefined],
+      ['rotate', 'staged', 'cron'],
+      ['rotate', 'failure', undefined],
+    ]);
+    expect(due.rotated && events[1]?.kid === due.kid).toBe(true);
+  });
+
   it('records a message hash only by opt-in, and bounds the caller identity', async () => {
     const events: KeyAuditEvent[] = [];
     const km = new KeyManager({
