@@ -131,6 +131,10 @@ const FIELDS: readonly (keyof KeyAuditEvent)[] = [
   'targetStoreType',
 ];
 
+/** What JSON.stringify would escape in a string: quotes, backslashes, control characters, surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /**
  * One JSON line for `event`, at most MAX_AUDIT_LINE_BYTES. Built field by field (strings through
  * JSON.stringify for escaping) because it runs once per signature when the sink is on.
@@ -142,7 +146,9 @@ export function auditLine(event: KeyAuditEvent): string {
     if (value === undefined) continue;
     const json =
       typeof value === 'string'
-        ? JSON.stringify(value)
+        ? NEEDS_ESCAPE.test(value)
+          ? JSON.stringify(value)
+          : `"${value}"`
         : typeof value === 'boolean'
           ? String(value)
           : typeof value === 'number' && Number.isFinite(value)

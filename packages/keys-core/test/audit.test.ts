@@ -260,6 +260,11 @@ describe('JSON-lines sink', () => {
   it('writes only the event fields, and bounds a line', () => {
     const extra = { ...event, privateKey: 'SECRET', caller: 'c' } as KeyAuditEvent;
     expect(auditLine(extra)).not.toContain('SECRET');
+    for (const caller of ['a"b\\c', 'tab\there', 'line\u2028sep é', 'lone \ud800 surrogate', '{"x":1}']) {
+      const line = auditLine({ ...event, caller });
+      expect(line.endsWith('}\n') && line.indexOf('\n') === line.length - 1).toBe(true);
+      expect(JSON.parse(line).caller).toBe(caller);
+    }
     const huge = { ...event, storeType: 'x'.repeat(10_000) } as KeyAuditEvent;
     const line = auditLine(huge);
     expect(Buffer.byteLength(line)).toBeLessThanOrEqual(MAX_AUDIT_LINE_BYTES);
