@@ -8,7 +8,7 @@
  */
 import { type Attributes, type Meter, metrics, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { KeyManager, KeyManagerEvent, KeyStore } from '@phlow/keys-core';
-import { attributesOfError, keyIdAttribute } from './attributes.js';
+import { keyIdAttribute } from './attributes.js';
 import { instrumentStore, storeLatencyHistogram } from './store.js';
 
 export interface KeyTelemetryOptions {
