@@ -18,10 +18,8 @@ import { isValidKeyId } from './key-id.js';
 export type KeyAuditOperation =
   | 'generate'
   | 'store'
-  /** Private key material handed to the caller (`getKeyPair`, `getSigningKey`, `refresh`). */
+  /** Private key material handed to the caller (`getKeyPair`, `getSigningKey`, `refresh`; the CLI's `get --private`). */
   | 'read'
-  /** Private key material written out of the process (the CLI's `get --private`). */
-  | 'export'
   | 'sign'
   | 'verify'
   | 'rotate'
