@@ -92,6 +92,12 @@ export class LoadingCache<V> {
     return this.#entries.size;
   }
 
+  /** True if `key` has a fresh entry; counts nothing (audit records use it to tell cache from store). */
+  isFresh(key: string): boolean {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && this.#options.now() < entry.expiresAt;
+  }
+
   /**
    * The fresh cached value as a resolved promise, or undefined: the allocation-free hit path, tried before
    * `get`. Counts a hit when it answers.

@@ -1,3 +1,14 @@
+export {
+  auditLine,
+  auditSinkFromEnv,
+  createJsonLinesAuditSink,
+  type JsonLinesAuditSink,
+  type KeyAuditEvent,
+  type KeyAuditOperation,
+  type KeyAuditOutcome,
+  type KeyAuditSink,
+  MAX_AUDIT_LINE_BYTES,
+} from './audit.js';
 export type { CacheStats } from './cache.js';
 export * from './contract.js';
 export * from './errors.js';
@@ -5,6 +16,7 @@ export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from '.
 export { assertValidKeyId, isValidKeyId, KEY_ID_PATTERN } from './key-id.js';
 export {
   type GetKeyPairOptions,
+  type KeyAccessOptions,
   KeyManager,
   type KeyManagerCacheOptions,
   type KeyManagerEvent,

@@ -12,8 +12,17 @@
  * activation, see rotation-timeline.ts), so every verifier has fetched it before it signs.
  */
 
-import { generateKeyPair as generateKeyPairCallback } from 'node:crypto';
+import { createHash, generateKeyPair as generateKeyPairCallback } from 'node:crypto';
 import { promisify } from 'node:util';
+import {
+  auditCaller,
+  auditKeyId,
+  auditSinkFromEnv,
+  failureOf,
+  isoTime,
+  type KeyAuditEvent,
+  type KeyAuditOperation,
+} from './audit.js';
 import { type CacheStats, LoadingCache } from './cache.js';
 import { assertRotationSettings, defaultEnv, durationMs, positiveInt } from './config.js';
 import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
@@ -59,7 +68,21 @@ export type KeyManagerEvent =
   | { readonly type: 'stale'; readonly keyId: string; readonly staleForMs: number; readonly error: unknown }
   /** A store read failed and nothing stale could be served. */
   | { readonly type: 'error'; readonly keyId: string; readonly error: unknown }
-  | { readonly type: 'rotated'; readonly keyId: string; readonly kid: string; readonly previousKid: string };
+  | { readonly type: 'rotated'; readonly keyId: string; readonly kid: string; readonly previousKid: string }
+  /** One key access (see audit.ts): emitted only when an `onEvent` hook or `PHLOW_KEY_AUDIT_LOG` is set. */
+  | KeyAuditEvent;
+
+/** The fields of an audit event an operation fills in; the rest (time, store, id, duration, caller) are common. */
+type AuditFields = Omit<
+  Partial<KeyAuditEvent>,
+  'type' | 'time' | 'operation' | 'storeType' | 'keyId' | 'durationMs' | 'caller'
+>;
+
+/** Per-call options of the audited operations. */
+export interface KeyAccessOptions {
+  /** Who asks, recorded in this call's audit event instead of `KeyManagerOptions.caller`. Not secret: an identity, never a credential. */
+  readonly caller?: string;
+}
 
 export interface KeyManagerOptions {
   readonly store: KeyStore;
@@ -73,8 +96,16 @@ export interface KeyManagerOptions {
    * 0 switches at once. Env: `PHLOW_KEY_ROTATION_DELAY_SECONDS`.
    */
   readonly rotationDelayMs?: number;
-  /** Called for stale reads, failed reads and rotations. Must not throw. */
+  /**
+   * Called for stale reads, failed reads, rotations and, when set, an audit event (`type: 'audit'`) for every
+   * key access: generate, store, read of private material, sign, verify, rotate, revoke, delete, destroy.
+   * Must not throw. `PHLOW_KEY_AUDIT_LOG` adds a JSON-lines sink for the audit events beside it.
+   */
   readonly onEvent?: (event: KeyManagerEvent) => void;
+  /** Identity recorded in audit events (a service or user name, never a credential). Default: none. Env: `PHLOW_KEY_AUDIT_CALLER`. */
+  readonly caller?: string;
+  /** Record the SHA-256 of signed and verified messages in audit events. Default: false (no trace of messages). */
+  readonly auditMessageHash?: boolean;
   /** Where unset options are read from. Default: `process.env`. */
   readonly env?: Env;
   /** Clock, for tests. Default: `Date.now`. */
@@ -82,7 +113,7 @@ export interface KeyManagerOptions {
 }
 
 /** Per-call cache control for `getKeyPair`. */
-export interface GetKeyPairOptions {
+export interface GetKeyPairOptions extends KeyAccessOptions {
   /** Read the store now, whatever the cache holds (a read already in flight is joined). Default: false. */
   readonly forceFetch?: boolean;
   /** Use a cached key only if it was read from the store less than this long ago. Default: the cache TTL. */
@@ -166,6 +197,12 @@ export class KeyManager {
   readonly #ids: LoadingCache<readonly string[]>;
   readonly #onEvent: (event: KeyManagerEvent) => void;
   readonly #now: () => number;
+  /** Set once: when false, operations skip every audit step (the sign hot path stays one branch). */
+  readonly #auditing: boolean;
+  readonly #caller: string | undefined;
+  readonly #hashMessages: boolean;
+  /** The kid each id last signed with in this process, to record when a staged key starts signing. */
+  readonly #signingKids = new Map<string, string>();
 
   constructor(options: KeyManagerOptions) {
     if (!options || typeof options.store?.getPrivateKey !== 'function') {
@@ -174,7 +211,22 @@ export class KeyManager {
     const env = options.env ?? defaultEnv();
     this.store = options.store;
     this.#now = options.now ?? Date.now;
-    this.#onEvent = options.onEvent ?? (() => {});
+    const hook = options.onEvent;
+    const sink = auditSinkFromEnv(env);
+    this.#auditing = hook !== undefined || sink !== undefined;
+    this.#onEvent =
+      hook && sink
+        ? (event) => {
+            if (event.type === 'audit') sink(event);
+            hook(event);
+          }
+        : sink
+          ? (event) => {
+              if (event.type === 'audit') sink(event);
+            }
+          : (hook ?? (() => {}));
+    this.#caller = auditCaller(options.caller ?? env.PHLOW_KEY_AUDIT_CALLER);
+    this.#hashMessages = options.auditMessageHash === true;
     this.rotationGracePeriodMs = durationMs(
       options.rotationGracePeriodMs,
       env,
@@ -247,15 +299,36 @@ export class KeyManager {
    * instead of serving a stale key.
    */
   getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
+    if (!this.#auditing) return this.#getKeyPair(keyId, options);
+    const source = options?.forceFetch === true ? 'store' : this.#sourceOf(this.#pairs, keyId);
+    return this.#readAudited(keyId, options, source, () => this.#getKeyPair(keyId, options));
+  }
+
+  #getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
     // Only ids that passed assertValidKeyId are ever cached, so a hit needs no further check.
     if (options === undefined) return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
     return this.#fetchKeyPair(keyId, options);
   }
 
+  /** A read that hands out private key material, recorded as such. */
+  #readAudited(
+    keyId: string,
+    options: KeyAccessOptions | undefined,
+    source: 'cache' | 'store',
+    read: () => Promise<KeyPair>,
+  ): Promise<KeyPair> {
+    return this.#audited('read', keyId, options, read, (pair) => ({
+      kid: pair.kid,
+      version: pair.version,
+      source,
+      private: true,
+    }));
+  }
+
   async #fetchKeyPair(keyId: string, options: GetKeyPairOptions): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
     const maxAgeMs = options.forceFetch === true ? 0 : options.maxAgeMs;
-    if (maxAgeMs === undefined) return this.getKeyPair(keyId);
+    if (maxAgeMs === undefined) return this.#getKeyPair(keyId);
     if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
       throw new KeyStoreError('INVALID_CONFIG', 'maxAgeMs must be a number of milliseconds, 0 or more', {
         storeType: this.store.type,
@@ -277,7 +350,7 @@ export class KeyManager {
    * `kid`: the key a token's `kid` header names. NOT_FOUND if none has it (retired, or never this id's).
    */
   async getKeyByKid(keyId: string, kid: string): Promise<KeyPair> {
-    const match = (await this.getVerificationKeys(keyId)).find((pair) => pair.kid === kid);
+    const match = (await this.#timeline(keyId)).verifying.find((pair) => pair.kid === kid);
     if (match) return match;
     // The kid is not echoed: it comes from a token, that is, from anyone.
     throw new KeyStoreError(
@@ -302,10 +375,13 @@ export class KeyManager {
   }
 
   /** Reads `keyId` from the store now, replacing what the cache held. */
-  async refresh(keyId: string): Promise<KeyPair> {
-    assertValidKeyId(keyId, this.store.type);
-    this.#invalidate(keyId);
-    return this.getKeyPair(keyId);
+  refresh(keyId: string, options?: KeyAccessOptions): Promise<KeyPair> {
+    const read = async () => {
+      assertValidKeyId(keyId, this.store.type);
+      this.#invalidate(keyId);
+      return this.#getKeyPair(keyId);
+    };
+    return this.#auditing ? this.#readAudited(keyId, options, 'store', read) : read();
   }
 
   /**
@@ -316,9 +392,22 @@ export class KeyManager {
    * `algorithm: 'RS256'` makes an RSA-2048 pair instead, as the Python Phlow does, for agents whose tokens
    * Python verifiers must accept.
    */
-  async generateKeyPair(
+  generateKeyPair(
     keyId: string,
-    options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' } = {},
+    options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' } & KeyAccessOptions = {},
+  ): Promise<KeyPair> {
+    return this.#audited(
+      'generate',
+      keyId,
+      options,
+      () => this.#generate(keyId, options),
+      (pair) => ({ kid: pair.kid, version: pair.version }),
+    );
+  }
+
+  async #generate(
+    keyId: string,
+    options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' },
   ): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
     this.#assertWritable('generate a key');
@@ -338,7 +427,7 @@ export class KeyManager {
     this.#invalidate(keyId);
     if (this.store.capabilities.versions) {
       // The same public key read back is this write (or a later write of this very key), so its version is ours.
-      const stored = await this.getKeyPair(keyId).catch(() => undefined);
+      const stored = await this.#getKeyPair(keyId).catch(() => undefined);
       if (stored?.publicKey === publicKey) return stored;
     }
     return new KeyPair(keyId, privateKey, publicKey);
@@ -348,26 +437,43 @@ export class KeyManager {
    * Stores a pair after checking that both PEMs parse and that the public key belongs to the private key.
    * Any key type node:crypto reads is accepted, so RSA pairs from older deployments can be migrated.
    */
-  async storeKeyPair(keyId: string, privateKey: string, publicKey: string): Promise<void> {
-    assertValidKeyId(keyId, this.store.type);
-    this.#assertWritable('store a key');
-    checkKeyPair(privateKey, publicKey, keyId);
-    try {
-      await this.store.storeKeyPair(keyId, privateKey, publicKey);
-    } finally {
-      this.#invalidate(keyId);
-    }
+  storeKeyPair(
+    keyId: string,
+    privateKey: string,
+    publicKey: string,
+    options?: KeyAccessOptions,
+  ): Promise<void> {
+    let kid: string | undefined;
+    return this.#audited(
+      'store',
+      keyId,
+      options,
+      async () => {
+        assertValidKeyId(keyId, this.store.type);
+        this.#assertWritable('store a key');
+        checkKeyPair(privateKey, publicKey, keyId);
+        if (this.#auditing) kid = new KeyPair(keyId, privateKey, publicKey).kid;
+        try {
+          await this.store.storeKeyPair(keyId, privateKey, publicKey);
+        } finally {
+          this.#invalidate(keyId);
+        }
+      },
+      () => ({ kid }),
+    );
   }
 
   /** Deletes `keyId` (no error if missing). `destroy` removes it beyond recovery where the store can tell. */
-  async deleteKeyPair(keyId: string, options: { destroy?: boolean } = {}): Promise<void> {
-    assertValidKeyId(keyId, this.store.type);
-    this.#assertWritable('delete a key');
-    try {
-      await this.store.deleteKeyPair(keyId, options);
-    } finally {
-      this.#invalidate(keyId);
-    }
+  deleteKeyPair(keyId: string, options: { destroy?: boolean } & KeyAccessOptions = {}): Promise<void> {
+    return this.#audited(options.destroy === true ? 'destroy' : 'delete', keyId, options, async () => {
+      assertValidKeyId(keyId, this.store.type);
+      this.#assertWritable('delete a key');
+      try {
+        await this.store.deleteKeyPair(keyId, { destroy: options.destroy === true });
+      } finally {
+        this.#invalidate(keyId);
+      }
+    });
   }
 
   /**
@@ -377,8 +483,14 @@ export class KeyManager {
    * capability unless the grace period is 0. Of concurrent rotations of one id, exactly one wins; the
    * others get CONFLICT and change nothing. See `RotateOptions` for emergency rotation.
    */
-  async rotateKeyPair(keyId: string, options: RotateOptions = {}): Promise<RotationResult> {
-    return this.#rotateFrom(keyId, await this.#rotatable(keyId), options);
+  rotateKeyPair(keyId: string, options: RotateOptions & KeyAccessOptions = {}): Promise<RotationResult> {
+    return this.#audited(
+      options.revokePrevious === true ? 'revoke' : 'rotate',
+      keyId,
+      options,
+      async () => this.#rotateFrom(keyId, await this.#rotatable(keyId), options),
+      (result) => rotationFields(result, options),
+    );
   }
 
   /**
@@ -386,10 +498,25 @@ export class KeyManager {
    * Safe to run from any number of replicas and cron jobs at once: the write is a compare-and-set on the
    * version that was read, so exactly one of them rotates and the others report `rotated: false`.
    */
-  async rotateIfOlderThan(
+  rotateIfOlderThan(
     keyId: string,
     maxAgeMs: number,
-    options: RotateOptions = {},
+    options: RotateOptions & KeyAccessOptions = {},
+  ): Promise<ScheduledRotationResult> {
+    // Recorded only when it rotated (or failed): a check that finds the key young touches no key.
+    return this.#audited(
+      'rotate',
+      keyId,
+      options,
+      () => this.#rotateIfOlderThan(keyId, maxAgeMs, options),
+      (result) => (result.rotated ? rotationFields(result, options) : null),
+    );
+  }
+
+  async #rotateIfOlderThan(
+    keyId: string,
+    maxAgeMs: number,
+    options: RotateOptions,
   ): Promise<ScheduledRotationResult> {
     if (!Number.isFinite(maxAgeMs) || maxAgeMs < 0) {
       throw new KeyStoreError(
@@ -541,7 +668,7 @@ export class KeyManager {
 
   async #timeline(keyId: string): Promise<Timeline<KeyPair>> {
     if (!this.#versioned) {
-      const pair = await this.getKeyPair(keyId);
+      const pair = await this.#getKeyPair(keyId);
       return { signing: pair, verifying: [pair], pending: undefined };
     }
     return this.#timelineOf(await this.#versionList(keyId));
@@ -631,17 +758,67 @@ export class KeyManager {
   }
 
   /** Signs `data` with the current Ed25519 key of `keyId` (EdDSA). UNSUPPORTED for other key types. */
-  async sign(keyId: string, data: Uint8Array | string): Promise<Uint8Array> {
+  sign(keyId: string, data: Uint8Array | string, options?: KeyAccessOptions): Promise<Uint8Array> {
+    return this.#auditing ? this.#signAudited(keyId, data, options) : this.#sign(keyId, data);
+  }
+
+  async #sign(keyId: string, data: Uint8Array | string): Promise<Uint8Array> {
     const pair = await this.#signingKey(keyId);
     return signWith(pair, bytes(data));
+  }
+
+  async #signAudited(
+    keyId: string,
+    data: Uint8Array | string,
+    options: KeyAccessOptions | undefined,
+  ): Promise<Uint8Array> {
+    const started = performance.now();
+    const source = this.#sourceOf(this.#versioned ? this.#versions : this.#pairs, keyId);
+    const messageSha256 = this.#messageHash(data);
+    try {
+      const pair = await this.#signingKey(keyId);
+      const signature = signWith(pair, bytes(data));
+      this.#noteSigningKey(keyId, pair, started, options);
+      this.#record('sign', keyId, started, options, {
+        kid: pair.kid,
+        version: pair.version,
+        source,
+        messageSha256,
+      });
+      return signature;
+    } catch (error) {
+      this.#record('sign', keyId, started, options, { source, messageSha256, ...failureOf(error) });
+      throw error;
+    }
+  }
+
+  /** Records `activated` the first time this process signs `keyId` with a key that replaced the one it used. */
+  #noteSigningKey(keyId: string, pair: KeyPair, started: number, options?: KeyAccessOptions): void {
+    const last = this.#signingKids.get(keyId);
+    if (last === pair.kid) return;
+    this.#signingKids.delete(keyId);
+    this.#signingKids.set(keyId, pair.kid);
+    for (const id of this.#signingKids.keys()) {
+      if (this.#signingKids.size <= this.#maxEntries) break;
+      this.#signingKids.delete(id);
+    }
+    if (last !== undefined) {
+      this.#record('rotate', keyId, started, options, {
+        kid: pair.kid,
+        version: pair.version,
+        rotation: 'activated',
+      });
+    }
   }
 
   /**
    * The key pair `sign` uses now, for callers that must name it (a JWT's `kid` header). During a rotation
    * delay this is the previous key, not `getKeyPair`'s current one.
    */
-  getSigningKey(keyId: string): Promise<KeyPair> {
-    return this.#signingKey(keyId);
+  getSigningKey(keyId: string, options?: KeyAccessOptions): Promise<KeyPair> {
+    if (!this.#auditing) return this.#signingKey(keyId);
+    const source = this.#sourceOf(this.#versioned ? this.#versions : this.#pairs, keyId);
+    return this.#readAudited(keyId, options, source, () => this.#signingKey(keyId));
   }
 
   /**
@@ -649,7 +826,7 @@ export class KeyManager {
    * or the current key on a store without versions.
    */
   async #signingKey(keyId: string): Promise<KeyPair> {
-    return this.#versioned ? (await this.#timeline(keyId)).signing : this.getKeyPair(keyId);
+    return this.#versioned ? (await this.#timeline(keyId)).signing : this.#getKeyPair(keyId);
   }
 
   /**
@@ -657,16 +834,46 @@ export class KeyManager {
    * When no cached key accepts it, the id's versions are read again once per `refetchCooldownMs`, so a key
    * another process just wrote verifies without waiting for the cache TTL.
    */
-  async verify(keyId: string, data: Uint8Array | string, signature: Uint8Array): Promise<boolean> {
+  verify(
+    keyId: string,
+    data: Uint8Array | string,
+    signature: Uint8Array,
+    options?: KeyAccessOptions,
+  ): Promise<boolean> {
+    if (!this.#auditing) return this.#verify(keyId, data, signature).then((pair) => pair !== undefined);
+    const source = this.#sourceOf(this.#versioned ? this.#versions : this.#pairs, keyId);
+    const messageSha256 = this.#messageHash(data);
+    return this.#audited(
+      'verify',
+      keyId,
+      options,
+      () => this.#verify(keyId, data, signature),
+      (pair) => ({
+        kid: pair?.kid,
+        version: pair?.version,
+        valid: pair !== undefined,
+        source,
+        messageSha256,
+      }),
+      { source, messageSha256 },
+    ).then((pair) => pair !== undefined);
+  }
+
+  /** The key that accepts `signature`, or undefined. */
+  async #verify(
+    keyId: string,
+    data: Uint8Array | string,
+    signature: Uint8Array,
+  ): Promise<KeyPair | undefined> {
     const message = bytes(data);
     let list = this.#versioned ? await this.#versionList(keyId) : undefined;
     let keys = list ? this.#timelineOf(list).verifying : await this.getVerificationKeys(keyId);
     for (;;) {
       for (const pair of keys) {
-        if (verifyWith(pair, message, signature)) return true;
+        if (verifyWith(pair, message, signature)) return pair;
       }
       const fresher = list && (await this.#refetchOnMiss(keyId, list));
-      if (!fresher) return false;
+      if (!fresher) return undefined;
       list = undefined; // one refetch per call
       keys = this.#timelineOf(fresher).verifying;
     }
@@ -716,6 +923,66 @@ export class KeyManager {
     }
   }
 
+  /**
+   * Runs `run` and records one audit event for it (when auditing): `fields` describes a success (null: record
+   * nothing), `failed` adds to a failure's outcome and code. Without auditing this is `run()`.
+   */
+  async #audited<T>(
+    operation: KeyAuditOperation,
+    keyId: string,
+    options: KeyAccessOptions | undefined,
+    run: () => Promise<T>,
+    fields?: (result: T) => AuditFields | null,
+    failed?: AuditFields,
+  ): Promise<T> {
+    if (!this.#auditing) return run();
+    const started = performance.now();
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      this.#record(operation, keyId, started, options, { ...failed, ...failureOf(error) });
+      throw error;
+    }
+    const described = fields ? fields(result) : {};
+    if (described !== null) this.#record(operation, keyId, started, options, described);
+    return result;
+  }
+
+  #record(
+    operation: KeyAuditOperation,
+    keyId: string,
+    started: number,
+    options: KeyAccessOptions | undefined,
+    fields: AuditFields,
+  ): void {
+    const event: KeyAuditEvent = {
+      type: 'audit',
+      time: isoTime(this.#now()),
+      operation,
+      outcome: 'success',
+      storeType: this.store.type,
+      keyId: auditKeyId(keyId),
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      caller: options?.caller !== undefined ? auditCaller(options.caller) : this.#caller,
+      ...fields,
+    };
+    this.#emit(event);
+  }
+
+  #sourceOf(cache: LoadingCache<unknown>, keyId: string): 'cache' | 'store' {
+    return cache.isFresh(keyId) ? 'cache' : 'store';
+  }
+
+  #messageHash(data: Uint8Array | string): string | undefined {
+    if (!this.#hashMessages) return undefined;
+    try {
+      return createHash('sha256').update(bytes(data)).digest('hex');
+    } catch {
+      return undefined; // not a message sign() accepts either; the operation reports that
+    }
+  }
+
   #emit(event: KeyManagerEvent): void {
     try {
       this.#onEvent(event);
@@ -739,6 +1006,15 @@ export class KeyManager {
       { storeType: this.store.type, keyId },
     );
   }
+}
+
+/** Audit fields of a finished rotation. */
+function rotationFields(result: RotationResult, options: RotateOptions): AuditFields {
+  return {
+    kid: result.kid,
+    version: result.keyPair.version,
+    rotation: options.now === true || options.revokePrevious === true ? 'emergency' : 'staged',
+  };
 }
 
 function refreshAheadRatio(value: number | undefined): number {

@@ -167,7 +167,7 @@ describe('refetch on a miss', () => {
   it('a refetch that fails keeps the cached keys, reports an error event and does not hammer the store', async () => {
     const events: string[] = [];
     const { clock, replica, state } = fleet({ rotationDelayMs: 0 });
-    const verifier = replica({ onEvent: (e) => events.push(e.type) });
+    const verifier = replica({ onEvent: (e) => e.type !== 'audit' && events.push(e.type) });
     const owner = replica();
     await owner.generateKeyPair('k');
     const good = await owner.sign('k', 'm');

@@ -24,7 +24,7 @@ export const generate: Command = {
       try {
         await manager.generateKeyPair(id);
         // Read back: proves the key landed, and gives the version and time the store recorded.
-        const info = keyInfo(await manager.refresh(id));
+        const info = keyInfo((await manager.rotationState(id)).current);
         if (out.json) return out.data({ ...info, store: store.type });
         out.line(`${out.paint('green', 'generated')} key ${out.paint('bold', id)} in ${store.type}`);
         out.fields([

@@ -37,7 +37,8 @@ export const get: Command = {
     const withPrivate = context.values.private === true;
     const { out } = context;
     await withSession(context, async ({ manager }) => {
-      const pair = await manager.getKeyPair(id);
+      // Only --private reads the private key (an audited access); the public key comes from the verification side.
+      const pair = withPrivate ? await manager.getKeyPair(id) : (await manager.rotationState(id)).current;
       if (withPrivate && out.stdout.isTTY) {
         out.warn(
           `printing the PRIVATE key of "${id}" to the terminal; anyone who sees it can sign as this agent`,

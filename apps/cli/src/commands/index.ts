@@ -1,5 +1,6 @@
 /** Every command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { audit } from './audit.js';
 import { completion } from './completion.js';
 import { remove } from './delete.js';
 import { doctor } from './doctor.js';
@@ -31,5 +32,6 @@ export const COMMANDS: readonly Command[] = [
   migrate,
   rekey,
   doctor,
+  audit,
   completion,
 ];

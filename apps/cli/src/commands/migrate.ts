@@ -7,6 +7,7 @@
  * key lands under is decided up front by migrate-plan.ts, which never renames an id silently.
  */
 import { KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import { recordMigration } from '../audit-record.js';
 import { type Command, stringValue } from '../command.js';
 import { EXIT, type ExitCode, exitCodeFor } from '../exit-codes.js';
 import { someIds } from '../ids.js';
@@ -146,7 +147,9 @@ export const migrate: Command = {
           results.push({ ...named, status: 'not-attempted' });
           continue;
         }
+        const started = performance.now();
         const result = await migrateOne(planned, fromManager, toManager, { dryRun, overwrite });
+        recordMigration(context.env, started, result, source.type, destination.type);
         results.push(result);
         if (result.error && STORE_WIDE.has(result.error.code)) stopped = true;
       }

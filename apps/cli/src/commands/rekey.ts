@@ -19,6 +19,7 @@ import { readFile, rename, unlink } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { type KeyStore, KeyStoreError } from '@phlow/keys-core';
 import type { FileKeyStore } from '@phlow/keystore-file';
+import { auditedCommand } from '../audit-record.js';
 import { type Command, stringValue } from '../command.js';
 import { EXIT } from '../exit-codes.js';
 import { writeNewPrivateFile } from '../private-files.js';
@@ -49,7 +50,7 @@ function freeOldName(file: string): string {
   }
 }
 
-export const rekey: Command = {
+export const rekey: Command = auditedCommand('rekey', 'encrypted_file', {
   name: 'rekey',
   summary: 'encrypt the key file under a new master key (encrypted_file only)',
   usage: 'rekey [--new-master-key-file <path>]',
@@ -185,4 +186,4 @@ export const rekey: Command = {
       out.line(`Now: export ${name}=${value} wherever the key file is used.`);
     return EXIT.OK;
   },
-};
+});

@@ -23,7 +23,7 @@ export const sign: Command = {
     await withSession(context, async ({ manager }) => {
       const signature = Buffer.from(await manager.sign(id, message)).toString('base64url');
       if (out.json) {
-        const pair = await manager.getKeyPair(id);
+        const pair = (await manager.rotationState(id)).signing; // the key that signed, not the newest
         return out.data({ keyId: id, kid: pair.kid, alg: 'EdDSA', signature });
       }
       out.line(signature);

@@ -1,0 +1,148 @@
+/**
+ * Reading a JSON-lines audit log for `phlow-keys audit`: bounded (only the newest MAX_AUDIT_READ_BYTES
+ * are read), regular files only (a FIFO or /dev/zero would hang or never end), malformed lines counted
+ * and skipped, and only the known fields of each record kept, each as a bounded string.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { KeyStoreError } from '@phlow/keys-core';
+
+/** How much of the end of a log is read. */
+export const MAX_AUDIT_READ_BYTES = 64 * 1024 * 1024;
+
+export interface AuditRecord {
+  readonly time: string;
+  readonly operation: string;
+  readonly outcome: string;
+  readonly storeType: string;
+  readonly keyId: string;
+  readonly caller: string;
+  readonly errorCode: string | undefined;
+  readonly valid: boolean | undefined;
+}
+
+export interface AuditLogRead {
+  readonly records: AuditRecord[];
+  /** Lines that were not a JSON object with an operation and an outcome. */
+  readonly skipped: number;
+  /** True when the log was longer than MAX_AUDIT_READ_BYTES and only its end was read. */
+  readonly truncated: boolean;
+}
+
+const text = (value: unknown, fallback: string): string =>
+  typeof value === 'string' && value !== '' ? value.slice(0, 200) : fallback;
+
+export function readAuditLog(path: string): AuditLogRead {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new KeyStoreError(
+      code === 'EACCES' ? 'ACCESS_DENIED' : 'NOT_FOUND',
+      `cannot open the audit log (${code ?? 'error'}): pass the file PHLOW_KEY_AUDIT_LOG names`,
+      { cause: error },
+    );
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) {
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        'the audit log is not a regular file: pass the file PHLOW_KEY_AUDIT_LOG names',
+      );
+    }
+    const length = Math.min(stat.size, MAX_AUDIT_READ_BYTES);
+    const start = stat.size - length;
+    const buffer = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, buffer, read, length - read, start + read);
+      if (n === 0) break;
+      read += n;
+    }
+    let lines = buffer.subarray(0, read).toString('utf8').split('\n');
+    // A read that starts inside the file starts inside a line: that partial line is not counted.
+    if (start > 0) lines = lines.slice(1);
+    const records: AuditRecord[] = [];
+    let skipped = 0;
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        skipped++;
+        continue;
+      }
+      const r = value as Record<string, unknown>;
+      if (
+        typeof r !== 'object' ||
+        r === null ||
+        typeof r.operation !== 'string' ||
+        typeof r.outcome !== 'string'
+      ) {
+        skipped++;
+        continue;
+      }
+      records.push({
+        time: text(r.time, '-'),
+        operation: text(r.operation, '-'),
+        outcome: text(r.outcome, '-'),
+        storeType: text(r.storeType, '-'),
+        keyId: text(r.keyId, '-'),
+        caller: text(r.caller, '-'),
+        errorCode: typeof r.errorCode === 'string' ? r.errorCode.slice(0, 40) : undefined,
+        valid: typeof r.valid === 'boolean' ? r.valid : undefined,
+      });
+    }
+    return { records, skipped, truncated: start > 0 };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface AuditSummaryRow {
+  readonly caller: string;
+  readonly keyId: string;
+  readonly storeType: string;
+  readonly operation: string;
+  /** `success`, `invalid` (a signature that did not verify), `failure` or `denied`. */
+  readonly outcome: string;
+  readonly count: number;
+  readonly first: string;
+  readonly last: string;
+  /** Error codes seen, with how often. */
+  readonly errors: Record<string, number>;
+}
+
+/** Who used which key, how and how often: failures first, then by count. */
+export function summarize(records: readonly AuditRecord[]): AuditSummaryRow[] {
+  const rows = new Map<string, { -readonly [K in keyof AuditSummaryRow]: AuditSummaryRow[K] }>();
+  for (const r of records) {
+    const outcome = r.outcome === 'success' && r.valid === false ? 'invalid' : r.outcome;
+    const key = JSON.stringify([r.caller, r.keyId, r.storeType, r.operation, outcome]);
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        caller: r.caller,
+        keyId: r.keyId,
+        storeType: r.storeType,
+        operation: r.operation,
+        outcome,
+        count: 0,
+        first: r.time,
+        last: r.time,
+        errors: {},
+      };
+      rows.set(key, row);
+    }
+    row.count++;
+    if (r.time < row.first) row.first = r.time;
+    if (r.time > row.last) row.last = r.time;
+    if (r.errorCode) row.errors[r.errorCode] = (row.errors[r.errorCode] ?? 0) + 1;
+  }
+  const failed = (row: AuditSummaryRow) => (row.outcome === 'success' ? 1 : 0);
+  return [...rows.values()].sort(
+    (a, b) => failed(a) - failed(b) || b.count - a.count || a.keyId.localeCompare(b.keyId),
+  );
+}
