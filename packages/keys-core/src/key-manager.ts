@@ -1,6 +1,6 @@
 /**
  * KeyManager: the API an agent uses. Generates Ed25519 pairs, reads them through a cache, stores pairs it
- * has checked, rotates with a grace period, publishes a JWK Set and signs/verifies with EdDSA.
+ * has checked, rotates with a grace period, publishes a JWK Set and signs/verifies (EdDSA; RS256 for RSA keys).
  *
  * Rotation keeps the previous key readable through the store's `versions` capability instead of writing a
  * second entry (the Python `<id>_new` scheme): the store's current record is always the current key, in the
@@ -757,7 +757,10 @@ export class KeyManager {
     return (await this.#ids.get(ID_LIST, list)) ?? [];
   }
 
-  /** Signs `data` with the current Ed25519 key of `keyId` (EdDSA). UNSUPPORTED for other key types. */
+  /**
+   * Signs `data` with the signing key of `keyId`: EdDSA for an Ed25519 key, RS256 (RSASSA-PKCS1-v1_5, SHA-256)
+   * for an RSA key of the Python Phlow. UNSUPPORTED for other key types.
+   */
   sign(keyId: string, data: Uint8Array | string, options?: KeyAccessOptions): Promise<Uint8Array> {
     return this.#auditing ? this.#signAudited(keyId, data, options) : this.#sign(keyId, data);
   }
@@ -830,7 +833,8 @@ export class KeyManager {
   }
 
   /**
-   * True if `signature` is a valid EdDSA signature of `data` by the current or an in-grace key of `keyId`.
+   * True if `signature` is a valid signature of `data` (EdDSA, or RS256 for an RSA key) by the current or an
+   * in-grace key of `keyId`.
    * When no cached key accepts it, the id's versions are read again once per `refetchCooldownMs`, so a key
    * another process just wrote verifies without waiting for the cache TTL.
    */

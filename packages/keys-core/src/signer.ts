@@ -13,7 +13,7 @@
 import { createPrivateKey, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { acceptablePublicKey, ed25519Sign, ed25519VerifyPoint } from './ed25519.js';
 import type { KeyPair } from './key-pair.js';
-import { ed25519PrivateKeyObject, ed25519SeedFromPem, parsePublicKey } from './pem.js';
+import { ed25519PrivateKeyObject, ed25519SeedFromPem, parsePrivateKey, parsePublicKey } from './pem.js';
 
 type SignFn = (message: Uint8Array) => Uint8Array;
 type VerifyFn = (message: Uint8Array, signature: Uint8Array) => boolean;
@@ -94,12 +94,25 @@ export function setEd25519Backend(name?: Ed25519BackendName, probe = nativeEd255
   chosen = name === 'noble' ? noble : name === 'node:crypto' ? native : probe() ? native : noble;
 }
 
-/** Signs with the pair's Ed25519 private key. UNSUPPORTED for other key types; INVALID_KEY if it does not parse. */
+/**
+ * RS256 (RSASSA-PKCS1-v1_5 with SHA-256) for the RSA pairs the Python Phlow made, through node:crypto on both
+ * paths (noble is Ed25519 only); undefined for any other key type.
+ */
+function rsaSigner(pair: KeyPair): SignFn | undefined {
+  const key = parsePrivateKey(pair.privateKey, pair.keyId);
+  if (key.asymmetricKeyType !== 'rsa') return undefined;
+  return (message) => asBytes(nodeSign('sha256', message, key));
+}
+
+/**
+ * Signs with the pair's private key: EdDSA for Ed25519, RS256 for RSA. UNSUPPORTED for other key types;
+ * INVALID_KEY if it does not parse.
+ */
 export function signWith(pair: KeyPair, message: Uint8Array): Uint8Array {
   const b = backend();
   let sign = b.signers.get(pair);
   if (sign === undefined) {
-    sign = b.signer(pair);
+    sign = rsaSigner(pair) ?? b.signer(pair);
     b.signers.set(pair, sign);
   }
   return sign(message);
@@ -119,7 +132,10 @@ export function verifyWith(pair: KeyPair, message: Uint8Array, signature: Uint8A
 
 function makeVerifier(b: Backend, pair: KeyPair): VerifyFn | null {
   const key = parsePublicKey(pair.publicKey, pair.keyId);
-  if (key.asymmetricKeyType !== 'ed25519') return null; // an RSA key of an older deployment signs no EdDSA
+  if (key.asymmetricKeyType === 'rsa') {
+    return (message, signature) => nodeVerify('sha256', message, key, signature);
+  }
+  if (key.asymmetricKeyType !== 'ed25519') return null;
   const publicKey = new Uint8Array(Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url'));
   // Small-order and non-canonical public keys are refused on both paths (OpenSSL alone would accept them).
   if (acceptablePublicKey(publicKey) === null) return null;

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
@@ -65,7 +65,7 @@ describe('KeyManager: generate, store, get, delete', () => {
     expect((await km.getKeyPair('x')).privateKey).toBe(a.privateKey);
   });
 
-  it('stores and reads RSA pairs written by older deployments, and says signing needs Ed25519', async () => {
+  it('stores and reads RSA pairs written by older deployments, and signs and verifies RS256 with them', async () => {
     const rsa = generateKeyPairSync('rsa', {
       modulusLength: 2048,
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -75,7 +75,18 @@ describe('KeyManager: generate, store, get, delete', () => {
     await km.storeKeyPair('legacy', rsa.privateKey, rsa.publicKey);
     expect((await km.getKeyPair('legacy')).publicKey).toBe(rsa.publicKey);
     expect((await km.jwks(['legacy'])).keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
-    await expect(km.sign('legacy', 'x')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    const signature = await km.sign('legacy', 'x');
+    // RSASSA-PKCS1-v1_5 with SHA-256, as PyJWT's RS256 and node:crypto check it.
+    expect(verifySignature('sha256', Buffer.from('x'), rsa.publicKey, signature)).toBe(true);
+    expect(await km.verify('legacy', 'x', signature)).toBe(true);
+    expect(await km.verify('legacy', 'y', signature)).toBe(false);
+    const ec = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    await km.storeKeyPair('ec', ec.privateKey, ec.publicKey);
+    await expect(km.sign('ec', 'x')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 
   it('NOT_FOUND for a missing id, INVALID_KEY_ID before the store is touched', async () => {
