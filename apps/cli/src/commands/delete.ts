@@ -35,7 +35,7 @@ export const remove: Command = {
     let deleted = false;
     await withSession(context, async ({ manager, store }) => {
       // Read first: a missing id is reported as such, and the prompt can name the key being deleted.
-      const pair = await manager.getKeyPair(id);
+      const pair = await manager.getPublicKeyPair(id);
       if (context.values.yes !== true) {
         const ok = await confirm(
           `Delete key "${id}" (kid ${pair.kid}) from ${store.type}${destroy ? ' beyond recovery' : ''}?`,

@@ -22,9 +22,10 @@ export const generate: Command = {
     const { out } = context;
     await withSession(context, async ({ manager, store }) => {
       try {
-        await manager.generateKeyPair(id);
+        // createKey: generated here and stored, or inside the backend on a store that signs there.
+        await manager.createKey(id);
         // Read back: proves the key landed, and gives the version and time the store recorded.
-        const info = keyInfo(await manager.refresh(id));
+        const info = keyInfo(await manager.getPublicKeyPair(id, { forceFetch: true }));
         if (out.json) return out.data({ ...info, store: store.type });
         out.line(`${out.paint('green', 'generated')} key ${out.paint('bold', id)} in ${store.type}`);
         out.fields([

@@ -23,7 +23,8 @@ export const sign: Command = {
     await withSession(context, async ({ manager }) => {
       const signature = Buffer.from(await manager.sign(id, message)).toString('base64url');
       if (out.json) {
-        const pair = await manager.getKeyPair(id);
+        // The key that signed: during a rotation delay the previous one, not the current.
+        const pair = await manager.getSigningKey(id);
         return out.data({ keyId: id, kid: pair.kid, alg: 'EdDSA', signature });
       }
       out.line(signature);
