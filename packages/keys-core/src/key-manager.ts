@@ -599,9 +599,31 @@ export class KeyManager {
     } finally {
       this.#invalidate(keyId);
     }
-    const newest = (await this.#readVersions(keyId))?.pairs[0];
-    if (!newest) throw this.#notFound(keyId);
+    const list = await this.#readVersions(keyId);
+    const newest = list?.pairs[0];
+    if (!list || !newest) throw this.#notFound(keyId);
+    if (!revoke) await this.#retireExpired(signer, keyId, list);
     return this.#rotated(keyId, current, newest, { now: revoke, revoke, versioned: true });
+  }
+
+  /**
+   * Versions past their grace period (no longer verifying, not signing) are removed from the backend at each
+   * rotation, so a signer store does not keep old keys that can still sign there forever. A failure is
+   * reported as an `error` event and does not fail the rotation: the timeline ignores those versions anyway.
+   */
+  async #retireExpired(signer: SignerKeyStore, keyId: string, list: VersionList): Promise<void> {
+    const timeline = this.#timelineOf(list);
+    const kept = new Set([...timeline.verifying, timeline.signing]);
+    let oldest = 0;
+    list.pairs.forEach((pair, i) => {
+      if (kept.has(pair)) oldest = i;
+    });
+    const keepFrom = list.pairs[oldest]?.version;
+    if (oldest === list.pairs.length - 1 || keepFrom === undefined) return;
+    await signer.retireVersions(keyId, { keepFrom }).catch((error: unknown) => {
+      this.#emit({ type: 'error', keyId, error });
+    });
+    this.#invalidate(keyId);
   }
 
   async #rotated(

@@ -61,4 +61,23 @@ describe('KeyManager on a signer store', () => {
     await km.sign('a', 'x');
     expect(asked).toEqual(['1', '1']);
   });
+
+  it('a rotation retires, in the store, the versions whose grace period is over', async () => {
+    let now = Date.now();
+    const store = createMemorySignerStore({ now: () => now });
+    const km = new KeyManager({
+      store,
+      rotationDelayMs: 0,
+      rotationGracePeriodMs: 3_600_000,
+      now: () => now,
+    });
+    await km.createKey('a');
+    await km.rotateKeyPair('a');
+    expect((await store.getPublicKeyVersions('a')).map((v) => v.version)).toEqual(['2', '1']);
+    now += 2 * 3_600_000;
+    await km.rotateKeyPair('a');
+    // Version 1 was replaced more than the grace period ago; version 2 was replaced just now.
+    expect((await store.getPublicKeyVersions('a')).map((v) => v.version)).toEqual(['3', '2']);
+    expect(await code(store.sign('a', new Uint8Array(1), { version: '1' }))).toBe('NOT_FOUND');
+  });
 });
