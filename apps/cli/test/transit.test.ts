@@ -79,6 +79,10 @@ describe('phlow-keys on vault_transit', () => {
     expect(json(await run(['sign', id, '--message', 'x', '--json'])).kid).toBe(kid);
     expect(json(await run(['jwks', id])).keys.length).toBe(2);
 
+    const migrate = await run(['migrate', '--from', 'environment', '--to', 'vault_transit', id]);
+    expect(migrate.code).not.toBe(0);
+    expect(migrate.stderr).toMatch(/takes no key material/);
+
     const doctor = await run(['doctor']);
     expect(doctor.code, doctor.stdout + doctor.stderr).toBe(0);
 
