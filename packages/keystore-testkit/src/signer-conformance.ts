@@ -88,6 +88,26 @@ export function signerTests<S extends KeyStore>(c: ConformanceContext<S>): void 
     if (c.store().capabilities.list) expect(await s.listKeyIds!()).toContain(keyId);
   });
 
+  it('every method refuses a bad key id with INVALID_KEY_ID before touching the backend', async (t) => {
+    signerOf(c, t);
+    const s = c.store() as unknown as SignerKeyStore;
+    for (const bad of ['../escape', 'a/b', '', 'x\u0000y', 'sys/../../x']) {
+      const calls: [string, () => Promise<unknown>][] = [
+        ['createKey', () => s.createKey(bad)],
+        ['sign', () => s.sign(bad, message)],
+        ['getPublicKeyVersions', () => s.getPublicKeyVersions(bad)],
+        ['getPublicKey', () => s.getPublicKey(bad)],
+        ['getPrivateKey', () => s.getPrivateKey(bad)],
+        ['rotateKey', () => s.rotateKey(bad, { expectedVersion: '1' })],
+        ['retireVersions', () => s.retireVersions(bad, { keepFrom: '1' })],
+        ['deleteKeyPair', () => s.deleteKeyPair(bad)],
+      ];
+      for (const [name, call] of calls) {
+        expect(await codeOf(call()), label(name, bad)).toBe('INVALID_KEY_ID');
+      }
+    }
+  });
+
   it('signs inside the backend; node:crypto verifies with the published public key', async (t) => {
     const s = signerOf(c, t);
     const keyId = c.id('sg-sign');
