@@ -11,7 +11,7 @@
  * verifiers learn a new key before it signs.
  */
 import { createHash } from 'node:crypto';
-import { isKeyStoreError, type KeyPair, type PublicJwk } from '@phlow/keys-core';
+import { isKeyStoreError, type PublicJwk, type PublicKeyPair } from '@phlow/keys-core';
 import { JwtError } from './errors.js';
 import type { JwtKeys } from './keys.js';
 
@@ -107,7 +107,7 @@ export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {
   let failedUntil = 0;
   let lastError: unknown;
 
-  const readKeys = async (id: string): Promise<KeyPair[]> => {
+  const readKeys = async (id: string): Promise<PublicKeyPair[]> => {
     try {
       // refresh: the store's keys now, not KeyManager's cache, so max-age bounds how stale a verifier can be.
       await keys.refresh(id);
