@@ -3,7 +3,7 @@
  * groups skip visibly), and KeyManager's logic on a signer store: its guards and what it refuses.
  */
 import { inspect } from 'node:util';
-import { isKeyStoreError, KeyManager, type KeyStore } from '@phlow/keys-core';
+import { isKeyStoreError, type KeyAuditEvent, KeyManager, type KeyStore } from '@phlow/keys-core';
 import { describe, expect, it } from 'vitest';
 import { createMemorySignerStore, runKeyStoreConformance } from '../src/index.js';
 
@@ -79,5 +79,43 @@ describe('KeyManager on a signer store', () => {
     // Version 1 was replaced more than the grace period ago; version 2 was replaced just now.
     expect((await store.getPublicKeyVersions('a')).map((v) => v.version)).toEqual(['3', '2']);
     expect(await code(store.sign('a', new Uint8Array(1), { version: '1' }))).toBe('NOT_FOUND');
+  });
+
+  it('records every key access in the audit trail; public reads are none, getKeyPair a refused one', async () => {
+    const events: KeyAuditEvent[] = [];
+    const km = new KeyManager({
+      store: createMemorySignerStore(),
+      rotationDelayMs: 0,
+      rotationGracePeriodMs: 3_600_000,
+      onEvent: (e) => {
+        if (e.type === 'audit') events.push(e);
+      },
+    });
+    const created = await km.createKey('a');
+    await km.getPublicKeyPair('a');
+    await km.rotationState('a');
+    const key = await km.getSigningKey('a');
+    const signature = await km.sign('a', 'hello');
+    await km.signWithKey(key, 'hello');
+    expect(await km.verify('a', 'hello', signature)).toBe(true);
+    expect(await code(km.getKeyPair('a'))).toBe('UNSUPPORTED');
+    expect(await code(km.refresh('a'))).toBe('UNSUPPORTED');
+    const rotated = await km.rotateKeyPair('a');
+    await km.deleteKeyPair('a');
+    expect(events.map((e) => [e.operation, e.outcome, e.errorCode])).toEqual([
+      ['generate', 'success', undefined],
+      ['sign', 'success', undefined],
+      ['sign', 'success', undefined],
+      ['verify', 'success', undefined],
+      ['read', 'failure', 'UNSUPPORTED'],
+      ['read', 'failure', 'UNSUPPORTED'],
+      ['rotate', 'success', undefined],
+      ['delete', 'success', undefined],
+    ]);
+    expect(events[0]).toMatchObject({ kid: created.kid, version: '1', storeType: 'memory_signer' });
+    expect(events[1]).toMatchObject({ kid: key.kid, version: '1' });
+    expect(events[2]).toMatchObject({ kid: key.kid, version: '1' });
+    expect(events[6]).toMatchObject({ kid: rotated.kid, rotation: 'staged' });
+    expect(events.some((e) => e.private === true)).toBe(false);
   });
 });
