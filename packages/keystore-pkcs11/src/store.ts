@@ -7,6 +7,7 @@
  * another in this process; processes sharing a token are told apart by a check after each create/rotate.
  */
 import { createPublicKey } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   assertValidKeyId,
   isValidKeyId,
@@ -40,6 +41,9 @@ const newestFirst = (a: TokenKey, b: TokenKey) =>
 export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs11KeyStore {
   const config = resolvePkcs11Config(options);
   let token: Token | undefined;
+  let opening: Promise<Token> | undefined;
+  /** Where each (key id, version) asked for by version was found: KeyManager signs by version every time. */
+  const located = new Map<string, TokenKey>();
   let closed = false;
   const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: TYPE, keyId });
@@ -49,11 +53,38 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     if (keyId !== undefined) assertValidKeyId(keyId, TYPE);
     if (closed)
       throw new KeyStoreError('UNAVAILABLE', 'the PKCS#11 store was closed', { storeType: TYPE, keyId });
+    if (!token) {
+      // Concurrent first calls share one open.
+      opening ??= openWithRetry().finally(() => {
+        opening = undefined;
+      });
+      const opened = await opening;
+      if (closed) {
+        opened.close();
+        throw new KeyStoreError('UNAVAILABLE', 'the PKCS#11 store was closed', { storeType: TYPE, keyId });
+      }
+      token ??= opened;
+    }
+    const open = token;
     try {
-      token ??= openToken(config);
-      return fn(token);
+      return fn(open);
     } catch (error) {
       throw toKeyStoreError(error, doing, keyId);
+    }
+  }
+  /**
+   * Opens the token, retrying a transient failure twice (SoftHSM2 answers CKR_GENERAL_ERROR to a login while
+   * another process rewrites the token's files; an HSM cluster may fail over): a bad setting still fails at once.
+   */
+  async function openWithRetry(): Promise<Token> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return openToken(config);
+      } catch (error) {
+        const e = toKeyStoreError(error, 'opening the token');
+        if (e.code !== 'UNAVAILABLE' || attempt >= 2) throw e;
+        await sleep(50 * 2 ** attempt + Math.floor(Math.random() * 50));
+      }
     }
   }
   const versionsOf = (t: Token, keyId: string) =>
@@ -161,11 +192,27 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             storeType: TYPE,
             keyId,
           });
+        const pinned = signOptions.version === undefined ? undefined : `${keyId}\0${signOptions.version}`;
+        const cached = pinned === undefined ? undefined : located.get(pinned);
+        if (cached) {
+          // A version's objects never change, so its CKA_ID is enough to find its private half again; if it
+          // is gone (retired, or the id deleted and made anew elsewhere), look again from scratch.
+          try {
+            return t.sign(cached, data);
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'NOT_FOUND') throw error;
+            located.delete(pinned!);
+          }
+        }
         const versions = versionsOf(t, keyId);
         const key =
           signOptions.version === undefined
             ? versions[0]
             : versions.find((k) => String(k.version) === signOptions.version);
+        if (key && pinned !== undefined) {
+          if (located.size >= 1000) located.clear();
+          located.set(pinned, key);
+        }
         if (!key) {
           throw fail(
             'NOT_FOUND',

@@ -97,6 +97,16 @@ function release(module: string, entry: Loaded): void {
   }
 }
 
+/** Runs `fn` on an object another process may have destroyed since it was found: gone is undefined. */
+function vanishing<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (error) {
+    if (String((error as Error).message).includes('CKR_OBJECT_HANDLE_INVALID')) return undefined;
+    throw error;
+  }
+}
+
 export function openToken(config: Pkcs11Config): Token {
   const entry = load(config.module);
   const { p } = entry;
@@ -182,9 +192,12 @@ export function openToken(config: Pkcs11Config): Token {
         { type: pkcs11js.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
         ...(keyId === undefined ? [] : [{ type: pkcs11js.CKA_LABEL, value: keyId }]),
       ];
-      return find(template)
-        .map(read)
-        .filter((k): k is TokenKey => k !== undefined);
+      const found: TokenKey[] = [];
+      for (const handle of find(template)) {
+        const key = vanishing(() => read(handle));
+        if (key) found.push(key);
+      }
+      return found;
     },
     generate(keyId, version) {
       const createdAt = new Date();
@@ -248,7 +261,9 @@ export function openToken(config: Pkcs11Config): Token {
       );
     },
     destroy(keys) {
-      for (const key of keys) for (const handle of halves(key)) p.C_DestroyObject(session, handle);
+      for (const key of keys) {
+        for (const handle of halves(key)) vanishing(() => p.C_DestroyObject(session, handle));
+      }
     },
     close() {
       try {

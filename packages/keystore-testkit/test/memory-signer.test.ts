@@ -118,4 +118,17 @@ describe('KeyManager on a signer store', () => {
     expect(events[6]).toMatchObject({ kid: rotated.kid, rotation: 'staged' });
     expect(events.some((e) => e.private === true)).toBe(false);
   });
+
+  it('rotateIfOlderThan: of 3 schedulers at once exactly one rotates, the others report rotated: false', async () => {
+    let now = Date.now();
+    const store = createMemorySignerStore({ now: () => now });
+    const make = () =>
+      new KeyManager({ store, rotationDelayMs: 0, rotationGracePeriodMs: 0, now: () => now });
+    await make().createKey('a');
+    now += 10_000;
+    const results = await Promise.all([make(), make(), make()].map((km) => km.rotateIfOlderThan('a', 5_000)));
+    expect(results.filter((r) => r.rotated).length).toBe(1);
+    // Grace 0: the replaced version is retired by the rotation itself.
+    expect((await store.getPublicKeyVersions('a')).map((v) => v.version)).toEqual(['2']);
+  });
 });
