@@ -797,10 +797,25 @@ export class KeyManager {
 
   /**
    * The public keys that verify signatures of `keyId` now: the current key first (also while it waits
-   * for its activation time), then previous versions still in their grace period.
+   * for its activation time), then previous versions still in their grace period. `forceFetch` reads them
+   * from the store now (a JWKS endpoint bounding its staleness), without touching private material: a public
+   * read, on every store (a signer store included).
    */
-  async getVerificationKeys(keyId: string): Promise<PublicKeyPair[]> {
-    return (await this.#timeline(keyId)).verifying;
+  async getVerificationKeys(
+    keyId: string,
+    options?: { readonly forceFetch?: boolean },
+  ): Promise<PublicKeyPair[]> {
+    if (options?.forceFetch !== true) return (await this.#timeline(keyId)).verifying;
+    if (!this.#versioned) return [await this.getPublicKeyPair(keyId, { forceFetch: true })];
+    assertValidKeyId(keyId, this.store.type);
+    const list = await this.#versions
+      .fetch(keyId, () => this.#readVersions(keyId), 0)
+      .catch((error: unknown) => {
+        this.#emit({ type: 'error', keyId, error });
+        throw error;
+      });
+    if (!list || list.pairs.length === 0) throw this.#notFound(keyId);
+    return this.#timelineOf(list).verifying;
   }
 
   /**

@@ -109,9 +109,9 @@ export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {
 
   const readKeys = async (id: string): Promise<PublicKeyPair[]> => {
     try {
-      // refresh: the store's keys now, not KeyManager's cache, so max-age bounds how stale a verifier can be.
-      await keys.refresh(id);
-      return await keys.getVerificationKeys(id);
+      // forceFetch: the store's keys now, not KeyManager's cache, so max-age bounds how stale a verifier can
+      // be. A public read: no private key is touched (refresh would hand one out, and fails on a signer store).
+      return await keys.getVerificationKeys(id, { forceFetch: true });
     } catch (error) {
       // An id deleted between the listing and the read is simply not published.
       if (isKeyStoreError(error, 'NOT_FOUND')) return [];
