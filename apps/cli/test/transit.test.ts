@@ -1,6 +1,6 @@
 /**
  * The CLI on a store whose keys never leave the backend: Vault Transit on the real Vault dev server
- * (tooling/services/with-services.sh). generate, sign, verify, jwks, list, rotate and doctor work; `get`
+ * (tooling/services/with-services.sh). generate, sign, verify, token, verify-token, jwks, list, rotate and doctor work; `get`
  * prints the public key; `get --private` refuses, saying why; no output carries a private key.
  */
 import { createPublicKey, verify } from 'node:crypto';
@@ -61,6 +61,14 @@ describe('phlow-keys on vault_transit', () => {
     const jwk = jwks.keys.find((k: { kid: string }) => k.kid === kid);
     const key = createPublicKey({ key: jwk, format: 'jwk' });
     expect(verify(null, Buffer.from('hello'), key, Buffer.from(signature, 'base64url'))).toBe(true);
+
+    // A JWT signed inside Transit (keys-jwt signs through KeyManager's one seam) that verify-token accepts.
+    const token = await run(['token', id, '--aud', 'peer', '--json']);
+    expect(token.code, token.stderr).toBe(0);
+    expect(json(token)).toMatchObject({ kid, alg: 'EdDSA' });
+    const checked = await run(['verify-token', '--aud', 'peer', '--json'], json(token).token);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(json(checked)).toMatchObject({ valid: true, keyId: id, kid });
 
     const listed = json(await run(['list', '--json']));
     expect(listed.keys.map((k: { keyId: string }) => k.keyId)).toContain(id);

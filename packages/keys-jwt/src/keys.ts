@@ -96,12 +96,29 @@ export function signingAlg(pair: PublicKeyPair): SigningAlg {
   return alg;
 }
 
+/** What a KeyManager with the one signing seam offers (core >= 1.1): the signing key and a signature by it. */
+interface SigningSeam {
+  rotationState(keyId: string): Promise<{ readonly signing: PublicKeyPair }>;
+  signWithKey(key: PublicKeyPair, data: Uint8Array | string): Promise<Uint8Array>;
+}
+
+/** The manager's signing seam, or undefined for an older core. */
+export function signingSeam(keys: JwtKeys): SigningSeam | undefined {
+  const k = keys as Partial<SigningSeam>;
+  return typeof k.rotationState === 'function' && typeof k.signWithKey === 'function'
+    ? (k as SigningSeam)
+    : undefined;
+}
+
 /**
  * The pair that signs for `keyId` now. KeyManager decides which one that is: with staged rotation a new key
- * is published at once but signs only after the rotation delay, so verifiers learn it first. A manager with
- * `getSigningKey` is asked through it; an older core (no staged rotation) signs with the current pair.
+ * is published at once but signs only after the rotation delay, so verifiers learn it first. Asked through
+ * `rotationState`, which hands out no private key (a signer store has none); an older core signs with the
+ * current pair.
  */
-export function signingKeyPair(keys: JwtKeys, keyId: string): Promise<KeyPair> {
+export async function signingKeyPair(keys: JwtKeys, keyId: string): Promise<PublicKeyPair> {
+  const seam = signingSeam(keys);
+  if (seam) return (await seam.rotationState(keyId)).signing;
   const dedicated = (keys as { getSigningKey?: (id: string) => Promise<KeyPair> }).getSigningKey;
   return typeof dedicated === 'function' ? dedicated.call(keys, keyId) : keys.getKeyPair(keyId);
 }

@@ -2,6 +2,8 @@
  * keys-jwt's verification side on a KeyManager whose store signs inside its backend (no private key ever
  * leaves it), and its reads in the audit trail: the JWKS endpoint and a kid refetch are public reads.
  */
+
+import { createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import {
   createMemoryKeyStore,
   type KeyAuditEvent,
@@ -9,6 +11,7 @@ import {
   type KeyStore,
   PublicKeyPair,
 } from '@phlow/keys-core';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createJwksHandler, signJwt, verifyJwt } from '../src/index.js';
 
@@ -19,8 +22,11 @@ function publicOnly(store: KeyStore): KeyStore {
     ...store,
     type: 'memory_signer',
     capabilities: { ...store.capabilities, signer: true },
-    sign: async () => {
-      throw new Error('not used here');
+    // Signs "in the backend": with the backing store's private key of the version asked for.
+    sign: async (id: string, data: Uint8Array, options?: { version?: string }) => {
+      const all = await versions(id);
+      const version = all.find((v) => v.version === options?.version) ?? all[0]!;
+      return new Uint8Array(cryptoSign(null, data, createPrivateKey(version.privateKey)));
     },
     createKey: async () => {},
     rotateKey: async () => {},
@@ -76,5 +82,32 @@ describe('verifyJwt on a signer store', () => {
     const token = await signJwt(issuer, 'a');
     const verified = await verifyJwt(verifier, token, { refetchCooldownMs: 0 });
     expect(verified.kid).toBe((await issuer.getSigningKey('a')).kid);
+  });
+});
+
+describe('signJwt on a signer store', () => {
+  it('signs through the store (no private key in this process), and jose and verifyJwt accept the token', async () => {
+    const backing = createMemoryKeyStore();
+    await new KeyManager({ store: backing, env: {} }).generateKeyPair('a');
+    const events: KeyAuditEvent[] = [];
+    const keys = new KeyManager({
+      store: publicOnly(backing),
+      env: {},
+      onEvent: (e) => {
+        if (e.type === 'audit') events.push(e);
+      },
+    });
+    await expect(keys.getKeyPair('a')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    const token = await signJwt(keys, 'a', { scope: 'x' }, { audience: 'peer' });
+    const { kid } = await keys.getPublicKeyPair('a');
+    const jose = await jwtVerify(token, createLocalJWKSet(await keys.jwks(['a'])), { audience: 'peer' });
+    expect(jose.protectedHeader).toMatchObject({ alg: 'EdDSA', kid, typ: 'JWT' });
+    expect(jose.payload).toMatchObject({ iss: 'a', scope: 'x', aud: 'peer' });
+    expect((await verifyJwt(keys, token, { audience: 'peer' })).kid).toBe(kid);
+    // The token is on record as a signature by that key, and nothing private was handed out.
+    expect(events.filter((e) => e.operation === 'sign')).toEqual([
+      expect.objectContaining({ keyId: 'a', kid, outcome: 'success' }),
+    ]);
+    expect(events.some((e) => e.private === true)).toBe(false);
   });
 });
