@@ -2,7 +2,7 @@
  * The public description of a key pair that commands print and `--json` returns. Built from the public half
  * only, so nothing here can ever carry private key material.
  */
-import type { KeyPair } from '@phlow/keys-core';
+import type { PublicKeyPair } from '@phlow/keys-core';
 
 export interface KeyInfo {
   readonly keyId: string;
@@ -16,7 +16,7 @@ export interface KeyInfo {
   readonly createdAt: string | null;
 }
 
-export function keyInfo(pair: KeyPair): KeyInfo {
+export function keyInfo(pair: PublicKeyPair): KeyInfo {
   const jwk = pair.jwk;
   return {
     keyId: pair.keyId,

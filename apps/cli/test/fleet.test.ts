@@ -8,7 +8,6 @@
  * Short settings (TTL 1 s, delay 4 s) keep it quick; every loop is bounded by rounds, every request has a
  * deadline. Vault and AWS need the services: run through with-services.sh (`pnpm --filter @phlow/cli test`).
  */
-import { sign } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeyManager } from '@phlow/keys-core';
@@ -225,7 +224,7 @@ describe("jose's createRemoteJWKSet across a rotation", () => {
       const input = `${b64({ alg: 'EdDSA', kid: key.kid, typ: 'JWT' })}.${b64({ sub: id, n })}`;
       return {
         kid: key.kid,
-        jwt: `${input}.${sign(null, Buffer.from(input), key.privateKey).toString('base64url')}`,
+        jwt: `${input}.${Buffer.from(await signer.signWithKey(key, input)).toString('base64url')}`,
       };
     };
     let failures = 0;

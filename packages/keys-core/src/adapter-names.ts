@@ -4,6 +4,8 @@
  * ever prefixed twice.
  *
  *   environment|env, encrypted_file|file, vault, aws   -> @phlow/keystore-<env|file|vault|aws>
+ *   vault_transit                                      -> @phlow/keystore-vault/transit (a subpath)
+ *   pkcs11, aws_kms                                    -> @phlow/keystore-pkcs11, @phlow/keystore-aws-kms
  *   redis                                              -> @phlow/keystore-redis, then phlow-keystore-redis
  *   phlow-keystore-redis, @phlow/keystore-redis        -> as given
  *   @phlow/redis                                       -> @phlow/keystore-redis
@@ -23,6 +25,10 @@ export const BUILT_IN: Readonly<Record<string, string>> = {
   file: 'file',
   vault: 'vault',
   aws: 'aws',
+  // Vault's Transit engine shares the KV store's transport, so it is a subpath of that package.
+  vault_transit: 'vault/transit',
+  pkcs11: 'pkcs11',
+  aws_kms: 'aws-kms',
 };
 
 /** The canonical type of each built-in alias: what its provider's `type` says. */

@@ -8,9 +8,10 @@
 
 /**
  * Version of this contract. Adapters export the version they were built against; the resolver refuses an
- * adapter whose major differs from core's.
+ * adapter whose major differs from core's. 1.1.0 added the optional `signer` capability (stores that sign
+ * inside the backend); a 1.0 adapter is a valid 1.1 store.
  */
-export const KEYSTORE_CONTRACT_VERSION = '1.0.0';
+export const KEYSTORE_CONTRACT_VERSION = '1.1.0';
 
 /** Environment variables as a plain map, `process.env` by default everywhere an `env` option exists. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -34,6 +35,15 @@ export interface KeyStoreCapabilities {
    * nothing). Needed for rotation with a grace period.
    */
   readonly versions: boolean;
+  /**
+   * The store keeps its private keys inside the backend (Vault Transit, a PKCS#11 token, a KMS) and signs
+   * there: `sign`, `getPublicKeyVersions`, `createKey`, `rotateKey` and `retireVersions` exist (see
+   * SignerKeyStore), `getPrivateKey` throws UNSUPPORTED saying why, `storeKeyPair` throws UNSUPPORTED
+   * (no key material goes in either), and `deleteKeyPair` works. Such a store declares `write: false` (it
+   * accepts no key material), `readPair: false` and `versions: false`: its versions are public-only.
+   * Absent means false (contract 1.0 stores).
+   */
+  readonly signer?: boolean;
 }
 
 /** A key pair as a store holds it: PEM strings, in the original `private_key` / `public_key` layout. */
@@ -111,6 +121,70 @@ export interface KeyStore {
   getKeyVersions?(keyId: string): Promise<StoredKeyVersion[]>;
   /** Releases connections, timers and locks. Optional; safe to call twice. */
   close?(): Promise<void>;
+
+  /** Capability `signer`: an Ed25519 signature of `data` made inside the backend (see SignerKeyStore). */
+  sign?(keyId: string, data: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
+  /** Capability `signer`: the public keys per version, current first, then older ones newest first. */
+  getPublicKeyVersions?(keyId: string): Promise<PublicKeyVersion[]>;
+  /** Capability `signer`: a new Ed25519 key generated inside the backend. */
+  createKey?(keyId: string): Promise<void>;
+  /** Capability `signer`: a new version generated inside the backend becomes current. */
+  rotateKey?(keyId: string, options: RotateKeyOptions): Promise<void>;
+  /** Capability `signer`: versions older than `keepFrom` can no longer sign or be read. */
+  retireVersions?(keyId: string, options: RetireVersionsOptions): Promise<void>;
+}
+
+/** One version of a key that never leaves its store: the public half only. */
+export interface PublicKeyVersion {
+  /** Public key, PEM (SubjectPublicKeyInfo). */
+  readonly publicKey: string;
+  readonly version: string;
+  readonly createdAt: Date;
+  /** True for the newest version. */
+  readonly current: boolean;
+}
+
+export interface SignOptions {
+  /**
+   * Sign with this version (from `getPublicKeyVersions`) instead of the current one: KeyManager pins the
+   * previous version while a new one waits for its activation time. NOT_FOUND if the store no longer has it.
+   */
+  readonly version?: string;
+}
+
+export interface RotateKeyOptions {
+  /**
+   * Compare-and-set: rotate only if this is still the current version; otherwise CONFLICT and nothing
+   * changes (of concurrent rotations exactly one wins, within what the backend can guarantee: see the
+   * adapter's README).
+   */
+  readonly expectedVersion: string;
+}
+
+export interface RetireVersionsOptions {
+  /** The oldest version that stays; every older one is removed beyond use. */
+  readonly keepFrom: string;
+}
+
+/** A store that declares `capabilities.signer`: the methods it must have. */
+export interface SignerKeyStore extends KeyStore {
+  sign(keyId: string, data: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
+  getPublicKeyVersions(keyId: string): Promise<PublicKeyVersion[]>;
+  createKey(keyId: string): Promise<void>;
+  rotateKey(keyId: string, options: RotateKeyOptions): Promise<void>;
+  retireVersions(keyId: string, options: RetireVersionsOptions): Promise<void>;
+}
+
+/** True if `store` declares the signer capability and has its methods. */
+export function isSignerStore(store: KeyStore): store is SignerKeyStore {
+  return (
+    store.capabilities.signer === true &&
+    typeof store.sign === 'function' &&
+    typeof store.getPublicKeyVersions === 'function' &&
+    typeof store.createKey === 'function' &&
+    typeof store.rotateKey === 'function' &&
+    typeof store.retireVersions === 'function'
+  );
 }
 
 /** Options every provider accepts; adapters add their own. */

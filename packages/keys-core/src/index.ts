@@ -31,6 +31,7 @@ export {
 export { KeyPair } from './key-pair.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';
 export { assertPublicKeyPem, checkKeyPair } from './pem.js';
+export { PublicKeyPair } from './public-key-pair.js';
 export { storedKeyPair } from './redact.js';
 export {
   candidateModules,

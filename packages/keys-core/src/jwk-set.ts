@@ -4,7 +4,7 @@
  * than JWKS_CONCURRENCY requests at a time against the backend). The id list itself is cached by KeyManager.
  */
 import type { JwkSet, PublicJwk } from './jwk.js';
-import type { KeyPair } from './key-pair.js';
+import type { PublicKeyPair } from './public-key-pair.js';
 
 /** Most ids read at once while building a JWK Set. */
 export const JWKS_CONCURRENCY = 8;
@@ -39,7 +39,7 @@ export async function mapLimit<T, R>(
 /** The JWK Set of `ids`: each id's verification keys in id order, each key once (by thumbprint). */
 export async function buildJwkSet(
   ids: readonly string[],
-  verificationKeys: (keyId: string) => Promise<KeyPair[]>,
+  verificationKeys: (keyId: string) => Promise<PublicKeyPair[]>,
 ): Promise<JwkSet> {
   const perId = await mapLimit(ids, JWKS_CONCURRENCY, verificationKeys);
   const keys: PublicJwk[] = [];

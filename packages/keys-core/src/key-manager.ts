@@ -10,6 +10,12 @@
  *
  * A new version verifies at once but signs only from `rotationDelayMs` after it was written (staged
  * activation, see rotation-timeline.ts), so every verifier has fetched it before it signs.
+ *
+ * On a store that signs inside its backend (capability `signer`: Vault Transit, an HSM) the same logic
+ * runs on public-only pairs (PublicKeyPair): the store creates and rotates the keys, signs with the version
+ * the timeline picks (pinned during the delay), and no method hands out a private key (`getKeyPair`,
+ * `refresh` and `generateKeyPair`, typed to return a full KeyPair, are UNSUPPORTED there; `getPublicKeyPair`
+ * and `createKey` work on every store).
  */
 
 import { createHash, generateKeyPair as generateKeyPairCallback } from 'node:crypto';
@@ -25,7 +31,15 @@ import {
 } from './audit.js';
 import { type CacheStats, LoadingCache } from './cache.js';
 import { assertRotationSettings, defaultEnv, durationMs, positiveInt } from './config.js';
-import type { Env, KeyStore, StoredKeyPair, StoredKeyVersion } from './contract.js';
+import {
+  type Env,
+  isSignerStore,
+  type KeyStore,
+  type PublicKeyVersion,
+  type SignerKeyStore,
+  type StoredKeyPair,
+  type StoredKeyVersion,
+} from './contract.js';
 import { generateEd25519 } from './ed25519.js';
 import { isKeyStoreError, KeyStoreError } from './errors.js';
 import type { JwkSet } from './jwk.js';
@@ -33,12 +47,13 @@ import { buildJwkSet } from './jwk-set.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { checkKeyPair, ed25519PrivateKeyToPem, ed25519PublicKeyToPem } from './pem.js';
+import { PublicKeyPair } from './public-key-pair.js';
 import { rotationTimeline, type Timeline } from './rotation-timeline.js';
 import { signWith, verifyWith } from './signer.js';
 
 /** A cached version list, with when it was read (for the refetch cooldown). */
 interface VersionList {
-  readonly pairs: KeyPair[];
+  readonly pairs: PublicKeyPair[];
   readonly loadedAt: number;
 }
 
@@ -121,7 +136,8 @@ export interface GetKeyPairOptions extends KeyAccessOptions {
 }
 
 export interface RotationResult {
-  readonly keyPair: KeyPair;
+  /** The new key: a KeyPair on a store with exportable keys, public-only on a signer store. */
+  readonly keyPair: PublicKeyPair;
   readonly kid: string;
   readonly previousKid: string;
   /** When the new key starts signing: the store's write time + `rotationDelayMs`, or now for `now`. */
@@ -159,11 +175,11 @@ export type ScheduledRotationResult =
 /** Where a key id stands in its rotation timeline (see `rotationState`). */
 export interface RotationState {
   /** The newest version: what the store returns as current and what Python readers see. */
-  readonly current: KeyPair;
+  readonly current: PublicKeyPair;
   /** The key `sign` uses now. */
-  readonly signing: KeyPair;
+  readonly signing: PublicKeyPair;
   /** Keys that verify now, newest first. */
-  readonly verifying: KeyPair[];
+  readonly verifying: PublicKeyPair[];
   /** When `current` starts signing, if it does not yet. */
   readonly activatesAt: Date | undefined;
   /** How long ago `current` was written, if the store records it. */
@@ -187,7 +203,10 @@ export class KeyManager {
   readonly rotationGracePeriodMs: number;
   readonly rotationDelayMs: number;
   readonly refetchCooldownMs: number;
-  readonly #pairs: LoadingCache<KeyPair>;
+  /** KeyPairs, or PublicKeyPairs on a signer store. */
+  readonly #pairs: LoadingCache<PublicKeyPair>;
+  /** The store, when it signs inside its backend. */
+  readonly #signer: SignerKeyStore | undefined;
   readonly #versions: LoadingCache<VersionList>;
   /** Refetches on a miss in flight, one per id. */
   readonly #refetches = new Map<string, Promise<VersionList | undefined>>();
@@ -210,6 +229,14 @@ export class KeyManager {
     }
     const env = options.env ?? defaultEnv();
     this.store = options.store;
+    if (options.store.capabilities.signer === true && !isSignerStore(options.store)) {
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        'the store declares capabilities.signer but lacks sign, getPublicKeyVersions, createKey, rotateKey or retireVersions: the adapter breaks the KeyStore contract 1.1',
+        { storeType: options.store.type },
+      );
+    }
+    this.#signer = isSignerStore(options.store) ? options.store : undefined;
     this.#now = options.now ?? Date.now;
     const hook = options.onEvent;
     const sink = auditSinkFromEnv(env);
@@ -269,7 +296,7 @@ export class KeyManager {
       staleIfErrorMs: cacheOptions.staleIfErrorMs,
     });
     this.#maxEntries = cacheOptions.maxEntries;
-    this.#pairs = new LoadingCache<KeyPair>(cacheOptions);
+    this.#pairs = new LoadingCache<PublicKeyPair>(cacheOptions);
     this.#versions = new LoadingCache<VersionList>(cacheOptions);
     this.#ids = new LoadingCache<readonly string[]>(cacheOptions);
   }
@@ -296,7 +323,8 @@ export class KeyManager {
   /**
    * The current key pair of `keyId`, from the cache when fresh. NOT_FOUND if the store has none.
    * `forceFetch` / `maxAgeMs` ask for a fresher read than the TTL for this call; a failed forced read throws
-   * instead of serving a stale key.
+   * instead of serving a stale key. UNSUPPORTED on a signer store, whose private keys never leave it: use
+   * `getPublicKeyPair` there.
    */
   getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
     if (!this.#auditing) return this.#getKeyPair(keyId, options);
@@ -304,7 +332,19 @@ export class KeyManager {
     return this.#readAudited(keyId, options, source, () => this.#getKeyPair(keyId, options));
   }
 
+  /** The private pair of `keyId`, unaudited (the callers record the access). UNSUPPORTED on a signer store. */
   #getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
+    if (this.#signer) return Promise.reject(this.#noPrivateKey(keyId, 'getKeyPair'));
+    // Every cached pair of a store with exportable keys is a KeyPair (see #readCurrent).
+    return this.getPublicKeyPair(keyId, options) as Promise<KeyPair>;
+  }
+
+  /**
+   * The public half of the current key of `keyId`, on every store (a signer store included), with the same
+   * cache and options as `getKeyPair`. Not an audited access: it hands out nothing private (as `rotationState`,
+   * `getVerificationKeys` and `jwks`).
+   */
+  getPublicKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<PublicKeyPair> {
     // Only ids that passed assertValidKeyId are ever cached, so a hit needs no further check.
     if (options === undefined) return this.#pairs.peek(keyId) ?? this.#loadKeyPair(keyId);
     return this.#fetchKeyPair(keyId, options);
@@ -325,10 +365,10 @@ export class KeyManager {
     }));
   }
 
-  async #fetchKeyPair(keyId: string, options: GetKeyPairOptions): Promise<KeyPair> {
+  async #fetchKeyPair(keyId: string, options: GetKeyPairOptions): Promise<PublicKeyPair> {
     assertValidKeyId(keyId, this.store.type);
     const maxAgeMs = options.forceFetch === true ? 0 : options.maxAgeMs;
-    if (maxAgeMs === undefined) return this.#getKeyPair(keyId);
+    if (maxAgeMs === undefined) return this.getPublicKeyPair(keyId);
     if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
       throw new KeyStoreError('INVALID_CONFIG', 'maxAgeMs must be a number of milliseconds, 0 or more', {
         storeType: this.store.type,
@@ -349,7 +389,7 @@ export class KeyManager {
    * The verification key of `keyId` (current, or previous in its grace period) whose RFC 7638 thumbprint is
    * `kid`: the key a token's `kid` header names. NOT_FOUND if none has it (retired, or never this id's).
    */
-  async getKeyByKid(keyId: string, kid: string): Promise<KeyPair> {
+  async getKeyByKid(keyId: string, kid: string): Promise<PublicKeyPair> {
     const match = (await this.#timeline(keyId)).verifying.find((pair) => pair.kid === kid);
     if (match) return match;
     // The kid is not echoed: it comes from a token, that is, from anyone.
@@ -367,21 +407,56 @@ export class KeyManager {
     this.#ids.clear();
   }
 
-  async #loadKeyPair(keyId: string): Promise<KeyPair> {
+  async #loadKeyPair(keyId: string): Promise<PublicKeyPair> {
     assertValidKeyId(keyId, this.store.type);
     const pair = await this.#cached(this.#pairs, keyId, () => this.#readCurrent(keyId));
     if (!pair) throw this.#notFound(keyId);
     return pair;
   }
 
-  /** Reads `keyId` from the store now, replacing what the cache held. */
+  /** Reads `keyId` from the store now, replacing what the cache held. UNSUPPORTED on a signer store (see getKeyPair). */
   refresh(keyId: string, options?: KeyAccessOptions): Promise<KeyPair> {
     const read = async () => {
       assertValidKeyId(keyId, this.store.type);
+      if (this.#signer) throw this.#noPrivateKey(keyId, 'refresh');
       this.#invalidate(keyId);
       return this.#getKeyPair(keyId);
     };
     return this.#auditing ? this.#readAudited(keyId, options, 'store', read) : read();
+  }
+
+  /**
+   * A new Ed25519 key under `keyId`, on every store: generated inside the backend on a signer store,
+   * generated here and stored otherwise (as `generateKeyPair`). Refuses (CONFLICT) if `keyId` exists, unless
+   * `overwrite` is set (not on a signer store: rotate there). Returns its public half, read back.
+   */
+  createKey(keyId: string, options: { overwrite?: boolean } & KeyAccessOptions = {}): Promise<PublicKeyPair> {
+    if (!this.#signer) return this.generateKeyPair(keyId, options);
+    const signer = this.#signer;
+    return this.#audited(
+      'generate',
+      keyId,
+      options,
+      async () => {
+        assertValidKeyId(keyId, this.store.type);
+        if (options.overwrite) {
+          throw new KeyStoreError(
+            'UNSUPPORTED',
+            `a key that never leaves ${this.store.type} cannot be overwritten: rotate "${keyId}" (rotateKeyPair) or delete it first`,
+            { storeType: this.store.type, keyId },
+          );
+        }
+        try {
+          await signer.createKey(keyId).catch((e: unknown) => {
+            throw isKeyStoreError(e, 'CONFLICT') ? this.#exists(keyId) : e;
+          });
+        } finally {
+          this.#invalidate(keyId);
+        }
+        return this.getPublicKeyPair(keyId);
+      },
+      (pair) => ({ kid: pair.kid, version: pair.version }),
+    );
   }
 
   /**
@@ -410,6 +485,7 @@ export class KeyManager {
     options: { overwrite?: boolean; algorithm?: 'EdDSA' | 'RS256' },
   ): Promise<KeyPair> {
     assertValidKeyId(keyId, this.store.type);
+    if (this.#signer) throw this.#noPrivateKey(keyId, 'generateKeyPair', 'createKey');
     this.#assertWritable('generate a key');
     const { privateKey, publicKey } = await newPems(options.algorithm ?? 'EdDSA');
     if (options.overwrite) {
@@ -450,6 +526,13 @@ export class KeyManager {
       options,
       async () => {
         assertValidKeyId(keyId, this.store.type);
+        if (this.#signer) {
+          throw new KeyStoreError(
+            'UNSUPPORTED',
+            `${this.store.type} generates its keys inside the backend and accepts no key material: create "${keyId}" there (createKey) instead`,
+            { storeType: this.store.type, keyId },
+          );
+        }
         this.#assertWritable('store a key');
         checkKeyPair(privateKey, publicKey, keyId);
         if (this.#auditing) kid = new KeyPair(keyId, privateKey, publicKey).kid;
@@ -467,7 +550,7 @@ export class KeyManager {
   deleteKeyPair(keyId: string, options: { destroy?: boolean } & KeyAccessOptions = {}): Promise<void> {
     return this.#audited(options.destroy === true ? 'destroy' : 'delete', keyId, options, async () => {
       assertValidKeyId(keyId, this.store.type);
-      this.#assertWritable('delete a key');
+      if (!this.#signer) this.#assertWritable('delete a key');
       try {
         await this.store.deleteKeyPair(keyId, { destroy: options.destroy === true });
       } finally {
@@ -533,7 +616,7 @@ export class KeyManager {
       );
     }
     const current = await this.#rotatable(keyId);
-    if (!this.store.capabilities.versions || current.createdAt === undefined) {
+    if (!this.#versioned || current.createdAt === undefined) {
       throw new KeyStoreError(
         'UNSUPPORTED',
         `cannot rotate "${keyId}" by age: this store does not keep versions with their write times, so neither the key's age nor a compare-and-set is available. Use rotateKeyPair from one scheduler only`,
@@ -555,10 +638,10 @@ export class KeyManager {
   }
 
   /** The current key of `keyId`, after checking that this manager and store can rotate it. */
-  async #rotatable(keyId: string): Promise<KeyPair> {
+  async #rotatable(keyId: string): Promise<PublicKeyPair> {
     assertValidKeyId(keyId, this.store.type);
-    this.#assertWritable('rotate a key');
-    const versioned = this.store.capabilities.versions;
+    if (!this.#signer) this.#assertWritable('rotate a key');
+    const versioned = this.#versioned;
     if (!versioned && this.rotationGracePeriodMs > 0) {
       throw new KeyStoreError(
         'UNSUPPORTED',
@@ -578,7 +661,8 @@ export class KeyManager {
     return current;
   }
 
-  async #rotateFrom(keyId: string, current: KeyPair, options: RotateOptions): Promise<RotationResult> {
+  async #rotateFrom(keyId: string, current: PublicKeyPair, options: RotateOptions): Promise<RotationResult> {
+    if (this.#signer) return this.#rotateInside(this.#signer, keyId, current, options);
     const versioned = this.store.capabilities.versions;
     const revoke = options.revokePrevious === true;
     const now = revoke || options.now === true;
@@ -623,7 +707,76 @@ export class KeyManager {
     } finally {
       this.#invalidate(keyId);
     }
-    const keyPair = new KeyPair(keyId, next.privateKey, next.publicKey);
+    return this.#rotated(keyId, current, new KeyPair(keyId, next.privateKey, next.publicKey), {
+      now,
+      revoke,
+      versioned,
+    });
+  }
+
+  /**
+   * Rotation on a signer store: the backend makes the new version (compare-and-set on the version read).
+   * `now` alone is refused: its marker (the same key written twice, see rotation-timeline.ts) cannot be
+   * written where keys are made inside the backend. `revokePrevious` retires every older version in the
+   * backend, which leaves the new key the only one, so it signs at once.
+   */
+  async #rotateInside(
+    signer: SignerKeyStore,
+    keyId: string,
+    current: PublicKeyPair,
+    options: RotateOptions,
+  ): Promise<RotationResult> {
+    const revoke = options.revokePrevious === true;
+    if (options.now === true && !revoke) {
+      throw new KeyStoreError(
+        'UNSUPPORTED',
+        `${this.store.type} cannot make "${keyId}"'s new key sign at once while the previous one verifies: rotate with revokePrevious (the previous key stops verifying) or without now (the new key signs after rotationDelayMs)`,
+        { storeType: this.store.type, keyId },
+      );
+    }
+    try {
+      await signer.rotateKey(keyId, { expectedVersion: current.version! });
+      if (revoke) {
+        const [newest] = await signer.getPublicKeyVersions(keyId);
+        if (newest) await signer.retireVersions(keyId, { keepFrom: newest.version });
+      }
+    } finally {
+      this.#invalidate(keyId);
+    }
+    const list = await this.#readVersions(keyId);
+    const newest = list?.pairs[0];
+    if (!list || !newest) throw this.#notFound(keyId);
+    if (!revoke) await this.#retireExpired(signer, keyId, list);
+    return this.#rotated(keyId, current, newest, { now: revoke, revoke, versioned: true });
+  }
+
+  /**
+   * Versions past their grace period (no longer verifying, not signing) are removed from the backend at each
+   * rotation, so a signer store does not keep old keys that can still sign there forever. A failure is
+   * reported as an `error` event and does not fail the rotation: the timeline ignores those versions anyway.
+   */
+  async #retireExpired(signer: SignerKeyStore, keyId: string, list: VersionList): Promise<void> {
+    const timeline = this.#timelineOf(list);
+    const kept = new Set([...timeline.verifying, timeline.signing]);
+    let oldest = 0;
+    list.pairs.forEach((pair, i) => {
+      if (kept.has(pair)) oldest = i;
+    });
+    const keepFrom = list.pairs[oldest]?.version;
+    if (oldest === list.pairs.length - 1 || keepFrom === undefined) return;
+    await signer.retireVersions(keyId, { keepFrom }).catch((error: unknown) => {
+      this.#emit({ type: 'error', keyId, error });
+    });
+    this.#invalidate(keyId);
+  }
+
+  async #rotated(
+    keyId: string,
+    current: PublicKeyPair,
+    keyPair: PublicKeyPair,
+    how: { now: boolean; revoke: boolean; versioned: boolean },
+  ): Promise<RotationResult> {
+    const { now, revoke, versioned } = how;
     // Read back the timeline every replica will compute, so the times reported are the store's.
     const state = await this.rotationState(keyId).catch(() => undefined);
     const ours = state?.verifying.find((p) => p.kid === keyPair.kid);
@@ -644,10 +797,25 @@ export class KeyManager {
 
   /**
    * The public keys that verify signatures of `keyId` now: the current key first (also while it waits
-   * for its activation time), then previous versions still in their grace period.
+   * for its activation time), then previous versions still in their grace period. `forceFetch` reads them
+   * from the store now (a JWKS endpoint bounding its staleness), without touching private material: a public
+   * read, on every store (a signer store included).
    */
-  async getVerificationKeys(keyId: string): Promise<KeyPair[]> {
-    return (await this.#timeline(keyId)).verifying;
+  async getVerificationKeys(
+    keyId: string,
+    options?: { readonly forceFetch?: boolean },
+  ): Promise<PublicKeyPair[]> {
+    if (options?.forceFetch !== true) return (await this.#timeline(keyId)).verifying;
+    if (!this.#versioned) return [await this.getPublicKeyPair(keyId, { forceFetch: true })];
+    assertValidKeyId(keyId, this.store.type);
+    const list = await this.#versions
+      .fetch(keyId, () => this.#readVersions(keyId), 0)
+      .catch((error: unknown) => {
+        this.#emit({ type: 'error', keyId, error });
+        throw error;
+      });
+    if (!list || list.pairs.length === 0) throw this.#notFound(keyId);
+    return this.#timelineOf(list).verifying;
   }
 
   /**
@@ -666,15 +834,15 @@ export class KeyManager {
     };
   }
 
-  async #timeline(keyId: string): Promise<Timeline<KeyPair>> {
+  async #timeline(keyId: string): Promise<Timeline<PublicKeyPair>> {
     if (!this.#versioned) {
-      const pair = await this.#getKeyPair(keyId);
+      const pair = await this.getPublicKeyPair(keyId);
       return { signing: pair, verifying: [pair], pending: undefined };
     }
     return this.#timelineOf(await this.#versionList(keyId));
   }
 
-  #timelineOf(list: VersionList): Timeline<KeyPair> {
+  #timelineOf(list: VersionList): Timeline<PublicKeyPair> {
     return rotationTimeline(list.pairs, this.#now(), {
       delayMs: this.rotationDelayMs,
       graceMs: this.rotationGracePeriodMs,
@@ -682,7 +850,10 @@ export class KeyManager {
   }
 
   get #versioned(): boolean {
-    return this.store.capabilities.versions && typeof this.store.getKeyVersions === 'function';
+    return (
+      this.#signer !== undefined ||
+      (this.store.capabilities.versions && typeof this.store.getKeyVersions === 'function')
+    );
   }
 
   async #versionList(keyId: string): Promise<VersionList> {
@@ -694,7 +865,9 @@ export class KeyManager {
 
   async #readVersions(keyId: string): Promise<VersionList | undefined> {
     const loadedAt = this.#now();
-    const list = await this.store.getKeyVersions!(keyId);
+    const list = this.#signer
+      ? await this.#signer.getPublicKeyVersions(keyId)
+      : await this.store.getKeyVersions!(keyId);
     // Older versions only count while a current one exists: a deleted id must not keep verifying.
     return list[0]?.current === true ? { pairs: list.map((v) => toKeyPair(keyId, v)), loadedAt } : undefined;
   }
@@ -762,29 +935,37 @@ export class KeyManager {
    * for an RSA key of the Python Phlow. UNSUPPORTED for other key types.
    */
   sign(keyId: string, data: Uint8Array | string, options?: KeyAccessOptions): Promise<Uint8Array> {
-    return this.#auditing ? this.#signAudited(keyId, data, options) : this.#sign(keyId, data);
+    const pick = () => this.#signingKey(keyId);
+    return this.#auditing ? this.#signAudited(keyId, data, options, pick) : this.#sign(data, pick);
   }
 
-  async #sign(keyId: string, data: Uint8Array | string): Promise<Uint8Array> {
-    const pair = await this.#signingKey(keyId);
-    return signWith(pair, bytes(data));
+  /**
+   * The one signing path of `sign` and `signWithKey`. A signer store's pair has no private half: signWith
+   * has the store sign with the pair's version (and checks what comes back).
+   */
+  async #sign(data: Uint8Array | string, pick: () => Promise<PublicKeyPair>): Promise<Uint8Array> {
+    return signWith(await pick(), bytes(data), this.store);
   }
 
   async #signAudited(
     keyId: string,
     data: Uint8Array | string,
     options: KeyAccessOptions | undefined,
+    pick: () => Promise<PublicKeyPair>,
   ): Promise<Uint8Array> {
     const started = performance.now();
     const source = this.#sourceOf(this.#versioned ? this.#versions : this.#pairs, keyId);
     const messageSha256 = this.#messageHash(data);
+    let pair: PublicKeyPair | undefined;
     try {
-      const pair = await this.#signingKey(keyId);
-      const signature = signWith(pair, bytes(data));
-      this.#noteSigningKey(keyId, pair, started, options);
+      const signature = await this.#sign(data, async () => {
+        pair = await pick();
+        return pair;
+      });
+      this.#noteSigningKey(keyId, pair!, started, options);
       this.#record('sign', keyId, started, options, {
-        kid: pair.kid,
-        version: pair.version,
+        kid: pair!.kid,
+        version: pair!.version,
         source,
         messageSha256,
       });
@@ -796,7 +977,7 @@ export class KeyManager {
   }
 
   /** Records `activated` the first time this process signs `keyId` with a key that replaced the one it used. */
-  #noteSigningKey(keyId: string, pair: KeyPair, started: number, options?: KeyAccessOptions): void {
+  #noteSigningKey(keyId: string, pair: PublicKeyPair, started: number, options?: KeyAccessOptions): void {
     const last = this.#signingKids.get(keyId);
     if (last === pair.kid) return;
     this.#signingKids.delete(keyId);
@@ -815,21 +996,38 @@ export class KeyManager {
   }
 
   /**
-   * The key pair `sign` uses now, for callers that must name it (a JWT's `kid` header). During a rotation
-   * delay this is the previous key, not `getKeyPair`'s current one.
+   * Signs `data` with `key`, a pair from `getSigningKey`: for callers that put the key's `kid` into what
+   * they sign (a JWT header), so the kid and the signature cannot come from two different keys when the
+   * signing key switches in between. Works on every store: a public-only pair is signed by its store.
+   * Recorded as a `sign` event like `sign`.
    */
-  getSigningKey(keyId: string, options?: KeyAccessOptions): Promise<KeyPair> {
-    if (!this.#auditing) return this.#signingKey(keyId);
+  signWithKey(
+    key: PublicKeyPair,
+    data: Uint8Array | string,
+    options?: KeyAccessOptions,
+  ): Promise<Uint8Array> {
+    const pick = async () => key;
+    return this.#auditing ? this.#signAudited(key.keyId, data, options, pick) : this.#sign(data, pick);
+  }
+
+  /**
+   * The key pair `sign` uses now, for callers that must name it (a JWT's `kid` header; sign with it through
+   * `signWithKey`). During a rotation delay this is the previous key, not `getKeyPair`'s current one.
+   * Recorded as a private read, except on a signer store, where it is public-only (as `getPublicKeyPair`).
+   */
+  getSigningKey(keyId: string, options?: KeyAccessOptions): Promise<PublicKeyPair> {
+    if (!this.#auditing || this.#signer) return this.#signingKey(keyId);
     const source = this.#sourceOf(this.#versioned ? this.#versions : this.#pairs, keyId);
-    return this.#readAudited(keyId, options, source, () => this.#signingKey(keyId));
+    // Not a signer store, so the signing key is a KeyPair (see #readCurrent and #readVersions).
+    return this.#readAudited(keyId, options, source, () => this.#signingKey(keyId) as Promise<KeyPair>);
   }
 
   /**
    * The key `sign` uses: the newest version whose activation time has passed (see rotation-timeline.ts),
    * or the current key on a store without versions.
    */
-  async #signingKey(keyId: string): Promise<KeyPair> {
-    return this.#versioned ? (await this.#timeline(keyId)).signing : this.#getKeyPair(keyId);
+  async #signingKey(keyId: string): Promise<PublicKeyPair> {
+    return this.#versioned ? (await this.#timeline(keyId)).signing : this.getPublicKeyPair(keyId);
   }
 
   /**
@@ -868,7 +1066,7 @@ export class KeyManager {
     keyId: string,
     data: Uint8Array | string,
     signature: Uint8Array,
-  ): Promise<KeyPair | undefined> {
+  ): Promise<PublicKeyPair | undefined> {
     const message = bytes(data);
     let list = this.#versioned ? await this.#versionList(keyId) : undefined;
     let keys = list ? this.#timelineOf(list).verifying : await this.getVerificationKeys(keyId);
@@ -890,7 +1088,8 @@ export class KeyManager {
     await this.store.close?.();
   }
 
-  async #readCurrent(keyId: string): Promise<KeyPair | undefined> {
+  async #readCurrent(keyId: string): Promise<PublicKeyPair | undefined> {
+    if (this.#signer) return (await this.#readVersions(keyId))?.pairs[0];
     const stored: StoredKeyPair | null =
       this.store.capabilities.readPair && this.store.getKeyPair
         ? await this.store.getKeyPair(keyId)
@@ -995,6 +1194,14 @@ export class KeyManager {
     }
   }
 
+  #noPrivateKey(keyId: string, method: string, instead = 'getPublicKeyPair'): KeyStoreError {
+    return new KeyStoreError(
+      'UNSUPPORTED',
+      `${method} hands out a private key, and the keys of ${this.store.type} never leave the backend: use ${instead}("${keyId}") for the public half, sign("${keyId}", data) to sign`,
+      { storeType: this.store.type, keyId },
+    );
+  }
+
   #notFound(keyId: string, hint = ''): KeyStoreError {
     return new KeyStoreError(
       'NOT_FOUND',
@@ -1076,6 +1283,11 @@ async function readHalves(store: KeyStore, keyId: string): Promise<StoredKeyPair
   return { privateKey, publicKey };
 }
 
-function toKeyPair(keyId: string, stored: StoredKeyPair | StoredKeyVersion): KeyPair {
-  return new KeyPair(keyId, stored.privateKey, stored.publicKey, stored.version, stored.createdAt);
+function toKeyPair(
+  keyId: string,
+  stored: StoredKeyPair | StoredKeyVersion | PublicKeyVersion,
+): PublicKeyPair {
+  return 'privateKey' in stored
+    ? new KeyPair(keyId, stored.privateKey, stored.publicKey, stored.version, stored.createdAt)
+    : new PublicKeyPair(keyId, stored.publicKey, stored.version, stored.createdAt);
 }

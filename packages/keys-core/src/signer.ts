@@ -1,6 +1,11 @@
 /**
- * The one place signatures are made and checked: every EdDSA signature KeyManager makes or accepts goes
- * through `signWith` / `verifyWith`. (A remote signer, Vault Transit or an HSM, plugs in here.)
+ * The one place signatures are made and checked: every signature KeyManager makes or accepts (EdDSA, and RS256
+ * for the RSA pairs of older deployments) goes through `signWith` / `verifyWith`.
+ *
+ * A pair without a private half (PublicKeyPair, from a store with the `signer` capability: Vault Transit, an
+ * HSM) is signed by its store, pinned to the pair's version; the signature that comes back is checked
+ * against the pair's public key before it is returned, so a backend that signed with another key (another
+ * version, a swapped key) is caught here instead of by every verifier.
  *
  * Two implementations, one acceptance rule (see ed25519.ts):
  * - node:crypto (OpenSSL), native and about 10x (sign) to 25x (verify) faster: used whenever the runtime has
@@ -11,9 +16,12 @@
  * WeakMap keyed by the pair: they live as long as the cache (or the caller) holds the pair, and go with it.
  */
 import { createPrivateKey, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import type { SignOptions } from './contract.js';
 import { acceptablePublicKey, ed25519Sign, ed25519VerifyPoint } from './ed25519.js';
-import type { KeyPair } from './key-pair.js';
+import { KeyStoreError } from './errors.js';
+import { KeyPair } from './key-pair.js';
 import { ed25519PrivateKeyObject, ed25519SeedFromPem, parsePrivateKey, parsePublicKey } from './pem.js';
+import type { PublicKeyPair } from './public-key-pair.js';
 
 type SignFn = (message: Uint8Array) => Uint8Array;
 type VerifyFn = (message: Uint8Array, signature: Uint8Array) => boolean;
@@ -24,9 +32,9 @@ interface Backend {
   readonly name: Ed25519BackendName;
   readonly signers: WeakMap<KeyPair, SignFn>;
   /** null: the pair's public key is not an acceptable Ed25519 key, so nothing verifies with it. */
-  readonly verifiers: WeakMap<KeyPair, VerifyFn | null>;
+  readonly verifiers: WeakMap<PublicKeyPair, VerifyFn | null>;
   signer(pair: KeyPair): SignFn;
-  verifier(pair: KeyPair, publicKey: Uint8Array, key: KeyObject): VerifyFn;
+  verifier(pair: PublicKeyPair, publicKey: Uint8Array, key: KeyObject): VerifyFn;
 }
 
 const asBytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -104,11 +112,29 @@ function rsaSigner(pair: KeyPair): SignFn | undefined {
   return (message) => asBytes(nodeSign('sha256', message, key));
 }
 
+/** What signs for a pair without a private half: its store (see SignerKeyStore in contract.ts). */
+export interface RemoteSigner {
+  readonly type: string;
+  sign?(keyId: string, data: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
+}
+
 /**
  * Signs with the pair's private key: EdDSA for Ed25519, RS256 for RSA. UNSUPPORTED for other key types;
- * INVALID_KEY if it does not parse.
+ * INVALID_KEY if it does not parse. A pair without a private half is signed by `remote` (its store) with the
+ * pair's version, asynchronously.
  */
-export function signWith(pair: KeyPair, message: Uint8Array): Uint8Array {
+export function signWith(pair: KeyPair, message: Uint8Array): Uint8Array;
+export function signWith(
+  pair: PublicKeyPair,
+  message: Uint8Array,
+  remote: RemoteSigner,
+): Uint8Array | Promise<Uint8Array>;
+export function signWith(
+  pair: PublicKeyPair,
+  message: Uint8Array,
+  remote?: RemoteSigner,
+): Uint8Array | Promise<Uint8Array> {
+  if (!(pair instanceof KeyPair)) return signRemotely(pair, message, remote);
   const b = backend();
   let sign = b.signers.get(pair);
   if (sign === undefined) {
@@ -118,8 +144,32 @@ export function signWith(pair: KeyPair, message: Uint8Array): Uint8Array {
   return sign(message);
 }
 
+async function signRemotely(
+  pair: PublicKeyPair,
+  message: Uint8Array,
+  remote: RemoteSigner | undefined,
+): Promise<Uint8Array> {
+  const storeType = remote?.type;
+  if (typeof remote?.sign !== 'function') {
+    throw new KeyStoreError(
+      'UNSUPPORTED',
+      `key "${pair.keyId}" has no private half here and its store cannot sign: sign through the KeyManager of a store with the signer capability`,
+      { storeType, keyId: pair.keyId },
+    );
+  }
+  const signature = await remote.sign(pair.keyId, message, { version: pair.version });
+  if (!(signature instanceof Uint8Array) || !verifyWith(pair, message, signature)) {
+    throw new KeyStoreError(
+      'INTEGRITY',
+      `the store's signature with "${pair.keyId}" version ${pair.version ?? '(current)'} does not verify with that version's public key: the backend signed with another key; check the key's versions in the backend`,
+      { storeType, keyId: pair.keyId },
+    );
+  }
+  return signature;
+}
+
 /** True if `signature` is a valid signature of `message` by the pair's public key. Never throws for bad input. */
-export function verifyWith(pair: KeyPair, message: Uint8Array, signature: Uint8Array): boolean {
+export function verifyWith(pair: PublicKeyPair, message: Uint8Array, signature: Uint8Array): boolean {
   if (!(signature instanceof Uint8Array)) return false;
   const b = backend();
   let verify = b.verifiers.get(pair);
@@ -130,7 +180,7 @@ export function verifyWith(pair: KeyPair, message: Uint8Array, signature: Uint8A
   return verify?.(message, signature) === true;
 }
 
-function makeVerifier(b: Backend, pair: KeyPair): VerifyFn | null {
+function makeVerifier(b: Backend, pair: PublicKeyPair): VerifyFn | null {
   const key = parsePublicKey(pair.publicKey, pair.keyId);
   if (key.asymmetricKeyType === 'rsa') {
     return (message, signature) => nodeVerify('sha256', message, key, signature);

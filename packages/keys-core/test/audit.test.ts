@@ -15,6 +15,7 @@ import {
   type KeyAuditEvent,
   KeyManager,
   type KeyManagerEvent,
+  type KeyPair,
   type KeyStore,
   KeyStoreError,
   MAX_AUDIT_LINE_BYTES,
@@ -123,8 +124,9 @@ describe('audit events', () => {
     const log = readFileSync(path, 'utf8');
     for (const pem of [
       generated.privateKey,
-      emergency.keyPair.privateKey,
-      revoked.keyPair.privateKey,
+      // A store with exportable keys: the rotated pairs are full KeyPairs.
+      (emergency.keyPair as KeyPair).privateKey,
+      (revoked.keyPair as KeyPair).privateKey,
       imported.privateKey,
     ]) {
       expect(log).not.toContain(pemBody(pem));

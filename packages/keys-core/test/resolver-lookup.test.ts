@@ -234,6 +234,16 @@ describe('providers: statically imported adapters (bundled applications)', () =>
     expect(existsSync(marker())).toBe(false);
   });
 
+  it('an adapter built against contract 1.0 still loads under 1.1 (signer is an optional capability)', async () => {
+    expect(KEYSTORE_CONTRACT_VERSION).toBe('1.1.0');
+    const v10 = { contractVersion: '1.0.0', type: 'old-ten', create: () => ({}) } as never;
+    expect((await loadKeyStoreProvider('old-ten', { providers: [v10] })).type).toBe('old-ten');
+    const v2 = { contractVersion: '2.0.0', type: 'two', create: () => ({}) } as never;
+    await expect(loadKeyStoreProvider('two', { providers: [v2] })).rejects.toMatchObject({
+      code: 'ADAPTER_INCOMPATIBLE',
+    });
+  });
+
   it('are checked like loaded adapters, and a type none of them has names them in ADAPTER_NOT_FOUND', async () => {
     const old = { contractVersion: '0.1.0', type: 'vault', create: () => ({}) } as never;
     await expect(loadKeyStoreProvider('vault', { providers: [old] })).rejects.toMatchObject({

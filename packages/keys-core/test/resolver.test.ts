@@ -50,6 +50,9 @@ describe('candidateModules: the naming convention', () => {
     ['file', ['@phlow/keystore-file']],
     ['vault', ['@phlow/keystore-vault']],
     ['aws', ['@phlow/keystore-aws']],
+    ['vault_transit', ['@phlow/keystore-vault/transit']],
+    ['pkcs11', ['@phlow/keystore-pkcs11']],
+    ['aws_kms', ['@phlow/keystore-aws-kms']],
     ['redis', ['@phlow/keystore-redis', 'phlow-keystore-redis']],
     ['@acme/hsm', ['@acme/phlow-keystore-hsm']],
     ['phlow-keystore-redis', ['phlow-keystore-redis']],
@@ -147,6 +150,22 @@ describe('createKeyStoreFromEnv: the default rule', () => {
     const app = appWith({ '@phlow/keystore-env': provider('environment') });
     const store = await createKeyStoreFromEnv({}, { cwd: app });
     expect(store.type).toBe('environment');
+  });
+
+  it('vault_transit loads the transit subpath of @phlow/keystore-vault', async () => {
+    const app = appWith({ '@phlow/keystore-vault': provider('vault') });
+    const dir = join(app, 'node_modules', '@phlow/keystore-vault');
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: '@phlow/keystore-vault',
+        type: 'module',
+        exports: { '.': { default: './index.js' }, './transit': { default: './transit.js' } },
+      }),
+    );
+    writeFileSync(join(dir, 'transit.js'), provider('vault_transit'));
+    const store = await createKeyStoreFromEnv({ PHLOW_KEY_STORE_TYPE: 'vault_transit' }, { cwd: app });
+    expect(store.type).toBe('vault_transit');
   });
 
   it('passes the same env to the adapter', async () => {

@@ -11,7 +11,7 @@
  * verifiers learn a new key before it signs.
  */
 import { createHash } from 'node:crypto';
-import { isKeyStoreError, type KeyPair, type PublicJwk } from '@phlow/keys-core';
+import { isKeyStoreError, type PublicJwk, type PublicKeyPair } from '@phlow/keys-core';
 import { JwtError } from './errors.js';
 import type { JwtKeys } from './keys.js';
 
@@ -107,11 +107,11 @@ export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {
   let failedUntil = 0;
   let lastError: unknown;
 
-  const readKeys = async (id: string): Promise<KeyPair[]> => {
+  const readKeys = async (id: string): Promise<PublicKeyPair[]> => {
     try {
-      // refresh: the store's keys now, not KeyManager's cache, so max-age bounds how stale a verifier can be.
-      await keys.refresh(id);
-      return await keys.getVerificationKeys(id);
+      // forceFetch: the store's keys now, not KeyManager's cache, so max-age bounds how stale a verifier can
+      // be. A public read: no private key is touched (refresh would hand one out, and fails on a signer store).
+      return await keys.getVerificationKeys(id, { forceFetch: true });
     } catch (error) {
       // An id deleted between the listing and the read is simply not published.
       if (isKeyStoreError(error, 'NOT_FOUND')) return [];

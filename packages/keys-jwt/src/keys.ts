@@ -5,7 +5,7 @@
  * is parsed once, not per token.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { type KeyManager, type KeyPair, KeyStoreError } from '@phlow/keys-core';
+import { type KeyManager, type KeyPair, KeyStoreError, type PublicKeyPair } from '@phlow/keys-core';
 
 /** The KeyManager methods this package uses (a structural type, so two copies of core still fit). */
 export type JwtKeys = Pick<KeyManager, 'getKeyPair' | 'getVerificationKeys' | 'refresh' | 'store'>;
@@ -27,9 +27,9 @@ interface PairKeys {
   publicKey?: KeyObject;
 }
 
-const objects = new WeakMap<KeyPair, PairKeys>();
+const objects = new WeakMap<PublicKeyPair, PairKeys>();
 
-function entry(pair: KeyPair): PairKeys {
+function entry(pair: PublicKeyPair): PairKeys {
   let keys = objects.get(pair);
   if (!keys) {
     keys = {};
@@ -38,7 +38,7 @@ function entry(pair: KeyPair): PairKeys {
   return keys;
 }
 
-function unsupported(pair: KeyPair, type: string | undefined): KeyStoreError {
+function unsupported(pair: PublicKeyPair, type: string | undefined): KeyStoreError {
   return new KeyStoreError(
     'UNSUPPORTED',
     `key "${pair.keyId}" is ${type ?? 'an unknown type'}; JWTs need an Ed25519 key (EdDSA) or an RSA key of at least 2048 bits (RS256): rotate it to an Ed25519 key`,
@@ -46,7 +46,7 @@ function unsupported(pair: KeyPair, type: string | undefined): KeyStoreError {
   );
 }
 
-function parseFailed(pair: KeyPair, half: string): KeyStoreError {
+function parseFailed(pair: PublicKeyPair, half: string): KeyStoreError {
   // No cause: a parser message can quote the PEM.
   return new KeyStoreError('INVALID_KEY', `the ${half} key of "${pair.keyId}" does not parse as a PEM key`, {
     keyId: pair.keyId,
@@ -54,7 +54,7 @@ function parseFailed(pair: KeyPair, half: string): KeyStoreError {
 }
 
 /** The public key of `pair` as a KeyObject, parsed once per pair. */
-export function publicKeyObject(pair: KeyPair): KeyObject {
+export function publicKeyObject(pair: PublicKeyPair): KeyObject {
   const keys = entry(pair);
   if (!keys.publicKey) {
     try {
@@ -80,12 +80,12 @@ export function privateKeyObject(pair: KeyPair): KeyObject {
 }
 
 /** The node:crypto key type of the pair's public key (`ed25519`, `rsa`, ...). */
-export function keyType(pair: KeyPair): string | undefined {
+export function keyType(pair: PublicKeyPair): string | undefined {
   return publicKeyObject(pair).asymmetricKeyType;
 }
 
 /** The algorithm `pair` signs JWTs with; UNSUPPORTED for other key types and RSA under 2048 bits. */
-export function signingAlg(pair: KeyPair): SigningAlg {
+export function signingAlg(pair: PublicKeyPair): SigningAlg {
   const key = publicKeyObject(pair);
   const type = key.asymmetricKeyType;
   const alg = ALG_BY_KEY_TYPE[type ?? ''];
@@ -96,12 +96,29 @@ export function signingAlg(pair: KeyPair): SigningAlg {
   return alg;
 }
 
+/** What a KeyManager with the one signing seam offers (core >= 1.1): the signing key and a signature by it. */
+interface SigningSeam {
+  rotationState(keyId: string): Promise<{ readonly signing: PublicKeyPair }>;
+  signWithKey(key: PublicKeyPair, data: Uint8Array | string): Promise<Uint8Array>;
+}
+
+/** The manager's signing seam, or undefined for an older core. */
+export function signingSeam(keys: JwtKeys): SigningSeam | undefined {
+  const k = keys as Partial<SigningSeam>;
+  return typeof k.rotationState === 'function' && typeof k.signWithKey === 'function'
+    ? (k as SigningSeam)
+    : undefined;
+}
+
 /**
  * The pair that signs for `keyId` now. KeyManager decides which one that is: with staged rotation a new key
- * is published at once but signs only after the rotation delay, so verifiers learn it first. A manager with
- * `getSigningKey` is asked through it; an older core (no staged rotation) signs with the current pair.
+ * is published at once but signs only after the rotation delay, so verifiers learn it first. Asked through
+ * `rotationState`, which hands out no private key (a signer store has none); an older core signs with the
+ * current pair.
  */
-export function signingKeyPair(keys: JwtKeys, keyId: string): Promise<KeyPair> {
+export async function signingKeyPair(keys: JwtKeys, keyId: string): Promise<PublicKeyPair> {
+  const seam = signingSeam(keys);
+  if (seam) return (await seam.rotationState(keyId)).signing;
   const dedicated = (keys as { getSigningKey?: (id: string) => Promise<KeyPair> }).getSigningKey;
   return typeof dedicated === 'function' ? dedicated.call(keys, keyId) : keys.getKeyPair(keyId);
 }

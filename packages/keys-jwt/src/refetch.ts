@@ -46,8 +46,9 @@ export async function refetchOnce(
     if (oldest !== undefined) issuers.delete(oldest);
   }
   const state: Refetch = { at: now(), pending: undefined };
+  // A public read (no private key handed out, works on a signer store) that replaces the cached versions.
   state.pending = keys
-    .refresh(keyId)
+    .getVerificationKeys(keyId, { forceFetch: true })
     .then(() => undefined)
     .finally(() => {
       state.pending = undefined;

@@ -5,12 +5,19 @@
  * `kid` is the RFC 7638 thumbprint the JWK Set publishes, so any JWKS-aware verifier (jose, PyJWT's
  * PyJWKClient, ours) finds the key without knowing our store. `iat` and `exp` are always set: short-lived
  * tokens are the point, and the Python Phlow middleware refuses tokens without them.
+ *
+ * The signature comes from KeyManager's one signing seam (`signWithKey`): native node:crypto in process,
+ * or the backend itself for a store whose keys never leave it (Vault Transit, an HSM, KMS), where no key
+ * object exists for jose to sign with. So this file serialises the JWS Compact form (RFC 7515 section 7.1:
+ * base64url of the header and of the claims, a dot, and base64url of the signature over both); verification
+ * stays entirely jose's. Each token is then a `sign` event in the audit trail, with the kid and version used.
+ * With an older core (no seam) jose signs with the pair's private key.
  */
-import { assertValidKeyId } from '@phlow/keys-core';
-import { type JWTPayload, SignJWT } from 'jose';
+import { assertValidKeyId, type KeyPair } from '@phlow/keys-core';
+import { base64url, type JWTPayload, SignJWT } from 'jose';
 import { parseExpiresIn } from './duration.js';
 import { JwtError } from './errors.js';
-import { type JwtKeys, privateKeyObject, signingAlg, signingKeyPair } from './keys.js';
+import { type JwtKeys, privateKeyObject, signingAlg, signingKeyPair, signingSeam } from './keys.js';
 
 /** Tokens longer than this are refused by verifyJwt and by the Python Phlow middleware (8192 characters). */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -80,11 +87,16 @@ export async function signJwt(
     }
     payload.nbf = iat + options.notBeforeSeconds;
   }
+  const header = { alg, kid: pair.kid, typ: 'JWT' };
+  const seam = signingSeam(keys);
   let token: string;
   try {
-    token = await new SignJWT(payload)
-      .setProtectedHeader({ alg, kid: pair.kid, typ: 'JWT' })
-      .sign(privateKeyObject(pair));
+    if (seam) {
+      const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+      token = `${input}.${base64url.encode(await seam.signWithKey(pair, input))}`;
+    } else {
+      token = await new SignJWT(payload).setProtectedHeader(header).sign(privateKeyObject(pair as KeyPair));
+    }
   } catch (error) {
     // jose fails here only on claims it cannot serialise (a BigInt, a cycle); its message may quote them.
     if (error instanceof TypeError) {

@@ -7,7 +7,7 @@
  * Python Phlow's, each of the issuer's keys of the right type), then the signature, and only then the
  * claims: a forged token learns nothing about expiry or audience checks.
  */
-import { isValidKeyId, type KeyPair } from '@phlow/keys-core';
+import { isValidKeyId, type PublicKeyPair } from '@phlow/keys-core';
 import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import { JwtError, type JwtErrorCode } from './errors.js';
 import { type JwtKeys, KEY_TYPE_BY_ALG, keyType, publicKeyObject } from './keys.js';
@@ -153,7 +153,7 @@ export async function verifyJwt(
     ...(options.maxTokenAgeSeconds !== undefined ? { maxTokenAge: options.maxTokenAgeSeconds } : {}),
     ...(options.now ? { currentDate: new Date(options.now()) } : {}),
   };
-  const verifyWith = async (pair: KeyPair): Promise<VerifiedJwt> => {
+  const verifyWith = async (pair: PublicKeyPair): Promise<VerifiedJwt> => {
     try {
       const { payload, protectedHeader } = await jwtVerify(token, publicKeyObject(pair), joseOptions);
       return { payload, protectedHeader, keyId, kid: pair.kid };
@@ -220,8 +220,8 @@ async function findByKid(
   keyId: string,
   kid: string,
   options: VerifyJwtOptions,
-): Promise<KeyPair> {
-  const match = (pairs: KeyPair[]) => pairs.find((pair) => pair.kid === kid);
+): Promise<PublicKeyPair> {
+  const match = (pairs: PublicKeyPair[]) => pairs.find((pair) => pair.kid === kid);
   const found = match(await keys.getVerificationKeys(keyId));
   if (found) return found;
   const now = options.now ?? Date.now;

@@ -67,12 +67,15 @@ describe('RSA keys from generateKeyPair', () => {
 });
 
 describe('the signing key', () => {
-  it("is the manager's getSigningKey when it has one (staged rotation: a new key signs only after the delay)", async () => {
+  it("is the manager's signing key (rotationState().signing: staged rotation signs with a new key only after the delay)", async () => {
     const keys = manager(createMemoryKeyStore());
     const current = await keys.generateKeyPair('agent');
     const staged = await keys.generateKeyPair('other');
     expect(decodeProtectedHeader(await signJwt(keys, 'agent')).kid).toBe(current.kid);
-    const withStaging = Object.assign(keys, { getSigningKey: async () => staged });
+    const state = keys.rotationState.bind(keys);
+    const withStaging = Object.assign(keys, {
+      rotationState: async (id: string) => ({ ...(await state(id)), signing: staged }),
+    });
     expect(decodeProtectedHeader(await signJwt(withStaging, 'agent')).kid).toBe(staged.kid);
   });
 });

@@ -6,13 +6,17 @@
  * Each group is exported on its own too. Groups that need a capability the store does not declare are
  * reported as skipped with the reason (never silently); everything else always runs. Ids are unique per
  * run, so the suite can share a backend with other tests; ids it wrote are deleted (destroy) at the end.
+ *
+ * A store that signs inside its backend (capability `signer`) runs the `signer` group; the groups about
+ * exportable key pairs report every test as skipped for it, with the reason.
  */
 
 import { inspect } from 'node:util';
 import { isKeyStoreError, KeyManager, type KeyStore, type KeyStoreErrorCode } from '@phlow/keys-core';
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
 import { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
 import { describeError, label, named } from './named-store.js';
+import { signerTests } from './signer-conformance.js';
 
 export type ConformanceGroup =
   | 'reads'
@@ -21,7 +25,8 @@ export type ConformanceGroup =
   | 'concurrency'
   | 'versions'
   | 'rotation'
-  | 'errors';
+  | 'errors'
+  | 'signer';
 
 export interface ConformanceOptions<S extends KeyStore = KeyStore> {
   /** Shown in the suite's title. */
@@ -49,7 +54,10 @@ export interface ConformanceContext<S extends KeyStore = KeyStore> {
   /** Puts a pair into the store by `seed` or `storeKeyPair`; skips the test (visibly) if neither can. */
   readonly put: (t: TestContext, keyId: string, pair: PemPair) => Promise<void>;
   /** Skips the test visibly unless the store declares the capability. */
-  readonly requires: (t: TestContext, capability: 'write' | 'readPair' | 'list' | 'versions') => void;
+  readonly requires: (
+    t: TestContext,
+    capability: 'write' | 'readPair' | 'list' | 'versions' | 'signer',
+  ) => void;
 }
 
 const GROUPS: readonly ConformanceGroup[] = [
@@ -60,6 +68,7 @@ const GROUPS: readonly ConformanceGroup[] = [
   'versions',
   'rotation',
   'errors',
+  'signer',
 ];
 
 /** Unknown `skip` keys are a typo that would silently run (or skip) the wrong tests: refuse them. */
@@ -88,7 +97,7 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
     });
     afterAll(async () => {
       if (!store) return;
-      if (store.capabilities.write) {
+      if (store.capabilities.write || store.capabilities.signer) {
         for (const keyId of written) await store.deleteKeyPair(keyId, { destroy: true }).catch(() => {});
       }
       await options.cleanup?.(store);
@@ -117,7 +126,7 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
       },
       requires: (t, capability) => {
         const s = ctx.store();
-        if (!s.capabilities[capability]) t.skip(`${s.type} declares ${capability}: false`);
+        if (s.capabilities[capability] !== true) t.skip(`${s.type} declares ${capability}: false`);
       },
     };
     const groups: Record<ConformanceGroup, (c: ConformanceContext<S>) => void> = {
@@ -128,6 +137,7 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
       versions: versionTests,
       rotation: rotationTests,
       errors: errorTests,
+      signer: signerTests,
     };
     for (const [group, run] of Object.entries(groups) as [
       ConformanceGroup,
@@ -135,7 +145,18 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
     ][]) {
       const reason = options.skip?.[group];
       if (reason) describe.skip(`${group} (skipped: ${reason})`, () => it('skipped', () => {}));
-      else describe(group, () => run(ctx));
+      else
+        describe(group, () => {
+          if (group !== 'signer') {
+            beforeEach((t) => {
+              const s = ctx.store();
+              if (s.capabilities.signer === true) {
+                t.skip(`${s.type} keeps its keys inside the backend (signer): see the signer group`);
+              }
+            });
+          }
+          run(ctx);
+        });
     }
   });
 }

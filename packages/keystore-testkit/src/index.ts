@@ -15,3 +15,5 @@ export {
 } from './conformance.js';
 export { type FaultController, type FaultyKeyStore, withFaults } from './fault-injection.js';
 export { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
+export { createMemorySignerStore, type MemorySignerStoreOptions } from './memory-signer-store.js';
+export { signerTests, verifiesWith } from './signer-conformance.js';

@@ -21,6 +21,11 @@ const METHODS = [
   'getKeyPair',
   'listKeyIds',
   'getKeyVersions',
+  'sign',
+  'getPublicKeyVersions',
+  'createKey',
+  'rotateKey',
+  'retireVersions',
 ] as const;
 
 /**

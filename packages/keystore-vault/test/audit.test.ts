@@ -8,7 +8,7 @@ import { createPublicKey, verify as cryptoVerify, type JsonWebKey } from 'node:c
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKeyStoreError, KeyManager, newEd25519Pems } from '@phlow/keys-core';
+import { isKeyStoreError, KeyManager, type KeyPair, newEd25519Pems } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestStore, sys, uid } from './helpers/vault.js';
 
@@ -128,7 +128,8 @@ describe('Vault file audit device', () => {
     }
 
     const text = readFileSync(file, 'utf8');
-    for (const pem of [first.privateKey, rotated.keyPair.privateKey, first.publicKey]) {
+    // KV v2 keeps exportable keys: the rotated pair is a full KeyPair.
+    for (const pem of [first.privateKey, (rotated.keyPair as KeyPair).privateKey, first.publicKey]) {
       expect(text).not.toContain(pem.split('\n')[1]);
     }
     expect(text).not.toContain(operator.token);

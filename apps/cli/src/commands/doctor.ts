@@ -205,7 +205,7 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
   if (ids.length > 0) {
     for (const id of ids) {
       await checks.run(`read ${id}`, async () => {
-        const pair = await manager.getKeyPair(id);
+        const pair = await manager.getPublicKeyPair(id);
         return { detail: `kid ${pair.kid} (${pair.jwk.alg ?? pair.jwk.kty})` };
       });
     }
@@ -217,7 +217,7 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
     });
   }
 
-  if (!store.capabilities.write) {
+  if (!store.capabilities.write && store.capabilities.signer !== true) {
     checks.skip('write', `${store.type} is read-only`);
     return;
   }
@@ -225,9 +225,9 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
   let written = false;
   try {
     await checks.run('write', async () => {
-      const generated = await manager.generateKeyPair(scratch);
+      const generated = await manager.createKey(scratch);
       written = true;
-      const back = await manager.refresh(scratch);
+      const back = await manager.getPublicKeyPair(scratch, { forceFetch: true });
       if (back.kid !== generated.kid) {
         throw new KeyStoreError(
           'INTEGRITY',

@@ -22,7 +22,8 @@ export const generate: Command = {
     const { out } = context;
     await withSession(context, async ({ manager, store }) => {
       try {
-        await manager.generateKeyPair(id);
+        // createKey: generated here and stored, or inside the backend on a store that signs there.
+        await manager.createKey(id);
         // Read back: proves the key landed, and gives the version and time the store recorded.
         const info = keyInfo((await manager.rotationState(id)).current);
         if (out.json) return out.data({ ...info, store: store.type });

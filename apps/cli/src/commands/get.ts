@@ -3,6 +3,7 @@
  * then with a warning when it is about to land on a terminal (scrollback, screen sharing).
  */
 import { createPrivateKey } from 'node:crypto';
+import { KeyStoreError } from '@phlow/keys-core';
 import type { Command } from '../command.js';
 import { stringValue } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -36,29 +37,37 @@ export const get: Command = {
     }
     const withPrivate = context.values.private === true;
     const { out } = context;
-    await withSession(context, async ({ manager }) => {
+    await withSession(context, async ({ manager, store }) => {
+      if (withPrivate && store.capabilities.signer === true) {
+        throw new KeyStoreError(
+          'UNSUPPORTED',
+          `--private: the private key of "${id}" never leaves ${store.type}, which signs inside the backend. \`phlow-keys sign ${id}\` signs with it; \`phlow-keys get ${id}\` prints its public key`,
+          { storeType: store.type, keyId: id },
+        );
+      }
       // Only --private reads the private key (an audited access); the public key comes from the verification side.
-      const pair = withPrivate ? await manager.getKeyPair(id) : (await manager.rotationState(id)).current;
+      const full = withPrivate ? await manager.getKeyPair(id) : undefined;
+      const pair = full ?? (await manager.rotationState(id)).current;
       if (withPrivate && out.stdout.isTTY) {
         out.warn(
           `printing the PRIVATE key of "${id}" to the terminal; anyone who sees it can sign as this agent`,
         );
       }
-      const jwk = withPrivate
+      const jwk = full
         ? {
-            ...createPrivateKey(pair.privateKey).export({ format: 'jwk' }),
+            ...createPrivateKey(full.privateKey).export({ format: 'jwk' }),
             kid: pair.kid,
             use: 'sig',
             ...(pair.jwk.alg ? { alg: pair.jwk.alg } : {}),
           }
         : pair.jwk;
-      const pem = withPrivate ? pair.privateKey : pair.publicKey;
+      const pem = full ? full.privateKey : pair.publicKey;
       if (out.json) {
         return out.data({
           ...keyInfo(pair),
           publicKey: pair.publicKey,
           jwk: pair.jwk,
-          ...(withPrivate ? { privateKey: pair.privateKey, privateJwk: jwk } : {}),
+          ...(full ? { privateKey: full.privateKey, privateJwk: jwk } : {}),
         });
       }
       if (format === 'jwk') out.data(jwk);

@@ -112,7 +112,9 @@ export const migrate: Command = {
       if (!destination.capabilities.write) {
         throw new KeyStoreError(
           'UNSUPPORTED',
-          `cannot migrate to ${to}: the store is read-only; choose a writable destination (encrypted_file, vault, aws)`,
+          destination.capabilities.signer === true
+            ? `cannot migrate to ${to}: it makes its keys inside the backend and takes no key material (importing is not implemented); create new keys there (phlow-keys generate <id>) and rotate your agents onto them`
+            : `cannot migrate to ${to}: the store is read-only; choose a writable destination (encrypted_file, vault, aws)`,
           { storeType: destination.type },
         );
       }

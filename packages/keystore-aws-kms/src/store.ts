@@ -1,0 +1,322 @@
+/**
+ * AWS KMS as a signer store (`PHLOW_KEY_STORE_TYPE=aws_kms`): each version of a key id is its own KMS key
+ * (key spec ECC_NIST_EDWARDS25519, usage SIGN_VERIFY), named by aliases (see aliases.ts); signing is KMS's
+ * `Sign` with ED25519_SHA_512 and MessageType RAW, public keys come from `GetPublicKey` (immutable per KMS
+ * key, so kept in memory). KMS never exports these private keys, and this store asks for none.
+ *
+ * Retirement deletes a version's alias and schedules its KMS key for deletion (KMS's minimum 7 days).
+ */
+import { createPublicKey } from 'node:crypto';
+import {
+  type AliasListEntry,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DeleteAliasCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  ListAliasesCommand,
+  ScheduleKeyDeletionCommand,
+  SignCommand,
+  UpdateAliasCommand,
+} from '@aws-sdk/client-kms';
+import {
+  assertValidKeyId,
+  isValidKeyId,
+  KeyStoreError,
+  type KeyStoreFactoryOptions,
+  type PublicKeyVersion,
+  type SignerKeyStore,
+} from '@phlow/keys-core';
+import { currentAlias, PREFIX, parseAlias, TYPE, versionAlias } from './aliases.js';
+import { toKeyStoreError } from './errors.js';
+
+export interface AwsKmsKeyStoreOptions extends KeyStoreFactoryOptions {
+  /** AWS region. Default: the SDK's resolution. Env: `AWS_REGION`. */
+  readonly region?: string;
+  /** KMS endpoint (an emulator, a VPC endpoint). Default: the SDK's. Env: `AWS_ENDPOINT_URL_KMS`. */
+  readonly endpoint?: string;
+  /** Time limit of one request. Default: 10000 ms. Env: `PHLOW_AWS_KMS_TIMEOUT_MS`. */
+  readonly timeoutMs?: number;
+  /** Days a retired version's KMS key waits before deletion (7 to 30). Default: 7. Env: `PHLOW_AWS_KMS_DELETION_DAYS`. */
+  readonly deletionWindowDays?: number;
+}
+
+export interface AwsKmsKeyStore extends SignerKeyStore {
+  readonly type: 'aws_kms';
+  listKeyIds(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** KMS signs RAW messages of at most 4096 bytes. */
+const MAX_MESSAGE = 4096;
+
+interface Version {
+  readonly version: number;
+  readonly kmsKeyId: string;
+  readonly createdAt: Date;
+}
+
+export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKmsKeyStore {
+  const env = options.env ?? process.env;
+  const timeoutMs = options.timeoutMs ?? (Number(env.PHLOW_AWS_KMS_TIMEOUT_MS) || 10_000);
+  const deletionDays = options.deletionWindowDays ?? (Number(env.PHLOW_AWS_KMS_DELETION_DAYS) || 7);
+  if (!Number.isInteger(deletionDays) || deletionDays < 7 || deletionDays > 30) {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      'deletionWindowDays (PHLOW_AWS_KMS_DELETION_DAYS) must be 7 to 30',
+      {
+        storeType: TYPE,
+      },
+    );
+  }
+  const region = options.region ?? env.AWS_REGION;
+  const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_KMS;
+  const client = new KMSClient({
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: 3,
+    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
+  });
+  const publicKeys = new Map<string, string>();
+  const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
+    new KeyStoreError(code, message, { storeType: TYPE, keyId });
+
+  async function send<T>(doing: string, keyId: string | undefined, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toKeyStoreError(error, doing, keyId);
+    }
+  }
+
+  async function aliases(): Promise<AliasListEntry[]> {
+    const all: AliasListEntry[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const out = await send('listing aliases', undefined, () =>
+        client.send(new ListAliasesCommand({ Limit: 100, ...(marker ? { Marker: marker } : {}) })),
+      );
+      all.push(...(out.Aliases ?? []).filter((a) => a.AliasName?.startsWith(PREFIX)));
+      if (!out.Truncated || !out.NextMarker) return all;
+      marker = out.NextMarker;
+    }
+    return all;
+  }
+
+  async function versionsOf(keyId: string): Promise<Version[]> {
+    assertValidKeyId(keyId, TYPE);
+    currentAlias(keyId); // length check
+    const found: Version[] = [];
+    for (const a of await aliases()) {
+      const parsed = parseAlias(a.AliasName ?? '');
+      if (parsed?.keyId !== keyId || parsed.version === undefined || !a.TargetKeyId) continue;
+      const created =
+        a.CreationDate instanceof Date ? a.CreationDate : new Date(Number(a.CreationDate ?? 0) * 1000);
+      found.push({ version: parsed.version, kmsKeyId: a.TargetKeyId, createdAt: created });
+    }
+    return found.sort((x, y) => y.version - x.version);
+  }
+
+  async function publicPem(keyId: string, kmsKeyId: string): Promise<string> {
+    let pem = publicKeys.get(kmsKeyId);
+    if (pem === undefined) {
+      const out = await send('reading a public key', keyId, () =>
+        client.send(new GetPublicKeyCommand({ KeyId: kmsKeyId })),
+      );
+      if (out.KeySpec !== 'ECC_NIST_EDWARDS25519' || !out.PublicKey) {
+        throw fail(
+          'UNSUPPORTED',
+          keyId,
+          `the KMS key behind "${keyId}" is ${out.KeySpec ?? 'unknown'}, not ECC_NIST_EDWARDS25519`,
+        );
+      }
+      pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString();
+      if (publicKeys.size >= 1000) publicKeys.clear();
+      publicKeys.set(kmsKeyId, pem);
+    }
+    return pem;
+  }
+
+  /** A new KMS key as version `version`; CONFLICT (and the new key scheduled for deletion) if it exists. */
+  async function addVersion(keyId: string, version: number): Promise<void> {
+    const created = await send('creating a KMS key', keyId, () =>
+      client.send(
+        new CreateKeyCommand({
+          KeySpec: 'ECC_NIST_EDWARDS25519',
+          KeyUsage: 'SIGN_VERIFY',
+          Description: `phlow key ${keyId} version ${version}`,
+          Tags: [{ TagKey: 'phlow:key-id', TagValue: keyId }],
+        }),
+      ),
+    );
+    const kmsKeyId = created.KeyMetadata?.KeyId;
+    if (!kmsKeyId) throw fail('NOT_FOUND', keyId, 'KMS created a key but returned no id');
+    try {
+      await send('naming the new version', keyId, () =>
+        client.send(
+          new CreateAliasCommand({ AliasName: versionAlias(keyId, version), TargetKeyId: kmsKeyId }),
+        ),
+      );
+    } catch (error) {
+      await client
+        .send(new ScheduleKeyDeletionCommand({ KeyId: kmsKeyId, PendingWindowInDays: 7 }))
+        .catch(() => {});
+      throw (error as KeyStoreError).code === 'CONFLICT'
+        ? fail(
+            'CONFLICT',
+            keyId,
+            `"${keyId}" was created or rotated by another process at the same moment: read it again`,
+          )
+        : error;
+    }
+    const current = currentAlias(keyId);
+    await send('pointing the current alias at the new version', keyId, () =>
+      version === 1
+        ? client.send(new CreateAliasCommand({ AliasName: current, TargetKeyId: kmsKeyId }))
+        : client.send(new UpdateAliasCommand({ AliasName: current, TargetKeyId: kmsKeyId })),
+    );
+  }
+
+  async function retire(keyId: string, versions: readonly Version[]): Promise<void> {
+    for (const v of versions) {
+      await send('retiring a version', keyId, () =>
+        client.send(new DeleteAliasCommand({ AliasName: versionAlias(keyId, v.version) })),
+      );
+      await send('scheduling a retired key for deletion', keyId, () =>
+        client.send(new ScheduleKeyDeletionCommand({ KeyId: v.kmsKeyId, PendingWindowInDays: deletionDays })),
+      ).catch((error: KeyStoreError) => {
+        if (error.code !== 'NOT_FOUND') throw error; // already pending deletion
+      });
+    }
+  }
+
+  const store: AwsKmsKeyStore = {
+    type: TYPE,
+    capabilities: { write: false, readPair: false, list: true, versions: false, signer: true },
+    async getPrivateKey(keyId) {
+      assertValidKeyId(keyId, TYPE);
+      throw fail(
+        'UNSUPPORTED',
+        keyId,
+        `the private key of "${keyId}" never leaves AWS KMS (KMS keys cannot be exported; it signs inside KMS): sign with KeyManager.sign or \`phlow-keys sign ${keyId}\`; read the public key with getPublicKey`,
+      );
+    },
+    async getPublicKey(keyId) {
+      const [current] = await versionsOf(keyId);
+      return current ? publicPem(keyId, current.kmsKeyId) : null;
+    },
+    async storeKeyPair(keyId) {
+      assertValidKeyId(keyId, TYPE);
+      throw fail(
+        'UNSUPPORTED',
+        keyId,
+        `AWS KMS makes its keys itself and this store sends it no key material: create "${keyId}" with KeyManager.createKey or \`phlow-keys generate ${keyId}\``,
+      );
+    },
+    async deleteKeyPair(keyId) {
+      const versions = await versionsOf(keyId);
+      if (versions.length === 0) return;
+      await retire(keyId, versions);
+      await send('deleting the current alias', keyId, () =>
+        client.send(new DeleteAliasCommand({ AliasName: currentAlias(keyId) })),
+      ).catch((error: KeyStoreError) => {
+        if (error.code !== 'NOT_FOUND') throw error;
+      });
+    },
+    async listKeyIds() {
+      const ids = new Set<string>();
+      for (const a of await aliases()) {
+        const parsed = parseAlias(a.AliasName ?? '');
+        if (parsed && parsed.version === undefined && isValidKeyId(parsed.keyId)) ids.add(parsed.keyId);
+      }
+      return [...ids].sort();
+    },
+    async getPublicKeyVersions(keyId): Promise<PublicKeyVersion[]> {
+      const versions = await versionsOf(keyId);
+      return Promise.all(
+        versions.map(async (v, i) => ({
+          publicKey: await publicPem(keyId, v.kmsKeyId),
+          version: String(v.version),
+          createdAt: v.createdAt,
+          current: i === 0,
+        })),
+      );
+    },
+    async createKey(keyId) {
+      if ((await versionsOf(keyId)).length > 0)
+        throw fail('CONFLICT', keyId, `"${keyId}" already exists in KMS: rotate it`);
+      await addVersion(keyId, 1);
+    },
+    async rotateKey(keyId, { expectedVersion }) {
+      const [current] = await versionsOf(keyId);
+      if (!current) throw fail('NOT_FOUND', keyId, `no key "${keyId}" in KMS to rotate`);
+      if (String(current.version) !== expectedVersion) {
+        throw fail(
+          'CONFLICT',
+          keyId,
+          `"${keyId}" changed since it was read (another rotation?): read it again and retry`,
+        );
+      }
+      // Creating the alias of the next version is the compare-and-set: KMS lets only one process create it.
+      await addVersion(keyId, current.version + 1);
+    },
+    async retireVersions(keyId, { keepFrom }) {
+      const versions = await versionsOf(keyId);
+      if (versions.length === 0) return;
+      const n = Number(keepFrom);
+      if (!versions.some((v) => v.version === n))
+        throw fail('NOT_FOUND', keyId, `"${keyId}" has no version ${String(keepFrom).slice(0, 20)}`);
+      await retire(
+        keyId,
+        versions.filter((v) => v.version < n),
+      );
+    },
+    async sign(keyId, data, signOptions = {}) {
+      assertValidKeyId(keyId, TYPE);
+      if (!(data instanceof Uint8Array))
+        throw new KeyStoreError('INVALID_CONFIG', 'sign needs the data as a Uint8Array', {
+          storeType: TYPE,
+          keyId,
+        });
+      if (data.length > MAX_MESSAGE) {
+        throw fail(
+          'UNSUPPORTED',
+          keyId,
+          `AWS KMS signs messages of at most ${MAX_MESSAGE} bytes (ED25519_SHA_512, MessageType RAW); this one has ${data.length}`,
+        );
+      }
+      const version = signOptions.version === undefined ? undefined : Number(signOptions.version);
+      if (version !== undefined && !(Number.isInteger(version) && version >= 1)) {
+        throw fail(
+          'NOT_FOUND',
+          keyId,
+          `"${keyId}" has no version ${String(signOptions.version).slice(0, 20)}`,
+        );
+      }
+      const alias = version === undefined ? currentAlias(keyId) : versionAlias(keyId, version);
+      const out = await send('signing', keyId, () =>
+        client.send(
+          new SignCommand({
+            KeyId: alias,
+            Message: data,
+            MessageType: 'RAW',
+            SigningAlgorithm: 'ED25519_SHA_512',
+          }),
+        ),
+      );
+      if (out.Signature?.length !== 64) {
+        throw new KeyStoreError('INTEGRITY', `KMS returned no Ed25519 signature for "${keyId}"`, {
+          storeType: TYPE,
+          keyId,
+        });
+      }
+      return new Uint8Array(out.Signature);
+    },
+    async close() {
+      client.destroy();
+    },
+  };
+  return store;
+}

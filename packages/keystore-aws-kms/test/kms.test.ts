@@ -1,0 +1,85 @@
+/**
+ * What is the KMS store's own, on ministack's KMS: retired versions are scheduled for deletion in KMS, the
+ * alias of the next version is a compare-and-set (of 4 concurrent rotations exactly one wins), key ids with
+ * `.` and `_` round-trip through alias names, KMS's 4096-byte message limit is a clear error, and the full
+ * KeyManager flow verifies with node:crypto.
+ */
+import { createPublicKey, verify } from 'node:crypto';
+import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
+import { isKeyStoreError, KeyManager } from '@phlow/keys-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeId, encodeId } from '../src/aliases.js';
+import { createAwsKmsKeyStore } from '../src/index.js';
+
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (isKeyStoreError(e) ? e.code : String(e)),
+  );
+const uid = (label: string) =>
+  `kms-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const message = new TextEncoder().encode('hello from an agent');
+
+describe('aws_kms store on ministack', () => {
+  const store = createAwsKmsKeyStore();
+  const kms = new KMSClient({});
+  afterAll(async () => {
+    await store.close();
+    kms.destroy();
+  });
+
+  it('ids round-trip through alias names', () => {
+    for (const id of ['a', 'a.b', 'a_b', 'a__d', 'a_d', 'x.y_z-1']) expect(decodeId(encodeId(id))).toBe(id);
+    expect(encodeId('a.b')).not.toBe(encodeId('a_b'));
+  });
+
+  it('flow: sign, verify with node:crypto via jwks, rotate, grace, revoke schedules the old KMS key for deletion', async () => {
+    const keyId = uid('flow.x');
+    const graceMs = 3_600_000;
+    const km = new KeyManager({
+      store,
+      rotationDelayMs: 0,
+      rotationGracePeriodMs: graceMs,
+      cache: { ttlMs: 0 },
+    });
+    await km.createKey(keyId);
+    const before = await km.sign(keyId, message);
+    const [jwk] = (await km.jwks([keyId])).keys;
+    expect(verify(null, message, createPublicKey({ key: jwk as never, format: 'jwk' }), before)).toBe(true);
+    await km.rotateKeyPair(keyId);
+    expect(await km.verify(keyId, message, before), 'in grace').toBe(true);
+    const later = new KeyManager({
+      store,
+      rotationDelayMs: 0,
+      rotationGracePeriodMs: graceMs,
+      now: () => Date.now() + graceMs + 60_000,
+    });
+    expect(await later.verify(keyId, message, before), 'after the grace period').toBe(false);
+    const aliases = (await kms.send(new ListAliasesCommand({ Limit: 100 }))).Aliases ?? [];
+    const v1 = aliases.find((a) => a.AliasName === `alias/phlow/${encodeId(keyId)}/v1`)?.TargetKeyId;
+    expect(v1).toBeDefined();
+    await km.rotateKeyPair(keyId, { revokePrevious: true });
+    expect((await store.getPublicKeyVersions(keyId)).map((v) => v.version)).toEqual(['3']);
+    const state = (await kms.send(new DescribeKeyCommand({ KeyId: v1 }))).KeyMetadata?.KeyState;
+    expect(state).toBe('PendingDeletion');
+    expect(await code(store.sign(keyId, message, { version: '1' }))).toBe('NOT_FOUND');
+    expect(await code(store.sign(keyId, new Uint8Array(4097)))).toBe('UNSUPPORTED');
+    const error = await store.getPrivateKey(keyId).catch((e: Error) => e);
+    expect(String((error as Error).message)).toMatch(/never leaves AWS KMS/);
+    await km.deleteKeyPair(keyId);
+    expect(await store.getPublicKey(keyId)).toBeNull();
+  });
+
+  it('of 4 concurrent rotations of one version exactly one wins; the losers leave no version behind', async () => {
+    const keyId = uid('race');
+    await store.createKey(keyId);
+    const stores = [1, 2, 3, 4].map(() => createAwsKmsKeyStore());
+    const outcomes = await Promise.all(stores.map((s) => code(s.rotateKey(keyId, { expectedVersion: '1' }))));
+    expect(outcomes.filter((o) => o === 'ok').length, outcomes.join(', ')).toBe(1);
+    expect(outcomes.filter((o) => o === 'CONFLICT').length, outcomes.join(', ')).toBe(3);
+    expect((await store.getPublicKeyVersions(keyId)).map((v) => v.version)).toEqual(['2', '1']);
+    expect((await store.sign(keyId, message)).length).toBe(64);
+    await Promise.all(stores.map((s) => s.close()));
+    await store.deleteKeyPair(keyId);
+  });
+});

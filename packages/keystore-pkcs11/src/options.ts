@@ -1,0 +1,89 @@
+/**
+ * The options of the PKCS#11 store and how each one not given is read from the environment. The PIN comes
+ * from an option, PHLOW_PKCS11_PIN, or (better: it stays out of the process environment) a file named by
+ * PHLOW_PKCS11_PIN_FILE, read once and bounded in size.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { KeyStoreError, type KeyStoreFactoryOptions } from '@phlow/keys-core';
+
+export interface Pkcs11KeyStoreOptions extends KeyStoreFactoryOptions {
+  /** Absolute path of the PKCS#11 module (.so) to load. Required. Env: `PHLOW_PKCS11_MODULE`. */
+  readonly module?: string;
+  /** Label of the token that holds the keys. Required. Env: `PHLOW_PKCS11_TOKEN`. */
+  readonly token?: string;
+  /** The token's user PIN. Env: `PHLOW_PKCS11_PIN`. Prefer `pinFile`. */
+  readonly pin?: string;
+  /** A file holding the user PIN (trailing newline ignored, at most 256 bytes). Env: `PHLOW_PKCS11_PIN_FILE`. */
+  readonly pinFile?: string;
+}
+
+export interface Pkcs11Config {
+  readonly module: string;
+  readonly token: string;
+  readonly pin: string;
+}
+
+export const TYPE = 'pkcs11';
+const MAX_PIN_BYTES = 256;
+
+const invalid = (message: string) => new KeyStoreError('INVALID_CONFIG', message, { storeType: TYPE });
+const given = (option: string | undefined, value: string | undefined) =>
+  option !== undefined && option !== '' ? option : value !== undefined && value !== '' ? value : undefined;
+
+export function resolvePkcs11Config(options: Pkcs11KeyStoreOptions = {}): Pkcs11Config {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const module = given(options.module, env.PHLOW_PKCS11_MODULE);
+  if (!module) {
+    throw invalid(
+      "no PKCS#11 module: set PHLOW_PKCS11_MODULE (or the module option) to the absolute path of your HSM vendor's library, e.g. /usr/lib/softhsm/libsofthsm2.so",
+    );
+  }
+  if (!isAbsolute(module)) {
+    // A relative module path would load whatever library sits in the working directory.
+    throw invalid(
+      'PHLOW_PKCS11_MODULE must be an absolute path: a relative one would load a library from the working directory',
+    );
+  }
+  const token = given(options.token, env.PHLOW_PKCS11_TOKEN);
+  if (!token)
+    throw invalid(
+      'no token label: set PHLOW_PKCS11_TOKEN (or the token option) to the label of the token that holds the keys',
+    );
+  if (token.length > 32)
+    throw invalid('PHLOW_PKCS11_TOKEN is longer than a PKCS#11 token label (32 characters)');
+  const pinFile = given(options.pinFile, env.PHLOW_PKCS11_PIN_FILE);
+  const pin =
+    given(options.pin, env.PHLOW_PKCS11_PIN) ??
+    (pinFile ? readPin(isAbsolute(pinFile) ? pinFile : resolve(cwd, pinFile)) : undefined);
+  if (!pin)
+    throw invalid(
+      "no PIN: set PHLOW_PKCS11_PIN_FILE to a file holding the token's user PIN (or PHLOW_PKCS11_PIN, or the pin / pinFile options)",
+    );
+  return { module, token, pin };
+}
+
+/** The PIN file, read without following it into a FIFO or a device forever: regular files only, bounded. */
+function readPin(path: string): string {
+  let fd: number | undefined;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    if (!fstatSync(fd).isFile()) throw invalid(`PHLOW_PKCS11_PIN_FILE ${path} is not a regular file`);
+    const buffer = Buffer.alloc(MAX_PIN_BYTES + 1);
+    const n = readSync(fd, buffer, 0, buffer.length, 0);
+    if (n > MAX_PIN_BYTES)
+      throw invalid(`PHLOW_PKCS11_PIN_FILE ${path} is larger than a PIN (${MAX_PIN_BYTES} bytes)`);
+    return buffer
+      .subarray(0, n)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
+  } catch (error) {
+    if (error instanceof KeyStoreError) throw error;
+    const code = (error as { code?: string }).code ?? 'unreadable';
+    throw invalid(`cannot read PHLOW_PKCS11_PIN_FILE ${path} (${code}): set it to a file holding the PIN`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The PKCS#11 signer store (`PHLOW_KEY_STORE_TYPE=pkcs11`): Ed25519 keys generated inside a token (an HSM,
+ * SoftHSM), found by label = key id, signing there with CKM_EDDSA. No method reads a private key: the token
+ * refuses (the keys are sensitive and non-extractable) and the store asks for none.
+ *
+ * Calls into the token are synchronous (pkcs11js), so each method runs to its end without interleaving with
+ * another in this process; processes sharing a token are told apart by a check after each create/rotate.
+ */
+import { createPublicKey } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  assertValidKeyId,
+  isValidKeyId,
+  KeyStoreError,
+  type PublicKeyVersion,
+  type SignerKeyStore,
+} from '@phlow/keys-core';
+import { toKeyStoreError } from './errors.js';
+import { type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
+import { openToken, type Token, type TokenKey } from './token.js';
+
+export interface Pkcs11KeyStore extends SignerKeyStore {
+  readonly type: 'pkcs11';
+  listKeyIds(): Promise<string[]>;
+  /** Opens the token now (module, token label, PIN), so a wrong setting fails at start-up. */
+  checkConnection(): Promise<{ readonly module: string; readonly token: string }>;
+  close(): Promise<void>;
+}
+
+const pem = (raw: Buffer) =>
+  createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+
+/** Newest first; equal version numbers (two processes rotating at once) by creation time, then key bytes. */
+const newestFirst = (a: TokenKey, b: TokenKey) =>
+  b.version - a.version ||
+  b.createdAt.getTime() - a.createdAt.getTime() ||
+  Buffer.compare(b.publicKey, a.publicKey);
+
+export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs11KeyStore {
+  const config = resolvePkcs11Config(options);
+  let token: Token | undefined;
+  let opening: Promise<Token> | undefined;
+  /** Where each (key id, version) asked for by version was found: KeyManager signs by version every time. */
+  const located = new Map<string, TokenKey>();
+  let closed = false;
+  const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
+    new KeyStoreError(code, message, { storeType: TYPE, keyId });
+
+  /** Runs `fn` on the open token, opening it on first use; token failures become KeyStoreErrors. */
+  async function on<T>(doing: string, keyId: string | undefined, fn: (t: Token) => T): Promise<T> {
+    if (keyId !== undefined) assertValidKeyId(keyId, TYPE);
+    if (closed)
+      throw new KeyStoreError('UNAVAILABLE', 'the PKCS#11 store was closed', { storeType: TYPE, keyId });
+    if (!token) {
+      // Concurrent first calls share one open.
+      opening ??= openWithRetry().finally(() => {
+        opening = undefined;
+      });
+      const opened = await opening;
+      if (closed) {
+        opened.close();
+        throw new KeyStoreError('UNAVAILABLE', 'the PKCS#11 store was closed', { storeType: TYPE, keyId });
+      }
+      token ??= opened;
+    }
+    const open = token;
+    try {
+      return fn(open);
+    } catch (error) {
+      throw toKeyStoreError(error, doing, keyId);
+    }
+  }
+  /**
+   * Opens the token, retrying a transient failure twice (SoftHSM2 answers CKR_GENERAL_ERROR to a login while
+   * another process rewrites the token's files; an HSM cluster may fail over): a bad setting still fails at once.
+   */
+  async function openWithRetry(): Promise<Token> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return openToken(config);
+      } catch (error) {
+        const e = toKeyStoreError(error, 'opening the token');
+        if (e.code !== 'UNAVAILABLE' || attempt >= 2) throw e;
+        await sleep(50 * 2 ** attempt + Math.floor(Math.random() * 50));
+      }
+    }
+  }
+  const versionsOf = (t: Token, keyId: string) =>
+    t
+      .keys(keyId)
+      .filter((k) => k.keyId === keyId)
+      .sort(newestFirst);
+
+  /**
+   * A version just made by `make` stays only if no other process made the same version number first (for
+   * the same key); otherwise it is destroyed and the call is a CONFLICT, so exactly one of them wins.
+   */
+  const keepIfFirst = (t: Token, keyId: string, made: TokenKey) => {
+    const rivals = versionsOf(t, keyId).filter((k) => k.version === made.version);
+    const winner = rivals.sort((a, b) => -newestFirst(a, b))[0];
+    if (winner && !winner.id.equals(made.id)) {
+      t.destroy([made]);
+      throw fail(
+        'CONFLICT',
+        keyId,
+        `"${keyId}" was created or rotated by another process at the same moment: read it again`,
+      );
+    }
+  };
+
+  const store: Pkcs11KeyStore = {
+    type: TYPE,
+    capabilities: { write: false, readPair: false, list: true, versions: false, signer: true },
+
+    async getPrivateKey(keyId) {
+      assertValidKeyId(keyId, TYPE);
+      throw fail(
+        'UNSUPPORTED',
+        keyId,
+        `the private key of "${keyId}" never leaves the PKCS#11 token (it is sensitive and non-extractable, and signs inside the token): sign with KeyManager.sign or \`phlow-keys sign ${keyId}\`; read the public key with getPublicKey`,
+      );
+    },
+    async getPublicKey(keyId) {
+      const [current] = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
+      return current ? pem(current.publicKey) : null;
+    },
+    async storeKeyPair(keyId) {
+      assertValidKeyId(keyId, TYPE);
+      throw fail(
+        'UNSUPPORTED',
+        keyId,
+        `the PKCS#11 store generates its keys inside the token and takes no key material: create "${keyId}" with KeyManager.createKey or \`phlow-keys generate ${keyId}\``,
+      );
+    },
+    async deleteKeyPair(keyId) {
+      await on('deleting a key', keyId, (t) => t.destroy(versionsOf(t, keyId)));
+    },
+    async listKeyIds() {
+      const keys = await on('listing keys', undefined, (t) => t.keys());
+      return [...new Set(keys.map((k) => k.keyId).filter(isValidKeyId))].sort();
+    },
+    async getPublicKeyVersions(keyId): Promise<PublicKeyVersion[]> {
+      const versions = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
+      // Two versions with one number (a lost race not cleaned up) count once: the winner's.
+      const seen = new Set<number>();
+      return versions
+        .filter((k) => !seen.has(k.version) && seen.add(k.version))
+        .map((k, i) => ({
+          publicKey: pem(k.publicKey),
+          version: String(k.version),
+          createdAt: k.createdAt,
+          current: i === 0,
+        }));
+    },
+    async createKey(keyId) {
+      await on('creating a key', keyId, (t) => {
+        if (versionsOf(t, keyId).length > 0)
+          throw fail('CONFLICT', keyId, `"${keyId}" already exists on the token: rotate it`);
+        keepIfFirst(t, keyId, t.generate(keyId, 1));
+      });
+    },
+    async rotateKey(keyId, { expectedVersion }) {
+      await on('rotating a key', keyId, (t) => {
+        const [current] = versionsOf(t, keyId);
+        if (!current) throw fail('NOT_FOUND', keyId, `no key "${keyId}" on the token to rotate`);
+        if (String(current.version) !== expectedVersion) {
+          throw fail(
+            'CONFLICT',
+            keyId,
+            `"${keyId}" changed since it was read (another rotation?): read it again and retry`,
+          );
+        }
+        keepIfFirst(t, keyId, t.generate(keyId, current.version + 1));
+      });
+    },
+    async retireVersions(keyId, { keepFrom }) {
+      await on('retiring old versions', keyId, (t) => {
+        const versions = versionsOf(t, keyId);
+        if (versions.length === 0) return;
+        const n = Number(keepFrom);
+        if (!versions.some((k) => k.version === n))
+          throw fail('NOT_FOUND', keyId, `"${keyId}" has no version ${String(keepFrom).slice(0, 20)}`);
+        t.destroy(versions.filter((k) => k.version < n));
+      });
+    },
+    async sign(keyId, data, signOptions = {}) {
+      return on('signing', keyId, (t) => {
+        if (!(data instanceof Uint8Array))
+          throw new KeyStoreError('INVALID_CONFIG', 'sign needs the data as a Uint8Array', {
+            storeType: TYPE,
+            keyId,
+          });
+        const pinned = signOptions.version === undefined ? undefined : `${keyId}\0${signOptions.version}`;
+        const cached = pinned === undefined ? undefined : located.get(pinned);
+        if (cached) {
+          // A version's objects never change, so its CKA_ID is enough to find its private half again; if it
+          // is gone (retired, or the id deleted and made anew elsewhere), look again from scratch.
+          try {
+            return t.sign(cached, data);
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'NOT_FOUND') throw error;
+            located.delete(pinned!);
+          }
+        }
+        const versions = versionsOf(t, keyId);
+        const key =
+          signOptions.version === undefined
+            ? versions[0]
+            : versions.find((k) => String(k.version) === signOptions.version);
+        if (key && pinned !== undefined) {
+          if (located.size >= 1000) located.clear();
+          located.set(pinned, key);
+        }
+        if (!key) {
+          throw fail(
+            'NOT_FOUND',
+            keyId,
+            `no key "${keyId}" (version ${signOptions.version ?? 'current'}) on the token to sign with: it does not exist or that version was retired`,
+          );
+        }
+        return t.sign(key, data);
+      });
+    },
+    async checkConnection() {
+      await on('opening the token', undefined, () => undefined);
+      return { module: config.module, token: config.token };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      token?.close();
+      token = undefined;
+    },
+  };
+  return store;
+}

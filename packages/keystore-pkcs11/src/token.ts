@@ -1,0 +1,277 @@
+/**
+ * The PKCS#11 token, through pkcs11js: loading the module (once per process and path, reference counted,
+ * since a second C_Initialize of one library fails and a C_Finalize would pull it from under other stores),
+ * the logged-in session, and the few operations the store needs on Ed25519 objects.
+ *
+ * Each key version is a key pair of objects with CKA_LABEL = the key id and CKA_ID = `phlow:<n>:<ms>` (version
+ * number and creation time; PKCS#11 has no creation timestamp with a time of day). Private halves are
+ * generated on the token with CKA_SENSITIVE true and CKA_EXTRACTABLE false, checked after generation: a
+ * token that ignored either gets the key destroyed and an UNSUPPORTED error.
+ */
+
+import { createHash } from 'node:crypto';
+import { KeyStoreError } from '@phlow/keys-core';
+import pkcs11js from 'pkcs11js';
+import { toKeyStoreError } from './errors.js';
+import { type Pkcs11Config, TYPE } from './options.js';
+
+const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
+const CKM_EDDSA = 0x1057;
+const CKK_EC_EDWARDS = 0x40;
+/** DER of the OID 1.3.101.112 (id-Ed25519), as CKA_EC_PARAMS. */
+const ED25519_PARAMS = Buffer.from('06032b6570', 'hex');
+const ID = /^phlow:(\d{1,9}):(\d{1,15})$/;
+
+type Handle = Buffer;
+
+export interface TokenKey {
+  readonly keyId: string;
+  readonly version: number;
+  readonly createdAt: Date;
+  /** Raw 32-byte Ed25519 public key. */
+  readonly publicKey: Buffer;
+  readonly id: Buffer;
+}
+
+export interface Token {
+  /** Every Phlow key version on the token, or those of one key id. */
+  keys(keyId?: string): TokenKey[];
+  generate(keyId: string, version: number): TokenKey;
+  sign(key: TokenKey, data: Uint8Array): Uint8Array;
+  /** Destroys both halves of each version given. */
+  destroy(keys: readonly TokenKey[]): void;
+  close(): void;
+}
+
+interface Loaded {
+  readonly p: pkcs11js.PKCS11;
+  users: number;
+  readonly finalize: boolean;
+  /**
+   * PKCS#11 logins belong to the application, not the session: once one store logged in to a token, a
+   * second login answers CKR_USER_ALREADY_LOGGED_IN whatever PIN it was given. The PIN each token was
+   * logged in with (hashed) is kept so that a store with another PIN is refused, not let in.
+   */
+  readonly logins: Map<string, string>;
+}
+const loaded = new Map<string, Loaded>();
+
+function load(module: string): Loaded {
+  const known = loaded.get(module);
+  if (known) {
+    known.users++;
+    return known;
+  }
+  const p = new pkcs11js.PKCS11();
+  try {
+    p.load(module);
+  } catch {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      `cannot load the PKCS#11 module ${module}: check PHLOW_PKCS11_MODULE`,
+      { storeType: TYPE },
+    );
+  }
+  let finalize = true;
+  try {
+    p.C_Initialize();
+  } catch (error) {
+    if (!String((error as Error).message).includes('CKR_CRYPTOKI_ALREADY_INITIALIZED')) {
+      throw toKeyStoreError(error, `initialising the PKCS#11 module ${module}`);
+    }
+    finalize = false; // someone else in this process initialised it and will finalise it
+  }
+  const entry = { p, users: 1, finalize, logins: new Map<string, string>() };
+  loaded.set(module, entry);
+  return entry;
+}
+
+function release(module: string, entry: Loaded): void {
+  if (--entry.users > 0) return;
+  loaded.delete(module);
+  try {
+    if (entry.finalize) entry.p.C_Finalize();
+    entry.p.close();
+  } catch {
+    // Closing is best effort: the process is letting go of the module.
+  }
+}
+
+/** Runs `fn` on an object another process may have destroyed since it was found: gone is undefined. */
+function vanishing<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (error) {
+    if (String((error as Error).message).includes('CKR_OBJECT_HANDLE_INVALID')) return undefined;
+    throw error;
+  }
+}
+
+export function openToken(config: Pkcs11Config): Token {
+  const entry = load(config.module);
+  const { p } = entry;
+  let session: Handle;
+  try {
+    const slots = p.C_GetSlotList(true);
+    const labels = slots.map((slot) => p.C_GetTokenInfo(slot).label.trim());
+    const index = labels.indexOf(config.token);
+    if (index < 0) {
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        `no token labelled ${JSON.stringify(config.token)} in ${config.module} (tokens present: ${labels.map((l) => JSON.stringify(l)).join(', ') || 'none'}): check PHLOW_PKCS11_TOKEN`,
+        { storeType: TYPE },
+      );
+    }
+    session = p.C_OpenSession(slots[index]!, pkcs11js.CKF_RW_SESSION | pkcs11js.CKF_SERIAL_SESSION);
+    const pinHash = createHash('sha256').update(config.pin).digest('hex');
+    try {
+      p.C_Login(session, pkcs11js.CKU_USER, config.pin);
+      entry.logins.set(config.token, pinHash);
+    } catch (error) {
+      if (!String((error as Error).message).includes('CKR_USER_ALREADY_LOGGED_IN')) throw error;
+      const known = entry.logins.get(config.token);
+      if (known !== undefined && known !== pinHash) {
+        p.C_CloseSession(session);
+        throw new KeyStoreError(
+          'ACCESS_DENIED',
+          `this process is logged in to token ${JSON.stringify(config.token)} with another PIN: check PHLOW_PKCS11_PIN_FILE`,
+          { storeType: TYPE },
+        );
+      }
+    }
+  } catch (error) {
+    release(config.module, entry);
+    throw toKeyStoreError(error, `opening token ${JSON.stringify(config.token)}`);
+  }
+
+  const find = (template: pkcs11js.Template): Handle[] => {
+    p.C_FindObjectsInit(session, template);
+    try {
+      const found: Handle[] = [];
+      for (;;) {
+        const batch = p.C_FindObjects(session, 64);
+        if (batch.length === 0) return found;
+        found.push(...batch);
+      }
+    } finally {
+      p.C_FindObjectsFinal(session);
+    }
+  };
+  const halves = (key: TokenKey): Handle[] =>
+    find([
+      { type: pkcs11js.CKA_LABEL, value: key.keyId },
+      { type: pkcs11js.CKA_ID, value: key.id },
+    ]);
+
+  const read = (handle: Handle): TokenKey | undefined => {
+    const [label, id, point] = p.C_GetAttributeValue(session, handle, [
+      { type: pkcs11js.CKA_LABEL },
+      { type: pkcs11js.CKA_ID },
+      { type: pkcs11js.CKA_EC_POINT },
+    ]);
+    const idBytes = id?.value as Buffer | undefined;
+    const match = idBytes ? ID.exec(idBytes.toString('latin1')) : null;
+    const raw = point?.value as Buffer | undefined;
+    // CKA_EC_POINT is a DER OCTET STRING (04 20 ...) on most tokens, the bare 32 bytes on some.
+    const publicKey = raw?.length === 34 && raw[0] === 0x04 && raw[1] === 0x20 ? raw.subarray(2) : raw;
+    const labelBytes = label?.value as Buffer | undefined;
+    if (!match || !idBytes || !labelBytes || publicKey?.length !== 32) return undefined;
+    return {
+      keyId: labelBytes.toString('utf8'),
+      version: Number(match[1]),
+      createdAt: new Date(Number(match[2])),
+      publicKey: Buffer.from(publicKey),
+      id: Buffer.from(idBytes),
+    };
+  };
+
+  return {
+    keys(keyId) {
+      const template: pkcs11js.Template = [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
+        ...(keyId === undefined ? [] : [{ type: pkcs11js.CKA_LABEL, value: keyId }]),
+      ];
+      const found: TokenKey[] = [];
+      for (const handle of find(template)) {
+        const key = vanishing(() => read(handle));
+        if (key) found.push(key);
+      }
+      return found;
+    },
+    generate(keyId, version) {
+      const createdAt = new Date();
+      const id = Buffer.from(`phlow:${version}:${createdAt.getTime()}`, 'latin1');
+      const pair = p.C_GenerateKeyPair(
+        session,
+        { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
+        [
+          { type: pkcs11js.CKA_TOKEN, value: true },
+          { type: pkcs11js.CKA_PRIVATE, value: false },
+          { type: pkcs11js.CKA_VERIFY, value: true },
+          { type: pkcs11js.CKA_EC_PARAMS, value: ED25519_PARAMS },
+          { type: pkcs11js.CKA_LABEL, value: keyId },
+          { type: pkcs11js.CKA_ID, value: id },
+        ],
+        [
+          { type: pkcs11js.CKA_TOKEN, value: true },
+          { type: pkcs11js.CKA_PRIVATE, value: true },
+          { type: pkcs11js.CKA_SIGN, value: true },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_LABEL, value: keyId },
+          { type: pkcs11js.CKA_ID, value: id },
+        ],
+      );
+      const [sensitive, extractable] = p.C_GetAttributeValue(session, pair.privateKey, [
+        { type: pkcs11js.CKA_SENSITIVE },
+        { type: pkcs11js.CKA_EXTRACTABLE },
+      ]);
+      const key = read(pair.publicKey);
+      if (!key || !(sensitive?.value as Buffer)?.[0] || (extractable?.value as Buffer)?.[0]) {
+        p.C_DestroyObject(session, pair.privateKey);
+        p.C_DestroyObject(session, pair.publicKey);
+        throw new KeyStoreError(
+          'UNSUPPORTED',
+          `the token did not make "${keyId}" sensitive and non-extractable (or returned no Ed25519 public key), so the new key was destroyed: use a token that honours CKA_SENSITIVE / CKA_EXTRACTABLE`,
+          { storeType: TYPE, keyId },
+        );
+      }
+      return key;
+    },
+    sign(key, data) {
+      const [handle] = find([
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_LABEL, value: key.keyId },
+        { type: pkcs11js.CKA_ID, value: key.id },
+      ]);
+      if (!handle) {
+        throw new KeyStoreError(
+          'NOT_FOUND',
+          `the token has no private key for "${key.keyId}" version ${key.version}`,
+          {
+            storeType: TYPE,
+            keyId: key.keyId,
+          },
+        );
+      }
+      p.C_SignInit(session, { mechanism: CKM_EDDSA }, handle);
+      return new Uint8Array(
+        p.C_Sign(session, Buffer.from(data.buffer, data.byteOffset, data.byteLength), Buffer.alloc(64)),
+      );
+    },
+    destroy(keys) {
+      for (const key of keys) {
+        for (const handle of halves(key)) vanishing(() => p.C_DestroyObject(session, handle));
+      }
+    },
+    close() {
+      try {
+        p.C_CloseSession(session);
+      } catch {
+        // already closed with the token
+      }
+      release(config.module, entry);
+    },
+  };
+}

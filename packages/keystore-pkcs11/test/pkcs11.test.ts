@@ -1,0 +1,151 @@
+/**
+ * What is the PKCS#11 store's own, on a real SoftHSM2 token: the keys are sensitive and non-extractable
+ * (the token itself refuses CKA_VALUE), the full KeyManager flow with node:crypto verification, settings
+ * errors (module, token, PIN, PIN file) and stores sharing one module in a process.
+ */
+import { execFileSync } from 'node:child_process';
+import { createPublicKey, verify } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { isKeyStoreError, KeyManager } from '@phlow/keys-core';
+import pkcs11js from 'pkcs11js';
+import { afterAll, describe, expect, it } from 'vitest';
+import provider from '../src/index.js';
+import { createTestStore, tokenEnv, uid } from './helpers.js';
+
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (isKeyStoreError(e) ? e.code : String(e)),
+  );
+const message = new TextEncoder().encode('hello from an agent');
+
+describe('pkcs11 store on SoftHSM2', () => {
+  const store = createTestStore();
+  afterAll(() => store.close());
+
+  it('the private key is sensitive and non-extractable: the token refuses to hand out CKA_VALUE', async () => {
+    const keyId = uid('value');
+    await store.createKey(keyId);
+    const env = tokenEnv();
+    const p = new pkcs11js.PKCS11();
+    p.load(env.PHLOW_PKCS11_MODULE!);
+    try {
+      p.C_Initialize();
+    } catch {
+      // already initialised by the store in this process
+    }
+    const slot = p
+      .C_GetSlotList(true)
+      .find((s) => p.C_GetTokenInfo(s).label.trim() === env.PHLOW_PKCS11_TOKEN)!;
+    const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    p.C_FindObjectsInit(session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_LABEL, value: keyId },
+    ]);
+    const [handle] = p.C_FindObjects(session, 10);
+    p.C_FindObjectsFinal(session);
+    expect(handle, 'the private object exists').toBeDefined();
+    const [sensitive, extractable] = p.C_GetAttributeValue(session, handle!, [
+      { type: pkcs11js.CKA_SENSITIVE },
+      { type: pkcs11js.CKA_EXTRACTABLE },
+    ]);
+    expect((sensitive!.value as Buffer)[0]).toBe(1);
+    expect((extractable!.value as Buffer)[0]).toBe(0);
+    expect(() => p.C_GetAttributeValue(session, handle!, [{ type: pkcs11js.CKA_VALUE }])).toThrow(
+      /CKR_ATTRIBUTE_SENSITIVE/,
+    );
+    p.C_CloseSession(session);
+    await store.deleteKeyPair(keyId);
+  });
+
+  it('createKey, sign, verify with node:crypto and the JWK from jwks(), rotate, grace, revoke', async () => {
+    const keyId = uid('flow');
+    const graceMs = 3_600_000;
+    const km = new KeyManager({
+      store,
+      rotationDelayMs: 0,
+      rotationGracePeriodMs: graceMs,
+      cache: { ttlMs: 0 },
+    });
+    await km.createKey(keyId);
+    const before = await km.sign(keyId, message);
+    const [jwk] = (await km.jwks([keyId])).keys;
+    expect(verify(null, message, createPublicKey({ key: jwk as never, format: 'jwk' }), before)).toBe(true);
+    const rotated = await km.rotateKeyPair(keyId);
+    const after = await km.sign(keyId, message);
+    expect(verify(null, message, createPublicKey(rotated.keyPair.publicKey), after)).toBe(true);
+    expect(await km.verify(keyId, message, before), 'in grace').toBe(true);
+    const later = new KeyManager({
+      store,
+      rotationDelayMs: 0,
+      rotationGracePeriodMs: graceMs,
+      now: () => Date.now() + graceMs + 60_000,
+    });
+    expect(await later.verify(keyId, message, before), 'after the grace period').toBe(false);
+    await km.rotateKeyPair(keyId, { revokePrevious: true });
+    expect((await store.getPublicKeyVersions(keyId)).map((v) => v.version)).toEqual(['3']);
+    expect(await code(store.sign(keyId, message, { version: '1' }))).toBe('NOT_FOUND');
+    const outcomes = await Promise.all(
+      [
+        () => store.getPrivateKey(keyId),
+        () => km.getKeyPair(keyId),
+        () => km.getPublicKeyPair(keyId),
+        () => km.rotationState(keyId),
+      ].map((f) => f().catch((e: unknown) => e)),
+    );
+    const printed = outcomes
+      .map(
+        (o) =>
+          `${JSON.stringify(o)}${inspect(o, { depth: 8, showHidden: true })}${(o as Error)?.stack ?? ''}`,
+      )
+      .join('\n');
+    expect(printed).not.toMatch(/PRIVATE KEY|"d":/);
+    expect(String((outcomes[0] as Error).message)).toMatch(/never leaves the PKCS#11 token/);
+    await km.deleteKeyPair(keyId);
+    expect(await store.getPublicKey(keyId)).toBeNull();
+  });
+
+  it('two stores on one module in one process: closing one leaves the other working', async () => {
+    const keyId = uid('two');
+    const other = createTestStore();
+    await other.createKey(keyId);
+    await other.close();
+    expect((await store.sign(keyId, message)).length).toBe(64);
+    await store.deleteKeyPair(keyId);
+  });
+
+  it('settings errors are INVALID_CONFIG or ACCESS_DENIED and name what to fix, never the PIN', async () => {
+    const env = tokenEnv();
+    const failure = async (extra: Record<string, string | undefined>) =>
+      provider.create({ env: { ...env, ...extra } }).then(
+        (s) => {
+          void s.close();
+          return undefined;
+        },
+        (e: unknown) => e as Error & { code?: string },
+      );
+    expect((await failure({ PHLOW_PKCS11_MODULE: undefined }))?.message).toMatch(/PHLOW_PKCS11_MODULE/);
+    expect((await failure({ PHLOW_PKCS11_MODULE: 'libsofthsm2.so' }))?.message).toMatch(/absolute path/);
+    expect((await failure({ PHLOW_PKCS11_MODULE: '/nonexistent/lib.so' }))?.code).toBe('INVALID_CONFIG');
+    const unknown = await failure({ PHLOW_PKCS11_TOKEN: 'no-such-token' });
+    expect(unknown?.code).toBe('INVALID_CONFIG');
+    expect(unknown?.message).toContain(JSON.stringify(env.PHLOW_PKCS11_TOKEN));
+    const dir = mkdtempSync(join(tmpdir(), 'phlow-pin-'));
+    writeFileSync(join(dir, 'wrong'), 'wrong-pin-123456\n');
+    const wrong = await failure({ PHLOW_PKCS11_PIN_FILE: join(dir, 'wrong') });
+    expect(wrong?.code).toBe('ACCESS_DENIED');
+    expect(`${wrong?.message}${wrong?.stack}${JSON.stringify(wrong)}`).not.toContain('wrong-pin-123456');
+    writeFileSync(join(dir, 'big'), 'x'.repeat(10_000));
+    expect((await failure({ PHLOW_PKCS11_PIN_FILE: join(dir, 'big') }))?.message).toMatch(
+      /larger than a PIN/,
+    );
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect((await failure({ PHLOW_PKCS11_PIN_FILE: join(dir, 'fifo') }))?.message).toMatch(
+      /not a regular file/,
+    );
+    expect((await failure({ PHLOW_PKCS11_PIN_FILE: '/dev/zero' }))?.message).toMatch(/not a regular file/);
+  });
+});
