@@ -9,15 +9,37 @@
  * Usage: node tooling/node-versions/run.mjs [turbo arguments, default: run test --concurrency=1]
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { installNode, VERSIONS } from './install.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * The official Node binaries trust only the CAs compiled into them, while a distribution's Node (the machine's
+ * own) trusts the system store. Behind a TLS-inspecting proxy, npm on Node 22/24 would then fail where npm on
+ * the system Node succeeds, so those runs get the system bundle as NODE_EXTRA_CA_CERTS unless one is set.
+ */
+function systemCaBundle() {
+  if (process.env.NODE_EXTRA_CA_CERTS) return {};
+  const bundle = [
+    process.env.SSL_CERT_FILE,
+    '/etc/ssl/certs/ca-certificates.crt',
+    '/etc/pki/tls/certs/ca-bundle.crt',
+    '/etc/ssl/cert.pem',
+  ].find((file) => file && existsSync(file));
+  return bundle ? { NODE_EXTRA_CA_CERTS: bundle } : {};
+}
 const args = process.argv.length > 2 ? process.argv.slice(2) : ['run', 'test', '--concurrency=1'];
 const results = [];
 for (const version of VERSIONS) {
   const bin = installNode(version);
-  const env = { ...process.env, PATH: `${dirname(bin)}:${process.env.PATH}`, TURBO_TELEMETRY_DISABLED: '1' };
+  const env = {
+    ...process.env,
+    PATH: `${dirname(bin)}:${process.env.PATH}`,
+    TURBO_TELEMETRY_DISABLED: '1',
+    ...systemCaBundle(),
+  };
   const seen = spawnSync('node', ['--version'], { env, encoding: 'utf8' }).stdout.trim();
   console.log(`\n=== Node ${seen}: turbo ${args.join(' ')}`);
   if (seen !== `v${version}`) {
