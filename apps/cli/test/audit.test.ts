@@ -80,6 +80,26 @@ describe('audit trail through the CLI', () => {
     const bad = await run(['verify', 'a', `--signature=${signature}`, '--message', 'forged'], 1);
     expect(bad.added).toEqual([expect.objectContaining({ operation: 'verify', valid: false })]);
 
+    // Tokens: signJwt signs through KeyManager (a sign event), verifyJwt records its verification.
+    const minted = await run(['token', 'a']);
+    expect(ops(minted.added)).toEqual([['sign', 'success']]);
+    const token = minted.result.stdout.trim();
+    const accepted = await run(['verify-token', token]);
+    expect(accepted.added).toEqual([
+      expect.objectContaining({ operation: 'verify', valid: true, keyId: 'a', kid: signed.added[0]?.kid }),
+    ]);
+    const tampered = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(86)}`;
+    const refused = await run(['verify-token', tampered], 1);
+    expect(refused.added).toEqual([
+      expect.objectContaining({
+        operation: 'verify',
+        outcome: 'success',
+        valid: false,
+        errorCode: 'SIGNATURE_INVALID',
+        keyId: 'a',
+      }),
+    ]);
+
     expect(ops((await run(['rotate', 'a'])).added)).toEqual([['rotate', 'staged']]);
     expect(ops((await run(['rotate', 'a', '--now'])).added)).toEqual([['rotate', 'emergency']]);
     expect(ops((await run(['rotate', 'a', '--revoke-previous'])).added)).toEqual([['revoke', 'emergency']]);
@@ -136,6 +156,8 @@ describe('audit trail through the CLI', () => {
       signature,
       message,
       'forged',
+      token.split('.')[1] as string,
+      token.split('.')[2] as string,
     ]) {
       expect(text).not.toContain(secret);
     }

@@ -47,7 +47,10 @@ export interface KeyAuditEvent {
   readonly kid?: string;
   /** Store version of that key, where known. */
   readonly version?: string;
-  /** `KeyStoreError` code of a failure; `ERROR` for an error without one. */
+  /**
+   * `KeyStoreError` code of a failure; `ERROR` for an error without one. For a token `verifyJwt` refused
+   * (`valid: false`), the `JwtError` code that says why (`EXPIRED`, `SIGNATURE_INVALID`, ...).
+   */
   readonly errorCode?: string;
   /** Wall time of the operation, milliseconds. */
   readonly durationMs: number;
@@ -108,53 +111,31 @@ export interface JsonLinesAuditSink extends KeyAuditSink {
   readonly close: () => void;
 }
 
-/** Only the fields of the event type, in a fixed order, so nothing else an object carries can leak. */
-const FIELDS: readonly (keyof KeyAuditEvent)[] = [
-  'time',
-  'operation',
-  'outcome',
-  'storeType',
-  'keyId',
-  'kid',
-  'version',
-  'errorCode',
-  'durationMs',
-  'source',
-  'caller',
-  'private',
-  'valid',
-  'rotation',
-  'messageSha256',
-  'tool',
-  'targetStoreType',
-];
-
 /** What JSON.stringify would escape in a string: quotes, backslashes, control characters, surrogates. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+/** `,"name":value` for a string, boolean or finite number; nothing for undefined; null for anything else. */
+function member(name: string, value: unknown): string {
+  if (value === undefined) return '';
+  const json =
+    typeof value === 'string'
+      ? NEEDS_ESCAPE.test(value)
+        ? JSON.stringify(value)
+        : `"${value}"`
+      : typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+        ? String(value)
+        : 'null';
+  return `,"${name}":${json}`;
+}
+
 /**
- * One JSON line for `event`, at most MAX_AUDIT_LINE_BYTES. Built field by field (strings through
- * JSON.stringify for escaping) because it runs once per signature when the sink is on.
+ * One JSON line for `event`, at most MAX_AUDIT_LINE_BYTES: only the fields of the event type, in a fixed
+ * order, so nothing else an object carries can leak. Built field by field (strings through JSON.stringify
+ * only when they need escaping) because it runs once per signature when the sink is on.
  */
 export function auditLine(event: KeyAuditEvent): string {
-  let line = '{';
-  for (const field of FIELDS) {
-    const value: unknown = event[field];
-    if (value === undefined) continue;
-    const json =
-      typeof value === 'string'
-        ? NEEDS_ESCAPE.test(value)
-          ? JSON.stringify(value)
-          : `"${value}"`
-        : typeof value === 'boolean'
-          ? String(value)
-          : typeof value === 'number' && Number.isFinite(value)
-            ? String(value)
-            : 'null';
-    line += `${line.length === 1 ? '' : ','}"${field}":${json}`;
-  }
-  line += '}\n';
+  const line = `{${member('time', event.time).slice(1)}${member('operation', event.operation)}${member('outcome', event.outcome)}${member('storeType', event.storeType)}${member('keyId', event.keyId)}${member('kid', event.kid)}${member('version', event.version)}${member('errorCode', event.errorCode)}${member('durationMs', event.durationMs)}${member('source', event.source)}${member('caller', event.caller)}${member('private', event.private)}${member('valid', event.valid)}${member('rotation', event.rotation)}${member('messageSha256', event.messageSha256)}${member('tool', event.tool)}${member('targetStoreType', event.targetStoreType)}}\n`;
   // A UTF-16 length of a third of the bound cannot exceed it in UTF-8; only longer lines are measured.
   if (line.length * 3 <= MAX_AUDIT_LINE_BYTES || Buffer.byteLength(line) <= MAX_AUDIT_LINE_BYTES) return line;
   return `${JSON.stringify({ time: event.time, operation: event.operation, outcome: event.outcome, storeType: String(event.storeType).slice(0, 64), truncated: true })}\n`;
@@ -192,14 +173,14 @@ export function createJsonLinesAuditSink(target: string): JsonLinesAuditSink {
   let fd: number | undefined = openAuditFile(target);
   // Lines of one turn of the event loop go out in one write, after it: a write per event would cost as
   // much as the signature it records. A crash loses at most that turn's lines; `exit` flushes the rest.
-  let pending: string[] = [];
-  let pendingBytes = 0;
+  let pending = '';
+  let pendingLines = 0;
   const flush = () => {
-    if (pending.length === 0) return;
-    const chunk = pending.join('');
-    const lines = pending.length;
-    pending = [];
-    pendingBytes = 0;
+    if (pendingLines === 0) return;
+    const chunk = pending;
+    const lines = pendingLines;
+    pending = '';
+    pendingLines = 0;
     if (fd === undefined) {
       dropped += lines;
       return;
@@ -218,10 +199,10 @@ export function createJsonLinesAuditSink(target: string): JsonLinesAuditSink {
       dropped++;
       return;
     }
-    if (pending.length === 0) setImmediate(flush).unref();
-    pending.push(line);
-    pendingBytes += line.length;
-    if (pendingBytes >= MAX_PENDING_BYTES) flush();
+    if (pendingLines === 0) setImmediate(flush).unref();
+    pending += line;
+    pendingLines++;
+    if (pending.length >= MAX_PENDING_BYTES) flush();
   };
   const close = () => {
     flush();

@@ -15,6 +15,7 @@ export * from './errors.js';
 export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from './jwk.js';
 export { assertValidKeyId, isValidKeyId, KEY_ID_PATTERN } from './key-id.js';
 export {
+  type AuditFields,
   type GetKeyPairOptions,
   type KeyAccessOptions,
   KeyManager,

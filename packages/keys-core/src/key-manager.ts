@@ -88,7 +88,7 @@ export type KeyManagerEvent =
   | KeyAuditEvent;
 
 /** The fields of an audit event an operation fills in; the rest (time, store, id, duration, caller) are common. */
-type AuditFields = Omit<
+export type AuditFields = Omit<
   Partial<KeyAuditEvent>,
   'type' | 'time' | 'operation' | 'storeType' | 'keyId' | 'durationMs' | 'caller'
 >;
@@ -956,16 +956,13 @@ export class KeyManager {
     const started = performance.now();
     const source = this.#sourceOf(this.#versioned ? this.#versions : this.#pairs, keyId);
     const messageSha256 = this.#messageHash(data);
-    let pair: PublicKeyPair | undefined;
     try {
-      const signature = await this.#sign(data, async () => {
-        pair = await pick();
-        return pair;
-      });
-      this.#noteSigningKey(keyId, pair!, started, options);
+      const pair = await pick();
+      const signature = await signWith(pair, bytes(data), this.store);
+      this.#noteSigningKey(keyId, pair, started, options);
       this.#record('sign', keyId, started, options, {
-        kid: pair!.kid,
-        version: pair!.version,
+        kid: pair.kid,
+        version: pair.version,
         source,
         messageSha256,
       });
@@ -1061,6 +1058,29 @@ export class KeyManager {
     ).then((pair) => pair !== undefined);
   }
 
+  /** Whether audit events are recorded (an `onEvent` hook or `PHLOW_KEY_AUDIT_LOG` is set). */
+  get auditing(): boolean {
+    return this.#auditing;
+  }
+
+  /**
+   * Records the audit event of a key access made by code outside KeyManager with this manager's keys, such as
+   * the token package's `verifyJwt` (jose verifies there): the same hook and sink, store type and caller as
+   * KeyManager's own events. `startedAt` is the `performance.now()` the operation started at; `message` is
+   * hashed into `messageSha256` only under `auditMessageHash`. Does nothing when auditing is off.
+   */
+  recordAudit(
+    operation: KeyAuditOperation,
+    keyId: string | undefined,
+    startedAt: number,
+    fields: AuditFields,
+    options?: KeyAccessOptions & { readonly message?: Uint8Array | string },
+  ): void {
+    if (!this.#auditing) return;
+    const messageSha256 = options?.message !== undefined ? this.#messageHash(options.message) : undefined;
+    this.#record(operation, keyId, startedAt, options, messageSha256 ? { ...fields, messageSha256 } : fields);
+  }
+
   /** The key that accepts `signature`, or undefined. */
   async #verify(
     keyId: string,
@@ -1154,7 +1174,7 @@ export class KeyManager {
 
   #record(
     operation: KeyAuditOperation,
-    keyId: string,
+    keyId: string | undefined,
     started: number,
     options: KeyAccessOptions | undefined,
     fields: AuditFields,

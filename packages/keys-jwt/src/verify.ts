@@ -6,10 +6,14 @@
  * secret), then the key (by `kid`, refetched once on a miss; or, for tokens without `kid` such as the
  * Python Phlow's, each of the issuer's keys of the right type), then the signature, and only then the
  * claims: a forged token learns nothing about expiry or audience checks.
+ *
+ * With auditing on (an `onEvent` hook or PHLOW_KEY_AUDIT_LOG), each call is one `verify` event through the
+ * KeyManager: valid with the verifying kid and version, or refused with the JwtError code, or failed with the
+ * store's code. The token and its claims never enter the event.
  */
-import { isValidKeyId, type PublicKeyPair } from '@phlow/keys-core';
+import { type AuditFields, isKeyStoreError, isValidKeyId, type PublicKeyPair } from '@phlow/keys-core';
 import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
-import { JwtError, type JwtErrorCode } from './errors.js';
+import { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
 import { type JwtKeys, KEY_TYPE_BY_ALG, keyType, publicKeyObject } from './keys.js';
 import { DEFAULT_REFETCH_COOLDOWN_MS, refetchOnce } from './refetch.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
@@ -46,6 +50,8 @@ export interface VerifiedJwt {
   readonly keyId: string;
   /** The RFC 7638 thumbprint of the key that verified it. */
   readonly kid: string;
+  /** The store version of that key, where the store has versions. */
+  readonly version?: string;
 }
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -113,6 +119,60 @@ export async function verifyJwt(
   token: string,
   options: VerifyJwtOptions = {},
 ): Promise<VerifiedJwt> {
+  const audit = auditOf(keys);
+  if (!audit) return verifyToken(keys, token, options, {});
+  const started = performance.now();
+  const seen: { keyId?: string } = {};
+  try {
+    const result = await verifyToken(keys, token, options, seen);
+    audit(result.keyId, started, {
+      outcome: 'success',
+      valid: true,
+      kid: result.kid,
+      version: result.version,
+    });
+    return result;
+  } catch (error) {
+    // A refused token is a verification that said no (as KeyManager.verify's `valid: false`), with its reason;
+    // a store that could not be read is a failed one. Never the token, nor its unverified kid.
+    audit(
+      seen.keyId,
+      started,
+      isJwtError(error) ? { outcome: 'success', valid: false, errorCode: error.code } : failureOf(error),
+    );
+    throw error;
+  }
+}
+
+/** What a KeyManager that records audit events offers (core >= 1.1); undefined when it records none. */
+interface AuditRecorder {
+  readonly auditing: boolean;
+  recordAudit(operation: 'verify', keyId: string | undefined, startedAt: number, fields: AuditFields): void;
+}
+
+function auditOf(keys: JwtKeys) {
+  const k = keys as Partial<AuditRecorder>;
+  if (k.auditing !== true || typeof k.recordAudit !== 'function') return undefined;
+  return (keyId: string | undefined, started: number, fields: AuditFields) => {
+    try {
+      (k as AuditRecorder).recordAudit('verify', keyId, started, fields);
+    } catch {
+      // Auditing must not change a verification's result.
+    }
+  };
+}
+
+function failureOf(error: unknown): AuditFields {
+  const code = isKeyStoreError(error) ? error.code : 'ERROR';
+  return { outcome: code === 'ACCESS_DENIED' ? 'denied' : 'failure', errorCode: code };
+}
+
+async function verifyToken(
+  keys: JwtKeys,
+  token: string,
+  options: VerifyJwtOptions,
+  seen: { keyId?: string },
+): Promise<VerifiedJwt> {
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   if (typeof token !== 'string') fail('MALFORMED', 'the token must be a string');
   if (token.length > maxLength) {
@@ -143,6 +203,7 @@ export async function verifyJwt(
     }
     keyId = claims.iss;
   }
+  seen.keyId = keyId;
 
   const joseOptions = {
     algorithms: [header.alg as string],
@@ -156,7 +217,13 @@ export async function verifyJwt(
   const verifyWith = async (pair: PublicKeyPair): Promise<VerifiedJwt> => {
     try {
       const { payload, protectedHeader } = await jwtVerify(token, publicKeyObject(pair), joseOptions);
-      return { payload, protectedHeader, keyId, kid: pair.kid };
+      return {
+        payload,
+        protectedHeader,
+        keyId,
+        kid: pair.kid,
+        ...(pair.version ? { version: pair.version } : {}),
+      };
     } catch (error) {
       if (isJoseError(error)) throw fromJose(error, keyId);
       // jose refuses a key it cannot use for the alg with a TypeError: an RSA key under 2048 bits.

@@ -1,0 +1,128 @@
+/**
+ * verifyJwt in the audit trail: one `verify` event per call through the KeyManager's own hook, saying whether
+ * the token was valid, why it was refused, or that the store could not be read, and never the token.
+ */
+import {
+  createMemoryKeyStore,
+  type KeyAuditEvent,
+  KeyManager,
+  type KeyStore,
+  KeyStoreError,
+} from '@phlow/keys-core';
+import { describe, expect, it } from 'vitest';
+import { signJwt, verifyJwt } from '../src/index.js';
+import { testClock } from './helpers.js';
+
+function audited(store: KeyStore = createMemoryKeyStore(), now = Date.now) {
+  const events: KeyAuditEvent[] = [];
+  const keys = new KeyManager({
+    store,
+    now,
+    rotationDelayMs: 0,
+    caller: 'gateway',
+    onEvent: (e) => {
+      if (e.type === 'audit') events.push(e);
+    },
+  });
+  return { keys, events, verifies: () => events.filter((e) => e.operation === 'verify') };
+}
+
+describe('verifyJwt audit events', () => {
+  it('records a valid token as one verify event with the kid and version that verified it', async () => {
+    const { keys, verifies } = audited();
+    const pair = await keys.generateKeyPair('alpha');
+    const token = await signJwt(keys, 'alpha', { scope: 'read' });
+    const result = await verifyJwt(keys, token);
+    expect(verifies()).toHaveLength(1);
+    const [event] = verifies();
+    expect(event).toMatchObject({
+      operation: 'verify',
+      outcome: 'success',
+      valid: true,
+      keyId: 'alpha',
+      kid: pair.kid,
+      storeType: 'memory',
+      caller: 'gateway',
+    });
+    expect(event?.version).toBe(result.version);
+    expect(event?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(JSON.stringify(event)).not.toContain(token.split('.')[2]);
+  });
+
+  it('records a refused token with the reason and without its claims or unverified kid', async () => {
+    const clock = testClock();
+    const { keys, verifies } = audited(createMemoryKeyStore(), clock.now);
+    await keys.generateKeyPair('alpha');
+    const token = await signJwt(
+      keys,
+      'alpha',
+      { secret: 'claim-value-xyz' },
+      { expiresIn: 60, now: clock.now },
+    );
+    clock.advance(10 * 60_000);
+    await expect(verifyJwt(keys, token, { now: clock.now })).rejects.toMatchObject({ code: 'EXPIRED' });
+
+    const forged = `${token.slice(0, token.lastIndexOf('.') + 1)}${'A'.repeat(86)}`;
+    clock.ms -= 10 * 60_000;
+    await expect(verifyJwt(keys, forged, { now: clock.now })).rejects.toMatchObject({
+      code: 'SIGNATURE_INVALID',
+    });
+
+    const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'attacker-chosen-kid' })).toString(
+      'base64url',
+    );
+    const unknownKid = `${header}.${token.split('.')[1]}.${token.split('.')[2]}`;
+    await expect(verifyJwt(keys, unknownKid, { now: clock.now })).rejects.toMatchObject({
+      code: 'KID_UNKNOWN',
+    });
+
+    expect(verifies().map((e) => [e.outcome, e.valid, e.errorCode, e.keyId])).toEqual([
+      ['success', false, 'EXPIRED', 'alpha'],
+      ['success', false, 'SIGNATURE_INVALID', 'alpha'],
+      ['success', false, 'KID_UNKNOWN', 'alpha'],
+    ]);
+    const log = JSON.stringify(verifies());
+    expect(log).not.toContain('claim-value-xyz');
+    expect(log).not.toContain('attacker-chosen-kid');
+    for (const e of verifies()) expect(e.kid).toBeUndefined();
+  });
+
+  it('records a token refused before its issuer is known without a key id', async () => {
+    const { keys, verifies } = audited();
+    await expect(verifyJwt(keys, 'not-a-token')).rejects.toMatchObject({ code: 'MALFORMED' });
+    expect(verifies()).toEqual([
+      expect.objectContaining({ outcome: 'success', valid: false, errorCode: 'MALFORMED' }),
+    ]);
+    expect(verifies()[0]?.keyId).toBeUndefined();
+  });
+
+  it('records a store that cannot be read as a failed verification with its code', async () => {
+    const memory = createMemoryKeyStore();
+    let down = false;
+    const store: KeyStore = {
+      ...memory,
+      getKeyVersions: async (id) => {
+        if (down) throw new KeyStoreError('UNAVAILABLE', 'backend down', { storeType: 'memory' });
+        return memory.getKeyVersions!(id);
+      },
+    };
+    const { keys, verifies } = audited(store);
+    await keys.generateKeyPair('alpha');
+    const token = await signJwt(keys, 'alpha', {});
+    keys.clear();
+    down = true;
+    await expect(verifyJwt(keys, token)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(verifies()).toEqual([
+      expect.objectContaining({ outcome: 'failure', errorCode: 'UNAVAILABLE', keyId: 'alpha' }),
+    ]);
+    expect(verifies()[0]).not.toHaveProperty('valid');
+  });
+
+  it('records nothing and costs nothing extra without a hook or sink', async () => {
+    const keys = new KeyManager({ store: createMemoryKeyStore(), rotationDelayMs: 0, env: {} });
+    expect(keys.auditing).toBe(false);
+    await keys.generateKeyPair('alpha');
+    const token = await signJwt(keys, 'alpha', {});
+    await expect(verifyJwt(keys, token)).resolves.toMatchObject({ keyId: 'alpha' });
+  });
+});
