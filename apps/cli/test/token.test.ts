@@ -1,5 +1,6 @@
 /** `token` and `verify-token`: round trips for both key types, --json shapes, exit codes, and no token in errors. */
 import { spawn } from 'node:child_process';
+import { verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { baseEnv, CLI, cli, initProject, json, pemBody, pemPair, type Result, tempDir } from './helpers.js';
 
@@ -83,6 +84,34 @@ describe('token', () => {
     expect(made.stdout + made.stderr + checked.stdout + checked.stderr).not.toContain(
       pemBody(pair.privateKey).slice(0, 40),
     );
+  });
+
+  it('sign --json names the algorithm of the key that signed: RS256 for an RSA key, EdDSA for Ed25519', async () => {
+    const rsa = pemPair('rsa');
+    const ed = pemPair();
+    const env = baseEnv({
+      PHLOW_PRIVATE_KEY_py: rsa.privateKey,
+      PHLOW_PUBLIC_KEY_py: rsa.publicKey,
+      PHLOW_PRIVATE_KEY_ts: ed.privateKey,
+      PHLOW_PUBLIC_KEY_ts: ed.publicKey,
+    });
+    const cwd = tempDir();
+    for (const [id, alg, pem] of [
+      ['py', 'RS256', rsa.publicKey],
+      ['ts', 'EdDSA', ed.publicKey],
+    ] as const) {
+      const signed = json(
+        await cli(['--store', 'environment', '--json', 'sign', id, '-m', 'hello'], { cwd, env }),
+      );
+      expect(signed).toMatchObject({ keyId: id, alg });
+      const ok = verify(
+        alg === 'RS256' ? 'sha256' : null,
+        Buffer.from('hello'),
+        pem,
+        Buffer.from(signed.signature, 'base64url'),
+      );
+      expect(ok).toBe(true);
+    }
   });
 
   it('jwks keeps working for mixed key types: an RSA and an Ed25519 key side by side, each verifying its tokens', async () => {

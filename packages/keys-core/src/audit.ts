@@ -80,7 +80,7 @@ export const MAX_AUDIT_LINE_BYTES = 4096;
 const MAX_PENDING_BYTES = 256 * 1024;
 
 /** The outcome and code of a failed operation. */
-export function failureOf(error: unknown): { outcome: KeyAuditOutcome; errorCode: string } {
+export function auditFailure(error: unknown): { outcome: KeyAuditOutcome; errorCode: string } {
   if (isKeyStoreError(error)) {
     return { outcome: error.code === 'ACCESS_DENIED' ? 'denied' : 'failure', errorCode: error.code };
   }

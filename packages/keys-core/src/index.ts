@@ -1,4 +1,5 @@
 export {
+  auditFailure,
   auditLine,
   auditSinkFromEnv,
   createJsonLinesAuditSink,

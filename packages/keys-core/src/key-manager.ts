@@ -22,9 +22,9 @@ import { createHash, generateKeyPair as generateKeyPairCallback } from 'node:cry
 import { promisify } from 'node:util';
 import {
   auditCaller,
+  auditFailure,
   auditKeyId,
   auditSinkFromEnv,
-  failureOf,
   isoTime,
   type KeyAuditEvent,
   type KeyAuditOperation,
@@ -968,7 +968,7 @@ export class KeyManager {
       });
       return signature;
     } catch (error) {
-      this.#record('sign', keyId, started, options, { source, messageSha256, ...failureOf(error) });
+      this.#record('sign', keyId, started, options, { source, messageSha256, ...auditFailure(error) });
       throw error;
     }
   }
@@ -1164,7 +1164,7 @@ export class KeyManager {
     try {
       result = await run();
     } catch (error) {
-      this.#record(operation, keyId, started, options, { ...failed, ...failureOf(error) });
+      this.#record(operation, keyId, started, options, { ...failed, ...auditFailure(error) });
       throw error;
     }
     const described = fields ? fields(result) : {};
