@@ -49,6 +49,19 @@ describe('doctor', () => {
     ]);
   });
 
+  it('shows the rotation timing the fleet runs with: delay, grace and refetch cooldown, from the environment', async () => {
+    const cwd = await initProject();
+    const defaults = byName(json(await cli(['doctor', '--json'], { cwd })).checks, 'cache');
+    expect(defaults?.detail).toContain('rotation delay 15m, rotation grace 1d, refetch cooldown 30s');
+    const env = baseEnv({
+      PHLOW_KEY_ROTATION_DELAY_SECONDS: '120',
+      PHLOW_KEY_ROTATION_GRACE_SECONDS: '7200',
+      PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS: '5',
+    });
+    const set = byName(json(await cli(['doctor', '--json'], { cwd, env })).checks, 'cache');
+    expect(set?.detail).toContain('rotation delay 2m, rotation grace 2h, refetch cooldown 5s');
+  });
+
   it('prints a table and "All checks passed." for people', async () => {
     const cwd = await initProject();
     const result = await cli(['doctor'], { cwd });

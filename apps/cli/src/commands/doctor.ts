@@ -62,7 +62,7 @@ export const doctor: Command = {
         const manager = new KeyManager({ store: createMemoryKeyStore(), env });
         const off = env.PHLOW_KEY_CACHE_TTL_SECONDS?.trim() === '0';
         return {
-          detail: `TTL ${seconds(env, 'PHLOW_KEY_CACHE_TTL_SECONDS', 300)}, max ${env.PHLOW_KEY_CACHE_MAX_ENTRIES?.trim() || '1000'} keys, stale-if-error ${seconds(env, 'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS', 300)}, rotation grace ${formatDuration(manager.rotationGracePeriodMs)}`,
+          detail: `TTL ${seconds(env, 'PHLOW_KEY_CACHE_TTL_SECONDS', 300)}, max ${env.PHLOW_KEY_CACHE_MAX_ENTRIES?.trim() || '1000'} keys, stale-if-error ${seconds(env, 'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS', 300)}, rotation delay ${formatDuration(manager.rotationDelayMs)}, rotation grace ${formatDuration(manager.rotationGracePeriodMs)}, refetch cooldown ${formatDuration(manager.refetchCooldownMs)}`,
           ...(off ? { status: 'warn' as const, advice: PERFORMANCE } : {}),
         };
       },
