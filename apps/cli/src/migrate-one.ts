@@ -6,6 +6,11 @@
  * left alone unless `overwrite`, and a write counts only once the key read back from the destination equals
  * the source. Pairs are written through KeyManager.storeKeyPair, which checks that both PEMs parse and belong
  * together, so RSA pairs from older deployments migrate as they are.
+ *
+ * During a staged rotation the source's newest key is published but another one still signs. Copying only
+ * the newest would make it sign at once from the destination and drop the key whose tokens are in flight, so
+ * the key that signs is written first and the newest after it: the destination holds both, and its own
+ * rotation delay passes before the newest signs there too.
  */
 import {
   checkKeyPair,
@@ -66,7 +71,16 @@ export async function migrateOne(
   try {
     const source = await from.getKeyPair(ids.sourceId);
     kid = source.kid;
-    return { ...named, kid, status: await copy(keyId, source, to, options) };
+    const signing = await signingKeyOf(from, ids.sourceId, source);
+    const status = await copy(keyId, source, signing, to, options);
+    return {
+      ...named,
+      ...(signing && status !== 'skipped' && status !== 'conflict'
+        ? { reason: withReason(named.reason, `with ${signing.kid}, which still signs at the source`) }
+        : {}),
+      kid,
+      status,
+    };
   } catch (error) {
     const e = error as { code?: unknown; message?: unknown };
     return {
@@ -81,18 +95,34 @@ export async function migrateOne(
   }
 }
 
+/** The key that signs for `keyId` at the source when it is not the newest (a staged rotation), else undefined. */
+async function signingKeyOf(from: KeyManager, keyId: string, newest: KeyPair): Promise<KeyPair | undefined> {
+  if (!from.store.capabilities.versions) return undefined;
+  const signing = await from.getSigningKey(keyId);
+  return signing.kid !== newest.kid && 'privateKey' in signing ? (signing as KeyPair) : undefined;
+}
+
+function withReason(reason: string | undefined, more: string): string {
+  return reason ? `${reason}; ${more}` : more;
+}
+
 async function copy(
   keyId: string,
   source: KeyPair,
+  signing: KeyPair | undefined,
   to: KeyManager,
   options: { dryRun: boolean; overwrite: boolean },
 ): Promise<MigrationStatus> {
   checkKeyPair(source.privateKey, source.publicKey, keyId);
+  if (signing) checkKeyPair(signing.privateKey, signing.publicKey, keyId);
   const existing = await readOptional(to, keyId);
   if (existing && sameKeyPair(existing, source)) return 'skipped';
-  if (existing && !options.overwrite) return 'conflict';
-  if (options.dryRun) return existing ? 'would-overwrite' : 'would-copy';
+  // A run that stopped between the two writes of a staged rotation left the signing key: go on from there.
+  const resumed = existing !== undefined && signing !== undefined && sameKeyPair(existing, signing);
+  if (existing && !resumed && !options.overwrite) return 'conflict';
+  if (options.dryRun) return existing && !resumed ? 'would-overwrite' : 'would-copy';
 
+  if (signing && !resumed) await to.storeKeyPair(keyId, signing.privateKey, signing.publicKey);
   await to.storeKeyPair(keyId, source.privateKey, source.publicKey);
   const written = await readOptional(to, keyId);
   if (!written || !sameKeyPair(written, source)) {
@@ -102,5 +132,5 @@ async function copy(
       { storeType: to.store.type, keyId },
     );
   }
-  return existing ? 'overwritten' : 'copied';
+  return existing && !resumed ? 'overwritten' : 'copied';
 }

@@ -117,6 +117,40 @@ describe('Vault', () => {
     expect(json(again).results.map((r: { status: string }) => r.status)).toEqual(['skipped', 'skipped']);
   });
 
+  it('migrate during a staged rotation copies the key that still signs and the new one; Vault keeps signing with the old', async () => {
+    const cwd = await initProject();
+    const id = uid('mig-staged');
+    expect((await cli(['generate', id], { cwd })).code).toBe(0);
+    expect((await cli(['rotate', id], { cwd })).code).toBe(0); // staged: the new key signs after the delay
+    const [atFile] = json(await cli(['list', '--json'], { cwd })).keys;
+    expect(atFile.signingKid).not.toBe(atFile.kid);
+
+    const env = vaultEnv();
+    const migrate = ['migrate', '--from', 'encrypted_file', '--to', 'vault', id, '--json'];
+    const result = await cli(migrate, { cwd, env });
+    expect(result.code, result.stderr).toBe(0);
+    const [copied] = json(result).results;
+    expect(copied).toMatchObject({ keyId: id, kid: atFile.kid, status: 'copied' });
+    expect(copied.reason).toContain(`${atFile.signingKid}, which still signs`);
+
+    const atVault = json(await cli(['--store', 'vault', 'list', '--json'], { cwd, env })).keys.find(
+      (k: { keyId: string }) => k.keyId === id,
+    );
+    expect(atVault).toMatchObject({ kid: atFile.kid, signingKid: atFile.signingKid, verifyingKeys: 2 });
+    const signed = json(await cli(['--store', 'vault', '--json', 'sign', id, '-m', 'm'], { cwd, env }));
+    expect(signed.kid).toBe(atFile.signingKid);
+    // A token signed at the source before the migration verifies against Vault.
+    const signature = (await cli(['sign', id, '--message', 'in flight'], { cwd })).stdout.trim();
+    const verified = await cli(
+      ['--store', 'vault', 'verify', id, `--signature=${signature}`, '--message', 'in flight'],
+      { cwd, env },
+    );
+    expect(verified.code).toBe(0);
+
+    const again = await cli(migrate, { cwd, env });
+    expect(json(again).results[0]).toMatchObject({ status: 'skipped' });
+  });
+
   it('migrate environment -> vault keeps ids: an upper-snake variable needs --as, then lands under the mapped id', async () => {
     const cwd = tempDir();
     const id = uid('mapped');
