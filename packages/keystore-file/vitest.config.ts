@@ -1,9 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '@phlow/test-support/vitest';
 
-export default defineConfig({
-  test: {
-    // Child processes import the built package: rebuild it first when src/ is newer than dist/.
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 30_000,
-  },
-});
+// The crash and multi-process tests run children that import the built package: it is rebuilt first when src/
+// is newer than dist/.
+export default packageTestConfig({ testTimeout: 30_000 });

@@ -1,12 +1,5 @@
-import { defineConfig } from 'vitest/config';
+import { oneServerSettings, packageTestConfig } from '@phlow/test-support/vitest';
 
-export default defineConfig({
-  test: {
-    // Child processes import the built package: rebuild it first when src/ is newer than dist/.
-    globalSetup: ['test/global-setup.ts'],
-    // The tests share one Vault server and some of them seal, stop and restart it: run files one at a time.
-    fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
-  },
-});
+// Child processes import the built package (rebuilt first when src/ is newer than dist/). The tests share one
+// Vault server and some of them seal, stop and restart it: files run one at a time.
+export default packageTestConfig(oneServerSettings);

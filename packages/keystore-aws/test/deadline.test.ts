@@ -1,13 +1,14 @@
 // The total deadline of a request (requestDeadlineMs): an endpoint that answers one byte a second never trips
 // the SDK's per-attempt timeouts, and must not hold a read, or the KeyManager callers waiting on it, past the
-// deadline. The trickling server sits in front of moto and can be switched to answering by itself. Generous
-// deadlines, no duration assertions: only outcomes and codes.
-import { isKeyStoreError, KeyManager, type KeyManagerEvent } from '@phlow/keys-core';
+// deadline. The trickling server (@phlow/test-support) sits in front of moto and can be switched to answering by
+// itself. Generous deadlines, no duration assertions: only outcomes and codes.
+import { isKeyStoreError } from '@phlow/keys-core';
+import { callersDuringTrickle, failureOf, whileTrickling } from '@phlow/test-support/deadline';
+import { startTrickleServer, type TrickleServer } from '@phlow/test-support/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsKeyStore, createAwsKeyStore } from '../src/index.js';
 import { ed25519Pems, freshId } from './helpers/keys.js';
 import { requireMoto } from './helpers/moto.js';
-import { startTrickleServer, type TrickleServer } from './helpers/trickle.js';
 
 const { endpoint } = requireMoto();
 const prefix = `${freshId('deadline')}/`;
@@ -15,7 +16,7 @@ let server: TrickleServer;
 const stores: AwsKeyStore[] = [];
 
 beforeAll(async () => {
-  server = await startTrickleServer(endpoint);
+  server = await startTrickleServer(endpoint, 'application/x-amz-json-1.1');
 });
 afterAll(async () => {
   server.trickle(false);
@@ -27,7 +28,7 @@ afterAll(async () => {
 function trickled(): AwsKeyStore {
   const store = createAwsKeyStore({
     prefix,
-    endpoint: server.endpoint,
+    endpoint: server.address,
     requestTimeoutMs: 20_000,
     requestDeadlineMs: 3_000,
     maxAttempts: 3,
@@ -36,28 +37,19 @@ function trickled(): AwsKeyStore {
   return store;
 }
 
-const failureOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-
 describe('an endpoint that trickles its answer', () => {
   it('ends a read and a write UNAVAILABLE at the deadline, naming the setting', async () => {
     const store = trickled();
     const keyId = freshId('trickle');
     const pair = ed25519Pems();
-    server.trickle(true);
-    try {
-      const read = await failureOf(store.getKeyPair(keyId));
-      expect(isKeyStoreError(read, 'UNAVAILABLE'), String(read)).toBe(true);
-      expect((read as Error).message).toContain('PHLOW_AWS_REQUEST_DEADLINE_MS');
-      expect((read as Error).message).toContain(server.endpoint);
-      const write = await failureOf(store.storeKeyPair(keyId, pair.privateKey, pair.publicKey));
-      expect(isKeyStoreError(write, 'UNAVAILABLE'), String(write)).toBe(true);
-    } finally {
-      server.trickle(false);
-    }
+    const [read, write] = await whileTrickling(server, async () => [
+      await failureOf(store.getKeyPair(keyId)),
+      await failureOf(store.storeKeyPair(keyId, pair.privateKey, pair.publicKey)),
+    ]);
+    expect(isKeyStoreError(read, 'UNAVAILABLE'), String(read)).toBe(true);
+    expect((read as Error).message).toContain('PHLOW_AWS_REQUEST_DEADLINE_MS');
+    expect((read as Error).message).toContain(server.address);
+    expect(isKeyStoreError(write, 'UNAVAILABLE'), String(write)).toBe(true);
     // The same store works again once the endpoint answers.
     await store.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
     expect((await store.getKeyPair(keyId))?.publicKey).toBe(pair.publicKey);
@@ -70,33 +62,14 @@ describe('an endpoint that trickles its answer', () => {
     const direct = createAwsKeyStore({ prefix });
     stores.push(direct);
     await direct.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
-    let now = Date.now();
-    const events: KeyManagerEvent[] = [];
-    const cached = new KeyManager({
-      store: trickled(),
-      env: {},
-      cache: { ttlMs: 1000, staleIfErrorMs: 600_000 },
-      now: () => now,
-      onEvent: (e) => events.push(e),
-    });
-    expect((await cached.getKeyPair(keyId)).publicKey).toBe(pair.publicKey);
-    const cold = new KeyManager({ store: trickled(), env: {} });
 
-    server.trickle(true);
-    try {
-      // Five callers of an id nobody has cached share one read: all of them get the error.
-      const waiting = await Promise.all(Array.from({ length: 5 }, () => failureOf(cold.getKeyPair(keyId))));
-      for (const error of waiting) expect(isKeyStoreError(error, 'UNAVAILABLE'), String(error)).toBe(true);
-
-      // Past the TTL, the refresh runs into the deadline and the cached key is served, saying so.
-      now += 2000;
-      const served = await Promise.all(Array.from({ length: 5 }, () => cached.getKeyPair(keyId)));
-      for (const p of served) expect(p.publicKey).toBe(pair.publicKey);
-      const stale = events.find((e) => e.type === 'stale') as { error?: unknown } | undefined;
-      expect(isKeyStoreError(stale?.error, 'UNAVAILABLE')).toBe(true);
-    } finally {
-      server.trickle(false);
-    }
+    const got = await callersDuringTrickle(server, trickled, keyId);
+    expect(got.warm.publicKey).toBe(pair.publicKey);
+    // Five callers of an id nobody has cached share one read: all of them get the error.
+    for (const error of got.cold) expect(isKeyStoreError(error, 'UNAVAILABLE'), String(error)).toBe(true);
+    // Past the TTL, the refresh runs into the deadline and the cached key is served, saying so.
+    for (const p of got.served) expect(p.publicKey).toBe(pair.publicKey);
+    expect(isKeyStoreError(got.stale?.error, 'UNAVAILABLE')).toBe(true);
     await direct.deleteKeyPair(keyId, { destroy: true });
   });
 });

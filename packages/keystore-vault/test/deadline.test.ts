@@ -2,7 +2,8 @@
 // timeout, and must not hold a read, or the KeyManager callers waiting on it, past the deadline. The trickling
 // server is the test proxy in front of the real Vault, switched to answering by itself. Generous deadlines,
 // no duration assertions: only outcomes and codes.
-import { isKeyStoreError, KeyManager, type KeyManagerEvent, newEd25519Pems } from '@phlow/keys-core';
+import { isKeyStoreError, newEd25519Pems } from '@phlow/keys-core';
+import { callersDuringTrickle, failureOf, whileTrickling } from '@phlow/test-support/deadline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, type VaultProxy } from './helpers/proxy.js';
 import { createTestStore, trackedIds } from './helpers/vault.js';
@@ -22,26 +23,17 @@ const id = trackedIds(admin);
 const trickled = () =>
   createTestStore({ address: proxy.address, timeoutMs: 20_000, requestDeadlineMs: 3_000, maxRetries: 3 });
 
-const failureOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-
 describe('a server that trickles its answer', () => {
   it('ends a read UNAVAILABLE at the deadline, naming the setting', async () => {
     const store = trickled();
     const keyId = id('trickle');
-    proxy.trickle(true);
-    try {
-      const error = await failureOf(store.getKeyPair(keyId));
-      expect(isKeyStoreError(error, 'UNAVAILABLE'), String(error)).toBe(true);
-      expect((error as Error).message).toContain('PHLOW_VAULT_REQUEST_DEADLINE_SECONDS');
-      const write = await failureOf(store.storeKeyPair(keyId, 'a', 'b'));
-      expect(isKeyStoreError(write, 'UNAVAILABLE'), String(write)).toBe(true);
-    } finally {
-      proxy.trickle(false);
-    }
+    const [error, write] = await whileTrickling(proxy, async () => [
+      await failureOf(store.getKeyPair(keyId)),
+      await failureOf(store.storeKeyPair(keyId, 'a', 'b')),
+    ]);
+    expect(isKeyStoreError(error, 'UNAVAILABLE'), String(error)).toBe(true);
+    expect((error as Error).message).toContain('PHLOW_VAULT_REQUEST_DEADLINE_SECONDS');
+    expect(isKeyStoreError(write, 'UNAVAILABLE'), String(write)).toBe(true);
     // The same store works again once the server answers.
     const pair = newEd25519Pems();
     await store.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
@@ -52,32 +44,13 @@ describe('a server that trickles its answer', () => {
     const keyId = id('trickle-km');
     const pair = newEd25519Pems();
     await admin.storeKeyPair(keyId, pair.privateKey, pair.publicKey);
-    let now = Date.now();
-    const events: KeyManagerEvent[] = [];
-    const cached = new KeyManager({
-      store: trickled(),
-      env: {},
-      cache: { ttlMs: 1000, staleIfErrorMs: 600_000 },
-      now: () => now,
-      onEvent: (e) => events.push(e),
-    });
-    expect((await cached.getKeyPair(keyId)).publicKey).toBe(pair.publicKey);
-    const cold = new KeyManager({ store: trickled(), env: {} });
 
-    proxy.trickle(true);
-    try {
-      // Five callers of an id nobody has cached share one read: all of them get the error.
-      const waiting = await Promise.all(Array.from({ length: 5 }, () => failureOf(cold.getKeyPair(keyId))));
-      for (const error of waiting) expect(isKeyStoreError(error, 'UNAVAILABLE'), String(error)).toBe(true);
-
-      // Past the TTL, the refresh runs into the deadline and the cached key is served, saying so.
-      now += 2000;
-      const served = await Promise.all(Array.from({ length: 5 }, () => cached.getKeyPair(keyId)));
-      for (const p of served) expect(p.publicKey).toBe(pair.publicKey);
-      const stale = events.find((e) => e.type === 'stale') as { error?: unknown } | undefined;
-      expect(isKeyStoreError(stale?.error, 'UNAVAILABLE')).toBe(true);
-    } finally {
-      proxy.trickle(false);
-    }
+    const got = await callersDuringTrickle(proxy, trickled, keyId);
+    expect(got.warm.publicKey).toBe(pair.publicKey);
+    // Five callers of an id nobody has cached share one read: all of them get the error.
+    for (const error of got.cold) expect(isKeyStoreError(error, 'UNAVAILABLE'), String(error)).toBe(true);
+    // Past the TTL, the refresh runs into the deadline and the cached key is served, saying so.
+    for (const p of got.served) expect(p.publicKey).toBe(pair.publicKey);
+    expect(isKeyStoreError(got.stale?.error, 'UNAVAILABLE')).toBe(true);
   });
 });

@@ -112,3 +112,16 @@ svc_env_set() {
   { [ -f "$file" ] && grep -v "^$key=" "$file" || true; printf '%s=%s\n' "$key" "$value"; } > "$tmp"
   mv -f "$tmp" "$file"
 }
+
+# svc_stop NAME ENV_FILE VAR_PREFIX: stop the server recorded in ENV_FILE (no-op if none) and wait until its
+# port is free. ENV_FILE is kept, with <VAR_PREFIX>_PID emptied, so that start.sh reuses the port.
+svc_stop() {
+  local name="$1" file="$2" prefix="$3" pid port
+  [ -f "$file" ] || return 0
+  pid="$(svc_env_get "$file" "${prefix}_PID")"
+  port="$(svc_env_get "$file" "${prefix}_PORT")"
+  svc_kill "$pid"
+  [ -z "$port" ] || svc_wait_port_free "$port" 15
+  svc_env_set "$file" "${prefix}_PID" ""
+  [ -z "$pid" ] || svc_log "$name stopped (pid $pid)"
+}

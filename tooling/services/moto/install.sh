@@ -2,48 +2,12 @@
 # Install (once per machine) moto[server] pinned in ./requirements.txt (with
 # ./constraints.txt) into a virtualenv cached outside the repo:
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/phlow-keys/moto-<version>/
-# Prints the venv directory on stdout; progress goes to stderr.
+# Prints the venv directory on stdout; progress goes to stderr (see ../lib/python-venv.sh).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-log() { printf '[moto:install] %s\n' "$*" >&2; }
-
-version="$(sed -n 's/^moto\[server\]==\([^ ]*\).*/\1/p' "$here/requirements.txt")"
-[ -n "$version" ] || { log "cannot read the pinned moto version from $here/requirements.txt"; exit 1; }
-
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/phlow-keys/moto-$version"
-stamp="$venv/.phlow-stamp"
-inputs=("$here/requirements.txt")
-[ -f "$here/constraints.txt" ] && inputs+=("$here/constraints.txt")
-want="$(cat "${inputs[@]}" | cksum | cut -d' ' -f1)"
-
-ready() { [ -x "$venv/bin/moto_server" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; }
-if ready; then echo "$venv"; exit 0; fi
-
-mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-if command -v flock >/dev/null 2>&1; then flock 9; fi
-if ready; then echo "$venv"; exit 0; fi
-
-py="${PYTHON:-}"
-if [ -z "$py" ]; then
-  for c in python3 python; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 9) else 1)' 2>/dev/null; then
-      py="$c"; break
-    fi
-  done
-fi
-[ -n "$py" ] || { log "need python >= 3.9 with the venv module (Debian: apt-get install -y python3-venv)"; exit 1; }
-
-SECONDS=0
-log "creating venv $venv with $("$py" --version 2>&1)"
-rm -rf "$venv"
-"$py" -m venv "$venv"
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-cons=()
-[ -f "$here/constraints.txt" ] && cons=(-c "$here/constraints.txt")
-log "pip install moto[server]==$version (first time only; takes a minute)"
-"$venv/bin/python" -m pip install --progress-bar off -q -r "$here/requirements.txt" "${cons[@]}" >&2
-echo "$want" > "$stamp"
-log "installed in ${SECONDS}s: $("$venv/bin/python" -c 'import moto; print("moto", moto.__version__)')"
-echo "$venv"
+# shellcheck source=../lib/python-venv.sh
+source "$here/../lib/python-venv.sh"
+python_venv_install "$here" moto 'moto\[server\]' moto_server \
+  '(first time only; takes a minute)' \
+  'import moto; print("moto", moto.__version__)'

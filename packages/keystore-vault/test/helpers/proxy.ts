@@ -2,8 +2,8 @@
  * A small HTTP proxy in front of the test Vault: it counts and records requests, and injects the failures a
  * real server will not produce on demand (a 502, a connection dropped after the request was processed).
  */
-import { createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { listenOnLoopback, trickleAnswer } from '@phlow/test-support/http';
 
 export interface ProxiedRequest {
   readonly method: string;
@@ -37,7 +37,7 @@ export async function startProxy(target: string): Promise<VaultProxy> {
   let delay: { match: (r: ProxiedRequest) => boolean; ms: number } | undefined;
   let trickling = false;
 
-  const server = createServer((req, res) => {
+  const server = await listenOnLoopback((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -56,10 +56,7 @@ export async function startProxy(target: string): Promise<VaultProxy> {
         return;
       }
       if (trickling) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' });
-        res.write('{');
-        const timer = setInterval(() => res.write(' '), 1000);
-        res.on('close', () => clearInterval(timer));
+        trickleAnswer(res, 'application/json');
         return;
       }
       const cut = drop?.(seen) === true;
@@ -89,11 +86,9 @@ export async function startProxy(target: string): Promise<VaultProxy> {
       forward.end(Buffer.concat(chunks));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
 
   return {
-    address: `http://127.0.0.1:${port}`,
+    address: server.address,
     requests,
     count: (prefix, method) =>
       requests.filter((r) => r.path.startsWith(prefix) && (!method || r.method === method)).length,
@@ -109,10 +104,6 @@ export async function startProxy(target: string): Promise<VaultProxy> {
     delayAnswerOnce(match, ms) {
       delay = { match, ms };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: server.close,
   };
 }
