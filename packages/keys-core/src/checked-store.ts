@@ -5,11 +5,15 @@
  */
 import type { KeyStore } from './contract.js';
 
-/** Resolves to `store` once `check(store)` succeeds; otherwise closes it and rejects with the check's error. */
+/**
+ * Makes a store with `make` and resolves to it once `check(store)` succeeds; otherwise closes it and rejects
+ * with the check's error. A bad option that `make` throws on is a rejection too, as from any async `create`.
+ */
 export async function checkedStore<S extends KeyStore>(
-  store: S,
+  make: () => S,
   check: (store: S) => Promise<unknown>,
 ): Promise<S> {
+  const store = make();
   try {
     await check(store);
   } catch (error) {
