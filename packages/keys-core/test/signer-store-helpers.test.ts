@@ -52,45 +52,48 @@ describe('signerRefusals', () => {
 });
 
 describe('checkedStore', () => {
+  /** A memory store whose close is recorded (or replaced by `close`). */
   const tracked = (close?: () => Promise<void>) => {
     const closed: string[] = [];
     const store: KeyStore = {
       ...createMemoryKeyStore(),
       close: close ?? (async () => void closed.push('closed')),
     };
-    return { store, closed };
+    return { make: () => store, store, closed };
   };
+  const passes = async () => 'ok';
+  const refuses = (error: Error) => async () => Promise.reject(error);
 
   it('resolves to the store itself when the check passes, and leaves it open', async () => {
-    const { store, closed } = tracked();
-    expect(await checkedStore(() => store, async () => 'ok')).toBe(store);
+    const { make, store, closed } = tracked();
+    expect(await checkedStore(make, passes)).toBe(store);
     expect(closed).toEqual([]);
   });
 
   it('closes the store and rejects with the check’s own error when the check fails', async () => {
-    const { store, closed } = tracked();
+    const { make, closed } = tracked();
     const refused = new Error('wrong PIN');
-    await expect(checkedStore(() => store, async () => Promise.reject(refused))).rejects.toBe(refused);
+    await expect(checkedStore(make, refuses(refused))).rejects.toBe(refused);
     expect(closed).toEqual(['closed']);
   });
 
   it('a store that cannot close still rejects with the check’s error, not the close failure', async () => {
-    const { store } = tracked(async () => Promise.reject(new Error('close failed')));
+    const { make } = tracked(async () => Promise.reject(new Error('close failed')));
     const refused = new Error('no such token');
-    await expect(checkedStore(() => store, async () => Promise.reject(refused))).rejects.toBe(refused);
+    await expect(checkedStore(make, refuses(refused))).rejects.toBe(refused);
   });
 
   it('a store that cannot be made (a bad option) is a rejection, not a throw', async () => {
     const bad = () => {
       throw new Error('bad option');
     };
-    const outcome = checkedStore(bad, async () => 'ok');
+    const outcome = checkedStore(bad, passes);
     expect(outcome).toBeInstanceOf(Promise);
     await expect(outcome).rejects.toThrow('bad option');
   });
 
   it('a store without close is fine', async () => {
     const store: KeyStore = { ...createMemoryKeyStore(), close: undefined };
-    await expect(checkedStore(() => store, async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    await expect(checkedStore(() => store, refuses(new Error('x')))).rejects.toThrow('x');
   });
 });

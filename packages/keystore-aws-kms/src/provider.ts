@@ -4,7 +4,10 @@ import { type AwsKmsKeyStore, type AwsKmsKeyStoreOptions, createAwsKmsKeyStore }
 
 // Listing checks the credentials, the region and the endpoint at start-up.
 const create = (options?: AwsKmsKeyStoreOptions): Promise<AwsKmsKeyStore> =>
-  checkedStore(() => createAwsKmsKeyStore(options), (store) => store.listKeyIds());
+  checkedStore(
+    () => createAwsKmsKeyStore(options),
+    (store) => store.listKeyIds(),
+  );
 
 export const awsKmsKeyStoreProvider = {
   ...defineKeyStoreProvider<AwsKmsKeyStoreOptions>({ type: 'aws_kms', create }),

@@ -7,7 +7,10 @@ import type { Pkcs11KeyStoreOptions } from './options.js';
 import { createPkcs11KeyStore, type Pkcs11KeyStore } from './store.js';
 
 const create = (options?: Pkcs11KeyStoreOptions): Promise<Pkcs11KeyStore> =>
-  checkedStore(() => createPkcs11KeyStore(options), (store) => store.checkConnection());
+  checkedStore(
+    () => createPkcs11KeyStore(options),
+    (store) => store.checkConnection(),
+  );
 
 export const pkcs11KeyStoreProvider = {
   ...defineKeyStoreProvider<Pkcs11KeyStoreOptions>({ type: 'pkcs11', create }),

@@ -7,7 +7,10 @@ import type { TransitKeyStoreOptions } from './transit-options.js';
 import { createVaultTransitKeyStore, type VaultTransitKeyStore } from './transit-store.js';
 
 const create = (options?: TransitKeyStoreOptions): Promise<VaultTransitKeyStore> =>
-  checkedStore(() => createVaultTransitKeyStore(options), (store) => store.checkConnection());
+  checkedStore(
+    () => createVaultTransitKeyStore(options),
+    (store) => store.checkConnection(),
+  );
 
 export const vaultTransitKeyStoreProvider = {
   ...defineKeyStoreProvider<TransitKeyStoreOptions>({ type: 'vault_transit', create }),
