@@ -9,7 +9,7 @@ import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/clie
 import { isKeyStoreError } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeId, encodeId } from '../src/aliases.js';
-import { createAwsKmsKeyStore } from '../src/index.js';
+import provider, { createAwsKmsKeyStore } from '../src/index.js';
 
 const code = (p: Promise<unknown>) =>
   p.then(
@@ -52,6 +52,16 @@ describe('aws_kms store on ministack', () => {
     expect(noPair).toMatch(/AWS KMS makes its keys itself and this store sends it no key material/);
     await store.deleteKeyPair(keyId);
     expect(await store.getPublicKey(keyId)).toBeNull();
+  });
+
+  it('the provider checks the settings at start-up: ministack answers, a dead endpoint or a bad option is refused', async () => {
+    const started = await provider.create();
+    expect(started.type).toBe('aws_kms');
+    await started.close();
+    // A loopback port with nothing listening: refused at once, so the retries take no time worth a deadline.
+    const dead = provider.create({ endpoint: 'http://127.0.0.1:9', timeoutMs: 2_000 });
+    expect(await code(dead)).toBe('UNAVAILABLE');
+    await expect(provider.create({ deletionWindowDays: 3 })).rejects.toThrow(/7 to 30/);
   });
 
   it('of 4 concurrent rotations of one version exactly one wins; the losers leave no version behind', async () => {
