@@ -11,6 +11,7 @@ export {
   MAX_AUDIT_LINE_BYTES,
 } from './audit.js';
 export type { CacheStats } from './cache.js';
+export { checkedStore } from './checked-store.js';
 export * from './contract.js';
 export * from './errors.js';
 export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from './jwk.js';
@@ -44,3 +45,4 @@ export {
   resolveKeyStore,
   unregisterKeyStore,
 } from './resolver.js';
+export { type SignerRefusals, type SignerRefusalWording, signerRefusals } from './signer-refusals.js';

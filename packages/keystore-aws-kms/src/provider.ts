@@ -1,17 +1,13 @@
 /** The provider the resolver loads for PHLOW_KEY_STORE_TYPE=aws_kms. */
-import { defineKeyStoreProvider } from '@phlow/keys-core';
+import { checkedStore, defineKeyStoreProvider } from '@phlow/keys-core';
 import { type AwsKmsKeyStore, type AwsKmsKeyStoreOptions, createAwsKmsKeyStore } from './store.js';
 
-async function create(options?: AwsKmsKeyStoreOptions): Promise<AwsKmsKeyStore> {
-  const store = createAwsKmsKeyStore(options);
-  try {
-    await store.listKeyIds(); // credentials, region and endpoint checked at start-up
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-  return store;
-}
+// Listing checks the credentials, the region and the endpoint at start-up.
+const create = (options?: AwsKmsKeyStoreOptions): Promise<AwsKmsKeyStore> =>
+  checkedStore(
+    () => createAwsKmsKeyStore(options),
+    (store) => store.listKeyIds(),
+  );
 
 export const awsKmsKeyStoreProvider = {
   ...defineKeyStoreProvider<AwsKmsKeyStoreOptions>({ type: 'aws_kms', create }),

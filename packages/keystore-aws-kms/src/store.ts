@@ -26,6 +26,7 @@ import {
   type KeyStoreFactoryOptions,
   type PublicKeyVersion,
   type SignerKeyStore,
+  signerRefusals,
 } from '@phlow/keys-core';
 import { currentAlias, PREFIX, parseAlias, TYPE, versionAlias } from './aliases.js';
 import { toKeyStoreError } from './errors.js';
@@ -195,25 +196,14 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
   const store: AwsKmsKeyStore = {
     type: TYPE,
     capabilities: { write: false, readPair: false, list: true, versions: false, signer: true },
-    async getPrivateKey(keyId) {
-      assertValidKeyId(keyId, TYPE);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `the private key of "${keyId}" never leaves AWS KMS (KMS keys cannot be exported; it signs inside KMS): sign with KeyManager.sign or \`phlow-keys sign ${keyId}\`; read the public key with getPublicKey`,
-      );
-    },
+    ...signerRefusals(TYPE, {
+      keptIn: 'AWS KMS',
+      because: 'KMS keys cannot be exported; it signs inside KMS',
+      noKeyMaterial: 'AWS KMS makes its keys itself and this store sends it no key material',
+    }),
     async getPublicKey(keyId) {
       const [current] = await versionsOf(keyId);
       return current ? publicPem(keyId, current.kmsKeyId) : null;
-    },
-    async storeKeyPair(keyId) {
-      assertValidKeyId(keyId, TYPE);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `AWS KMS makes its keys itself and this store sends it no key material: create "${keyId}" with KeyManager.createKey or \`phlow-keys generate ${keyId}\``,
-      );
     },
     async deleteKeyPair(keyId) {
       const versions = await versionsOf(keyId);

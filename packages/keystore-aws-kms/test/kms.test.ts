@@ -1,15 +1,15 @@
 /**
  * What is the KMS store's own, on ministack's KMS: retired versions are scheduled for deletion in KMS, the
  * alias of the next version is a compare-and-set (of 4 concurrent rotations exactly one wins), key ids with
- * `.` and `_` round-trip through alias names, KMS's 4096-byte message limit is a clear error, and the full
- * KeyManager flow verifies with node:crypto.
+ * `.` and `_` round-trip through alias names, KMS's 4096-byte message limit is a clear error, and the
+ * refusals name KMS. The signer contract (create, sign, rotate, retire, KeyManager's staged rotation and
+ * grace, no private key anywhere) is the testkit's signer group, run on ministack by conformance.test.ts.
  */
-import { createPublicKey, verify } from 'node:crypto';
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
-import { isKeyStoreError, KeyManager } from '@phlow/keys-core';
+import { isKeyStoreError } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeId, encodeId } from '../src/aliases.js';
-import { createAwsKmsKeyStore } from '../src/index.js';
+import provider, { createAwsKmsKeyStore } from '../src/index.js';
 
 const code = (p: Promise<unknown>) =>
   p.then(
@@ -33,41 +33,35 @@ describe('aws_kms store on ministack', () => {
     expect(encodeId('a.b')).not.toBe(encodeId('a_b'));
   });
 
-  it('flow: sign, verify with node:crypto via jwks, rotate, grace, revoke schedules the old KMS key for deletion', async () => {
-    const keyId = uid('flow.x');
-    const graceMs = 3_600_000;
-    const km = new KeyManager({
-      store,
-      rotationDelayMs: 0,
-      rotationGracePeriodMs: graceMs,
-      cache: { ttlMs: 0 },
-    });
-    await km.createKey(keyId);
-    const before = await km.sign(keyId, message);
-    const [jwk] = (await km.jwks([keyId])).keys;
-    expect(verify(null, message, createPublicKey({ key: jwk as never, format: 'jwk' }), before)).toBe(true);
-    await km.rotateKeyPair(keyId);
-    expect(await km.verify(keyId, message, before), 'in grace').toBe(true);
-    const later = new KeyManager({
-      store,
-      rotationDelayMs: 0,
-      rotationGracePeriodMs: graceMs,
-      now: () => Date.now() + graceMs + 60_000,
-    });
-    expect(await later.verify(keyId, message, before), 'after the grace period').toBe(false);
+  it('retirement deletes the old alias and schedules its KMS key for deletion; messages over 4096 bytes are refused', async () => {
+    const keyId = uid('retire.x');
+    await store.createKey(keyId);
     const aliases = (await kms.send(new ListAliasesCommand({ Limit: 100 }))).Aliases ?? [];
     const v1 = aliases.find((a) => a.AliasName === `alias/phlow/${encodeId(keyId)}/v1`)?.TargetKeyId;
-    expect(v1).toBeDefined();
-    await km.rotateKeyPair(keyId, { revokePrevious: true });
-    expect((await store.getPublicKeyVersions(keyId)).map((v) => v.version)).toEqual(['3']);
+    expect(v1, 'version 1 is a KMS key behind alias/phlow/<encoded id>/v1').toBeDefined();
+    await store.rotateKey(keyId, { expectedVersion: '1' });
+    await store.retireVersions(keyId, { keepFrom: '2' });
     const state = (await kms.send(new DescribeKeyCommand({ KeyId: v1 }))).KeyMetadata?.KeyState;
     expect(state).toBe('PendingDeletion');
     expect(await code(store.sign(keyId, message, { version: '1' }))).toBe('NOT_FOUND');
     expect(await code(store.sign(keyId, new Uint8Array(4097)))).toBe('UNSUPPORTED');
-    const error = await store.getPrivateKey(keyId).catch((e: Error) => e);
-    expect(String((error as Error).message)).toMatch(/never leaves AWS KMS/);
-    await km.deleteKeyPair(keyId);
+    expect((await store.sign(keyId, new Uint8Array(4096))).length, 'exactly 4096 bytes still sign').toBe(64);
+    const said = await store.getPrivateKey(keyId).catch((e: Error) => e.message);
+    expect(said).toMatch(/never leaves AWS KMS \(KMS keys cannot be exported; it signs inside KMS\)/);
+    const noPair = await store.storeKeyPair(keyId, 'x', 'y').catch((e: Error) => e.message);
+    expect(noPair).toMatch(/AWS KMS makes its keys itself and this store sends it no key material/);
+    await store.deleteKeyPair(keyId);
     expect(await store.getPublicKey(keyId)).toBeNull();
+  });
+
+  it('the provider checks the settings at start-up: ministack answers, a dead endpoint or a bad option is refused', async () => {
+    const started = await provider.create();
+    expect(started.type).toBe('aws_kms');
+    await started.close();
+    // A loopback port with nothing listening: refused at once, so the retries take no time worth a deadline.
+    const dead = provider.create({ endpoint: 'http://127.0.0.1:9', timeoutMs: 2_000 });
+    expect(await code(dead)).toBe('UNAVAILABLE');
+    await expect(provider.create({ deletionWindowDays: 3 })).rejects.toThrow(/7 to 30/);
   });
 
   it('of 4 concurrent rotations of one version exactly one wins; the losers leave no version behind', async () => {

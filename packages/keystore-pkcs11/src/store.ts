@@ -14,6 +14,7 @@ import {
   KeyStoreError,
   type PublicKeyVersion,
   type SignerKeyStore,
+  signerRefusals,
 } from '@phlow/keys-core';
 import { toKeyStoreError } from './errors.js';
 import { type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
@@ -45,7 +46,7 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
   /** Where each (key id, version) asked for by version was found: KeyManager signs by version every time. */
   const located = new Map<string, TokenKey>();
   let closed = false;
-  const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
+  const fail = (code: 'NOT_FOUND' | 'CONFLICT', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: TYPE, keyId });
 
   /** Runs `fn` on the open token, opening it on first use; token failures become KeyStoreErrors. */
@@ -114,25 +115,14 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     type: TYPE,
     capabilities: { write: false, readPair: false, list: true, versions: false, signer: true },
 
-    async getPrivateKey(keyId) {
-      assertValidKeyId(keyId, TYPE);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `the private key of "${keyId}" never leaves the PKCS#11 token (it is sensitive and non-extractable, and signs inside the token): sign with KeyManager.sign or \`phlow-keys sign ${keyId}\`; read the public key with getPublicKey`,
-      );
-    },
+    ...signerRefusals(TYPE, {
+      keptIn: 'the PKCS#11 token',
+      because: 'it is sensitive and non-extractable, and signs inside the token',
+      noKeyMaterial: 'the PKCS#11 store generates its keys inside the token and takes no key material',
+    }),
     async getPublicKey(keyId) {
       const [current] = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
       return current ? pem(current.publicKey) : null;
-    },
-    async storeKeyPair(keyId) {
-      assertValidKeyId(keyId, TYPE);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `the PKCS#11 store generates its keys inside the token and takes no key material: create "${keyId}" with KeyManager.createKey or \`phlow-keys generate ${keyId}\``,
-      );
     },
     async deleteKeyPair(keyId) {
       await on('deleting a key', keyId, (t) => t.destroy(versionsOf(t, keyId)));

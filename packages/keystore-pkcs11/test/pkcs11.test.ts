@@ -1,32 +1,26 @@
 /**
  * What is the PKCS#11 store's own, on a real SoftHSM2 token: the keys are sensitive and non-extractable
- * (the token itself refuses CKA_VALUE), the full KeyManager flow with node:crypto verification, settings
- * errors (module, token, PIN, PIN file) and stores sharing one module in a process.
+ * (the token itself refuses CKA_VALUE, and the store's refusals say so), settings errors (module, token, PIN,
+ * PIN file) and stores sharing one module in a process. The signer contract (create, sign, rotate, retire,
+ * KeyManager's staged rotation and grace, no private key anywhere) is the testkit's signer group, run on
+ * this token by conformance.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspect } from 'node:util';
-import { isKeyStoreError, KeyManager } from '@phlow/keys-core';
 import pkcs11js from 'pkcs11js';
 import { afterAll, describe, expect, it } from 'vitest';
 import provider from '../src/index.js';
 import { createTestStore, tokenEnv, uid } from './helpers.js';
 
-const code = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) => (isKeyStoreError(e) ? e.code : String(e)),
-  );
 const message = new TextEncoder().encode('hello from an agent');
 
 describe('pkcs11 store on SoftHSM2', () => {
   const store = createTestStore();
   afterAll(() => store.close());
 
-  it('the private key is sensitive and non-extractable: the token refuses to hand out CKA_VALUE', async () => {
+  it('the private key is sensitive and non-extractable: the token refuses CKA_VALUE, the store says so', async () => {
     const keyId = uid('value');
     await store.createKey(keyId);
     const env = tokenEnv();
@@ -58,54 +52,11 @@ describe('pkcs11 store on SoftHSM2', () => {
       /CKR_ATTRIBUTE_SENSITIVE/,
     );
     p.C_CloseSession(session);
+    const refused = await store.getPrivateKey(keyId).catch((e: Error) => e.message);
+    expect(refused).toMatch(/never leaves the PKCS#11 token \(it is sensitive and non-extractable/);
+    const noPair = await store.storeKeyPair(keyId, 'x', 'y').catch((e: Error) => e.message);
+    expect(noPair).toMatch(/generates its keys inside the token and takes no key material/);
     await store.deleteKeyPair(keyId);
-  });
-
-  it('createKey, sign, verify with node:crypto and the JWK from jwks(), rotate, grace, revoke', async () => {
-    const keyId = uid('flow');
-    const graceMs = 3_600_000;
-    const km = new KeyManager({
-      store,
-      rotationDelayMs: 0,
-      rotationGracePeriodMs: graceMs,
-      cache: { ttlMs: 0 },
-    });
-    await km.createKey(keyId);
-    const before = await km.sign(keyId, message);
-    const [jwk] = (await km.jwks([keyId])).keys;
-    expect(verify(null, message, createPublicKey({ key: jwk as never, format: 'jwk' }), before)).toBe(true);
-    const rotated = await km.rotateKeyPair(keyId);
-    const after = await km.sign(keyId, message);
-    expect(verify(null, message, createPublicKey(rotated.keyPair.publicKey), after)).toBe(true);
-    expect(await km.verify(keyId, message, before), 'in grace').toBe(true);
-    const later = new KeyManager({
-      store,
-      rotationDelayMs: 0,
-      rotationGracePeriodMs: graceMs,
-      now: () => Date.now() + graceMs + 60_000,
-    });
-    expect(await later.verify(keyId, message, before), 'after the grace period').toBe(false);
-    await km.rotateKeyPair(keyId, { revokePrevious: true });
-    expect((await store.getPublicKeyVersions(keyId)).map((v) => v.version)).toEqual(['3']);
-    expect(await code(store.sign(keyId, message, { version: '1' }))).toBe('NOT_FOUND');
-    const outcomes = await Promise.all(
-      [
-        () => store.getPrivateKey(keyId),
-        () => km.getKeyPair(keyId),
-        () => km.getPublicKeyPair(keyId),
-        () => km.rotationState(keyId),
-      ].map((f) => f().catch((e: unknown) => e)),
-    );
-    const printed = outcomes
-      .map(
-        (o) =>
-          `${JSON.stringify(o)}${inspect(o, { depth: 8, showHidden: true })}${(o as Error)?.stack ?? ''}`,
-      )
-      .join('\n');
-    expect(printed).not.toMatch(/PRIVATE KEY|"d":/);
-    expect(String((outcomes[0] as Error).message)).toMatch(/never leaves the PKCS#11 token/);
-    await km.deleteKeyPair(keyId);
-    expect(await store.getPublicKey(keyId)).toBeNull();
   });
 
   it('two stores on one module in one process: closing one leaves the other working', async () => {

@@ -12,6 +12,7 @@ import {
   KeyStoreError,
   type PublicKeyVersion,
   type SignerKeyStore,
+  signerRefusals,
 } from '@phlow/keys-core';
 
 export interface MemorySignerStoreOptions {
@@ -34,7 +35,7 @@ export function createMemorySignerStore(options: MemorySignerStoreOptions = {}):
   /** Per id: its versions, oldest first, and the next version number (never reused after a retirement). */
   const keys = new Map<string, { versions: Version[]; next: number }>();
 
-  const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
+  const fail = (code: 'NOT_FOUND' | 'CONFLICT', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: type, keyId });
   const newVersion = (n: number): Version => {
     const pair = generateKeyPairSync('ed25519');
@@ -49,25 +50,14 @@ export function createMemorySignerStore(options: MemorySignerStoreOptions = {}):
   return {
     type,
     capabilities: { write: false, readPair: false, list: true, versions: false, signer: true },
-    async getPrivateKey(keyId) {
-      assertValidKeyId(keyId, type);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `the private key of "${keyId}" never leaves ${type}: sign with KeyManager.sign, read the public key with getPublicKey`,
-      );
-    },
+    ...signerRefusals(type, {
+      keptIn: type,
+      because: 'it is held inside this in-memory store and signs there',
+      noKeyMaterial: `${type} makes its keys itself and accepts no key material`,
+    }),
     async getPublicKey(keyId) {
       assertValidKeyId(keyId, type);
       return keys.get(keyId)?.versions.at(-1)?.publicKey ?? null;
-    },
-    async storeKeyPair(keyId) {
-      assertValidKeyId(keyId, type);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `${type} makes its keys itself and accepts no key material: use createKey`,
-      );
     },
     async deleteKeyPair(keyId) {
       assertValidKeyId(keyId, type);

@@ -49,15 +49,25 @@ function signerOf<S extends KeyStore>(c: ConformanceContext<S>, t: TestContext):
   return c.named() as unknown as SignerKeyStore;
 }
 
-/** Everything a signer store's caller can print or read, as one string: must hold no private key. */
-async function everythingReadable(s: SignerKeyStore, keyId: string): Promise<string> {
+/**
+ * Everything a signer store's caller can print or read, directly or through KeyManager, results and errors
+ * alike, as one string: must hold no private key.
+ */
+async function everythingReadable(s: SignerKeyStore, keyId: string, km: KeyManager): Promise<string> {
   const parts: string[] = [];
   for (const read of [
     () => s.getPrivateKey(keyId),
     () => s.getPublicKey(keyId),
     () => s.getPublicKeyVersions(keyId),
+    () => s.storeKeyPair(keyId, 'x', 'y'),
     () => (s.getKeyPair ? s.getKeyPair(keyId) : Promise.resolve(null)),
     () => (s.getKeyVersions ? s.getKeyVersions(keyId) : Promise.resolve([])),
+    () => km.getKeyPair(keyId),
+    () => km.refresh(keyId),
+    () => km.getPublicKeyPair(keyId),
+    () => km.rotationState(keyId),
+    () => km.jwks([keyId]),
+    () => km.getSigningKey(keyId),
   ]) {
     const outcome = await read().then(
       (value) => value,
@@ -167,10 +177,10 @@ export function signerTests<S extends KeyStore>(c: ConformanceContext<S>): void 
       /never leaves|inside|cannot be exported|non-exportable/i,
     );
     expect(await codeOf(c.store().storeKeyPair(keyId, 'x', 'y'))).toBe('UNSUPPORTED');
-    const all = await everythingReadable(s, keyId);
+    const km = new KeyManager({ store: c.store(), rotationDelayMs: 0, rotationGracePeriodMs: 0 });
+    const all = await everythingReadable(s, keyId, km);
     expect(all, 'a private key PEM in what the store returns').not.toMatch(/PRIVATE KEY/);
     expect(all, 'a private JWK member in what the store returns').not.toMatch(/"d"\s*:/);
-    const km = new KeyManager({ store: c.store(), rotationDelayMs: 0, rotationGracePeriodMs: 0 });
     expect(await codeOf(km.getKeyPair(keyId)), 'KeyManager.getKeyPair').toBe('UNSUPPORTED');
     const pair = await km.getPublicKeyPair(keyId);
     expect('privateKey' in pair, 'the public-only pair has no privateKey').toBe(false);
@@ -206,6 +216,12 @@ export function signerTests<S extends KeyStore>(c: ConformanceContext<S>): void 
       'the previous version signs during the delay',
     ).toBe(true);
     expect((await km.jwks([keyId])).keys.map((k) => k.kid).sort()).toEqual([created.kid, rotated.kid].sort());
+    const noDelay = new KeyManager({ store: c.store(), rotationDelayMs: 0, cache: { ttlMs: 0 } });
+    const atOnce = await noDelay.sign(keyId, message);
+    expect(
+      verifiesWith(rotated.keyPair.publicKey, message, atOnce),
+      'with no delay the new version signs',
+    ).toBe(true);
 
     const later = new KeyManager({
       store: c.store(),
@@ -240,6 +256,13 @@ export function signerTests<S extends KeyStore>(c: ConformanceContext<S>): void 
       'after revokePrevious the new key signs at once',
     ).toBe(true);
     expect(await km.verify(keyId, message, before)).toBe(false);
+    const left = (await c.store().getPublicKeyVersions!(keyId)).map((v) => v.version);
+    expect(left, 'revokePrevious retired every older version in the backend').toEqual([
+      revoked.keyPair.version,
+    ]);
+    expect(typeof created.version, 'the created pair names its version').toBe('string');
+    const retired = await codeOf(c.store().sign!(keyId, message, { version: created.version }));
+    expect(retired, 'the first version cannot sign after revokePrevious').toBe('NOT_FOUND');
     expect(await codeOf(km.rotateKeyPair(keyId, { now: true })), 'now without revokePrevious').toBe(
       'UNSUPPORTED',
     );

@@ -13,6 +13,7 @@ import {
   KeyStoreError,
   type KeyStoreErrorCode,
   type SignerKeyStore,
+  signerRefusals,
 } from '@phlow/keys-core';
 import { toKeyStoreError, type VaultFailure } from './errors.js';
 import { createSession } from './session.js';
@@ -101,24 +102,13 @@ export function createVaultTransitKeyStore(options: TransitKeyStoreOptions = {})
     type: TYPE,
     capabilities: { write: false, readPair: false, list: true, versions: false, signer: true },
 
-    async getPrivateKey(keyId) {
-      assertValidKeyId(keyId, TYPE);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `the private key of "${keyId}" never leaves Vault Transit (it is created non-exportable and signs inside Vault): sign with KeyManager.sign or \`phlow-keys sign ${keyId}\`; read the public key with getPublicKey`,
-      );
-    },
+    ...signerRefusals(TYPE, {
+      keptIn: 'Vault Transit',
+      because: 'it is created non-exportable and signs inside Vault',
+      noKeyMaterial: 'Vault Transit creates its keys itself and this store sends it no key material',
+    }),
     async getPublicKey(keyId) {
       return (await readKey(keyId))?.versions[0]?.publicKey ?? null;
-    },
-    async storeKeyPair(keyId) {
-      assertValidKeyId(keyId, TYPE);
-      throw fail(
-        'UNSUPPORTED',
-        keyId,
-        `Vault Transit creates its keys itself and this store sends it no key material: create "${keyId}" with KeyManager.createKey or \`phlow-keys generate ${keyId}\``,
-      );
     },
     async deleteKeyPair(keyId) {
       if (!(await readKey(keyId))) return;
