@@ -3,15 +3,16 @@
  * start-up check (token, mount), so a wrong address or a dead token fails at start-up with a clear message
  * rather than at the first signature.
  */
-import { defineKeyStoreProvider } from '@phlow/keys-core';
+import { checkedStore, defineKeyStoreProvider } from '@phlow/keys-core';
 import type { VaultKeyStoreOptions } from './options.js';
 import { createVaultKeyStore, type VaultKeyStore } from './store.js';
 
-async function create(options?: VaultKeyStoreOptions): Promise<VaultKeyStore> {
-  const store = createVaultKeyStore(options);
-  await store.checkConnection();
-  return store;
-}
+// A failed check closes the store, so a failed start leaves no session (token renewal timer, sockets) behind.
+const create = (options?: VaultKeyStoreOptions): Promise<VaultKeyStore> =>
+  checkedStore(
+    () => createVaultKeyStore(options),
+    (store) => store.checkConnection(),
+  );
 
 // Spread so that the declared type keeps `create`'s precise result (a VaultKeyStore, always async).
 export const vaultKeyStoreProvider = {
