@@ -30,11 +30,11 @@ const app = join(work, 'app');
 mkdirSync(tarballs);
 mkdirSync(app);
 const readme = (path) => readFileSync(join(ROOT, path), 'utf8');
-// How this machine reaches the registry (proxy, extra CA certificates, npm settings) passes through, nothing
-// else: the Node binaries of tooling/node-versions trust only their bundled CAs, so without
-// NODE_EXTRA_CA_CERTS npm on Node 22/24 fails behind a TLS-inspecting proxy where the system Node 20 succeeds.
-const NETWORK_ENV =
-  /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO|ALL)_PROXY|npm_config_(cache|registry|cafile|proxy|https_proxy|noproxy|strict_ssl))$/i;
+// How this machine reaches the registry (proxy, extra CA certificates; npm's own settings are in ~/.npmrc under
+// HOME) passes through, nothing else: the Node binaries of tooling/node-versions trust only their bundled CAs,
+// so without NODE_EXTRA_CA_CERTS npm on Node 22/24 fails behind a TLS-inspecting proxy where the system Node 20
+// succeeds. turbo.json's globalPassThroughEnv lists the same variables.
+const NETWORK_ENV = /^(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO|ALL)_PROXY)$/i;
 const BASE_ENV = {
   PATH: `${join(app, 'node_modules', '.bin')}:${dirname(process.execPath)}:${process.env.PATH}`,
   HOME: process.env.HOME,

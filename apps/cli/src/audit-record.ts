@@ -5,9 +5,9 @@
  * reported by the next one), so it is skipped here.
  */
 import {
+  auditFailure,
   auditSinkFromEnv,
   type Env,
-  isKeyStoreError,
   type KeyAuditEvent,
   type KeyAuditOperation,
 } from '@phlow/keys-core';
@@ -56,12 +56,7 @@ export function auditedCommand(operation: KeyAuditOperation, storeType: string, 
         });
         return code;
       } catch (error) {
-        const code = isKeyStoreError(error) ? error.code : 'ERROR';
-        recordCliAudit(context.env, operation, started, {
-          storeType,
-          outcome: code === 'ACCESS_DENIED' ? 'denied' : 'failure',
-          errorCode: code,
-        });
+        recordCliAudit(context.env, operation, started, { storeType, ...auditFailure(error) });
         throw error;
       }
     },

@@ -10,7 +10,8 @@
  * During a staged rotation the source's newest key is published but another one still signs. Copying only
  * the newest would make it sign at once from the destination and drop the key whose tokens are in flight, so
  * the key that signs is written first and the newest after it: the destination holds both, and its own
- * rotation delay passes before the newest signs there too.
+ * rotation delay passes before the newest signs there too. A destination without versions keeps one key, so
+ * it gets the newest alone, as outside a rotation.
  */
 import {
   checkKeyPair,
@@ -71,7 +72,9 @@ export async function migrateOne(
   try {
     const source = await from.getKeyPair(ids.sourceId);
     kid = source.kid;
-    const signing = await signingKeyOf(from, ids.sourceId, source);
+    const signing = to.store.capabilities.versions
+      ? await signingKeyOf(from, ids.sourceId, source)
+      : undefined; // a destination without versions keeps one key: the current one, as before
     const status = await copy(keyId, source, signing, to, options);
     return {
       ...named,
@@ -98,6 +101,8 @@ export async function migrateOne(
 /** The key that signs for `keyId` at the source when it is not the newest (a staged rotation), else undefined. */
 async function signingKeyOf(from: KeyManager, keyId: string, newest: KeyPair): Promise<KeyPair | undefined> {
   if (!from.store.capabilities.versions) return undefined;
+  // Asked publicly first: the private read (an audited access) only when another key does sign.
+  if ((await from.rotationState(keyId)).signing.kid === newest.kid) return undefined;
   const signing = await from.getSigningKey(keyId);
   return signing.kid !== newest.kid && 'privateKey' in signing ? (signing as KeyPair) : undefined;
 }

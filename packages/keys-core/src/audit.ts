@@ -135,7 +135,8 @@ function member(name: string, value: unknown): string {
  * only when they need escaping) because it runs once per signature when the sink is on.
  */
 export function auditLine(event: KeyAuditEvent): string {
-  const line = `{${member('time', event.time).slice(1)}${member('operation', event.operation)}${member('outcome', event.outcome)}${member('storeType', event.storeType)}${member('keyId', event.keyId)}${member('kid', event.kid)}${member('version', event.version)}${member('errorCode', event.errorCode)}${member('durationMs', event.durationMs)}${member('source', event.source)}${member('caller', event.caller)}${member('private', event.private)}${member('valid', event.valid)}${member('rotation', event.rotation)}${member('messageSha256', event.messageSha256)}${member('tool', event.tool)}${member('targetStoreType', event.targetStoreType)}}\n`;
+  const body = `${member('time', event.time)}${member('operation', event.operation)}${member('outcome', event.outcome)}${member('storeType', event.storeType)}${member('keyId', event.keyId)}${member('kid', event.kid)}${member('version', event.version)}${member('errorCode', event.errorCode)}${member('durationMs', event.durationMs)}${member('source', event.source)}${member('caller', event.caller)}${member('private', event.private)}${member('valid', event.valid)}${member('rotation', event.rotation)}${member('messageSha256', event.messageSha256)}${member('tool', event.tool)}${member('targetStoreType', event.targetStoreType)}`;
+  const line = `{${body.slice(1)}}\n`; // every member starts with a comma: drop the first
   // A UTF-16 length of a third of the bound cannot exceed it in UTF-8; only longer lines are measured.
   if (line.length * 3 <= MAX_AUDIT_LINE_BYTES || Buffer.byteLength(line) <= MAX_AUDIT_LINE_BYTES) return line;
   return `${JSON.stringify({ time: event.time, operation: event.operation, outcome: event.outcome, storeType: String(event.storeType).slice(0, 64), truncated: true })}\n`;

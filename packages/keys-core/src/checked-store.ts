@@ -18,7 +18,11 @@ export async function checkedStore<S extends KeyStore>(
     await check(store);
   } catch (error) {
     // The check's error says what to fix; a failure to close on top of it would only hide that.
-    await store.close?.().catch(() => {});
+    try {
+      await store.close?.();
+    } catch {
+      // Also a close that throws synchronously, or returns no promise, from an adapter in plain JavaScript.
+    }
     throw error;
   }
   return store;

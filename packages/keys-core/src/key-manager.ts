@@ -93,6 +93,21 @@ export type AuditFields = Omit<
   'type' | 'time' | 'operation' | 'storeType' | 'keyId' | 'durationMs' | 'caller'
 >;
 
+/** The names of AuditFields, for `recordAudit` to copy nothing else. */
+const AUDIT_FIELD_NAMES = [
+  'outcome',
+  'kid',
+  'version',
+  'errorCode',
+  'source',
+  'private',
+  'valid',
+  'rotation',
+  'messageSha256',
+  'tool',
+  'targetStoreType',
+] as const satisfies readonly (keyof AuditFields)[];
+
 /** Per-call options of the audited operations. */
 export interface KeyAccessOptions {
   /** Who asks, recorded in this call's audit event instead of `KeyManagerOptions.caller`. Not secret: an identity, never a credential. */
@@ -940,8 +955,9 @@ export class KeyManager {
   }
 
   /**
-   * The one signing path of `sign` and `signWithKey`. A signer store's pair has no private half: signWith
-   * has the store sign with the pair's version (and checks what comes back).
+   * `sign` and `signWithKey` without auditing; `#signAudited` calls the same seam, `signWith`. A signer
+   * store's pair has no private half: signWith has the store sign with the pair's version (and checks what
+   * comes back).
    */
   async #sign(data: Uint8Array | string, pick: () => Promise<PublicKeyPair>): Promise<Uint8Array> {
     return signWith(await pick(), bytes(data), this.store);
@@ -1077,8 +1093,14 @@ export class KeyManager {
     options?: KeyAccessOptions & { readonly message?: Uint8Array | string },
   ): void {
     if (!this.#auditing) return;
-    const messageSha256 = options?.message !== undefined ? this.#messageHash(options.message) : undefined;
-    this.#record(operation, keyId, startedAt, options, messageSha256 ? { ...fields, messageSha256 } : fields);
+    // Only the fields an operation fills in: the common ones (id, caller, store, time) stay KeyManager's, so
+    // the id and caller rules apply, and nothing else a caller's object carries reaches a hook.
+    const kept: Record<string, unknown> = {};
+    for (const name of AUDIT_FIELD_NAMES) {
+      if (fields[name] !== undefined) kept[name] = fields[name];
+    }
+    if (options?.message !== undefined) kept.messageSha256 = this.#messageHash(options.message);
+    this.#record(operation, keyId, startedAt, options, kept as AuditFields);
   }
 
   /** The key that accepts `signature`, or undefined. */

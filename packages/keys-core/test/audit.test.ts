@@ -205,6 +205,53 @@ describe('audit events', () => {
     await spy.sign('a', 'm');
     expect(calls).toHaveLength(1);
   });
+
+  it('recordAudit: an access made outside KeyManager, with its common fields and only the fields it fills in', () => {
+    const events: KeyManagerEvent[] = [];
+    const km = new KeyManager({
+      store: createMemoryKeyStore(),
+      env: {},
+      caller: 'gateway',
+      auditMessageHash: true,
+      onEvent: (e) => events.push(e),
+    });
+    expect(km.auditing).toBe(true);
+    const started = performance.now();
+    const sneaky = {
+      outcome: 'success',
+      valid: true,
+      kid: 'k1',
+      keyId: 'forged',
+      caller: 'someone-else',
+      storeType: 'other',
+      privateKey: 'SECRET',
+    } as unknown as Parameters<KeyManager['recordAudit']>[3];
+    km.recordAudit('verify', 'a', started, sneaky, { message: 'hello' });
+    const pem = newEd25519Pems().privateKey;
+    km.recordAudit('verify', pem, started, { outcome: 'success', valid: false, errorCode: 'EXPIRED' });
+    expect(events).toEqual([
+      {
+        type: 'audit',
+        time: expect.any(String),
+        operation: 'verify',
+        outcome: 'success',
+        storeType: 'memory',
+        keyId: 'a',
+        caller: 'gateway',
+        durationMs: expect.any(Number),
+        valid: true,
+        kid: 'k1',
+        messageSha256: '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+      },
+      expect.objectContaining({ valid: false, errorCode: 'EXPIRED', keyId: undefined }),
+    ]);
+    expect(JSON.stringify(events)).not.toContain('SECRET');
+    expect(JSON.stringify(events)).not.toContain(pemBody(pem).slice(0, 40));
+
+    const quiet = new KeyManager({ store: createMemoryKeyStore(), env: {} });
+    expect(quiet.auditing).toBe(false);
+    expect(() => quiet.recordAudit('verify', 'a', started, { outcome: 'success' })).not.toThrow();
+  });
 });
 
 describe('JSON-lines sink', () => {
@@ -257,6 +304,45 @@ describe('JSON-lines sink', () => {
     await expect(km.sign('a', 'm')).resolves.toBeInstanceOf(Uint8Array);
     sink.flush();
     expect(sink.dropped()).toBe(2);
+  });
+
+  it('writes what JSON.stringify would for every field value, whichever fields are present', () => {
+    const full: KeyAuditEvent = {
+      type: 'audit',
+      time: '2026-11-30T08:00:00.000Z',
+      operation: 'verify',
+      outcome: 'success',
+      storeType: 'vault',
+      keyId: 'a',
+      kid: 'k',
+      version: 'v"1\u0000',
+      errorCode: 'EXPIRED',
+      durationMs: 1.25,
+      source: 'cache',
+      caller: 'svc \ud83d\ude00 \udc00',
+      private: false,
+      valid: false,
+      rotation: 'staged',
+      messageSha256: 'ab',
+      tool: 'phlow-keys',
+      targetStoreType: 'aws',
+    };
+    const known = (e: KeyAuditEvent) => {
+      const { type: _type, ...fields } = e;
+      return JSON.parse(JSON.stringify(fields));
+    };
+    for (const durationMs of [0, -0, 1e21, 0.1 + 0.2, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const e = { ...full, durationMs };
+      expect(JSON.parse(auditLine(e))).toEqual(known(e));
+    }
+    // Any field may be missing, the first one too: still one JSON object a line.
+    for (const name of Object.keys(full) as (keyof KeyAuditEvent)[]) {
+      const e = { ...full, [name]: undefined } as KeyAuditEvent;
+      const line = auditLine(e);
+      expect(line.endsWith('}\n')).toBe(true);
+      expect(JSON.parse(line)).toEqual(known(e));
+    }
+    expect(auditLine({ type: 'audit' } as KeyAuditEvent)).toBe('{}\n');
   });
 
   it('writes only the event fields, and bounds a line', () => {

@@ -135,10 +135,16 @@ export async function verifyJwt(
   } catch (error) {
     // A refused token is a verification that said no (as KeyManager.verify's `valid: false`), with its reason;
     // a store that could not be read is a failed one. Never the token, nor its unverified kid.
+    // An issuer named only by the token's iss that the store does not know is a refused token too: recorded
+    // without that id, so a forged iss cannot raise store-failure alerts or new metric series of its choosing.
+    const refused =
+      isJwtError(error) || (seen.keyId === undefined && isKeyStoreError(error) && error.code === 'NOT_FOUND');
     audit(
       seen.keyId,
       started,
-      isJwtError(error) ? { outcome: 'success', valid: false, errorCode: error.code } : failureOf(error),
+      refused
+        ? { outcome: 'success', valid: false, errorCode: (error as { code: string }).code }
+        : failureOf(error),
     );
     throw error;
   }
@@ -162,6 +168,7 @@ function auditOf(keys: JwtKeys) {
   };
 }
 
+/** As core's `auditFailure`, which a core before 1.1 lacks (this package accepts core ^1.0.0). */
 function failureOf(error: unknown): AuditFields {
   const code = isKeyStoreError(error) ? error.code : 'ERROR';
   return { outcome: code === 'ACCESS_DENIED' ? 'denied' : 'failure', errorCode: code };
@@ -203,7 +210,15 @@ async function verifyToken(
     }
     keyId = claims.iss;
   }
-  seen.keyId = keyId;
+  // The audit event names the issuer once it is trusted: at once when the application named it, else only
+  // after the store has answered for the token's iss (see verifyJwt).
+  if (options.keyId !== undefined) seen.keyId = keyId;
+  const issuer = keyId;
+  const issuerKeys = async (): Promise<PublicKeyPair[]> => {
+    const pairs = await keys.getVerificationKeys(issuer);
+    seen.keyId = issuer;
+    return pairs;
+  };
 
   const joseOptions = {
     algorithms: [header.alg as string],
@@ -240,14 +255,14 @@ async function verifyToken(
 
   let result: VerifiedJwt | undefined;
   if (kid !== undefined) {
-    const pair = await findByKid(keys, keyId, kid, options);
+    const pair = await findByKid(keys, keyId, kid, options, issuerKeys);
     if (keyType(pair) !== needType) {
       fail('ALG_MISMATCH', `the token's alg does not fit the type of the key its kid names`, keyId);
     }
     result = await verifyWith(pair);
   } else {
     // No kid (the Python Phlow's tokens): each of the issuer's keys of the alg's type, current key first.
-    const candidates = (await keys.getVerificationKeys(keyId)).filter((pair) => keyType(pair) === needType);
+    const candidates = (await issuerKeys()).filter((pair) => keyType(pair) === needType);
     if (candidates.length === 0) {
       fail('ALG_MISMATCH', `the issuer has no key of the type the token's alg needs`, keyId);
     }
@@ -287,9 +302,10 @@ async function findByKid(
   keyId: string,
   kid: string,
   options: VerifyJwtOptions,
+  issuerKeys: () => Promise<PublicKeyPair[]>,
 ): Promise<PublicKeyPair> {
   const match = (pairs: PublicKeyPair[]) => pairs.find((pair) => pair.kid === kid);
-  const found = match(await keys.getVerificationKeys(keyId));
+  const found = match(await issuerKeys());
   if (found) return found;
   const now = options.now ?? Date.now;
   // The manager's own cooldown (PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS) when it has one, so both agree.
@@ -298,7 +314,7 @@ async function findByKid(
     options.refetchCooldownMs ??
     (typeof managerCooldown === 'number' ? managerCooldown : DEFAULT_REFETCH_COOLDOWN_MS);
   if (await refetchOnce(keys, keyId, cooldown, now)) {
-    const refetched = match(await keys.getVerificationKeys(keyId));
+    const refetched = match(await issuerKeys());
     if (refetched) return refetched;
   }
   fail(

@@ -9,7 +9,7 @@ import {
   type KeyStore,
   KeyStoreError,
 } from '@phlow/keys-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { signJwt, verifyJwt } from '../src/index.js';
 import { testClock } from './helpers.js';
 
@@ -44,6 +44,7 @@ describe('verifyJwt audit events', () => {
       storeType: 'memory',
       caller: 'gateway',
     });
+    expect(result.version).toEqual(expect.any(String));
     expect(event?.version).toBe(result.version);
     expect(event?.durationMs).toBeGreaterThanOrEqual(0);
     expect(JSON.stringify(event)).not.toContain(token.split('.')[2]);
@@ -96,7 +97,30 @@ describe('verifyJwt audit events', () => {
     expect(verifies()[0]?.keyId).toBeUndefined();
   });
 
-  it('records a store that cannot be read as a failed verification with its code', async () => {
+  it('never records an issuer only a forged iss names: refused, without the id, not a store failure', async () => {
+    const { keys, verifies } = audited();
+    await keys.generateKeyPair('alpha');
+    const token = await signJwt(keys, 'alpha', {});
+    const [header, , signature] = token.split('.');
+    for (const iss of ['attacker-id-1', 'attacker-id-2']) {
+      const claims = Buffer.from(JSON.stringify({ iss, exp: Math.floor(Date.now() / 1000) + 60 })).toString(
+        'base64url',
+      );
+      await expect(verifyJwt(keys, `${header}.${claims}.${signature}`)).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+    }
+    expect(verifies()).toEqual([
+      expect.objectContaining({ outcome: 'success', valid: false, errorCode: 'NOT_FOUND' }),
+      expect.objectContaining({ outcome: 'success', valid: false, errorCode: 'NOT_FOUND' }),
+    ]);
+    expect(JSON.stringify(verifies())).not.toContain('attacker-id');
+    // An issuer the application names is trusted: a missing one is a failure under that id.
+    await expect(verifyJwt(keys, token, { keyId: 'beta' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(verifies()[2]).toMatchObject({ outcome: 'failure', errorCode: 'NOT_FOUND', keyId: 'beta' });
+  });
+
+  it('records a store that cannot be read as a failed verification with its code, naming only a trusted issuer', async () => {
     const memory = createMemoryKeyStore();
     let down = false;
     const store: KeyStore = {
@@ -111,18 +135,24 @@ describe('verifyJwt audit events', () => {
     const token = await signJwt(keys, 'alpha', {});
     keys.clear();
     down = true;
+    await expect(verifyJwt(keys, token, { keyId: 'alpha' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // Named by its iss alone, the issuer is unconfirmed while the store is down: the failure has no id.
     await expect(verifyJwt(keys, token)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(verifies()).toEqual([
       expect.objectContaining({ outcome: 'failure', errorCode: 'UNAVAILABLE', keyId: 'alpha' }),
+      expect.objectContaining({ outcome: 'failure', errorCode: 'UNAVAILABLE', keyId: undefined }),
     ]);
-    expect(verifies()[0]).not.toHaveProperty('valid');
+    expect(verifies()[0]?.valid).toBeUndefined();
   });
 
   it('records nothing and costs nothing extra without a hook or sink', async () => {
     const keys = new KeyManager({ store: createMemoryKeyStore(), rotationDelayMs: 0, env: {} });
     expect(keys.auditing).toBe(false);
+    const recorded = vi.spyOn(keys, 'recordAudit');
     await keys.generateKeyPair('alpha');
     const token = await signJwt(keys, 'alpha', {});
     await expect(verifyJwt(keys, token)).resolves.toMatchObject({ keyId: 'alpha' });
+    await expect(verifyJwt(keys, `${token}x`)).rejects.toThrow();
+    expect(recorded).not.toHaveBeenCalled();
   });
 });

@@ -2,7 +2,6 @@
  * `phlow-keys sign <id>`: a signature of a message by the key that signs for <id> now, printed as base64url:
  * EdDSA for an Ed25519 key, RS256 for an RSA key (the Python Phlow's).
  */
-import { createPublicKey } from 'node:crypto';
 import { auditFailure } from '@phlow/keys-core';
 import type { Command } from '../command.js';
 import { EXIT } from '../exit-codes.js';
@@ -35,15 +34,9 @@ export const sign: Command = {
         },
       );
       const signature = Buffer.from(await manager.signWithKey(pair, message)).toString('base64url');
-      if (out.json) return out.data({ keyId: id, kid: pair.kid, alg: algOf(pair.publicKey), signature });
+      if (out.json) return out.data({ keyId: id, kid: pair.kid, alg: pair.jwk.alg, signature });
       out.line(signature);
     });
     return EXIT.OK;
   },
 };
-
-/** The signature algorithm KeyManager.sign uses for a public key of this type. */
-function algOf(publicKeyPem: string): string {
-  const type = createPublicKey(publicKeyPem).asymmetricKeyType;
-  return type === 'rsa' ? 'RS256' : type === 'ed25519' ? 'EdDSA' : String(type);
-}
