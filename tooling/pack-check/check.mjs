@@ -6,6 +6,8 @@
 // LICENSE (the root one, byte for byte) in both the `pnpm pack` tarball and `npm pack --dry-run`'s file list,
 // `repository` with the package's directory, `homepage`, `bugs`, `keywords` and the root's `engines`, and
 // that no relative link in the packed README points at a file the tarball lacks (broken on the registry page).
+// Last, the release plan of the pending changesets (`changeset status`): no package may get a major version
+// that no changeset asks for (changesets makes peer dependents of a bumped package major unless told not to).
 // Prints one line per package and exits non-zero on any problem.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -111,7 +113,36 @@ for (const dir of dirs) {
   );
 }
 rmSync(out, { recursive: true, force: true });
+problems.push(...releasePlanProblems());
 for (const p of problems) console.error(`pack-check: ${p}`);
 const failed = new Set(problems.map((p) => p.split(':')[0])).size;
 console.log(`pack-check: ${checked - failed} passed, ${failed} failed`);
 process.exit(problems.length ? 1 : 0);
+
+/** Majors in the pending release plan that no changeset asks for. */
+function releasePlanProblems() {
+  const dir = mkdtempSync(join(tmpdir(), 'phlow-release-plan-'));
+  const file = join(dir, 'status.json');
+  let plan;
+  try {
+    execFileSync('pnpm', ['exec', 'changeset', 'status', '--output', file], { cwd: root, stdio: 'pipe' });
+    plan = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    // Not a failure of the packages: changesets needs the base branch in git to compare with.
+    console.log(`pack-check: release plan not checked (${String(error.message).split('\n')[0]})`);
+    return [];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const asked = new Set(
+    plan.changesets.flatMap((c) => c.releases.filter((r) => r.type === 'major').map((r) => r.name)),
+  );
+  const unasked = plan.releases.filter((r) => r.type === 'major' && !asked.has(r.name));
+  console.log(
+    `${unasked.length ? 'FAIL' : 'ok  '} release plan: ${plan.releases.filter((r) => r.type !== 'none').length} packages to release, ${unasked.length} unasked majors`,
+  );
+  return unasked.map(
+    (r) =>
+      `${r.name}: the pending changesets would make it ${r.newVersion} (major) though none asks for it: a peer dependency was bumped; check .changeset/config.json (onlyUpdatePeerDependentsWhenOutOfRange) and its peer range`,
+  );
+}
