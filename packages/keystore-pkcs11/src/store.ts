@@ -74,16 +74,18 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     }
   }
   /**
-   * Opens the token, retrying a transient failure twice (SoftHSM2 answers CKR_GENERAL_ERROR to a login while
-   * another process rewrites the token's files; an HSM cluster may fail over): a bad setting still fails at once.
+   * Opens the token, retrying a transient failure three times (SoftHSM2 answers CKR_GENERAL_ERROR to a login,
+   * and shows the token's label empty, while another process rewrites the token's files; an HSM cluster may
+   * fail over): a bad setting still fails at once, a label that is not there after the retries is INVALID_CONFIG.
    */
   async function openWithRetry(): Promise<Token> {
+    const RETRIES = 3;
     for (let attempt = 0; ; attempt++) {
       try {
-        return openToken(config);
+        return openToken(config, { finalAttempt: attempt >= RETRIES });
       } catch (error) {
         const e = toKeyStoreError(error, 'opening the token');
-        if (e.code !== 'UNAVAILABLE' || attempt >= 2) throw e;
+        if (e.code !== 'UNAVAILABLE' || attempt >= RETRIES) throw e;
         await sleep(50 * 2 ** attempt + Math.floor(Math.random() * 50));
       }
     }

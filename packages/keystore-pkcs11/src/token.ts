@@ -107,7 +107,12 @@ function vanishing<T>(fn: () => T): T | undefined {
   }
 }
 
-export function openToken(config: Pkcs11Config): Token {
+/**
+ * Opens a session on the token labelled `config.token` and logs in. `finalAttempt: false` lets a caller retry a
+ * token whose label read empty: SoftHSM2 shows a token's label as "" while another process rewrites the token's
+ * file, so a missing label is UNAVAILABLE (retry) then, and INVALID_CONFIG only on the final attempt.
+ */
+export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): Token {
   const entry = load(config.module);
   const { p } = entry;
   let session: Handle;
@@ -115,6 +120,13 @@ export function openToken(config: Pkcs11Config): Token {
     const slots = p.C_GetSlotList(true);
     const labels = slots.map((slot) => p.C_GetTokenInfo(slot).label.trim());
     const index = labels.indexOf(config.token);
+    if (index < 0 && !finalAttempt && labels.includes('')) {
+      throw new KeyStoreError(
+        'UNAVAILABLE',
+        `token ${JSON.stringify(config.token)} not found while a token label reads empty (being written?)`,
+        { storeType: TYPE },
+      );
+    }
     if (index < 0) {
       throw new KeyStoreError(
         'INVALID_CONFIG',
