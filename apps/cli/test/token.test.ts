@@ -7,6 +7,19 @@ import { baseEnv, CLI, cli, initProject, json, pemBody, pemPair, type Result, te
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString());
 
+/** An RSA key (`py`, as a Python deployment has it) and an Ed25519 key (`ts`) in the environment store. */
+function mixedKeys() {
+  const rsa = pemPair('rsa');
+  const ed = pemPair('ed25519');
+  const env = baseEnv({
+    PHLOW_PRIVATE_KEY_py: rsa.privateKey,
+    PHLOW_PUBLIC_KEY_py: rsa.publicKey,
+    PHLOW_PRIVATE_KEY_ts: ed.privateKey,
+    PHLOW_PUBLIC_KEY_ts: ed.publicKey,
+  });
+  return { rsa, ed, env };
+}
+
 /** `phlow-keys verify-token` fed from a stdin the CLI may close early (it stops reading past the size bound). */
 function verifyFromStdin(cwd: string, input: string): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -87,14 +100,7 @@ describe('token', () => {
   });
 
   it('sign --json names the algorithm of the key that signed: RS256 for an RSA key, EdDSA for Ed25519', async () => {
-    const rsa = pemPair('rsa');
-    const ed = pemPair();
-    const env = baseEnv({
-      PHLOW_PRIVATE_KEY_py: rsa.privateKey,
-      PHLOW_PUBLIC_KEY_py: rsa.publicKey,
-      PHLOW_PRIVATE_KEY_ts: ed.privateKey,
-      PHLOW_PUBLIC_KEY_ts: ed.publicKey,
-    });
+    const { rsa, ed, env } = mixedKeys();
     const cwd = tempDir();
     for (const [id, alg, pem] of [
       ['py', 'RS256', rsa.publicKey],
@@ -115,14 +121,7 @@ describe('token', () => {
   });
 
   it('jwks keeps working for mixed key types: an RSA and an Ed25519 key side by side, each verifying its tokens', async () => {
-    const rsa = pemPair('rsa');
-    const ed = pemPair('ed25519');
-    const env = baseEnv({
-      PHLOW_PRIVATE_KEY_py: rsa.privateKey,
-      PHLOW_PUBLIC_KEY_py: rsa.publicKey,
-      PHLOW_PRIVATE_KEY_ts: ed.privateKey,
-      PHLOW_PUBLIC_KEY_ts: ed.publicKey,
-    });
+    const { env } = mixedKeys();
     const cwd = tempDir();
     const set = json(await cli(['--store', 'environment', 'jwks'], { cwd, env }));
     expect(set.keys.map((k: { kty: string; alg: string }) => `${k.kty}/${k.alg}`).sort()).toEqual([
