@@ -8,38 +8,12 @@
  * curve we do not sign with) is left out: nothing signs with it and nothing verifies with it, so publishing it
  * would only tell verifiers to trust what KeyManager.verify and verifyJwt refuse.
  */
+import { mapLimit } from './adapter/index.js';
 import type { JwkSet, PublicJwk } from './jwk.js';
 import type { PublicKeyPair } from './public-key-pair.js';
 
 /** Most ids read at once while building a JWK Set. */
 export const JWKS_CONCURRENCY = 8;
-
-/**
- * `fn` over `items` with at most `limit` calls running; results in input order. On the first failure no new
- * call starts and that failure is thrown.
- */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i] as T);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** How buildJwkSet reads. */
 export interface BuildJwkSetOptions {
