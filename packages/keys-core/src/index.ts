@@ -1,4 +1,15 @@
 export {
+  ALGORITHMS,
+  algorithmOfJws,
+  isKeyAlgorithm,
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
+  type KeyAlgorithmSpec,
+  type KeyPems,
+  keyAlgorithm,
+  newKeyPems,
+} from './algorithms.js';
+export {
   auditFailure,
   auditLine,
   auditSinkFromEnv,
@@ -16,6 +27,7 @@ export { checkedStore } from './checked-store.js';
 export * from './contract.js';
 export * from './errors.js';
 export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from './jwk.js';
+export { type BuildJwkSetOptions, buildJwkSet, JWKS_CONCURRENCY } from './jwk-set.js';
 export { assertValidKeyId, isValidKeyId, KEY_ID_PATTERN } from './key-id.js';
 export { KeyManager } from './key-manager.js';
 export { KeyPair } from './key-pair.js';
