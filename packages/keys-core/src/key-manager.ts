@@ -20,6 +20,8 @@
  * the timeline picks, and no method hands out a private key (`getKeyPair`, `getNewestKeyPair`, `refresh` and
  * `generateKeyPair` are UNSUPPORTED there; `getPublicKeyPair`, `createKey` and `signDetailed` work everywhere).
  */
+
+import { newKeyPems } from './algorithms.js';
 import { auditFailure, type KeyAuditOperation } from './audit.js';
 import { type AuditFields, Auditor, bytes } from './audit-events.js';
 import { isSignerStore, type KeyStore, type SignerKeyStore } from './contract.js';
@@ -29,7 +31,7 @@ import { buildJwkSet } from './jwk-set.js';
 import { KeyCache, type KeyView } from './key-cache.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
-import { alreadyExists, assertWritable, noPrivateKey } from './manager-errors.js';
+import { alreadyExists, assertWritable, checkedAlgorithm, noPrivateKey } from './manager-errors.js';
 import {
   type GenerateOptions,
   type GetKeyPairOptions,
@@ -43,7 +45,6 @@ import {
   type ScheduledRotationResult,
   type SignResult,
 } from './manager-options.js';
-import { algorithmOf, checkedAlgorithm, newKeyPems } from './new-keys.js';
 import { checkKeyPair } from './pem.js';
 import type { PublicKeyPair } from './public-key-pair.js';
 import { type RotationContext, rotateIfOlderThan, rotateKeyPair } from './rotation.js';
@@ -607,7 +608,7 @@ function detailed(pair: PublicKeyPair, signature: Uint8Array): SignResult {
     signature,
     keyId: pair.keyId,
     kid: pair.kid,
-    alg: algorithmOf(pair),
+    alg: pair.alg,
     ...(pair.version !== undefined ? { version: pair.version } : {}),
   };
 }
