@@ -101,7 +101,9 @@ describe('getKeyPair is the pair sign uses', () => {
 describe('getKeyByKid: the one refetch on an unknown kid', () => {
   it('finds a key another process just wrote, and a flood of unknown kids costs one read per cooldown', async () => {
     const { clock, replica, reads } = fleet();
-    const [writer, reader] = [replica(0), replica(0)];
+    const writer = replica(0);
+    // A TTL far longer than the cooldown: only the refetch can show the new key.
+    const reader = replica(0, { cache: { ttlMs: 600_000, staleIfErrorMs: 0, refetchCooldownMs: 1000 } });
     await writer.generateKeyPair('k');
     await reader.getVerificationKeys('k');
     const { kid } = await writer.rotateKeyPair('k');
