@@ -1,4 +1,4 @@
-// Interop with Python: tokens signed here verify in PyJWT + cryptography (EdDSA and RS256, by PEM and by our
+// Interop with Python: tokens signed here verify in PyJWT + cryptography (EdDSA, ES256, RS256, by PEM and by our
 // JWK Set's kid), RS256 tokens pass the Python Phlow middleware's own verify_token rules, PyJWT-made RS256
 // tokens from a Python-generated key (no kid) verify here, and our RSA PEMs are byte for byte what Python's
 // cryptography writes. Python comes from the venv tooling/services/python-jwt/install.sh installs (cached).
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signJwt, verifyJwt } from '../src/index.js';
-import { manager } from './helpers.js';
+import { generate, manager } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const install = join(here, '../../../tooling/services/python-jwt/install.sh');
@@ -47,11 +47,11 @@ function py(request: Record<string, unknown>): Promise<PyAnswer> {
   });
 }
 
-describe.each(['EdDSA', 'RS256'] as const)('%s tokens signed here, in PyJWT', (alg) => {
+describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s tokens signed here, in PyJWT', (alg) => {
   const keys = manager(createMemoryKeyStore());
   const id = `agent-${alg.toLowerCase()}`;
   beforeAll(async () => {
-    await keys.generateKeyPair(id, { algorithm: alg });
+    await generate(keys, id, alg);
   });
 
   it('verify with the public key PEM, audience and issuer checked', async () => {
