@@ -145,6 +145,23 @@ describe('tokens from Python agents', () => {
     });
   });
 
+  it('a PyJWT ES256 token (no kid) from a P-256 key cryptography generated verifies here', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const made = await py({ cmd: 'sign-es256', claims: { iss: 'py-es', iat: now, exp: now + 300 } });
+    expect(made.ok).toBe(true);
+    const keys = new KeyManager({ store: createMemoryKeyStore(), env: {} });
+    await keys.storeKeyPair('py-es', made.private_key as string, made.public_key as string);
+    const result = await verifyJwt(keys, made.token as string);
+    expect(result).toMatchObject({ keyId: 'py-es', protectedHeader: { alg: 'ES256' } });
+    expect(
+      await keys.verify(
+        'py-es',
+        (made.token as string).split('.').slice(0, 2).join('.'),
+        Buffer.from((made.token as string).split('.')[2]!, 'base64url'),
+      ),
+    ).toBe(true);
+  });
+
   it('a Python agent token whose iss is its agent name verifies with keyId and issuer given', async () => {
     const now = Math.floor(Date.now() / 1000);
     const made = await py({
