@@ -5,7 +5,7 @@ import { createMemoryKeyStore } from '@phlow/keys-core';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isJwtError, signJwt, verifyJwt } from '../src/index.js';
-import { countingStore, generate, manager, testClock } from './helpers.js';
+import { countingStore, manager, testClock } from './helpers.js';
 
 describe.each([
   ['EdDSA', 'ed-agent'],
@@ -14,7 +14,7 @@ describe.each([
 ] as const)('%s tokens', (alg, id) => {
   const keys = manager(createMemoryKeyStore());
   beforeAll(async () => {
-    await generate(keys, id, alg);
+    await keys.generateKeyPair(id, { algorithm: alg });
   });
 
   it('carry alg from the key type, kid = the JWK Set thumbprint, typ JWT, iat, exp in 5 min, iss = key id', async () => {
