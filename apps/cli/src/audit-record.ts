@@ -12,7 +12,7 @@ import {
   type KeyAuditOperation,
 } from '@phlow/keys-core';
 import type { Command } from './command.js';
-import type { MigrationResult } from './migrate-one.js';
+import type { MigrationResult } from './commands/migrate/migrate-one.js';
 
 export type CliAuditFields = Omit<KeyAuditEvent, 'type' | 'time' | 'tool' | 'durationMs' | 'operation'>;
 

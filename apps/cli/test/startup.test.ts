@@ -93,7 +93,7 @@ describe('constants repeated so that start-up loads no adapter', () => {
     const { DEFAULT_KEY_FILE } = await import('../src/store.js');
     const { DEFAULT_FILE } = await import('@phlow/keystore-file');
     expect(DEFAULT_KEY_FILE).toBe(DEFAULT_FILE);
-    const { upperSnake: cliSpelling } = await import('../src/migrate-plan.js');
+    const { upperSnake: cliSpelling } = await import('../src/commands/migrate/migrate-plan.js');
     const { upperSnake } = await import('@phlow/keystore-env');
     for (const id of ['my-agent', 'a.b_c-d', 'Agent9', 'x']) expect(cliSpelling(id)).toBe(upperSnake(id));
   });
