@@ -57,6 +57,19 @@ describe('rotate --if-older-than', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--if-older-than');
   });
+
+  it('reads the age in the one duration grammar of phlow-keys (the kit parseDuration): plain seconds too', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'a'], { cwd });
+    // 90 days in plain seconds, as a PHLOW_*_SECONDS setting would say it: a fresh key is younger.
+    const young = json(await cli(['rotate', 'a', '--if-older-than', '7776000', '--json'], { cwd }));
+    expect(young.rotated).toBe(false);
+    expect(json(await cli(['rotate', 'a', '--if-older-than', '0', '--json'], { cwd })).rotated).toBe(true);
+    // What the grammar refuses, rotate refuses as a usage error (the CLI's own combinations are gone).
+    const combined = await cli(['rotate', 'a', '--if-older-than', '1d12h'], { cwd });
+    expect(combined.code).toBe(2);
+    expect(combined.stderr).toContain('plain seconds');
+  });
 });
 
 describe('rotate --now / --revoke-previous', () => {

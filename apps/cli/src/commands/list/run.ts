@@ -4,8 +4,8 @@
  * how many keys verify its signatures right now (more than one during a rotation's grace period).
  */
 import type { CommandContext } from '../../command.js';
-import { formatDuration } from '../../duration.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { formatDuration } from '../../format-duration.js';
 import { keyInfo } from '../../key-info.js';
 import { listIds } from '../../list-ids.js';
 import { withSession } from '../../session.js';

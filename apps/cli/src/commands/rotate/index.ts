@@ -19,7 +19,7 @@ export const rotate: Command = {
   optionHelp: [
     [
       '--if-older-than <age>',
-      'rotate only if the current key is at least <age> old (90d, 12h, 30m); safe to run from many replicas at once: exactly one rotates',
+      'rotate only if the current key is at least <age> old (90d, 12h, 30m, or seconds); safe to run from many replicas at once: exactly one rotates',
     ],
     ['--now', 'emergency: the new key signs at once, without the rotation delay'],
     [

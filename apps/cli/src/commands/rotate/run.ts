@@ -6,25 +6,38 @@
  * `--now` and `--revoke-previous` are for a leaked key.
  */
 import type { KeyManager, RotationResult } from '@phlow/keys-core';
+import { parseDuration } from '@phlow/keys-core/adapter';
 import { type CommandContext, stringValue } from '../../command.js';
-import { formatDuration, parseDuration } from '../../duration.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { formatDuration } from '../../format-duration.js';
 import { oneId } from '../../ids.js';
 import type { Output } from '../../output.js';
 import { withSession } from '../../session.js';
 import { UsageError } from '../../usage-error.js';
 
+/** Bounded so that an age limit never overflows into a nonsense date. */
+const MAX_AGE_MS = 10 * 365 * 86_400_000;
+
+/** `--if-older-than` in the one duration grammar (90d, 12h, 30m, 45s, or plain seconds), as a usage error. */
+function maxAge(text: string): number {
+  let ms: number;
+  try {
+    ms = parseDuration(text, '--if-older-than');
+  } catch {
+    ms = Number.NaN;
+  }
+  if (ms >= 0 && ms <= MAX_AGE_MS) return ms;
+  throw new UsageError(
+    '--if-older-than takes an age such as 90d, 12h, 30m, 45s or plain seconds (at most 10 years)',
+    'rotate',
+  );
+}
+
 export async function run(context: CommandContext): Promise<ExitCode> {
   const id = oneId(context, 'rotate');
   const { out } = context;
   const ifOlderThan = stringValue(context.values, 'if-older-than');
-  const maxAgeMs = ifOlderThan === undefined ? undefined : parseDuration(ifOlderThan);
-  if (ifOlderThan !== undefined && maxAgeMs === undefined) {
-    throw new UsageError(
-      '--if-older-than takes an age such as 90d, 12h, 30m or 45s (at most 10 years)',
-      'rotate',
-    );
-  }
+  const maxAgeMs = ifOlderThan === undefined ? undefined : maxAge(ifOlderThan);
   if (maxAgeMs !== undefined && context.values['revoke-previous'] === true) {
     throw new UsageError(
       '--revoke-previous cannot be scheduled: revoke a leaked key with `rotate <id> --revoke-previous` from one place',
