@@ -7,7 +7,6 @@
  * key lands under is decided up front by migrate-plan.ts, which never renames an id silently.
  */
 import { KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
-import { recordMigration } from '../../audit-record.js';
 import { type Command, type CommandContext, stringValue } from '../../command.js';
 import { EXIT, type ExitCode, exitCodeFor } from '../../exit-codes.js';
 import { someIds } from '../../ids.js';
@@ -45,6 +44,22 @@ async function destinationIds(destination: KeyStore, listed: readonly string[]):
   if (!listed.some((id) => /[A-Z]/.test(id))) return [];
   if (!destination.capabilities.list || !destination.listKeyIds) return [];
   return destination.listKeyIds();
+}
+
+/**
+ * One `migrate` event per key id tried (none for ids left untried after a store-wide failure), recorded by
+ * the source's KeyManager: core builds it (caller rule, source store type, sink) and the CLI marks it as its own.
+ */
+function recordMigration(source: KeyManager, started: number, result: MigrationResult, to: string): void {
+  if (result.status === 'not-attempted') return;
+  const code = result.status === 'conflict' ? 'CONFLICT' : result.error?.code;
+  source.recordAudit('migrate', result.keyId, started, {
+    tool: 'phlow-keys',
+    targetStoreType: to,
+    ...(result.kid ? { kid: result.kid } : {}),
+    outcome: code === undefined ? 'success' : code === 'ACCESS_DENIED' ? 'denied' : 'failure',
+    ...(code ? { errorCode: code } : {}),
+  });
 }
 
 export async function run(context: CommandContext): Promise<ExitCode> {
@@ -115,7 +130,7 @@ export async function run(context: CommandContext): Promise<ExitCode> {
       }
       const started = performance.now();
       const result = await migrateOne(planned, fromManager, toManager, { dryRun, overwrite });
-      recordMigration(context.env, started, result, source.type, destination.type);
+      recordMigration(fromManager, started, result, destination.type);
       results.push(result);
       if (result.error && STORE_WIDE.has(result.error.code)) stopped = true;
     }

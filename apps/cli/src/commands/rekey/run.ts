@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import { auditFailure, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
 import type { FileKeyStore } from '@phlow/keystore-file';
 import { type CommandContext, stringValue } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
@@ -65,6 +65,10 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   // The adapter loads with the command that uses it, not with every CLI start.
   const { createFileKeyStore, generateMasterKey } = await import('@phlow/keystore-file');
   const store = await openStore(type, { env, cwd, onWarning: (m) => out.warn(m) });
+  // One `rekey` event, success or failure with its code, built by core as every key access is (its caller
+  // rule and sink), through a KeyManager over the store; marked as the CLI's.
+  const audit = new KeyManager({ store, env });
+  const started = performance.now();
   let result: { masterKeyFile: string; backup: string | null; keyFile: string; keys: number };
   try {
     if (!isFileKeyStore(store)) {
@@ -132,6 +136,10 @@ export async function run(context: CommandContext): Promise<ExitCode> {
       );
     }
     result = { masterKeyFile, backup, keyFile: store.path, keys: after.length };
+    audit.recordAudit('rekey', undefined, started, { outcome: 'success', tool: 'phlow-keys' });
+  } catch (error) {
+    audit.recordAudit('rekey', undefined, started, { ...auditFailure(error), tool: 'phlow-keys' });
+    throw error;
   } finally {
     await store.close?.();
   }
