@@ -6,16 +6,18 @@ import { isKeyStoreError } from '@phlow/keys-core';
 import type { CommandContext } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
 import { oneId } from '../../ids.js';
+import { algorithmOption } from '../../key-algorithm.js';
 import { keyInfo } from '../../key-info.js';
 import { withSession } from '../../session.js';
 
 export async function run(context: CommandContext): Promise<ExitCode> {
   const id = oneId(context, 'generate');
+  const algorithm = algorithmOption(context, 'generate');
   const { out } = context;
   await withSession(context, async ({ manager, store }) => {
     try {
       // createKey: generated here and stored, or inside the backend on a store that signs there.
-      await manager.createKey(id);
+      await manager.createKey(id, algorithm === undefined ? {} : { algorithm });
       // Read back: proves the key landed, and gives the version and time the store recorded.
       const info = keyInfo((await manager.rotationState(id)).current);
       if (out.json) return out.data({ ...info, store: store.type });

@@ -11,6 +11,7 @@ import { type CommandContext, stringValue } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
 import { formatDuration } from '../../format-duration.js';
 import { oneId } from '../../ids.js';
+import { algorithmOption } from '../../key-algorithm.js';
 import type { Output } from '../../output.js';
 import { withSession } from '../../session.js';
 import { UsageError } from '../../usage-error.js';
@@ -44,9 +45,11 @@ export async function run(context: CommandContext): Promise<ExitCode> {
       'rotate',
     );
   }
+  const algorithm = algorithmOption(context, 'rotate');
   const options = {
     now: context.values.now === true,
     revokePrevious: context.values['revoke-previous'] === true,
+    ...(algorithm === undefined ? {} : { algorithm }),
   };
   await withSession(context, async ({ manager, store }) => {
     if (maxAgeMs !== undefined) {
@@ -84,6 +87,7 @@ function report(
     store: storeType,
     rotated: true,
     kid: result.kid,
+    alg: result.keyPair.jwk.alg ?? null,
     previousKid: result.previousKid,
     activatesAt: result.activatesAt.toISOString(),
     rotationDelaySeconds: manager.rotationDelayMs / 1000,
@@ -98,6 +102,7 @@ function report(
   out.line(`${out.paint('green', 'rotated')} key ${out.paint('bold', id)} in ${storeType}`);
   out.fields([
     ['new kid', result.kid],
+    ['algorithm', result.keyPair.jwk.alg ?? result.keyPair.jwk.kty],
     ['old kid', result.previousKid],
     [
       'starts signing',

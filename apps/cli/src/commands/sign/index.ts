@@ -9,7 +9,7 @@ export const sign: Command = {
   summary: 'sign a message (from --message or stdin); prints a base64url signature',
   usage: 'sign <id> [--message <text>]',
   description:
-    'Signs the message with the key that signs for <id> now (EdDSA for an Ed25519 key, RS256 for an RSA key) and prints the signature, base64url. Without --message the message is stdin, byte for byte.',
+    'Signs the message with the key that signs for <id> now (EdDSA for an Ed25519 key, ES256 for a P-256 key, RS256 for an RSA key) and prints the signature, base64url. Without --message the message is stdin, byte for byte.',
   options: { message: { type: 'string', short: 'm' } },
   optionHelp: [['-m, --message <text>', 'the message (UTF-8); default: read stdin']],
   examples: ['phlow-keys sign my-agent --message "hello"', 'phlow-keys sign my-agent < request.json'],

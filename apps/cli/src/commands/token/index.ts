@@ -6,10 +6,10 @@ import type { Command } from '../../command.js';
 
 export const token: Command = {
   name: 'token',
-  summary: 'print a signed JWT for an agent (EdDSA or RS256, by key type)',
+  summary: 'print a signed JWT for an agent (EdDSA, ES256 or RS256, by key type)',
   usage: 'token <id> [--aud <agent>]... [--ttl 5m] [--claims <JSON>] [--sub <subject>]',
   description:
-    "Signs a JWT with the current key of <id>: alg EdDSA (Ed25519 key) or RS256 (RSA key), kid = the key's JWK thumbprint, iss = <id>, iat, and exp after --ttl. A Python Phlow verifier accepts only RS256 tokens without --aud.",
+    "Signs a JWT with the current key of <id>: alg EdDSA (Ed25519 key), ES256 (P-256 key) or RS256 (RSA key), kid = the key's JWK thumbprint, iss = <id>, iat, and exp after --ttl. A Python Phlow verifier accepts only RS256 tokens without --aud.",
   options: {
     aud: { type: 'string', multiple: true },
     ttl: { type: 'string' },

@@ -1,5 +1,5 @@
 /**
- * `phlow-keys token <id>`: a signed JWT for an agent, as signJwt makes it (EdDSA for Ed25519 keys, RS256 for
+ * `phlow-keys token <id>`: a signed JWT for an agent, as signJwt makes it (EdDSA for Ed25519 keys, ES256 for P-256 keys, RS256 for
  * RSA keys; kid = the JWK Set thumbprint; iat, exp). For scripts and for trying a peer's verifier by hand.
  */
 import { isJwtError, signJwt } from '@phlow/keys-jwt';
