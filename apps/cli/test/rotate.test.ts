@@ -39,6 +39,28 @@ describe('rotate: staged activation', () => {
   });
 });
 
+describe('get during a staged rotation', () => {
+  it('prints both halves of one pair, the key that signs now (not the newest, which waits)', async () => {
+    const cwd = await initProject();
+    const env = baseEnv({ PHLOW_KEY_ROTATION_DELAY_SECONDS: '3600' });
+    const { kid: oldKid } = json(await cli(['generate', 'a', '--json'], { cwd, env }));
+    const { kid: newKid } = json(await cli(['rotate', 'a', '--json'], { cwd, env }));
+    const { createPrivateKey, createPublicKey } = await import('node:crypto');
+    const publicPem = (await cli(['get', 'a'], { cwd, env })).stdout;
+    const privatePem = (await cli(['get', 'a', '--private'], { cwd, env })).stdout;
+    const fromPrivate = createPublicKey(createPrivateKey(privatePem)).export({ format: 'pem', type: 'spki' });
+    expect(createPublicKey(publicPem).export({ format: 'pem', type: 'spki' })).toBe(fromPrivate);
+    const shown = json(await cli(['get', 'a', '--json'], { cwd, env }));
+    expect(shown.kid).toBe(oldKid);
+    expect(json(await cli(['get', 'a', '--private', '--json'], { cwd, env })).kid).toBe(oldKid);
+    // Both are published meanwhile; list names the waiting one.
+    expect(json(await cli(['list', '--json'], { cwd, env })).keys[0]).toMatchObject({
+      kid: newKid,
+      signingKid: oldKid,
+    });
+  });
+});
+
 describe('rotate --if-older-than', () => {
   it('skips a young key (exit 0), rotates an old enough one, and refuses a bad age (exit 2)', async () => {
     const cwd = await initProject();

@@ -9,7 +9,7 @@ export const get: Command = {
   summary: 'print the public key (the private key only with --private)',
   usage: 'get <id> [--format pem|jwk] [--private]',
   description:
-    'Prints the current public key of <id>. With --private, prints the private key instead; nothing else ever prints it.',
+    'Prints the public key of <id> that signs now (during a rotation delay the previous one: list shows both, jwks publishes both). With --private, prints its private key instead; nothing else ever prints it.',
   options: { format: { type: 'string' }, private: { type: 'boolean' } },
   optionHelp: [
     ['--format pem|jwk', 'PEM (default) or JWK with its RFC 7638 thumbprint as kid'],

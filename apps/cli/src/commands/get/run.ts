@@ -1,5 +1,5 @@
 /**
- * `phlow-keys get <id>`: the public key, as PEM (default) or JWK. The private key only with `--private`, and
+ * `phlow-keys get <id>`: the public key that signs now, as PEM (default) or JWK. The private key only with `--private`, and
  * then with a warning when it is about to land on a terminal (scrollback, screen sharing).
  */
 import { createPrivateKey } from 'node:crypto';
@@ -30,8 +30,10 @@ export async function run(context: CommandContext): Promise<ExitCode> {
       );
     }
     // Only --private reads the private key (an audited access); the public key comes from the verification side.
+    // Both halves are of the key that signs now (during a rotation delay the previous one; `list` names the
+    // waiting one, `jwks` publishes both), so `get` and `get --private` always print one pair.
     const full = withPrivate ? await manager.getKeyPair(id) : undefined;
-    const pair = full ?? (await manager.rotationState(id)).current;
+    const pair = full ?? (await manager.getPublicKeyPair(id));
     if (withPrivate && out.stdout.isTTY) {
       out.warn(
         `printing the PRIVATE key of "${id}" to the terminal; anyone who sees it can sign as this agent`,

@@ -46,9 +46,10 @@ export interface MigrationResult {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/** The newest key of `keyId` at the destination, read from the store now, or undefined when it has none. */
 async function readOptional(manager: KeyManager, keyId: string): Promise<KeyPair | undefined> {
   try {
-    return await manager.refresh(keyId);
+    return await manager.getNewestKeyPair(keyId, { forceFetch: true });
   } catch (error) {
     if (isKeyStoreError(error, 'NOT_FOUND')) return undefined;
     throw error;
@@ -70,7 +71,7 @@ export async function migrateOne(
   };
   let kid: string | undefined;
   try {
-    const source = await from.getKeyPair(ids.sourceId);
+    const source = await from.getNewestKeyPair(ids.sourceId);
     kid = source.kid;
     const signing = to.store.capabilities.versions
       ? await signingKeyOf(from, ids.sourceId, source)
@@ -102,9 +103,9 @@ export async function migrateOne(
 async function signingKeyOf(from: KeyManager, keyId: string, newest: KeyPair): Promise<KeyPair | undefined> {
   if (!from.store.capabilities.versions) return undefined;
   // Asked publicly first: the private read (an audited access) only when another key does sign.
-  if ((await from.rotationState(keyId)).signing.kid === newest.kid) return undefined;
-  const signing = await from.getSigningKey(keyId);
-  return signing.kid !== newest.kid && 'privateKey' in signing ? (signing as KeyPair) : undefined;
+  if ((await from.getPublicKeyPair(keyId)).kid === newest.kid) return undefined;
+  const signing = await from.getKeyPair(keyId);
+  return signing.kid !== newest.kid ? signing : undefined;
 }
 
 function withReason(reason: string | undefined, more: string): string {
