@@ -43,6 +43,26 @@ describe('start-up loads only what is used', () => {
     }
   });
 
+  it('--help and <command> --help load neither core nor jose: the command table is help text only', async () => {
+    for (const args of [
+      ['--help'],
+      ['jwks', '--help'],
+      ['token', '--help'],
+      ['generate', '--help'],
+      ['doctor', '-h'],
+    ]) {
+      const result = await blocked(`keys-core,keys-jwt,jose,${ADAPTERS}`, args);
+      expect(result.stderr, args.join(' ')).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage: phlow-keys');
+    }
+    // The block is real for these too: running the command loads them.
+    const cwd = await initProject();
+    const ran = await blocked('keys-jwt,jose', ['token', 'nobody'], cwd);
+    expect(ran.code).not.toBe(0);
+    expect(ran.stderr).toContain('was loaded');
+  });
+
   it('the block is real: a command that opens the file store fails when its adapter cannot load', async () => {
     const cwd = await initProject();
     const result = await blocked('keystore-file', ['list'], cwd);
