@@ -7,6 +7,7 @@ export {
   type KeyAlgorithmSpec,
   type KeyPems,
   keyAlgorithm,
+  newEd25519Pems,
   newKeyPems,
 } from './algorithms.js';
 export {
@@ -35,7 +36,6 @@ export type {
   GenerateOptions,
   GetKeyPairOptions,
   KeyAccessOptions,
-  KeyAlgorithmName,
   KeyManagerCacheOptions,
   KeyManagerEvent,
   KeyManagerOptions,
@@ -47,7 +47,6 @@ export type {
   SignResult,
 } from './manager-options.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';
-export { newEd25519Pems } from './new-keys.js';
 export { assertPublicKeyPem, checkKeyPair } from './pem.js';
 export { PublicKeyPair } from './public-key-pair.js';
 export { storedKeyPair } from './redact.js';

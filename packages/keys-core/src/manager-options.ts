@@ -5,15 +5,13 @@
  */
 
 import { durationSetting, intSetting } from './adapter/settings.js';
+import type { KeyAlgorithm } from './algorithms.js';
 import type { KeyAuditEvent } from './audit.js';
 import type { CacheStats } from './cache.js';
 import { assertRotationSettings, defaultEnv } from './config.js';
 import type { Env, KeyStore } from './contract.js';
 import { KeyStoreError } from './errors.js';
 import type { PublicKeyPair } from './public-key-pair.js';
-
-/** The JWS algorithms KeyManager generates keys for: Ed25519, P-256 and RSA-2048. */
-export type KeyAlgorithmName = 'EdDSA' | 'ES256' | 'RS256';
 
 export interface KeyManagerCacheOptions {
   /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
@@ -93,7 +91,7 @@ export interface GenerateOptions extends KeyAccessOptions {
   /** Replace an existing key (prefer `rotateKeyPair`, which keeps the old one verifying). Default: false. */
   readonly overwrite?: boolean;
   /** `EdDSA` (Ed25519), `ES256` (P-256) or `RS256` (RSA-2048, as the Python Phlow makes). Default: `EdDSA`. */
-  readonly algorithm?: KeyAlgorithmName;
+  readonly algorithm?: KeyAlgorithm;
 }
 
 /** What `signDetailed` returns: the signature and the key that made it, named so a caller can put it in a header. */
@@ -136,7 +134,7 @@ export interface RotateOptions {
    * The algorithm of the new key. Default: the algorithm of the key it replaces (an RS256 key stays RS256,
    * for the Python verifiers that accept nothing else).
    */
-  readonly algorithm?: KeyAlgorithmName;
+  readonly algorithm?: KeyAlgorithm;
 }
 
 /** What `rotateIfOlderThan` did. */

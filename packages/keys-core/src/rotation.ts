@@ -12,19 +12,21 @@
  * unless it is given another one. Of concurrent rotations of one id exactly one wins: the write is a
  * compare-and-set on the version that was read.
  */
+
+import { newKeyPems } from './algorithms.js';
+import type { AuditFields } from './audit-events.js';
 import type { KeyStore, SignerKeyStore } from './contract.js';
 import { isKeyStoreError, KeyStoreError } from './errors.js';
 import type { KeyCache, KeyView } from './key-cache.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
-import { assertWritable, changedSinceRead, notFound } from './manager-errors.js';
+import { assertWritable, changedSinceRead, checkedAlgorithm, notFound } from './manager-errors.js';
 import type {
   KeyManagerEvent,
   RotateOptions,
   RotationResult,
   ScheduledRotationResult,
 } from './manager-options.js';
-import { algorithmOf, checkedAlgorithm, newKeyPems } from './new-keys.js';
 import type { PublicKeyPair } from './public-key-pair.js';
 
 /** What a rotation needs of its KeyManager. */
@@ -131,8 +133,7 @@ async function rotateFrom(
   const versioned = store.capabilities.versions;
   const revoke = options.revokePrevious === true;
   const now = revoke || options.now === true;
-  const algorithm =
-    options.algorithm === undefined ? algorithmOf(current) : checkedAlgorithm(options.algorithm);
+  const algorithm = options.algorithm === undefined ? current.alg : checkedAlgorithm(options.algorithm);
   const next = await newKeyPems(algorithm);
   const activatesAt = activationTime(ctx, now);
   // Stores that keep an activation time get it with the version; others derive it (rotation-timeline.ts).
@@ -195,10 +196,10 @@ async function rotateInside(
       { storeType: store.type, keyId },
     );
   }
-  if (options.algorithm !== undefined && checkedAlgorithm(options.algorithm) !== algorithmOf(current)) {
+  if (options.algorithm !== undefined && checkedAlgorithm(options.algorithm) !== current.alg) {
     throw new KeyStoreError(
       'UNSUPPORTED',
-      `${store.type} makes "${keyId}"'s new versions inside the backend with the key's own algorithm (${algorithmOf(current)}): create a new key id for ${options.algorithm}`,
+      `${store.type} makes "${keyId}"'s new versions inside the backend with the key's own algorithm (${current.alg}): create a new key id for ${options.algorithm}`,
       { storeType: store.type, keyId },
     );
   }
@@ -271,4 +272,13 @@ async function rotated(
   };
   ctx.emit({ type: 'rotated', keyId, kid: result.kid, previousKid: result.previousKid });
   return result;
+}
+
+/** Audit fields of a finished rotation. */
+export function rotationFields(result: RotationResult, options: RotateOptions): AuditFields {
+  return {
+    kid: result.kid,
+    version: result.keyPair.version,
+    rotation: options.now === true || options.revokePrevious === true ? 'emergency' : 'staged',
+  };
 }
