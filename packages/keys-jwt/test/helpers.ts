@@ -57,14 +57,19 @@ export function testClock(start = Date.now()) {
  * A KeyManager whose rotations switch signing at once (`rotationDelayMs: 0`), unless `delayMs` says otherwise:
  * most token tests are about which key verifies, not about the staged activation (tested on its own). A grace
  * period shorter than the default cache TTL + stale window gets a cache short enough to be a valid setting.
+ * `refetchCooldownMs` is KeyManager's (the one refetch on an unknown kid, which verifyJwt uses).
  */
 export function manager(
   store: KeyStore,
   now: () => number = Date.now,
   graceMs = 3_600_000,
   delayMs = 0,
+  refetchCooldownMs?: number,
 ): KeyManager {
-  const cache = graceMs < delayMs + 600_000 ? { ttlMs: (graceMs - delayMs) / 3, staleIfErrorMs: 0 } : {};
+  const cache = {
+    ...(graceMs < delayMs + 600_000 ? { ttlMs: (graceMs - delayMs) / 3, staleIfErrorMs: 0 } : {}),
+    ...(refetchCooldownMs === undefined ? {} : { refetchCooldownMs }),
+  };
   return new KeyManager({
     store,
     env: {},
