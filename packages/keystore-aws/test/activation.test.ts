@@ -60,7 +60,9 @@ describe('AWS SecretString activates_at', () => {
       [false, at1.getTime()],
     ]);
     // The secret as AWS holds it: the Python layout's fields, plus activates_at.
-    const raw = await sdk.send(new GetSecretValueCommand({ SecretId: `phlow/${keyId}` }));
+    const raw = await sdk.send(
+      new GetSecretValueCommand({ SecretId: `phlow/${keyId}`, VersionStage: 'AWSCURRENT' }),
+    );
     expect(JSON.parse(raw.SecretString ?? '')).toEqual({
       private_key: second.privateKey,
       public_key: second.publicKey,
