@@ -18,10 +18,11 @@ import type {
   StoredKeyPair,
   StoredKeyVersion,
 } from './contract.js';
-import { KeyStoreError } from './errors.js';
+import { isKeyStoreError, KeyStoreError } from './errors.js';
 import { assertValidKeyId } from './key-id.js';
 import { KeyPair } from './key-pair.js';
 import { notFound } from './manager-errors.js';
+import type { KeyManagerEvent, ManagerSettings } from './manager-options.js';
 import { PublicKeyPair } from './public-key-pair.js';
 import { rotationTimeline, type TimelineVersion } from './rotation-timeline.js';
 
@@ -58,14 +59,10 @@ interface KeyEntry {
 export interface KeyCacheOptions {
   readonly store: KeyStore;
   readonly signer: SignerKeyStore | undefined;
-  readonly delayMs: number;
-  readonly graceMs: number;
-  readonly refetchCooldownMs: number;
-  readonly cache: CacheOptions;
+  readonly settings: ManagerSettings;
   readonly now: () => number;
-  /** Reports a stale answer or a failed read; never throws. */
-  readonly onStale: (keyId: string, staleForMs: number, error: unknown) => void;
-  readonly onError: (keyId: string, error: unknown) => void;
+  /** Reports a stale answer or a failed read (`stale`, `error` events); never throws. */
+  readonly emit: (event: KeyManagerEvent) => void;
 }
 
 /** The one key of the id-list cache. */
@@ -84,9 +81,21 @@ export class KeyCache {
 
   constructor(options: KeyCacheOptions) {
     this.#o = options;
-    this.#entries = new LoadingCache<KeyEntry>(options.cache);
-    this.#ids = new LoadingCache<readonly string[]>(options.cache);
-    this.#lastRefetch = new BoundedMap(options.cache.maxEntries);
+    const s = options.settings;
+    const cache: CacheOptions = {
+      ttlMs: s.ttlMs,
+      maxEntries: s.maxEntries,
+      staleIfErrorMs: s.staleIfErrorMs,
+      refreshAheadRatio: s.refreshAheadRatio,
+      // Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store
+      // (INTEGRITY) must stop key use at once. Errors that are not KeyStoreErrors come from unmapped
+      // failures: outages.
+      staleOn: (error: unknown) => !isKeyStoreError(error) || error.code === 'UNAVAILABLE',
+      now: options.now,
+    };
+    this.#entries = new LoadingCache<KeyEntry>(cache);
+    this.#ids = new LoadingCache<readonly string[]>(cache);
+    this.#lastRefetch = new BoundedMap(s.maxEntries);
     const { store } = options;
     this.versioned =
       options.signer !== undefined ||
@@ -115,10 +124,10 @@ export class KeyCache {
       .get(
         keyId,
         () => this.#read(keyId),
-        (error, staleForMs) => this.#o.onStale(keyId, staleForMs, error),
+        (error, staleForMs) => this.#o.emit({ type: 'stale', keyId, staleForMs, error }),
       )
       .catch((error: unknown) => {
-        this.#o.onError(keyId, error);
+        this.#o.emit({ type: 'error', keyId, error });
         throw error;
       });
     if (!entry) throw notFound(this.#o.store, keyId);
@@ -131,11 +140,43 @@ export class KeyCache {
     const entry = await this.#entries
       .fetch(keyId, () => this.#read(keyId), maxAgeMs)
       .catch((error: unknown) => {
-        this.#o.onError(keyId, error);
+        this.#o.emit({ type: 'error', keyId, error });
         throw error;
       });
     if (!entry) throw notFound(this.#o.store, keyId);
     return this.#viewOf(entry);
+  }
+
+  /** The view of `keyId`: cached, or read less than `maxAgeMs` ago, or now for `forceFetch`. */
+  viewFor(
+    keyId: string,
+    options?: { readonly forceFetch?: boolean; readonly maxAgeMs?: number },
+  ): Promise<KeyView> {
+    if (options?.forceFetch !== true && options?.maxAgeMs === undefined) {
+      const hit = this.peek(keyId);
+      return hit ? Promise.resolve(hit) : this.view(keyId);
+    }
+    assertValidKeyId(keyId, this.#o.store.type);
+    const maxAgeMs = options.forceFetch === true ? 0 : options.maxAgeMs;
+    if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
+      throw new KeyStoreError('INVALID_CONFIG', 'maxAgeMs must be a number of milliseconds, 0 or more', {
+        storeType: this.#o.store.type,
+        keyId,
+      });
+    }
+    return this.fetch(keyId, maxAgeMs);
+  }
+
+  /**
+   * The first verifying key of `keyId` that `test` accepts; if none does, the id's versions are read again
+   * (once per cooldown, see `refetch`) and tried once more. Undefined if still none.
+   */
+  async findVerifying(
+    keyId: string,
+    test: (pair: PublicKeyPair) => boolean,
+  ): Promise<PublicKeyPair | undefined> {
+    const view = await this.viewFor(keyId);
+    return view.verifying.find(test) ?? (await this.refetch(keyId, view))?.verifying.find(test);
   }
 
   /** True if `keyId` has a fresh entry (audit events tell cache from store with it); counts nothing. */
@@ -154,7 +195,7 @@ export class KeyCache {
     if (running) return running;
     const now = this.#o.now();
     const last = Math.max(seen.loadedAt, this.#lastRefetch.get(keyId) ?? 0);
-    if (now - last < this.#o.refetchCooldownMs) return undefined;
+    if (now - last < this.#o.settings.refetchCooldownMs) return undefined;
     this.#lastRefetch.set(keyId, now);
     const load = () => this.#read(keyId);
     const flight = load()
@@ -166,7 +207,7 @@ export class KeyCache {
         return fresh && this.#viewOf(fresh);
       })
       .catch((error: unknown) => {
-        this.#o.onError(keyId, error);
+        this.#o.emit({ type: 'error', keyId, error });
         return undefined;
       })
       .finally(() => this.#refetches.delete(keyId));
@@ -242,7 +283,10 @@ export class KeyCache {
     const now = this.#o.now();
     const memo = entry.memo;
     if (memo && now >= memo.from && now < memo.until) return memo.view;
-    const t = rotationTimeline(entry.versions, now, { delayMs: this.#o.delayMs, graceMs: this.#o.graceMs });
+    const t = rotationTimeline(entry.versions, now, {
+      delayMs: this.#o.settings.delayMs,
+      graceMs: this.#o.settings.graceMs,
+    });
     const view: KeyView = {
       signing: t.signing.pair,
       signingPromise: Promise.resolve(t.signing.pair),

@@ -21,21 +21,22 @@
  * `generateKeyPair` are UNSUPPORTED there; `getPublicKeyPair`, `createKey` and `signDetailed` work everywhere).
  */
 
-import { newKeyPems } from './algorithms.js';
-import { auditFailure, type KeyAuditOperation } from './audit.js';
+import type { KeyAuditOperation } from './audit.js';
 import { type AuditFields, Auditor, bytes } from './audit-events.js';
 import { isSignerStore, type KeyStore, type SignerKeyStore } from './contract.js';
-import { isKeyStoreError, KeyStoreError } from './errors.js';
+import { KeyStoreError } from './errors.js';
 import type { JwkSet } from './jwk.js';
 import { buildJwkSet } from './jwk-set.js';
 import { KeyCache, type KeyView } from './key-cache.js';
 import { assertValidKeyId } from './key-id.js';
-import { KeyPair } from './key-pair.js';
-import { alreadyExists, assertWritable, checkedAlgorithm, noPrivateKey } from './manager-errors.js';
+import type { KeyPair } from './key-pair.js';
+import { createInside, deletePair, generate, storePair } from './key-writes.js';
+import { noPrivateKey, unknownKid } from './manager-errors.js';
 import {
   type GenerateOptions,
   type GetKeyPairOptions,
   type KeyAccessOptions,
+  type KeyManagerEvent,
   type KeyManagerOptions,
   type KeyManagerStats,
   managerSettings,
@@ -45,10 +46,17 @@ import {
   type ScheduledRotationResult,
   type SignResult,
 } from './manager-options.js';
-import { checkKeyPair } from './pem.js';
 import type { PublicKeyPair } from './public-key-pair.js';
-import { type RotationContext, rotateIfOlderThan, rotateKeyPair } from './rotation.js';
-import { signWith, verifyWith } from './signer.js';
+import { type RotationContext, rotateIfOlderThan, rotateKeyPair, rotationFields } from './rotation.js';
+import { signWith } from './signer.js';
+import {
+  detailed,
+  type Signed,
+  type SigningParts,
+  signingKey,
+  signWithPick,
+  verifyAudited,
+} from './signing.js';
 
 export class KeyManager {
   readonly store: KeyStore;
@@ -60,6 +68,7 @@ export class KeyManager {
   readonly #cache: KeyCache;
   readonly #audit: Auditor;
   readonly #rotation: RotationContext;
+  readonly #parts: SigningParts;
   readonly #now: () => number;
 
   constructor(options: KeyManagerOptions) {
@@ -90,27 +99,8 @@ export class KeyManager {
       now: this.#now,
       maxEntries: s.maxEntries,
     });
-    this.#cache = new KeyCache({
-      store,
-      signer: this.#signer,
-      delayMs: s.delayMs,
-      graceMs: s.graceMs,
-      refetchCooldownMs: s.refetchCooldownMs,
-      cache: {
-        ttlMs: s.ttlMs,
-        maxEntries: s.maxEntries,
-        staleIfErrorMs: s.staleIfErrorMs,
-        refreshAheadRatio: s.refreshAheadRatio,
-        // Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store
-        // (INTEGRITY) must stop key use at once. Errors that are not KeyStoreErrors come from unmapped
-        // failures: outages.
-        staleOn: (error: unknown) => !isKeyStoreError(error) || error.code === 'UNAVAILABLE',
-        now: this.#now,
-      },
-      now: this.#now,
-      onStale: (keyId, staleForMs, error) => this.#audit.emit({ type: 'stale', keyId, staleForMs, error }),
-      onError: (keyId, error) => this.#audit.emit({ type: 'error', keyId, error }),
-    });
+    const emit = (event: KeyManagerEvent) => this.#audit.emit(event);
+    this.#cache = new KeyCache({ store, signer: this.#signer, settings: s, now: this.#now, emit });
     this.#rotation = {
       store,
       signer: this.#signer,
@@ -118,8 +108,9 @@ export class KeyManager {
       delayMs: s.delayMs,
       graceMs: s.graceMs,
       now: this.#now,
-      emit: (event) => this.#audit.emit(event),
+      emit,
     };
+    this.#parts = { store, cache: this.#cache, audit: this.#audit };
   }
 
   /** Cache counters over keys and the id list: hits, misses, loads (store reads), errors, stale, evictions, refreshes, size. */
@@ -159,7 +150,7 @@ export class KeyManager {
    * and options as `getKeyPair`. Not an audited access: it hands out nothing private.
    */
   async getPublicKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<PublicKeyPair> {
-    return (await this.#view(keyId, options)).signing;
+    return (await this.#cache.viewFor(keyId, options)).signing;
   }
 
   /** Reads `keyId` from the store now, replacing what the cache held; returns what `getKeyPair` returns. */
@@ -174,17 +165,9 @@ export class KeyManager {
    * NOT_FOUND if none has it (retired, or never this id's).
    */
   async getKeyByKid(keyId: string, kid: string): Promise<PublicKeyPair> {
-    const view = await this.#view(keyId);
-    const match =
-      view.verifying.find((pair) => pair.kid === kid) ??
-      (await this.#cache.refetch(keyId, view))?.verifying.find((pair) => pair.kid === kid);
+    const match = await this.#cache.findVerifying(keyId, (pair) => pair.kid === kid);
     if (match) return match;
-    // The kid is not echoed: it comes from a token, that is, from anyone.
-    throw new KeyStoreError(
-      'NOT_FOUND',
-      `no verification key of "${keyId}" has that kid: the key may be retired (past its grace period), or the token was signed by another id or store`,
-      { storeType: this.store.type, keyId },
-    );
+    throw unknownKid(this.store, keyId);
   }
 
   /**
@@ -196,7 +179,7 @@ export class KeyManager {
     keyId: string,
     options?: { readonly forceFetch?: boolean },
   ): Promise<PublicKeyPair[]> {
-    return (await this.#view(keyId, options?.forceFetch === true ? options : undefined)).verifying;
+    return (await this.#cache.viewFor(keyId, options?.forceFetch === true ? options : undefined)).verifying;
   }
 
   /**
@@ -206,7 +189,7 @@ export class KeyManager {
    * supported for showing the timeline.
    */
   async rotationState(keyId: string): Promise<RotationState> {
-    const view = await this.#view(keyId);
+    const view = await this.#cache.viewFor(keyId);
     return {
       current: view.newest,
       signing: view.signing,
@@ -242,24 +225,7 @@ export class KeyManager {
       'generate',
       keyId,
       options,
-      async () => {
-        assertValidKeyId(keyId, this.store.type);
-        if (options.overwrite) {
-          throw new KeyStoreError(
-            'UNSUPPORTED',
-            `a key that never leaves ${this.store.type} cannot be overwritten: rotate "${keyId}" (rotateKeyPair) or delete it first`,
-            { storeType: this.store.type, keyId },
-          );
-        }
-        try {
-          await signer.createKey(keyId).catch((e: unknown) => {
-            throw isKeyStoreError(e, 'CONFLICT') ? alreadyExists(this.store, keyId) : e;
-          });
-        } finally {
-          this.#cache.invalidate(keyId);
-        }
-        return this.getPublicKeyPair(keyId);
-      },
+      () => createInside(this.#rotation, signer, keyId, options),
       (pair) => ({ kid: pair.kid, version: pair.version }),
     );
   }
@@ -275,7 +241,7 @@ export class KeyManager {
       'generate',
       keyId,
       options,
-      () => this.#generate(keyId, options),
+      () => generate(this.#rotation, keyId, options),
       (pair) => ({ kid: pair.kid, version: pair.version }),
     );
   }
@@ -297,22 +263,7 @@ export class KeyManager {
       keyId,
       options,
       async () => {
-        assertValidKeyId(keyId, this.store.type);
-        if (this.#signer) {
-          throw new KeyStoreError(
-            'UNSUPPORTED',
-            `${this.store.type} generates its keys inside the backend and accepts no key material: create "${keyId}" there (createKey) instead`,
-            { storeType: this.store.type, keyId },
-          );
-        }
-        assertWritable(this.store, 'store a key');
-        checkKeyPair(privateKey, publicKey, keyId);
-        if (this.#audit.auditing) kid = new KeyPair(keyId, privateKey, publicKey).kid;
-        try {
-          await this.store.storeKeyPair(keyId, privateKey, publicKey, this.#atOnce());
-        } finally {
-          this.#cache.invalidate(keyId);
-        }
+        kid = await storePair(this.#rotation, keyId, privateKey, publicKey, this.#audit.auditing);
       },
       () => ({ kid }),
     );
@@ -320,15 +271,10 @@ export class KeyManager {
 
   /** Deletes `keyId` (no error if missing). `destroy` removes it beyond recovery where the store can tell. */
   deleteKeyPair(keyId: string, options: { destroy?: boolean } & KeyAccessOptions = {}): Promise<void> {
-    return this.#audit.audited(options.destroy === true ? 'destroy' : 'delete', keyId, options, async () => {
-      assertValidKeyId(keyId, this.store.type);
-      if (!this.#signer) assertWritable(this.store, 'delete a key');
-      try {
-        await this.store.deleteKeyPair(keyId, { destroy: options.destroy === true });
-      } finally {
-        this.#cache.invalidate(keyId);
-      }
-    });
+    const destroy = options.destroy === true;
+    return this.#audit.audited(destroy ? 'destroy' : 'delete', keyId, options, () =>
+      deletePair(this.#rotation, keyId, destroy),
+    );
   }
 
   /**
@@ -373,10 +319,11 @@ export class KeyManager {
    * SHA-256) for an RSA key of the Python Phlow. To name the key in what is signed, use `signDetailed`.
    */
   async sign(keyId: string, data: Uint8Array | string, options?: KeyAccessOptions): Promise<Uint8Array> {
-    if (this.#audit.auditing)
-      return (await this.#signAudited(keyId, data, options, this.#signingKey)).signature;
-    const pair = this.#cache.peek(keyId)?.signing ?? (await this.#cache.view(keyId)).signing;
-    return signWith(pair, bytes(data), this.store);
+    if (!this.#audit.auditing) {
+      const pair = this.#cache.peek(keyId)?.signing ?? (await this.#cache.view(keyId)).signing;
+      return signWith(pair, bytes(data), this.store);
+    }
+    return (await this.#sign(keyId, data, options)).signature;
   }
 
   /**
@@ -389,10 +336,7 @@ export class KeyManager {
     data: Uint8Array | string,
     options?: KeyAccessOptions,
   ): Promise<SignResult> {
-    const { pair, signature } = this.#audit.auditing
-      ? await this.#signAudited(keyId, data, options, this.#signingKey)
-      : await this.#signPlain(await this.#signingKey(keyId), data);
-    return detailed(pair, signature);
+    return detailed(await this.#sign(keyId, data, options));
   }
 
   /**
@@ -404,9 +348,7 @@ export class KeyManager {
     data: Uint8Array | string,
     options?: KeyAccessOptions,
   ): Promise<Uint8Array> {
-    const pick = async () => key;
-    if (this.#audit.auditing) return (await this.#signAudited(key.keyId, data, options, pick)).signature;
-    return (await this.#signPlain(key, data)).signature;
+    return (await signWithPick(this.#parts, key.keyId, data, options, async () => key)).signature;
   }
 
   /**
@@ -430,25 +372,7 @@ export class KeyManager {
     signature: Uint8Array,
     options?: KeyAccessOptions,
   ): Promise<boolean> {
-    if (!this.#audit.auditing) return this.#verify(keyId, data, signature).then((pair) => pair !== undefined);
-    const source = this.#cache.isFresh(keyId) ? 'cache' : 'store';
-    const messageSha256 = this.#audit.messageHash(data);
-    return this.#audit
-      .audited(
-        'verify',
-        keyId,
-        options,
-        () => this.#verify(keyId, data, signature),
-        (pair) => ({
-          kid: pair?.kid,
-          version: pair?.version,
-          valid: pair !== undefined,
-          source,
-          messageSha256,
-        }),
-        { source, messageSha256 },
-      )
-      .then((pair) => pair !== undefined);
+    return verifyAudited(this.#parts, keyId, data, signature, options);
   }
 
   /**
@@ -473,23 +397,6 @@ export class KeyManager {
     await this.store.close?.();
   }
 
-  /** The view of `keyId`: cached, or as fresh as `options` asks. */
-  #view(keyId: string, options?: GetKeyPairOptions): Promise<KeyView> {
-    if (options?.forceFetch !== true && options?.maxAgeMs === undefined) {
-      const hit = this.#cache.peek(keyId);
-      return hit ? Promise.resolve(hit) : this.#cache.view(keyId);
-    }
-    assertValidKeyId(keyId, this.store.type);
-    const maxAgeMs = options.forceFetch === true ? 0 : options.maxAgeMs;
-    if (typeof maxAgeMs !== 'number' || !(maxAgeMs >= 0)) {
-      throw new KeyStoreError('INVALID_CONFIG', 'maxAgeMs must be a number of milliseconds, 0 or more', {
-        storeType: this.store.type,
-        keyId,
-      });
-    }
-    return this.#cache.fetch(keyId, maxAgeMs);
-  }
-
   /** A private pair picked from the view, recorded as a private read. UNSUPPORTED on a signer store. */
   #privatePair(
     keyId: string,
@@ -503,7 +410,7 @@ export class KeyManager {
         throw noPrivateKey(this.store, keyId, method);
       }
       // Not a signer store: every pair in the cache is a KeyPair (see key-cache.ts).
-      return pick(await this.#view(keyId, options)) as KeyPair;
+      return pick(await this.#cache.viewFor(keyId, options)) as KeyPair;
     };
     if (!this.#audit.auditing) return read();
     const source = options?.forceFetch === true || !this.#cache.isFresh(keyId) ? 'store' : 'cache';
@@ -515,100 +422,7 @@ export class KeyManager {
     }));
   }
 
-  readonly #signingKey = async (keyId: string): Promise<PublicKeyPair> =>
-    this.#cache.peek(keyId)?.signing ?? (await this.#cache.view(keyId)).signing;
-
-  async #signPlain(pair: PublicKeyPair, data: Uint8Array | string) {
-    return { pair, signature: await signWith(pair, bytes(data), this.store) };
+  #sign(keyId: string, data: Uint8Array | string, options: KeyAccessOptions | undefined): Promise<Signed> {
+    return signWithPick(this.#parts, keyId, data, options, () => signingKey(this.#cache, keyId));
   }
-
-  /** A signature recorded as one `sign` event (and `activated` when the signing key changed here). */
-  async #signAudited(
-    keyId: string,
-    data: Uint8Array | string,
-    options: KeyAccessOptions | undefined,
-    pick: (keyId: string) => Promise<PublicKeyPair>,
-  ): Promise<{ pair: PublicKeyPair; signature: Uint8Array }> {
-    const started = performance.now();
-    const source = this.#cache.isFresh(keyId) ? 'cache' : 'store';
-    const messageSha256 = this.#audit.messageHash(data);
-    try {
-      const pair = await pick(keyId);
-      const signature = await signWith(pair, bytes(data), this.store);
-      this.#audit.noteSigningKey(keyId, pair.kid, pair.version, started, options);
-      this.#audit.record('sign', keyId, started, options, {
-        kid: pair.kid,
-        version: pair.version,
-        source,
-        messageSha256,
-      });
-      return { pair, signature };
-    } catch (error) {
-      this.#audit.record('sign', keyId, started, options, { source, messageSha256, ...auditFailure(error) });
-      throw error;
-    }
-  }
-
-  /** The key that accepts `signature`, or undefined; one refetch per cooldown when none does. */
-  async #verify(
-    keyId: string,
-    data: Uint8Array | string,
-    signature: Uint8Array,
-  ): Promise<PublicKeyPair | undefined> {
-    const message = bytes(data);
-    const view = await this.#view(keyId);
-    const accepts = (pair: PublicKeyPair) => verifyWith(pair, message, signature);
-    return view.verifying.find(accepts) ?? (await this.#cache.refetch(keyId, view))?.verifying.find(accepts);
-  }
-
-  async #generate(keyId: string, options: GenerateOptions): Promise<KeyPair> {
-    assertValidKeyId(keyId, this.store.type);
-    if (this.#signer) throw noPrivateKey(this.store, keyId, 'generateKeyPair', 'createKey');
-    assertWritable(this.store, 'generate a key');
-    const { privateKey, publicKey } = await newKeyPems(checkedAlgorithm(options.algorithm ?? 'EdDSA'));
-    const versioned = this.#cache.versioned;
-    if (options.overwrite) {
-      await this.store.storeKeyPair(keyId, privateKey, publicKey, this.#atOnce());
-    } else if (this.store.capabilities.versions) {
-      await this.store
-        .storeKeyPair(keyId, privateKey, publicKey, { expectedVersion: null })
-        .catch((e: unknown) => {
-          throw isKeyStoreError(e, 'CONFLICT') ? alreadyExists(this.store, keyId) : e;
-        });
-    } else {
-      if ((await this.store.getPublicKey(keyId)) !== null) throw alreadyExists(this.store, keyId);
-      await this.store.storeKeyPair(keyId, privateKey, publicKey);
-    }
-    this.#cache.invalidate(keyId);
-    if (versioned) {
-      // The same public key read back is this write (or a later write of this very key), so its version is ours.
-      const stored = await this.#cache.view(keyId).catch(() => undefined);
-      if (stored?.newest.publicKey === publicKey) return stored.newest as KeyPair;
-    }
-    return new KeyPair(keyId, privateKey, publicKey);
-  }
-
-  /** Store options for an explicit replacement (overwrite, import): it signs at once where the store can say so. */
-  #atOnce(): { activatesAt?: Date } {
-    return this.store.capabilities.activation === true ? { activatesAt: new Date(this.#now()) } : {};
-  }
-}
-
-/** Audit fields of a finished rotation. */
-function rotationFields(result: RotationResult, options: RotateOptions): AuditFields {
-  return {
-    kid: result.kid,
-    version: result.keyPair.version,
-    rotation: options.now === true || options.revokePrevious === true ? 'emergency' : 'staged',
-  };
-}
-
-function detailed(pair: PublicKeyPair, signature: Uint8Array): SignResult {
-  return {
-    signature,
-    keyId: pair.keyId,
-    kid: pair.kid,
-    alg: pair.alg,
-    ...(pair.version !== undefined ? { version: pair.version } : {}),
-  };
 }

@@ -61,3 +61,12 @@ export function checkedAlgorithm(algorithm: unknown): KeyAlgorithm {
     'algorithm must be "EdDSA" (Ed25519, the default), "ES256" (P-256) or "RS256" (RSA-2048)',
   );
 }
+
+/** No verifying key has the kid. The kid is not echoed: it comes from a token, that is, from anyone. */
+export function unknownKid(store: KeyStore, keyId: string): KeyStoreError {
+  return new KeyStoreError(
+    'NOT_FOUND',
+    `no verification key of "${keyId}" has that kid: the key may be retired (past its grace period), or the token was signed by another id or store`,
+    { storeType: store.type, keyId },
+  );
+}

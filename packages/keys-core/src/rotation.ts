@@ -14,6 +14,7 @@
  */
 
 import { newKeyPems } from './algorithms.js';
+import type { AuditFields } from './audit-events.js';
 import type { KeyStore, SignerKeyStore } from './contract.js';
 import { isKeyStoreError, KeyStoreError } from './errors.js';
 import type { KeyCache, KeyView } from './key-cache.js';
@@ -271,4 +272,13 @@ async function rotated(
   };
   ctx.emit({ type: 'rotated', keyId, kid: result.kid, previousKid: result.previousKid });
   return result;
+}
+
+/** Audit fields of a finished rotation. */
+export function rotationFields(result: RotationResult, options: RotateOptions): AuditFields {
+  return {
+    kid: result.kid,
+    version: result.keyPair.version,
+    rotation: options.now === true || options.revokePrevious === true ? 'emergency' : 'staged',
+  };
 }
