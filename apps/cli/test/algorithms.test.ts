@@ -59,6 +59,24 @@ describe('ES256 (P-256) through phlow-keys', () => {
     });
   });
 
+  it('token signs ES256 for a P-256 key: jose verifies it with the published JWK Set, verify-token too', async () => {
+    const cwd = await initProject();
+    await cli(['generate', 'agent', '--alg', 'ES256'], { cwd });
+    const minted = json(await cli(['token', 'agent', '--aud', 'peer', '--json'], { cwd }));
+    expect(minted.alg).toBe('ES256');
+    const { createLocalJWKSet, jwtVerify } = await import('jose');
+    const set = json(await cli(['jwks', 'agent'], { cwd }));
+    const { payload, protectedHeader } = await jwtVerify(minted.token, createLocalJWKSet(set), {
+      audience: 'peer',
+      issuer: 'agent',
+    });
+    expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: minted.kid });
+    expect(payload.iss).toBe('agent');
+    const checked = await cli(['verify-token', minted.token, '--aud', 'peer', '--json'], { cwd });
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(json(checked)).toMatchObject({ valid: true, alg: 'ES256', kid: minted.kid });
+  });
+
   it('refuses an algorithm outside the table as a usage error, before any store is opened', async () => {
     const cwd = await initProject();
     for (const args of [

@@ -33,9 +33,10 @@ describe('rotate: staged activation', () => {
         Buffer.from(signature, 'base64url'),
       ),
     ).toBe(true);
-    // With delay 0 the same store signs with the new key.
+    // The activation time was fixed at rotation and stored with the version: a process with another delay
+    // setting (here 0) agrees that the old key still signs.
     const now = baseEnv({ PHLOW_KEY_ROTATION_DELAY_SECONDS: '0' });
-    expect(json(await cli(['list', '--json'], { cwd, env: now })).keys[0].signingKid).toBe(listed.kid);
+    expect(json(await cli(['list', '--json'], { cwd, env: now })).keys[0].signingKid).toBe(oldKid);
   });
 });
 
@@ -95,6 +96,16 @@ describe('rotate --if-older-than', () => {
 });
 
 describe('rotate --now / --revoke-previous', () => {
+  it('--now writes once on the file store (it keeps activation times): one version slot, signing at once', async () => {
+    const cwd = await initProject();
+    expect(json(await cli(['generate', 'a', '--json'], { cwd })).version).toBe('1');
+    const rotated = json(await cli(['rotate', 'a', '--now', '--json'], { cwd }));
+    expect(json(await cli(['list', '--json'], { cwd })).keys[0]).toMatchObject({
+      kid: rotated.kid,
+      version: '2',
+      signingKid: rotated.kid,
+    });
+  });
   it('--now signs with the new key at once; the old signature still verifies', async () => {
     const cwd = await initProject();
     await cli(['generate', 'a'], { cwd });
