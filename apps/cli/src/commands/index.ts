@@ -1,4 +1,8 @@
-/** Every command, in the order `--help` lists them. */
+/**
+ * Every command, in the order `--help` lists them. One folder per command (the changesets CLI's layout): its
+ * `index.ts` is the help text and options this table and the parser read, its `run.ts` what it does, loaded
+ * only when it runs, beside the helpers only that command uses. So `--help` loads neither core nor jose.
+ */
 import type { Command } from '../command.js';
 import { audit } from './audit/index.js';
 import { completion } from './completion/index.js';
