@@ -32,6 +32,8 @@ export interface CommandContext {
   readonly env: Env;
   readonly cwd: string;
   readonly stdin: Input;
+  /** Every command, in the order `--help` lists them (for `completion`, which describes them all). */
+  readonly commands: readonly Command[];
 }
 
 export interface Command {
@@ -53,4 +55,11 @@ export interface Command {
 export function stringValue(values: OptionValues, name: string): string | undefined {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Values of a repeatable string option. */
+export function stringValues(values: OptionValues, name: string): string[] {
+  const value = values[name];
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
 }

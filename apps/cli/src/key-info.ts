@@ -8,7 +8,7 @@ export interface KeyInfo {
   readonly keyId: string;
   /** RFC 7638 thumbprint of the public key: the `kid` verifiers see in the JWK Set. */
   readonly kid: string;
-  /** JWS algorithm: `EdDSA` for Ed25519, `RS256` for RSA keys migrated from the Python Phlow. */
+  /** JWS algorithm: `EdDSA` for Ed25519, `ES256` for P-256, `RS256` for RSA (the Python Phlow's). */
   readonly alg: string | null;
   /** `Ed25519`, `RSA`, `P-256`, ... */
   readonly keyType: string;

@@ -64,6 +64,7 @@ export async function main(io: Io): Promise<ExitCode> {
       env: io.env,
       cwd: io.cwd,
       stdin: io.stdin,
+      commands: COMMANDS,
     });
   } catch (error) {
     const [{ reportError }, { secretInputs }] = await Promise.all([

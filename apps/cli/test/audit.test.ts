@@ -199,6 +199,35 @@ describe('audit trail through the CLI', () => {
     expect(nope).toBeLessThan(lines.findIndex((l) => l.startsWith('success')));
   }, 300_000);
 
+  it("the CLI's own events (migrate, rekey) follow core's caller rule, as KeyManager's events do", async () => {
+    const cwd = await initProject();
+    const log = join(cwd, 'audit.log');
+    const pair = pemPair();
+    // A control character in the identity: core's rule removes it, so no event can forge a line break.
+    const env = baseEnv({
+      PHLOW_KEY_AUDIT_LOG: log,
+      PHLOW_KEY_AUDIT_CALLER: 'ops\u0007bot',
+      PHLOW_PRIVATE_KEY_imported: pair.privateKey,
+      PHLOW_PUBLIC_KEY_imported: pair.publicKey,
+    });
+    for (const args of [
+      ['generate', 'a'],
+      ['migrate', '--from', 'environment', '--to', 'encrypted_file', 'imported'],
+      ['rekey'],
+    ]) {
+      const result = await cli(args, { cwd, env });
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    }
+    const events = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Event);
+    const callers = (op: string) => events.filter((e) => e.operation === op).map((e) => e.caller);
+    expect(callers('generate')).toEqual(['opsbot']);
+    expect(callers('migrate')).toEqual(['opsbot']);
+    expect(callers('rekey')).toEqual(['opsbot']);
+  });
+
   it('PHLOW_KEY_AUDIT_LOG=stderr writes the events to stderr as JSON lines', async () => {
     const cwd = await initProject();
     const env = baseEnv({ PHLOW_KEY_AUDIT_LOG: 'stderr' });

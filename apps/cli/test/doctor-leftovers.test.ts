@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { pythonRotationLeftovers } from '../src/store-leftovers.js';
+import { pythonRotationLeftovers } from '../src/python-leftovers.js';
 import { baseEnv, cli, initProject, json, tempDir } from './helpers.js';
 
 interface Check {

@@ -203,6 +203,7 @@ describe('sign, verify, rotate, jwks', () => {
       keyId: 'a',
       store: 'encrypted_file',
       kid: expect.any(String),
+      alg: 'EdDSA',
       rotated: true,
       previousKid: oldKid,
       activatesAt: expect.any(String),

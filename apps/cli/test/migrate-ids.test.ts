@@ -6,7 +6,7 @@
  * Real environment variables, a real encrypted file store, the built CLI.
  */
 import { describe, expect, it } from 'vitest';
-import { parseMappings, planCopies } from '../src/migrate-plan.js';
+import { parseMappings, planCopies } from '../src/commands/migrate/migrate-plan.js';
 import { baseEnv, cli, initProject, json, pemPair } from './helpers.js';
 
 const agent = pemPair();

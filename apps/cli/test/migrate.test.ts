@@ -107,7 +107,11 @@ describe('migrate environment -> encrypted_file', () => {
     const overwritten = await cli([...MIGRATE, '--overwrite', '--json'], { cwd, env });
     expect(overwritten.code).toBe(0);
     expect(json(overwritten).results[0].status).toBe('overwritten');
-    expect((await cli(['get', 'agent1'], { cwd })).stdout).toBe(agent.publicKey);
+    // The copied key is the newest version; like any new version it signs after the rotation delay, and
+    // `get` prints the key that signs now.
+    expect(json(await cli(['list', '--json'], { cwd })).keys[0].kid).toBe(json(overwritten).results[0].kid);
+    const noDelay = baseEnv({ PHLOW_KEY_ROTATION_DELAY_SECONDS: '0' });
+    expect((await cli(['get', 'agent1'], { cwd, env: noDelay })).stdout).toBe(agent.publicKey);
   });
 
   it('--dry-run reports and writes nothing', async () => {

@@ -43,6 +43,26 @@ describe('start-up loads only what is used', () => {
     }
   });
 
+  it('--help and <command> --help load neither core nor jose: the command table is help text only', async () => {
+    for (const args of [
+      ['--help'],
+      ['jwks', '--help'],
+      ['token', '--help'],
+      ['generate', '--help'],
+      ['doctor', '-h'],
+    ]) {
+      const result = await blocked(`keys-core,keys-jwt,jose,${ADAPTERS}`, args);
+      expect(result.stderr, args.join(' ')).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage: phlow-keys');
+    }
+    // The block is real for these too: running the command loads them.
+    const cwd = await initProject();
+    const ran = await blocked('keys-jwt,jose', ['token', 'nobody'], cwd);
+    expect(ran.code).not.toBe(0);
+    expect(ran.stderr).toContain('was loaded');
+  });
+
   it('the block is real: a command that opens the file store fails when its adapter cannot load', async () => {
     const cwd = await initProject();
     const result = await blocked('keystore-file', ['list'], cwd);
@@ -93,7 +113,7 @@ describe('constants repeated so that start-up loads no adapter', () => {
     const { DEFAULT_KEY_FILE } = await import('../src/store.js');
     const { DEFAULT_FILE } = await import('@phlow/keystore-file');
     expect(DEFAULT_KEY_FILE).toBe(DEFAULT_FILE);
-    const { upperSnake: cliSpelling } = await import('../src/migrate-plan.js');
+    const { upperSnake: cliSpelling } = await import('../src/commands/migrate/migrate-plan.js');
     const { upperSnake } = await import('@phlow/keystore-env');
     for (const id of ['my-agent', 'a.b_c-d', 'Agent9', 'x']) expect(cliSpelling(id)).toBe(upperSnake(id));
   });

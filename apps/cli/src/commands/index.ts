@@ -1,21 +1,25 @@
-/** Every command, in the order `--help` lists them. */
+/**
+ * Every command, in the order `--help` lists them. One folder per command (the changesets CLI's layout): its
+ * `index.ts` is the help text and options this table and the parser read, its `run.ts` what it does, loaded
+ * only when it runs, beside the helpers only that command uses. So `--help` loads neither core nor jose.
+ */
 import type { Command } from '../command.js';
-import { audit } from './audit.js';
-import { completion } from './completion.js';
-import { remove } from './delete.js';
-import { doctor } from './doctor.js';
-import { generate } from './generate.js';
-import { get } from './get.js';
-import { init } from './init.js';
-import { jwks } from './jwks.js';
-import { list } from './list.js';
-import { migrate } from './migrate.js';
-import { rekey } from './rekey.js';
-import { rotate } from './rotate.js';
-import { sign } from './sign.js';
-import { token } from './token.js';
-import { verify } from './verify.js';
-import { verifyToken } from './verify-token.js';
+import { audit } from './audit/index.js';
+import { completion } from './completion/index.js';
+import { remove } from './delete/index.js';
+import { doctor } from './doctor/index.js';
+import { generate } from './generate/index.js';
+import { get } from './get/index.js';
+import { init } from './init/index.js';
+import { jwks } from './jwks/index.js';
+import { list } from './list/index.js';
+import { migrate } from './migrate/index.js';
+import { rekey } from './rekey/index.js';
+import { rotate } from './rotate/index.js';
+import { sign } from './sign/index.js';
+import { token } from './token/index.js';
+import { verify } from './verify/index.js';
+import { verifyToken } from './verify-token/index.js';
 
 export const COMMANDS: readonly Command[] = [
   init,

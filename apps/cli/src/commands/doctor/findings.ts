@@ -1,0 +1,110 @@
+/**
+ * What `doctor` reports about the data and the environment around a store, beyond "does it work": things
+ * other software left behind that surprise a user later, and settings that make Node print secrets.
+ *
+ * - `NODE_DEBUG` (http, net, tls, ...) makes Node's own modules log request options, which for Vault carry the
+ *   token. We cannot filter what Node prints, so doctor warns.
+ * - The Python Phlow's rotation leftovers, `<id>_new` beside `<id>` (python-leftovers.ts).
+ * - A store that deletes with a recovery window (AWS) may say which ids are deleted but recoverable: the
+ *   Python Phlow's reads of them fail with InvalidRequestException and the ids cannot be created again until
+ *   the window ends. Asked only when the store has `listRecoverableKeyIds()`.
+ * - The Python Phlow accepted ids our key-id rule refuses (`agent@example.com`, `org/agent`). A file store
+ *   that keeps such entries untouched may report them with `listInvalidKeyIds()`; asked only when present.
+ */
+import type { Env, KeyStore } from '@phlow/keys-core';
+import { PYTHON_ROTATION_SUFFIX, pythonRotationLeftovers } from '../../python-leftovers.js';
+import { describeUserInput } from '../../user-input.js';
+import type { Outcome } from './checks.js';
+
+/** At most a few names, quoted safely, then how many more. */
+function sample(ids: readonly string[]): string {
+  const shown = ids.slice(0, 5).map(describeUserInput).join(', ');
+  return ids.length > 5 ? `${shown} and ${ids.length - 5} more` : shown;
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** Undefined when NODE_DEBUG is unset or empty. */
+export function nodeDebugOutcome(env: Env): Outcome<void> | undefined {
+  const value = env.NODE_DEBUG?.trim();
+  if (!value) return undefined;
+  return {
+    status: 'warn',
+    detail: `NODE_DEBUG is set to ${describeUserInput(value)}: Node's debug output can print request details, the Vault token included`,
+    advice: {
+      title: 'Secrets in debug output',
+      steps: [
+        'Unset NODE_DEBUG outside a debugging session, and never collect its output into shared logs',
+        'Use phlow-keys --debug for our own stack traces: it prints no tokens or keys',
+      ],
+    },
+  };
+}
+
+/** Undefined when there are none: most stores never saw the Python Phlow, and a row saying so is noise. */
+export function leftoversOutcome(ids: readonly string[]): Outcome<void> | undefined {
+  const leftovers = pythonRotationLeftovers(ids);
+  if (leftovers.length === 0) return undefined;
+  return {
+    status: 'warn',
+    detail: `${plural(leftovers.length, 'id looks', 'ids look')} like the Python Phlow's rotation leftovers: ${sample(leftovers)}`,
+    advice: {
+      title: 'Python rotation leftovers',
+      steps: [
+        `The Python Phlow's rotate_key wrote <id>${PYTHON_ROTATION_SUFFIX} and never removed it; nothing signs with it`,
+        '`phlow-keys migrate` skips them unless you name them',
+        `Once no Python agent runs rotate_key any more: phlow-keys delete <id>${PYTHON_ROTATION_SUFFIX} --yes`,
+      ],
+    },
+  };
+}
+
+type Lister = () => Promise<string[]>;
+
+function lister(store: KeyStore, name: string): Lister | undefined {
+  const method = (store as unknown as Record<string, unknown>)[name];
+  return typeof method === 'function' ? () => (method as Lister).call(store) : undefined;
+}
+
+/** Undefined when the store cannot say (no `listRecoverableKeyIds`). */
+export function recoverableCheck(store: KeyStore): (() => Promise<Outcome<void>>) | undefined {
+  const list = lister(store, 'listRecoverableKeyIds');
+  if (!list) return undefined;
+  return async () => {
+    const ids = await list();
+    if (ids.length === 0) return { detail: 'no deleted key waiting out its recovery window' };
+    return {
+      status: 'warn',
+      detail: `${plural(ids.length, 'key is', 'keys are')} deleted but recoverable: ${sample(ids)}`,
+      advice: {
+        title: 'Deleted, not yet gone',
+        steps: [
+          'The Python Phlow reading these ids fails with InvalidRequestException (not "not found")',
+          'The ids cannot be created again until the recovery window ends (up to 30 days)',
+          'Restore one with KeyStore.restoreKeyPair (or `aws secretsmanager restore-secret`), or remove it for good with `phlow-keys delete <id> --yes --destroy`',
+        ],
+      },
+    };
+  };
+}
+
+/** Undefined when the store cannot say (no `listInvalidKeyIds`). */
+export function invalidIdsCheck(store: KeyStore): (() => Promise<Outcome<void>>) | undefined {
+  const list = lister(store, 'listInvalidKeyIds');
+  if (!list) return undefined;
+  return async () => {
+    const ids = await list();
+    if (ids.length === 0) return { detail: 'every stored id follows the key id rule' };
+    return {
+      status: 'warn',
+      detail: `${plural(ids.length, 'entry has an id', 'entries have ids')} the key id rule refuses, left out of listings: ${sample(ids)}`,
+      advice: {
+        title: 'Ids from the Python Phlow',
+        steps: [
+          'They stay in the file untouched and readable by the Python Phlow; phlow-keys lists, reads and publishes only valid ids',
+          'To use one here, store its key pair again under a valid id (letters, digits, ".", "_", "-"), e.g. from Python with store_key_pair("org-agent", ...)',
+        ],
+      },
+    };
+  };
+}

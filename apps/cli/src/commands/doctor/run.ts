@@ -1,0 +1,283 @@
+/**
+ * `phlow-keys doctor [ids...]`: checks the configured store end to end and explains each failure in the words
+ * of the guide's Troubleshooting section. Configuration and adapter, cache settings, the master key and file
+ * modes (file store), connection and authentication, listing, reading keys, and a write, read-back and delete
+ * of a scratch key (`phlow-doctor-<random>`, always cleaned up). Every step is timed; slow ones are flagged.
+ * Exit 0 when no check failed, 1 otherwise.
+ */
+import { randomBytes } from 'node:crypto';
+import { relative } from 'node:path';
+import { createMemoryKeyStore, type Env, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import type { CommandContext } from '../../command.js';
+import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { formatDuration } from '../../format-duration.js';
+import { someIds } from '../../ids.js';
+import type { Output } from '../../output.js';
+import { chooseStore, isFileStoreType, loadProvider, masterKeySetting, storeEnv } from '../../store.js';
+import { type CheckResult, Checks } from './checks.js';
+import { checkModes } from './file-modes.js';
+import { invalidIdsCheck, leftoversOutcome, nodeDebugOutcome, recoverableCheck } from './findings.js';
+import { MAX_KEYS_READ } from './limits.js';
+import { masterKeyIsPassphrase } from './master-key-kind.js';
+import { KDF_COST, PERFORMANCE } from './troubleshooting.js';
+
+function seconds(env: Env, name: string, fallback: number): string {
+  const raw = env[name]?.trim();
+  return raw
+    ? `${formatDuration(Number(raw) * 1000)} (${name})`
+    : `${formatDuration(fallback * 1000)} (default)`;
+}
+
+export async function run(context: CommandContext): Promise<ExitCode> {
+  const { env, cwd, out } = context;
+  const ids = someIds(context);
+  const choice = chooseStore(context.flags.store, env);
+  const checks = new Checks();
+  const provider = await checks.run(
+    'adapter',
+    async () => {
+      const p = await loadProvider(choice.type, cwd);
+      return {
+        value: p,
+        detail: `${p.type} (chosen by ${choice.source === 'default' ? 'the CLI default' : choice.source})`,
+      };
+    },
+    { dependsOnStore: false },
+  );
+  checks.setStoreType(provider?.type ?? choice.type);
+
+  await checks.run(
+    'cache',
+    async () => {
+      const manager = new KeyManager({ store: createMemoryKeyStore(), env });
+      const off = env.PHLOW_KEY_CACHE_TTL_SECONDS?.trim() === '0';
+      return {
+        detail: `TTL ${seconds(env, 'PHLOW_KEY_CACHE_TTL_SECONDS', 300)}, max ${env.PHLOW_KEY_CACHE_MAX_ENTRIES?.trim() || '1000'} keys, stale-if-error ${seconds(env, 'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS', 300)}, rotation delay ${formatDuration(manager.rotationDelayMs)}, rotation grace ${formatDuration(manager.rotationGracePeriodMs)}, refetch cooldown ${formatDuration(manager.refetchCooldownMs)}`,
+        ...(off ? { status: 'warn' as const, advice: PERFORMANCE } : {}),
+      };
+    },
+    { dependsOnStore: false },
+  );
+
+  const nodeDebug = nodeDebugOutcome(env);
+  if (nodeDebug) await checks.run('debug output', async () => nodeDebug, { dependsOnStore: false });
+
+  const fileStore = isFileStoreType(choice.type);
+  const master = masterKeySetting(env, cwd);
+  const show = (path: string) => relative(cwd, path) || '.';
+  if (fileStore) {
+    await checks.run(
+      'master key',
+      async () => {
+        if (master.source === 'none') {
+          throw new KeyStoreError(
+            'INVALID_CONFIG',
+            'no master key: run `phlow-keys init`, or set PHLOW_MASTER_KEY or PHLOW_MASTER_KEY_FILE',
+            { storeType: 'encrypted_file' },
+          );
+        }
+        const detail =
+          master.source === 'PHLOW_MASTER_KEY'
+            ? 'from PHLOW_MASTER_KEY'
+            : master.source === 'fallback'
+              ? `${show(master.file!)} (no PHLOW_MASTER_KEY / PHLOW_MASTER_KEY_FILE set)`
+              : `${show(master.file!)} (PHLOW_MASTER_KEY_FILE)`;
+        if ((await masterKeyIsPassphrase(master, env)) === true) {
+          return { detail: `${detail}, a passphrase`, status: 'warn' as const, advice: KDF_COST };
+        }
+        return { detail };
+      },
+      { dependsOnStore: false },
+    );
+  }
+
+  let store: KeyStore | undefined;
+  if (provider && !checks.failed) {
+    store = await checks.run('connect', async () => {
+      const create = provider.create as (o: Record<string, unknown>) => KeyStore | Promise<KeyStore>;
+      const opened = await create({
+        env: storeEnv(choice.type, env, cwd),
+        cwd,
+        onWarning: (m: string) => out.warn(m),
+      });
+      const caps = Object.entries(opened.capabilities)
+        .filter(([, on]) => on)
+        .map(([name]) => name);
+      return { value: opened, detail: `opened; capabilities: ${caps.join(', ') || 'none'}` };
+    });
+  } else {
+    checks.skip('connect', 'skipped: an earlier check failed');
+  }
+
+  try {
+    if (store) await storeChecks(checks, store, { ids, env, fileStore, master, show, out });
+  } finally {
+    await store?.close?.();
+  }
+
+  if (out.json) {
+    out.data({
+      store: { type: provider?.type ?? choice.type, source: choice.source },
+      ok: !checks.failed,
+      checks: checks.results,
+    });
+  } else {
+    report(out, provider?.type ?? choice.type, checks.results);
+  }
+  return checks.failed ? EXIT.FAILURE : EXIT.OK;
+}
+
+interface StoreCheckOptions {
+  readonly ids: readonly string[];
+  readonly env: Env;
+  readonly fileStore: boolean;
+  readonly master: ReturnType<typeof masterKeySetting>;
+  readonly show: (path: string) => string;
+  readonly out: Output;
+}
+
+async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions): Promise<void> {
+  const checkConnection = (store as { checkConnection?: () => Promise<Record<string, unknown>> })
+    .checkConnection;
+  if (typeof checkConnection === 'function') {
+    await checks.run('authentication', async () => {
+      const info = await checkConnection.call(store);
+      const ttl = Number(info.tokenTtlSeconds);
+      const policies = Array.isArray(info.policies) ? info.policies.join(', ') : '';
+      return {
+        detail: `token accepted${Number.isFinite(ttl) ? `, ${ttl === 0 ? 'no expiry' : `expires in ${formatDuration(ttl * 1000)}`}` : ''}${policies ? `, policies: ${policies}` : ''}`,
+      };
+    });
+  }
+
+  if (o.fileStore) {
+    const { DEFAULT_FILE } = await import('@phlow/keystore-file'); // loaded only when the file store is checked
+    const keyFile = (store as { path?: string }).path ?? o.env.PHLOW_KEY_STORE_FILE ?? DEFAULT_FILE;
+    await checks.run('file modes', async () => {
+      const report = await checkModes(keyFile, o.master.file);
+      if (report.open.length > 0) {
+        // A failure, but not one that stops the store from working: the remaining checks still run.
+        return {
+          status: 'fail' as const,
+          detail: "other users can access the store's files",
+          advice: { title: 'Permission Denied', steps: report.open.map((fix) => `Restrict access: ${fix}`) },
+        };
+      }
+      const seen = report.seen.map((f) => `${o.show(f.path)} ${f.mode}`).join(', ') || 'no files yet';
+      const missing = report.missing.map(o.show).join(', ');
+      return { detail: missing ? `${seen}; not created yet: ${missing}` : seen };
+    });
+  }
+
+  const manager = new KeyManager({ store, env: o.env, cache: { ttlMs: 0 } });
+  let ids = [...o.ids];
+  if (store.capabilities.list && store.listKeyIds) {
+    const listed = await checks.run(
+      'list',
+      async () => {
+        const all = await store.listKeyIds!();
+        return { value: all, detail: `${all.length} key${all.length === 1 ? '' : 's'}` };
+      },
+      { contained: true },
+    );
+    if (ids.length === 0 && listed) ids = listed.slice(0, MAX_KEYS_READ);
+    const leftovers = listed && leftoversOutcome(listed);
+    if (leftovers) await checks.run('python leftovers', async () => leftovers);
+  } else {
+    checks.skip('list', 'this store cannot list its keys');
+  }
+  const invalid = invalidIdsCheck(store);
+  if (invalid) await checks.run('unusable ids', invalid, { contained: true });
+  const recoverable = recoverableCheck(store);
+  if (recoverable) await checks.run('deleted keys', recoverable, { contained: true });
+
+  if (ids.length > 0) {
+    for (const id of ids) {
+      await checks.run(`read ${id}`, async () => {
+        const pair = await manager.getPublicKeyPair(id);
+        return { detail: `kid ${pair.kid} (${pair.jwk.alg ?? pair.jwk.kty})` };
+      });
+    }
+  } else {
+    await checks.run('read', async () => {
+      // A read of an id that cannot exist: proves read access without needing a key.
+      await store.getPublicKey(`phlow-doctor-${randomBytes(6).toString('hex')}`);
+      return { detail: 'no keys to read; a read of a missing id succeeded' };
+    });
+  }
+
+  if (!store.capabilities.write && store.capabilities.signer !== true) {
+    checks.skip('write', `${store.type} is read-only`);
+    return;
+  }
+  const scratch = `phlow-doctor-${randomBytes(6).toString('hex')}`;
+  let written = false;
+  try {
+    await checks.run('write', async () => {
+      const generated = await manager.createKey(scratch);
+      written = true;
+      const back = await manager.getPublicKeyPair(scratch, { forceFetch: true });
+      if (back.kid !== generated.kid) {
+        throw new KeyStoreError(
+          'INTEGRITY',
+          `the scratch key ${scratch} read back differs from what was written`,
+          {
+            storeType: store.type,
+          },
+        );
+      }
+      return { detail: `wrote and read back ${scratch}` };
+    });
+  } finally {
+    if (written) {
+      // Runs even after a failure, so the scratch key never stays behind.
+      await checks.run(
+        'delete',
+        async () => {
+          await manager.deleteKeyPair(scratch, { destroy: true });
+          const left = await store.getPublicKey(scratch);
+          return left === null
+            ? { detail: `deleted ${scratch}` }
+            : {
+                detail: `${scratch} is still readable after delete: remove it by hand`,
+                status: 'warn' as const,
+              };
+        },
+        { dependsOnStore: false },
+      );
+    }
+  }
+}
+
+function report(out: Output, storeType: string, results: readonly CheckResult[]): void {
+  const label = (r: CheckResult) =>
+    r.status === 'ok'
+      ? out.paint('green', 'ok')
+      : r.status === 'fail'
+        ? out.paint('red', 'FAIL')
+        : r.status === 'warn'
+          ? out.paint('yellow', 'warn')
+          : out.paint('dim', 'skip');
+  out.line(`${out.paint('bold', 'phlow-keys doctor')}: ${storeType}`);
+  out.table(
+    ['STATUS', 'CHECK', 'TIME', 'RESULT'],
+    results.map((r) => [label(r), r.name, r.ms === undefined ? '' : `${r.ms} ms`, r.detail]),
+  );
+  for (const r of results) {
+    if (r.status !== 'fail' && r.status !== 'warn') continue;
+    if (!r.error && !r.advice) continue;
+    out.line();
+    out.line(`${label(r)} ${r.name}${r.error ? `: ${r.error.message}` : ''}`);
+    if (r.advice) {
+      out.line(`  ${r.advice.title}:`);
+      for (const step of r.advice.steps) out.line(`  - ${step}`);
+    }
+  }
+  out.line();
+  const failed = results.filter((r) => r.status === 'fail').length;
+  out.line(
+    failed === 0
+      ? out.paint('green', 'All checks passed.')
+      : out.paint('red', `${failed} check${failed === 1 ? '' : 's'} failed.`),
+  );
+}

@@ -1,0 +1,50 @@
+/**
+ * `phlow-keys list`: every key id in the store with its current kid, algorithm, version, age, which key
+ * signs now (during a rotation delay it is the previous one) and when the current key starts signing, and
+ * how many keys verify its signatures right now (more than one during a rotation's grace period).
+ */
+import type { CommandContext } from '../../command.js';
+import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { formatDuration } from '../../format-duration.js';
+import { keyInfo } from '../../key-info.js';
+import { listIds } from '../../list-ids.js';
+import { withSession } from '../../session.js';
+import { UsageError } from '../../usage-error.js';
+
+export async function run(context: CommandContext): Promise<ExitCode> {
+  if (context.positionals.length > 0) throw new UsageError('list takes no arguments', 'list');
+  const { out } = context;
+  await withSession(context, async ({ manager, store }) => {
+    const ids = await listIds(store, 'read the ids from your configuration instead');
+    const keys = [];
+    for (const id of ids) {
+      const state = await manager.rotationState(id);
+      keys.push({
+        ...keyInfo(state.current),
+        ageSeconds: state.ageMs === undefined ? null : Math.floor(state.ageMs / 1000),
+        signingKid: state.signing.kid,
+        activatesAt: state.activatesAt?.toISOString() ?? null,
+        verifyingKeys: state.verifying.length,
+      });
+    }
+    if (out.json) return out.data({ store: store.type, keys });
+    if (keys.length === 0) {
+      out.note(`no keys in ${store.type}; create one with \`phlow-keys generate <id>\``);
+      return;
+    }
+    out.table(
+      ['ID', 'KID', 'ALG', 'VERSION', 'CREATED', 'AGE', 'SIGNS', 'VERIFYING'],
+      keys.map((k) => [
+        k.keyId,
+        k.kid,
+        k.alg ?? '-',
+        k.version ?? '-',
+        k.createdAt ?? '-',
+        k.ageSeconds === null ? '-' : formatDuration(Math.max(0, k.ageSeconds) * 1000),
+        k.activatesAt ? `from ${k.activatesAt}` : 'yes',
+        String(k.verifyingKeys),
+      ]),
+    );
+  });
+  return EXIT.OK;
+}
