@@ -7,6 +7,18 @@ export PHLOW_SERVICES_HOME
 svc_log() { printf '[services] %s\n' "$*" >&2; }
 svc_die() { svc_log "ERROR: $*"; exit 1; }
 
+# svc_apt_install PACKAGE: installs a Debian package with apt-get (as root, apt-get update first when the
+# package is unknown), for what the tests need from the machine (SoftHSM2, a zsh for the completion test).
+# Dies with the command to run by hand when this is not root or there is no apt-get.
+svc_apt_install() {
+  local pkg="$1"
+  [ "$(id -u)" = 0 ] || svc_die "$pkg is not installed and this is not root: apt-get install -y $pkg"
+  command -v apt-get >/dev/null 2>&1 || svc_die "$pkg is not installed and there is no apt-get: install $pkg by hand"
+  svc_log "installing $pkg"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y "$pkg" >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y "$pkg" >/dev/null; }
+}
+
 # Ensure PHLOW_SERVICES_DIR (holding vault.env / moto.env / logs) exists; a
 # fresh temp dir is created and exported if it is unset. Call it directly, not
 # inside $(...), so the export sticks.

@@ -19,10 +19,6 @@ find_module() {
 }
 
 if ! command -v softhsm2-util >/dev/null 2>&1 || ! find_module >/dev/null; then
-  [ "$(id -u)" = 0 ] || svc_die "softhsm2 is not installed and this is not root: apt-get install -y softhsm2"
-  command -v apt-get >/dev/null 2>&1 || svc_die "softhsm2 is not installed and there is no apt-get: install SoftHSM2 by hand"
-  svc_log "installing softhsm2"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y softhsm2 >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y softhsm2 >/dev/null; }
+  svc_apt_install softhsm2
 fi
 find_module || svc_die "softhsm2 is installed but libsofthsm2.so was not found"
