@@ -484,7 +484,9 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
       `getNewestKeyPair after ${on}`,
     ).toBe(rotated.keyPair.publicKey);
     // getKeyPair and refresh return the key sign uses now: the previous one, until the delay is over.
-    expect((await km.refresh(keyId)).publicKey, `refresh after ${on}, during the delay`).toBe(before.publicKey);
+    expect((await km.refresh(keyId)).publicKey, `refresh after ${on}, during the delay`).toBe(
+      before.publicKey,
+    );
     expect(await c.named().getPublicKey(keyId), `${label('getPublicKey', keyId)} after ${on}`).toBe(
       rotated.keyPair.publicKey,
     );
