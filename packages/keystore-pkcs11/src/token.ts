@@ -36,7 +36,8 @@ export interface TokenKey {
 export interface Token {
   /** Every Phlow key version on the token, or those of one key id. */
   keys(keyId?: string): TokenKey[];
-  generate(keyId: string, version: number): TokenKey;
+  /** `createdAt` is for tests that stand in for another process's object; the store stamps now. */
+  generate(keyId: string, version: number, createdAt?: Date): TokenKey;
   sign(key: TokenKey, data: Uint8Array): Uint8Array;
   /** Destroys both halves of each version given. */
   destroy(keys: readonly TokenKey[]): void;
@@ -211,8 +212,7 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
       }
       return found;
     },
-    generate(keyId, version) {
-      const createdAt = new Date();
+    generate(keyId, version, createdAt = new Date()) {
       const id = Buffer.from(`phlow:${version}:${createdAt.getTime()}`, 'latin1');
       const pair = p.C_GenerateKeyPair(
         session,
