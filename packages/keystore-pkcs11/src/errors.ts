@@ -28,6 +28,11 @@ const CODES: ReadonlyArray<[RegExp, KeyStoreErrorCode, string]> = [
     'the token does not support Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN / CKM_EDDSA): use a token or firmware that does',
   ],
   [
+    /CKR_ATTRIBUTE_READ_ONLY/,
+    'UNSUPPORTED',
+    "the token does not let the store stamp a new key's CKA_ID once generated: use a token that allows it",
+  ],
+  [
     /CKR_DEVICE_MEMORY|CKR_HOST_MEMORY/,
     'UNAVAILABLE',
     'the token is out of memory: delete keys no longer used',

@@ -4,7 +4,8 @@
  * refuses (the keys are sensitive and non-extractable) and the store asks for none.
  *
  * Calls into the token are synchronous (pkcs11js), so each method runs to its end without interleaving with
- * another in this process; processes sharing a token are told apart by a check after each create/rotate.
+ * another in this process; processes sharing a token are told apart by a check after each create/rotate, with
+ * the rule of owner.ts, which every reader here applies too.
  */
 import { createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +19,7 @@ import {
 } from '@phlow/keys-core';
 import { toKeyStoreError } from './errors.js';
 import { type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
+import { losers, owners } from './owner.js';
 import { openToken, type Token, type TokenKey } from './token.js';
 
 export interface Pkcs11KeyStore extends SignerKeyStore {
@@ -33,18 +35,10 @@ const pem = (raw: Buffer) =>
     .export({ type: 'spki', format: 'pem' })
     .toString();
 
-/** Newest first; equal version numbers (two processes rotating at once) by creation time, then key bytes. */
-const newestFirst = (a: TokenKey, b: TokenKey) =>
-  b.version - a.version ||
-  b.createdAt.getTime() - a.createdAt.getTime() ||
-  Buffer.compare(b.publicKey, a.publicKey);
-
 export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs11KeyStore {
   const config = resolvePkcs11Config(options);
   let token: Token | undefined;
   let opening: Promise<Token> | undefined;
-  /** Where each (key id, version) asked for by version was found: KeyManager signs by version every time. */
-  const located = new Map<string, TokenKey>();
   let closed = false;
   const fail = (code: 'NOT_FOUND' | 'CONFLICT', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: TYPE, keyId });
@@ -90,20 +84,19 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
       }
     }
   }
-  const versionsOf = (t: Token, keyId: string) =>
-    t
-      .keys(keyId)
-      .filter((k) => k.keyId === keyId)
-      .sort(newestFirst);
+  /** Every object of `keyId` on the token (owners and objects that lost a race). */
+  const objectsOf = (t: Token, keyId: string) => t.keys(keyId).filter((k) => k.keyId === keyId);
+  /** The versions readers use: the owner of each version number (owner.ts), newest first. */
+  const versionsOf = (t: Token, keyId: string) => owners(objectsOf(t, keyId));
 
   /**
-   * A version just made by `make` stays only if no other process made the same version number first (for
-   * the same key); otherwise it is destroyed and the call is a CONFLICT, so exactly one of them wins.
+   * A version just generated stays only if it owns its version number (owner.ts: no other process made the
+   * same number earlier); otherwise it is destroyed and the call is a CONFLICT. The rule is the readers' rule,
+   * so what the caller reads back next is what every reader publishes and signs with.
    */
-  const keepIfFirst = (t: Token, keyId: string, made: TokenKey) => {
-    const rivals = versionsOf(t, keyId).filter((k) => k.version === made.version);
-    const winner = rivals.sort((a, b) => -newestFirst(a, b))[0];
-    if (winner && !winner.id.equals(made.id)) {
+  const keepIfOwner = (t: Token, keyId: string, made: TokenKey) => {
+    const owner = versionsOf(t, keyId).find((k) => k.version === made.version);
+    if (!owner?.id.equals(made.id)) {
       t.destroy([made]);
       throw fail(
         'CONFLICT',
@@ -127,30 +120,27 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
       return current ? pem(current.publicKey) : null;
     },
     async deleteKeyPair(keyId) {
-      await on('deleting a key', keyId, (t) => t.destroy(versionsOf(t, keyId)));
+      await on('deleting a key', keyId, (t) => t.destroyAll(keyId));
     },
     async listKeyIds() {
       const keys = await on('listing keys', undefined, (t) => t.keys());
       return [...new Set(keys.map((k) => k.keyId).filter(isValidKeyId))].sort();
     },
     async getPublicKeyVersions(keyId): Promise<PublicKeyVersion[]> {
+      // Two objects with one number (a race not cleaned up yet) count once: the owner's.
       const versions = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
-      // Two versions with one number (a lost race not cleaned up) count once: the winner's.
-      const seen = new Set<number>();
-      return versions
-        .filter((k) => !seen.has(k.version) && seen.add(k.version))
-        .map((k, i) => ({
-          publicKey: pem(k.publicKey),
-          version: String(k.version),
-          createdAt: k.createdAt,
-          current: i === 0,
-        }));
+      return versions.map((k, i) => ({
+        publicKey: pem(k.publicKey),
+        version: String(k.version),
+        createdAt: k.createdAt,
+        current: i === 0,
+      }));
     },
     async createKey(keyId) {
       await on('creating a key', keyId, (t) => {
-        if (versionsOf(t, keyId).length > 0)
+        if (objectsOf(t, keyId).length > 0)
           throw fail('CONFLICT', keyId, `"${keyId}" already exists on the token: rotate it`);
-        keepIfFirst(t, keyId, t.generate(keyId, 1));
+        keepIfOwner(t, keyId, t.generate(keyId, 1));
       });
     },
     async rotateKey(keyId, { expectedVersion }) {
@@ -164,17 +154,19 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             `"${keyId}" changed since it was read (another rotation?): read it again and retry`,
           );
         }
-        keepIfFirst(t, keyId, t.generate(keyId, current.version + 1));
+        keepIfOwner(t, keyId, t.generate(keyId, current.version + 1));
       });
     },
     async retireVersions(keyId, { keepFrom }) {
       await on('retiring old versions', keyId, (t) => {
-        const versions = versionsOf(t, keyId);
-        if (versions.length === 0) return;
+        const objects = objectsOf(t, keyId);
+        if (objects.length === 0) return;
         const n = Number(keepFrom);
-        if (!versions.some((k) => k.version === n))
+        if (!owners(objects).some((k) => k.version === n))
           throw fail('NOT_FOUND', keyId, `"${keyId}" has no version ${String(keepFrom).slice(0, 20)}`);
-        t.destroy(versions.filter((k) => k.version < n));
+        // Older versions, and objects that lost a race (no reader uses them; their process may have died).
+        const lost = new Set(losers(objects));
+        t.destroy(objects.filter((k) => k.version < n || lost.has(k)));
       });
     },
     async sign(keyId, data, signOptions = {}) {
@@ -184,27 +176,13 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             storeType: TYPE,
             keyId,
           });
-        const pinned = signOptions.version === undefined ? undefined : `${keyId}\0${signOptions.version}`;
-        const cached = pinned === undefined ? undefined : located.get(pinned);
-        if (cached) {
-          // A version's objects never change, so its CKA_ID is enough to find its private half again; if it
-          // is gone (retired, or the id deleted and made anew elsewhere), look again from scratch.
-          try {
-            return t.sign(cached, data);
-          } catch (error) {
-            if ((error as { code?: string }).code !== 'NOT_FOUND') throw error;
-            located.delete(pinned!);
-          }
-        }
+        // Decided from the token at each call, never from a memory of an earlier call: the owner of a version
+        // is the object the readers publish (a remembered object may be one that lost a race since).
         const versions = versionsOf(t, keyId);
         const key =
           signOptions.version === undefined
             ? versions[0]
             : versions.find((k) => String(k.version) === signOptions.version);
-        if (key && pinned !== undefined) {
-          if (located.size >= 1000) located.clear();
-          located.set(pinned, key);
-        }
         if (!key) {
           throw fail(
             'NOT_FOUND',

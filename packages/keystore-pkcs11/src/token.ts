@@ -3,13 +3,18 @@
  * since a second C_Initialize of one library fails and a C_Finalize would pull it from under other stores),
  * the logged-in session, and the few operations the store needs on Ed25519 objects.
  *
- * Each key version is a key pair of objects with CKA_LABEL = the key id and CKA_ID = `phlow:<n>:<ms>` (version
- * number and creation time; PKCS#11 has no creation timestamp with a time of day). Private halves are
+ * Each key version is a key pair of objects with CKA_LABEL = the key id and CKA_ID = `phlow:<n>:<ms>:<nonce>`
+ * (version number, creation time: PKCS#11 has no creation timestamp with a time of day, and 8 random bytes:
+ * two processes that make one version in the same millisecond still get two ids, so each finds and destroys
+ * only its own pair; ids without the nonce, written before it, are read alike). A pair is generated under a
+ * pending id (`phlow-pending:<nonce>`, which no reader takes for a version) and stamped once both halves
+ * exist, private half first: so a reader never finds a version whose private half is not there yet, and the
+ * creation time is taken when generation ended, which is what the race rule (owner.ts) orders by. Private halves are
  * generated on the token with CKA_SENSITIVE true and CKA_EXTRACTABLE false, checked after generation: a
  * token that ignored either gets the key destroyed and an UNSUPPORTED error.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { KeyStoreError } from '@phlow/keys-core';
 import pkcs11js from 'pkcs11js';
 import { toKeyStoreError } from './errors.js';
@@ -20,7 +25,7 @@ const CKM_EDDSA = 0x1057;
 const CKK_EC_EDWARDS = 0x40;
 /** DER of the OID 1.3.101.112 (id-Ed25519), as CKA_EC_PARAMS. */
 const ED25519_PARAMS = Buffer.from('06032b6570', 'hex');
-const ID = /^phlow:(\d{1,9}):(\d{1,15})$/;
+const ID = /^phlow:(\d{1,9}):(\d{1,15})(?::[0-9a-f]{16})?$/;
 
 type Handle = Buffer;
 
@@ -36,11 +41,16 @@ export interface TokenKey {
 export interface Token {
   /** Every Phlow key version on the token, or those of one key id. */
   keys(keyId?: string): TokenKey[];
-  /** `createdAt` is for tests that stand in for another process's object; the store stamps now. */
-  generate(keyId: string, version: number, createdAt?: Date): TokenKey;
+  /**
+   * A new version, stamped with the time its generation ended. `stampedAt` is for tests that stand in for
+   * another process's object.
+   */
+  generate(keyId: string, version: number, stampedAt?: Date): TokenKey;
   sign(key: TokenKey, data: Uint8Array): Uint8Array;
   /** Destroys both halves of each version given. */
   destroy(keys: readonly TokenKey[]): void;
+  /** Destroys every object labelled `keyId`: versions, and halves a process left pending when it died. */
+  destroyAll(keyId: string): void;
   close(): void;
 }
 
@@ -105,6 +115,21 @@ function vanishing<T>(fn: () => T): T | undefined {
   } catch (error) {
     if (String((error as Error).message).includes('CKR_OBJECT_HANDLE_INVALID')) return undefined;
     throw error;
+  }
+}
+
+/**
+ * Reads an object that another process may be stamping (see above: its CKA_ID grows between the length query
+ * and the read, CKR_BUFFER_TOO_SMALL): read again once; still changing, it is not a version yet (undefined).
+ */
+function settled<T>(fn: () => T): T | undefined {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return vanishing(fn);
+    } catch (error) {
+      if (!String((error as Error).message).includes('CKR_BUFFER_TOO_SMALL')) throw error;
+      if (attempt >= 1) return undefined;
+    }
   }
 }
 
@@ -207,13 +232,16 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
       ];
       const found: TokenKey[] = [];
       for (const handle of find(template)) {
-        const key = vanishing(() => read(handle));
+        const key = settled(() => read(handle));
         if (key) found.push(key);
       }
       return found;
     },
-    generate(keyId, version, createdAt = new Date()) {
-      const id = Buffer.from(`phlow:${version}:${createdAt.getTime()}`, 'latin1');
+    generate(keyId, version, stampedAt) {
+      const nonce = randomBytes(8).toString('hex');
+      // Generated under a pending id that no reader takes for a version (read() refuses it), then stamped:
+      // see the file's opening comment.
+      const pending = Buffer.from(`phlow-pending:${nonce}`, 'latin1');
       const pair = p.C_GenerateKeyPair(
         session,
         { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
@@ -223,7 +251,7 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
           { type: pkcs11js.CKA_VERIFY, value: true },
           { type: pkcs11js.CKA_EC_PARAMS, value: ED25519_PARAMS },
           { type: pkcs11js.CKA_LABEL, value: keyId },
-          { type: pkcs11js.CKA_ID, value: id },
+          { type: pkcs11js.CKA_ID, value: pending },
         ],
         [
           { type: pkcs11js.CKA_TOKEN, value: true },
@@ -232,17 +260,34 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
           { type: pkcs11js.CKA_SENSITIVE, value: true },
           { type: pkcs11js.CKA_EXTRACTABLE, value: false },
           { type: pkcs11js.CKA_LABEL, value: keyId },
-          { type: pkcs11js.CKA_ID, value: id },
+          { type: pkcs11js.CKA_ID, value: pending },
         ],
       );
-      const [sensitive, extractable] = p.C_GetAttributeValue(session, pair.privateKey, [
-        { type: pkcs11js.CKA_SENSITIVE },
-        { type: pkcs11js.CKA_EXTRACTABLE },
-      ]);
-      const key = read(pair.publicKey);
-      if (!key || !(sensitive?.value as Buffer)?.[0] || (extractable?.value as Buffer)?.[0]) {
-        p.C_DestroyObject(session, pair.privateKey);
-        p.C_DestroyObject(session, pair.publicKey);
+      const discard = () => {
+        for (const handle of [pair.privateKey, pair.publicKey])
+          vanishing(() => p.C_DestroyObject(session, handle));
+      };
+      let key: TokenKey | undefined;
+      try {
+        const [sensitive, extractable] = p.C_GetAttributeValue(session, pair.privateKey, [
+          { type: pkcs11js.CKA_SENSITIVE },
+          { type: pkcs11js.CKA_EXTRACTABLE },
+        ]);
+        if ((sensitive?.value as Buffer)?.[0] && !(extractable?.value as Buffer)?.[0]) {
+          const createdAt = stampedAt ?? new Date();
+          const id = Buffer.from(`phlow:${version}:${createdAt.getTime()}:${nonce}`, 'latin1');
+          // The private half first: once the public half carries the id, readers take the version and sign
+          // with the private half found by that id.
+          p.C_SetAttributeValue(session, pair.privateKey, [{ type: pkcs11js.CKA_ID, value: id }]);
+          p.C_SetAttributeValue(session, pair.publicKey, [{ type: pkcs11js.CKA_ID, value: id }]);
+          key = read(pair.publicKey);
+        }
+      } catch (error) {
+        discard();
+        throw error;
+      }
+      if (!key) {
+        discard();
         throw new KeyStoreError(
           'UNSUPPORTED',
           `the token did not make "${keyId}" sensitive and non-extractable (or returned no Ed25519 public key), so the new key was destroyed: use a token that honours CKA_SENSITIVE / CKA_EXTRACTABLE`,
@@ -276,6 +321,10 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
       for (const key of keys) {
         for (const handle of halves(key)) vanishing(() => p.C_DestroyObject(session, handle));
       }
+    },
+    destroyAll(keyId) {
+      for (const handle of find([{ type: pkcs11js.CKA_LABEL, value: keyId }]))
+        vanishing(() => p.C_DestroyObject(session, handle));
     },
     close() {
       try {

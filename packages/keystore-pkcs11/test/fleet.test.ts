@@ -27,7 +27,10 @@ interface Line {
   readonly text?: string;
 }
 
-function start(args: string[], onLine?: (line: Line) => void): { child: ChildProcess; lines: Promise<Line[]> } {
+function start(
+  args: string[],
+  onLine?: (line: Line) => void,
+): { child: ChildProcess; lines: Promise<Line[]> } {
   const child = spawn(process.execPath, [CHILD, ...args], { env: { ...process.env, ...tokenEnv() } });
   const lines = new Promise<Line[]>((done, fail) => {
     const seen: Line[] = [];
@@ -44,8 +47,8 @@ function start(args: string[], onLine?: (line: Line) => void): { child: ChildPro
     });
     child.stderr!.on('data', (d: Buffer) => (err += d));
     child.on('error', fail);
-    child.on('close', (code) =>
-      code === 0 ? done(seen) : fail(new Error(`${args[0]} exited ${code}: ${err}`)),
+    child.on('close', (code, signal) =>
+      code === 0 ? done(seen) : fail(new Error(`${args[0]} exited ${code ?? signal}: ${err}`)),
     );
   });
   return { child, lines };
@@ -104,6 +107,9 @@ describe('pkcs11 fleet: 3 processes rotating, 1 signing, on one token', () => {
           !keys.some((k) => verify(null, Buffer.from(s.message!), k, Buffer.from(s.signature!, 'base64'))),
       );
       expect(unverified, 'signatures no published key verifies').toEqual([]);
+      console.info(
+        `fleet: ${ok.length} rotations ok, ${reports.length - ok.length} CONFLICT, ${signatures.length} signatures, ${published.length} versions published`,
+      );
     } finally {
       await store.deleteKeyPair(keyId);
       await store.close();

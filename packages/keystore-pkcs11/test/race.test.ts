@@ -13,8 +13,7 @@ import { openToken } from '../src/token.js';
 import { createTestStore, tokenEnv, uid } from './helpers.js';
 
 const message = new TextEncoder().encode('signed while two processes rotate');
-const verifies = (publicKey: string, signature: Uint8Array) =>
-  verify(null, message, publicKey, signature);
+const verifies = (publicKey: string, signature: Uint8Array) => verify(null, message, publicKey, signature);
 
 describe('pkcs11: one object owns a version number, for the race rule and for every reader', () => {
   const store = createTestStore();
@@ -58,7 +57,9 @@ describe('pkcs11: one object owns a version number, for the race rule and for ev
     other.destroy([rival]);
     const after = await keys.sign(keyId, message);
     for (const signature of [...signatures, after]) {
-      expect(verifies(rotated.keyPair.publicKey, signature), 'signed with the published version 2').toBe(true);
+      expect(verifies(rotated.keyPair.publicKey, signature), 'signed with the published version 2').toBe(
+        true,
+      );
     }
     expect((await keys.jwks([keyId])).keys.map((k) => k.kid)).toContain(rotated.kid);
     await store.deleteKeyPair(keyId);
