@@ -9,9 +9,10 @@
 /**
  * Version of this contract. Adapters export the version they were built against; the resolver refuses an
  * adapter whose major differs from core's. 1.1.0 added the optional `signer` capability (stores that sign
- * inside the backend); a 1.0 adapter is a valid 1.1 store.
+ * inside the backend); 1.2.0 added the optional `activation` capability (an activation time stored with each
+ * version). Minor versions only add optional parts: a 1.0 or 1.1 adapter is a valid 1.2 store.
  */
-export const KEYSTORE_CONTRACT_VERSION = '1.1.0';
+export const KEYSTORE_CONTRACT_VERSION = '1.2.0';
 
 /** Environment variables as a plain map, `process.env` by default everywhere an `env` option exists. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -44,6 +45,14 @@ export interface KeyStoreCapabilities {
    * Absent means false (contract 1.0 stores).
    */
   readonly signer?: boolean;
+  /**
+   * The store persists an activation time per version: `storeKeyPair` keeps `options.activatesAt` with the
+   * version it writes, and `getKeyPair`, `getKeyVersions` (and, for signer stores, `getPublicKeyVersions`)
+   * return it as `activatesAt` on that version. Versions written without one (by the Python Phlow or an
+   * older phlow-keys) read without it. KeyManager then fixes the activation time once, at rotation, so every
+   * replica agrees on the signing key whatever its own delay setting. Absent means false (contract < 1.2).
+   */
+  readonly activation?: boolean;
 }
 
 /** A key pair as a store holds it: PEM strings, in the original `private_key` / `public_key` layout. */
@@ -54,6 +63,11 @@ export interface StoredKeyPair {
   readonly version?: string;
   /** When this version was written, where the store knows it. */
   readonly createdAt?: Date;
+  /**
+   * When this version starts signing, as fixed by the process that wrote it (capability `activation`).
+   * Absent for versions written without one; a missing or unparseable stored value reads as absent.
+   */
+  readonly activatesAt?: Date;
 }
 
 /** One version of a key pair, as returned by `getKeyVersions`. */
@@ -71,6 +85,12 @@ export interface StoreKeyPairOptions {
    * current version. A mismatch is a `CONFLICT` error and writes nothing. `undefined` writes unconditionally.
    */
   readonly expectedVersion?: string | null;
+  /**
+   * When this version starts signing, fixed at rotation time by the rotating process (rotation time + its
+   * delay; rotation time for an emergency rotation). Stores with `capabilities.activation` persist it with
+   * the version (millisecond precision) and return it on reads; other stores ignore it.
+   */
+  readonly activatesAt?: Date;
 }
 
 export interface DeleteKeyPairOptions {
@@ -142,6 +162,8 @@ export interface PublicKeyVersion {
   readonly createdAt: Date;
   /** True for the newest version. */
   readonly current: boolean;
+  /** When this version starts signing, where the store persists it (capability `activation`). */
+  readonly activatesAt?: Date;
 }
 
 export interface SignOptions {

@@ -1,5 +1,5 @@
 /**
- * An in-memory KeyStore with every capability: versions, compare-and-set, list, pair reads.
+ * An in-memory KeyStore with every capability: versions, compare-and-set, list, pair reads, activation times.
  *
  * For tests and for processes that only need keys while they run. Nothing survives a restart.
  */
@@ -38,7 +38,7 @@ export function createMemoryKeyStore(options: MemoryKeyStoreOptions = {}): KeySt
 
   return {
     type: 'memory',
-    capabilities: { write: true, readPair: true, list: true, versions: true },
+    capabilities: { write: true, readPair: true, list: true, versions: true, activation: true },
 
     async getPrivateKey(keyId) {
       return current(keyId)?.privateKey ?? null;
@@ -54,18 +54,28 @@ export function createMemoryKeyStore(options: MemoryKeyStoreOptions = {}): KeySt
             publicKey: v.publicKey,
             version: v.version,
             createdAt: v.createdAt,
+            ...(v.activatesAt ? { activatesAt: new Date(v.activatesAt) } : {}),
           })
         : null;
     },
     async getKeyVersions(keyId) {
       const entry = entries.get(assertValidKeyId(keyId, 'memory'));
-      return entry ? entry.versions.map((v, i) => storedKeyPair({ ...v, current: i === 0 })) : [];
+      return entry
+        ? entry.versions.map((v, i) =>
+            storedKeyPair({
+              ...v,
+              current: i === 0,
+              ...(v.activatesAt ? { activatesAt: new Date(v.activatesAt) } : {}),
+            }),
+          )
+        : [];
     },
     async listKeyIds() {
       return [...entries.keys()].sort();
     },
     async storeKeyPair(keyId, privateKey, publicKey, opts: StoreKeyPairOptions = {}) {
       assertValidKeyId(keyId, 'memory');
+      const activatesAt = opts.activatesAt === undefined ? undefined : validActivation(opts.activatesAt);
       const entry = entries.get(keyId);
       const currentVersion = entry?.versions[0]?.version ?? null;
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== currentVersion) {
@@ -82,6 +92,7 @@ export function createMemoryKeyStore(options: MemoryKeyStoreOptions = {}): KeySt
         version: String(next.nextVersion++),
         createdAt: new Date(),
         current: true,
+        ...(activatesAt ? { activatesAt } : {}),
       };
       next.versions = [version, ...next.versions].slice(0, maxVersions);
       entries.set(keyId, next);
@@ -90,4 +101,12 @@ export function createMemoryKeyStore(options: MemoryKeyStoreOptions = {}): KeySt
       entries.delete(assertValidKeyId(keyId, 'memory'));
     },
   };
+}
+
+/** A copy of `at`, refused (INVALID_CONFIG, nothing written) when it is not a valid Date. */
+function validActivation(at: Date): Date {
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+    throw new KeyStoreError('INVALID_CONFIG', 'activatesAt must be a valid Date', { storeType: 'memory' });
+  }
+  return new Date(at.getTime());
 }

@@ -234,10 +234,12 @@ describe('providers: statically imported adapters (bundled applications)', () =>
     expect(existsSync(marker())).toBe(false);
   });
 
-  it('an adapter built against contract 1.0 still loads under 1.1 (signer is an optional capability)', async () => {
-    expect(KEYSTORE_CONTRACT_VERSION).toBe('1.1.0');
+  it('adapters built against contract 1.0 and 1.1 still load under 1.2 (signer, activation are optional capabilities)', async () => {
+    expect(KEYSTORE_CONTRACT_VERSION).toBe('1.2.0');
     const v10 = { contractVersion: '1.0.0', type: 'old-ten', create: () => ({}) } as never;
     expect((await loadKeyStoreProvider('old-ten', { providers: [v10] })).type).toBe('old-ten');
+    const v11 = { contractVersion: '1.1.0', type: 'old-eleven', create: () => ({}) } as never;
+    expect((await loadKeyStoreProvider('old-eleven', { providers: [v11] })).type).toBe('old-eleven');
     const v2 = { contractVersion: '2.0.0', type: 'two', create: () => ({}) } as never;
     await expect(loadKeyStoreProvider('two', { providers: [v2] })).rejects.toMatchObject({
       code: 'ADAPTER_INCOMPATIBLE',

@@ -13,7 +13,6 @@ import {
   CreateKeyCommand,
   DeleteAliasCommand,
   GetPublicKeyCommand,
-  KMSClient,
   ListAliasesCommand,
   ScheduleKeyDeletionCommand,
   SignCommand,
@@ -23,24 +22,16 @@ import {
   assertValidKeyId,
   isValidKeyId,
   KeyStoreError,
-  type KeyStoreFactoryOptions,
   type PublicKeyVersion,
   type SignerKeyStore,
   signerRefusals,
 } from '@phlow/keys-core';
+import { BoundedMap } from '@phlow/keys-core/adapter';
 import { currentAlias, PREFIX, parseAlias, TYPE, versionAlias } from './aliases.js';
-import { toKeyStoreError } from './errors.js';
+import { createKmsTransport } from './client.js';
+import { type AwsKmsKeyStoreOptions, resolveKmsConfig } from './options.js';
 
-export interface AwsKmsKeyStoreOptions extends KeyStoreFactoryOptions {
-  /** AWS region. Default: the SDK's resolution. Env: `AWS_REGION`. */
-  readonly region?: string;
-  /** KMS endpoint (an emulator, a VPC endpoint). Default: the SDK's. Env: `AWS_ENDPOINT_URL_KMS`. */
-  readonly endpoint?: string;
-  /** Time limit of one request. Default: 10000 ms. Env: `PHLOW_AWS_KMS_TIMEOUT_MS`. */
-  readonly timeoutMs?: number;
-  /** Days a retired version's KMS key waits before deletion (7 to 30). Default: 7. Env: `PHLOW_AWS_KMS_DELETION_DAYS`. */
-  readonly deletionWindowDays?: number;
-}
+export type { AwsKmsKeyStoreOptions } from './options.js';
 
 export interface AwsKmsKeyStore extends SignerKeyStore {
   readonly type: 'aws_kms';
@@ -58,44 +49,19 @@ interface Version {
 }
 
 export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKmsKeyStore {
-  const env = options.env ?? process.env;
-  const timeoutMs = options.timeoutMs ?? (Number(env.PHLOW_AWS_KMS_TIMEOUT_MS) || 10_000);
-  const deletionDays = options.deletionWindowDays ?? (Number(env.PHLOW_AWS_KMS_DELETION_DAYS) || 7);
-  if (!Number.isInteger(deletionDays) || deletionDays < 7 || deletionDays > 30) {
-    throw new KeyStoreError(
-      'INVALID_CONFIG',
-      'deletionWindowDays (PHLOW_AWS_KMS_DELETION_DAYS) must be 7 to 30',
-      {
-        storeType: TYPE,
-      },
-    );
-  }
-  const region = options.region ?? env.AWS_REGION;
-  const endpoint = options.endpoint ?? env.AWS_ENDPOINT_URL_KMS;
-  const client = new KMSClient({
-    ...(region ? { region } : {}),
-    ...(endpoint ? { endpoint } : {}),
-    maxAttempts: 3,
-    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs },
-  });
-  const publicKeys = new Map<string, string>();
+  const config = resolveKmsConfig(options);
+  const transport = createKmsTransport(config);
+  const publicKeys = new BoundedMap<string, string>(1000);
   const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: TYPE, keyId });
-
-  async function send<T>(doing: string, keyId: string | undefined, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      throw toKeyStoreError(error, doing, keyId);
-    }
-  }
+  const send = transport.send;
 
   async function aliases(): Promise<AliasListEntry[]> {
     const all: AliasListEntry[] = [];
     let marker: string | undefined;
     for (let page = 0; page < 1000; page++) {
-      const out = await send('listing aliases', undefined, () =>
-        client.send(new ListAliasesCommand({ Limit: 100, ...(marker ? { Marker: marker } : {}) })),
+      const out = await send('listing aliases', undefined, (c, o) =>
+        c.send(new ListAliasesCommand({ Limit: 100, ...(marker ? { Marker: marker } : {}) }), o),
       );
       all.push(...(out.Aliases ?? []).filter((a) => a.AliasName?.startsWith(PREFIX)));
       if (!out.Truncated || !out.NextMarker) return all;
@@ -121,8 +87,8 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
   async function publicPem(keyId: string, kmsKeyId: string): Promise<string> {
     let pem = publicKeys.get(kmsKeyId);
     if (pem === undefined) {
-      const out = await send('reading a public key', keyId, () =>
-        client.send(new GetPublicKeyCommand({ KeyId: kmsKeyId })),
+      const out = await send('reading a public key', keyId, (c, o) =>
+        c.send(new GetPublicKeyCommand({ KeyId: kmsKeyId }), o),
       );
       if (out.KeySpec !== 'ECC_NIST_EDWARDS25519' || !out.PublicKey) {
         throw fail(
@@ -134,7 +100,6 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
       pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
         .export({ type: 'spki', format: 'pem' })
         .toString();
-      if (publicKeys.size >= 1000) publicKeys.clear();
       publicKeys.set(kmsKeyId, pem);
     }
     return pem;
@@ -142,28 +107,27 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
 
   /** A new KMS key as version `version`; CONFLICT (and the new key scheduled for deletion) if it exists. */
   async function addVersion(keyId: string, version: number): Promise<void> {
-    const created = await send('creating a KMS key', keyId, () =>
-      client.send(
+    const created = await send('creating a KMS key', keyId, (c, o) =>
+      c.send(
         new CreateKeyCommand({
           KeySpec: 'ECC_NIST_EDWARDS25519',
           KeyUsage: 'SIGN_VERIFY',
           Description: `phlow key ${keyId} version ${version}`,
           Tags: [{ TagKey: 'phlow:key-id', TagValue: keyId }],
         }),
+        o,
       ),
     );
     const kmsKeyId = created.KeyMetadata?.KeyId;
     if (!kmsKeyId) throw fail('NOT_FOUND', keyId, 'KMS created a key but returned no id');
     try {
-      await send('naming the new version', keyId, () =>
-        client.send(
-          new CreateAliasCommand({ AliasName: versionAlias(keyId, version), TargetKeyId: kmsKeyId }),
-        ),
+      await send('naming the new version', keyId, (c, o) =>
+        c.send(new CreateAliasCommand({ AliasName: versionAlias(keyId, version), TargetKeyId: kmsKeyId }), o),
       );
     } catch (error) {
-      await client
-        .send(new ScheduleKeyDeletionCommand({ KeyId: kmsKeyId, PendingWindowInDays: 7 }))
-        .catch(() => {});
+      await send('scheduling an unused key for deletion', keyId, (c, o) =>
+        c.send(new ScheduleKeyDeletionCommand({ KeyId: kmsKeyId, PendingWindowInDays: 7 }), o),
+      ).catch(() => {});
       throw (error as KeyStoreError).code === 'CONFLICT'
         ? fail(
             'CONFLICT',
@@ -173,20 +137,23 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
         : error;
     }
     const current = currentAlias(keyId);
-    await send('pointing the current alias at the new version', keyId, () =>
+    await send('pointing the current alias at the new version', keyId, (c, o) =>
       version === 1
-        ? client.send(new CreateAliasCommand({ AliasName: current, TargetKeyId: kmsKeyId }))
-        : client.send(new UpdateAliasCommand({ AliasName: current, TargetKeyId: kmsKeyId })),
+        ? c.send(new CreateAliasCommand({ AliasName: current, TargetKeyId: kmsKeyId }), o)
+        : c.send(new UpdateAliasCommand({ AliasName: current, TargetKeyId: kmsKeyId }), o),
     );
   }
 
   async function retire(keyId: string, versions: readonly Version[]): Promise<void> {
     for (const v of versions) {
-      await send('retiring a version', keyId, () =>
-        client.send(new DeleteAliasCommand({ AliasName: versionAlias(keyId, v.version) })),
+      await send('retiring a version', keyId, (c, o) =>
+        c.send(new DeleteAliasCommand({ AliasName: versionAlias(keyId, v.version) }), o),
       );
-      await send('scheduling a retired key for deletion', keyId, () =>
-        client.send(new ScheduleKeyDeletionCommand({ KeyId: v.kmsKeyId, PendingWindowInDays: deletionDays })),
+      await send('scheduling a retired key for deletion', keyId, (c, o) =>
+        c.send(
+          new ScheduleKeyDeletionCommand({ KeyId: v.kmsKeyId, PendingWindowInDays: config.deletionDays }),
+          o,
+        ),
       ).catch((error: KeyStoreError) => {
         if (error.code !== 'NOT_FOUND') throw error; // already pending deletion
       });
@@ -209,8 +176,8 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
       const versions = await versionsOf(keyId);
       if (versions.length === 0) return;
       await retire(keyId, versions);
-      await send('deleting the current alias', keyId, () =>
-        client.send(new DeleteAliasCommand({ AliasName: currentAlias(keyId) })),
+      await send('deleting the current alias', keyId, (c, o) =>
+        c.send(new DeleteAliasCommand({ AliasName: currentAlias(keyId) }), o),
       ).catch((error: KeyStoreError) => {
         if (error.code !== 'NOT_FOUND') throw error;
       });
@@ -286,14 +253,15 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
         );
       }
       const alias = version === undefined ? currentAlias(keyId) : versionAlias(keyId, version);
-      const out = await send('signing', keyId, () =>
-        client.send(
+      const out = await send('signing', keyId, (c, o) =>
+        c.send(
           new SignCommand({
             KeyId: alias,
             Message: data,
             MessageType: 'RAW',
             SigningAlgorithm: 'ED25519_SHA_512',
           }),
+          o,
         ),
       );
       if (out.Signature?.length !== 64) {
@@ -305,7 +273,7 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
       return new Uint8Array(out.Signature);
     },
     async close() {
-      client.destroy();
+      transport.destroy();
     },
   };
   return store;

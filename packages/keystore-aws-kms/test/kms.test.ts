@@ -10,6 +10,7 @@ import { isKeyStoreError } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeId, encodeId } from '../src/aliases.js';
 import provider, { createAwsKmsKeyStore } from '../src/index.js';
+import { resolveKmsConfig } from '../src/options.js';
 
 const code = (p: Promise<unknown>) =>
   p.then(
@@ -75,5 +76,40 @@ describe('aws_kms store on ministack', () => {
     expect((await store.sign(keyId, message)).length).toBe(64);
     await Promise.all(stores.map((s) => s.close()));
     await store.deleteKeyPair(keyId);
+  });
+});
+
+describe('aws_kms settings', () => {
+  it('refuses bad numbers as INVALID_CONFIG naming the variable (PHLOW_AWS_KMS_MAX_ATTEMPTS=-5 was accepted before)', () => {
+    for (const [name, value] of [
+      ['PHLOW_AWS_KMS_MAX_ATTEMPTS', '-5'],
+      ['PHLOW_AWS_KMS_MAX_ATTEMPTS', '11'],
+      ['PHLOW_AWS_KMS_TIMEOUT_MS', '-5'],
+      ['PHLOW_AWS_KMS_TIMEOUT_MS', 'soon'],
+      ['PHLOW_AWS_KMS_DEADLINE_MS', '0'],
+      ['PHLOW_AWS_KMS_DELETION_DAYS', '3'],
+    ] as const) {
+      const failure = (() => {
+        try {
+          createAwsKmsKeyStore({ env: { [name]: value } });
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(isKeyStoreError(failure, 'INVALID_CONFIG'), `${name}=${value}`).toBe(true);
+      expect((failure as Error).message).toContain(name);
+    }
+    expect(() => createAwsKmsKeyStore({ maxAttempts: 0, env: {} })).toThrow(/option maxAttempts/);
+  });
+
+  it('takes the retry count from the option or PHLOW_AWS_KMS_MAX_ATTEMPTS', () => {
+    expect(resolveKmsConfig({ env: {} }).maxAttempts).toBe(3);
+    expect(resolveKmsConfig({ env: { PHLOW_AWS_KMS_MAX_ATTEMPTS: '5' } }).maxAttempts).toBe(5);
+    expect(resolveKmsConfig({ maxAttempts: 1, env: { PHLOW_AWS_KMS_MAX_ATTEMPTS: '5' } }).maxAttempts).toBe(
+      1,
+    );
+    // The total deadline defaults to every attempt's time limit.
+    expect(resolveKmsConfig({ timeoutMs: 2000, env: {} }).deadlineMs).toBe(6000);
+    expect(resolveKmsConfig({ env: { PHLOW_AWS_KMS_DEADLINE_MS: '4500' } }).deadlineMs).toBe(4500);
   });
 });

@@ -1,0 +1,11 @@
+/**
+ * @phlow/keys-core/adapter: the dependency-free kit every store and store wrapper builds on, so that each
+ * cross-cutting rule exists once. See each file for why it exists.
+ */
+export { BoundedMap } from './bounded-map.js';
+export { DEADLINE_CODE, type Deadline, startDeadline, trackRequest, withDeadline } from './deadline.js';
+export { parseDuration } from './duration.js';
+export { mapLimit } from './map-limit.js';
+export { createQuietAgents, type QuietAgentOptions, type QuietAgents } from './quiet-agents.js';
+export { durationSetting, intSetting, type SettingRange } from './settings.js';
+export { type AroundCall, KEYSTORE_METHODS, type KeyStoreMethod, wrapStore } from './store-methods.js';

@@ -1,0 +1,59 @@
+/**
+ * HTTP(S) connection agents that keep credentials out of `NODE_DEBUG=http,net` output (moved here from
+ * @phlow/keystore-vault and @phlow/keystore-aws, which had one copy each).
+ *
+ * Node's agent logs the options of every connection it opens (`createConnection ...` under NODE_DEBUG=http,
+ * and net logs them again under NODE_DEBUG=net), and clients pass the request headers in those options:
+ * `X-Vault-Token`, or the AWS SDK's `Authorization` and `X-Amz-Security-Token`. An agent needs only the address
+ * and TLS settings of a request, never its headers or `auth`, so these agents drop both before Node sees them.
+ * The headers still go on the wire: ClientRequest writes them itself.
+ *
+ * The same hook ties each request to the deadline of the call that made it (deadline.ts), so a client that
+ * cannot take an AbortSignal still has its requests destroyed at the deadline.
+ */
+import { type ClientRequest, Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
+import { trackRequest } from './deadline.js';
+
+/** Node's (undocumented, stable since 0.x) hook through which every request asks its agent for a socket. */
+type AddRequest = (req: ClientRequest, options: Record<string, unknown> | undefined) => void;
+
+function quiet<A extends HttpAgent>(agent: A): A {
+  const target = agent as unknown as { addRequest: AddRequest };
+  const addRequest = target.addRequest;
+  target.addRequest = function (this: A, req, options) {
+    const { headers: _headers, auth: _auth, ...rest } = options ?? {};
+    trackRequest(req);
+    addRequest.call(this, req, rest);
+  };
+  return agent;
+}
+
+export interface QuietAgentOptions {
+  /** TLS settings of HTTPS connections (ca, cert, key, rejectUnauthorized). Default: Node's. */
+  readonly tls?: HttpsAgentOptions;
+  /** Most sockets per origin. Default: 50 (the AWS SDK's own setting). */
+  readonly maxSockets?: number;
+}
+
+export interface QuietAgents {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+  /** Closes the kept-alive connections. */
+  destroy(): void;
+}
+
+/** One keep-alive agent per scheme. */
+export function createQuietAgents(options: QuietAgentOptions = {}): QuietAgents {
+  const maxSockets = options.maxSockets ?? 50;
+  const http = quiet(new HttpAgent({ keepAlive: true, maxSockets }));
+  const https = quiet(new HttpsAgent({ keepAlive: true, maxSockets, ...options.tls }));
+  return {
+    http,
+    https,
+    destroy() {
+      http.destroy();
+      https.destroy();
+    },
+  };
+}
