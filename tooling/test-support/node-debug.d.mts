@@ -1,14 +1,8 @@
 // Types of node-debug.mjs.
 import type { KeyStore } from '@phlow/keys-core';
 
-export function runWithNodeDebug(
-  child: string,
-  args: readonly string[],
-  env: Record<string, string | undefined>,
-): Promise<{ stdout: string; stderr: string }>;
+export { exerciseStore, runWithNodeDebug } from '@phlow/keystore-testkit/transport';
 
-/** A store with the optional methods exerciseStore calls. */
+/** A store with the optional methods the old exerciseStore called (kept for the adapters' existing types). */
 export type ExercisedStore = KeyStore &
   Required<Pick<KeyStore, 'getKeyPair' | 'getKeyVersions' | 'listKeyIds' | 'close'>>;
-
-export function exerciseStore(store: ExercisedStore, keyId: string): Promise<void>;

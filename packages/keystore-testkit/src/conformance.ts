@@ -12,53 +12,20 @@
  */
 
 import { inspect } from 'node:util';
-import { isKeyStoreError, KeyManager, type KeyStore, type KeyStoreErrorCode } from '@phlow/keys-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
+import { KeyManager, type KeyStore } from '@phlow/keys-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type ConformanceContext,
+  type ConformanceGroup,
+  type ConformanceOptions,
+  expectCode,
+} from './context.js';
+import { ed25519Pair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
 import { describeError, label, named } from './named-store.js';
 import { signerTests } from './signer-conformance.js';
+import { transportTests } from './transport-conformance.js';
 
-export type ConformanceGroup =
-  | 'reads'
-  | 'keyIds'
-  | 'writes'
-  | 'concurrency'
-  | 'versions'
-  | 'rotation'
-  | 'errors'
-  | 'signer';
-
-export interface ConformanceOptions<S extends KeyStore = KeyStore> {
-  /** Shown in the suite's title. */
-  readonly name: string;
-  /** Creates the store under test; called once for the suite. */
-  readonly create: () => S | Promise<S>;
-  /** Called once after the suite, after the suite's own ids were deleted. */
-  readonly cleanup?: (store: S) => void | Promise<void>;
-  /**
-   * Puts a pair where a read-only store reads it (for the env store: sets the variables). Writable stores
-   * are seeded with `storeKeyPair` when this is not given.
-   */
-  readonly seed?: (store: S, keyId: string, pair: PemPair) => void | Promise<void>;
-  /** Groups to skip, each with the reason shown in the report. */
-  readonly skip?: Partial<Record<ConformanceGroup, string>>;
-}
-
-/** What every group receives: the store (after `create`) and helpers. */
-export interface ConformanceContext<S extends KeyStore = KeyStore> {
-  readonly store: () => S;
-  /** The store, with failures of calls expected to succeed naming the call and the id (see named-store.ts). */
-  readonly named: () => S;
-  /** A fresh id, deleted after the suite. */
-  readonly id: (label: string) => string;
-  /** Puts a pair into the store by `seed` or `storeKeyPair`; skips the test (visibly) if neither can. */
-  readonly put: (t: TestContext, keyId: string, pair: PemPair) => Promise<void>;
-  /** Skips the test visibly unless the store declares the capability. */
-  readonly requires: (
-    t: TestContext,
-    capability: 'write' | 'readPair' | 'list' | 'versions' | 'signer',
-  ) => void;
-}
+export type { ConformanceContext, ConformanceGroup, ConformanceOptions } from './context.js';
 
 const GROUPS: readonly ConformanceGroup[] = [
   'reads',
@@ -69,6 +36,7 @@ const GROUPS: readonly ConformanceGroup[] = [
   'rotation',
   'errors',
   'signer',
+  'transport',
 ];
 
 /** Unknown `skip` keys are a typo that would silently run (or skip) the wrong tests: refuse them. */
@@ -104,6 +72,7 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
     });
     let view: S | undefined;
     const ctx: ConformanceContext<S> = {
+      options,
       store: () => {
         if (!store) throw new Error('the store was not created: see the error of beforeAll');
         return store;
@@ -138,6 +107,7 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
       rotation: rotationTests,
       errors: errorTests,
       signer: signerTests,
+      transport: transportTests,
     };
     for (const [group, run] of Object.entries(groups) as [
       ConformanceGroup,
@@ -147,7 +117,7 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
       if (reason) describe.skip(`${group} (skipped: ${reason})`, () => it('skipped', () => {}));
       else
         describe(group, () => {
-          if (group !== 'signer') {
+          if (group !== 'signer' && group !== 'transport') {
             beforeEach((t) => {
               const s = ctx.store();
               if (s.capabilities.signer === true) {
@@ -159,24 +129,6 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
         });
     }
   });
-}
-
-/** Expects `promise` (the call `what`) to reject with a KeyStoreError of `code`; returns the error. */
-async function expectCode(
-  what: string,
-  promise: Promise<unknown>,
-  code: KeyStoreErrorCode,
-): Promise<unknown> {
-  const outcome = await promise.then(
-    () => ({ failed: false as const }),
-    (error: unknown) => ({ failed: true as const, error }),
-  );
-  if (!outcome.failed) expect.fail(`${what} should fail with KeyStoreError ${code}, but it succeeded`);
-  const { error } = outcome;
-  if (!isKeyStoreError(error))
-    expect.fail(`${what} should fail with KeyStoreError ${code}, but threw ${describeError(error)}`);
-  expect(error.code, `${what} failed with ${describeError(error)} instead of ${code}`).toBe(code);
-  return error;
 }
 
 /**

@@ -3,6 +3,7 @@
  * stale-if-error caching and outages. It changes nothing about the wrapped store's data.
  */
 import { type KeyStore, KeyStoreError, type KeyStoreErrorCode } from '@phlow/keys-core';
+import { wrapStore } from '@phlow/keys-core/adapter';
 
 export interface FaultController {
   /** Added before every call. Default: 0. */
@@ -21,17 +22,12 @@ export interface FaultyKeyStore extends KeyStore {
   readonly faults: FaultController;
 }
 
-const METHODS = [
-  'getPrivateKey',
-  'getPublicKey',
-  'storeKeyPair',
-  'deleteKeyPair',
-  'getKeyPair',
-  'listKeyIds',
-  'getKeyVersions',
-] as const;
-
-export function withFaults(store: KeyStore): FaultyKeyStore {
+/**
+ * `store` with `faults` to make it slow or failing. Built on core's `wrapStore`, so it keeps exactly the
+ * store's methods (signer methods included) and capabilities: KeyManager works over it as over the store.
+ * `close` is passed through untouched and uncounted.
+ */
+export function withFaults<S extends KeyStore>(store: S): S & FaultyKeyStore {
   let pending: { count: number; code: KeyStoreErrorCode } = { count: 0, code: 'UNAVAILABLE' };
   const faults: FaultController = {
     latencyMs: 0,
@@ -50,27 +46,18 @@ export function withFaults(store: KeyStore): FaultyKeyStore {
     },
   };
 
-  const wrapped: Record<string, unknown> = {
-    type: store.type,
-    capabilities: store.capabilities,
-    faults,
-    close: store.close?.bind(store),
-  };
-  for (const method of METHODS) {
-    const original = store[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-    if (!original) continue;
-    wrapped[method] = async (...args: unknown[]) => {
-      faults.calls[method] = (faults.calls[method] ?? 0) + 1;
-      if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      if (faults.outage) throw injected(store.type, faults.outageCode, method);
-      if (pending.count > 0) {
-        pending.count--;
-        throw injected(store.type, pending.code, method);
-      }
-      return original.apply(store, args);
-    };
-  }
-  return wrapped as unknown as FaultyKeyStore;
+  const wrapped = wrapStore(store, async (method, _args, call) => {
+    if (method === 'close') return call();
+    faults.calls[method] = (faults.calls[method] ?? 0) + 1;
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (faults.outage) throw injected(store.type, faults.outageCode, method);
+    if (pending.count > 0) {
+      pending.count--;
+      throw injected(store.type, pending.code, method);
+    }
+    return call();
+  });
+  return Object.assign(wrapped, { faults });
 }
 
 function injected(storeType: string, code: KeyStoreErrorCode, method: string): KeyStoreError {

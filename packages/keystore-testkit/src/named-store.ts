@@ -4,6 +4,7 @@
  * A PEM argument is never shown (it is key material, even in a test report): it prints as `<pem>`.
  */
 import type { KeyStore } from '@phlow/keys-core';
+import { wrapStore } from '@phlow/keys-core/adapter';
 
 /** `method("id", …)` for a report. */
 export function label(method: string, ...args: unknown[]): string {
@@ -13,39 +14,19 @@ export function label(method: string, ...args: unknown[]): string {
   return `${method}(${shown.join(', ')})`;
 }
 
-const METHODS = [
-  'getPrivateKey',
-  'getPublicKey',
-  'storeKeyPair',
-  'deleteKeyPair',
-  'getKeyPair',
-  'listKeyIds',
-  'getKeyVersions',
-  'sign',
-  'getPublicKeyVersions',
-  'createKey',
-  'rotateKey',
-  'retireVersions',
-] as const;
-
 /**
  * The same store, but a call that rejects rejects with an Error naming the call and what it threw (the
  * original error is its `cause`). For calls expected to succeed; expected failures are checked on the store.
+ * Built on core's `wrapStore`: every method and capability of the store, signer methods included.
  */
 export function named<S extends KeyStore>(store: S): S {
-  const view: Record<string, unknown> = { type: store.type, capabilities: store.capabilities };
-  for (const method of METHODS) {
-    const original = store[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-    if (!original) continue;
-    view[method] = async (...args: unknown[]) => {
-      try {
-        return await original.apply(store, args);
-      } catch (error) {
-        throw new Error(`${label(method, ...args)} failed: ${describeError(error)}`, { cause: error });
-      }
-    };
-  }
-  return view as S;
+  return wrapStore(store, async (method, args, call) => {
+    try {
+      return await call();
+    } catch (error) {
+      throw new Error(`${label(method, ...args)} failed: ${describeError(error)}`, { cause: error });
+    }
+  });
 }
 
 export function describeError(error: unknown): string {

@@ -17,7 +17,7 @@ import {
   type SignerKeyStore,
 } from '@phlow/keys-core';
 import { expect, it, type TestContext } from 'vitest';
-import type { ConformanceContext } from './conformance.js';
+import type { ConformanceContext } from './context.js';
 import { label } from './named-store.js';
 
 const message = new TextEncoder().encode('phlow signer conformance');

@@ -1,6 +1,6 @@
 import { KeyManager } from '@phlow/keys-core';
 import { describe, expect, it } from 'vitest';
-import { createMemoryKeyStore, ed25519Pair, withFaults } from '../src/index.js';
+import { createMemoryKeyStore, createMemorySignerStore, ed25519Pair, withFaults } from '../src/index.js';
 
 describe('withFaults', () => {
   it('counts calls and passes data through untouched', async () => {
@@ -54,5 +54,18 @@ describe('withFaults', () => {
     expect(settled).toBe(false);
     await read;
     expect(settled).toBe(true);
+  });
+
+  it('keeps a signer store a signer store: KeyManager over withFaults(memory signer) creates, signs and verifies', async () => {
+    // Issue 18: the wrapper copied 7 methods and dropped sign/createKey/... while keeping capabilities.signer,
+    // so `new KeyManager` threw INVALID_CONFIG.
+    const store = withFaults(createMemorySignerStore());
+    const km = new KeyManager({ store, env: {}, rotationDelayMs: 0 });
+    await km.createKey('a');
+    const signature = await km.sign('a', 'hello');
+    expect(await km.verify('a', 'hello', signature)).toBe(true);
+    expect(store.faults.calls).toMatchObject({ createKey: 1, sign: 1 });
+    store.faults.failNext(1, 'UNAVAILABLE');
+    await expect(store.sign('a', new Uint8Array(1))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 });

@@ -27,6 +27,12 @@ describe('conformance failure messages name the method and the escaped id', () =
     );
     expect(report).toMatch(/getPublicKey\("ct-missing-[a-z0-9-]+"\): expected undefined to be null/);
     expect(report).not.toContain('-----BEGIN');
+    // The transport group on a store without a total deadline and with a talkative agent (transport.fixture.ts).
+    expect(report).toMatch(
+      /getPublicKey\("ct-trickle-[a-z0-9-]+"\) against an endpoint that trickles one byte a second \(deadline 2000 ms\) was still reading after 15 bytes/,
+    );
+    expect(report).toContain('NODE_DEBUG output contains credential #1 of prepare().secrets');
+    expect(report).not.toContain('phlowLeakyToken');
   }, 300_000);
 
   it('label escapes control characters and never shows a PEM', () => {
@@ -44,7 +50,7 @@ describe('skip keys', () => {
       throw new Error('never called');
     };
     expect(() => runKeyStoreConformance({ name: 'x', create, skip: { version: 'typo' } as never })).toThrow(
-      /unknown skip group "version"; the groups are reads, keyIds, writes, concurrency, versions, rotation, errors/,
+      /unknown skip group "version"; the groups are reads, keyIds, writes, concurrency, versions, rotation, errors, signer, transport/,
     );
     expect(() => runKeyStoreConformance({ name: 'x', create, skip: { versions: '' } })).toThrow(
       /needs a reason/,
