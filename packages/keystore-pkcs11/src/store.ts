@@ -68,12 +68,12 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     }
   }
   /**
-   * Opens the token, retrying a transient failure three times (SoftHSM2 answers CKR_GENERAL_ERROR to a login,
+   * Opens the token, retrying a transient failure `openRetries` times (default 3; SoftHSM2 answers CKR_GENERAL_ERROR to a login,
    * and shows the token's label empty, while another process rewrites the token's files; an HSM cluster may
    * fail over): a bad setting still fails at once, a label that is not there after the retries is INVALID_CONFIG.
    */
   async function openWithRetry(): Promise<Token> {
-    const RETRIES = 3;
+    const RETRIES = config.openRetries;
     for (let attempt = 0; ; attempt++) {
       try {
         return openToken(config, { finalAttempt: attempt >= RETRIES });
