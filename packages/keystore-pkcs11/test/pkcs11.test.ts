@@ -103,6 +103,9 @@ describe('pkcs11 store on SoftHSM2', () => {
       expect(bad?.code).toBe('INVALID_CONFIG');
       expect(bad?.message).toContain('PHLOW_PKCS11_OPEN_RETRIES');
     }
-    expect(await failure({ PHLOW_PKCS11_OPEN_RETRIES: '0' }), 'no retries is a valid setting').toBeUndefined();
+    expect(
+      await failure({ PHLOW_PKCS11_OPEN_RETRIES: '0' }),
+      'no retries is a valid setting',
+    ).toBeUndefined();
   });
 });
