@@ -19,7 +19,7 @@ import {
 } from '@phlow/keys-core';
 import { toKeyStoreError } from './errors.js';
 import { type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
-import { losers, owners } from './owner.js';
+import { losers, owners, ownsBefore } from './owner.js';
 import { openToken, type Token, type TokenKey } from './token.js';
 
 export interface Pkcs11KeyStore extends SignerKeyStore {
@@ -34,6 +34,13 @@ const pem = (raw: Buffer) =>
   createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' })
     .export({ type: 'spki', format: 'pem' })
     .toString();
+
+/**
+ * A pair still on its way to a version (pending or stamped, token.ts) after this long was left by a process
+ * that died between generating and checking it: it no longer holds back a rotation (the steps take
+ * milliseconds). deleteKeyPair removes such pairs.
+ */
+const STALE_MS = 60_000;
 
 export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs11KeyStore {
   const config = resolvePkcs11Config(options);
@@ -90,13 +97,28 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
   const versionsOf = (t: Token, keyId: string) => owners(objectsOf(t, keyId));
 
   /**
-   * A version just generated stays only if it owns its version number (owner.ts: no other process made the
-   * same number earlier); otherwise it is destroyed and the call is a CONFLICT. The rule is the readers' rule,
-   * so what the caller reads back next is what every reader publishes and signs with.
+   * The race check, after generating and stamping `made` (step 2, token.ts): it becomes a version (step 3,
+   * what readers use) only if no other process holds its version number, neither as a version nor as a pair
+   * stamped earlier, and no other process is still generating that number (a pending pair may yet be stamped
+   * earlier than ours); otherwise it is destroyed and the call is a CONFLICT. Why that is enough: a rival
+   * that a process does not see at its check, or sees stamped later than its own pair, was generated after
+   * that process had stamped, so its stamp is later and its own check steps back. So two processes never
+   * both make one version, and nothing a reader uses is ever taken back (see the README).
    */
-  const keepIfOwner = (t: Token, keyId: string, made: TokenKey) => {
-    const owner = versionsOf(t, keyId).find((k) => k.version === made.version);
-    if (!owner?.id.equals(made.id)) {
+  const keepIfOwner = (t: Token, keyId: string, made: TokenKey): TokenKey => {
+    const staleBefore = Date.now() - STALE_MS;
+    const taken =
+      versionsOf(t, keyId).some((k) => k.version === made.version) ||
+      t
+        .unconfirmed(keyId)
+        .some(
+          (k) =>
+            k.version === made.version &&
+            !k.id.equals(made.id) &&
+            k.createdAt.getTime() >= staleBefore &&
+            (k.step === 'pending' || ownsBefore(k, made) < 0),
+        );
+    if (taken) {
       t.destroy([made]);
       throw fail(
         'CONFLICT',
@@ -104,6 +126,7 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
         `"${keyId}" was created or rotated by another process at the same moment: read it again`,
       );
     }
+    return t.confirm(made);
   };
 
   const store: Pkcs11KeyStore = {
@@ -164,9 +187,14 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
         const n = Number(keepFrom);
         if (!owners(objects).some((k) => k.version === n))
           throw fail('NOT_FOUND', keyId, `"${keyId}" has no version ${String(keepFrom).slice(0, 20)}`);
-        // Older versions, and objects that lost a race (no reader uses them; their process may have died).
+        // Older versions, versions that lost a race (written by earlier releases of this store), and pairs a
+        // dead process left on their way to a version.
         const lost = new Set(losers(objects));
-        t.destroy(objects.filter((k) => k.version < n || lost.has(k)));
+        const staleBefore = Date.now() - STALE_MS;
+        t.destroy([
+          ...objects.filter((k) => k.version < n || lost.has(k)),
+          ...t.unconfirmed(keyId).filter((k) => k.createdAt.getTime() < staleBefore),
+        ]);
       });
     },
     async sign(keyId, data, signOptions = {}) {

@@ -4,12 +4,16 @@
  * the logged-in session, and the few operations the store needs on Ed25519 objects.
  *
  * Each key version is a key pair of objects with CKA_LABEL = the key id and CKA_ID = `phlow:<n>:<ms>:<nonce>`
- * (version number, creation time: PKCS#11 has no creation timestamp with a time of day, and 8 random bytes:
- * two processes that make one version in the same millisecond still get two ids, so each finds and destroys
- * only its own pair; ids without the nonce, written before it, are read alike). A pair is generated under a
- * pending id (`phlow-pending:<nonce>`, which no reader takes for a version) and stamped once both halves
- * exist, private half first: so a reader never finds a version whose private half is not there yet, and the
- * creation time is taken when generation ended, which is what the race rule (owner.ts) orders by. Private halves are
+ * (version number, stamp: PKCS#11 has no creation timestamp with a time of day, and 8 random bytes: two
+ * processes that make one version in the same millisecond still get two ids, so each finds and destroys only
+ * its own pair; ids without the nonce, written before it, are read alike). A pair becomes a version in three
+ * steps, each an id written on both halves, private half first (so whoever finds a public half by its id
+ * finds the private half too):
+ *   1. `phlow-pending:<n>:<started ms>:<nonce>`: generated, not stamped yet;
+ *   2. `phlow-stamped:<n>:<ms>:<nonce>`: stamped with the time generation ended, not checked yet;
+ *   3. `phlow:<n>:<ms>:<nonce>`: checked by its process against the race rule (store.ts, owner.ts): a version.
+ * Readers take only step 3, so no reader ever uses a pair that may still step back; the race check looks at
+ * steps 1 and 2 of other processes. Private halves are
  * generated on the token with CKA_SENSITIVE true and CKA_EXTRACTABLE false, checked after generation: a
  * token that ignored either gets the key destroyed and an UNSUPPORTED error.
  */
@@ -25,13 +29,17 @@ const CKM_EDDSA = 0x1057;
 const CKK_EC_EDWARDS = 0x40;
 /** DER of the OID 1.3.101.112 (id-Ed25519), as CKA_EC_PARAMS. */
 const ED25519_PARAMS = Buffer.from('06032b6570', 'hex');
-const ID = /^phlow:(\d{1,9}):(\d{1,15})(?::[0-9a-f]{16})?$/;
+/** The three steps of an id (see above); a version written before the steps existed has no nonce. */
+const ID = /^phlow(?:-(pending|stamped))?:(\d{1,9}):(\d{1,15})(:[0-9a-f]{16})?$/;
 
 type Handle = Buffer;
 
 export interface TokenKey {
   readonly keyId: string;
   readonly version: number;
+  /** `version` for a key version; `pending` / `stamped` for a pair on its way to one (see above). */
+  readonly step: 'pending' | 'stamped' | 'version';
+  /** The stamp; for a pending pair, when its generation started. */
   readonly createdAt: Date;
   /** Raw 32-byte Ed25519 public key. */
   readonly publicKey: Buffer;
@@ -39,13 +47,17 @@ export interface TokenKey {
 }
 
 export interface Token {
-  /** Every Phlow key version on the token, or those of one key id. */
+  /** Every Phlow key version on the token (step 3), or those of one key id. */
   keys(keyId?: string): TokenKey[];
+  /** The pairs of `keyId` on their way to a version (steps 1 and 2: in flight, or left by a dead process). */
+  unconfirmed(keyId: string): TokenKey[];
   /**
-   * A new version, stamped with the time its generation ended. `stampedAt` is for tests that stand in for
-   * another process's object.
+   * A new pair for `version`, taken to step 2: stamped with the time its generation ended. `stampedAt` is for
+   * tests that stand in for another process's pair.
    */
   generate(keyId: string, version: number, stampedAt?: Date): TokenKey;
+  /** Step 3: the stamped pair `key` becomes a version, what readers use. */
+  confirm(key: TokenKey): TokenKey;
   sign(key: TokenKey, data: Uint8Array): Uint8Array;
   /** Destroys both halves of each version given. */
   destroy(keys: readonly TokenKey[]): void;
@@ -209,6 +221,8 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
     ]);
     const idBytes = id?.value as Buffer | undefined;
     const match = idBytes ? ID.exec(idBytes.toString('latin1')) : null;
+    // A version written before the steps existed has no nonce; a pair on its way to one always has.
+    if (match?.[1] !== undefined && match[4] === undefined) return undefined;
     const raw = point?.value as Buffer | undefined;
     // CKA_EC_POINT is a DER OCTET STRING (04 20 ...) on most tokens, the bare 32 bytes on some.
     const publicKey = raw?.length === 34 && raw[0] === 0x04 && raw[1] === 0x20 ? raw.subarray(2) : raw;
@@ -216,32 +230,62 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
     if (!match || !idBytes || !labelBytes || publicKey?.length !== 32) return undefined;
     return {
       keyId: labelBytes.toString('utf8'),
-      version: Number(match[1]),
-      createdAt: new Date(Number(match[2])),
+      version: Number(match[2]),
+      step: (match[1] as 'pending' | 'stamped' | undefined) ?? 'version',
+      createdAt: new Date(Number(match[3])),
       publicKey: Buffer.from(publicKey),
       id: Buffer.from(idBytes),
     };
   };
 
+  /** Every pair (public halves read) of one key id, or of all, at every step. */
+  const pairs = (keyId?: string): TokenKey[] => {
+    const template: pkcs11js.Template = [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
+      ...(keyId === undefined ? [] : [{ type: pkcs11js.CKA_LABEL, value: keyId }]),
+    ];
+    const found: TokenKey[] = [];
+    for (const handle of find(template)) {
+      const key = settled(() => read(handle));
+      if (key) found.push(key);
+    }
+    return found;
+  };
+  /** Writes `id` on both halves of `key`, private half first (see above), and reads the public half back. */
+  const relabel = (key: TokenKey, id: Buffer): TokenKey | undefined => {
+    const [priv, pub] = [pkcs11js.CKO_PRIVATE_KEY, pkcs11js.CKO_PUBLIC_KEY].map((cls) =>
+      find([
+        { type: pkcs11js.CKA_CLASS, value: cls },
+        { type: pkcs11js.CKA_LABEL, value: key.keyId },
+        { type: pkcs11js.CKA_ID, value: key.id },
+      ]),
+    );
+    if (priv?.length !== 1 || pub?.length !== 1) return undefined;
+    p.C_SetAttributeValue(session, priv[0]!, [{ type: pkcs11js.CKA_ID, value: id }]);
+    p.C_SetAttributeValue(session, pub[0]!, [{ type: pkcs11js.CKA_ID, value: id }]);
+    return read(pub[0]!);
+  };
+
   return {
-    keys(keyId) {
-      const template: pkcs11js.Template = [
-        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-        { type: pkcs11js.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
-        ...(keyId === undefined ? [] : [{ type: pkcs11js.CKA_LABEL, value: keyId }]),
-      ];
-      const found: TokenKey[] = [];
-      for (const handle of find(template)) {
-        const key = settled(() => read(handle));
-        if (key) found.push(key);
+    keys: (keyId) => pairs(keyId).filter((k) => k.step === 'version'),
+    unconfirmed: (keyId) => pairs(keyId).filter((k) => k.step !== 'version'),
+    confirm(key) {
+      const id = Buffer.from(key.id.toString('latin1').replace(/^phlow-stamped:/, 'phlow:'), 'latin1');
+      const confirmed = relabel(key, id);
+      if (!confirmed) {
+        throw new KeyStoreError(
+          'UNAVAILABLE',
+          `the new version of "${key.keyId}" vanished from the token before it was complete: rotate again`,
+          { storeType: TYPE, keyId: key.keyId },
+        );
       }
-      return found;
+      return confirmed;
     },
     generate(keyId, version, stampedAt) {
       const nonce = randomBytes(8).toString('hex');
-      // Generated under a pending id that no reader takes for a version (read() refuses it), then stamped:
-      // see the file's opening comment.
-      const pending = Buffer.from(`phlow-pending:${nonce}`, 'latin1');
+      // Step 1, then 2: see the file's opening comment.
+      const pending = Buffer.from(`phlow-pending:${version}:${Date.now()}:${nonce}`, 'latin1');
       const pair = p.C_GenerateKeyPair(
         session,
         { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
@@ -275,9 +319,7 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
         ]);
         if ((sensitive?.value as Buffer)?.[0] && !(extractable?.value as Buffer)?.[0]) {
           const createdAt = stampedAt ?? new Date();
-          const id = Buffer.from(`phlow:${version}:${createdAt.getTime()}:${nonce}`, 'latin1');
-          // The private half first: once the public half carries the id, readers take the version and sign
-          // with the private half found by that id.
+          const id = Buffer.from(`phlow-stamped:${version}:${createdAt.getTime()}:${nonce}`, 'latin1');
           p.C_SetAttributeValue(session, pair.privateKey, [{ type: pkcs11js.CKA_ID, value: id }]);
           p.C_SetAttributeValue(session, pair.publicKey, [{ type: pkcs11js.CKA_ID, value: id }]);
           key = read(pair.publicKey);

@@ -7,6 +7,7 @@
  */
 import { verify } from 'node:crypto';
 import { KeyManager } from '@phlow/keys-core';
+import pkcs11js from 'pkcs11js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolvePkcs11Config } from '../src/options.js';
 import { openToken } from '../src/token.js';
@@ -14,6 +15,38 @@ import { createTestStore, tokenEnv, uid } from './helpers.js';
 
 const message = new TextEncoder().encode('signed while two processes rotate');
 const verifies = (publicKey: string, signature: Uint8Array) => verify(null, message, publicKey, signature);
+
+/**
+ * A pair another process is still generating: under its pending id, as token.ts writes it first. Made here
+ * with pkcs11js directly (the store never leaves one behind). `startedAt` in ms.
+ */
+function pendingPair(keyId: string, version: number, startedAt: number): void {
+  const env = tokenEnv();
+  const p = new pkcs11js.PKCS11();
+  p.load(env.PHLOW_PKCS11_MODULE!);
+  try {
+    p.C_Initialize();
+  } catch {
+    // already initialised (and logged in) by the store in this process
+  }
+  const slot = p
+    .C_GetSlotList(true)
+    .find((s) => p.C_GetTokenInfo(s).label.trim() === env.PHLOW_PKCS11_TOKEN)!;
+  const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  const id = Buffer.from(`phlow-pending:${version}:${startedAt}:${'0f'.repeat(8)}`, 'latin1');
+  const common = [
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_LABEL, value: keyId },
+    { type: pkcs11js.CKA_ID, value: id },
+  ];
+  p.C_GenerateKeyPair(
+    session,
+    { mechanism: 0x1055 }, // CKM_EC_EDWARDS_KEY_PAIR_GEN
+    [...common, { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06032b6570', 'hex') }],
+    [...common, { type: pkcs11js.CKA_PRIVATE, value: true }, { type: pkcs11js.CKA_SIGN, value: true }],
+  );
+  p.C_CloseSession(session);
+}
 
 describe('pkcs11: one object owns a version number, for the race rule and for every reader', () => {
   const store = createTestStore();
@@ -67,7 +100,8 @@ describe('pkcs11: one object owns a version number, for the race rule and for ev
 
   it('a rival both processes kept (the check missed it): readers keep the earlier; retiring removes the rival', async () => {
     const keyId = uid('kept');
-    const { keys, rotated } = await rotatedThenRival(keyId);
+    const { keys, rotated, rival } = await rotatedThenRival(keyId);
+    other.confirm(rival); // as an earlier release, whose check could miss a rival, left it
     const next = await keys.rotateKeyPair(keyId);
     expect(next.keyPair.version).toBe('3');
     await store.retireVersions(keyId, { keepFrom: '2' });
@@ -79,5 +113,32 @@ describe('pkcs11: one object owns a version number, for the race rule and for ev
       true,
     );
     await store.deleteKeyPair(keyId);
+  });
+
+  it('a rival of the same version still being generated at our check: we step back (CONFLICT)', async () => {
+    const keyId = uid('pending');
+    await store.createKey(keyId);
+    pendingPair(keyId, 2, Date.now());
+    const stepped = await store
+      .rotateKey(keyId, { expectedVersion: '1' })
+      .catch((e: { code?: string }) => e.code);
+    expect(stepped).toBe('CONFLICT');
+    expect((await store.getPublicKeyVersions(keyId)).map((v) => v.version)).toEqual(['1']);
+    // A pair left pending by a process that died long ago holds nothing back, and retirement removes it.
+    const stale = uid('stale');
+    await store.createKey(stale);
+    pendingPair(stale, 2, Date.now() - 3_600_000);
+    await store.rotateKey(stale, { expectedVersion: '1' });
+    expect((await store.getPublicKeyVersions(stale)).map((v) => v.version)).toEqual(['2', '1']);
+    expect(other.unconfirmed(stale)).toHaveLength(1);
+    await store.retireVersions(stale, { keepFrom: '2' });
+    expect(other.unconfirmed(stale)).toHaveLength(0);
+    // deleteKeyPair removes pending pairs too: the id can be made anew.
+    await store.deleteKeyPair(keyId);
+    expect(other.unconfirmed(keyId)).toHaveLength(0);
+    await store.createKey(keyId);
+    expect((await store.getPublicKeyVersions(keyId)).map((v) => v.version)).toEqual(['1']);
+    await store.deleteKeyPair(keyId);
+    await store.deleteKeyPair(stale);
   });
 });
