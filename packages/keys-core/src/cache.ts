@@ -103,6 +103,15 @@ export class LoadingCache<V> {
    * `get`. Counts a hit when it answers.
    */
   peek(key: string): Promise<V> | undefined {
+    return this.#hit(key)?.promise;
+  }
+
+  /** Like `peek`, the fresh cached value itself (not a promise), or undefined. Counts a hit when it answers. */
+  peekValue(key: string): V | undefined {
+    return this.#hit(key)?.value;
+  }
+
+  #hit(key: string): Entry<V> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     const now = this.#options.now();
@@ -113,7 +122,7 @@ export class LoadingCache<V> {
       this.#entries.delete(key); // re-insert: Map order is the LRU order
       this.#entries.set(key, entry);
     }
-    return entry.promise;
+    return entry;
   }
 
   async get(
@@ -165,6 +174,15 @@ export class LoadingCache<V> {
     }
     this.stats.misses++;
     return this.#load(key, load);
+  }
+
+  /**
+   * Caches `value`, read by the caller with `load` (which refresh-ahead reuses), in place of the entry and of
+   * any load in flight for `key`.
+   */
+  put(key: string, value: V, load: () => Promise<V | undefined>): void {
+    this.#inflight.delete(key);
+    this.#set(key, value, load);
   }
 
   /** Drops the entry and any load in flight for it. */

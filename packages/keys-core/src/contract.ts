@@ -181,6 +181,12 @@ export interface RotateKeyOptions {
    * adapter's README).
    */
   readonly expectedVersion: string;
+  /**
+   * When the new version starts signing, fixed by the rotating process (see `StoreKeyPairOptions.activatesAt`).
+   * Signer stores with `capabilities.activation` keep it with the version and return it from
+   * `getPublicKeyVersions`; other stores ignore it.
+   */
+  readonly activatesAt?: Date;
 }
 
 export interface RetireVersionsOptions {

@@ -1,4 +1,16 @@
 export {
+  ALGORITHMS,
+  algorithmOfJws,
+  isKeyAlgorithm,
+  KEY_ALGORITHMS,
+  type KeyAlgorithm,
+  type KeyAlgorithmSpec,
+  type KeyPems,
+  keyAlgorithm,
+  newEd25519Pems,
+  newKeyPems,
+} from './algorithms.js';
+export {
   auditFailure,
   auditLine,
   auditSinkFromEnv,
@@ -10,28 +22,30 @@ export {
   type KeyAuditSink,
   MAX_AUDIT_LINE_BYTES,
 } from './audit.js';
+export type { AuditFields } from './audit-events.js';
 export type { CacheStats } from './cache.js';
 export { checkedStore } from './checked-store.js';
 export * from './contract.js';
 export * from './errors.js';
 export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from './jwk.js';
+export { type BuildJwkSetOptions, buildJwkSet, JWKS_CONCURRENCY } from './jwk-set.js';
 export { assertValidKeyId, isValidKeyId, KEY_ID_PATTERN } from './key-id.js';
-export {
-  type AuditFields,
-  type GetKeyPairOptions,
-  type KeyAccessOptions,
-  KeyManager,
-  type KeyManagerCacheOptions,
-  type KeyManagerEvent,
-  type KeyManagerOptions,
-  type KeyManagerStats,
-  newEd25519Pems,
-  type RotateOptions,
-  type RotationResult,
-  type RotationState,
-  type ScheduledRotationResult,
-} from './key-manager.js';
+export { KeyManager } from './key-manager.js';
 export { KeyPair } from './key-pair.js';
+export type {
+  GenerateOptions,
+  GetKeyPairOptions,
+  KeyAccessOptions,
+  KeyManagerCacheOptions,
+  KeyManagerEvent,
+  KeyManagerOptions,
+  KeyManagerStats,
+  RotateOptions,
+  RotationResult,
+  RotationState,
+  ScheduledRotationResult,
+  SignResult,
+} from './manager-options.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';
 export { assertPublicKeyPem, checkKeyPair } from './pem.js';
 export { PublicKeyPair } from './public-key-pair.js';

@@ -5,6 +5,7 @@
  * the key does: a verifier that caches a JWK Set can tell a rotated key from a new one without asking us.
  */
 import { createHash, type JsonWebKey } from 'node:crypto';
+import { keyAlgorithm } from './algorithms.js';
 import { parsePublicKey } from './pem.js';
 
 export interface PublicJwk {
@@ -38,12 +39,20 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
-const ALG: Record<string, string> = { Ed25519: 'EdDSA', RSA: 'RS256', 'P-256': 'ES256' };
-
-/** The public JWK of a PEM public key, with `kid` = thumbprint and `use` = sig. */
+/**
+ * The public JWK of a PEM public key, with `kid` = thumbprint and `use` = sig. `alg` is the algorithm table's
+ * (EdDSA, ES256, RS256), and only for a key the table accepts: a key nothing signs or verifies with is not
+ * advertised as usable for one.
+ */
 export function publicKeyPemToJwk(publicKeyPem: string, keyId?: string): PublicJwk {
-  const jwk = parsePublicKey(publicKeyPem, keyId).export({ format: 'jwk' });
-  const alg = ALG[jwk.crv ?? jwk.kty ?? ''];
+  const key = parsePublicKey(publicKeyPem, keyId);
+  const jwk = key.export({ format: 'jwk' });
+  let alg: string | undefined;
+  try {
+    alg = keyAlgorithm(key, keyId);
+  } catch {
+    alg = undefined;
+  }
   const { kty, crv, x, y, n, e } = jwk;
   return JSON.parse(
     JSON.stringify({ kty, crv, x, y, n, e, kid: jwkThumbprint(jwk), use: 'sig', ...(alg ? { alg } : {}) }),

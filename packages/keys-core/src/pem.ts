@@ -127,23 +127,3 @@ export function checkKeyPair(privateKeyPem: string, publicKeyPem: string, keyId?
   }
   return priv.asymmetricKeyType ?? 'unknown';
 }
-
-/** An Ed25519 private key PEM as a KeyObject, or UNSUPPORTED for another key type. */
-export function ed25519PrivateKeyObject(privateKeyPem: string, keyId?: string): KeyObject {
-  const key = parsePrivateKey(privateKeyPem, keyId);
-  if (key.asymmetricKeyType !== 'ed25519') {
-    throw new KeyStoreError(
-      'UNSUPPORTED',
-      `key "${keyId ?? '?'}" is ${key.asymmetricKeyType ?? 'an unknown type'}, and EdDSA signing needs Ed25519: rotate it to get an Ed25519 key`,
-      { keyId },
-    );
-  }
-  return key;
-}
-
-/** The 32-byte seed of an Ed25519 private key PEM, or UNSUPPORTED for another key type. */
-export function ed25519SeedFromPem(privateKeyPem: string, keyId?: string): Uint8Array {
-  const key = ed25519PrivateKeyObject(privateKeyPem, keyId);
-  const d = key.export({ format: 'jwk' }).d;
-  return new Uint8Array(Buffer.from(d ?? '', 'base64url'));
-}

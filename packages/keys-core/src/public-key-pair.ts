@@ -5,10 +5,18 @@
  *
  * The public PEM is checked once: a "public" key that is a private key (or holds one) is refused with
  * INVALID_KEY, since the public half is printed, published and logged freely.
+ *
+ * `alg` is where the algorithm table's acceptance rule meets every key (see algorithms.ts): signing, verifying
+ * and the JWK Set all ask it, so a key one of them refuses (RSA under 2048 bits, a small-order Ed25519 key, a
+ * curve we do not sign with) is refused by all of them. It is asked when the key is first used, not when the
+ * pair is made: a store that holds one such version among good ones still serves the good ones.
  */
+import type { KeyObject } from 'node:crypto';
+import { type KeyAlgorithm, keyAlgorithm } from './algorithms.js';
+import { isKeyStoreError, type KeyStoreError } from './errors.js';
 import { type PublicJwk, publicKeyPemToJwk } from './jwk.js';
 import { isValidKeyId } from './key-id.js';
-import { assertPublicKeyPem } from './pem.js';
+import { assertPublicKeyPem, parsePublicKey } from './pem.js';
 import { publicPemProblem } from './public-pem.js';
 import { inspectSymbol } from './redact.js';
 
@@ -29,6 +37,7 @@ export class PublicKeyPair {
   /** When this version was written, when the store knows it. */
   readonly createdAt: Date | undefined;
   #jwk: PublicJwk | undefined;
+  #alg: KeyAlgorithm | KeyStoreError | undefined;
 
   constructor(keyId: string, publicKey: string, version?: string, createdAt?: Date) {
     this.keyId = keyId;
@@ -48,6 +57,24 @@ export class PublicKeyPair {
   get jwk(): PublicJwk {
     this.#jwk ??= publicKeyPemToJwk(this.publicKey, this.keyId);
     return this.#jwk;
+  }
+
+  /**
+   * The algorithm this key signs and verifies with: `EdDSA` (Ed25519), `ES256` (P-256) or `RS256` (RSA).
+   * Throws UNSUPPORTED for other key types and RSA under 2048 bits, INVALID_KEY for a small-order or
+   * non-canonical Ed25519 key (the same answer every time: the rule runs once per pair).
+   */
+  get alg(): KeyAlgorithm {
+    if (this.#alg === undefined) {
+      try {
+        this.#alg = keyAlgorithm(publicKeyObject(this), this.keyId);
+      } catch (error) {
+        if (!isKeyStoreError(error)) throw error;
+        this.#alg = error;
+      }
+    }
+    if (typeof this.#alg !== 'string') throw this.#alg;
+    return this.#alg;
   }
 
   /** The RFC 7638 thumbprint of the public key. */
@@ -71,4 +98,16 @@ export class PublicKeyPair {
   [inspectSymbol](): string {
     return `PublicKeyPair { keyId: ${JSON.stringify(this.keyId)}, version: ${JSON.stringify(this.version)}, publicKey: ${JSON.stringify(this.publicKey)} }`;
   }
+}
+
+const keyObjects = new WeakMap<PublicKeyPair, KeyObject>();
+
+/** The pair's public key as a node:crypto KeyObject, parsed once per pair (for core's own files). */
+export function publicKeyObject(pair: PublicKeyPair): KeyObject {
+  let key = keyObjects.get(pair);
+  if (key === undefined) {
+    key = parsePublicKey(pair.publicKey, pair.keyId);
+    keyObjects.set(pair, key);
+  }
+  return key;
 }

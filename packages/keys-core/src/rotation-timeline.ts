@@ -3,28 +3,47 @@
  * which keys verify, and when a newly written key starts signing.
  *
  * Every replica reads the same versions and computes the same answer, so a rotation needs one store write
- * and no coordination: a version written at `createdAt` is published at once (it verifies, it is in the
- * JWK Set) and starts signing at `createdAt + delay`. A version replaced at `t` keeps verifying until
- * `t + grace`.
+ * and no coordination. A version is published at once (it verifies, it is in the JWK Set) and starts
+ * signing at its activation time; a version replaced at `t` keeps verifying until `t + grace`.
  *
- * An emergency rotation (`rotateKeyPair(id, { now: true })`) writes its key twice in a row. Two equal
- * newest versions mean "signs at once": the marker lives in the version history the store already keeps,
- * so readers of the original layout (the Python Phlow, `vault kv get`, boto3) see an ordinary current key.
+ * The activation time is decided once, by the process that rotates, where the store can keep it:
+ * - A version with `activatesAt` (stores with capability `activation`) signs from then: rotation time +
+ *   the rotating process's delay, or rotation time for an emergency rotation. Every replica reads the same
+ *   time, whatever its own delay setting.
+ * - A version without one (a store without `activation`, or a version written by the Python Phlow or an
+ *   older phlow-keys) signs from `createdAt + delay`, this replica's delay. Two equal newest versions mean
+ *   "signs at once": the emergency marker of stores that cannot keep an activation time, which lives in the
+ *   version history the store already keeps, so readers of the original layout see an ordinary current key.
+ *
+ * The newest active version signs. So a key that was replaced by an active newer version never signs again:
+ * the newer one outranks it from its activation on, on every replica that reads the stored time.
  */
 
 /** What the timeline needs of a version: KeyPair fits. */
 export interface TimelineVersion {
   readonly kid: string;
   readonly createdAt: Date | undefined;
+  /** When this version starts signing, as fixed at rotation; absent for versions written without one. */
+  readonly activatesAt?: Date | undefined;
 }
 
 export interface Timeline<V extends TimelineVersion> {
   /** The key that signs now. */
   readonly signing: V;
-  /** Keys that verify now, newest first, each kid once; `verifying[0]` is the current (newest) key. */
+  /** The newest version, signing or not (what the store returns as current, what Python readers see). */
+  readonly newest: V;
+  /** Keys that verify now, newest first, each kid once; `verifying[0]` is the newest key. */
   readonly verifying: V[];
   /** The newest key when it does not sign yet, with the time it starts. */
   readonly pending: { readonly key: V; readonly activatesAt: Date } | undefined;
+  /** The first time after `now` at which this answer changes (an activation, a retirement); Infinity if none. */
+  readonly until: number;
+}
+
+export interface TimelineSettings {
+  /** This replica's delay, for versions without a stored activation time. */
+  readonly delayMs: number;
+  readonly graceMs: number;
 }
 
 interface Run<V> {
@@ -32,6 +51,8 @@ interface Run<V> {
   readonly key: V;
   /** When the first (oldest) version of the run was written: when this key was published. */
   readonly publishedAt: number | undefined;
+  /** The earliest activation time stored on a version of the run. */
+  readonly activatesAt: number | undefined;
   /** How many versions in a row hold this key. */
   readonly length: number;
 }
@@ -43,9 +64,10 @@ interface Run<V> {
 export function rotationTimeline<V extends TimelineVersion>(
   versions: readonly V[],
   now: number,
-  settings: { readonly delayMs: number; readonly graceMs: number },
+  settings: TimelineSettings,
 ): Timeline<V> {
   const runs = toRuns(versions);
+  let until = Number.POSITIVE_INFINITY;
   const verifying: V[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < runs.length; i++) {
@@ -56,44 +78,61 @@ export function rotationTimeline<V extends TimelineVersion>(
     if (i === 0 || (replacedAt !== undefined && now < replacedAt + settings.graceMs)) {
       verifying.push(key);
       seen.add(key.kid);
+      if (replacedAt !== undefined) until = Math.min(until, replacedAt + settings.graceMs);
     }
   }
   let signing = runs.length - 1;
   for (let i = 0; i < runs.length; i++) {
-    if (isActive(runs[i]!, now, settings.delayMs)) {
+    const startsAt = activation(runs[i]!, settings.delayMs);
+    if (startsAt <= now) {
       signing = i;
       break;
     }
+    until = Math.min(until, startsAt);
   }
   // The oldest key the store still holds signs when none is active yet (a store that kept too few
   // versions); it verifies, being in the list, unless its grace is over.
   const newest = runs[0]!;
   const pending =
-    signing === 0 || newest.publishedAt === undefined
+    signing === 0 || (newest.activatesAt === undefined && newest.publishedAt === undefined)
       ? undefined
-      : { key: newest.key, activatesAt: new Date(newest.publishedAt + settings.delayMs) };
-  return { signing: runs[signing]!.key, verifying, pending };
+      : { key: newest.key, activatesAt: new Date(activation(newest, settings.delayMs)) };
+  return { signing: runs[signing]!.key, newest: newest.key, verifying, pending, until };
 }
 
-function isActive<V>(run: Run<V>, now: number, delayMs: number): boolean {
+/** When a run starts signing, in ms; -Infinity for "at once". */
+function activation<V>(run: Run<V>, delayMs: number): number {
+  if (run.activatesAt !== undefined) return run.activatesAt;
   // Delay 0 means the newest key signs, even on a replica whose clock runs behind the store's.
-  if (delayMs === 0 || run.length >= 2 || run.publishedAt === undefined) return true;
-  return now >= run.publishedAt + delayMs;
+  if (delayMs === 0 || run.length >= 2 || run.publishedAt === undefined) return Number.NEGATIVE_INFINITY;
+  return run.publishedAt + delayMs;
 }
 
 function toRuns<V extends TimelineVersion>(versions: readonly V[]): Run<V>[] {
   const runs: Run<V>[] = [];
   for (const version of versions) {
     const last = runs[runs.length - 1];
+    const at = validTime(version.activatesAt);
     if (last && last.key.kid === version.kid) {
       runs[runs.length - 1] = {
         key: last.key,
         publishedAt: version.createdAt?.getTime() ?? last.publishedAt,
+        activatesAt:
+          at === undefined || last.activatesAt === undefined
+            ? (at ?? last.activatesAt)
+            : Math.min(at, last.activatesAt),
         length: last.length + 1,
       };
     } else {
-      runs.push({ key: version, publishedAt: version.createdAt?.getTime(), length: 1 });
+      runs.push({ key: version, publishedAt: version.createdAt?.getTime(), activatesAt: at, length: 1 });
     }
   }
   return runs;
+}
+
+/** A stored time as ms, or undefined when absent or not a valid Date (it then reads as absent). */
+function validTime(at: Date | undefined): number | undefined {
+  if (!(at instanceof Date)) return undefined;
+  const ms = at.getTime();
+  return Number.isNaN(ms) ? undefined : ms;
 }

@@ -106,8 +106,8 @@ describe('audit events', () => {
       caller: 'billing-service',
     });
     expect(rd).toMatchObject({ kid: read.kid, private: true, source: 'cache', caller: 'ops-console' });
-    // Signing reads the version list (a cache apart from getKeyPair's), so its first use reads the store.
-    expect(sgn).toMatchObject({ kid: generated.kid, source: 'store' });
+    // One cache entry per id: signing reads the entry getKeyPair just read.
+    expect(sgn).toMatchObject({ kid: generated.kid, source: 'cache' });
     expect(ok).toMatchObject({ source: 'cache' });
     expect(ok).toMatchObject({ valid: true, kid: generated.kid });
     expect(bad).toMatchObject({ valid: false, outcome: 'success' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mapLimit } from '../src/adapter/index.js';
 import { createMemoryKeyStore, KeyManager, type KeyStore } from '../src/index.js';
-import { JWKS_CONCURRENCY, mapLimit } from '../src/jwk-set.js';
+import { JWKS_CONCURRENCY } from '../src/jwk-set.js';
 
 /** A memory store that counts listings and reads, and how many reads run at once (each takes a moment). */
 function counting(store: KeyStore = createMemoryKeyStore()) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryKeyStore, KeyManager, type KeyStore } from '../src/index.js';
 
-/** A memory store that counts getKeyPair reads and can fail them. */
+/** A memory store that counts key reads (a pair, or an id's version list: KeyManager's one entry) and can fail them. */
 function counting(store: KeyStore = createMemoryKeyStore()) {
   const state = { reads: 0, fail: false };
   const counted: KeyStore = {
@@ -10,6 +10,11 @@ function counting(store: KeyStore = createMemoryKeyStore()) {
       state.reads++;
       if (state.fail) throw new Error('backend down');
       return store.getKeyPair!(id);
+    },
+    getKeyVersions: async (id) => {
+      state.reads++;
+      if (state.fail) throw new Error('backend down');
+      return store.getKeyVersions!(id);
     },
   };
   return { store: counted, state };

@@ -307,9 +307,12 @@ describe('getSigningKey', () => {
     const old = await a.generateKeyPair('k');
     const r = await a.rotateKeyPair('k');
     expect((await a.getSigningKey('k')).kid).toBe(old.kid);
-    expect((await a.getKeyPair('k')).kid).toBe(r.kid);
+    // getKeyPair is the pair sign uses (issue 18); the newest, not yet signing key has its own method.
+    expect((await a.getKeyPair('k')).kid).toBe(old.kid);
+    expect((await a.getNewestKeyPair('k')).kid).toBe(r.kid);
     clock.now = r.activatesAt.getTime();
     expect((await a.getSigningKey('k')).kid).toBe(r.kid);
+    expect((await a.getKeyPair('k')).kid).toBe(r.kid);
   });
 });
 

@@ -1,7 +1,12 @@
-export { MAX_EXPIRES_IN_SECONDS, parseExpiresIn } from './duration.js';
 export { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
 export { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
-export { type JwtKeys, privateKeyObject, publicKeyObject, type SigningAlg } from './keys.js';
+export { type JwtKeys, publicKeyObject, type SigningAlg } from './keys.js';
 export { createJwksNodeHandler, type NodeJwksHandler, toNodeHandler } from './node-handler.js';
-export { DEFAULT_MAX_TOKEN_LENGTH, type SignJwtOptions, signJwt } from './sign.js';
+export {
+  DEFAULT_MAX_TOKEN_LENGTH,
+  MAX_EXPIRES_IN_SECONDS,
+  parseExpiresIn,
+  type SignJwtOptions,
+  signJwt,
+} from './sign.js';
 export { type VerifiedJwt, type VerifyJwtOptions, verifyJwt } from './verify.js';

@@ -5,13 +5,15 @@
  *
  * The naive endpoint, `res.json(await keys.jwks())`, lists the store on every request. Here the set is built
  * at most once per cache period (concurrent requests share one build), each id read with bounded
- * parallelism, serialised once, and served with an ETag so a verifier that already has it gets a 304.
+ * parallelism, serialised once, and served with an ETag so a verifier that already has it gets a 304. The set
+ * is built by core's one JWK Set builder (`buildJwkSet`, as KeyManager.jwks builds it), so keys core's
+ * algorithm table refuses are left out here too.
  * A rebuild reads the store, not KeyManager's cache, and `max-age` counts down from the build: a key written
  * to the store reaches every verifier within `maxAgeSeconds`. Keep that at or below the rotation delay so
  * verifiers learn a new key before it signs.
  */
 import { createHash } from 'node:crypto';
-import { isKeyStoreError, type PublicJwk, type PublicKeyPair } from '@phlow/keys-core';
+import { buildJwkSet, isKeyStoreError, type PublicKeyPair } from '@phlow/keys-core';
 import { JwtError } from './errors.js';
 import type { JwtKeys } from './keys.js';
 
@@ -51,11 +53,7 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
 }
 
 function defaultMaxAge(keys: JwtKeys): number {
-  const delay = (keys as { rotationDelayMs?: unknown }).rotationDelayMs;
-  if (typeof delay === 'number' && Number.isFinite(delay) && delay >= 0) {
-    return Math.min(DEFAULT_MAX_AGE_SECONDS, Math.floor(delay / 1000));
-  }
-  return DEFAULT_MAX_AGE_SECONDS;
+  return Math.min(DEFAULT_MAX_AGE_SECONDS, Math.floor(keys.rotationDelayMs / 1000));
 }
 
 /** True if an If-None-Match header value names `etag` (or is `*`). */
@@ -65,24 +63,6 @@ function matchesEtag(header: string | null, etag: string): boolean {
     const t = tag.trim();
     return t === '*' || t === etag || t === `W/${etag}`;
   });
-}
-
-/** Runs `fn` over `items`, at most `limit` at once, keeping the order of the results. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {}): JwksHandler {
@@ -121,18 +101,7 @@ export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {
 
   const build = async (): Promise<Built> => {
     const ids = fixedIds ?? (await store.listKeyIds!());
-    const perId = await mapBounded(ids, concurrency, readKeys);
-    const jwks: PublicJwk[] = [];
-    const seen = new Set<string>();
-    for (const pairs of perId) {
-      for (const pair of pairs) {
-        if (!seen.has(pair.kid)) {
-          seen.add(pair.kid);
-          jwks.push(pair.jwk);
-        }
-      }
-    }
-    const body = JSON.stringify({ keys: jwks });
+    const body = JSON.stringify(await buildJwkSet(ids, readKeys, { concurrency }));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     return { body, etag, at: now() };
   };

@@ -1,23 +1,23 @@
 /**
  * signJwt: a compact JWS of an agent's claims, signed with the key that signs for it now.
  *
- * The header is `{ alg, kid, typ: "JWT" }`: `alg` follows the key type (EdDSA for Ed25519, RS256 for RSA),
+ * The header is `{ alg, kid, typ: "JWT" }`: `alg` is core's table's for the key (EdDSA for Ed25519, ES256 for
+ * P-256, RS256 for RSA of 2048 bits or more),
  * `kid` is the RFC 7638 thumbprint the JWK Set publishes, so any JWKS-aware verifier (jose, PyJWT's
  * PyJWKClient, ours) finds the key without knowing our store. `iat` and `exp` are always set: short-lived
  * tokens are the point, and the Python Phlow middleware refuses tokens without them.
  *
- * The signature comes from KeyManager's one signing seam (`signWithKey`): native node:crypto in process,
- * or the backend itself for a store whose keys never leave it (Vault Transit, an HSM, KMS), where no key
- * object exists for jose to sign with. So this file serialises the JWS Compact form (RFC 7515 section 7.1:
- * base64url of the header and of the claims, a dot, and base64url of the signature over both); verification
- * stays entirely jose's. Each token is then a `sign` event in the audit trail, with the kid and version used.
- * With an older core (no seam) jose signs with the pair's private key.
+ * The signature comes from KeyManager's one signing seam: native node:crypto in process, or the backend
+ * itself for a store whose keys never leave it (Vault Transit, an HSM, KMS). Its bytes are already in JWS
+ * form (ES256: r || s), so this file only serialises the JWS Compact form (RFC 7515 section 7.1: base64url of
+ * the header and of the claims, a dot, and base64url of the signature over both); verification stays jose's.
+ * Each token is then a `sign` event in the audit trail, with the kid and version used.
  */
-import { assertValidKeyId, type KeyPair } from '@phlow/keys-core';
-import { base64url, type JWTPayload, SignJWT } from 'jose';
-import { parseExpiresIn } from './duration.js';
+import { assertValidKeyId, isKeyStoreError } from '@phlow/keys-core';
+import { parseDuration } from '@phlow/keys-core/adapter';
+import { base64url, type JWTPayload } from 'jose';
 import { JwtError } from './errors.js';
-import { type JwtKeys, privateKeyObject, signingAlg, signingKeyPair, signingSeam } from './keys.js';
+import type { JwtKeys } from './keys.js';
 
 /** Tokens longer than this are refused by verifyJwt and by the Python Phlow middleware (8192 characters). */
 export const DEFAULT_MAX_TOKEN_LENGTH = 8192;
@@ -39,6 +39,33 @@ export interface SignJwtOptions {
   readonly now?: () => number;
 }
 
+/** Longest lifetime signJwt accepts: 1 day. Agent tokens are meant to be short-lived. */
+export const MAX_EXPIRES_IN_SECONDS = 86_400;
+
+/**
+ * Seconds of a token lifetime: a number of seconds, or a duration in core's one grammar ("90s", "5m", "1h",
+ * "1d", plain seconds). INVALID_ARGUMENT unless whole seconds from 1 s to MAX_EXPIRES_IN_SECONDS, so a typo
+ * cannot mint a token that lives for years.
+ */
+export function parseExpiresIn(value: number | string): number {
+  let seconds = Number.NaN;
+  if (typeof value === 'number') seconds = value;
+  else if (typeof value === 'string') {
+    try {
+      seconds = parseDuration(value, 'expiresIn') / 1000;
+    } catch (error) {
+      if (!isKeyStoreError(error)) throw error;
+    }
+  }
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_EXPIRES_IN_SECONDS) {
+    throw new JwtError(
+      'INVALID_ARGUMENT',
+      `expiresIn must be whole seconds or a duration like "90s", "5m", "1h", between 1 s and ${MAX_EXPIRES_IN_SECONDS / 3600} h`,
+    );
+  }
+  return seconds;
+}
+
 // Time claims are always computed here (from the clock and the options), so a caller cannot mint a token
 // that outlives MAX_EXPIRES_IN_SECONDS. `iss`, `aud` and `sub` may come from claims; the options win.
 const RESERVED = ['iat', 'exp', 'nbf'] as const;
@@ -51,7 +78,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Signs `claims` as a JWT with the signing key of `keyId`. UNSUPPORTED (KeyStoreError) for key types other
- * than Ed25519 and RSA ≥ 2048; INVALID_ARGUMENT (JwtError) for bad claims or options.
+ * than Ed25519, P-256 and RSA ≥ 2048, INVALID_KEY for a key core's table refuses; INVALID_ARGUMENT (JwtError)
+ * for bad claims or options.
  */
 export async function signJwt(
   keys: JwtKeys,
@@ -72,8 +100,9 @@ export async function signJwt(
   }
   const lifetime = parseExpiresIn(options.expiresIn ?? 300);
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
-  const pair = await signingKeyPair(keys, keyId);
-  const alg = signingAlg(pair);
+  // The pair `sign` uses now (during a staged rotation: the previous key), asked without a private key.
+  const pair = (await keys.rotationState(keyId)).signing;
+  const alg = pair.alg; // core's table: UNSUPPORTED / INVALID_KEY for a key it refuses
   const iat = Math.floor((options.now ?? Date.now)() / 1000);
   const payload: JWTPayload = { ...claims, iat, exp: iat + lifetime };
   payload.iss = options.issuer ?? (typeof claims.iss === 'string' ? claims.iss : keyId);
@@ -88,22 +117,14 @@ export async function signJwt(
     payload.nbf = iat + options.notBeforeSeconds;
   }
   const header = { alg, kid: pair.kid, typ: 'JWT' };
-  const seam = signingSeam(keys);
-  let token: string;
+  let input: string;
   try {
-    if (seam) {
-      const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
-      token = `${input}.${base64url.encode(await seam.signWithKey(pair, input))}`;
-    } else {
-      token = await new SignJWT(payload).setProtectedHeader(header).sign(privateKeyObject(pair as KeyPair));
-    }
-  } catch (error) {
-    // jose fails here only on claims it cannot serialise (a BigInt, a cycle); its message may quote them.
-    if (error instanceof TypeError) {
-      throw new JwtError('INVALID_ARGUMENT', 'claims must be JSON-serialisable', keyId);
-    }
-    throw error;
+    input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+  } catch {
+    // Claims JSON cannot hold (a BigInt, a cycle); the message of the TypeError may quote them.
+    throw new JwtError('INVALID_ARGUMENT', 'claims must be JSON-serialisable', keyId);
   }
+  const token = `${input}.${base64url.encode(await keys.signWithKey(pair, input))}`;
   if (token.length > maxLength) {
     throw new JwtError(
       'INVALID_ARGUMENT',

@@ -4,17 +4,29 @@
  * Order matters for safety: size first (nothing of an oversized token is parsed), then the algorithm (alg
  * none and HMAC are refused before any key is looked up, so a public key can never be used as an HMAC
  * secret), then the key (by `kid`, refetched once on a miss; or, for tokens without `kid` such as the
- * Python Phlow's, each of the issuer's keys of the right type), then the signature, and only then the
- * claims: a forged token learns nothing about expiry or audience checks.
+ * Python Phlow's, each of the issuer's keys of the alg), then the signature, and only then the claims: a
+ * forged token learns nothing about expiry or audience checks.
+ *
+ * Which alg fits which key is core's algorithm table (`algorithmOfJws`, `pair.alg`): EdDSA or RFC 9864's
+ * Ed25519 for Ed25519 keys, ES256 for P-256, RS256 for RSA. A key the table refuses (a small-order or
+ * non-canonical Ed25519 key, under which OpenSSL before 3.6 accepts forged signatures; RSA under 2048 bits)
+ * verifies nothing here, exactly as KeyManager.verify refuses it, before jose (OpenSSL) sees the token.
  *
  * With auditing on (an `onEvent` hook or PHLOW_KEY_AUDIT_LOG), each call is one `verify` event through the
  * KeyManager: valid with the verifying kid and version, or refused with the JwtError code, or failed with the
  * store's code. The token and its claims never enter the event.
  */
-import { type AuditFields, isKeyStoreError, isValidKeyId, type PublicKeyPair } from '@phlow/keys-core';
+import {
+  type AuditFields,
+  algorithmOfJws,
+  auditFailure,
+  isKeyStoreError,
+  isValidKeyId,
+  type PublicKeyPair,
+} from '@phlow/keys-core';
 import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
-import { type JwtKeys, KEY_TYPE_BY_ALG, keyType, publicKeyObject } from './keys.js';
+import { acceptedAlg, type JwtKeys, publicKeyObject } from './keys.js';
 import { DEFAULT_REFETCH_COOLDOWN_MS, refetchOnce } from './refetch.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
 
@@ -80,7 +92,7 @@ function algRefusal(alg: unknown): string {
   if (typeof alg === 'string' && /^HS\d+$/.test(alg)) {
     return 'HMAC tokens (HS256, HS384, HS512) are never accepted: a shared secret cannot tell agents apart (see the README)';
   }
-  return 'this alg is not accepted: only EdDSA, Ed25519 and RS256';
+  return 'this alg is not accepted: only EdDSA, Ed25519, ES256 and RS256';
 }
 
 /** A jose failure as our code; claims only reach jose's checks after the signature verified. */
@@ -119,8 +131,14 @@ export async function verifyJwt(
   token: string,
   options: VerifyJwtOptions = {},
 ): Promise<VerifiedJwt> {
-  const audit = auditOf(keys);
-  if (!audit) return verifyToken(keys, token, options, {});
+  if (!keys.auditing) return verifyToken(keys, token, options, {});
+  const audit = (keyId: string | undefined, started: number, fields: AuditFields) => {
+    try {
+      keys.recordAudit('verify', keyId, started, fields);
+    } catch {
+      // Auditing must not change a verification's result.
+    }
+  };
   const started = performance.now();
   const seen: { keyId?: string } = {};
   try {
@@ -144,34 +162,10 @@ export async function verifyJwt(
       started,
       refused
         ? { outcome: 'success', valid: false, errorCode: (error as { code: string }).code }
-        : failureOf(error),
+        : auditFailure(error),
     );
     throw error;
   }
-}
-
-/** What a KeyManager that records audit events offers (core >= 1.1); undefined when it records none. */
-interface AuditRecorder {
-  readonly auditing: boolean;
-  recordAudit(operation: 'verify', keyId: string | undefined, startedAt: number, fields: AuditFields): void;
-}
-
-function auditOf(keys: JwtKeys) {
-  const k = keys as Partial<AuditRecorder>;
-  if (k.auditing !== true || typeof k.recordAudit !== 'function') return undefined;
-  return (keyId: string | undefined, started: number, fields: AuditFields) => {
-    try {
-      (k as AuditRecorder).recordAudit('verify', keyId, started, fields);
-    } catch {
-      // Auditing must not change a verification's result.
-    }
-  };
-}
-
-/** As core's `auditFailure`, which a core before 1.1 lacks (this package accepts core ^1.0.0). */
-function failureOf(error: unknown): AuditFields {
-  const code = isKeyStoreError(error) ? error.code : 'ERROR';
-  return { outcome: code === 'ACCESS_DENIED' ? 'denied' : 'failure', errorCode: code };
 }
 
 async function verifyToken(
@@ -189,12 +183,8 @@ async function verifyToken(
 
   const header = decodePart(token, 0, token.indexOf('.')) as JWTHeaderParameters;
   const claims = decodePart(token, token.indexOf('.') + 1, token.lastIndexOf('.')) as JWTPayload;
-  // hasOwn: "constructor" or "__proto__" as alg must not find something on Object.prototype.
-  const needType =
-    typeof header.alg === 'string' && Object.hasOwn(KEY_TYPE_BY_ALG, header.alg)
-      ? KEY_TYPE_BY_ALG[header.alg]
-      : undefined;
-  if (!needType) fail('ALG_REFUSED', algRefusal(header.alg));
+  const needAlg = algorithmOfJws(header.alg);
+  if (!needAlg) fail('ALG_REFUSED', algRefusal(header.alg));
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
     fail('MALFORMED', 'the kid header is not a short string');
@@ -241,14 +231,6 @@ async function verifyToken(
       };
     } catch (error) {
       if (isJoseError(error)) throw fromJose(error, keyId);
-      // jose refuses a key it cannot use for the alg with a TypeError: an RSA key under 2048 bits.
-      if (error instanceof TypeError) {
-        throw new JwtError(
-          'ALG_MISMATCH',
-          'the issuer key cannot verify this alg (RSA needs 2048 bits or more)',
-          keyId,
-        );
-      }
       throw error;
     }
   };
@@ -256,15 +238,27 @@ async function verifyToken(
   let result: VerifiedJwt | undefined;
   if (kid !== undefined) {
     const pair = await findByKid(keys, keyId, kid, options, issuerKeys);
-    if (keyType(pair) !== needType) {
+    const alg = acceptedAlg(pair);
+    if (alg === undefined) {
+      fail(
+        'ALG_MISMATCH',
+        "the key the token's kid names is one the algorithm table refuses (RSA under 2048 bits, a small-order or non-canonical Ed25519 key, another curve): it verifies nothing; rotate it",
+        keyId,
+      );
+    }
+    if (alg !== needAlg) {
       fail('ALG_MISMATCH', `the token's alg does not fit the type of the key its kid names`, keyId);
     }
     result = await verifyWith(pair);
   } else {
-    // No kid (the Python Phlow's tokens): each of the issuer's keys of the alg's type, current key first.
-    const candidates = (await issuerKeys()).filter((pair) => keyType(pair) === needType);
+    // No kid (the Python Phlow's tokens): each of the issuer's keys the table accepts for the alg, current first.
+    const candidates = (await issuerKeys()).filter((pair) => acceptedAlg(pair) === needAlg);
     if (candidates.length === 0) {
-      fail('ALG_MISMATCH', `the issuer has no key of the type the token's alg needs`, keyId);
+      fail(
+        'ALG_MISMATCH',
+        "the issuer has no key the token's alg fits (RSA needs 2048 bits or more; refused keys verify nothing)",
+        keyId,
+      );
     }
     let lastError: unknown;
     for (const pair of candidates) {
@@ -308,11 +302,8 @@ async function findByKid(
   const found = match(await issuerKeys());
   if (found) return found;
   const now = options.now ?? Date.now;
-  // The manager's own cooldown (PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS) when it has one, so both agree.
-  const managerCooldown = (keys as { refetchCooldownMs?: unknown }).refetchCooldownMs;
-  const cooldown =
-    options.refetchCooldownMs ??
-    (typeof managerCooldown === 'number' ? managerCooldown : DEFAULT_REFETCH_COOLDOWN_MS);
+  // The manager's own cooldown (PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS), so both agree.
+  const cooldown = options.refetchCooldownMs ?? keys.refetchCooldownMs ?? DEFAULT_REFETCH_COOLDOWN_MS;
   if (await refetchOnce(keys, keyId, cooldown, now)) {
     const refetched = match(await issuerKeys());
     if (refetched) return refetched;

@@ -1,6 +1,13 @@
 // Shared test fixtures: a memory store that counts its reads and can be taken down, and a KeyManager on a
 // clock the test moves, so expiry and rotation grace are tested without waiting.
-import { createMemoryKeyStore, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import {
+  createMemoryKeyStore,
+  type KeyAlgorithm,
+  KeyManager,
+  type KeyStore,
+  KeyStoreError,
+  newKeyPems,
+} from '@phlow/keys-core';
 
 export interface Counts {
   /** Every read method call (pair, halves, versions, list). */
@@ -73,4 +80,14 @@ export function manager(
     rotationDelayMs: delayMs,
     cache,
   });
+}
+
+/** A fresh key of `alg` for `id`: ES256 pairs from core's newKeyPems until generateKeyPair takes ES256. */
+export async function generate(keys: KeyManager, id: string, alg: KeyAlgorithm): Promise<void> {
+  if (alg === 'ES256') {
+    const pems = await newKeyPems(alg);
+    await keys.storeKeyPair(id, pems.privateKey, pems.publicKey);
+    return;
+  }
+  await keys.generateKeyPair(id, { algorithm: alg });
 }

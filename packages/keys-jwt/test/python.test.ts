@@ -1,4 +1,4 @@
-// Interop with Python: tokens signed here verify in PyJWT + cryptography (EdDSA and RS256, by PEM and by our
+// Interop with Python: tokens signed here verify in PyJWT + cryptography (EdDSA, ES256, RS256, by PEM and by our
 // JWK Set's kid), RS256 tokens pass the Python Phlow middleware's own verify_token rules, PyJWT-made RS256
 // tokens from a Python-generated key (no kid) verify here, and our RSA PEMs are byte for byte what Python's
 // cryptography writes. Python comes from the venv tooling/services/python-jwt/install.sh installs (cached).
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signJwt, verifyJwt } from '../src/index.js';
-import { manager } from './helpers.js';
+import { generate, manager } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const install = join(here, '../../../tooling/services/python-jwt/install.sh');
@@ -47,11 +47,11 @@ function py(request: Record<string, unknown>): Promise<PyAnswer> {
   });
 }
 
-describe.each(['EdDSA', 'RS256'] as const)('%s tokens signed here, in PyJWT', (alg) => {
+describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s tokens signed here, in PyJWT', (alg) => {
   const keys = manager(createMemoryKeyStore());
   const id = `agent-${alg.toLowerCase()}`;
   beforeAll(async () => {
-    await keys.generateKeyPair(id, { algorithm: alg });
+    await generate(keys, id, alg);
   });
 
   it('verify with the public key PEM, audience and issuer checked', async () => {
@@ -143,6 +143,23 @@ describe('tokens from Python agents', () => {
       payload: { sub: 'py-agent' },
       kid: (await keys.getKeyPair('py-agent')).kid,
     });
+  });
+
+  it('a PyJWT ES256 token (no kid) from a P-256 key cryptography generated verifies here', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const made = await py({ cmd: 'sign-es256', claims: { iss: 'py-es', iat: now, exp: now + 300 } });
+    expect(made.ok).toBe(true);
+    const keys = new KeyManager({ store: createMemoryKeyStore(), env: {} });
+    await keys.storeKeyPair('py-es', made.private_key as string, made.public_key as string);
+    const result = await verifyJwt(keys, made.token as string);
+    expect(result).toMatchObject({ keyId: 'py-es', protectedHeader: { alg: 'ES256' } });
+    expect(
+      await keys.verify(
+        'py-es',
+        (made.token as string).split('.').slice(0, 2).join('.'),
+        Buffer.from((made.token as string).split('.')[2]!, 'base64url'),
+      ),
+    ).toBe(true);
   });
 
   it('a Python agent token whose iss is its agent name verifies with keyId and issuer given', async () => {

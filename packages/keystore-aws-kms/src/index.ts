@@ -3,4 +3,9 @@
  * ED25519_SHA_512 / MessageType RAW), one KMS key per version behind `alias/phlow/<id>`.
  */
 export { awsKmsKeyStoreProvider as default, awsKmsKeyStoreProvider } from './provider.js';
-export { type AwsKmsKeyStore, type AwsKmsKeyStoreOptions, createAwsKmsKeyStore } from './store.js';
+export {
+  type AwsKmsKeyStore,
+  type AwsKmsKeyStoreOptions,
+  type CreateKmsKeyOptions,
+  createAwsKmsKeyStore,
+} from './store.js';

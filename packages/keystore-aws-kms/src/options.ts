@@ -3,8 +3,10 @@
  * rule (a bad value is INVALID_CONFIG naming the variable; `-5` retries are refused, not used).
  */
 import type { Env, KeyStoreFactoryOptions } from '@phlow/keys-core';
+import { KeyStoreError } from '@phlow/keys-core';
 import { intSetting } from '@phlow/keys-core/adapter';
 import { TYPE } from './aliases.js';
+import { KMS_ALGORITHMS, type KmsAlgorithm } from './key-specs.js';
 
 export interface AwsKmsKeyStoreOptions extends KeyStoreFactoryOptions {
   /** AWS region. Default: the SDK's resolution. Env: `AWS_REGION`. */
@@ -26,6 +28,12 @@ export interface AwsKmsKeyStoreOptions extends KeyStoreFactoryOptions {
   readonly maxAttempts?: number;
   /** Days a retired version's KMS key waits before deletion (7 to 30). Default: 7. Env: `PHLOW_AWS_KMS_DELETION_DAYS`. */
   readonly deletionWindowDays?: number;
+  /**
+   * Algorithm of keys `createKey` makes when the call names none: `EdDSA` (KMS key spec ECC_NIST_EDWARDS25519)
+   * or `ES256` (ECC_NIST_P256). Rotations keep the algorithm of the key they rotate. Default: `EdDSA`.
+   * Env: `PHLOW_AWS_KMS_ALGORITHM`.
+   */
+  readonly algorithm?: KmsAlgorithm;
 }
 
 export interface KmsConfig {
@@ -35,6 +43,7 @@ export interface KmsConfig {
   readonly deadlineMs: number;
   readonly maxAttempts: number;
   readonly deletionDays: number;
+  readonly algorithm: KmsAlgorithm;
 }
 
 const DAY_MS = 86_400_000;
@@ -56,7 +65,16 @@ export function resolveKmsConfig(options: AwsKmsKeyStoreOptions = {}): KmsConfig
     3,
     setting('maxAttempts', 1, 10),
   );
+  const algorithm = options.algorithm ?? (env.PHLOW_AWS_KMS_ALGORITHM?.trim() || 'EdDSA');
+  if (!KMS_ALGORITHMS.includes(algorithm as KmsAlgorithm)) {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      `${options.algorithm !== undefined ? 'option algorithm' : 'PHLOW_AWS_KMS_ALGORITHM'} must be EdDSA (Ed25519, the default) or ES256 (P-256)`,
+      { storeType: TYPE },
+    );
+  }
   return {
+    algorithm: algorithm as KmsAlgorithm,
     region: options.region ?? env.AWS_REGION,
     endpoint: options.endpoint ?? env.AWS_ENDPOINT_URL_KMS,
     timeoutMs,

@@ -29,18 +29,32 @@ import {
 import { BoundedMap } from '@phlow/keys-core/adapter';
 import { currentAlias, PREFIX, parseAlias, TYPE, versionAlias } from './aliases.js';
 import { createKmsTransport } from './client.js';
+import { type KmsAlgorithm, type KmsKeySpec, specOfAlgorithm, specOfKeySpec } from './key-specs.js';
 import { type AwsKmsKeyStoreOptions, resolveKmsConfig } from './options.js';
 
 export type { AwsKmsKeyStoreOptions } from './options.js';
 
+/** Options of `createKey` beyond the contract's. */
+export interface CreateKmsKeyOptions {
+  /** The new key's algorithm: `EdDSA` (Ed25519) or `ES256` (P-256). Default: the store's `algorithm`. */
+  readonly algorithm?: KmsAlgorithm;
+}
+
 export interface AwsKmsKeyStore extends SignerKeyStore {
   readonly type: 'aws_kms';
+  /** A new key inside KMS; `options.algorithm` picks its key spec (rotations keep it). */
+  createKey(keyId: string, options?: CreateKmsKeyOptions): Promise<void>;
   listKeyIds(): Promise<string[]>;
   close(): Promise<void>;
 }
 
 /** KMS signs RAW messages of at most 4096 bytes. */
 const MAX_MESSAGE = 4096;
+
+interface PublicKeyInfo {
+  readonly pem: string;
+  readonly spec: KmsKeySpec;
+}
 
 interface Version {
   readonly version: number;
@@ -51,10 +65,21 @@ interface Version {
 export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKmsKeyStore {
   const config = resolveKmsConfig(options);
   const transport = createKmsTransport(config);
-  const publicKeys = new BoundedMap<string, string>(1000);
+  const publicKeys = new BoundedMap<string, PublicKeyInfo>(1000);
+  // Rotation keeps a key's spec, so an alias keeps its spec until the id is deleted and created anew with
+  // another algorithm: a signature refused with a remembered spec forgets it and asks again, once.
+  const aliasSpecs = new BoundedMap<string, KmsKeySpec>(1000);
   const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: TYPE, keyId });
   const send = transport.send;
+  const checkedAlgorithm = (alg: unknown): KmsAlgorithm => {
+    if (alg === 'EdDSA' || alg === 'ES256') return alg;
+    throw new KeyStoreError(
+      'UNSUPPORTED',
+      `AWS KMS keys of this store sign with EdDSA (Ed25519, the default) or ES256 (P-256), not ${String(alg).slice(0, 20)}`,
+      { storeType: TYPE },
+    );
+  };
 
   async function aliases(): Promise<AliasListEntry[]> {
     const all: AliasListEntry[] = [];
@@ -84,33 +109,48 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
     return found.sort((x, y) => y.version - x.version);
   }
 
-  async function publicPem(keyId: string, kmsKeyId: string): Promise<string> {
-    let pem = publicKeys.get(kmsKeyId);
-    if (pem === undefined) {
+  /** A KMS key's public half as PEM, and its row in key-specs.ts. Immutable per KMS key, so remembered. */
+  async function publicKeyOf(keyId: string, kmsKeyId: string): Promise<PublicKeyInfo> {
+    let known = publicKeys.get(kmsKeyId);
+    if (known === undefined) {
       const out = await send('reading a public key', keyId, (c, o) =>
         c.send(new GetPublicKeyCommand({ KeyId: kmsKeyId }), o),
       );
-      if (out.KeySpec !== 'ECC_NIST_EDWARDS25519' || !out.PublicKey) {
+      const spec = specOfKeySpec(out.KeySpec);
+      if (!spec || !out.PublicKey) {
         throw fail(
           'UNSUPPORTED',
           keyId,
-          `the KMS key behind "${keyId}" is ${out.KeySpec ?? 'unknown'}, not ECC_NIST_EDWARDS25519`,
+          `the KMS key behind "${keyId}" is ${out.KeySpec ?? 'unknown'}, not ECC_NIST_EDWARDS25519 (EdDSA) or ECC_NIST_P256 (ES256)`,
         );
       }
-      pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
+      const pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
         .export({ type: 'spki', format: 'pem' })
         .toString();
-      publicKeys.set(kmsKeyId, pem);
+      known = { pem, spec };
+      publicKeys.set(kmsKeyId, known);
     }
-    return pem;
+    return known;
+  }
+
+  const publicPem = async (keyId: string, kmsKeyId: string) => (await publicKeyOf(keyId, kmsKeyId)).pem;
+
+  /** The key spec behind an alias (the current one, or a version's): asked once, then remembered. */
+  async function specOfAlias(keyId: string, alias: string): Promise<KmsKeySpec> {
+    const known = aliasSpecs.get(alias);
+    if (known) return known;
+    const { spec } = await publicKeyOf(keyId, alias);
+    publicKeys.delete(alias); // kept by KMS key id only: an alias can move
+    aliasSpecs.set(alias, spec);
+    return spec;
   }
 
   /** A new KMS key as version `version`; CONFLICT (and the new key scheduled for deletion) if it exists. */
-  async function addVersion(keyId: string, version: number): Promise<void> {
+  async function addVersion(keyId: string, version: number, spec: KmsKeySpec): Promise<void> {
     const created = await send('creating a KMS key', keyId, (c, o) =>
       c.send(
         new CreateKeyCommand({
-          KeySpec: 'ECC_NIST_EDWARDS25519',
+          KeySpec: spec.keySpec,
           KeyUsage: 'SIGN_VERIFY',
           Description: `phlow key ${keyId} version ${version}`,
           Tags: [{ TagKey: 'phlow:key-id', TagValue: keyId }],
@@ -201,10 +241,13 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
         })),
       );
     },
-    async createKey(keyId) {
+    async createKey(keyId, createOptions: CreateKmsKeyOptions = {}) {
+      const spec = specOfAlgorithm(
+        createOptions.algorithm === undefined ? config.algorithm : checkedAlgorithm(createOptions.algorithm),
+      );
       if ((await versionsOf(keyId)).length > 0)
         throw fail('CONFLICT', keyId, `"${keyId}" already exists in KMS: rotate it`);
-      await addVersion(keyId, 1);
+      await addVersion(keyId, 1, spec);
     },
     async rotateKey(keyId, { expectedVersion }) {
       const [current] = await versionsOf(keyId);
@@ -216,8 +259,10 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
           `"${keyId}" changed since it was read (another rotation?): read it again and retry`,
         );
       }
+      // A rotation keeps the key's algorithm: verifiers of an ES256 key keep accepting its next version.
+      const { spec } = await publicKeyOf(keyId, current.kmsKeyId);
       // Creating the alias of the next version is the compare-and-set: KMS lets only one process create it.
-      await addVersion(keyId, current.version + 1);
+      await addVersion(keyId, current.version + 1, spec);
     },
     async retireVersions(keyId, { keepFrom }) {
       const versions = await versionsOf(keyId);
@@ -241,7 +286,7 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
         throw fail(
           'UNSUPPORTED',
           keyId,
-          `AWS KMS signs messages of at most ${MAX_MESSAGE} bytes (ED25519_SHA_512, MessageType RAW); this one has ${data.length}`,
+          `AWS KMS signs messages of at most ${MAX_MESSAGE} bytes (MessageType RAW); this one has ${data.length}`,
         );
       }
       const version = signOptions.version === undefined ? undefined : Number(signOptions.version);
@@ -253,24 +298,35 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
         );
       }
       const alias = version === undefined ? currentAlias(keyId) : versionAlias(keyId, version);
-      const out = await send('signing', keyId, (c, o) =>
-        c.send(
-          new SignCommand({
-            KeyId: alias,
-            Message: data,
-            MessageType: 'RAW',
-            SigningAlgorithm: 'ED25519_SHA_512',
-          }),
-          o,
-        ),
-      );
-      if (out.Signature?.length !== 64) {
-        throw new KeyStoreError('INTEGRITY', `KMS returned no Ed25519 signature for "${keyId}"`, {
+      const signWith = (spec: KmsKeySpec) =>
+        send('signing', keyId, (c, o) =>
+          c.send(
+            new SignCommand({
+              KeyId: alias,
+              Message: data,
+              MessageType: 'RAW',
+              SigningAlgorithm: spec.signingAlgorithm,
+            }),
+            o,
+          ),
+        );
+      const remembered = aliasSpecs.has(alias);
+      let spec = await specOfAlias(keyId, alias);
+      const out = await signWith(spec).catch(async (error: KeyStoreError) => {
+        // The id may have been deleted and created anew with another algorithm: ask again, once.
+        if (!remembered || error.code === 'UNAVAILABLE') throw error;
+        aliasSpecs.delete(alias);
+        spec = await specOfAlias(keyId, alias);
+        return signWith(spec);
+      });
+      const signature = out.Signature ? spec.signature(new Uint8Array(out.Signature)) : undefined;
+      if (!signature) {
+        throw new KeyStoreError('INTEGRITY', `KMS returned no ${spec.alg} signature for "${keyId}"`, {
           storeType: TYPE,
           keyId,
         });
       }
-      return new Uint8Array(out.Signature);
+      return signature;
     },
     async close() {
       transport.destroy();

@@ -1,10 +1,10 @@
 // The total deadline of a KMS request: an endpoint that answers one byte a second never trips the SDK's
 // per-attempt (idle-socket) timeout, and must not hold a signature or a read, or the KeyManager callers waiting
-// on it, past the deadline. The trickling server (@phlow/test-support) sits in front of ministack and can be
+// on it, past the deadline. The trickling server (@phlow/keystore-testkit/transport) sits in front of ministack and can be
 // switched to answering by itself. No duration assertions: only outcomes and codes.
 import { isKeyStoreError, KeyManager } from '@phlow/keys-core';
+import { startTrickleServer, type TrickleServer } from '@phlow/keystore-testkit/transport';
 import { failureOf, whileTrickling } from '@phlow/test-support/deadline';
-import { startTrickleServer, type TrickleServer } from '@phlow/test-support/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsKmsKeyStore, createAwsKmsKeyStore } from '../src/index.js';
 

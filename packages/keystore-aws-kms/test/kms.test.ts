@@ -5,11 +5,14 @@
  * refusals name KMS. The signer contract (create, sign, rotate, retire, KeyManager's staged rotation and
  * grace, no private key anywhere) is the testkit's signer group, run on ministack by conformance.test.ts.
  */
+
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
-import { isKeyStoreError } from '@phlow/keys-core';
+import { isKeyStoreError, KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeId, encodeId } from '../src/aliases.js';
 import provider, { createAwsKmsKeyStore } from '../src/index.js';
+import { derToJose } from '../src/key-specs.js';
 import { resolveKmsConfig } from '../src/options.js';
 
 const code = (p: Promise<unknown>) =>
@@ -111,5 +114,80 @@ describe('aws_kms settings', () => {
     // The total deadline defaults to every attempt's time limit.
     expect(resolveKmsConfig({ timeoutMs: 2000, env: {} }).deadlineMs).toBe(6000);
     expect(resolveKmsConfig({ env: { PHLOW_AWS_KMS_DEADLINE_MS: '4500' } }).deadlineMs).toBe(4500);
+  });
+});
+
+describe('ES256 (P-256) on KMS', () => {
+  const store = createAwsKmsKeyStore();
+  afterAll(() => store.close());
+
+  it('derToJose turns a DER ECDSA signature into r || s, and refuses anything else', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    for (let i = 0; i < 20; i++) {
+      const der = sign('sha256', message, { key: privateKey, dsaEncoding: 'der' });
+      const jose = derToJose(der, 32);
+      expect(jose?.length).toBe(64);
+      expect(verify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, jose!)).toBe(true);
+    }
+    expect(derToJose(new Uint8Array(64), 32)).toBeUndefined();
+    expect(derToJose(Uint8Array.of(0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01), 32)).toBeUndefined();
+  });
+
+  it('creates an ES256 key when asked, signs in JWS form, and a rotation keeps P-256', async () => {
+    const keyId = uid('es256');
+    await store.createKey(keyId, { algorithm: 'ES256' });
+    const [v1] = await store.getPublicKeyVersions(keyId);
+    const key = createPublicKey(v1!.publicKey);
+    expect(key.asymmetricKeyType).toBe('ec');
+    expect(key.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const signature = await store.sign(keyId, message);
+    expect(signature.length).toBe(64);
+    expect(verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
+
+    await store.rotateKey(keyId, { expectedVersion: '1' });
+    const [v2] = await store.getPublicKeyVersions(keyId);
+    expect(v2?.version).toBe('2');
+    expect(createPublicKey(v2!.publicKey).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    const again = await store.sign(keyId, message, { version: '2' });
+    expect(verify('sha256', message, { key: v2!.publicKey, dsaEncoding: 'ieee-p1363' }, again)).toBe(true);
+    await store.deleteKeyPair(keyId);
+  });
+
+  it('KeyManager over an ES256 store (PHLOW_AWS_KMS_ALGORITHM=ES256): creates, signs ES256, verifies, rotates', async () => {
+    const es = createAwsKmsKeyStore({ env: { ...process.env, PHLOW_AWS_KMS_ALGORITHM: 'ES256' } });
+    const keys = new KeyManager({ store: es, env: {}, rotationDelayMs: 0 });
+    const keyId = uid('es256-km');
+    await keys.createKey(keyId);
+    const signed = await keys.signDetailed(keyId, 'hello');
+    expect(signed.alg).toBe('ES256');
+    expect(await keys.verify(keyId, 'hello', signed.signature)).toBe(true);
+    await keys.rotateKeyPair(keyId);
+    const rotated = await keys.signDetailed(keyId, 'hello');
+    expect(rotated.alg).toBe('ES256');
+    expect(rotated.kid).not.toBe(signed.kid);
+    expect(await keys.verify(keyId, 'hello', rotated.signature)).toBe(true);
+    await es.deleteKeyPair(keyId);
+    await keys.close();
+  });
+
+  it('an id deleted and created anew with the other algorithm signs with its new key spec', async () => {
+    const keyId = uid('realg');
+    await store.createKey(keyId);
+    expect((await store.sign(keyId, message)).length).toBe(64);
+    await store.deleteKeyPair(keyId);
+    await store.createKey(keyId, { algorithm: 'ES256' });
+    const [v1] = await store.getPublicKeyVersions(keyId);
+    const signature = await store.sign(keyId, message);
+    expect(verify('sha256', message, { key: v1!.publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(
+      true,
+    );
+    await store.deleteKeyPair(keyId);
+  });
+
+  it('refuses other algorithms', async () => {
+    expect(() => createAwsKmsKeyStore({ env: { PHLOW_AWS_KMS_ALGORITHM: 'RS256' } })).toThrow(
+      /PHLOW_AWS_KMS_ALGORITHM must be EdDSA/,
+    );
+    expect(await code(store.createKey(uid('rsa'), { algorithm: 'RS256' as never }))).toBe('UNSUPPORTED');
   });
 });

@@ -5,10 +5,11 @@
  * Region, credentials and endpoint overrides are left to the SDK's own resolution. The HTTP handler gets
  * bounded timeouts, with `throwOnRequestTimeout`: without it the SDK only logs a warning when a request
  * runs past its time limit and keeps waiting, so an endpoint that accepts connections but never answers
- * would hang a key read. Its agents drop request headers from what NODE_DEBUG=http prints (agent.ts).
+ * would hang a key read. Its agents (the adapter kit's quiet agents) drop request headers from what
+ * NODE_DEBUG=http prints.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createQuietAgents } from './agent.js';
+import { createQuietAgents } from '@phlow/keys-core/adapter';
 import { rememberEndpoint } from './errors.js';
 import type { AwsConfig } from './options.js';
 

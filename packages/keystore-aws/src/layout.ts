@@ -1,6 +1,9 @@
 /**
  * The on-AWS layout shared with the Python Phlow: secret `<prefix><id>` (prefix `phlow/` by default) whose
- * SecretString is the JSON object `{"private_key": "<PEM>", "public_key": "<PEM>"}`.
+ * SecretString is the JSON object `{"private_key": "<PEM>", "public_key": "<PEM>"}`. phlow-keys adds
+ * `"activates_at"` (ISO 8601, ms precision: when the version starts signing, fixed by the rotating process)
+ * when it is given one; the Python Phlow ignores the extra field, and a secret without it (or with an
+ * unparseable one) reads without an activation time.
  *
  * Decoding never echoes the secret: a JSON.parse message quotes the text it choked on, so it is neither
  * shown nor kept as a cause.
@@ -8,15 +11,29 @@
 import { KeyStoreError } from '@phlow/keys-core';
 import { STORE_TYPE } from './errors.js';
 
-export function encodeKeyPair(privateKey: string, publicKey: string): string {
-  return JSON.stringify({ private_key: privateKey, public_key: publicKey });
+export function encodeKeyPair(privateKey: string, publicKey: string, activatesAt?: Date): string {
+  if (activatesAt !== undefined && (!(activatesAt instanceof Date) || Number.isNaN(activatesAt.getTime()))) {
+    throw new KeyStoreError('INVALID_CONFIG', 'activatesAt must be a valid Date', { storeType: STORE_TYPE });
+  }
+  return JSON.stringify({
+    private_key: privateKey,
+    public_key: publicKey,
+    ...(activatesAt === undefined ? {} : { activates_at: activatesAt.toISOString() }),
+  });
+}
+
+/** The `activates_at` field as a Date; a missing or unparseable value is undefined (an older writer). */
+function activation(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? undefined : at;
 }
 
 export function decodeKeyPair(
   secretString: string | undefined,
   secretName: string,
   keyId: string,
-): { privateKey: string; publicKey: string } {
+): { privateKey: string; publicKey: string; activatesAt?: Date } {
   const broken = (what: string) =>
     new KeyStoreError(
       'INVALID_KEY',
@@ -33,10 +50,15 @@ export function decodeKeyPair(
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw broken('is not a JSON object');
-  const { private_key: privateKey, public_key: publicKey } = parsed as Record<string, unknown>;
+  const {
+    private_key: privateKey,
+    public_key: publicKey,
+    activates_at: activatesAt,
+  } = parsed as Record<string, unknown>;
   if (typeof privateKey !== 'string' || privateKey === '') throw broken('has no "private_key" string');
   if (typeof publicKey !== 'string' || publicKey === '') throw broken('has no "public_key" string');
-  return { privateKey, publicKey };
+  const at = activation(activatesAt);
+  return at ? { privateKey, publicKey, activatesAt: at } : { privateKey, publicKey };
 }
 
 /** Checks a PEM argument before it is sent anywhere; says which one is wrong, never what it holds. */

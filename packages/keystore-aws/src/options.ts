@@ -9,6 +9,7 @@
 
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Env, KeyStoreError, type KeyStoreFactoryOptions } from '@phlow/keys-core';
+import { intSetting } from '@phlow/keys-core/adapter';
 
 export interface AwsKeyStoreOptions extends KeyStoreFactoryOptions {
   /**
@@ -86,23 +87,6 @@ function pick(option: string | undefined, env: Env, name: string): string | unde
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function wholeNumber(
-  option: number | undefined,
-  env: Env,
-  optionName: string,
-  variable: string | undefined,
-  range: { min: number; max: number },
-): number | undefined {
-  const raw = option ?? (variable ? pick(undefined, env, variable) : undefined);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (Number.isInteger(n) && n >= range.min && n <= range.max) return n;
-  const where = option !== undefined ? `option ${optionName}` : `${variable}`;
-  const bounds =
-    range.max === Number.MAX_SAFE_INTEGER ? `at least ${range.min}` : `from ${range.min} to ${range.max}`;
-  throw invalid(`${where}=${JSON.stringify(String(raw))} must be a whole number ${bounds}`);
-}
-
 /** Parses `key=value,key=value` (PHLOW_AWS_SECRET_TAGS). */
 function parseTags(raw: string): Record<string, string> {
   const tags: Record<string, string> = {};
@@ -144,44 +128,51 @@ export function resolveAwsConfig(options: AwsKeyStoreOptions = {}): AwsConfig {
     );
   }
 
-  const anyInt = { min: 1, max: Number.MAX_SAFE_INTEGER };
+  const setting = (option: string, min = 1, max = Number.MAX_SAFE_INTEGER) => ({
+    option,
+    min,
+    max,
+    storeType: 'aws',
+  });
   return {
     prefix,
     region: options.region,
     endpoint,
     kmsKeyId: pick(options.kmsKeyId, env, 'PHLOW_AWS_KMS_KEY_ID'),
     tags,
-    recoveryWindowDays:
-      wholeNumber(options.recoveryWindowDays, env, 'recoveryWindowDays', 'PHLOW_AWS_RECOVERY_WINDOW_DAYS', {
-        min: 7,
-        max: 30,
-      }) ?? DEFAULT_RECOVERY_WINDOW_DAYS,
+    recoveryWindowDays: intSetting(
+      options.recoveryWindowDays,
+      env,
+      'PHLOW_AWS_RECOVERY_WINDOW_DAYS',
+      DEFAULT_RECOVERY_WINDOW_DAYS,
+      setting('recoveryWindowDays', 7, 30),
+    ),
     // AWS_MAX_ATTEMPTS is the SDK's own variable: it reads it when this is undefined.
-    maxAttempts: wholeNumber(options.maxAttempts, env, 'maxAttempts', undefined, anyInt),
-    connectTimeoutMs:
-      wholeNumber(
-        options.connectTimeoutMs,
-        env,
-        'connectTimeoutMs',
-        'PHLOW_AWS_CONNECT_TIMEOUT_MS',
-        anyInt,
-      ) ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    requestTimeoutMs:
-      wholeNumber(
-        options.requestTimeoutMs,
-        env,
-        'requestTimeoutMs',
-        'PHLOW_AWS_REQUEST_TIMEOUT_MS',
-        anyInt,
-      ) ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    requestDeadlineMs:
-      wholeNumber(
-        options.requestDeadlineMs,
-        env,
-        'requestDeadlineMs',
-        'PHLOW_AWS_REQUEST_DEADLINE_MS',
-        anyInt,
-      ) ?? DEFAULT_REQUEST_DEADLINE_MS,
+    maxAttempts:
+      options.maxAttempts === undefined
+        ? undefined
+        : intSetting(options.maxAttempts, {}, 'AWS_MAX_ATTEMPTS', 0, setting('maxAttempts')),
+    connectTimeoutMs: intSetting(
+      options.connectTimeoutMs,
+      env,
+      'PHLOW_AWS_CONNECT_TIMEOUT_MS',
+      DEFAULT_CONNECT_TIMEOUT_MS,
+      setting('connectTimeoutMs'),
+    ),
+    requestTimeoutMs: intSetting(
+      options.requestTimeoutMs,
+      env,
+      'PHLOW_AWS_REQUEST_TIMEOUT_MS',
+      DEFAULT_REQUEST_TIMEOUT_MS,
+      setting('requestTimeoutMs'),
+    ),
+    requestDeadlineMs: intSetting(
+      options.requestDeadlineMs,
+      env,
+      'PHLOW_AWS_REQUEST_DEADLINE_MS',
+      DEFAULT_REQUEST_DEADLINE_MS,
+      setting('requestDeadlineMs'),
+    ),
     client: options.client,
   };
 }

@@ -18,6 +18,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { startDeadline } from '@phlow/keys-core/adapter';
 import { tracked } from './client.js';
 import { deadlineExceeded, isStageMismatch } from './errors.js';
 import type { AwsConfig } from './options.js';
@@ -32,15 +33,18 @@ export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
   /**
    * One request, SDK retries included, within the total deadline: the SDK's timeouts are per attempt and
    * idle-socket ones, so an endpoint that trickles its answer a byte at a time would hold the call for ever.
-   * The abort destroys the request, and the error says that the deadline passed, whatever the SDK made of it.
+   * The kit's deadline aborts the signal and destroys the request (through the quiet agents, also for requests
+   * the SDK makes without the signal), and the error says that the deadline passed, whatever the SDK made of it.
    */
   const within = async <T>(send: (options: { abortSignal: AbortSignal }) => Promise<T>): Promise<T> => {
-    const abortSignal = AbortSignal.timeout(config.requestDeadlineMs);
+    const deadline = startDeadline(config.requestDeadlineMs);
     try {
-      return await send({ abortSignal });
+      return await deadline.run(() => send({ abortSignal: deadline.signal }));
     } catch (error) {
-      if (abortSignal.aborted) throw deadlineExceeded(error, config.requestDeadlineMs);
+      if (deadline.expired) throw deadlineExceeded(error, config.requestDeadlineMs);
       throw error;
+    } finally {
+      deadline.clear();
     }
   };
 

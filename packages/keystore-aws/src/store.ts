@@ -6,12 +6,12 @@
  * deletion reads as absent, as the KeyStore contract wants for a deleted id; `restoreKeyPair` brings it back
  * within the recovery window.
  */
-import * as core from '@phlow/keys-core';
 import {
   assertValidKeyId,
   isValidKeyId,
   type KeyStore,
   KeyStoreError,
+  storedKeyPair as redact,
   type StoredKeyPair,
   type StoredKeyVersion,
 } from '@phlow/keys-core';
@@ -22,11 +22,6 @@ import { assertPem, decodeKeyPair, encodeKeyPair } from './layout.js';
 import { type AwsKeyStoreOptions, resolveAwsConfig } from './options.js';
 import { CURRENT, PREVIOUS, secretsApi } from './secrets.js';
 import { writeKeyPair } from './write.js';
-
-// Records print their private half as [redacted]: core's storedKeyPair (core >= 1.1; an older core in the peer
-// range lacks it, and a namespace lookup keeps that from breaking the import).
-const redact: <T extends StoredKeyPair>(record: T) => T =
-  'storedKeyPair' in core ? core.storedKeyPair : (record) => record;
 
 /** The AWS key store: a KeyStore with every capability, plus `restoreKeyPair`. */
 export interface AwsKeyStore extends KeyStore {
@@ -92,7 +87,7 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
 
   return {
     type: STORE_TYPE,
-    capabilities: { write: true, readPair: true, list: true, versions: true },
+    capabilities: { write: true, readPair: true, list: true, versions: true, activation: true },
 
     getKeyPair: readCurrent,
 
@@ -161,8 +156,9 @@ export function createAwsKeyStore(options: AwsKeyStoreOptions = {}): AwsKeyStore
       assertValidKeyId(keyId, STORE_TYPE);
       assertPem(privateKey, 'private', keyId);
       assertPem(publicKey, 'public', keyId);
+      const secretString = encodeKeyPair(privateKey, publicKey, opts.activatesAt);
       try {
-        await writeKeyPair(secrets, keyId, encodeKeyPair(privateKey, publicKey), opts.expectedVersion);
+        await writeKeyPair(secrets, keyId, secretString, opts.expectedVersion);
       } catch (error) {
         throw fail(error, 'store', keyId);
       }

@@ -109,7 +109,13 @@ describe('provider', () => {
     expect(provider.contractVersion).toBe(KEYSTORE_CONTRACT_VERSION);
     const store = await provider.create({ env: {}, region: 'us-east-1' });
     expect(store.type).toBe('aws');
-    expect(store.capabilities).toEqual({ write: true, readPair: true, list: true, versions: true });
+    expect(store.capabilities).toEqual({
+      write: true,
+      readPair: true,
+      list: true,
+      versions: true,
+      activation: true,
+    });
     await store.close?.();
   });
 });

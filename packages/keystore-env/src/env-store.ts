@@ -13,6 +13,7 @@
  * about a millisecond of OpenSSL parsing, so its result is kept per id for the exact values checked.
  */
 import {
+  assertPublicKeyPem,
   assertValidKeyId,
   checkKeyPair,
   type Env,
@@ -22,8 +23,8 @@ import {
   KeyStoreError,
   type KeyStoreFactoryOptions,
   type StoredKeyPair,
+  storedKeyPair,
 } from '@phlow/keys-core';
-import { assertPublicKeyPem, storedKeyPair } from './core-compat.js';
 import { decodePem } from './decode.js';
 
 export const PRIVATE_PREFIX = 'PHLOW_PRIVATE_KEY_';

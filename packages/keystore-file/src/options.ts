@@ -4,7 +4,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Env, KeyStoreFactoryOptions } from '@phlow/keys-core';
-import { configError } from './errors.js';
+import { durationSetting, intSetting } from '@phlow/keys-core/adapter';
+import { configError, STORE_TYPE } from './errors.js';
 import { DEFAULT_SCRYPT, type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { type MasterKey, parseMasterKey } from './master-key.js';
 import type { VersionLimits } from './payload.js';
@@ -113,22 +114,18 @@ export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_VERSIONS = 20;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** `versionRetentionMs`: the option, the variable, or 7 days (twice the grace period when that is longer). */
+/**
+ * `versionRetentionMs`: the option, the variable (a duration: plain seconds, or `30s`, `15m`, `24h`, `7d`), or
+ * 7 days (twice the grace period when that is longer).
+ */
 function resolveRetention(options: FileKeyStoreOptions, env: Env): number {
-  if (options.versionRetentionMs !== undefined) {
-    const value = options.versionRetentionMs;
-    if (!Number.isInteger(value) || value < 0) {
-      throw configError('versionRetentionMs must be a whole number of ms, 0 or more');
-    }
-    return value;
-  }
-  const seconds = parseInteger(
-    env.PHLOW_KEY_VERSION_RETENTION_SECONDS,
-    'PHLOW_KEY_VERSION_RETENTION_SECONDS',
-  );
-  if (seconds !== undefined) return seconds * 1000;
   const grace = Number(env.PHLOW_KEY_ROTATION_GRACE_SECONDS);
-  return Math.max(7 * DAY_MS, Number.isFinite(grace) && grace > 0 ? 2 * grace * 1000 : 0);
+  const fallback = Math.max(7 * DAY_MS, Number.isFinite(grace) && grace > 0 ? 2 * grace * 1000 : 0);
+  return durationSetting(options.versionRetentionMs, env, 'PHLOW_KEY_VERSION_RETENTION_SECONDS', fallback, {
+    min: 0,
+    option: 'versionRetentionMs',
+    storeType: STORE_TYPE,
+  });
 }
 
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
@@ -173,20 +170,6 @@ function resolveFormat(options: FileKeyStoreOptions, env: Env): FileFormat {
   return value === undefined ? 'phlow' : parseFormat(value, 'PHLOW_KEY_STORE_FILE_FORMAT');
 }
 
-function parseInteger(value: string | undefined, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value.trim())) {
-    throw configError(`${name} must be a whole number (got ${JSON.stringify(value.slice(0, 20))})`);
-  }
-  return Number(value.trim());
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw configError(`${name} must be a whole number of at least 1`);
-  return value;
-}
-
 export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
@@ -200,23 +183,36 @@ export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
     format: resolveFormat(options, env),
     scrypt,
     versions: {
-      maxVersions: positiveInteger(
-        options.maxVersions ??
-          parseInteger(env.PHLOW_KEY_STORE_MAX_VERSIONS, 'PHLOW_KEY_STORE_MAX_VERSIONS') ??
-          DEFAULT_MAX_VERSIONS,
-        'maxVersions (PHLOW_KEY_STORE_MAX_VERSIONS)',
+      maxVersions: intSetting(
+        options.maxVersions,
+        env,
+        'PHLOW_KEY_STORE_MAX_VERSIONS',
+        DEFAULT_MAX_VERSIONS,
+        {
+          min: 1,
+          option: 'maxVersions',
+          storeType: STORE_TYPE,
+        },
       ),
       retentionMs: resolveRetention(options, env),
     },
-    maxFileBytes: positiveInteger(
-      options.maxFileBytes ??
-        parseInteger(env.PHLOW_KEY_STORE_FILE_MAX_BYTES, 'PHLOW_KEY_STORE_FILE_MAX_BYTES') ??
-        DEFAULT_MAX_FILE_BYTES,
-      'maxFileBytes (PHLOW_KEY_STORE_FILE_MAX_BYTES)',
+    maxFileBytes: intSetting(
+      options.maxFileBytes,
+      env,
+      'PHLOW_KEY_STORE_FILE_MAX_BYTES',
+      DEFAULT_MAX_FILE_BYTES,
+      { min: 1, option: 'maxFileBytes', storeType: STORE_TYPE },
     ),
     backup: options.backup ?? parseBoolean(env.PHLOW_KEY_STORE_BACKUP, 'PHLOW_KEY_STORE_BACKUP') ?? false,
-    lockTimeoutMs: positiveInteger(options.lockTimeoutMs ?? 10_000, 'lockTimeoutMs'),
-    staleLockMs: positiveInteger(options.staleLockMs ?? 30_000, 'staleLockMs'),
+    // Options only (no variable): `{}` as the environment.
+    lockTimeoutMs: intSetting(options.lockTimeoutMs, {}, 'lockTimeoutMs', 10_000, {
+      min: 1,
+      storeType: STORE_TYPE,
+    }),
+    staleLockMs: intSetting(options.staleLockMs, {}, 'staleLockMs', 30_000, {
+      min: 1,
+      storeType: STORE_TYPE,
+    }),
     onWarning:
       options.onWarning ?? ((message) => process.emitWarning(message, { code: 'PHLOW_KEY_FILE_MODE' })),
   };

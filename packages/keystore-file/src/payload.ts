@@ -1,6 +1,7 @@
 /**
  * The decrypted payload: the Python Phlow's JSON layout `{"<id>": {"private_key", "public_key"}}`, plus the
- * fields versioning needs (`version`, `created_at`, `previous: [...]`, newest first). A reader that knows only
+ * fields versioning needs (`version`, `created_at`, `activates_at` when the rotation fixed one, `previous:
+ * [...]`, newest first). A reader that knows only
  * the original layout still finds both halves of every current key where it expects them.
  *
  * Version numbers are never reused for an id, even across delete and re-create: the last version of each
@@ -18,6 +19,11 @@ export interface FileKeyVersion {
   readonly public_key: string;
   readonly version: string;
   readonly created_at: string;
+  /**
+   * When the version starts signing (ISO 8601, ms precision), as the rotating process fixed it. Absent in
+   * versions written by the Python Phlow or an older phlow-keys; an unparseable value reads as absent.
+   */
+  readonly activates_at?: string;
 }
 
 export interface FileEntry extends FileKeyVersion {
@@ -147,6 +153,7 @@ export function withStored(
   expectedVersion: string | null | undefined,
   limits: VersionLimits,
   now: Date,
+  activatesAt?: Date,
 ): KeyMap {
   const entry = map.get(keyId);
   const currentVersion = entry?.version ?? null;
@@ -171,6 +178,7 @@ export function withStored(
           public_key: entry.public_key,
           version: entry.version,
           created_at: entry.created_at,
+          ...(entry.activates_at === undefined ? {} : { activates_at: entry.activates_at }),
         },
         ...(entry.previous ?? []),
       ]
@@ -190,6 +198,7 @@ export function withStored(
     public_key: publicKey,
     version,
     created_at: now.toISOString(),
+    ...(activatesAt ? { activates_at: activatesAt.toISOString() } : {}),
     previous: kept,
   });
   return next;
@@ -212,11 +221,22 @@ export function withDeleted(map: KeyMap, keyId: string): KeyMap | null {
 
 /** Every version of an entry as the contract returns them: current first, then older, newest first. */
 export function entryVersions(entry: FileEntry): StoredKeyVersion[] {
-  return [entry, ...(entry.previous ?? [])].map((v, i) => ({
-    privateKey: v.private_key,
-    publicKey: v.public_key,
-    version: v.version,
-    createdAt: new Date(v.created_at),
-    current: i === 0,
-  }));
+  return [entry, ...(entry.previous ?? [])].map((v, i) => {
+    const activatesAt = activationTime(v.activates_at);
+    return {
+      privateKey: v.private_key,
+      publicKey: v.public_key,
+      version: v.version,
+      createdAt: new Date(v.created_at),
+      ...(activatesAt ? { activatesAt } : {}),
+      current: i === 0,
+    };
+  });
+}
+
+/** A stored `activates_at`: a Date for an ISO 8601 string, absent for anything else (see FileKeyVersion). */
+function activationTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms);
 }

@@ -21,10 +21,10 @@ import { dirname } from 'node:path';
 import { FILE_MODE, syncDirectory } from './atomic-write.js';
 import { fromFsError, hasErrno, wrongKeyError } from './errors.js';
 import { acquireLock } from './lock.js';
+import { stagedKeyPath } from './staged-key.js';
 import type { FileKeyStore, RekeyOptions } from './store.js';
 
-/** Where a rekey stages the new key of master key file `masterKeyFile` (step 2 above). */
-export const stagedKeyPath = (masterKeyFile: string) => `${masterKeyFile}.new`;
+export { stagedKeyPath };
 
 /** A file an interrupted rekey left beside the master key file. */
 export interface RekeyLeftover {

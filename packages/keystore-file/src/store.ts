@@ -14,13 +14,13 @@
 import { existsSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import * as core from '@phlow/keys-core';
 import {
   assertValidKeyId,
   type DeleteKeyPairOptions,
   isKeyStoreError,
   isValidKeyId,
   type KeyStore,
+  storedKeyPair as redact,
   type StoredKeyPair,
   type StoredKeyVersion,
   type StoreKeyPairOptions,
@@ -39,12 +39,7 @@ import { createModeWarner } from './mode-warning.js';
 import { type FileKeyStoreOptions, resolveOptions } from './options.js';
 import { entryVersions, type KeyMap, withDeleted, withStored } from './payload.js';
 import { createQueue } from './queue.js';
-import { stagedKeyPath } from './rekey-files.js';
-
-// Records print their private half as [redacted]: core's storedKeyPair (core >= 1.1; an older core in the peer
-// range lacks it, and a namespace lookup keeps that from breaking the import).
-const redact: <T extends StoredKeyPair>(record: T) => T =
-  'storedKeyPair' in core ? core.storedKeyPair : (record) => record;
+import { stagedKeyPath } from './staged-key.js';
 
 export interface RekeyOptions {
   /** scrypt cost when the new master key is a passphrase. Default: the store's `scrypt` option. */
@@ -82,6 +77,13 @@ export interface FileKeyStore extends KeyStore {
 
 /** Bound on each PEM a caller stores: several times an RSA-4096 private key, far below any file limit. */
 export const MAX_PEM_BYTES = 16 * 1024;
+
+/** `options.activatesAt`, checked: a Date that is not a valid time is refused before anything is written. */
+function activationOf(value: unknown, keyId: string): Date | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
+  throw storeError('INVALID_CONFIG', 'activatesAt must be a valid Date (or left out)', undefined, keyId);
+}
 
 /** A generation this store writes: format 1, or a Fernet token in `fernet` mode. */
 type WrittenState = FileState & { kind: 'current' | 'fernet' };
@@ -365,7 +367,9 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
 
   return {
     type: STORE_TYPE,
-    capabilities: { write: true, readPair: true, list: true, versions: true },
+    // activation: each version's activatesAt is a field of its entry, in format 1 and in Fernet mode alike
+    // (the Python Phlow reads only private_key/public_key and ignores other fields: test/activation.test.ts).
+    capabilities: { write: true, readPair: true, list: true, versions: true, activation: true },
     path,
 
     async getPrivateKey(keyId) {
@@ -377,8 +381,8 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     async getKeyPair(keyId) {
       const entry = await current(keyId);
       if (!entry) return null;
-      const { privateKey, publicKey, version, createdAt } = entryVersions(entry)[0]!;
-      return redact({ privateKey, publicKey, version, createdAt });
+      const { current: _current, ...pair } = entryVersions(entry)[0]!;
+      return redact(pair);
     },
     async getKeyVersions(keyId) {
       const entry = await current(keyId);
@@ -430,8 +434,18 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
           keyId,
         );
       }
+      const activatesAt = activationOf(opts.activatesAt, keyId);
       await mutate((map) =>
-        withStored(map, keyId, privateKey, publicKey, opts.expectedVersion, config.versions, new Date()),
+        withStored(
+          map,
+          keyId,
+          privateKey,
+          publicKey,
+          opts.expectedVersion,
+          config.versions,
+          new Date(),
+          activatesAt,
+        ),
       );
     },
     async deleteKeyPair(keyId, opts: DeleteKeyPairOptions = {}) {

@@ -20,7 +20,7 @@ import {
   type ConformanceOptions,
   expectCode,
 } from './context.js';
-import { ed25519Pair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
+import { ed25519Pair, es256Pair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
 import { describeError, label, named } from './named-store.js';
 import { signerTests } from './signer-conformance.js';
 import { transportTests } from './transport-conformance.js';
@@ -103,7 +103,10 @@ export function runKeyStoreConformance<S extends KeyStore>(options: ConformanceO
       keyIds: keyIdTests,
       writes: writeTests,
       concurrency: concurrencyTests,
-      versions: versionTests,
+      versions: (ctx) => {
+        versionTests(ctx);
+        activationTests(ctx);
+      },
       rotation: rotationTests,
       errors: errorTests,
       signer: signerTests,
@@ -150,6 +153,14 @@ export function readTests<S extends KeyStore>(c: ConformanceContext<S>): void {
   it('returns exactly the PEMs that were stored (Ed25519)', async (t) => {
     const keyId = c.id('roundtrip');
     const pair = ed25519Pair();
+    await c.put(t, keyId, pair);
+    expect(await c.named().getPrivateKey(keyId), label('getPrivateKey', keyId)).toBe(pair.privateKey);
+    expect(await c.named().getPublicKey(keyId), label('getPublicKey', keyId)).toBe(pair.publicKey);
+  });
+
+  it('returns exactly the PEMs that were stored (ES256: P-256 PKCS#8 and SPKI)', async (t) => {
+    const keyId = c.id('es256');
+    const pair = es256Pair();
     await c.put(t, keyId, pair);
     expect(await c.named().getPrivateKey(keyId), label('getPrivateKey', keyId)).toBe(pair.privateKey);
     expect(await c.named().getPublicKey(keyId), label('getPublicKey', keyId)).toBe(pair.publicKey);
@@ -410,6 +421,42 @@ export function versionTests<S extends KeyStore>(c: ConformanceContext<S>): void
     expect(await s.getPublicKey(keyId), `${label('getPublicKey', keyId)} after ${what}`).toBe(
       winner.publicKey,
     );
+  });
+}
+
+/**
+ * Activation times, for stores that declare `activation` (contract 1.2): the `activatesAt` given to
+ * `storeKeyPair` comes back with that version, to the millisecond, from `getKeyVersions` and `getKeyPair`;
+ * a version stored without one reads without one.
+ */
+export function activationTests<S extends KeyStore>(c: ConformanceContext<S>): void {
+  it('keeps activatesAt with each version, to the millisecond; a version stored without one has none', async (t) => {
+    c.requires(t, 'activation');
+    c.requires(t, 'versions');
+    const keyId = c.id('activation');
+    const s = c.named();
+    // In the future and with a sub-second part: a store that rounds (a second-precision timestamp) fails.
+    const first = new Date(Date.now() + 60_000 + 123);
+    const second = new Date(first.getTime() + 300_000 + 456);
+    const [p1, p2, p3] = [ed25519Pair(), ed25519Pair(), ed25519Pair()];
+    await s.storeKeyPair(keyId, p1.privateKey, p1.publicKey, { expectedVersion: null, activatesAt: first });
+    const [v1] = await s.getKeyVersions!(keyId);
+    await s.storeKeyPair(keyId, p2.privateKey, p2.publicKey, {
+      expectedVersion: v1!.version,
+      activatesAt: second,
+    });
+    const versions = await s.getKeyVersions!(keyId);
+    const at = (i: number) => `${label('getKeyVersions', keyId)}[${i}].activatesAt`;
+    expect(versions[0]!.activatesAt?.toISOString(), at(0)).toBe(second.toISOString());
+    expect(versions[1]!.activatesAt?.toISOString(), at(1)).toBe(first.toISOString());
+    if (s.capabilities.readPair)
+      expect(
+        (await s.getKeyPair!(keyId))?.activatesAt?.toISOString(),
+        `${label('getKeyPair', keyId)}.activatesAt`,
+      ).toBe(second.toISOString());
+    await s.storeKeyPair(keyId, p3.privateKey, p3.publicKey);
+    const [latest] = await s.getKeyVersions!(keyId);
+    expect(latest!.activatesAt, `${at(0)} of a version stored without one`).toBeUndefined();
   });
 }
 

@@ -91,7 +91,7 @@ export interface ConformanceContext<S extends KeyStore = KeyStore> {
   readonly options: ConformanceOptions<S>;
   readonly requires: (
     t: TestContext,
-    capability: 'write' | 'readPair' | 'list' | 'versions' | 'signer',
+    capability: 'write' | 'readPair' | 'list' | 'versions' | 'signer' | 'activation',
   ) => void;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Key material for conformance tests: fresh Ed25519 pairs, and one RSA-4096 pair (generated once per
- * process, it takes a second) standing for the large PEMs older deployments stored.
+ * Key material for conformance tests: fresh Ed25519 pairs, fresh ES256 (P-256) pairs, and one RSA-4096 pair
+ * (generated once per process, it takes a second) standing for the large PEMs older deployments stored.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { newEd25519Pems } from '@phlow/keys-core';
@@ -12,6 +12,15 @@ export interface PemPair {
 
 export function ed25519Pair(): PemPair {
   return newEd25519Pems();
+}
+
+/** A P-256 pair for ES256: PKCS#8 private key, SPKI public key, as `newKeyPems('ES256')` writes them. */
+export function es256Pair(): PemPair {
+  return generateKeyPairSync('ec', {
+    namedCurve: 'P-256',
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
 }
 
 let rsa4096: PemPair | undefined;

@@ -1,5 +1,6 @@
 export { createMemoryKeyStore } from '@phlow/keys-core';
 export {
+  activationTests,
   concurrencyTests,
   errorTests,
   expectNoPrivateKeyPrinted,
@@ -19,7 +20,7 @@ export type {
   TransportOptions,
 } from './context.js';
 export { type FaultController, type FaultyKeyStore, withFaults } from './fault-injection.js';
-export { ed25519Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
+export { ed25519Pair, es256Pair, type PemPair, rsa4096Pair, uniqueKeyId } from './fixtures.js';
 export { createMemorySignerStore, type MemorySignerStoreOptions } from './memory-signer-store.js';
 export { signerTests, verifiesWith } from './signer-conformance.js';
 export { transportTests } from './transport-conformance.js';

@@ -8,7 +8,7 @@
  * fresh Error built from those texts only.
  */
 import { KeyStoreError, type KeyStoreErrorCode } from '@phlow/keys-core';
-import { DEADLINE_CODE } from './deadline.js';
+import { DEADLINE_CODE } from '@phlow/keys-core/adapter';
 
 export type VaultFailure =
   | {

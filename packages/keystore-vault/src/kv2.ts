@@ -2,7 +2,8 @@
  * The KV v2 layout of Phlow keys and the shapes of Vault's answers.
  *
  * A key pair lives where the Python Phlow put it and where `vault kv put phlow/keys/<id>` puts it: mount
- * `phlow`, path `keys/<id>`, fields `private_key` and `public_key`. KV v2 serves that one secret under several
+ * `phlow`, path `keys/<id>`, fields `private_key` and `public_key`; phlow-keys adds `activates_at` (ISO 8601, ms
+ * precision: when the version starts signing), which the Python Phlow ignores and may leave out. KV v2 serves that one secret under several
  * API paths: `<mount>/data/<path>` (versions' contents), `<mount>/metadata/<path>` (version list, settings,
  * LIST), `<mount>/delete/<path>` (soft delete of chosen versions) and `<mount>/config` (mount settings).
  */
@@ -27,6 +28,8 @@ export interface KvSecret {
   readonly publicKey: string | undefined;
   readonly version: string;
   readonly createdAt: Date;
+  /** The `activates_at` field (ISO 8601): when this version starts signing. Absent or unparseable: undefined. */
+  readonly activatesAt: Date | undefined;
 }
 
 /** Why a read of `data/` found nothing: KV v2 keeps the metadata of deleted and destroyed versions. */
@@ -84,6 +87,7 @@ export function parseSecret(body: unknown): KvSecret | string {
     publicKey,
     version: String(meta.version ?? ''),
     createdAt: date(meta.created_time) ?? new Date(0),
+    activatesAt: date(data.activates_at),
   };
 }
 

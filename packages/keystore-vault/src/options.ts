@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { type Env, KeyStoreError, type KeyStoreFactoryOptions } from '@phlow/keys-core';
+import { durationSetting, intSetting } from '@phlow/keys-core/adapter';
 import type { AuthConfig } from './auth.js';
 import type { TransportConfig } from './transport.js';
 
@@ -131,18 +132,23 @@ export function resolveVaultConfig(options: VaultKeyStoreOptions = {}): VaultCon
   const transport: TransportConfig = {
     address: address.replace(/\/+$/, ''),
     namespace: pick(options.namespace, env, 'VAULT_NAMESPACE').value,
-    timeoutMs:
-      options.timeoutMs ??
-      parseDuration(env.VAULT_CLIENT_TIMEOUT, 'VAULT_CLIENT_TIMEOUT', DEFAULT_TIMEOUT_MS),
-    deadlineMs:
-      options.requestDeadlineMs ??
-      parseDuration(
-        env.PHLOW_VAULT_REQUEST_DEADLINE_SECONDS,
-        'PHLOW_VAULT_REQUEST_DEADLINE_SECONDS',
-        DEFAULT_DEADLINE_MS,
-      ),
-    maxRetries:
-      options.maxRetries ?? parseCount(env.VAULT_MAX_RETRIES, 'VAULT_MAX_RETRIES', DEFAULT_MAX_RETRIES),
+    timeoutMs: durationSetting(options.timeoutMs, env, 'VAULT_CLIENT_TIMEOUT', DEFAULT_TIMEOUT_MS, {
+      option: 'timeoutMs',
+      storeType: 'vault',
+    }),
+    deadlineMs: durationSetting(
+      options.requestDeadlineMs,
+      env,
+      'PHLOW_VAULT_REQUEST_DEADLINE_SECONDS',
+      DEFAULT_DEADLINE_MS,
+      { option: 'requestDeadlineMs', storeType: 'vault' },
+    ),
+    maxRetries: intSetting(options.maxRetries, env, 'VAULT_MAX_RETRIES', DEFAULT_MAX_RETRIES, {
+      min: 0,
+      max: 100,
+      option: 'maxRetries',
+      storeType: 'vault',
+    }),
     tls: {
       ca: readPem(options.caCert, 'VAULT_CACERT'),
       cert: clientCert,
@@ -150,15 +156,6 @@ export function resolveVaultConfig(options: VaultKeyStoreOptions = {}): VaultCon
       rejectUnauthorized: !(options.tlsSkipVerify ?? isTrue(env.VAULT_SKIP_VERIFY)),
     },
   };
-  if (!Number.isFinite(transport.timeoutMs) || transport.timeoutMs <= 0) {
-    throw invalid('timeoutMs must be a positive number of milliseconds');
-  }
-  if (!Number.isFinite(transport.deadlineMs) || transport.deadlineMs <= 0) {
-    throw invalid('requestDeadlineMs must be a positive number of milliseconds');
-  }
-  if (!Number.isInteger(transport.maxRetries) || transport.maxRetries < 0) {
-    throw invalid('maxRetries must be a whole number of at least 0');
-  }
 
   const mount = (pick(options.mount, env, 'PHLOW_VAULT_MOUNT').value ?? 'phlow').replace(/^\/+|\/+$/g, '');
   if (!SAFE_PATH.test(mount) || mount.split('/').includes('..')) {
@@ -223,16 +220,6 @@ function resolveAuth(options: VaultKeyStoreOptions, env: Env, fromCwd: (p: strin
   );
 }
 
-/** A duration as the Vault CLI reads VAULT_CLIENT_TIMEOUT: seconds, or a duration like `500ms`, `30s`, `2m`. */
-function parseDuration(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!match || Number(match[1]) === 0)
-    throw invalid(`${name}=${JSON.stringify(value)} is not a duration: use seconds (30) or 30s / 500ms / 2m`);
-  const unit = match[2] ?? 's';
-  return Number(match[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60_000);
-}
-
 /** PHLOW_KEY_ROTATION_GRACE_SECONDS as KeyManager reads it: a non-negative number of seconds. */
 function graceMs(option: number | undefined, value: string | undefined): number {
   if (option !== undefined) {
@@ -247,12 +234,6 @@ function graceMs(option: number | undefined, value: string | undefined): number 
       `PHLOW_KEY_ROTATION_GRACE_SECONDS=${JSON.stringify(value)} is not a number of seconds (for example 86400)`,
     );
   return seconds * 1000;
-}
-
-function parseCount(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value.trim())) throw invalid(`${name}=${JSON.stringify(value)} must be a whole number`);
-  return Number(value);
 }
 
 function isTrue(value: string | undefined): boolean {

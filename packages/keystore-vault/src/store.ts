@@ -5,17 +5,18 @@
  * Every method checks the key id before anything else and talks to Vault only through the session, so the
  * token handling and the error mapping are the same everywhere.
  */
-import * as core from '@phlow/keys-core';
 import {
   assertValidKeyId,
   type DeleteKeyPairOptions,
   isValidKeyId,
   type KeyStore,
   KeyStoreError,
+  storedKeyPair as redact,
   type StoredKeyPair,
   type StoredKeyVersion,
   type StoreKeyPairOptions,
 } from '@phlow/keys-core';
+import { BoundedMap, mapLimit } from '@phlow/keys-core/adapter';
 import { checkConnection, type VaultConnectionInfo } from './check.js';
 import { isNotFound, toKeyStoreError } from './errors.js';
 import {
@@ -39,11 +40,6 @@ import { resolveVaultConfig, type VaultConfig, type VaultKeyStoreOptions } from 
 import { createRetentionCheck } from './retention-check.js';
 import { createSession } from './session.js';
 import { writeKeyPair } from './write.js';
-
-// Records print their private half as [redacted]: core's storedKeyPair (core >= 1.1; an older core in the peer
-// range lacks it, and a namespace lookup keeps that from breaking the import).
-const redact: <T extends StoredKeyPair>(record: T) => T =
-  'storedKeyPair' in core ? core.storedKeyPair : (record) => record;
 
 /** What Vault says about a key id; `getKeyPair` returns null for every state but `present`. */
 export interface VaultKeyState {
@@ -84,19 +80,6 @@ const VERSION_CACHE_LIMIT = 1024;
 /** A soft delete reads the metadata and deletes the readable versions at most this many times. */
 const DELETE_ROUNDS = 3;
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /**
  * Builds a store without contacting Vault (it reads only the certificate and token files it is given); the first
  * call logs in (AppRole). Call `checkConnection()` for the start-up check the provider runs.
@@ -136,8 +119,8 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
   const isSecret = (r: KvSecret | KvMiss): r is KvSecret => 'createdAt' in r && !('state' in r);
 
   // Keyed by id, version and creation time: an id destroyed and written again starts over at version 1, with
-  // another creation time. Insertion order makes the oldest entry the first one dropped.
-  const versionCache = new Map<string, KvSecret>();
+  // another creation time. The least recently used entry is the first one dropped.
+  const versionCache = new BoundedMap<string, KvSecret>(VERSION_CACHE_LIMIT);
   const cacheKey = (keyId: string, v: { version: number; createdAt: Date }) =>
     `${keyId}\n${v.version}\n${v.createdAt.getTime()}`;
 
@@ -149,9 +132,6 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
     const r = await readVersion(keyId, v.version);
     if (isSecret(r) && r.createdAt.getTime() === v.createdAt.getTime()) {
       versionCache.set(key, r);
-      if (versionCache.size > VERSION_CACHE_LIMIT) {
-        versionCache.delete(versionCache.keys().next().value as string);
-      }
     }
     return r;
   }
@@ -169,7 +149,13 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
         { storeType: 'vault', keyId },
       );
     }
-    return { privateKey: s.privateKey, publicKey: s.publicKey, version: s.version, createdAt: s.createdAt };
+    return {
+      privateKey: s.privateKey,
+      publicKey: s.publicKey,
+      version: s.version,
+      createdAt: s.createdAt,
+      ...(s.activatesAt ? { activatesAt: s.activatesAt } : {}),
+    };
   }
 
   async function readMetadata(keyId: string): Promise<KvMetadata | null> {
@@ -191,7 +177,7 @@ function storeFromConfig(config: VaultConfig): VaultKeyStore {
 
   return {
     type: 'vault',
-    capabilities: { write: true, readPair: true, list: true, versions: true },
+    capabilities: { write: true, readPair: true, list: true, versions: true, activation: true },
 
     async getPrivateKey(keyId) {
       const r = await readVersion(valid(keyId));

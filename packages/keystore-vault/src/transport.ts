@@ -6,9 +6,9 @@
  * outcome instead of throwing, because the store reads some failures as answers (404 = missing, a cas
  * mismatch = CONFLICT). Retries happen only where sending twice cannot do harm (see errors.ts).
  */
+
+import { createQuietAgents, DEADLINE_CODE, startDeadline } from '@phlow/keys-core/adapter';
 import nodeVault from 'node-vault';
-import { createQuietAgents } from './agent.js';
-import { DEADLINE_CODE, startDeadline } from './deadline.js';
 import { describeFailure, isRetryable, type VaultFailure } from './errors.js';
 
 export interface TransportConfig {
@@ -16,7 +16,7 @@ export interface TransportConfig {
   readonly address: string;
   readonly namespace: string | undefined;
   readonly timeoutMs: number;
-  /** Total time limit of one call, retries included (deadline.ts). */
+  /** Total time limit of one call, retries included (the adapter kit's deadline). */
   readonly deadlineMs: number;
   readonly maxRetries: number;
   readonly tls: {
@@ -58,14 +58,16 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
 
 export function createTransport(config: TransportConfig): VaultTransport {
   const { tls } = config;
-  // Our own agents, passed with every request, so that NODE_DEBUG=http does not print the token (agent.ts). They
+  // The kit's quiet agents, passed with every request, so that NODE_DEBUG=http does not print the token. They
   // carry the TLS settings: node-vault then builds no agent of its own (and its VAULT_SKIP_VERIFY reading of
   // process.env has no effect).
   const agents = createQuietAgents({
-    ...(tls.ca ? { ca: tls.ca } : {}),
-    ...(tls.cert ? { cert: tls.cert } : {}),
-    ...(tls.key ? { key: tls.key } : {}),
-    rejectUnauthorized: tls.rejectUnauthorized,
+    tls: {
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(tls.cert ? { cert: tls.cert } : {}),
+      ...(tls.key ? { key: tls.key } : {}),
+      rejectUnauthorized: tls.rejectUnauthorized,
+    },
   });
   const client = nodeVault({
     endpoint: config.address,

@@ -78,7 +78,13 @@ export async function writeKeyPair(
   }
 
   const path = dataPath(layout, keyId);
-  const data = { private_key: pair.privateKey, public_key: pair.publicKey };
+  const data = {
+    private_key: pair.privateKey,
+    public_key: pair.publicKey,
+    ...(options.activatesAt === undefined
+      ? {}
+      : { activates_at: activationText(options.activatesAt, keyId) }),
+  };
   let overDeleted = false;
   for (let attempt = 0; ; attempt++) {
     const body = cas === undefined ? { data } : { options: { cas }, data };
@@ -152,4 +158,15 @@ async function recheck(
   if ('state' in found) return 'no';
   if (found.privateKey === pair.privateKey && found.publicKey === pair.publicKey) return 'yes';
   return cas === undefined ? 'no' : 'taken';
+}
+
+/** `activatesAt` as the `activates_at` field: ISO 8601 with milliseconds; INVALID_CONFIG for a non-date. */
+function activationText(activatesAt: Date, keyId: string): string {
+  if (!(activatesAt instanceof Date) || Number.isNaN(activatesAt.getTime())) {
+    throw new KeyStoreError('INVALID_CONFIG', 'activatesAt must be a valid Date', {
+      storeType: 'vault',
+      keyId,
+    });
+  }
+  return activatesAt.toISOString();
 }

@@ -123,7 +123,13 @@ describe('PHLOW_KEY_STORE_TYPE=vault', () => {
   it('loads this package through the resolver, which checks the token at start-up', async () => {
     const store = await createKeyStoreFromEnv({ ...storeEnv(), PHLOW_KEY_STORE_TYPE: 'vault' });
     expect(store.type).toBe('vault');
-    expect(store.capabilities).toEqual({ write: true, readPair: true, list: true, versions: true });
+    expect(store.capabilities).toEqual({
+      write: true,
+      readPair: true,
+      list: true,
+      versions: true,
+      activation: true,
+    });
     const e = await failure(
       createKeyStoreFromEnv({ ...storeEnv({ VAULT_TOKEN: 'hvs.bad' }), PHLOW_KEY_STORE_TYPE: 'vault' }),
     );

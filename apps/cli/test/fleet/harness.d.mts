@@ -9,6 +9,7 @@ export interface SignatureRecord {
 export interface Answer {
   readonly n: number;
   readonly sig?: string;
+  readonly kid?: string;
   readonly ok?: boolean;
   readonly error?: string;
 }
@@ -24,15 +25,26 @@ export declare class Fleet {
   verifications: number;
   failed: number;
   readonly errors: string[];
-  constructor(options: { size: number; cwd: string; env: Record<string, string> });
+  constructor(options: {
+    size: number;
+    cwd: string;
+    env: Record<string, string>;
+    envs?: readonly Record<string, string>[];
+  });
+  restart(index: number, extraEnv?: Record<string, string>): Promise<void>;
   stagger(ttlMs: number): Promise<void>;
-  round(): Promise<void>;
-  roundsUntil(done: () => boolean | Promise<boolean>, maxRounds?: number): Promise<number>;
+  round(op?: 'sign' | 'pair'): Promise<void>;
+  roundsUntil(
+    done: () => boolean | Promise<boolean>,
+    maxRounds?: number,
+    op?: 'sign' | 'pair',
+  ): Promise<number>;
   rotateDuringTraffic<R extends { kid: string }>(options: {
     book: KeyBook;
     rotate: () => Promise<R>;
     jwks: () => Promise<{ keys: readonly { kid: string }[] }>;
     maxRounds?: number;
+    op?: 'sign' | 'pair';
   }): Promise<{ rotated: R; during: SignatureRecord[] }>;
   everyone(body: { op: string; msg?: string; sig?: string }): Promise<Answer[]>;
   stop(): Promise<unknown>;

@@ -82,8 +82,24 @@ export class Fleet {
   errors = [];
   #round = 0;
 
-  constructor({ size, cwd, env }) {
-    this.replicas = Array.from({ length: size }, (_, i) => new Replica(i, { cwd, env }));
+  #cwd;
+  #env;
+
+  /** `envs[i]`, if given, is added to replica i's environment (another delay setting, say). */
+  constructor({ size, cwd, env, envs = [] }) {
+    this.#cwd = cwd;
+    this.#env = env;
+    this.replicas = Array.from(
+      { length: size },
+      (_, i) => new Replica(i, { cwd, env: { ...env, ...envs[i] } }),
+    );
+  }
+
+  /** Stops replica `i` and starts a new process in its place with `extraEnv` (a restart with other settings). */
+  async restart(i, extraEnv = {}) {
+    await this.replicas[i].stop();
+    this.replicas[i] = new Replica(i, { cwd: this.#cwd, env: { ...this.#env, ...extraEnv } });
+    await this.replicas[i].request({ op: 'sign', msg: 'warm-up' });
   }
 
   /**
@@ -98,13 +114,16 @@ export class Fleet {
     }
   }
 
-  /** One round: each replica signs a fresh message and the next replica verifies it. */
-  async round() {
+  /**
+   * One round: each replica signs a fresh message and the next replica verifies it. `op` is how it signs:
+   * `sign` (KeyManager.sign) or `pair` (with the private key KeyManager.getKeyPair returns).
+   */
+  async round(op = 'sign') {
     const round = this.#round++;
     await Promise.all(
       this.replicas.map(async (replica, i) => {
         const msg = `round ${round} from ${i}`;
-        const signed = await replica.request({ op: 'sign', msg });
+        const signed = await replica.request({ op, msg });
         if (signed.error) {
           this.errors.push(`sign ${signed.error}`);
           return;
@@ -126,9 +145,9 @@ export class Fleet {
   }
 
   /** Rounds until `done()` is true after a round; throws after `maxRounds` rounds. */
-  async roundsUntil(done, maxRounds = 5000) {
+  async roundsUntil(done, maxRounds = 5000, op = 'sign') {
     for (let i = 0; i < maxRounds; i++) {
-      await this.round();
+      await this.round(op);
       if (await done()) return i + 1;
     }
     throw new Error(`fleet: condition not met after ${maxRounds} rounds`);
@@ -140,7 +159,7 @@ export class Fleet {
    * rotation has returned, so that `book` recognises the new key. Returns the rotation and the signatures
    * made meanwhile.
    */
-  async rotateDuringTraffic({ book, rotate, jwks, maxRounds }) {
+  async rotateDuringTraffic({ book, rotate, jwks, maxRounds, op }) {
     const from = this.signatures.length;
     let rotated;
     let failed;
@@ -153,19 +172,23 @@ export class Fleet {
       },
     );
     let known = false;
-    await this.roundsUntil(async () => {
-      if (failed) throw failed;
-      if (!rotated) return false;
-      if (!known) {
-        book.add(await jwks());
-        known = true;
-      }
-      const switched = new Set();
-      for (const s of this.signatures.slice(from)) {
-        if (book.signer(s.msg, s.sig) === rotated.kid) switched.add(s.replica);
-      }
-      return switched.size === this.replicas.length;
-    }, maxRounds);
+    await this.roundsUntil(
+      async () => {
+        if (failed) throw failed;
+        if (!rotated) return false;
+        if (!known) {
+          book.add(await jwks());
+          known = true;
+        }
+        const switched = new Set();
+        for (const s of this.signatures.slice(from)) {
+          if (book.signer(s.msg, s.sig) === rotated.kid) switched.add(s.replica);
+        }
+        return switched.size === this.replicas.length;
+      },
+      maxRounds,
+      op,
+    );
     await rotating;
     return { rotated, during: this.signatures.slice(from) };
   }

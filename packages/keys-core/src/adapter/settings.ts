@@ -25,8 +25,9 @@ function fromEnv(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
-function where(fromOption: boolean, name: string, range: SettingRange): string {
-  return fromOption ? `option ${range.option ?? name} (or ${name})` : name;
+/** `NAME="value"`, or `option name="value" (NAME)` when the value came from the option. */
+function where(fromOption: boolean, name: string, raw: unknown, range: SettingRange): string {
+  return fromOption ? `option ${range.option ?? name}=${shown(raw)} (${name})` : `${name}=${shown(raw)}`;
 }
 
 function bounds(min: number, max: number): string {
@@ -53,7 +54,7 @@ export function intSetting(
   if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
   throw new KeyStoreError(
     'INVALID_CONFIG',
-    `${where(fromOption, name, range)}=${shown(raw)} must be a whole number ${bounds(min, max)}`,
+    `${where(fromOption, name, raw, range)} must be a whole number ${bounds(min, max)}`,
     { storeType: range.storeType },
   );
 }
@@ -79,7 +80,7 @@ export function durationSetting(
   if (Number.isSafeInteger(ms) && ms >= min && ms <= max) return ms;
   throw new KeyStoreError(
     'INVALID_CONFIG',
-    `${where(fromOption, name, range)}=${shown(raw)} must be a duration ${bounds(min, max)} ms`,
+    `${where(fromOption, name, raw, range)} must be a duration ${bounds(min, max)} ms`,
     { storeType: range.storeType },
   );
 }

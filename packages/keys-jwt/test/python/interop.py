@@ -4,6 +4,7 @@ Reads one JSON request on stdin, writes one JSON answer on stdout. Commands:
   verify        PyJWT decode of a token with a PEM public key or a JWK Set (picked by kid)
   phlow-verify  the Python Phlow middleware's verify_token rules (phlow 0.1.9, middleware.py), RS256 branch
   sign-rs256    a key pair made as the Python Phlow's key manager makes it, and a PyJWT RS256 token (no kid)
+  sign-es256    a P-256 key pair made by cryptography, and a PyJWT ES256 token (no kid)
   pem-layout    re-serialises PEMs with cryptography in the Python Phlow's formats, to compare byte for byte
 """
 import json
@@ -11,7 +12,7 @@ import sys
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 
 def verify(req):
@@ -63,6 +64,18 @@ def sign_rs256(req):
     return {"private_key": private_pem, "public_key": public_pem, "token": token}
 
 
+def sign_es256(req):
+    key = ec.generate_private_key(ec.SECP256R1())
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    token = jwt.encode(req["claims"], private_pem, algorithm="ES256")
+    return {"private_key": private_pem, "public_key": public_pem, "token": token}
+
+
 def pem_layout(req):
     private = serialization.load_pem_private_key(req["private_key"].encode(), password=None)
     public = serialization.load_pem_public_key(req["public_key"].encode())
@@ -80,7 +93,13 @@ def pem_layout(req):
     return out
 
 
-COMMANDS = {"verify": verify, "phlow-verify": phlow_verify, "sign-rs256": sign_rs256, "pem-layout": pem_layout}
+COMMANDS = {
+    "verify": verify,
+    "phlow-verify": phlow_verify,
+    "sign-rs256": sign_rs256,
+    "sign-es256": sign_es256,
+    "pem-layout": pem_layout,
+}
 
 if __name__ == "__main__":
     request = json.load(sys.stdin)

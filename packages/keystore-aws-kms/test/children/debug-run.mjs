@@ -1,15 +1,8 @@
-// Child process for secrecy.test.ts: creates, signs with, rotates, lists and deletes one key with the store
-// built from the environment (the SDK's AWS_* variables), so that NODE_DEBUG output covers new connections and
-// reused ones; prints `done` last.
-import { createAwsKmsKeyStore } from '@phlow/keystore-aws-kms';
+// Child process of the conformance suite's transport group (NODE_DEBUG=http,net,tls): creates, signs with,
+// reads, lists and deletes one key with the store built from the environment (the SDK's AWS_* variables), so
+// that the output covers new connections and reused ones.
 
-const store = createAwsKmsKeyStore();
-const keyId = process.argv[2];
-await store.createKey(keyId);
-await store.sign(keyId, new TextEncoder().encode('hello'));
-await store.rotateKey(keyId, { expectedVersion: '1' });
-await store.getPublicKeyVersions(keyId);
-await store.listKeyIds();
-await store.deleteKeyPair(keyId);
-await store.close();
-process.stdout.write('done\n');
+import { createAwsKmsKeyStore } from '@phlow/keystore-aws-kms';
+import { exerciseStore } from '@phlow/keystore-testkit/transport';
+
+await exerciseStore(createAwsKmsKeyStore(), process.argv[2]);

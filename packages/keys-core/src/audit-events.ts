@@ -1,0 +1,194 @@
+/**
+ * The one place audit events are assembled: every event KeyManager emits, and every event code outside it
+ * records through `KeyManager.recordAudit` (the CLI, keys-jwt), gets its time, store type, id, duration and
+ * caller here, with one caller rule (`auditCaller`) and one id rule (`auditKeyId`). The sink and line format
+ * live in audit.ts.
+ *
+ * When neither an `onEvent` hook nor `PHLOW_KEY_AUDIT_LOG` is set, `auditing` is false and the operations
+ * skip every step here: the sign hot path stays one branch.
+ */
+import { createHash } from 'node:crypto';
+import { BoundedMap } from './adapter/bounded-map.js';
+import {
+  auditCaller,
+  auditFailure,
+  auditKeyId,
+  auditSinkFromEnv,
+  isoTime,
+  type KeyAuditEvent,
+  type KeyAuditOperation,
+} from './audit.js';
+import type { Env } from './contract.js';
+import type { KeyAccessOptions, KeyManagerEvent } from './manager-options.js';
+
+/** The fields of an audit event an operation fills in; the rest (time, store, id, duration, caller) are common. */
+export type AuditFields = Omit<
+  Partial<KeyAuditEvent>,
+  'type' | 'time' | 'operation' | 'storeType' | 'keyId' | 'durationMs' | 'caller'
+>;
+
+/** The names of AuditFields, for `external` to copy nothing else. */
+const AUDIT_FIELD_NAMES = [
+  'outcome',
+  'kid',
+  'version',
+  'errorCode',
+  'source',
+  'private',
+  'valid',
+  'rotation',
+  'messageSha256',
+  'tool',
+  'targetStoreType',
+] as const satisfies readonly (keyof AuditFields)[];
+
+const encoder = new TextEncoder();
+export const bytes = (data: Uint8Array | string): Uint8Array =>
+  typeof data === 'string' ? encoder.encode(data) : data;
+
+export interface AuditorOptions {
+  readonly storeType: string;
+  readonly env: Env;
+  readonly onEvent: ((event: KeyManagerEvent) => void) | undefined;
+  readonly caller: string | undefined;
+  readonly hashMessages: boolean;
+  readonly now: () => number;
+  /** Most ids whose last signing key is remembered (for `activated` events). */
+  readonly maxEntries: number;
+}
+
+export class Auditor {
+  /** Set once: when false, operations skip every audit step. */
+  readonly auditing: boolean;
+  readonly #emit: (event: KeyManagerEvent) => void;
+  readonly #o: AuditorOptions;
+  readonly #caller: string | undefined;
+  /** The kid each id last signed with in this process, to record when a staged key starts signing. */
+  readonly #signingKids: BoundedMap<string, string>;
+
+  constructor(options: AuditorOptions) {
+    this.#o = options;
+    this.#signingKids = new BoundedMap(options.maxEntries);
+    const hook = options.onEvent;
+    const sink = auditSinkFromEnv(options.env);
+    this.auditing = hook !== undefined || sink !== undefined;
+    const emit: (event: KeyManagerEvent) => void =
+      hook && sink
+        ? (event) => {
+            if (event.type === 'audit') sink(event);
+            hook(event);
+          }
+        : sink
+          ? (event) => {
+              if (event.type === 'audit') sink(event);
+            }
+          : (hook ?? (() => {}));
+    this.#emit = (event) => {
+      try {
+        emit(event);
+      } catch {
+        // An event hook must not break key reads.
+      }
+    };
+    this.#caller = auditCaller(options.caller ?? options.env.PHLOW_KEY_AUDIT_CALLER);
+  }
+
+  /** Any event (stale, error, rotated, audit), to the hook and, for audit events, the sink. Never throws. */
+  emit(event: KeyManagerEvent): void {
+    this.#emit(event);
+  }
+
+  /**
+   * Runs `run` and records one audit event for it (when auditing): `fields` describes a success (null: record
+   * nothing), `failed` adds to a failure's outcome and code. Without auditing this is `run()`.
+   */
+  async audited<T>(
+    operation: KeyAuditOperation,
+    keyId: string,
+    options: KeyAccessOptions | undefined,
+    run: () => Promise<T>,
+    fields?: (result: T) => AuditFields | null,
+    failed?: AuditFields,
+  ): Promise<T> {
+    if (!this.auditing) return run();
+    const started = performance.now();
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      this.record(operation, keyId, started, options, { ...failed, ...auditFailure(error) });
+      throw error;
+    }
+    const described = fields ? fields(result) : {};
+    if (described !== null) this.record(operation, keyId, started, options, described);
+    return result;
+  }
+
+  /** Builds and emits one audit event. `started` is the `performance.now()` the operation began at. */
+  record(
+    operation: KeyAuditOperation,
+    keyId: string | undefined,
+    started: number,
+    options: KeyAccessOptions | undefined,
+    fields: AuditFields,
+  ): void {
+    const event: KeyAuditEvent = {
+      type: 'audit',
+      time: isoTime(this.#o.now()),
+      operation,
+      outcome: 'success',
+      storeType: this.#o.storeType,
+      keyId: auditKeyId(keyId),
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      caller: options?.caller !== undefined ? auditCaller(options.caller) : this.#caller,
+      ...fields,
+    };
+    this.#emit(event);
+  }
+
+  /**
+   * An event recorded for code outside KeyManager: only the fields an operation fills in are kept, so the
+   * common ones (id, caller, store, time) follow KeyManager's rules and nothing else a caller's object
+   * carries reaches a hook. `message` is hashed into `messageSha256` only under `auditMessageHash`.
+   */
+  external(
+    operation: KeyAuditOperation,
+    keyId: string | undefined,
+    startedAt: number,
+    fields: AuditFields,
+    options?: KeyAccessOptions & { readonly message?: Uint8Array | string },
+  ): void {
+    if (!this.auditing) return;
+    const kept: Record<string, unknown> = {};
+    for (const name of AUDIT_FIELD_NAMES) {
+      if (fields[name] !== undefined) kept[name] = fields[name];
+    }
+    if (options?.message !== undefined) kept.messageSha256 = this.messageHash(options.message);
+    this.record(operation, keyId, startedAt, options, kept as AuditFields);
+  }
+
+  /** SHA-256 of a signed or verified message, only under `auditMessageHash`. */
+  messageHash(data: Uint8Array | string): string | undefined {
+    if (!this.#o.hashMessages) return undefined;
+    try {
+      return createHash('sha256').update(bytes(data)).digest('hex');
+    } catch {
+      return undefined; // not a message sign() accepts either; the operation reports that
+    }
+  }
+
+  /** Records `activated` the first time this process signs `keyId` with a key that replaced the one it used. */
+  noteSigningKey(
+    keyId: string,
+    kid: string,
+    version: string | undefined,
+    started: number,
+    options: KeyAccessOptions | undefined,
+  ): void {
+    const last = this.#signingKids.get(keyId);
+    if (last === kid) return;
+    this.#signingKids.set(keyId, kid);
+    if (last !== undefined)
+      this.record('rotate', keyId, started, options, { kid, version, rotation: 'activated' });
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * How KeyManager signs and verifies. Signing: the pair the key cache's timeline picks, through the one signing seam (`signWith`
+ * in signer.ts: node:crypto or noble in process, the store's backend for a signer store), recorded as ONE
+ * `sign` audit event that names the key, and an `activated` event the first time this process signs with a
+ * key that replaced the one it used. Verifying: the id's verifying keys (`verifyWith`, the same seam), with the
+ * one refetch on a miss (key-cache.ts), recorded as one `verify` event.
+ */
+import { auditFailure } from './audit.js';
+import { type Auditor, bytes } from './audit-events.js';
+import type { KeyStore } from './contract.js';
+import type { KeyCache } from './key-cache.js';
+import type { KeyAccessOptions, SignResult } from './manager-options.js';
+import type { PublicKeyPair } from './public-key-pair.js';
+import { signWith, verifyWith } from './signer.js';
+
+export interface SigningParts {
+  readonly store: KeyStore;
+  readonly cache: KeyCache;
+  readonly audit: Auditor;
+}
+
+export interface Signed {
+  readonly pair: PublicKeyPair;
+  readonly signature: Uint8Array;
+}
+
+/** The key `sign` uses now: the cached view's signing key (one Map lookup when fresh). */
+export async function signingKey(cache: KeyCache, keyId: string): Promise<PublicKeyPair> {
+  return cache.peek(keyId)?.signing ?? (await cache.view(keyId)).signing;
+}
+
+/** Signs with the pair `pick` names, audited when auditing is on (else the plain seam). */
+export async function signWithPick(
+  parts: SigningParts,
+  keyId: string,
+  data: Uint8Array | string,
+  options: KeyAccessOptions | undefined,
+  pick: () => Promise<PublicKeyPair>,
+): Promise<Signed> {
+  const { store, cache, audit } = parts;
+  if (!audit.auditing) {
+    const pair = await pick();
+    return { pair, signature: await signWith(pair, bytes(data), store) };
+  }
+  const started = performance.now();
+  const source = cache.isFresh(keyId) ? 'cache' : 'store';
+  const messageSha256 = audit.messageHash(data);
+  try {
+    const pair = await pick();
+    const signature = await signWith(pair, bytes(data), store);
+    audit.noteSigningKey(keyId, pair.kid, pair.version, started, options);
+    audit.record('sign', keyId, started, options, {
+      kid: pair.kid,
+      version: pair.version,
+      source,
+      messageSha256,
+    });
+    return { pair, signature };
+  } catch (error) {
+    audit.record('sign', keyId, started, options, { source, messageSha256, ...auditFailure(error) });
+    throw error;
+  }
+}
+
+/** What `signDetailed` returns for a signature by `pair`. */
+export function detailed({ pair, signature }: Signed): SignResult {
+  return {
+    signature,
+    keyId: pair.keyId,
+    kid: pair.kid,
+    alg: pair.alg,
+    ...(pair.version !== undefined ? { version: pair.version } : {}),
+  };
+}
+
+/** True if a verifying key of `keyId` accepts `signature`; one `verify` event when auditing. */
+export async function verifyAudited(
+  parts: SigningParts,
+  keyId: string,
+  data: Uint8Array | string,
+  signature: Uint8Array,
+  options: KeyAccessOptions | undefined,
+): Promise<boolean> {
+  const { cache, audit } = parts;
+  const check = () => {
+    const message = bytes(data);
+    return cache.findVerifying(keyId, (pair) => verifyWith(pair, message, signature));
+  };
+  if (!audit.auditing) return (await check()) !== undefined;
+  const source = cache.isFresh(keyId) ? 'cache' : 'store';
+  const messageSha256 = audit.messageHash(data);
+  const pair = await audit.audited(
+    'verify',
+    keyId,
+    options,
+    check,
+    (found) => ({
+      kid: found?.kid,
+      version: found?.version,
+      valid: found !== undefined,
+      source,
+      messageSha256,
+    }),
+    { source, messageSha256 },
+  );
+  return pair !== undefined;
+}
