@@ -1,5 +1,6 @@
 /**
- * PEM encoding of Ed25519 keys, and the one check that a stored pair is sound.
+ * PEM encoding of Ed25519 keys, and the one check that a stored pair is sound. (P-256 and RSA pairs are made
+ * by node:crypto, already as PEM: see algorithms.ts, which also decides which parsed keys are accepted.)
  *
  * New keys are written as PKCS#8 (private) and SubjectPublicKeyInfo (public) PEM, the forms OpenSSL,
  * node:crypto, Python `cryptography` and `jose` read. Parsing and the "does this public key belong to this

@@ -170,6 +170,22 @@ describe('a key the table refuses is refused everywhere in core', () => {
     expect((await keys.jwks(['p384'])).keys).toEqual([]);
   });
 
+  it('a P-256 public key whose point is not on the curve: node:crypto refuses it, so alg, verify and the JWK Set do (INVALID_KEY)', async () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const der = publicKey.export({ type: 'spki', format: 'der' });
+    der[der.length - 1]! ^= 1; // y changed: (x, y) is no longer a point of P-256
+    const offCurve = `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+    const pair = new PublicKeyPair('bad', offCurve);
+    expect(() => pair.alg).toThrow(expect.objectContaining({ code: 'INVALID_KEY' }));
+    expect(verifyWith(pair, new Uint8Array(1), new Uint8Array(64))).toBe(false);
+    const store = createMemoryKeyStore();
+    await store.storeKeyPair('bad', (await newKeyPems('ES256')).privateKey, offCurve);
+    const keys = new KeyManager({ store, env: {} });
+    // A stored key that does not even parse is a broken store entry: reading the id says so, loudly and alike.
+    await expect(keys.verify('bad', 'x', new Uint8Array(64))).rejects.toMatchObject({ code: 'INVALID_KEY' });
+    await expect(keys.jwks(['bad'])).rejects.toMatchObject({ code: 'INVALID_KEY' });
+  });
+
   it('a refused key is not sent to a signing backend either', async () => {
     const weak = pemPair('rsa', { modulusLength: 1024 });
     let asked = 0;

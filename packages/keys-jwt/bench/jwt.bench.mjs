@@ -6,7 +6,7 @@
 //  3. The same with 100 ids in the local Vault (when VAULT_ADDR is set, as with-services.sh does), counting
 //     the HTTP requests that reach Vault through a proxy.
 import { formatNs, printTarget } from '@phlow/bench';
-import { createMemoryKeyStore, KeyManager, newKeyPems } from '@phlow/keys-core';
+import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { importPKCS8, importSPKI, jwtVerify, SignJWT } from 'jose';
 import { createJwksHandler, signJwt, verifyJwt } from '../dist/index.js';
 
@@ -57,9 +57,7 @@ const row = (name, ns, ratio) => ({
 const algs = process.env.JWT_BENCH_ALGS?.split(',') ?? ['EdDSA', 'ES256', 'RS256'];
 for (const alg of algs) {
   const keys = new KeyManager({ store: createMemoryKeyStore(), env: {} });
-  const pems = await newKeyPems(alg); // core's table makes the pair of each algorithm
-  await keys.storeKeyPair('bench', pems.privateKey, pems.publicKey);
-  const pair = await keys.getKeyPair('bench');
+  const pair = await keys.generateKeyPair('bench', { algorithm: alg });
   // jose's fastest path: CryptoKeys imported once, up front.
   const privateKey = await importPKCS8(pair.privateKey, alg);
   const publicKey = await importSPKI(pair.publicKey, alg);

@@ -12,14 +12,12 @@ import { type KeyAlgorithm, type KeyManager, KeyStoreError, type PublicKeyPair }
 export type JwtKeys = Pick<
   KeyManager,
   | 'auditing'
-  | 'getKeyPair'
+  | 'getKeyByKid'
+  | 'getPublicKeyPair'
   | 'getVerificationKeys'
   | 'recordAudit'
-  | 'refetchCooldownMs'
-  | 'refresh'
   | 'rotationDelayMs'
-  | 'rotationState'
-  | 'signWithKey'
+  | 'signDetailed'
   | 'store'
 >;
 

@@ -13,7 +13,7 @@
  * the header and of the claims, a dot, and base64url of the signature over both); verification stays jose's.
  * Each token is then a `sign` event in the audit trail, with the kid and version used.
  */
-import { assertValidKeyId, isKeyStoreError } from '@phlow/keys-core';
+import { assertValidKeyId, isKeyStoreError, KeyStoreError } from '@phlow/keys-core';
 import { parseDuration } from '@phlow/keys-core/adapter';
 import { base64url, type JWTPayload } from 'jose';
 import { JwtError } from './errors.js';
@@ -100,9 +100,6 @@ export async function signJwt(
   }
   const lifetime = parseExpiresIn(options.expiresIn ?? 300);
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
-  // The pair `sign` uses now (during a staged rotation: the previous key), asked without a private key.
-  const pair = (await keys.rotationState(keyId)).signing;
-  const alg = pair.alg; // core's table: UNSUPPORTED / INVALID_KEY for a key it refuses
   const iat = Math.floor((options.now ?? Date.now)() / 1000);
   const payload: JWTPayload = { ...claims, iat, exp: iat + lifetime };
   payload.iss = options.issuer ?? (typeof claims.iss === 'string' ? claims.iss : keyId);
@@ -116,15 +113,14 @@ export async function signJwt(
     }
     payload.nbf = iat + options.notBeforeSeconds;
   }
-  const header = { alg, kid: pair.kid, typ: 'JWT' };
-  let input: string;
+  let body: string;
   try {
-    input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+    body = base64url.encode(JSON.stringify(payload));
   } catch {
     // Claims JSON cannot hold (a BigInt, a cycle); the message of the TypeError may quote them.
     throw new JwtError('INVALID_ARGUMENT', 'claims must be JSON-serialisable', keyId);
   }
-  const token = `${input}.${base64url.encode(await keys.signWithKey(pair, input))}`;
+  const token = await signCompact(keys, keyId, body);
   if (token.length > maxLength) {
     throw new JwtError(
       'INVALID_ARGUMENT',
@@ -133,4 +129,32 @@ export async function signJwt(
     );
   }
   return token;
+}
+
+/** How often signJwt names a key and finds that another one signed (a rotation activating in between). */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The JWS Compact form of `body` signed by the key that signs for `keyId` now. The header names that key
+ * (`kid`) and its algorithm before it is signed, and `signDetailed` says which key really signed: if the
+ * signing key switched in between (a staged rotation activating), the header is made again for the new key,
+ * so a token's kid and its signature never come from two keys. The pair is asked for publicly (no private
+ * key is handed out; a signer store has none), and each signature is one `sign` audit event.
+ */
+async function signCompact(keys: JwtKeys, keyId: string, body: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const pair = await keys.getPublicKeyPair(keyId);
+    // core's table: UNSUPPORTED / INVALID_KEY for a key it refuses, before anything is signed
+    const header = base64url.encode(JSON.stringify({ alg: pair.alg, kid: pair.kid, typ: 'JWT' }));
+    const input = `${header}.${body}`;
+    const signed = await keys.signDetailed(keyId, input);
+    if (signed.kid === pair.kid) return `${input}.${base64url.encode(signed.signature)}`;
+    if (attempt >= MAX_ATTEMPTS) {
+      throw new KeyStoreError(
+        'CONFLICT',
+        `the signing key of "${keyId}" changed ${MAX_ATTEMPTS} times while a token was signed: try again`,
+        { keyId, storeType: keys.store.type },
+      );
+    }
+  }
 }

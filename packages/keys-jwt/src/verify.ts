@@ -3,7 +3,8 @@
  *
  * Order matters for safety: size first (nothing of an oversized token is parsed), then the algorithm (alg
  * none and HMAC are refused before any key is looked up, so a public key can never be used as an HMAC
- * secret), then the key (by `kid`, refetched once on a miss; or, for tokens without `kid` such as the
+ * secret), then the key (by `kid`, through KeyManager's `getKeyByKid`, which rereads the issuer's versions on
+ * an unknown kid once per its refetch cooldown; or, for tokens without `kid` such as the
  * Python Phlow's, each of the issuer's keys of the alg), then the signature, and only then the claims: a
  * forged token learns nothing about expiry or audience checks.
  *
@@ -27,7 +28,6 @@ import {
 import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
 import { acceptedAlg, type JwtKeys, publicKeyObject } from './keys.js';
-import { DEFAULT_REFETCH_COOLDOWN_MS, refetchOnce } from './refetch.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
 
 export interface VerifyJwtOptions {
@@ -46,11 +46,6 @@ export interface VerifyJwtOptions {
   readonly maxTokenAgeSeconds?: number;
   /** Refuse longer tokens unparsed (TOO_LARGE). Default: 8192 characters, the Python Phlow's limit. */
   readonly maxTokenLength?: number;
-  /**
-   * Least time between two store refetches of one issuer on an unknown `kid`. Default: the KeyManager's
-   * `refetchCooldownMs` when it has one (`PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS`), else 30000 ms.
-   */
-  readonly refetchCooldownMs?: number;
   /** Clock, for tests. Default: `Date.now`. */
   readonly now?: () => number;
 }
@@ -237,7 +232,7 @@ async function verifyToken(
 
   let result: VerifiedJwt | undefined;
   if (kid !== undefined) {
-    const pair = await findByKid(keys, keyId, kid, options, issuerKeys);
+    const pair = await findByKid(keys, keyId, kid, issuerKeys);
     const alg = acceptedAlg(pair);
     if (alg === undefined) {
       fail(
@@ -295,18 +290,15 @@ async function findByKid(
   keys: JwtKeys,
   keyId: string,
   kid: string,
-  options: VerifyJwtOptions,
   issuerKeys: () => Promise<PublicKeyPair[]>,
 ): Promise<PublicKeyPair> {
-  const match = (pairs: PublicKeyPair[]) => pairs.find((pair) => pair.kid === kid);
-  const found = match(await issuerKeys());
+  // The issuer's keys first: a store that does not know the issuer answers NOT_FOUND for the issuer itself.
+  const found = (await issuerKeys()).find((pair) => pair.kid === kid);
   if (found) return found;
-  const now = options.now ?? Date.now;
-  // The manager's own cooldown (PHLOW_KEY_CACHE_REFETCH_COOLDOWN_SECONDS), so both agree.
-  const cooldown = options.refetchCooldownMs ?? keys.refetchCooldownMs ?? DEFAULT_REFETCH_COOLDOWN_MS;
-  if (await refetchOnce(keys, keyId, cooldown, now)) {
-    const refetched = match(await issuerKeys());
-    if (refetched) return refetched;
+  try {
+    return await keys.getKeyByKid(keyId, kid);
+  } catch (error) {
+    if (!isKeyStoreError(error, 'NOT_FOUND')) throw error;
   }
   fail(
     'KID_UNKNOWN',

@@ -1,13 +1,6 @@
 // Shared test fixtures: a memory store that counts its reads and can be taken down, and a KeyManager on a
 // clock the test moves, so expiry and rotation grace are tested without waiting.
-import {
-  createMemoryKeyStore,
-  type KeyAlgorithm,
-  KeyManager,
-  type KeyStore,
-  KeyStoreError,
-  newKeyPems,
-} from '@phlow/keys-core';
+import { createMemoryKeyStore, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
 
 export interface Counts {
   /** Every read method call (pair, halves, versions, list). */
@@ -64,14 +57,19 @@ export function testClock(start = Date.now()) {
  * A KeyManager whose rotations switch signing at once (`rotationDelayMs: 0`), unless `delayMs` says otherwise:
  * most token tests are about which key verifies, not about the staged activation (tested on its own). A grace
  * period shorter than the default cache TTL + stale window gets a cache short enough to be a valid setting.
+ * `refetchCooldownMs` is KeyManager's (the one refetch on an unknown kid, which verifyJwt uses).
  */
 export function manager(
   store: KeyStore,
   now: () => number = Date.now,
   graceMs = 3_600_000,
   delayMs = 0,
+  refetchCooldownMs?: number,
 ): KeyManager {
-  const cache = graceMs < delayMs + 600_000 ? { ttlMs: (graceMs - delayMs) / 3, staleIfErrorMs: 0 } : {};
+  const cache = {
+    ...(graceMs < delayMs + 600_000 ? { ttlMs: (graceMs - delayMs) / 3, staleIfErrorMs: 0 } : {}),
+    ...(refetchCooldownMs === undefined ? {} : { refetchCooldownMs }),
+  };
   return new KeyManager({
     store,
     env: {},
@@ -80,14 +78,4 @@ export function manager(
     rotationDelayMs: delayMs,
     cache,
   });
-}
-
-/** A fresh key of `alg` for `id`: ES256 pairs from core's newKeyPems until generateKeyPair takes ES256. */
-export async function generate(keys: KeyManager, id: string, alg: KeyAlgorithm): Promise<void> {
-  if (alg === 'ES256') {
-    const pems = await newKeyPems(alg);
-    await keys.storeKeyPair(id, pems.privateKey, pems.publicKey);
-    return;
-  }
-  await keys.generateKeyPair(id, { algorithm: alg });
 }

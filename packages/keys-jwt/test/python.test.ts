@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signJwt, verifyJwt } from '../src/index.js';
-import { generate, manager } from './helpers.js';
+import { manager } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const install = join(here, '../../../tooling/services/python-jwt/install.sh');
@@ -51,7 +51,7 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s tokens signed here, in P
   const keys = manager(createMemoryKeyStore());
   const id = `agent-${alg.toLowerCase()}`;
   beforeAll(async () => {
-    await generate(keys, id, alg);
+    await keys.generateKeyPair(id, { algorithm: alg });
   });
 
   it('verify with the public key PEM, audience and issuer checked', async () => {

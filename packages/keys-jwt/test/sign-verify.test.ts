@@ -5,7 +5,7 @@ import { createMemoryKeyStore } from '@phlow/keys-core';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isJwtError, signJwt, verifyJwt } from '../src/index.js';
-import { countingStore, generate, manager, testClock } from './helpers.js';
+import { countingStore, manager, testClock } from './helpers.js';
 
 describe.each([
   ['EdDSA', 'ed-agent'],
@@ -14,7 +14,7 @@ describe.each([
 ] as const)('%s tokens', (alg, id) => {
   const keys = manager(createMemoryKeyStore());
   beforeAll(async () => {
-    await generate(keys, id, alg);
+    await keys.generateKeyPair(id, { algorithm: alg });
   });
 
   it('carry alg from the key type, kid = the JWK Set thumbprint, typ JWT, iat, exp in 5 min, iss = key id', async () => {
@@ -68,16 +68,30 @@ describe('RSA keys from generateKeyPair', () => {
 });
 
 describe('the signing key', () => {
-  it("is the manager's signing key (rotationState().signing: staged rotation signs with a new key only after the delay)", async () => {
+  it('names the key signDetailed signed with: when the signing key switches between naming and signing, the header is made again', async () => {
     const keys = manager(createMemoryKeyStore());
     const current = await keys.generateKeyPair('agent');
-    const staged = await keys.generateKeyPair('other');
     expect(decodeProtectedHeader(await signJwt(keys, 'agent')).kid).toBe(current.kid);
-    const state = keys.rotationState.bind(keys);
-    const withStaging = Object.assign(keys, {
-      rotationState: async (id: string) => ({ ...(await state(id)), signing: staged }),
+    // A rotation that activates between the header (getPublicKeyPair) and the signature (signDetailed).
+    let calls = 0;
+    const racing = new Proxy(keys, {
+      get(target, name) {
+        if (name === 'signDetailed') {
+          return async (id: string, data: string) => {
+            if (calls++ === 0) await target.rotateKeyPair(id);
+            return target.signDetailed(id, data);
+          };
+        }
+        const value = Reflect.get(target, name, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
     });
-    expect(decodeProtectedHeader(await signJwt(withStaging, 'agent')).kid).toBe(staged.kid);
+    const token = await signJwt(racing, 'agent');
+    const next = (await keys.getPublicKeyPair('agent')).kid;
+    expect(next).not.toBe(current.kid);
+    expect(calls).toBe(2);
+    expect(decodeProtectedHeader(token).kid).toBe(next);
+    expect((await verifyJwt(keys, token)).kid).toBe(next);
   });
 });
 
@@ -128,18 +142,23 @@ describe('rotation', () => {
 
   it('a key rotated in by another manager (process) is found by one refetch on its unknown kid', async () => {
     const { store, counts } = countingStore();
-    const signer = manager(store);
-    const verifier = manager(store);
+    const clock = testClock();
+    const signer = manager(store, clock.now);
+    const verifier = manager(store, clock.now);
     await signer.generateKeyPair('agent');
     await verifyJwt(verifier, await signJwt(signer, 'agent')); // the verifier now caches the first key
     await signer.rotateKeyPair('agent');
-    const token = await signJwt(signer, 'agent');
+    const token = await signJwt(signer, 'agent', {}, { now: clock.now });
+    // KeyManager's refetch (getKeyByKid) rereads once the cached keys are a cooldown (30 s) old, as jose does.
+    clock.advance(31_000);
     const reads = counts.reads;
-    expect((await verifyJwt(verifier, token)).kid).toBe((await signer.getKeyPair('agent')).kid);
+    expect((await verifyJwt(verifier, token, { now: clock.now })).kid).toBe(
+      (await signer.getKeyPair('agent')).kid,
+    );
     expect(counts.reads - reads).toBeGreaterThan(0);
     // Known now: the next token costs no store read.
     const after = counts.reads;
-    await verifyJwt(verifier, await signJwt(signer, 'agent'));
+    await verifyJwt(verifier, await signJwt(signer, 'agent', {}, { now: clock.now }), { now: clock.now });
     expect(counts.reads).toBe(after);
   });
 
@@ -155,6 +174,7 @@ describe('rotation', () => {
     const forged = (kid: string) =>
       `${Buffer.from(JSON.stringify({ ...decodeProtectedHeader(real), kid })).toString('base64url')}.${p}.${s}`;
     void h;
+    clock.advance(31_000); // the cached keys are a cooldown old: the first unknown kid may reread them
     const reads = counts.reads;
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => verifyJwt(verifier, forged(`made-up-${i}`), { now: clock.now })),
@@ -173,11 +193,11 @@ describe('rotation', () => {
     });
     expect(counts.reads - reads).toBeGreaterThan(firstBurst);
   });
-  it("uses the manager's refetchCooldownMs when it has one", async () => {
+  it("refetches through the manager's getKeyByKid, so its refetchCooldownMs rules", async () => {
     const { store, counts } = countingStore();
     const signer = manager(store);
     await signer.generateKeyPair('agent');
-    const verifier = Object.assign(manager(store), { refetchCooldownMs: 0 });
+    const verifier = manager(store, Date.now, 3_600_000, 0, 0);
     const real = await signJwt(signer, 'agent');
     await verifyJwt(verifier, real);
     const [, p, s] = real.split('.');
