@@ -18,20 +18,39 @@ import {
   signerRefusals,
 } from '@phlow/keys-core';
 import { toKeyStoreError } from './errors.js';
-import { type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
+import { checkedAlgorithm, type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
 import { losers, owners, ownsBefore } from './owner.js';
-import { openToken, type Token, type TokenKey } from './token.js';
+import { openToken, type Token, type TokenAlgorithm, type TokenKey } from './token.js';
+
+/** Options of `createKey` beyond the contract's. */
+export interface CreatePkcs11KeyOptions {
+  /** The new key's algorithm: `EdDSA` (Ed25519) or `ES256` (P-256). Default: the store's `algorithm`. */
+  readonly algorithm?: TokenAlgorithm;
+}
 
 export interface Pkcs11KeyStore extends SignerKeyStore {
   readonly type: 'pkcs11';
+  /** A new key generated on the token; `options.algorithm` picks its type (rotations keep it). */
+  createKey(keyId: string, options?: CreatePkcs11KeyOptions): Promise<void>;
   listKeyIds(): Promise<string[]>;
   /** Opens the token now (module, token label, PIN), so a wrong setting fails at start-up. */
   checkConnection(): Promise<{ readonly module: string; readonly token: string }>;
   close(): Promise<void>;
 }
 
-const pem = (raw: Buffer) =>
-  createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' })
+const pem = (key: TokenKey) =>
+  createPublicKey({
+    key:
+      key.algorithm === 'ES256'
+        ? {
+            kty: 'EC',
+            crv: 'P-256',
+            x: key.publicKey.subarray(1, 33).toString('base64url'),
+            y: key.publicKey.subarray(33, 65).toString('base64url'),
+          }
+        : { kty: 'OKP', crv: 'Ed25519', x: key.publicKey.toString('base64url') },
+    format: 'jwk',
+  })
     .export({ type: 'spki', format: 'pem' })
     .toString();
 
@@ -140,7 +159,7 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     }),
     async getPublicKey(keyId) {
       const [current] = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
-      return current ? pem(current.publicKey) : null;
+      return current ? pem(current) : null;
     },
     async deleteKeyPair(keyId) {
       await on('deleting a key', keyId, (t) => t.destroyAll(keyId));
@@ -153,17 +172,19 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
       // Two objects with one number (a race not cleaned up yet) count once: the owner's.
       const versions = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
       return versions.map((k, i) => ({
-        publicKey: pem(k.publicKey),
+        publicKey: pem(k),
         version: String(k.version),
         createdAt: k.createdAt,
         current: i === 0,
       }));
     },
-    async createKey(keyId) {
+    async createKey(keyId, createOptions = {}) {
+      const algorithm =
+        createOptions.algorithm === undefined ? config.algorithm : checkedAlgorithm(createOptions.algorithm);
       await on('creating a key', keyId, (t) => {
         if (objectsOf(t, keyId).length > 0)
           throw fail('CONFLICT', keyId, `"${keyId}" already exists on the token: rotate it`);
-        keepIfOwner(t, keyId, t.generate(keyId, 1));
+        keepIfOwner(t, keyId, t.generate(keyId, 1, { algorithm }));
       });
     },
     async rotateKey(keyId, { expectedVersion }) {
@@ -177,7 +198,8 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             `"${keyId}" changed since it was read (another rotation?): read it again and retry`,
           );
         }
-        keepIfOwner(t, keyId, t.generate(keyId, current.version + 1));
+        // A rotation keeps the key's algorithm: verifiers of an ES256 key keep accepting its next version.
+        keepIfOwner(t, keyId, t.generate(keyId, current.version + 1, { algorithm: current.algorithm }));
       });
     },
     async retireVersions(keyId, { keepFrom }) {

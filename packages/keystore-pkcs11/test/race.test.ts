@@ -65,7 +65,7 @@ describe('pkcs11: one object owns a version number, for the race rule and for ev
     const rotated = await keys.rotateKeyPair(keyId);
     const ours = other.keys(keyId).find((k) => k.version === 2);
     expect(ours, 'our version 2 is on the token').toBeDefined();
-    const rival = other.generate(keyId, 2, new Date(ours!.createdAt.getTime() + 1));
+    const rival = other.generate(keyId, 2, { stampedAt: new Date(ours!.createdAt.getTime() + 1) });
     return { keys, rotated, rival };
   }
 
