@@ -1,14 +1,13 @@
 /**
- * Which object owns a version number: the one rule for the whole store. PKCS#11 has no create-if-absent, so
- * two processes rotating at once may each generate an object for the same version. The rotating process
- * checks after generating and destroys its object if it does not own the version; every reader (the published
- * versions, the current key, signing by version, retirement) uses the owner as well. With one rule nobody
- * publishes, signs with or reports an object that the race check gives up.
+ * Which pair owns a version number: the one order for the whole store. PKCS#11 has no create-if-absent, so
+ * two processes rotating at once may each generate a pair for the same version. The rotating process checks
+ * after stamping its pair (store.ts keepIfOwner) and steps back before a rival stamped earlier by this order;
+ * every reader (the published versions, the current key, signing by version, retirement) picks the owner by
+ * the same order among versions, so should two versions of one number ever exist (written by an earlier
+ * release, or by hosts whose clocks disagree), everybody still agrees on one.
  *
- * The earlier object owns the version: creation time (ms), then the random part of its id, then key bytes,
- * an order every process computes alike from what it reads. A later object never takes a version from an
- * earlier one, so once a process has seen itself own a version it stays the owner, unless an object stamped
- * earlier shows up only afterwards (see the README: the check is best effort).
+ * The earlier pair owns the version: stamp (ms), then its id (whose random part breaks a tie), then key
+ * bytes, an order every process computes alike from what it reads.
  */
 import type { TokenKey } from './token.js';
 

@@ -1,11 +1,11 @@
 /**
- * The PKCS#11 signer store (`PHLOW_KEY_STORE_TYPE=pkcs11`): Ed25519 keys generated inside a token (an HSM,
- * SoftHSM), found by label = key id, signing there with CKM_EDDSA. No method reads a private key: the token
- * refuses (the keys are sensitive and non-extractable) and the store asks for none.
+ * The PKCS#11 signer store (`PHLOW_KEY_STORE_TYPE=pkcs11`): Ed25519 (or P-256) keys generated inside a token
+ * (an HSM, SoftHSM), found by label = key id, signing there (CKM_EDDSA, CKM_ECDSA). No method reads a private
+ * key: the token refuses (the keys are sensitive and non-extractable) and the store asks for none.
  *
  * Calls into the token are synchronous (pkcs11js), so each method runs to its end without interleaving with
- * another in this process; processes sharing a token are told apart by a check after each create/rotate, with
- * the rule of owner.ts, which every reader here applies too.
+ * another in this process; processes sharing a token are told apart by the three steps of token.ts and the
+ * check after each create/rotate (keepIfOwner), so readers only ever see versions no race takes back.
  */
 import { createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -94,9 +94,10 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     }
   }
   /**
-   * Opens the token, retrying a transient failure `openRetries` times (default 3; SoftHSM2 answers CKR_GENERAL_ERROR to a login,
-   * and shows the token's label empty, while another process rewrites the token's files; an HSM cluster may
-   * fail over): a bad setting still fails at once, a label that is not there after the retries is INVALID_CONFIG.
+   * Opens the token, retrying a transient failure `openRetries` times (default 3; SoftHSM2 answers
+   * CKR_GENERAL_ERROR to a login, and shows the token's label empty, while another process rewrites the
+   * token's files; an HSM cluster may fail over): a bad setting still fails at once, a label that is not there
+   * after the retries is INVALID_CONFIG.
    */
   async function openWithRetry(): Promise<Token> {
     const RETRIES = config.openRetries;
@@ -110,7 +111,7 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
       }
     }
   }
-  /** Every object of `keyId` on the token (owners and objects that lost a race). */
+  /** Every version (step 3) of `keyId`: two of one number only from an earlier release, or hosts' clock skew. */
   const objectsOf = (t: Token, keyId: string) => t.keys(keyId).filter((k) => k.keyId === keyId);
   /** The versions readers use: the owner of each version number (owner.ts), newest first. */
   const versionsOf = (t: Token, keyId: string) => owners(objectsOf(t, keyId));
