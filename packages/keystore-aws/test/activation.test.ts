@@ -8,6 +8,7 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAwsKeyStore } from '../src/index.js';
 import { ed25519Pems, freshId } from './helpers/keys.js';
@@ -59,7 +60,9 @@ describe('AWS SecretString activates_at', () => {
       [false, at1.getTime()],
     ]);
     // The secret as AWS holds it: the Python layout's fields, plus activates_at.
-    const raw = await sdk.send(new GetSecretValueCommand({ SecretId: `phlow/${keyId}` }));
+    const raw = await sdk.send(
+      new GetSecretValueCommand({ SecretId: `phlow/${keyId}`, VersionStage: 'AWSCURRENT' }),
+    );
     expect(JSON.parse(raw.SecretString ?? '')).toEqual({
       private_key: second.privateKey,
       public_key: second.publicKey,
@@ -103,5 +106,28 @@ describe('AWS SecretString activates_at', () => {
       store.storeKeyPair(keyId, pair.privateKey, pair.publicKey, { activatesAt: new Date(Number.NaN) }),
     ).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
     expect(await store.getKeyPair(keyId)).toBeNull();
+  });
+});
+
+describe('KeyManager over the AWS store: the timeline decided once', () => {
+  it('the activation fixed at rotation is stored to the millisecond; a replica with another delay agrees; rotate now writes once', async () => {
+    const keyId = fresh('timeline');
+    const rotating = new KeyManager({ store: createAwsKeyStore(), env: {}, rotationDelayMs: 600_000 });
+    const old = await rotating.generateKeyPair(keyId);
+    const rotation = await rotating.rotateKeyPair(keyId);
+    const [newest] = await store.getKeyVersions(keyId);
+    // Stored as decided, not derived from CreatedDate (whole seconds on AWS).
+    expect(newest?.activatesAt?.getTime()).toBe(rotation.activatesAt.getTime());
+    // A replica configured with no delay at all still signs with the previous key: the stored time decides.
+    const impatient = new KeyManager({ store: createAwsKeyStore(), env: {}, rotationDelayMs: 0 });
+    expect((await impatient.signDetailed(keyId, 'hello')).kid).toBe(old.kid);
+    expect((await impatient.getKeyPair(keyId)).kid).toBe(old.kid);
+    // An emergency rotation writes the new key once (one version, not the two-write marker).
+    const before = (await store.getKeyVersions(keyId)).length;
+    const now = await rotating.rotateKeyPair(keyId, { now: true });
+    expect((await store.getKeyVersions(keyId)).length).toBe(before + 1);
+    const another = new KeyManager({ store: createAwsKeyStore(), env: {}, rotationDelayMs: 600_000 });
+    expect((await another.signDetailed(keyId, 'hello')).kid).toBe(now.kid);
+    for (const km of [rotating, impatient, another]) await km.close();
   });
 });

@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KeyManager } from '@phlow/keys-core';
 import { describe, expect, it } from 'vitest';
 import { createTestStore, trackedIds, vaultCli } from './helpers/vault.js';
 
@@ -88,5 +89,30 @@ describe('Vault KV activates_at', () => {
       store.storeKeyPair(keyId, pair.privateKey, pair.publicKey, { activatesAt: new Date(Number.NaN) }),
     ).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
     expect(await store.getKeyPair(keyId)).toBeNull();
+  });
+});
+
+describe('KeyManager over the Vault store: the timeline decided once', () => {
+  const store = createTestStore();
+  const id = trackedIds(store);
+
+  it('the activation fixed at rotation is stored; a replica with another delay agrees; rotate now writes once', async () => {
+    const keyId = id('timeline');
+    const rotating = new KeyManager({ store: createTestStore(), env: {}, rotationDelayMs: 600_000 });
+    const old = await rotating.generateKeyPair(keyId);
+    const rotation = await rotating.rotateKeyPair(keyId);
+    const [newest] = await store.getKeyVersions(keyId);
+    expect(newest?.activatesAt?.getTime()).toBe(rotation.activatesAt.getTime());
+    // A replica configured with no delay at all still signs with the previous key: the stored time decides.
+    const impatient = new KeyManager({ store: createTestStore(), env: {}, rotationDelayMs: 0 });
+    expect((await impatient.signDetailed(keyId, 'hello')).kid).toBe(old.kid);
+    expect((await impatient.getKeyPair(keyId)).kid).toBe(old.kid);
+    // An emergency rotation writes the new key once (one KV version, not the two-write marker).
+    const before = (await store.getKeyVersions(keyId)).length;
+    const now = await rotating.rotateKeyPair(keyId, { now: true });
+    expect((await store.getKeyVersions(keyId)).length).toBe(before + 1);
+    const another = new KeyManager({ store: createTestStore(), env: {}, rotationDelayMs: 600_000 });
+    expect((await another.signDetailed(keyId, 'hello')).kid).toBe(now.kid);
+    for (const km of [rotating, impatient, another]) await km.close();
   });
 });
