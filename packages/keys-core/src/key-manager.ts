@@ -153,9 +153,12 @@ export class KeyManager {
     return (await this.#cache.viewFor(keyId, options)).signing;
   }
 
-  /** Reads `keyId` from the store now, replacing what the cache held; returns what `getKeyPair` returns. */
+  /**
+   * Reads `keyId` from the store now, replacing what the cache held, and returns the newest version (what
+   * the store holds now, as `getNewestKeyPair`). To sign, use `getKeyPair` or `sign`, which follow the timeline.
+   */
   refresh(keyId: string, options?: KeyAccessOptions): Promise<KeyPair> {
-    return this.#privatePair(keyId, { ...options, forceFetch: true }, 'refresh', (view) => view.signing);
+    return this.#privatePair(keyId, { ...options, forceFetch: true }, 'refresh', (view) => view.newest);
   }
 
   /**
