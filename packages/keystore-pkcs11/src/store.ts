@@ -17,6 +17,7 @@ import {
   type SignerKeyStore,
   signerRefusals,
 } from '@phlow/keys-core';
+import { BoundedMap } from '@phlow/keys-core/adapter';
 import { toKeyStoreError } from './errors.js';
 import { checkedAlgorithm, type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
 import { losers, owners, ownsBefore } from './owner.js';
@@ -66,6 +67,8 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
   let token: Token | undefined;
   let opening: Promise<Token> | undefined;
   let closed = false;
+  /** Where each (key id, version) signed by version was found (see sign): the kit's bounded map. */
+  const located = new BoundedMap<string, TokenKey>(1000);
   const fail = (code: 'NOT_FOUND' | 'CONFLICT', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: TYPE, keyId });
 
@@ -227,8 +230,18 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             storeType: TYPE,
             keyId,
           });
-        // Decided from the token at each call, never from a memory of an earlier call: the owner of a version
-        // is the object the readers publish (a remembered object may be one that lost a race since).
+        // KeyManager signs by version every time. A version (step 3) is never taken back by a race, so
+        // where it was found is remembered; gone (retired, or the id deleted and made anew), look again.
+        const pinned = signOptions.version === undefined ? undefined : `${keyId}\0${signOptions.version}`;
+        const known = pinned === undefined ? undefined : located.get(pinned);
+        if (known) {
+          try {
+            return t.sign(known, data);
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'NOT_FOUND') throw error;
+            located.delete(pinned!);
+          }
+        }
         const versions = versionsOf(t, keyId);
         const key =
           signOptions.version === undefined
@@ -241,6 +254,7 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             `no key "${keyId}" (version ${signOptions.version ?? 'current'}) on the token to sign with: it does not exist or that version was retired`,
           );
         }
+        if (pinned !== undefined) located.set(pinned, key);
         return t.sign(key, data);
       });
     },
