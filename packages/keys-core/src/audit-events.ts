@@ -133,8 +133,8 @@ export class Auditor {
     fields: AuditFields,
   ): void {
     const caller = options?.caller !== undefined ? auditCaller(options.caller) : this.#caller;
-    const common = { storeType: this.#o.storeType, keyId, caller };
-    this.#emit(auditEvent(operation, started, { ...fields, ...common }, this.#o.now()));
+    const common = { storeType: this.#o.storeType, keyId: auditKeyId(keyId), caller };
+    this.#emit(build(operation, started, this.#o.now(), common, fields));
   }
 
   /**
@@ -202,16 +202,38 @@ export function auditEvent(
   fields: AuditEventFields,
   nowMs: number = Date.now(),
 ): KeyAuditEvent {
-  const { keyId, caller, ...rest } = fields;
+  const { storeType, keyId, caller, ...rest } = fields;
+  return build(
+    operation,
+    startedAt,
+    nowMs,
+    { storeType, keyId: auditKeyId(keyId), caller: auditCaller(caller) },
+    rest,
+  );
+}
+
+/** The event with its common fields already checked (the id and caller rules applied by the callers above). */
+function build(
+  operation: KeyAuditOperation,
+  startedAt: number,
+  nowMs: number,
+  common: {
+    readonly storeType: string;
+    readonly keyId: string | undefined;
+    readonly caller: string | undefined;
+  },
+  fields: AuditFields,
+): KeyAuditEvent {
   return {
     type: 'audit',
     time: isoTime(nowMs),
     operation,
     outcome: 'success',
+    storeType: common.storeType,
+    keyId: common.keyId,
     durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
-    ...rest,
-    keyId: auditKeyId(keyId),
-    caller: auditCaller(caller),
+    caller: common.caller,
+    ...fields,
   };
 }
 
