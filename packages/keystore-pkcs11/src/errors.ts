@@ -25,7 +25,12 @@ const CODES: ReadonlyArray<[RegExp, KeyStoreErrorCode, string]> = [
   [
     /CKR_MECHANISM_INVALID|CKR_DOMAIN_PARAMS_INVALID|CKR_CURVE_NOT_SUPPORTED|CKR_FUNCTION_NOT_SUPPORTED/,
     'UNSUPPORTED',
-    'the token does not support Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN / CKM_EDDSA): use a token or firmware that does',
+    'the token does not support the key type (Ed25519: CKM_EC_EDWARDS_KEY_PAIR_GEN / CKM_EDDSA; P-256: CKM_EC_KEY_PAIR_GEN / CKM_ECDSA): use a token or firmware that does, or the other algorithm',
+  ],
+  [
+    /CKR_ATTRIBUTE_READ_ONLY/,
+    'UNSUPPORTED',
+    "the token does not let the store stamp a new key's CKA_ID once generated: use a token that allows it",
   ],
   [
     /CKR_DEVICE_MEMORY|CKR_HOST_MEMORY/,

@@ -6,6 +6,8 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { KeyStoreError, type KeyStoreFactoryOptions } from '@phlow/keys-core';
+import { intSetting } from '@phlow/keys-core/adapter';
+import type { TokenAlgorithm } from './token.js';
 
 export interface Pkcs11KeyStoreOptions extends KeyStoreFactoryOptions {
   /** Absolute path of the PKCS#11 module (.so) to load. Required. Env: `PHLOW_PKCS11_MODULE`. */
@@ -16,12 +18,25 @@ export interface Pkcs11KeyStoreOptions extends KeyStoreFactoryOptions {
   readonly pin?: string;
   /** A file holding the user PIN (trailing newline ignored, at most 256 bytes). Env: `PHLOW_PKCS11_PIN_FILE`. */
   readonly pinFile?: string;
+  /**
+   * How many times opening the token is tried again after a transient failure (0 to 10). Default: 3.
+   * Env: `PHLOW_PKCS11_OPEN_RETRIES`.
+   */
+  readonly openRetries?: number;
+  /**
+   * Algorithm of the keys `createKey` makes when the call names none: `EdDSA` (Ed25519) or `ES256` (P-256,
+   * for verifiers that refuse EdDSA). Rotations keep the algorithm of the key they rotate. Default: `EdDSA`.
+   * Env: `PHLOW_PKCS11_ALGORITHM`.
+   */
+  readonly algorithm?: TokenAlgorithm;
 }
 
 export interface Pkcs11Config {
   readonly module: string;
   readonly token: string;
   readonly pin: string;
+  readonly openRetries: number;
+  readonly algorithm: TokenAlgorithm;
 }
 
 export const TYPE = 'pkcs11';
@@ -61,7 +76,23 @@ export function resolvePkcs11Config(options: Pkcs11KeyStoreOptions = {}): Pkcs11
     throw invalid(
       "no PIN: set PHLOW_PKCS11_PIN_FILE to a file holding the token's user PIN (or PHLOW_PKCS11_PIN, or the pin / pinFile options)",
     );
-  return { module, token, pin };
+  const openRetries = intSetting(options.openRetries, env, 'PHLOW_PKCS11_OPEN_RETRIES', 3, {
+    min: 0,
+    max: 10,
+    option: 'openRetries',
+    storeType: TYPE,
+  });
+  return { module, token, pin, openRetries, algorithm: checkedAlgorithm(options.algorithm, env) };
+}
+
+/** The algorithm from the option, else PHLOW_PKCS11_ALGORITHM, else EdDSA; anything else is INVALID_CONFIG. */
+export function checkedAlgorithm(value: string | undefined, env: Record<string, string | undefined> = {}) {
+  const fromOption = value !== undefined;
+  const raw = fromOption ? value : env.PHLOW_PKCS11_ALGORITHM?.trim() || 'EdDSA';
+  if (raw === 'EdDSA' || raw === 'ES256') return raw;
+  throw invalid(
+    `${fromOption ? 'the algorithm option' : 'PHLOW_PKCS11_ALGORITHM'} must be EdDSA (Ed25519, the default) or ES256 (P-256)`,
+  );
 }
 
 /** The PIN file, read without following it into a FIFO or a device forever: regular files only, bounded. */

@@ -1,10 +1,11 @@
 /**
- * The PKCS#11 signer store (`PHLOW_KEY_STORE_TYPE=pkcs11`): Ed25519 keys generated inside a token (an HSM,
- * SoftHSM), found by label = key id, signing there with CKM_EDDSA. No method reads a private key: the token
- * refuses (the keys are sensitive and non-extractable) and the store asks for none.
+ * The PKCS#11 signer store (`PHLOW_KEY_STORE_TYPE=pkcs11`): Ed25519 (or P-256) keys generated inside a token
+ * (an HSM, SoftHSM), found by label = key id, signing there (CKM_EDDSA, CKM_ECDSA). No method reads a private
+ * key: the token refuses (the keys are sensitive and non-extractable) and the store asks for none.
  *
  * Calls into the token are synchronous (pkcs11js), so each method runs to its end without interleaving with
- * another in this process; processes sharing a token are told apart by a check after each create/rotate.
+ * another in this process; processes sharing a token are told apart by the three steps of token.ts and the
+ * check after each create/rotate (keepIfOwner), so readers only ever see versions no race takes back.
  */
 import { createPublicKey } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,36 +17,58 @@ import {
   type SignerKeyStore,
   signerRefusals,
 } from '@phlow/keys-core';
+import { BoundedMap } from '@phlow/keys-core/adapter';
 import { toKeyStoreError } from './errors.js';
-import { type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
-import { openToken, type Token, type TokenKey } from './token.js';
+import { checkedAlgorithm, type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
+import { losers, owners, ownsBefore } from './owner.js';
+import { openToken, type Token, type TokenAlgorithm, type TokenKey } from './token.js';
+
+/** Options of `createKey` beyond the contract's. */
+export interface CreatePkcs11KeyOptions {
+  /** The new key's algorithm: `EdDSA` (Ed25519) or `ES256` (P-256). Default: the store's `algorithm`. */
+  readonly algorithm?: TokenAlgorithm;
+}
 
 export interface Pkcs11KeyStore extends SignerKeyStore {
   readonly type: 'pkcs11';
+  /** A new key generated on the token; `options.algorithm` picks its type (rotations keep it). */
+  createKey(keyId: string, options?: CreatePkcs11KeyOptions): Promise<void>;
   listKeyIds(): Promise<string[]>;
   /** Opens the token now (module, token label, PIN), so a wrong setting fails at start-up. */
   checkConnection(): Promise<{ readonly module: string; readonly token: string }>;
   close(): Promise<void>;
 }
 
-const pem = (raw: Buffer) =>
-  createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' })
+const pem = (key: TokenKey) =>
+  createPublicKey({
+    key:
+      key.algorithm === 'ES256'
+        ? {
+            kty: 'EC',
+            crv: 'P-256',
+            x: key.publicKey.subarray(1, 33).toString('base64url'),
+            y: key.publicKey.subarray(33, 65).toString('base64url'),
+          }
+        : { kty: 'OKP', crv: 'Ed25519', x: key.publicKey.toString('base64url') },
+    format: 'jwk',
+  })
     .export({ type: 'spki', format: 'pem' })
     .toString();
 
-/** Newest first; equal version numbers (two processes rotating at once) by creation time, then key bytes. */
-const newestFirst = (a: TokenKey, b: TokenKey) =>
-  b.version - a.version ||
-  b.createdAt.getTime() - a.createdAt.getTime() ||
-  Buffer.compare(b.publicKey, a.publicKey);
+/**
+ * A pair still on its way to a version (pending or stamped, token.ts) after this long was left by a process
+ * that died between generating and checking it: it no longer holds back a rotation (the steps take
+ * milliseconds). deleteKeyPair removes such pairs.
+ */
+const STALE_MS = 60_000;
 
 export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs11KeyStore {
   const config = resolvePkcs11Config(options);
   let token: Token | undefined;
   let opening: Promise<Token> | undefined;
-  /** Where each (key id, version) asked for by version was found: KeyManager signs by version every time. */
-  const located = new Map<string, TokenKey>();
   let closed = false;
+  /** Where each (key id, version) signed by version was found (see sign): the kit's bounded map. */
+  const located = new BoundedMap<string, TokenKey>(1000);
   const fail = (code: 'NOT_FOUND' | 'CONFLICT', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: TYPE, keyId });
 
@@ -74,12 +97,13 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     }
   }
   /**
-   * Opens the token, retrying a transient failure three times (SoftHSM2 answers CKR_GENERAL_ERROR to a login,
-   * and shows the token's label empty, while another process rewrites the token's files; an HSM cluster may
-   * fail over): a bad setting still fails at once, a label that is not there after the retries is INVALID_CONFIG.
+   * Opens the token, retrying a transient failure `openRetries` times (default 3; SoftHSM2 answers
+   * CKR_GENERAL_ERROR to a login, and shows the token's label empty, while another process rewrites the
+   * token's files; an HSM cluster may fail over): a bad setting still fails at once, a label that is not there
+   * after the retries is INVALID_CONFIG.
    */
   async function openWithRetry(): Promise<Token> {
-    const RETRIES = 3;
+    const RETRIES = config.openRetries;
     for (let attempt = 0; ; attempt++) {
       try {
         return openToken(config, { finalAttempt: attempt >= RETRIES });
@@ -90,20 +114,34 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
       }
     }
   }
-  const versionsOf = (t: Token, keyId: string) =>
-    t
-      .keys(keyId)
-      .filter((k) => k.keyId === keyId)
-      .sort(newestFirst);
+  /** Every version (step 3) of `keyId`: two of one number only from an earlier release, or hosts' clock skew. */
+  const objectsOf = (t: Token, keyId: string) => t.keys(keyId).filter((k) => k.keyId === keyId);
+  /** The versions readers use: the owner of each version number (owner.ts), newest first. */
+  const versionsOf = (t: Token, keyId: string) => owners(objectsOf(t, keyId));
 
   /**
-   * A version just made by `make` stays only if no other process made the same version number first (for
-   * the same key); otherwise it is destroyed and the call is a CONFLICT, so exactly one of them wins.
+   * The race check, after generating and stamping `made` (step 2, token.ts): it becomes a version (step 3,
+   * what readers use) only if no other process holds its version number, neither as a version nor as a pair
+   * stamped earlier, and no other process is still generating that number (a pending pair may yet be stamped
+   * earlier than ours); otherwise it is destroyed and the call is a CONFLICT. Why that is enough: a rival
+   * that a process does not see at its check, or sees stamped later than its own pair, was generated after
+   * that process had stamped, so its stamp is later and its own check steps back. So two processes never
+   * both make one version, and nothing a reader uses is ever taken back (see the README).
    */
-  const keepIfFirst = (t: Token, keyId: string, made: TokenKey) => {
-    const rivals = versionsOf(t, keyId).filter((k) => k.version === made.version);
-    const winner = rivals.sort((a, b) => -newestFirst(a, b))[0];
-    if (winner && !winner.id.equals(made.id)) {
+  const keepIfOwner = (t: Token, keyId: string, made: TokenKey): TokenKey => {
+    const staleBefore = Date.now() - STALE_MS;
+    const taken =
+      versionsOf(t, keyId).some((k) => k.version === made.version) ||
+      t
+        .unconfirmed(keyId)
+        .some(
+          (k) =>
+            k.version === made.version &&
+            !k.id.equals(made.id) &&
+            k.createdAt.getTime() >= staleBefore &&
+            (k.step === 'pending' || ownsBefore(k, made) < 0),
+        );
+    if (taken) {
       t.destroy([made]);
       throw fail(
         'CONFLICT',
@@ -111,6 +149,7 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
         `"${keyId}" was created or rotated by another process at the same moment: read it again`,
       );
     }
+    return t.confirm(made);
   };
 
   const store: Pkcs11KeyStore = {
@@ -124,33 +163,32 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
     }),
     async getPublicKey(keyId) {
       const [current] = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
-      return current ? pem(current.publicKey) : null;
+      return current ? pem(current) : null;
     },
     async deleteKeyPair(keyId) {
-      await on('deleting a key', keyId, (t) => t.destroy(versionsOf(t, keyId)));
+      await on('deleting a key', keyId, (t) => t.destroyAll(keyId));
     },
     async listKeyIds() {
       const keys = await on('listing keys', undefined, (t) => t.keys());
       return [...new Set(keys.map((k) => k.keyId).filter(isValidKeyId))].sort();
     },
     async getPublicKeyVersions(keyId): Promise<PublicKeyVersion[]> {
+      // Two objects with one number (a race not cleaned up yet) count once: the owner's.
       const versions = await on('reading a key', keyId, (t) => versionsOf(t, keyId));
-      // Two versions with one number (a lost race not cleaned up) count once: the winner's.
-      const seen = new Set<number>();
-      return versions
-        .filter((k) => !seen.has(k.version) && seen.add(k.version))
-        .map((k, i) => ({
-          publicKey: pem(k.publicKey),
-          version: String(k.version),
-          createdAt: k.createdAt,
-          current: i === 0,
-        }));
+      return versions.map((k, i) => ({
+        publicKey: pem(k),
+        version: String(k.version),
+        createdAt: k.createdAt,
+        current: i === 0,
+      }));
     },
-    async createKey(keyId) {
+    async createKey(keyId, createOptions = {}) {
+      const algorithm =
+        createOptions.algorithm === undefined ? config.algorithm : checkedAlgorithm(createOptions.algorithm);
       await on('creating a key', keyId, (t) => {
-        if (versionsOf(t, keyId).length > 0)
+        if (objectsOf(t, keyId).length > 0)
           throw fail('CONFLICT', keyId, `"${keyId}" already exists on the token: rotate it`);
-        keepIfFirst(t, keyId, t.generate(keyId, 1));
+        keepIfOwner(t, keyId, t.generate(keyId, 1, { algorithm }));
       });
     },
     async rotateKey(keyId, { expectedVersion }) {
@@ -164,17 +202,25 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             `"${keyId}" changed since it was read (another rotation?): read it again and retry`,
           );
         }
-        keepIfFirst(t, keyId, t.generate(keyId, current.version + 1));
+        // A rotation keeps the key's algorithm: verifiers of an ES256 key keep accepting its next version.
+        keepIfOwner(t, keyId, t.generate(keyId, current.version + 1, { algorithm: current.algorithm }));
       });
     },
     async retireVersions(keyId, { keepFrom }) {
       await on('retiring old versions', keyId, (t) => {
-        const versions = versionsOf(t, keyId);
-        if (versions.length === 0) return;
+        const objects = objectsOf(t, keyId);
+        if (objects.length === 0) return;
         const n = Number(keepFrom);
-        if (!versions.some((k) => k.version === n))
+        if (!owners(objects).some((k) => k.version === n))
           throw fail('NOT_FOUND', keyId, `"${keyId}" has no version ${String(keepFrom).slice(0, 20)}`);
-        t.destroy(versions.filter((k) => k.version < n));
+        // Older versions, versions that lost a race (written by earlier releases of this store), and pairs a
+        // dead process left on their way to a version.
+        const lost = new Set(losers(objects));
+        const staleBefore = Date.now() - STALE_MS;
+        t.destroy([
+          ...objects.filter((k) => k.version < n || lost.has(k)),
+          ...t.unconfirmed(keyId).filter((k) => k.createdAt.getTime() < staleBefore),
+        ]);
       });
     },
     async sign(keyId, data, signOptions = {}) {
@@ -184,13 +230,13 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             storeType: TYPE,
             keyId,
           });
+        // KeyManager signs by version every time. A version (step 3) is never taken back by a race, so
+        // where it was found is remembered; gone (retired, or the id deleted and made anew), look again.
         const pinned = signOptions.version === undefined ? undefined : `${keyId}\0${signOptions.version}`;
-        const cached = pinned === undefined ? undefined : located.get(pinned);
-        if (cached) {
-          // A version's objects never change, so its CKA_ID is enough to find its private half again; if it
-          // is gone (retired, or the id deleted and made anew elsewhere), look again from scratch.
+        const known = pinned === undefined ? undefined : located.get(pinned);
+        if (known) {
           try {
-            return t.sign(cached, data);
+            return t.sign(known, data);
           } catch (error) {
             if ((error as { code?: string }).code !== 'NOT_FOUND') throw error;
             located.delete(pinned!);
@@ -201,10 +247,6 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
           signOptions.version === undefined
             ? versions[0]
             : versions.find((k) => String(k.version) === signOptions.version);
-        if (key && pinned !== undefined) {
-          if (located.size >= 1000) located.clear();
-          located.set(pinned, key);
-        }
         if (!key) {
           throw fail(
             'NOT_FOUND',
@@ -212,6 +254,7 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             `no key "${keyId}" (version ${signOptions.version ?? 'current'}) on the token to sign with: it does not exist or that version was retired`,
           );
         }
+        if (pinned !== undefined) located.set(pinned, key);
         return t.sign(key, data);
       });
     },

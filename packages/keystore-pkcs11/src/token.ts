@@ -1,45 +1,101 @@
 /**
  * The PKCS#11 token, through pkcs11js: loading the module (once per process and path, reference counted,
  * since a second C_Initialize of one library fails and a C_Finalize would pull it from under other stores),
- * the logged-in session, and the few operations the store needs on Ed25519 objects.
+ * the logged-in session, and the few operations the store needs on Ed25519 and P-256 objects.
  *
- * Each key version is a key pair of objects with CKA_LABEL = the key id and CKA_ID = `phlow:<n>:<ms>` (version
- * number and creation time; PKCS#11 has no creation timestamp with a time of day). Private halves are
+ * Each key version is a key pair of objects with CKA_LABEL = the key id and CKA_ID = `phlow:<n>:<ms>:<nonce>`
+ * (version number, stamp: PKCS#11 has no creation timestamp with a time of day, and 8 random bytes: two
+ * processes that make one version in the same millisecond still get two ids, so each finds and destroys only
+ * its own pair; ids without the nonce, written before it, are read alike). A pair becomes a version in three
+ * steps, each an id written on both halves, private half first (so whoever finds a public half by its id
+ * finds the private half too):
+ *   1. `phlow-pending:<n>:<started ms>:<nonce>`: generated, not stamped yet;
+ *   2. `phlow-stamped:<n>:<ms>:<nonce>`: stamped with the time generation ended, not checked yet;
+ *   3. `phlow:<n>:<ms>:<nonce>`: checked by its process against the race rule (store.ts, owner.ts): a version.
+ * Readers take only step 3, so no reader ever uses a pair that may still step back; the race check looks at
+ * steps 1 and 2 of other processes. Private halves are
  * generated on the token with CKA_SENSITIVE true and CKA_EXTRACTABLE false, checked after generation: a
  * token that ignored either gets the key destroyed and an UNSUPPORTED error.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { KeyStoreError } from '@phlow/keys-core';
 import pkcs11js from 'pkcs11js';
 import { toKeyStoreError } from './errors.js';
 import { type Pkcs11Config, TYPE } from './options.js';
 
-const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
-const CKM_EDDSA = 0x1057;
-const CKK_EC_EDWARDS = 0x40;
-/** DER of the OID 1.3.101.112 (id-Ed25519), as CKA_EC_PARAMS. */
-const ED25519_PARAMS = Buffer.from('06032b6570', 'hex');
-const ID = /^phlow:(\d{1,9}):(\d{1,15})$/;
+/** The algorithms keys are made for: Ed25519 (EdDSA, the default) and P-256 (ES256). */
+export type TokenAlgorithm = 'EdDSA' | 'ES256';
+
+/** Per algorithm: key type, curve (CKA_EC_PARAMS), mechanisms, and the raw public point's length. */
+const KINDS: Record<
+  TokenAlgorithm,
+  {
+    readonly keyType: number;
+    readonly params: Buffer;
+    readonly generate: number;
+    readonly sign: number;
+    readonly point: number;
+  }
+> = {
+  // CKK_EC_EDWARDS, the OID 1.3.101.112 (id-Ed25519), CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA.
+  EdDSA: {
+    keyType: 0x40,
+    params: Buffer.from('06032b6570', 'hex'),
+    generate: 0x1055,
+    sign: 0x1057,
+    point: 32,
+  },
+  // CKK_EC, the OID 1.2.840.10045.3.1.7 (prime256v1), CKM_EC_KEY_PAIR_GEN, CKM_ECDSA (over a SHA-256 digest
+  // made here, so tokens without CKM_ECDSA_SHA256 work: the signature is r || s, JWS's form).
+  ES256: {
+    keyType: 0x3,
+    params: Buffer.from('06082a8648ce3d030107', 'hex'),
+    generate: 0x1040,
+    sign: 0x1041,
+    point: 65,
+  },
+};
+const ALGORITHMS = Object.keys(KINDS) as TokenAlgorithm[];
+/** The three steps of an id (see above); a version written before the steps existed has no nonce. */
+const ID = /^phlow(?:-(pending|stamped))?:(\d{1,9}):(\d{1,15})(:[0-9a-f]{16})?$/;
 
 type Handle = Buffer;
 
 export interface TokenKey {
   readonly keyId: string;
   readonly version: number;
+  readonly algorithm: TokenAlgorithm;
+  /** `version` for a key version; `pending` / `stamped` for a pair on its way to one (see above). */
+  readonly step: 'pending' | 'stamped' | 'version';
+  /** The stamp; for a pending pair, when its generation started. */
   readonly createdAt: Date;
-  /** Raw 32-byte Ed25519 public key. */
+  /** Raw public key: 32 bytes (Ed25519), or the uncompressed 65-byte point 04 || x || y (P-256). */
   readonly publicKey: Buffer;
   readonly id: Buffer;
 }
 
 export interface Token {
-  /** Every Phlow key version on the token, or those of one key id. */
+  /** Every Phlow key version on the token (step 3), or those of one key id. */
   keys(keyId?: string): TokenKey[];
-  generate(keyId: string, version: number): TokenKey;
+  /** The pairs of `keyId` on their way to a version (steps 1 and 2: in flight, or left by a dead process). */
+  unconfirmed(keyId: string): TokenKey[];
+  /**
+   * A new pair for `version`, taken to step 2: stamped with the time its generation ended. `stampedAt` is for
+   * tests that stand in for another process's pair.
+   */
+  generate(
+    keyId: string,
+    version: number,
+    options?: { readonly algorithm?: TokenAlgorithm; readonly stampedAt?: Date },
+  ): TokenKey;
+  /** Step 3: the stamped pair `key` becomes a version, what readers use. */
+  confirm(key: TokenKey): TokenKey;
   sign(key: TokenKey, data: Uint8Array): Uint8Array;
   /** Destroys both halves of each version given. */
   destroy(keys: readonly TokenKey[]): void;
+  /** Destroys every object labelled `keyId`: versions, and halves a process left pending when it died. */
+  destroyAll(keyId: string): void;
   close(): void;
 }
 
@@ -104,6 +160,21 @@ function vanishing<T>(fn: () => T): T | undefined {
   } catch (error) {
     if (String((error as Error).message).includes('CKR_OBJECT_HANDLE_INVALID')) return undefined;
     throw error;
+  }
+}
+
+/**
+ * Reads an object that another process may be stamping (see above: its CKA_ID grows between the length query
+ * and the read, CKR_BUFFER_TOO_SMALL): read again once; still changing, it is not a version yet (undefined).
+ */
+function settled<T>(fn: () => T): T | undefined {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return vanishing(fn);
+    } catch (error) {
+      if (!String((error as Error).message).includes('CKR_BUFFER_TOO_SMALL')) throw error;
+      if (attempt >= 1) return undefined;
+    }
   }
 }
 
@@ -175,7 +246,7 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
       { type: pkcs11js.CKA_ID, value: key.id },
     ]);
 
-  const read = (handle: Handle): TokenKey | undefined => {
+  const read = (handle: Handle, algorithm: TokenAlgorithm): TokenKey | undefined => {
     const [label, id, point] = p.C_GetAttributeValue(session, handle, [
       { type: pkcs11js.CKA_LABEL },
       { type: pkcs11js.CKA_ID },
@@ -183,47 +254,88 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
     ]);
     const idBytes = id?.value as Buffer | undefined;
     const match = idBytes ? ID.exec(idBytes.toString('latin1')) : null;
+    // A version written before the steps existed has no nonce; a pair on its way to one always has.
+    if (match?.[1] !== undefined && match[4] === undefined) return undefined;
     const raw = point?.value as Buffer | undefined;
-    // CKA_EC_POINT is a DER OCTET STRING (04 20 ...) on most tokens, the bare 32 bytes on some.
-    const publicKey = raw?.length === 34 && raw[0] === 0x04 && raw[1] === 0x20 ? raw.subarray(2) : raw;
+    const size = KINDS[algorithm].point;
+    // CKA_EC_POINT is a DER OCTET STRING (04 <length> ...) on most tokens, the bare point on some.
+    const publicKey = raw?.length === size + 2 && raw[0] === 0x04 && raw[1] === size ? raw.subarray(2) : raw;
     const labelBytes = label?.value as Buffer | undefined;
-    if (!match || !idBytes || !labelBytes || publicKey?.length !== 32) return undefined;
+    if (!match || !idBytes || !labelBytes || publicKey?.length !== size) return undefined;
+    if (algorithm === 'ES256' && publicKey[0] !== 0x04) return undefined;
     return {
       keyId: labelBytes.toString('utf8'),
-      version: Number(match[1]),
-      createdAt: new Date(Number(match[2])),
+      version: Number(match[2]),
+      algorithm,
+      step: (match[1] as 'pending' | 'stamped' | undefined) ?? 'version',
+      createdAt: new Date(Number(match[3])),
       publicKey: Buffer.from(publicKey),
       id: Buffer.from(idBytes),
     };
   };
 
-  return {
-    keys(keyId) {
+  /** Every pair (public halves read) of one key id, or of all, at every step. */
+  const pairs = (keyId?: string): TokenKey[] => {
+    const found: TokenKey[] = [];
+    for (const algorithm of ALGORITHMS) {
       const template: pkcs11js.Template = [
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
-        { type: pkcs11js.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
+        { type: pkcs11js.CKA_KEY_TYPE, value: KINDS[algorithm].keyType },
+        { type: pkcs11js.CKA_EC_PARAMS, value: KINDS[algorithm].params },
         ...(keyId === undefined ? [] : [{ type: pkcs11js.CKA_LABEL, value: keyId }]),
       ];
-      const found: TokenKey[] = [];
       for (const handle of find(template)) {
-        const key = vanishing(() => read(handle));
+        const key = settled(() => read(handle, algorithm));
         if (key) found.push(key);
       }
-      return found;
+    }
+    return found;
+  };
+  /** Writes `id` on both halves of `key`, private half first (see above), and reads the public half back. */
+  const relabel = (key: TokenKey, id: Buffer): TokenKey | undefined => {
+    const [priv, pub] = [pkcs11js.CKO_PRIVATE_KEY, pkcs11js.CKO_PUBLIC_KEY].map((cls) =>
+      find([
+        { type: pkcs11js.CKA_CLASS, value: cls },
+        { type: pkcs11js.CKA_LABEL, value: key.keyId },
+        { type: pkcs11js.CKA_ID, value: key.id },
+      ]),
+    );
+    if (priv?.length !== 1 || pub?.length !== 1) return undefined;
+    p.C_SetAttributeValue(session, priv[0]!, [{ type: pkcs11js.CKA_ID, value: id }]);
+    p.C_SetAttributeValue(session, pub[0]!, [{ type: pkcs11js.CKA_ID, value: id }]);
+    return read(pub[0]!, key.algorithm);
+  };
+
+  return {
+    keys: (keyId) => pairs(keyId).filter((k) => k.step === 'version'),
+    unconfirmed: (keyId) => pairs(keyId).filter((k) => k.step !== 'version'),
+    confirm(key) {
+      const id = Buffer.from(key.id.toString('latin1').replace(/^phlow-stamped:/, 'phlow:'), 'latin1');
+      const confirmed = relabel(key, id);
+      if (!confirmed) {
+        throw new KeyStoreError(
+          'UNAVAILABLE',
+          `the new version of "${key.keyId}" vanished from the token before it was complete: rotate again`,
+          { storeType: TYPE, keyId: key.keyId },
+        );
+      }
+      return confirmed;
     },
-    generate(keyId, version) {
-      const createdAt = new Date();
-      const id = Buffer.from(`phlow:${version}:${createdAt.getTime()}`, 'latin1');
+    generate(keyId, version, { algorithm = 'EdDSA', stampedAt } = {}) {
+      const kind = KINDS[algorithm];
+      const nonce = randomBytes(8).toString('hex');
+      // Step 1, then 2: see the file's opening comment.
+      const pending = Buffer.from(`phlow-pending:${version}:${Date.now()}:${nonce}`, 'latin1');
       const pair = p.C_GenerateKeyPair(
         session,
-        { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
+        { mechanism: kind.generate },
         [
           { type: pkcs11js.CKA_TOKEN, value: true },
           { type: pkcs11js.CKA_PRIVATE, value: false },
           { type: pkcs11js.CKA_VERIFY, value: true },
-          { type: pkcs11js.CKA_EC_PARAMS, value: ED25519_PARAMS },
+          { type: pkcs11js.CKA_EC_PARAMS, value: kind.params },
           { type: pkcs11js.CKA_LABEL, value: keyId },
-          { type: pkcs11js.CKA_ID, value: id },
+          { type: pkcs11js.CKA_ID, value: pending },
         ],
         [
           { type: pkcs11js.CKA_TOKEN, value: true },
@@ -232,20 +344,35 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
           { type: pkcs11js.CKA_SENSITIVE, value: true },
           { type: pkcs11js.CKA_EXTRACTABLE, value: false },
           { type: pkcs11js.CKA_LABEL, value: keyId },
-          { type: pkcs11js.CKA_ID, value: id },
+          { type: pkcs11js.CKA_ID, value: pending },
         ],
       );
-      const [sensitive, extractable] = p.C_GetAttributeValue(session, pair.privateKey, [
-        { type: pkcs11js.CKA_SENSITIVE },
-        { type: pkcs11js.CKA_EXTRACTABLE },
-      ]);
-      const key = read(pair.publicKey);
-      if (!key || !(sensitive?.value as Buffer)?.[0] || (extractable?.value as Buffer)?.[0]) {
-        p.C_DestroyObject(session, pair.privateKey);
-        p.C_DestroyObject(session, pair.publicKey);
+      const discard = () => {
+        for (const handle of [pair.privateKey, pair.publicKey])
+          vanishing(() => p.C_DestroyObject(session, handle));
+      };
+      let key: TokenKey | undefined;
+      try {
+        const [sensitive, extractable] = p.C_GetAttributeValue(session, pair.privateKey, [
+          { type: pkcs11js.CKA_SENSITIVE },
+          { type: pkcs11js.CKA_EXTRACTABLE },
+        ]);
+        if ((sensitive?.value as Buffer)?.[0] && !(extractable?.value as Buffer)?.[0]) {
+          const createdAt = stampedAt ?? new Date();
+          const id = Buffer.from(`phlow-stamped:${version}:${createdAt.getTime()}:${nonce}`, 'latin1');
+          p.C_SetAttributeValue(session, pair.privateKey, [{ type: pkcs11js.CKA_ID, value: id }]);
+          p.C_SetAttributeValue(session, pair.publicKey, [{ type: pkcs11js.CKA_ID, value: id }]);
+          key = read(pair.publicKey, algorithm);
+        }
+      } catch (error) {
+        discard();
+        throw error;
+      }
+      if (!key) {
+        discard();
         throw new KeyStoreError(
           'UNSUPPORTED',
-          `the token did not make "${keyId}" sensitive and non-extractable (or returned no Ed25519 public key), so the new key was destroyed: use a token that honours CKA_SENSITIVE / CKA_EXTRACTABLE`,
+          `the token did not make "${keyId}" sensitive and non-extractable (or returned no ${algorithm === 'ES256' ? 'P-256' : 'Ed25519'} public key), so the new key was destroyed: use a token that honours CKA_SENSITIVE / CKA_EXTRACTABLE`,
           { storeType: TYPE, keyId },
         );
       }
@@ -267,15 +394,24 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
           },
         );
       }
-      p.C_SignInit(session, { mechanism: CKM_EDDSA }, handle);
+      const message = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      p.C_SignInit(session, { mechanism: KINDS[key.algorithm].sign }, handle);
       return new Uint8Array(
-        p.C_Sign(session, Buffer.from(data.buffer, data.byteOffset, data.byteLength), Buffer.alloc(64)),
+        p.C_Sign(
+          session,
+          key.algorithm === 'ES256' ? createHash('sha256').update(message).digest() : message,
+          Buffer.alloc(64),
+        ),
       );
     },
     destroy(keys) {
       for (const key of keys) {
         for (const handle of halves(key)) vanishing(() => p.C_DestroyObject(session, handle));
       }
+    },
+    destroyAll(keyId) {
+      for (const handle of find([{ type: pkcs11js.CKA_LABEL, value: keyId }]))
+        vanishing(() => p.C_DestroyObject(session, handle));
     },
     close() {
       try {

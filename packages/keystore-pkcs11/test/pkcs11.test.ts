@@ -98,5 +98,14 @@ describe('pkcs11 store on SoftHSM2', () => {
       /not a regular file/,
     );
     expect((await failure({ PHLOW_PKCS11_PIN_FILE: '/dev/zero' }))?.message).toMatch(/not a regular file/);
+    for (const retries of ['-5', 'three', '11']) {
+      const bad = await failure({ PHLOW_PKCS11_OPEN_RETRIES: retries });
+      expect(bad?.code).toBe('INVALID_CONFIG');
+      expect(bad?.message).toContain('PHLOW_PKCS11_OPEN_RETRIES');
+    }
+    expect(
+      await failure({ PHLOW_PKCS11_OPEN_RETRIES: '0' }),
+      'no retries is a valid setting',
+    ).toBeUndefined();
   });
 });
