@@ -466,14 +466,27 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     c.requires(t, 'write');
     c.requires(t, 'versions');
     const keyId = c.id('rotate');
-    const km = new KeyManager({ store: c.store(), env: {}, rotationGracePeriodMs: 3_600_000 });
+    // A staged rotation: the new key is the store's current one at once, and signs after the delay.
+    const km = new KeyManager({
+      store: c.store(),
+      env: {},
+      rotationGracePeriodMs: 3_600_000,
+      rotationDelayMs: 600_000,
+    });
     const before = await km.generateKeyPair(keyId);
     const signedBefore = await km.sign(keyId, 'token');
     const rotated = await km.rotateKeyPair(keyId);
     const on = `KeyManager.rotateKeyPair(${JSON.stringify(keyId)})`;
     expect(rotated.previousKid, `${on}.previousKid`).toBe(before.kid);
     expect(rotated.kid, `${on}.kid`).not.toBe(before.kid);
-    expect((await km.refresh(keyId)).publicKey, `refresh after ${on}`).toBe(rotated.keyPair.publicKey);
+    expect(
+      (await km.getNewestKeyPair(keyId, { forceFetch: true })).publicKey,
+      `getNewestKeyPair after ${on}`,
+    ).toBe(rotated.keyPair.publicKey);
+    // getKeyPair and refresh return the key sign uses now: the previous one, until the delay is over.
+    expect((await km.refresh(keyId)).publicKey, `refresh after ${on}, during the delay`).toBe(
+      before.publicKey,
+    );
     expect(await c.named().getPublicKey(keyId), `${label('getPublicKey', keyId)} after ${on}`).toBe(
       rotated.keyPair.publicKey,
     );

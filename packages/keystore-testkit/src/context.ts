@@ -50,7 +50,10 @@ export interface TransportOptions<S extends KeyStore = KeyStore> {
   readonly createAgainst: (endpointUrl: string, options: { readonly timeoutMs: number }) => S | Promise<S>;
   /** The content type the real server answers with. Default: `application/json`. */
   readonly contentType?: string;
-  /** Text the deadline error's message must contain: the setting that changes the deadline. */
+  /**
+   * Text the deadline error's message must contain on reads and signs: the setting that changes the deadline.
+   * (A write cut by the deadline may instead say that it may or may not have been applied.)
+   */
   readonly deadlineSetting?: string;
   /** The NODE_DEBUG=http,net,tls check. */
   readonly nodeDebug: NodeDebugOptions;

@@ -22,7 +22,8 @@ afterAll(() => server.close());
 
 runKeyStoreConformance({
   name: 'http example',
-  create: () => createHttpKeyStore({ url: server.address, token }),
+  // A generous deadline for the data groups: generating the RSA-4096 pair blocks the event loop for seconds.
+  create: () => createHttpKeyStore({ url: server.address, token, timeoutMs: 120_000 }),
   cleanup: (store) => store.close?.(),
   transport: {
     createAgainst: (url, { timeoutMs }) => createHttpKeyStore({ url, token, timeoutMs }),
