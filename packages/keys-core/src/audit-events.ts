@@ -132,18 +132,9 @@ export class Auditor {
     options: KeyAccessOptions | undefined,
     fields: AuditFields,
   ): void {
-    const event: KeyAuditEvent = {
-      type: 'audit',
-      time: isoTime(this.#o.now()),
-      operation,
-      outcome: 'success',
-      storeType: this.#o.storeType,
-      keyId: auditKeyId(keyId),
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      caller: options?.caller !== undefined ? auditCaller(options.caller) : this.#caller,
-      ...fields,
-    };
-    this.#emit(event);
+    const caller = options?.caller !== undefined ? auditCaller(options.caller) : this.#caller;
+    const common = { storeType: this.#o.storeType, keyId: auditKeyId(keyId), caller };
+    this.#emit(build(operation, started, this.#o.now(), common, fields));
   }
 
   /**
@@ -190,5 +181,78 @@ export class Auditor {
     this.#signingKids.set(keyId, kid);
     if (last !== undefined)
       this.record('rotate', keyId, started, options, { kid, version, rotation: 'activated' });
+  }
+}
+
+/** What an audit event of one operation says besides its common fields; `keyId` and `caller` are checked here. */
+export type AuditEventFields = AuditFields & {
+  readonly storeType: string;
+  readonly keyId?: string | undefined;
+  readonly caller?: string | undefined;
+};
+
+/**
+ * THE audit-event builder: time, duration (from `startedAt`, a `performance.now()`), outcome `success` unless
+ * `fields` says otherwise, and the id and caller rules (`auditKeyId`, `auditCaller`: an id that breaks the id
+ * rule is left out, a caller is cleaned and bounded).
+ */
+export function auditEvent(
+  operation: KeyAuditOperation,
+  startedAt: number,
+  fields: AuditEventFields,
+  nowMs: number = Date.now(),
+): KeyAuditEvent {
+  const { storeType, keyId, caller, ...rest } = fields;
+  return build(
+    operation,
+    startedAt,
+    nowMs,
+    { storeType, keyId: auditKeyId(keyId), caller: auditCaller(caller) },
+    rest,
+  );
+}
+
+/** The event with its common fields already checked (the id and caller rules applied by the callers above). */
+function build(
+  operation: KeyAuditOperation,
+  startedAt: number,
+  nowMs: number,
+  common: {
+    readonly storeType: string;
+    readonly keyId: string | undefined;
+    readonly caller: string | undefined;
+  },
+  fields: AuditFields,
+): KeyAuditEvent {
+  return {
+    type: 'audit',
+    time: isoTime(nowMs),
+    operation,
+    outcome: 'success',
+    storeType: common.storeType,
+    keyId: common.keyId,
+    durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
+    caller: common.caller,
+    ...fields,
+  };
+}
+
+/**
+ * Records one event of work done outside a KeyManager (the CLI's migrate and rekey) in the
+ * `PHLOW_KEY_AUDIT_LOG` sink of `env`, with `PHLOW_KEY_AUDIT_CALLER` as caller unless `fields` names one.
+ * Never throws: auditing must not change what the work did.
+ */
+export function recordAuditEvent(
+  env: Env,
+  operation: KeyAuditOperation,
+  startedAt: number,
+  fields: AuditEventFields,
+): void {
+  try {
+    const sink = auditSinkFromEnv(env);
+    if (!sink) return;
+    sink(auditEvent(operation, startedAt, { caller: env.PHLOW_KEY_AUDIT_CALLER, ...fields }));
+  } catch {
+    // An unusable sink was reported by the KeyManager that opened it.
   }
 }

@@ -17,6 +17,7 @@
  *   `retryAfterErrorMs`.
  * Missing keys (a load that resolves `undefined`) are never cached.
  */
+import { BoundedMap } from './adapter/bounded-map.js';
 
 export interface CacheOptions {
   readonly ttlMs: number;
@@ -66,7 +67,8 @@ interface Flight<V> {
 
 export class LoadingCache<V> {
   readonly #options: Required<CacheOptions>;
-  readonly #entries = new Map<string, Entry<V>>();
+  /** LRU order: the kit's BoundedMap refreshes a key on `get` and drops the least recently used beyond max. */
+  readonly #entries: BoundedMap<string, Entry<V>>;
   readonly #inflight = new Map<string, Flight<V>>();
   readonly stats: CacheStats = {
     hits: 0,
@@ -86,6 +88,7 @@ export class LoadingCache<V> {
       now: Date.now,
       ...options,
     };
+    this.#entries = new BoundedMap(this.#options.maxEntries);
   }
 
   get size(): number {
@@ -118,10 +121,6 @@ export class LoadingCache<V> {
     if (now >= entry.expiresAt) return undefined;
     this.stats.hits++;
     if (now >= entry.refreshAt) this.#refreshAhead(key, entry, now);
-    if (this.#entries.size > 1) {
-      this.#entries.delete(key); // re-insert: Map order is the LRU order
-      this.#entries.set(key, entry);
-    }
     return entry;
   }
 
@@ -235,7 +234,7 @@ export class LoadingCache<V> {
     const now = this.#options.now();
     const { ttlMs, refreshAheadRatio } = this.#options;
     const expiresAt = now + ttlMs;
-    this.#entries.delete(key);
+    if (!this.#entries.has(key) && this.#entries.size >= this.#options.maxEntries) this.stats.evictions++;
     this.#entries.set(key, {
       value,
       promise: Promise.resolve(value),
@@ -245,10 +244,5 @@ export class LoadingCache<V> {
       load,
       retryAt: 0,
     });
-    while (this.#entries.size > this.#options.maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-      this.stats.evictions++;
-    }
   }
 }

@@ -11,7 +11,9 @@ export {
   newKeyPems,
 } from './algorithms.js';
 export {
+  auditCaller,
   auditFailure,
+  auditKeyId,
   auditLine,
   auditSinkFromEnv,
   createJsonLinesAuditSink,
@@ -22,7 +24,7 @@ export {
   type KeyAuditSink,
   MAX_AUDIT_LINE_BYTES,
 } from './audit.js';
-export type { AuditFields } from './audit-events.js';
+export { type AuditEventFields, type AuditFields, auditEvent, recordAuditEvent } from './audit-events.js';
 export type { CacheStats } from './cache.js';
 export { checkedStore } from './checked-store.js';
 export * from './contract.js';

@@ -7,18 +7,12 @@
  *   keys are all derived (rotation-timeline.ts), and the one refetch on an unknown key;
  * - rotation.ts: rotation on exportable and signer stores, where the activation time is fixed once;
  * - signer.ts: the one seam every signature goes through (`signWith` / `verifyWith`);
+ * - key-writes.ts, signing.ts: writes, and signing/verifying with their audit events;
  * - audit-events.ts: the one audit-event builder; manager-options.ts: options, results and settings.
  *
- * Rotation keeps the previous key readable through the store's `versions` capability: the store's current
- * record is always the newest key, in the original `private_key` / `public_key` layout, and a previous
- * version is trusted for verification until `rotationGracePeriodMs` after the version that replaced it was
- * written. A new version verifies at once but signs only from its activation time (staged activation), so
- * every verifier has fetched it before it signs. `getKeyPair` returns the pair `sign` uses now.
- *
- * On a store that signs inside its backend (capability `signer`: Vault Transit, an HSM) the same logic
- * runs on public-only pairs (PublicKeyPair): the store creates and rotates the keys, signs with the version
- * the timeline picks, and no method hands out a private key (`getKeyPair`, `getNewestKeyPair`, `refresh` and
- * `generateKeyPair` are UNSUPPORTED there; `getPublicKeyPair`, `createKey` and `signDetailed` work everywhere).
+ * A new version verifies at once but signs only from its activation time; `getKeyPair` returns the pair
+ * `sign` uses now. On a store that signs inside its backend (capability `signer`) the same logic runs on
+ * public-only pairs, and the methods that hand out a private key are UNSUPPORTED there.
  */
 
 import type { KeyAuditOperation } from './audit.js';
@@ -31,7 +25,7 @@ import { KeyCache, type KeyView } from './key-cache.js';
 import { assertValidKeyId } from './key-id.js';
 import type { KeyPair } from './key-pair.js';
 import { createInside, deletePair, generate, storePair } from './key-writes.js';
-import { noPrivateKey, unknownKid } from './manager-errors.js';
+import { assertSignerContract, noPrivateKey, unknownKid } from './manager-errors.js';
 import {
   type GenerateOptions,
   type GetKeyPairOptions,
@@ -76,13 +70,7 @@ export class KeyManager {
       throw new KeyStoreError('INVALID_CONFIG', 'KeyManager needs a store: new KeyManager({ store })');
     }
     const store = options.store;
-    if (store.capabilities.signer === true && !isSignerStore(store)) {
-      throw new KeyStoreError(
-        'INVALID_CONFIG',
-        'the store declares capabilities.signer but lacks sign, getPublicKeyVersions, createKey, rotateKey or retireVersions: the adapter breaks the KeyStore contract 1.1',
-        { storeType: store.type },
-      );
-    }
+    assertSignerContract(store);
     const s = managerSettings(options);
     this.store = store;
     this.#signer = isSignerStore(store) ? store : undefined;
@@ -153,9 +141,12 @@ export class KeyManager {
     return (await this.#cache.viewFor(keyId, options)).signing;
   }
 
-  /** Reads `keyId` from the store now, replacing what the cache held; returns what `getKeyPair` returns. */
+  /**
+   * Reads `keyId` from the store now, replacing what the cache held, and returns the newest version (what
+   * the store holds now, as `getNewestKeyPair`). To sign, use `getKeyPair` or `sign`, which follow the timeline.
+   */
   refresh(keyId: string, options?: KeyAccessOptions): Promise<KeyPair> {
-    return this.#privatePair(keyId, { ...options, forceFetch: true }, 'refresh', (view) => view.signing);
+    return this.#privatePair(keyId, { ...options, forceFetch: true }, 'refresh', (view) => view.newest);
   }
 
   /**

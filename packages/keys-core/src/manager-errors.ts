@@ -3,7 +3,7 @@
  * to do next and never echoes anything a caller could not already see (no kid from a token, no key).
  */
 import { isKeyAlgorithm, type KeyAlgorithm } from './algorithms.js';
-import type { KeyStore } from './contract.js';
+import { isSignerStore, type KeyStore } from './contract.js';
 import { KeyStoreError } from './errors.js';
 
 export function notFound(store: KeyStore, keyId: string, hint = ''): KeyStoreError {
@@ -69,4 +69,15 @@ export function unknownKid(store: KeyStore, keyId: string): KeyStoreError {
     `no verification key of "${keyId}" has that kid: the key may be retired (past its grace period), or the token was signed by another id or store`,
     { storeType: store.type, keyId },
   );
+}
+
+/** A store that declares `signer` must have the signer methods. */
+export function assertSignerContract(store: KeyStore): void {
+  if (store.capabilities.signer === true && !isSignerStore(store)) {
+    throw new KeyStoreError(
+      'INVALID_CONFIG',
+      'the store declares capabilities.signer but lacks sign, getPublicKeyVersions, createKey, rotateKey or retireVersions: the adapter breaks the KeyStore contract 1.1',
+      { storeType: store.type },
+    );
+  }
 }

@@ -20,6 +20,7 @@ import {
   KeyStoreError,
   MAX_AUDIT_LINE_BYTES,
   newEd25519Pems,
+  recordAuditEvent,
 } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phlow-audit-'));
@@ -251,6 +252,35 @@ describe('audit events', () => {
     const quiet = new KeyManager({ store: createMemoryKeyStore(), env: {} });
     expect(quiet.auditing).toBe(false);
     expect(() => quiet.recordAudit('verify', 'a', started, { outcome: 'success' })).not.toThrow();
+  });
+});
+
+describe('recordAuditEvent: work done outside a KeyManager (the CLI)', () => {
+  it('applies the caller and id rules of KeyManager, takes PHLOW_KEY_AUDIT_CALLER, and never throws', async () => {
+    const path = logPath();
+    const env = { PHLOW_KEY_AUDIT_LOG: path, PHLOW_KEY_AUDIT_CALLER: 'ops\u0007-bot' };
+    const started = performance.now();
+    recordAuditEvent(env, 'migrate', started, {
+      storeType: 'memory',
+      targetStoreType: 'vault',
+      keyId: 'agent-a',
+      tool: 'phlow-keys',
+    });
+    recordAuditEvent(env, 'rekey', started, { storeType: 'memory', keyId: '../x', caller: 'x'.repeat(500) });
+    recordAuditEvent({ PHLOW_KEY_AUDIT_LOG: join(dir, 'missing', 'audit.log') }, 'rekey', started, {
+      storeType: 'memory',
+    });
+    const [migrate, rekey] = await readLog(path);
+    expect(migrate).toMatchObject({
+      operation: 'migrate',
+      outcome: 'success',
+      keyId: 'agent-a',
+      caller: 'ops-bot',
+      tool: 'phlow-keys',
+      targetStoreType: 'vault',
+    });
+    expect(rekey).not.toHaveProperty('keyId');
+    expect(rekey?.caller).toHaveLength(200);
   });
 });
 
