@@ -12,7 +12,8 @@
  *   version the write would have made and compares; only a write found missing is sent again.
  */
 import { KeyStoreError, type StoreKeyPairOptions } from '@phlow/keys-core';
-import { isCasMismatch, isOutcomeUnknown, toKeyStoreError } from './errors.js';
+import { DEADLINE_CODE } from '@phlow/keys-core/adapter';
+import { isCasMismatch, isOutcomeUnknown, toKeyStoreError, type VaultFailure } from './errors.js';
 import {
   cliPath,
   currentIsReadable,
@@ -106,7 +107,7 @@ export async function writeKeyPair(
     }
     if (!isOutcomeUnknown(failure)) throw toKeyStoreError(failure, session.at('write', path, keyId));
 
-    const landed = await recheck(ctx, keyId, pair, cas);
+    const landed = await recheck(ctx, keyId, pair, cas, failure);
     if (landed === 'yes') return;
     if (landed === 'taken') throw conflict();
     if (attempt >= session.transport.config.maxRetries)
@@ -144,14 +145,19 @@ async function recheck(
   keyId: string,
   pair: Pair,
   cas: number | undefined,
+  failure: VaultFailure,
 ): Promise<'yes' | 'no' | 'taken'> {
+  const broke =
+    failure.kind === 'network' && failure.code === DEADLINE_CODE
+      ? `Vault at ${ctx.session.address} did not finish answering within the deadline: raise PHLOW_VAULT_REQUEST_DEADLINE_SECONDS if it is slow`
+      : `the connection to Vault at ${ctx.session.address} broke after sending it`;
   let found: KvSecret | KvMiss;
   try {
     found = await ctx.readVersion(keyId, cas === undefined ? undefined : cas + 1);
   } catch (error) {
     throw new KeyStoreError(
       'UNAVAILABLE',
-      `the write of key "${keyId}" may or may not have been applied (the connection to Vault at ${ctx.session.address} broke after sending it, and reading it back failed): check with vault kv get ${cliPath(ctx.layout, keyId)} before writing again`,
+      `the write of key "${keyId}" may or may not have been applied (${broke}, and reading it back failed): check with vault kv get ${cliPath(ctx.layout, keyId)} before writing again`,
       { storeType: 'vault', keyId, cause: error },
     );
   }
