@@ -146,8 +146,8 @@ export interface KeyStore {
   sign?(keyId: string, data: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
   /** Capability `signer`: the public keys per version, current first, then older ones newest first. */
   getPublicKeyVersions?(keyId: string): Promise<PublicKeyVersion[]>;
-  /** Capability `signer`: a new Ed25519 key generated inside the backend. */
-  createKey?(keyId: string): Promise<void>;
+  /** Capability `signer`: a new key generated inside the backend (Ed25519 unless `options.algorithm` says otherwise). */
+  createKey?(keyId: string, options?: CreateKeyOptions): Promise<void>;
   /** Capability `signer`: a new version generated inside the backend becomes current. */
   rotateKey?(keyId: string, options: RotateKeyOptions): Promise<void>;
   /** Capability `signer`: versions older than `keepFrom` can no longer sign or be read. */
@@ -174,6 +174,14 @@ export interface SignOptions {
   readonly version?: string;
 }
 
+export interface CreateKeyOptions {
+  /**
+   * The new key's algorithm, as the core's algorithm table names it (`EdDSA`, `ES256`, `RS256`). Default: the
+   * store's own default. A store that cannot make that kind of key throws UNSUPPORTED and creates nothing.
+   */
+  readonly algorithm?: string;
+}
+
 export interface RotateKeyOptions {
   /**
    * Compare-and-set: rotate only if this is still the current version; otherwise CONFLICT and nothing
@@ -198,7 +206,7 @@ export interface RetireVersionsOptions {
 export interface SignerKeyStore extends KeyStore {
   sign(keyId: string, data: Uint8Array, options?: SignOptions): Promise<Uint8Array>;
   getPublicKeyVersions(keyId: string): Promise<PublicKeyVersion[]>;
-  createKey(keyId: string): Promise<void>;
+  createKey(keyId: string, options?: CreateKeyOptions): Promise<void>;
   rotateKey(keyId: string, options: RotateKeyOptions): Promise<void>;
   retireVersions(keyId: string, options: RetireVersionsOptions): Promise<void>;
 }

@@ -142,11 +142,12 @@ export class KeyManager {
   }
 
   /**
-   * Reads `keyId` from the store now, replacing what the cache held, and returns the newest version (what
-   * the store holds now, as `getNewestKeyPair`). To sign, use `getKeyPair` or `sign`, which follow the timeline.
+   * Reads `keyId` from the store now, replacing what the cache held, and returns what `getKeyPair` returns: the
+   * pair `sign` uses now (during a rotation delay, the previous key). The newest version, even while it waits
+   * for its activation time: `getNewestKeyPair(keyId, { forceFetch: true })`.
    */
   refresh(keyId: string, options?: KeyAccessOptions): Promise<KeyPair> {
-    return this.#privatePair(keyId, { ...options, forceFetch: true }, 'refresh', (view) => view.newest);
+    return this.#privatePair(keyId, { ...options, forceFetch: true }, 'refresh', (view) => view.signing);
   }
 
   /**

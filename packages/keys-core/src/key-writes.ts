@@ -34,13 +34,24 @@ export async function createInside(
     );
   }
   try {
-    await signer.createKey(keyId).catch((e: unknown) => {
+    const create = options.algorithm === undefined ? {} : { algorithm: options.algorithm };
+    await signer.createKey(keyId, create).catch((e: unknown) => {
       throw isKeyStoreError(e, 'CONFLICT') ? alreadyExists(store, keyId) : e;
     });
   } finally {
     cache.invalidate(keyId);
   }
-  return (await cache.view(keyId)).signing;
+  const created = (await cache.view(keyId)).signing;
+  if (options.algorithm !== undefined && created.alg !== options.algorithm) {
+    // A 1.x signer store that predates CreateKeyOptions ignores the option: say so rather than hand back a
+    // key of another type. The key exists now; the message says how to remove it.
+    throw new KeyStoreError(
+      'UNSUPPORTED',
+      `${store.type} made a ${created.alg} key for "${keyId}" where ${options.algorithm} was asked: the adapter does not support choosing the algorithm; delete "${keyId}" and create it without one`,
+      { storeType: store.type, keyId },
+    );
+  }
+  return created;
 }
 
 /** A new pair generated here and stored; on a store with versions, read back with its version. */

@@ -154,7 +154,10 @@ describe('KeyManager: cache', () => {
     expect(state.reads).toBe(before);
     const refreshed = await km.refresh('a');
     expect(state.reads).toBe(before + 1);
-    expect(refreshed.publicKey).toBe((await store.getKeyPair!('a'))!.publicKey);
+    // The reread list holds the other manager's key as the newest; refresh returns the key that signs now.
+    expect((await km.getNewestKeyPair('a')).publicKey).toBe((await store.getKeyPair!('a'))!.publicKey);
+    expect(refreshed.kid).toBe((await km.getKeyPair('a')).kid);
+    expect(refreshed.kid).not.toBe(rotated.kid);
   });
 
   it('takes TTL, size and stale window from the environment, and rejects bad values naming the variable', () => {

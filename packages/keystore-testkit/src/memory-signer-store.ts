@@ -35,7 +35,7 @@ export function createMemorySignerStore(options: MemorySignerStoreOptions = {}):
   /** Per id: its versions, oldest first, and the next version number (never reused after a retirement). */
   const keys = new Map<string, { versions: Version[]; next: number }>();
 
-  const fail = (code: 'NOT_FOUND' | 'CONFLICT', keyId: string, message: string) =>
+  const fail = (code: 'NOT_FOUND' | 'CONFLICT' | 'UNSUPPORTED', keyId: string, message: string) =>
     new KeyStoreError(code, message, { storeType: type, keyId });
   const newVersion = (n: number): Version => {
     const pair = generateKeyPairSync('ed25519');
@@ -66,8 +66,11 @@ export function createMemorySignerStore(options: MemorySignerStoreOptions = {}):
     async listKeyIds() {
       return [...keys.keys()].sort();
     },
-    async createKey(keyId) {
+    async createKey(keyId, options) {
       assertValidKeyId(keyId, type);
+      if (options?.algorithm !== undefined && options.algorithm !== 'EdDSA') {
+        throw fail('UNSUPPORTED', keyId, 'this store makes Ed25519 keys only: create the key without an algorithm');
+      }
       if (keys.has(keyId)) throw fail('CONFLICT', keyId, `key "${keyId}" already exists: rotate it`);
       keys.set(keyId, { versions: [newVersion(1)], next: 2 });
     },

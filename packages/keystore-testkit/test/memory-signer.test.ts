@@ -21,6 +21,24 @@ describe('KeyManager on a signer store', () => {
     expect(() => new KeyManager({ store })).toThrow(/capabilities.signer/);
   });
 
+  it('passes the asked algorithm to the store, and refuses a key of another type from a store that ignores it', async () => {
+    const km = new KeyManager({ store: createMemorySignerStore(), rotationGracePeriodMs: 0 });
+    expect(await code(km.createKey('p', { algorithm: 'ES256' }))).toBe('UNSUPPORTED');
+    expect(await code(km.getPublicKeyPair('p'))).toBe('NOT_FOUND'); // the store created nothing
+    expect((await km.createKey('e', { algorithm: 'EdDSA' })).alg).toBe('EdDSA');
+    // A contract-1.1 adapter: createKey takes no options and makes its default (Ed25519) key.
+    const inner = createMemorySignerStore();
+    const older: KeyStore = { ...inner, createKey: (keyId: string) => inner.createKey(keyId) };
+    const error = await new KeyManager({ store: older, rotationGracePeriodMs: 0 })
+      .createKey('q', { algorithm: 'ES256' })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(isKeyStoreError(error, 'UNSUPPORTED')).toBe(true);
+    expect(error?.message).toMatch(/made a EdDSA key for "q" where ES256 was asked/);
+  });
+
   it('refuses key material and overwrite, points getKeyPair/refresh at getPublicKeyPair', async () => {
     const km = new KeyManager({ store: createMemorySignerStore(), rotationGracePeriodMs: 0 });
     await km.createKey('a');

@@ -135,7 +135,14 @@ export function createVaultTransitKeyStore(options: TransitKeyStoreOptions = {})
     async getPublicKeyVersions(keyId) {
       return (await readKey(keyId))?.versions ?? [];
     },
-    async createKey(keyId) {
+    async createKey(keyId, createOptions) {
+      if (createOptions?.algorithm !== undefined && createOptions.algorithm !== 'EdDSA') {
+        throw fail(
+          'UNSUPPORTED',
+          keyId,
+          `this Transit store makes Ed25519 (EdDSA) keys only: create "${keyId}" without an algorithm, or use the pkcs11 or aws_kms store for ES256`,
+        );
+      }
       if (await readKey(keyId))
         throw fail('CONFLICT', keyId, `Transit key "${keyId}" already exists: rotate it`);
       // Creating an existing key is a no-op in Transit, so a retried create cannot make a second key.

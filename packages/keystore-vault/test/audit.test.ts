@@ -198,7 +198,7 @@ describe('minimal policies (README "Audit and policies")', () => {
     const keyId = uid('operated');
     await keys.generateKeyPair(keyId);
     const rotated = await keys.rotateKeyPair(keyId);
-    expect((await keys.refresh(keyId)).kid).toBe(rotated.kid);
+    expect((await keys.refresh(keyId)).kid).toBe(rotated.kid); // delay 0: the new key signs at once
     await keys.deleteKeyPair(keyId);
     expect(await code(keys.getKeyPair(keyId, { forceFetch: true }))).toBe('NOT_FOUND');
     await keys.generateKeyPair(keyId, { overwrite: true });

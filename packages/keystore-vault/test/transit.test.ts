@@ -67,6 +67,14 @@ describe('vault transit', () => {
     expect(noPair).toMatch(/Vault Transit creates its keys itself and this store sends it no key material/);
   });
 
+  it('an algorithm other than EdDSA is UNSUPPORTED and creates nothing in Vault', async () => {
+    const keyId = id('es256');
+    const keys = new KeyManager({ store, env: {} });
+    expect(await code(keys.createKey(keyId, { algorithm: 'ES256' }))).toBe('UNSUPPORTED');
+    await expect(sys('GET', `${mount}/keys/${keyId}`)).rejects.toThrow();
+    expect((await keys.createKey(keyId, { algorithm: 'EdDSA' })).alg).toBe('EdDSA');
+  });
+
   it('retirement trims the older versions out of Vault: min_available_version moves, they cannot sign', async () => {
     const keyId = id('trim');
     await store.createKey(keyId);
