@@ -500,6 +500,34 @@ export function rotationTests<S extends KeyStore>(c: ConformanceContext<S>): voi
     }
   });
 
+  it("keeps the algorithm of the key it replaces: an RSA key (the Python Phlow's RS256) stays RSA, ES256 stays ES256", async (t) => {
+    c.requires(t, 'write');
+    c.requires(t, 'versions');
+    const km = new KeyManager({
+      store: c.store(),
+      env: {},
+      rotationGracePeriodMs: 3_600_000,
+      rotationDelayMs: 0,
+    });
+    for (const algorithm of ['RS256', 'ES256'] as const) {
+      const keyId = c.id(`rotate-${algorithm.toLowerCase()}`);
+      const before = await km.generateKeyPair(keyId, { algorithm });
+      const rotated = await km.rotateKeyPair(keyId);
+      const on = `KeyManager.rotateKeyPair(${JSON.stringify(keyId)}) of a ${algorithm} key`;
+      expect(rotated.kid, `${on}.kid`).not.toBe(before.kid);
+      const signed = await km.signDetailed(keyId, 'token');
+      expect(signed.kid, `the key that signs after ${on} (delay 0)`).toBe(rotated.kid);
+      expect(signed.alg, `alg after ${on}`).toBe(algorithm);
+      expect(await km.verify(keyId, 'token', signed.signature), `a signature after ${on} verifies`).toBe(
+        true,
+      );
+      expect(
+        (await km.jwks([keyId])).keys.map((k) => k.alg),
+        `jwks algs after ${on}`,
+      ).toEqual([algorithm, algorithm]);
+    }
+  });
+
   it('retires the previous key once the grace period is over', async (t) => {
     c.requires(t, 'write');
     c.requires(t, 'versions');

@@ -69,7 +69,11 @@ export function createMemorySignerStore(options: MemorySignerStoreOptions = {}):
     async createKey(keyId, options) {
       assertValidKeyId(keyId, type);
       if (options?.algorithm !== undefined && options.algorithm !== 'EdDSA') {
-        throw fail('UNSUPPORTED', keyId, 'this store makes Ed25519 keys only: create the key without an algorithm');
+        throw fail(
+          'UNSUPPORTED',
+          keyId,
+          'this store makes Ed25519 keys only: create the key without an algorithm',
+        );
       }
       if (keys.has(keyId)) throw fail('CONFLICT', keyId, `key "${keyId}" already exists: rotate it`);
       keys.set(keyId, { versions: [newVersion(1)], next: 2 });
