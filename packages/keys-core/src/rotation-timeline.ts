@@ -71,8 +71,10 @@ export function rotationTimeline<V extends TimelineVersion>(
   const verifying: V[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < runs.length; i++) {
-    // A key is trusted until `grace` after the key that replaced it was published.
-    const replacedAt = i === 0 ? undefined : runs[i - 1]!.publishedAt;
+    // A key is trusted until `grace` after the key that replaced it took over: published, or, when a stored
+    // activation time comes later (a rotating process with a longer delay than this replica's grace allows
+    // for, or a far-future value), activated. So a key verifies for at least `grace` after it last signs.
+    const replacedAt = i === 0 ? undefined : takeover(runs[i - 1]!);
     const key = runs[i]!.key;
     if (seen.has(key.kid)) continue;
     if (i === 0 || (replacedAt !== undefined && now < replacedAt + settings.graceMs)) {
@@ -100,6 +102,12 @@ export function rotationTimeline<V extends TimelineVersion>(
   return { signing: runs[signing]!.key, newest: newest.key, verifying, pending, until };
 }
 
+/** When a run replaced the one before it, in ms: published, or activated if a stored activation is later. */
+function takeover<V>(run: Run<V>): number | undefined {
+  if (run.activatesAt === undefined) return run.publishedAt;
+  return run.publishedAt === undefined ? run.activatesAt : Math.max(run.publishedAt, run.activatesAt);
+}
+
 /** When a run starts signing, in ms; -Infinity for "at once". */
 function activation<V>(run: Run<V>, delayMs: number): number {
   if (run.activatesAt !== undefined) return run.activatesAt;
@@ -116,7 +124,7 @@ function toRuns<V extends TimelineVersion>(versions: readonly V[]): Run<V>[] {
     if (last && last.key.kid === version.kid) {
       runs[runs.length - 1] = {
         key: last.key,
-        publishedAt: version.createdAt?.getTime() ?? last.publishedAt,
+        publishedAt: validTime(version.createdAt) ?? last.publishedAt,
         activatesAt:
           at === undefined || last.activatesAt === undefined
             ? (at ?? last.activatesAt)
@@ -124,13 +132,16 @@ function toRuns<V extends TimelineVersion>(versions: readonly V[]): Run<V>[] {
         length: last.length + 1,
       };
     } else {
-      runs.push({ key: version, publishedAt: version.createdAt?.getTime(), activatesAt: at, length: 1 });
+      runs.push({ key: version, publishedAt: validTime(version.createdAt), activatesAt: at, length: 1 });
     }
   }
   return runs;
 }
 
-/** A stored time as ms, or undefined when absent or not a valid Date (it then reads as absent). */
+/**
+ * A stored time as ms, or undefined when absent or not a valid Date (it then reads as absent): an invalid
+ * write time must not turn every comparison of the timeline into NaN (no key would verify or activate).
+ */
 function validTime(at: Date | undefined): number | undefined {
   if (!(at instanceof Date)) return undefined;
   const ms = at.getTime();

@@ -268,7 +268,10 @@ async function rotated(
     kid: keyPair.kid,
     previousKid: current.kid,
     activatesAt,
-    previousRetiresAt: new Date(revoke ? ctx.now() : writtenAt + ctx.graceMs),
+    // Grace runs from when the new key takes over (see rotation-timeline.ts): written, or activated if later.
+    previousRetiresAt: new Date(
+      revoke ? ctx.now() : Math.max(writtenAt, stored ? activatesAt.getTime() : writtenAt) + ctx.graceMs,
+    ),
   };
   ctx.emit({ type: 'rotated', keyId, kid: result.kid, previousKid: result.previousKid });
   return result;

@@ -94,6 +94,23 @@ describe('adapter deadline', () => {
     await expect(withDeadline(10_000, async () => Promise.reject(own), late)).rejects.toBe(own);
   });
 
+  it('a deadline longer than the longest Node timer (30 days) does not fire at once', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const deadline = startDeadline(30 * 86_400_000);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(deadline.expired).toBe(false);
+      expect(deadline.signal.aborted).toBe(false);
+      deadline.clear();
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('sleep ends early, with false, when the deadline passes', async () => {
     const deadline = startDeadline(50);
     expect(await deadline.sleep(60_000)).toBe(false);

@@ -242,6 +242,31 @@ describe('rotationTimeline with stored activation times', () => {
     const settings = { delayMs: 0, graceMs: 1000 };
     expect(rotationTimeline(versions, t0 + 50, settings).until).toBe(t0 + 100);
     expect(rotationTimeline(versions, t0 + 200, settings).until).toBe(t0 + 500);
-    expect(rotationTimeline(versions, t0 + 600, settings).until).toBe(t0 + 1010); // a retires
+    // a retires grace after b took over: b's stored activation (100), later than its write (10).
+    expect(rotationTimeline(versions, t0 + 600, settings).until).toBe(t0 + 1100);
+  });
+
+  it('a key verifies for a whole grace after it last signs, even when a stored activation comes after its grace', () => {
+    // Written by a process with a longer delay than this replica's grace (or a far-future stored value).
+    const versions = [v('b', 10, 5_000), v('a', 0)];
+    const settings = { delayMs: 0, graceMs: 1000 };
+    for (const at of [500, 2_000, 4_999]) {
+      const timeline = rotationTimeline(versions, t0 + at, settings);
+      expect(timeline.signing.kid).toBe('a');
+      expect(timeline.verifying.map((k) => k.kid)).toEqual(['b', 'a']);
+    }
+    expect(rotationTimeline(versions, t0 + 5_999, settings).verifying.map((k) => k.kid)).toEqual(['b', 'a']);
+    const after = rotationTimeline(versions, t0 + 6_000, settings);
+    expect([after.signing.kid, after.verifying.map((k) => k.kid)]).toEqual(['b', ['b']]);
+  });
+
+  it('an invalid write time reads as absent: the answer stays a valid key and a finite or infinite time', () => {
+    const versions = [
+      { kid: 'b', createdAt: new Date(Number.NaN), activatesAt: undefined },
+      { kid: 'a', createdAt: new Date(t0) },
+    ];
+    const timeline = rotationTimeline(versions, t0 + 10, { delayMs: 50, graceMs: 1000 });
+    expect(Number.isNaN(timeline.until)).toBe(false);
+    expect(timeline.verifying.map((k) => k.kid)).toContain(timeline.signing.kid);
   });
 });

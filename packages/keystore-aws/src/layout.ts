@@ -9,6 +9,7 @@
  * shown nor kept as a cause.
  */
 import { KeyStoreError } from '@phlow/keys-core';
+import { parseStoredTime } from '@phlow/keys-core/adapter';
 import { STORE_TYPE } from './errors.js';
 
 export function encodeKeyPair(privateKey: string, publicKey: string, activatesAt?: Date): string {
@@ -20,13 +21,6 @@ export function encodeKeyPair(privateKey: string, publicKey: string, activatesAt
     public_key: publicKey,
     ...(activatesAt === undefined ? {} : { activates_at: activatesAt.toISOString() }),
   });
-}
-
-/** The `activates_at` field as a Date; a missing or unparseable value is undefined (an older writer). */
-function activation(value: unknown): Date | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  const at = new Date(value);
-  return Number.isNaN(at.getTime()) ? undefined : at;
 }
 
 export function decodeKeyPair(
@@ -57,7 +51,7 @@ export function decodeKeyPair(
   } = parsed as Record<string, unknown>;
   if (typeof privateKey !== 'string' || privateKey === '') throw broken('has no "private_key" string');
   if (typeof publicKey !== 'string' || publicKey === '') throw broken('has no "public_key" string');
-  const at = activation(activatesAt);
+  const at = parseStoredTime(activatesAt);
   return at ? { privateKey, publicKey, activatesAt: at } : { privateKey, publicKey };
 }
 

@@ -12,6 +12,7 @@
  * Everything here is pure: parse, serialise, and compute the next map for a store or a delete.
  */
 import type { StoredKeyVersion } from '@phlow/keys-core';
+import { parseStoredTime } from '@phlow/keys-core/adapter';
 import { integrityError, storeError } from './errors.js';
 
 export interface FileKeyVersion {
@@ -222,7 +223,7 @@ export function withDeleted(map: KeyMap, keyId: string): KeyMap | null {
 /** Every version of an entry as the contract returns them: current first, then older, newest first. */
 export function entryVersions(entry: FileEntry): StoredKeyVersion[] {
   return [entry, ...(entry.previous ?? [])].map((v, i) => {
-    const activatesAt = activationTime(v.activates_at);
+    const activatesAt = parseStoredTime(v.activates_at);
     return {
       privateKey: v.private_key,
       publicKey: v.public_key,
@@ -232,11 +233,4 @@ export function entryVersions(entry: FileEntry): StoredKeyVersion[] {
       current: i === 0,
     };
   });
-}
-
-/** A stored `activates_at`: a Date for an ISO 8601 string, absent for anything else (see FileKeyVersion). */
-function activationTime(value: unknown): Date | undefined {
-  if (typeof value !== 'string') return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms);
 }

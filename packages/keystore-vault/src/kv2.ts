@@ -8,6 +8,8 @@
  * LIST), `<mount>/delete/<path>` (soft delete of chosen versions) and `<mount>/config` (mount settings).
  */
 
+import { parseStoredTime } from '@phlow/keys-core/adapter';
+
 export interface KvLayout {
   readonly mount: string;
   /** Empty or ending in `/`. */
@@ -87,7 +89,7 @@ export function parseSecret(body: unknown): KvSecret | string {
     publicKey,
     version: String(meta.version ?? ''),
     createdAt: date(meta.created_time) ?? new Date(0),
-    activatesAt: date(data.activates_at),
+    activatesAt: parseStoredTime(data.activates_at),
   };
 }
 

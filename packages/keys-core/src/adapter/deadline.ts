@@ -54,19 +54,28 @@ function deadlineError(): Error {
   return Object.assign(new Error('the call ran past its deadline'), { code: DEADLINE_CODE });
 }
 
-/** A deadline `ms` from now. The timer does not keep the process alive. */
+/**
+ * The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): setTimeout fires a longer one after 1 ms, so a
+ * deadline of `30d` would cut every call at once. Longer deadlines are held at this one.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A deadline `ms` from now (at most about 24.8 days). The timer does not keep the process alive. */
 export function startDeadline(ms: number): Deadline {
   const tracked: Tracked = { requests: new Set(), expired: false };
   const controller = new AbortController();
   const sleepers = new Set<() => void>();
-  const timer = setTimeout(() => {
-    tracked.expired = true;
-    for (const req of tracked.requests) req.destroy(deadlineError());
-    tracked.requests.clear();
-    controller.abort(deadlineError());
-    for (const wake of sleepers) wake();
-    sleepers.clear();
-  }, ms);
+  const timer = setTimeout(
+    () => {
+      tracked.expired = true;
+      for (const req of tracked.requests) req.destroy(deadlineError());
+      tracked.requests.clear();
+      controller.abort(deadlineError());
+      for (const wake of sleepers) wake();
+      sleepers.clear();
+    },
+    Math.min(ms, MAX_TIMER_MS),
+  );
   timer.unref();
 
   return {
@@ -83,10 +92,13 @@ export function startDeadline(ms: number): Deadline {
           clearTimeout(t);
           resolve(false);
         };
-        const t = setTimeout(() => {
-          sleepers.delete(wake);
-          resolve(true);
-        }, wait);
+        const t = setTimeout(
+          () => {
+            sleepers.delete(wake);
+            resolve(true);
+          },
+          Math.min(wait, MAX_TIMER_MS),
+        );
         sleepers.add(wake);
       });
     },

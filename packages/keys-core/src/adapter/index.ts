@@ -9,3 +9,4 @@ export { mapLimit } from './map-limit.js';
 export { createQuietAgents, type QuietAgentOptions, type QuietAgents } from './quiet-agents.js';
 export { durationSetting, intSetting, type SettingRange } from './settings.js';
 export { type AroundCall, KEYSTORE_METHODS, type KeyStoreMethod, wrapStore } from './store-methods.js';
+export { parseStoredTime } from './stored-time.js';
