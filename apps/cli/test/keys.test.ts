@@ -223,8 +223,15 @@ describe('sign, verify, rotate, jwks', () => {
       (await cli(['verify', 'a', `--signature=${signature}`, '--message', 'before'], { cwd })).code,
     ).toBe(0);
 
-    // With no grace period the old key is retired, so the same signature no longer verifies.
-    const noGrace = baseEnv({ PHLOW_KEY_ROTATION_GRACE_SECONDS: '0' });
+    // A key retires a grace period after it last signs: with no grace period, the old key still verifies while
+    // it signs (until the activation time the rotation stored), then no longer.
+    const noGrace = baseEnv({ PHLOW_KEY_ROTATION_GRACE_SECONDS: '0', PHLOW_KEY_ROTATION_DELAY_SECONDS: '0' });
+    expect(
+      (await cli(['verify', 'a', `--signature=${signature}`, '--message', 'before'], { cwd, env: noGrace }))
+        .code,
+    ).toBe(0);
+    expect(json(await cli(['jwks', 'a'], { cwd, env: noGrace })).keys).toHaveLength(2);
+    expect(json(await cli(['rotate', 'a', '--now', '--json'], { cwd, env: noGrace })).rotated).toBe(true);
     expect(
       (await cli(['verify', 'a', `--signature=${signature}`, '--message', 'before'], { cwd, env: noGrace }))
         .code,

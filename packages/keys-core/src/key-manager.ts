@@ -241,13 +241,14 @@ export class KeyManager {
   /**
    * Stores a pair after checking that both PEMs parse and that the public key belongs to the private key.
    * Any key type node:crypto reads is accepted, so RSA pairs from older deployments can be migrated. On a
-   * store with the `activation` capability a stored pair signs at once (it is an explicit replacement).
+   * store with the `activation` capability a stored pair signs at once (it is an explicit replacement), unless
+   * `activatesAt` names when it starts signing (a migration carrying a staged rotation's time to another store).
    */
   storeKeyPair(
     keyId: string,
     privateKey: string,
     publicKey: string,
-    options?: KeyAccessOptions,
+    options?: KeyAccessOptions & { readonly activatesAt?: Date },
   ): Promise<void> {
     let kid: string | undefined;
     return this.#audit.audited(
@@ -255,7 +256,14 @@ export class KeyManager {
       keyId,
       options,
       async () => {
-        kid = await storePair(this.#rotation, keyId, privateKey, publicKey, this.#audit.auditing);
+        kid = await storePair(
+          this.#rotation,
+          keyId,
+          privateKey,
+          publicKey,
+          this.#audit.auditing,
+          options?.activatesAt,
+        );
       },
       () => ({ kid }),
     );

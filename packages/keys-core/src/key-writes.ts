@@ -62,7 +62,9 @@ export async function generate(ctx: WriteContext, keyId: string, options: Genera
   assertWritable(store, 'generate a key');
   const { privateKey, publicKey } = await newKeyPems(checkedAlgorithm(options.algorithm ?? 'EdDSA'));
   if (options.overwrite) {
-    await store.storeKeyPair(keyId, privateKey, publicKey, atOnce(ctx));
+    const activation =
+      activatesAt !== undefined && store.capabilities.activation === true ? { activatesAt } : atOnce(ctx);
+    await store.storeKeyPair(keyId, privateKey, publicKey, activation);
   } else if (store.capabilities.versions) {
     await store.storeKeyPair(keyId, privateKey, publicKey, { expectedVersion: null }).catch((e: unknown) => {
       throw isKeyStoreError(e, 'CONFLICT') ? alreadyExists(store, keyId) : e;
@@ -87,6 +89,7 @@ export async function storePair(
   privateKey: string,
   publicKey: string,
   withKid: boolean,
+  activatesAt?: Date,
 ): Promise<string | undefined> {
   const { store } = ctx;
   assertValidKeyId(keyId, store.type);
@@ -101,7 +104,9 @@ export async function storePair(
   checkKeyPair(privateKey, publicKey, keyId);
   const kid = withKid ? new KeyPair(keyId, privateKey, publicKey).kid : undefined;
   try {
-    await store.storeKeyPair(keyId, privateKey, publicKey, atOnce(ctx));
+    const activation =
+      activatesAt !== undefined && store.capabilities.activation === true ? { activatesAt } : atOnce(ctx);
+    await store.storeKeyPair(keyId, privateKey, publicKey, activation);
   } finally {
     ctx.cache.invalidate(keyId);
   }

@@ -70,11 +70,21 @@ export function rotationTimeline<V extends TimelineVersion>(
   let until = Number.POSITIVE_INFINITY;
   const verifying: V[] = [];
   const seen = new Set<string>();
+  // The earliest time a newer run took over (see takeover): when the run at `i` stopped signing at the latest.
+  let supersededAt: number | undefined;
   for (let i = 0; i < runs.length; i++) {
-    // A key is trusted until `grace` after the key that replaced it took over: published, or, when a stored
-    // activation time comes later (a rotating process with a longer delay than this replica's grace allows
-    // for, or a far-future value), activated. So a key verifies for at least `grace` after it last signs.
-    const replacedAt = i === 0 ? undefined : takeover(runs[i - 1]!);
+    // A key is trusted until `grace` after the key that replaced it was published, or after the key stopped
+    // signing if that is later: a stored activation time of a newer key (a rotating process with a longer
+    // delay than this replica's grace allows for, or a far-future value) keeps it signing until then. So a
+    // key verifies for at least `grace` after it last signs.
+    const published = i === 0 ? undefined : runs[i - 1]!.publishedAt;
+    const replacedAt =
+      published === undefined || supersededAt === undefined
+        ? (published ?? supersededAt)
+        : Math.max(published, supersededAt);
+    const newer = takeover(runs[i]!);
+    if (newer !== undefined)
+      supersededAt = supersededAt === undefined ? newer : Math.min(supersededAt, newer);
     const key = runs[i]!.key;
     if (seen.has(key.kid)) continue;
     if (i === 0 || (replacedAt !== undefined && now < replacedAt + settings.graceMs)) {
@@ -102,10 +112,12 @@ export function rotationTimeline<V extends TimelineVersion>(
   return { signing: runs[signing]!.key, newest: newest.key, verifying, pending, until };
 }
 
-/** When a run replaced the one before it, in ms: published, or activated if a stored activation is later. */
+/**
+ * When a run takes over from the older ones, in ms, for counting their grace: its stored activation time, or,
+ * without one, its write time (the rule of versions written without a time).
+ */
 function takeover<V>(run: Run<V>): number | undefined {
-  if (run.activatesAt === undefined) return run.publishedAt;
-  return run.publishedAt === undefined ? run.activatesAt : Math.max(run.publishedAt, run.activatesAt);
+  return run.activatesAt ?? run.publishedAt;
 }
 
 /** When a run starts signing, in ms; -Infinity for "at once". */

@@ -260,6 +260,18 @@ describe('rotationTimeline with stored activation times', () => {
     expect([after.signing.kid, after.verifying.map((k) => k.kid)]).toEqual(['b', ['b']]);
   });
 
+  it('a key stops verifying a grace after the first newer key took over, even when that skipped a pending one', () => {
+    // a signs; b is staged (activation 5000); c is an emergency rotation at 100 that signs at once.
+    const versions = [v('c', 100, 100), v('b', 10, 5_000), v('a', 0)];
+    const settings = { delayMs: 0, graceMs: 0 };
+    const timeline = rotationTimeline(versions, t0 + 101, settings);
+    expect(timeline.signing.kid).toBe('c');
+    expect(timeline.verifying.map((k) => k.kid)).toEqual(['c']);
+    const graced = rotationTimeline(versions, t0 + 101, { delayMs: 0, graceMs: 50 });
+    expect(graced.verifying.map((k) => k.kid)).toEqual(['c', 'b', 'a']);
+    expect(graced.until).toBe(t0 + 150);
+  });
+
   it('an invalid write time reads as absent: the answer stays a valid key and a finite or infinite time', () => {
     const versions = [
       { kid: 'b', createdAt: new Date(Number.NaN), activatesAt: undefined },

@@ -76,7 +76,9 @@ export async function migrateOne(
     const signing = to.store.capabilities.versions
       ? await signingKeyOf(from, ids.sourceId, source)
       : undefined; // a destination without versions keeps one key: the current one, as before
-    const status = await copy(keyId, source, signing, to, options);
+    // When the newest key starts signing at the source: the destination keeps that time (a staged rotation).
+    const pendingAt = signing ? (await from.rotationState(ids.sourceId)).activatesAt : undefined;
+    const status = await copy(keyId, source, signing, pendingAt, to, options);
     return {
       ...named,
       ...(signing && status !== 'skipped' && status !== 'conflict'
@@ -116,6 +118,7 @@ async function copy(
   keyId: string,
   source: KeyPair,
   signing: KeyPair | undefined,
+  pendingAt: Date | undefined,
   to: KeyManager,
   options: { dryRun: boolean; overwrite: boolean },
 ): Promise<MigrationStatus> {
@@ -129,7 +132,14 @@ async function copy(
   if (options.dryRun) return existing && !resumed ? 'would-overwrite' : 'would-copy';
 
   if (signing && !resumed) await to.storeKeyPair(keyId, signing.privateKey, signing.publicKey);
-  await to.storeKeyPair(keyId, source.privateKey, source.publicKey);
+  // The newest key keeps the source's activation time, so the destination goes on signing with the key that
+  // signs at the source until then (a store without activation times derives it from the write and its delay).
+  await to.storeKeyPair(
+    keyId,
+    source.privateKey,
+    source.publicKey,
+    pendingAt ? { activatesAt: pendingAt } : {},
+  );
   const written = await readOptional(to, keyId);
   if (!written || !sameKeyPair(written, source)) {
     throw new KeyStoreError(
