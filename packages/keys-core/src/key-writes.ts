@@ -62,9 +62,7 @@ export async function generate(ctx: WriteContext, keyId: string, options: Genera
   assertWritable(store, 'generate a key');
   const { privateKey, publicKey } = await newKeyPems(checkedAlgorithm(options.algorithm ?? 'EdDSA'));
   if (options.overwrite) {
-    const activation =
-      activatesAt !== undefined && store.capabilities.activation === true ? { activatesAt } : atOnce(ctx);
-    await store.storeKeyPair(keyId, privateKey, publicKey, activation);
+    await store.storeKeyPair(keyId, privateKey, publicKey, atOnce(ctx));
   } else if (store.capabilities.versions) {
     await store.storeKeyPair(keyId, privateKey, publicKey, { expectedVersion: null }).catch((e: unknown) => {
       throw isKeyStoreError(e, 'CONFLICT') ? alreadyExists(store, keyId) : e;
