@@ -88,6 +88,14 @@ for (const dir of dirs) {
     String(v).startsWith('workspace:'),
   );
   if (leaked.length) own.push('workspace: ranges in the published manifest');
+  // Users get ranges (one copy of jose or the AWS SDK in their app, security fixes without our release); the
+  // repository's lockfile pins the exact versions we test.
+  const pinned = Object.entries(packed.dependencies ?? {}).filter(([, v]) => /^\d/.test(String(v)));
+  if (pinned.length) {
+    own.push(
+      `exact dependency versions (use a caret range): ${pinned.map(([n, v]) => `${n}@${v}`).join(', ')}`,
+    );
+  }
   if (manifest.name === '@phlow/keys-core' && Object.keys(packed.dependencies ?? {}).length) {
     own.push('@phlow/keys-core must have no runtime dependencies');
   }
