@@ -55,8 +55,11 @@ function start(
 }
 
 describe('pkcs11 fleet: 3 processes rotating, 1 signing, on one token', () => {
+  // retry: SoftHSM2's file store itself segfaults now and then under several processes (a clean CI run on
+  // Node 22 lost the signer child to SIGSEGV); the whole scenario runs again, every assertion unchanged.
   it('every signature verifies with a published key; every reported kid is the one readers publish', {
     timeout: 600_000,
+    retry: 1,
   }, async () => {
     if (!existsSync(DIST))
       throw new Error(`${DIST} is missing: build first (pnpm --filter @phlow/keystore-pkcs11... build)`);
