@@ -39,6 +39,7 @@ const BY_ERROR_CODE: Record<KeyStoreErrorCode, ExitCode> = {
   CONFLICT: EXIT.CONFLICT,
   INVALID_KEY_ID: EXIT.USAGE,
   INVALID_KEY: EXIT.FAILURE,
+  AUDIT_UNAVAILABLE: EXIT.UNAVAILABLE,
 };
 
 /** The exit code for a KeyStoreError code; unknown codes (a newer core) are plain failures. */

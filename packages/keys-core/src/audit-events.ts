@@ -13,12 +13,13 @@ import {
   auditCaller,
   auditFailure,
   auditKeyId,
-  auditSinkFromEnv,
   isoTime,
   type KeyAuditEvent,
   type KeyAuditOperation,
 } from './audit.js';
+import { type AuditSinkStats, auditSinkFromEnv, type JsonLinesAuditSink } from './audit-sink.js';
 import type { Env } from './contract.js';
+import { KeyStoreError } from './errors.js';
 import type { KeyAccessOptions, KeyManagerEvent } from './manager-options.js';
 
 /** The fields of an audit event an operation fills in; the rest (time, store, id, duration, caller) are common. */
@@ -55,47 +56,108 @@ export interface AuditorOptions {
   readonly now: () => number;
   /** Most ids whose last signing key is remembered (for `activated` events). */
   readonly maxEntries: number;
+  /** `auditFailClosed` option; else `PHLOW_KEY_AUDIT_FAIL_CLOSED` of `env`. */
+  readonly failClosed: boolean | undefined;
 }
+
+/** The fail-closed setting: the option, else `PHLOW_KEY_AUDIT_FAIL_CLOSED` (`true`/`1` or `false`/`0`), else false. */
+function failClosedSetting(option: boolean | undefined, env: Env): boolean {
+  if (option !== undefined) return option === true;
+  const raw = env.PHLOW_KEY_AUDIT_FAIL_CLOSED?.trim().toLowerCase();
+  if (!raw || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new KeyStoreError(
+    'INVALID_CONFIG',
+    'PHLOW_KEY_AUDIT_FAIL_CLOSED must be true or false (1 or 0); default false',
+  );
+}
+
+/** Unsubscribes the loss listener of an Auditor that was collected (KeyManagers made per request). */
+const unsubscribeLater = new FinalizationRegistry<() => void>((unsubscribe) => unsubscribe());
 
 export class Auditor {
   /** Set once: when false, operations skip every audit step. */
   readonly auditing: boolean;
-  readonly #emit: (event: KeyManagerEvent) => void;
   readonly #o: AuditorOptions;
   readonly #caller: string | undefined;
   /** The kid each id last signed with in this process, to record when a staged key starts signing. */
   readonly #signingKids: BoundedMap<string, string>;
+  readonly #sink: JsonLinesAuditSink | undefined;
+  readonly #failClosed: boolean;
+  /** Delivers an event to the sink (audit events) and the hook; false when the sink could not write it now. */
+  readonly #deliver: (event: KeyManagerEvent) => boolean;
 
   constructor(options: AuditorOptions) {
     this.#o = options;
     this.#signingKids = new BoundedMap(options.maxEntries);
     const hook = options.onEvent;
     const sink = auditSinkFromEnv(options.env);
+    const failClosed = failClosedSetting(options.failClosed, options.env);
+    if (failClosed && !sink) {
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        'PHLOW_KEY_AUDIT_FAIL_CLOSED (auditFailClosed) needs an audit log to guard: set PHLOW_KEY_AUDIT_LOG to a file path or stderr',
+      );
+    }
+    this.#sink = sink;
+    this.#failClosed = failClosed;
     this.auditing = hook !== undefined || sink !== undefined;
-    const emit: (event: KeyManagerEvent) => void =
-      hook && sink
-        ? (event) => {
-            if (event.type === 'audit') sink(event);
-            hook(event);
-          }
-        : sink
-          ? (event) => {
-              if (event.type === 'audit') sink(event);
-            }
-          : (hook ?? (() => {}));
-    this.#emit = (event) => {
-      try {
-        emit(event);
-      } catch {
-        // An event hook must not break key reads.
-      }
+    const batched = (e: KeyAuditEvent) => {
+      sink?.(e);
+      return true;
     };
+    const write = sink ? (failClosed ? sink.writeNow : batched) : undefined;
+    this.#deliver = (event) => {
+      let written = true;
+      if (write && event.type === 'audit') {
+        try {
+          written = write(event);
+        } catch {
+          written = false;
+        }
+      }
+      if (hook) {
+        try {
+          hook(event);
+        } catch {
+          // An event hook must not break key reads.
+        }
+      }
+      return written;
+    };
+    if (hook && sink) {
+      // Lost audit lines reach the application on the same hook as everything else.
+      const self = new WeakRef(this);
+      const unsubscribe = sink.onLoss((loss) => self.deref()?.emit({ type: 'audit-loss', ...loss }));
+      unsubscribeLater.register(this, unsubscribe);
+    }
     this.#caller = auditCaller(options.caller ?? options.env.PHLOW_KEY_AUDIT_CALLER);
   }
 
-  /** Any event (stale, error, rotated, audit), to the hook and, for audit events, the sink. Never throws. */
+  /** Any event (stale, error, rotated, audit, audit-loss), to the hook and, for audit events, the sink. Never throws. */
   emit(event: KeyManagerEvent): void {
-    this.#emit(event);
+    this.#deliver(event);
+  }
+
+  /** The counters of the `PHLOW_KEY_AUDIT_LOG` sink, when one is set. */
+  get stats(): AuditSinkStats | undefined {
+    return this.#sink?.stats();
+  }
+
+  /** Writes the sink's pending lines now. */
+  flush(): void {
+    this.#sink?.flush();
+  }
+
+  /** AUDIT_UNAVAILABLE for an operation fail-closed refuses (`ran`: it ran, and only its result is withheld). */
+  #unavailable(operation: KeyAuditOperation, keyId: string | undefined, ran: boolean): KeyStoreError {
+    const stats = this.#sink?.stats();
+    const where = stats?.target === 'stderr' ? 'on stderr' : `${JSON.stringify(stats?.target ?? '')}`;
+    return new KeyStoreError(
+      'AUDIT_UNAVAILABLE',
+      `the audit log ${where} cannot be written (${stats?.failing ?? 'error'}), and PHLOW_KEY_AUDIT_FAIL_CLOSED refuses key operations without it: ${operation} ${ran ? 'ran, but its result is withheld (a store write may have been applied)' : 'was not run'}. Free space or fix the log target (phlow-keys doctor checks it), or unset PHLOW_KEY_AUDIT_FAIL_CLOSED to keep working while lost lines are counted`,
+      { storeType: this.#o.storeType, keyId: auditKeyId(keyId) },
+    );
   }
 
   /**
@@ -112,6 +174,12 @@ export class Auditor {
   ): Promise<T> {
     if (!this.auditing) return run();
     const started = performance.now();
+    if (this.#failClosed && !this.#sink!.recover()) {
+      // The log is known to fail: refuse before the operation changes anything.
+      const refused = this.#unavailable(operation, keyId, false);
+      this.record(operation, keyId, started, options, { ...failed, ...auditFailure(refused) });
+      throw refused;
+    }
     let result: T;
     try {
       result = await run();
@@ -124,7 +192,11 @@ export class Auditor {
     return result;
   }
 
-  /** Builds and emits one audit event. `started` is the `performance.now()` the operation began at. */
+  /**
+   * Builds and emits one audit event. `started` is the `performance.now()` the operation began at. Under
+   * fail-closed, a success whose line cannot be written throws AUDIT_UNAVAILABLE: the caller does not get
+   * the result of an operation the trail does not show.
+   */
   record(
     operation: KeyAuditOperation,
     keyId: string | undefined,
@@ -134,7 +206,10 @@ export class Auditor {
   ): void {
     const caller = options?.caller !== undefined ? auditCaller(options.caller) : this.#caller;
     const common = { storeType: this.#o.storeType, keyId: auditKeyId(keyId), caller };
-    this.#emit(build(operation, started, this.#o.now(), common, fields));
+    const event = build(operation, started, this.#o.now(), common, fields);
+    if (!this.#deliver(event) && this.#failClosed && event.outcome === 'success') {
+      throw this.#unavailable(operation, keyId, true);
+    }
   }
 
   /**

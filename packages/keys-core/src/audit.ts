@@ -7,12 +7,15 @@
  * that failed the id rule is left out (it could be a PEM pasted where a name was expected), and the caller
  * identity is cut to a bounded length.
  *
- * The sink writes the events of one event-loop turn as whole lines with one `write` on a file opened
- * O_APPEND, so processes sharing one log interleave whole lines. A failed write is counted and dropped: auditing must never break signing.
+ * Every string field of a line has its control and bidi characters escaped (control-characters.ts), so a
+ * log shown on a terminal does only what its text says. The sink that writes the lines is audit-sink.ts.
  */
-import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
-import type { Env } from './contract.js';
-import { isKeyStoreError, KeyStoreError } from './errors.js';
+import {
+  CONTROL_CHARACTERS,
+  escapeControlCharacters,
+  removeControlCharacters,
+} from './control-characters.js';
+import { isKeyStoreError } from './errors.js';
 import { isValidKeyId } from './key-id.js';
 
 export type KeyAuditOperation =
@@ -76,8 +79,6 @@ export interface KeyAuditEvent {
 export const MAX_CALLER_LENGTH = 200;
 /** Longest line the sink writes; events are far shorter, this only bounds a broken one. */
 export const MAX_AUDIT_LINE_BYTES = 4096;
-/** Lines held for the end of the event-loop turn before they are written at once. */
-const MAX_PENDING_BYTES = 256 * 1024;
 
 /** The outcome and code of a failed operation. */
 export function auditFailure(error: unknown): { outcome: KeyAuditOutcome; errorCode: string } {
@@ -92,28 +93,31 @@ export function auditKeyId(keyId: unknown): string | undefined {
   return typeof keyId === 'string' && isValidKeyId(keyId) ? keyId : undefined;
 }
 
-/** A caller identity fit for a record: a string, control characters removed, bounded. */
+/** A caller identity fit for a record: a string, control and bidi characters removed, bounded. */
 export function auditCaller(caller: unknown): string | undefined {
   if (typeof caller !== 'string' || caller === '') return undefined;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return caller.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, MAX_CALLER_LENGTH);
+  return removeControlCharacters(caller).slice(0, MAX_CALLER_LENGTH);
 }
 
 /** Receives audit events. Must not throw (KeyManager and the CLI guard against it anyway). */
 export type KeyAuditSink = (event: KeyAuditEvent) => void;
 
-export interface JsonLinesAuditSink extends KeyAuditSink {
-  /** Lines that could not be written (disk full, closed descriptor). */
-  readonly dropped: () => number;
-  /** Writes the lines held for the end of this event-loop turn now. */
-  readonly flush: () => void;
-  /** Closes the file. Safe to call twice; later events are dropped. */
-  readonly close: () => void;
+/**
+ * Audit lines were lost: the `PHLOW_KEY_AUDIT_LOG` sink could not write them (disk full, a closed stderr
+ * pipe). Emitted on `onEvent` at the start of each loss episode; `KeyManager.auditStats` keeps the counts.
+ */
+export interface KeyAuditLossEvent {
+  readonly type: 'audit-loss';
+  /** `stderr` or the log file's path. */
+  readonly target: string;
+  /** Lines this process has lost on that target so far. */
+  readonly lost: number;
+  /** The errno code of the failed write (`ENOSPC`, `EPIPE`, `EAGAIN`), or `CLOSED`. */
+  readonly errorCode: string;
 }
 
-/** What JSON.stringify would escape in a string: quotes, backslashes, control characters, surrogates. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** What needs escaping in a string: quotes, backslashes, surrogates, control and bidi characters. */
+const NEEDS_ESCAPE = new RegExp(`["\\\\\\ud800-\\udfff]|${CONTROL_CHARACTERS.source}`);
 
 /** `,"name":value` for a string, boolean or finite number; nothing for undefined; null for anything else. */
 function member(name: string, value: unknown): string {
@@ -121,7 +125,7 @@ function member(name: string, value: unknown): string {
   const json =
     typeof value === 'string'
       ? NEEDS_ESCAPE.test(value)
-        ? JSON.stringify(value)
+        ? escapeControlCharacters(JSON.stringify(value))
         : `"${value}"`
       : typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
         ? String(value)
@@ -139,7 +143,7 @@ export function auditLine(event: KeyAuditEvent): string {
   const line = `{${body.slice(1)}}\n`; // every member starts with a comma: drop the first
   // A UTF-16 length of a third of the bound cannot exceed it in UTF-8; only longer lines are measured.
   if (line.length * 3 <= MAX_AUDIT_LINE_BYTES || Buffer.byteLength(line) <= MAX_AUDIT_LINE_BYTES) return line;
-  return `${JSON.stringify({ time: event.time, operation: event.operation, outcome: event.outcome, storeType: String(event.storeType).slice(0, 64), truncated: true })}\n`;
+  return `${escapeControlCharacters(JSON.stringify({ time: event.time, operation: event.operation, outcome: event.outcome, storeType: String(event.storeType).slice(0, 64), truncated: true }))}\n`;
 }
 
 let lastMs = Number.NaN;
@@ -152,140 +156,4 @@ export function isoTime(ms: number): string {
     lastMs = ms;
   }
   return lastIso;
-}
-
-/**
- * A sink writing JSON lines to `target`: `stderr`, or a file path. The file is created with mode 0600 and
- * opened O_APPEND without following a symbolic link; an existing file must be a regular file of this user
- * that no one else can read or write. Those checks throw INVALID_CONFIG here, at start-up; writes never throw.
- */
-export function createJsonLinesAuditSink(target: string): JsonLinesAuditSink {
-  let dropped = 0;
-  if (target === 'stderr') {
-    const sink = (event: KeyAuditEvent) => {
-      try {
-        process.stderr.write(auditLine(event));
-      } catch {
-        dropped++;
-      }
-    };
-    return Object.assign(sink, { dropped: () => dropped, flush: () => {}, close: () => {} });
-  }
-  let fd: number | undefined = openAuditFile(target);
-  // Lines of one turn of the event loop go out in one write, after it: a write per event would cost as
-  // much as the signature it records. A crash loses at most that turn's lines; `exit` flushes the rest.
-  let pending = '';
-  let pendingLines = 0;
-  const flush = () => {
-    if (pendingLines === 0) return;
-    const chunk = pending;
-    const lines = pendingLines;
-    pending = '';
-    pendingLines = 0;
-    if (fd === undefined) {
-      dropped += lines;
-      return;
-    }
-    try {
-      writeSync(fd, chunk);
-    } catch {
-      dropped += lines;
-    }
-  };
-  const sink = (event: KeyAuditEvent) => {
-    let line: string;
-    try {
-      line = auditLine(event);
-    } catch {
-      dropped++;
-      return;
-    }
-    if (pendingLines === 0) setImmediate(flush).unref();
-    pending += line;
-    pendingLines++;
-    if (pending.length >= MAX_PENDING_BYTES) flush();
-  };
-  const close = () => {
-    flush();
-    flushOnExit.delete(flush);
-    if (fd === undefined) return;
-    try {
-      closeSync(fd);
-    } catch {}
-    fd = undefined;
-  };
-  if (!exitHooked) {
-    exitHooked = true;
-    process.once('exit', () => {
-      for (const f of flushOnExit) f();
-    });
-  }
-  flushOnExit.add(flush);
-  return Object.assign(sink, { dropped: () => dropped, flush, close });
-}
-
-function openAuditFile(path: string): number {
-  const fail = (why: string, cause?: unknown) =>
-    new KeyStoreError(
-      'INVALID_CONFIG',
-      `PHLOW_KEY_AUDIT_LOG: cannot use the audit log file: ${why}. Point it to a regular file of this user (mode 0600) in a directory you own, or to "stderr"`,
-      { cause },
-    );
-  if (path === '' || path.includes('\0')) throw fail('the path is empty or holds a NUL byte');
-  let fd: number;
-  try {
-    // O_NONBLOCK: a FIFO planted at the path must not hang start-up; it is refused below.
-    fd = openSync(
-      path,
-      constants.O_WRONLY |
-        constants.O_APPEND |
-        constants.O_CREAT |
-        constants.O_NOFOLLOW |
-        constants.O_NONBLOCK,
-      0o600,
-    );
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw fail(
-      code === 'ELOOP'
-        ? 'it is a symbolic link'
-        : code === 'ENXIO'
-          ? 'it is a FIFO or socket, not a regular file'
-          : `it cannot be opened (${code ?? 'error'})`,
-      error,
-    );
-  }
-  const stat = fstatSync(fd);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
-  const problem = !stat.isFile()
-    ? 'it is not a regular file'
-    : (stat.mode & 0o077) !== 0
-      ? `its mode is 0${(stat.mode & 0o777).toString(8)}, readable or writable by others (chmod 600 it)`
-      : uid !== undefined && stat.uid !== uid
-        ? 'it belongs to another user'
-        : undefined;
-  if (problem) {
-    closeSync(fd);
-    throw fail(problem);
-  }
-  return fd;
-}
-
-/** Flushes of the open file sinks, run once at process exit (one listener however many sinks). */
-const flushOnExit = new Set<() => void>();
-let exitHooked = false;
-
-/** One sink per target for the whole process, so many KeyManagers share one descriptor. */
-const sinks = new Map<string, JsonLinesAuditSink>();
-
-/** The sink `PHLOW_KEY_AUDIT_LOG` names in `env`, or undefined when it is unset. */
-export function auditSinkFromEnv(env: Env): JsonLinesAuditSink | undefined {
-  const target = env.PHLOW_KEY_AUDIT_LOG?.trim();
-  if (!target) return undefined;
-  let sink = sinks.get(target);
-  if (!sink) {
-    sink = createJsonLinesAuditSink(target);
-    sinks.set(target, sink);
-  }
-  return sink;
 }

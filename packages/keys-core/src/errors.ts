@@ -29,7 +29,9 @@ export type KeyStoreErrorCode =
   /** No adapter package could be loaded for a store type. */
   | 'ADAPTER_NOT_FOUND'
   /** An adapter was built for another major version of the KeyStore contract. */
-  | 'ADAPTER_INCOMPATIBLE';
+  | 'ADAPTER_INCOMPATIBLE'
+  /** The audit log cannot be written and `PHLOW_KEY_AUDIT_FAIL_CLOSED` refuses key operations without it. */
+  | 'AUDIT_UNAVAILABLE';
 
 export interface KeyStoreErrorOptions {
   /** The store type the error comes from (`vault`, `aws`, ...). */

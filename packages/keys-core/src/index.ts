@@ -15,19 +15,33 @@ export {
   auditFailure,
   auditKeyId,
   auditLine,
-  auditSinkFromEnv,
-  createJsonLinesAuditSink,
-  type JsonLinesAuditSink,
   type KeyAuditEvent,
+  type KeyAuditLossEvent,
   type KeyAuditOperation,
   type KeyAuditOutcome,
   type KeyAuditSink,
   MAX_AUDIT_LINE_BYTES,
 } from './audit.js';
 export { type AuditEventFields, type AuditFields, auditEvent, recordAuditEvent } from './audit-events.js';
+export {
+  AUDIT_FLUSH_INTERVAL_MS,
+  type AuditLoss,
+  type AuditSinkStats,
+  auditSinkFromEnv,
+  auditTarget,
+  createJsonLinesAuditSink,
+  DEFAULT_AUDIT_REFUSED_PER_MINUTE,
+  type JsonLinesAuditSink,
+  type JsonLinesAuditSinkOptions,
+} from './audit-sink.js';
 export type { CacheStats } from './cache.js';
 export { checkedStore } from './checked-store.js';
 export * from './contract.js';
+export {
+  CONTROL_CHARACTERS,
+  escapeControlCharacters,
+  removeControlCharacters,
+} from './control-characters.js';
 export * from './errors.js';
 export { type JwkSet, jwkThumbprint, type PublicJwk, publicKeyPemToJwk } from './jwk.js';
 export { type BuildJwkSetOptions, buildJwkSet, JWKS_CONCURRENCY } from './jwk-set.js';

@@ -17,6 +17,7 @@
 
 import type { KeyAuditOperation } from './audit.js';
 import { type AuditFields, Auditor, bytes } from './audit-events.js';
+import type { AuditSinkStats } from './audit-sink.js';
 import { isSignerStore, type KeyStore, type SignerKeyStore } from './contract.js';
 import { KeyStoreError } from './errors.js';
 import type { JwkSet } from './jwk.js';
@@ -84,6 +85,7 @@ export class KeyManager {
       onEvent: options.onEvent,
       caller: options.caller,
       hashMessages: options.auditMessageHash === true,
+      failClosed: options.auditFailClosed,
       now: this.#now,
       maxEntries: s.maxEntries,
     });
@@ -109,6 +111,11 @@ export class KeyManager {
   /** Whether audit events are recorded (an `onEvent` hook or `PHLOW_KEY_AUDIT_LOG` is set). */
   get auditing(): boolean {
     return this.#audit.auditing;
+  }
+
+  /** Counters of the `PHLOW_KEY_AUDIT_LOG` sink (lines written, lost, summarized), when one is set. */
+  get auditStats(): AuditSinkStats | undefined {
+    return this.#audit.stats;
   }
 
   /**
@@ -393,6 +400,7 @@ export class KeyManager {
 
   /** Releases the store's resources. */
   async close(): Promise<void> {
+    this.#audit.flush();
     this.#cache.close();
     await this.store.close?.();
   }

@@ -6,7 +6,7 @@
 
 import { durationSetting, intSetting } from './adapter/settings.js';
 import type { KeyAlgorithm } from './algorithms.js';
-import type { KeyAuditEvent } from './audit.js';
+import type { KeyAuditEvent, KeyAuditLossEvent } from './audit.js';
 import type { CacheStats } from './cache.js';
 import { assertRotationSettings, defaultEnv } from './config.js';
 import type { Env, KeyStore } from './contract.js';
@@ -41,7 +41,9 @@ export type KeyManagerEvent =
   | { readonly type: 'error'; readonly keyId: string; readonly error: unknown }
   | { readonly type: 'rotated'; readonly keyId: string; readonly kid: string; readonly previousKid: string }
   /** One key access (see audit.ts): emitted only when an `onEvent` hook or `PHLOW_KEY_AUDIT_LOG` is set. */
-  | KeyAuditEvent;
+  | KeyAuditEvent
+  /** The `PHLOW_KEY_AUDIT_LOG` sink started losing lines (see audit-sink.ts). */
+  | KeyAuditLossEvent;
 
 /** Per-call options of the audited operations. */
 export interface KeyAccessOptions {
@@ -73,6 +75,12 @@ export interface KeyManagerOptions {
   readonly caller?: string;
   /** Record the SHA-256 of signed and verified messages in audit events. Default: false (no trace of messages). */
   readonly auditMessageHash?: boolean;
+  /**
+   * Refuse key operations (AUDIT_UNAVAILABLE) when their line cannot be written to the `PHLOW_KEY_AUDIT_LOG`
+   * sink, which then writes each line at once instead of in batches. Default: false (lost lines are counted,
+   * operations go on). Env: `PHLOW_KEY_AUDIT_FAIL_CLOSED`.
+   */
+  readonly auditFailClosed?: boolean;
   /** Where unset options are read from. Default: `process.env`. */
   readonly env?: Env;
   /** Clock, for tests. Default: `Date.now`. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   auditLine,
+  auditSinkFromEnv,
   createJsonLinesAuditSink,
   createMemoryKeyStore,
   type KeyAuditEvent,
@@ -28,9 +29,9 @@ afterAll(() => execFileSync('rm', ['-rf', dir]));
 let n = 0;
 const logPath = () => join(dir, `audit-${++n}.log`);
 
-/** The log once this turn's lines are written (the sink writes them after the event-loop turn). */
+/** The log once the pending batch is written (the sink writes batches on a short timer). */
 const readLog = async (path: string): Promise<KeyAuditEvent[]> => {
-  await new Promise((resolve) => setImmediate(resolve));
+  auditSinkFromEnv({ PHLOW_KEY_AUDIT_LOG: path })?.flush();
   return readFileSync(path, 'utf8')
     .split('\n')
     .filter(Boolean)

@@ -1,0 +1,509 @@
+/**
+ * The JSON-lines audit sink `PHLOW_KEY_AUDIT_LOG` turns on: loud when it fails, never fatal.
+ *
+ * - Lines are batched and written with one `write(2)` per batch, on a short timer (FLUSH_INTERVAL_MS), when
+ *   the batch grows large, at `flush()`/`close()` and at process exit: a write per event would cost a server
+ *   that signs once per event-loop turn as much as a tenth of each signature.
+ * - Every write goes through `fs.writeSync` on the descriptor, never through `process.stderr`: a stderr reader
+ *   that goes away (EPIPE) is a failed write here, not an uncaught stream error that kills the process.
+ * - A short write is continued; when the rest cannot be written, the lines not written whole are dropped and
+ *   counted, and the next write starts with a newline, so a torn fragment stands alone (a malformed line that
+ *   `phlow-keys audit` counts) and is never glued to the next record. On stderr each write holds at most
+ *   PIPE_BUF bytes of whole lines, which a pipe writes atomically.
+ * - Lost lines are counted (`stats()`), reported once on stderr, announced to every KeyManager using the sink
+ *   (an `audit-loss` event at the start of each loss episode) and, once writing works again, recorded in the
+ *   log itself as an `audit-loss` line with the count, so a reader of the log knows it has a gap.
+ * - Refused tokens (a `verify` event that did not accept) are written one by one up to a budget per minute;
+ *   beyond it they are counted per (store, outcome, code, caller) and written as one summary line per group
+ *   with `count`, so a flood of forged tokens costs bounded disk while every refusal stays counted.
+ */
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
+import { intSetting } from './adapter/settings.js';
+import { auditLine, isoTime, type KeyAuditEvent, type KeyAuditSink } from './audit.js';
+import type { Env } from './contract.js';
+import { escapeControlCharacters } from './control-characters.js';
+import { KeyStoreError } from './errors.js';
+
+/** How long lines wait for their batch to be written. A process killed by a signal loses at most this much. */
+export const AUDIT_FLUSH_INTERVAL_MS = 50;
+/** Refused-token lines written one by one per minute before they are only counted. */
+export const DEFAULT_AUDIT_REFUSED_PER_MINUTE = 600;
+/** Bytes a pipe writes atomically (POSIX minimum 512, Linux 4096); an audit line is at most this long. */
+const PIPE_BUF = 4096;
+/** A batch this large is written at once instead of waiting for the timer. */
+const MAX_PENDING_BYTES = 256 * 1024;
+const REFUSED_WINDOW_MS = 60_000;
+/** Distinct summary lines per minute; further groups are merged into one without caller and code. */
+const MAX_REFUSED_GROUPS = 32;
+
+export interface AuditSinkStats {
+  /** `stderr` or the file path. */
+  readonly target: string;
+  /** Lines written (summaries and loss records included). */
+  readonly written: number;
+  /** Lines lost: not written (disk full, a closed pipe, a closed sink) or torn by a failed write. */
+  readonly dropped: number;
+  /** Refused-token events counted in a summary line instead of a line of their own. */
+  readonly summarized: number;
+  /** The error of the last failed write (ENOSPC, EPIPE, ...) while writes fail; undefined once one succeeds. */
+  readonly failing: string | undefined;
+  /** The refused-token budget this sink runs with. */
+  readonly refusedPerMinute: number;
+}
+
+/** What a sink tells its KeyManagers when lines start being lost. */
+export interface AuditLoss {
+  readonly target: string;
+  /** Lines lost so far by this sink (this process). */
+  readonly lost: number;
+  /** Why: the errno code of the failed write (ENOSPC, EPIPE, EAGAIN), or CLOSED. */
+  readonly errorCode: string;
+}
+
+export interface JsonLinesAuditSink extends KeyAuditSink {
+  readonly target: string;
+  /** Lines lost so far (see `stats().dropped`). */
+  readonly dropped: () => number;
+  readonly stats: () => AuditSinkStats;
+  /** Writes the pending lines now. True when nothing is left unwritten. */
+  readonly flush: () => boolean;
+  /** Writes the pending lines and the open refused-token summaries, and closes the file. Safe to call twice; later events are lost. */
+  readonly close: () => void;
+  /**
+   * Writes `event` now, with the lines before it: the fail-closed path. False when it could not be written
+   * (it is then counted as lost). A refused token within the summary bound counts as written.
+   */
+  readonly writeNow: (event: KeyAuditEvent) => boolean;
+  /** True when writes work; after a failure, tries to write the owed loss record first. */
+  readonly recover: () => boolean;
+  /** Calls `listener` at the start of each loss episode; returns the unsubscribe. */
+  readonly onLoss: (listener: (loss: AuditLoss) => void) => () => void;
+}
+
+export interface JsonLinesAuditSinkOptions {
+  /** Refused-token lines written one by one per minute. Default: 600. Env: `PHLOW_KEY_AUDIT_REFUSED_PER_MINUTE`. */
+  readonly refusedPerMinute?: number;
+  /** Clock for the refused-token minute, for tests. Default: `Date.now`. */
+  readonly now?: () => number;
+}
+
+const refused = (e: KeyAuditEvent) =>
+  e.operation === 'verify' && !(e.outcome === 'success' && e.valid !== false);
+
+function configError(why: string, cause?: unknown): KeyStoreError {
+  return new KeyStoreError('INVALID_CONFIG', `PHLOW_KEY_AUDIT_LOG: ${why}`, { cause });
+}
+
+/** `stderr` (any case) or a file path; `stdout` is refused: audit lines would mix with the program's output. */
+export function auditTarget(raw: string): string {
+  const target = raw.trim();
+  const lower = target.toLowerCase();
+  if (lower === 'stderr') return 'stderr';
+  if (lower === 'stdout' || target === '-' || lower === '/dev/stdout') {
+    throw configError(
+      'stdout is refused: audit lines would mix with the program output (the CLI prints its results and JSON there). Use "stderr" (container runtimes collect it as well) or a file path',
+    );
+  }
+  return target;
+}
+
+/**
+ * A sink writing JSON lines to `target`: `stderr` (any case), or a file path. The file is created with mode
+ * 0600 and opened O_APPEND without following a symbolic link; an existing file must be a regular file of
+ * this user, with one link, that no one else can read or write. Those checks throw INVALID_CONFIG here, at
+ * start-up; writes never throw.
+ */
+export function createJsonLinesAuditSink(
+  target: string,
+  options: JsonLinesAuditSinkOptions = {},
+): JsonLinesAuditSink {
+  const name = auditTarget(target);
+  const toStderr = name === 'stderr';
+  let fd: number | undefined = toStderr ? 2 : openAuditFile(name);
+  const chunkBytes = toStderr ? PIPE_BUF : Number.POSITIVE_INFINITY;
+  const now = options.now ?? Date.now;
+  const budget = options.refusedPerMinute ?? DEFAULT_AUDIT_REFUSED_PER_MINUTE;
+  if (!Number.isSafeInteger(budget) || budget < 0) {
+    throw configError('refusedPerMinute must be a whole number of at least 0');
+  }
+
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const torn = { value: false };
+  let written = 0;
+  let dropped = 0;
+  let summarized = 0;
+  let failing: string | undefined;
+  let episodeLost = 0;
+  let episodeSince = 0;
+  let reported = false;
+  const listeners = new Set<(loss: AuditLoss) => void>();
+
+  const lost = (count: number, code: string) => {
+    if (count <= 0) return;
+    dropped += count;
+    const starting = episodeLost === 0;
+    episodeLost += count;
+    failing = code;
+    if (!starting) return;
+    episodeSince = now();
+    const loss: AuditLoss = { target: name, lost: dropped, errorCode: code };
+    for (const listener of listeners) {
+      try {
+        listener(loss);
+      } catch {}
+    }
+    if (!reported) {
+      reported = true;
+      reportOnStderr(name, code);
+    }
+  };
+
+  const flush = (): boolean => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (pending.length === 0 && episodeLost === 0) return true;
+    const lines = pending;
+    pending = [];
+    pendingBytes = 0;
+    if (fd === undefined) {
+      lost(lines.length, 'CLOSED');
+      return lines.length === 0 && episodeLost === 0;
+    }
+    // After a loss, the log is told first how many lines it misses.
+    const owed = episodeLost > 0 ? 1 : 0;
+    if (owed) lines.unshift(lossRecord(now(), episodeSince, episodeLost, failing));
+    const result = writeLines(fd, lines, chunkBytes, torn);
+    if (owed && result.done > 0) {
+      episodeLost = 0;
+      failing = undefined;
+    }
+    written += result.done - (owed && result.done > 0 ? 1 : 0);
+    const unwritten = lines.slice(Math.max(result.done, owed));
+    if (result.error === undefined) {
+      failing = undefined;
+      return true;
+    }
+    const unwrittenBytes = unwritten.reduce((sum, line) => sum + line.length, 0);
+    if (result.again && unwrittenBytes <= MAX_PENDING_BYTES) {
+      // A full pipe (a slow reader): keep the lines for the next batch.
+      pending = unwritten;
+      pendingBytes = unwrittenBytes;
+      failing = result.error;
+      schedule();
+      return false;
+    }
+    lost(unwritten.length, result.error);
+    return false;
+  };
+
+  const schedule = () => {
+    if (timer !== undefined) return;
+    timer = setTimeout(flush, AUDIT_FLUSH_INTERVAL_MS);
+    timer.unref?.();
+  };
+
+  const enqueue = (line: string) => {
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= MAX_PENDING_BYTES) flush();
+    else schedule();
+  };
+
+  // Refused tokens: a budget per minute, then counts per group.
+  let windowStart: number | undefined;
+  let windowTimer: ReturnType<typeof setTimeout> | undefined;
+  let individual = 0;
+  const groups = new Map<string, { event: KeyAuditEvent; count: number }>();
+  const closeWindow = () => {
+    if (windowTimer !== undefined) clearTimeout(windowTimer);
+    windowTimer = undefined;
+    if (windowStart === undefined) return;
+    const since = windowStart;
+    windowStart = undefined;
+    for (const { event, count } of groups.values()) enqueue(summaryLine(event, count, since, now()));
+    groups.clear();
+  };
+  /** True when the event is counted in a summary instead of written. */
+  const summarize = (event: KeyAuditEvent): boolean => {
+    const t = now();
+    if (windowStart === undefined || t - windowStart >= REFUSED_WINDOW_MS) {
+      closeWindow();
+      windowStart = t;
+      individual = 0;
+      windowTimer = setTimeout(closeWindow, REFUSED_WINDOW_MS);
+      windowTimer.unref?.();
+    }
+    if (individual < budget) {
+      individual++;
+      return false;
+    }
+    let key = `${event.storeType}\0${event.outcome}\0${event.errorCode ?? ''}\0${event.caller ?? ''}`;
+    if (!groups.has(key) && groups.size >= MAX_REFUSED_GROUPS - 1) key = 'other';
+    const group = groups.get(key);
+    if (group) group.count++;
+    else {
+      const shape =
+        key === 'other'
+          ? { ...event, errorCode: undefined, caller: undefined, storeType: event.storeType }
+          : event;
+      groups.set(key, { event: shape, count: 1 });
+    }
+    summarized++;
+    return true;
+  };
+
+  const line = (event: KeyAuditEvent): string | undefined => {
+    try {
+      return auditLine(event);
+    } catch {
+      lost(1, 'FORMAT');
+      return undefined;
+    }
+  };
+
+  const sink = (event: KeyAuditEvent) => {
+    if (refused(event) && summarize(event)) return;
+    const text = line(event);
+    if (text !== undefined) enqueue(text);
+  };
+
+  const writeNow = (event: KeyAuditEvent): boolean => {
+    if (refused(event) && summarize(event)) return true;
+    const text = line(event);
+    if (text === undefined) return false;
+    pending.push(text);
+    pendingBytes += text.length;
+    if (flush()) return true;
+    if (pending[pending.length - 1] === text) {
+      // Still waiting on a full pipe: this one is not written now, which is what fail-closed refuses.
+      pending.pop();
+      pendingBytes -= text.length;
+      lost(1, failing ?? 'EAGAIN');
+    }
+    return false;
+  };
+
+  const final = () => {
+    closeWindow();
+    flush();
+  };
+  const close = () => {
+    final();
+    finals.delete(final);
+    if (fd === undefined) return;
+    if (!toStderr) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    fd = undefined;
+  };
+  hookExit();
+  finals.add(final);
+
+  return Object.assign(sink, {
+    target: name,
+    dropped: () => dropped,
+    stats: (): AuditSinkStats => ({
+      target: name,
+      written,
+      dropped,
+      summarized,
+      failing,
+      refusedPerMinute: budget,
+    }),
+    flush,
+    close,
+    writeNow,
+    recover: () => failing === undefined || flush(),
+    onLoss: (listener: (loss: AuditLoss) => void) => {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  });
+}
+
+interface WriteResult {
+  /** Lines written whole. */
+  readonly done: number;
+  readonly error?: string;
+  /** The descriptor would block (a full non-blocking pipe) and nothing of the current write went out. */
+  readonly again?: boolean;
+}
+
+/**
+ * Writes `lines` (each ending in a newline) in writes of at most `chunkBytes` (whole lines, at least one),
+ * continuing short writes. Stops at the first error; `torn.value` then says whether a line was cut, so the
+ * next write starts with a newline.
+ */
+function writeLines(fd: number, lines: string[], chunkBytes: number, torn: { value: boolean }): WriteResult {
+  let i = 0;
+  while (i < lines.length) {
+    let text = torn.value ? '\n' : '';
+    let bytes = text.length;
+    let j = i;
+    while (j < lines.length) {
+      const size = chunkBytes === Number.POSITIVE_INFINITY ? 0 : Buffer.byteLength(lines[j]!);
+      if (j > i && bytes + size > chunkBytes) break;
+      text += lines[j];
+      bytes += size;
+      j++;
+    }
+    const buffer = Buffer.from(text);
+    let offset = 0;
+    while (offset < buffer.length) {
+      let n: number;
+      try {
+        n = writeSync(fd, buffer, offset, buffer.length - offset);
+      } catch (error) {
+        const code = (error as { code?: string }).code ?? 'ERROR';
+        return stopped(lines, i, j, offset, code, torn);
+      }
+      if (n <= 0) return stopped(lines, i, j, offset, 'EIO', torn);
+      offset += n;
+    }
+    torn.value = false;
+    i = j;
+  }
+  return { done: lines.length };
+}
+
+/** The result of a write of lines[i..j) that stopped after `offset` bytes. */
+function stopped(
+  lines: string[],
+  i: number,
+  j: number,
+  offset: number,
+  code: string,
+  torn: { value: boolean },
+): WriteResult {
+  if (offset === 0) return { done: i, error: code, again: code === 'EAGAIN' };
+  let end = torn.value ? 1 : 0;
+  let k = i;
+  while (k < j) {
+    const size = Buffer.byteLength(lines[k]!);
+    if (end + size > offset) break;
+    end += size;
+    k++;
+  }
+  torn.value = offset > end;
+  return { done: k, error: code };
+}
+
+function lossRecord(nowMs: number, sinceMs: number, count: number, code: string | undefined): string {
+  return `${JSON.stringify({ time: isoTime(nowMs), type: 'audit-loss', lost: count, errorCode: code ?? 'ERROR', since: new Date(sinceMs).toISOString() })}\n`;
+}
+
+function summaryLine(event: KeyAuditEvent, count: number, sinceMs: number, nowMs: number): string {
+  const record = {
+    time: new Date(nowMs).toISOString(),
+    operation: event.operation,
+    outcome: event.outcome,
+    storeType: event.storeType,
+    errorCode: event.errorCode,
+    caller: event.caller,
+    valid: event.valid,
+    count,
+    since: new Date(sinceMs).toISOString(),
+  };
+  return `${escapeControlCharacters(JSON.stringify(record))}\n`;
+}
+
+function reportOnStderr(target: string, code: string): void {
+  const message = `[phlow] audit: lines for the audit log ${target === 'stderr' ? 'on stderr' : JSON.stringify(escapeControlCharacters(target))} cannot be written (${code}); they are counted and key operations go on (PHLOW_KEY_AUDIT_FAIL_CLOSED=true refuses them instead). See KeyManager.auditStats or phlow-keys doctor; the log records the gap once it can be written again.\n`;
+  try {
+    writeSync(2, message);
+  } catch {
+    // stderr is gone too: the count and the event remain.
+  }
+}
+
+function openAuditFile(path: string): number {
+  const fail = (why: string, cause?: unknown) =>
+    configError(
+      `cannot use the audit log file: ${why}. Point it to a regular file of this user (mode 0600, one link) in a directory you own, or to "stderr"`,
+      cause,
+    );
+  if (path === '' || path.includes('\0')) throw fail('the path is empty or holds a NUL byte');
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO planted at the path must not hang start-up; it is refused below.
+    fd = openSync(
+      path,
+      constants.O_WRONLY |
+        constants.O_APPEND |
+        constants.O_CREAT |
+        constants.O_NOFOLLOW |
+        constants.O_NONBLOCK,
+      0o600,
+    );
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw fail(
+      code === 'ELOOP'
+        ? 'it is a symbolic link'
+        : code === 'ENXIO'
+          ? 'it is a FIFO or socket, not a regular file'
+          : `it cannot be opened (${code ?? 'error'})`,
+      error,
+    );
+  }
+  const stat = fstatSync(fd);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  // A second link is a second name for the trail: whoever controls that name's directory can read or
+  // replace what the log looks like from there. Refused, like a symbolic link.
+  const problem = !stat.isFile()
+    ? 'it is not a regular file'
+    : stat.nlink > 1
+      ? `it has ${stat.nlink} hard links`
+      : (stat.mode & 0o077) !== 0
+        ? `its mode is 0${(stat.mode & 0o777).toString(8)}, readable or writable by others (chmod 600 it)`
+        : uid !== undefined && stat.uid !== uid
+          ? 'it belongs to another user'
+          : undefined;
+  if (problem) {
+    closeSync(fd);
+    throw fail(problem);
+  }
+  return fd;
+}
+
+/** Final flushes of the open sinks, run once at process exit (one listener however many sinks). */
+const finals = new Set<() => void>();
+let exitHooked = false;
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const f of finals) f();
+  });
+}
+
+/** One sink per target for the whole process, so many KeyManagers share one descriptor. */
+const sinks = new Map<string, JsonLinesAuditSink>();
+
+/**
+ * The sink `PHLOW_KEY_AUDIT_LOG` names in `env`, or undefined when it is unset. The first KeyManager to use a
+ * target creates it, with `PHLOW_KEY_AUDIT_REFUSED_PER_MINUTE` from its environment.
+ */
+export function auditSinkFromEnv(env: Env): JsonLinesAuditSink | undefined {
+  const raw = env.PHLOW_KEY_AUDIT_LOG?.trim();
+  if (!raw) return undefined;
+  const target = auditTarget(raw);
+  let sink = sinks.get(target);
+  if (!sink) {
+    const refusedPerMinute = intSetting(
+      undefined,
+      env,
+      'PHLOW_KEY_AUDIT_REFUSED_PER_MINUTE',
+      DEFAULT_AUDIT_REFUSED_PER_MINUTE,
+    );
+    sink = createJsonLinesAuditSink(target, { refusedPerMinute });
+    sinks.set(target, sink);
+  }
+  return sink;
+}
