@@ -9,9 +9,23 @@
  * terminal whose TERM is not `dumb`.
  *
  * Width, for wrapping help: the terminal's columns, else COLUMNS, else 80.
+ *
+ * Text from elsewhere (a store's or a token's strings, an audit log, an error message) never reaches the
+ * terminal raw: `terminalSafe` escapes the control and bidi characters a terminal acts on (core's
+ * control-characters.ts: C0 with ESC, C1 with CSI, bidi overrides and isolates). notes, warnings, errors and
+ * JSON go through it here; a command that puts such text into `line`, `table` or `fields` (which carry this
+ * file's own colour codes) passes each value through `terminalSafe` first.
  */
 import { stripVTControlCharacters } from 'node:util';
-import type { Env } from '@phlow/keys-core';
+import { type Env, escapeControlCharacters } from '@phlow/keys-core';
+
+/**
+ * `text` with its control and bidi characters shown as `\uXXXX`, so printing it does only what it says.
+ * `keepLines` leaves newlines and tabs (a multi-line message); a table cell or a one-line value escapes them.
+ */
+export function terminalSafe(text: string, keepLines = false): string {
+  return escapeControlCharacters(text, keepLines);
+}
 
 export interface Stream {
   write(text: string): unknown;
@@ -82,22 +96,26 @@ export class Output {
     this.stdout.write(`${text}\n`);
   }
 
-  /** The result as JSON (stdout), two-space indented, one trailing newline. */
+  /**
+   * The result as JSON (stdout), two-space indented, one trailing newline. C1, bidi and line-separator
+   * characters inside strings are written as `\uXXXX` (JSON.stringify escapes only C0): the same JSON value,
+   * harmless on a terminal.
+   */
   data(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.stdout.write(`${terminalSafe(JSON.stringify(value, null, 2), true)}\n`);
   }
 
   /** A note for the human at the terminal (stderr): next steps, what was skipped. */
   note(text: string): void {
-    this.stderr.write(`${text}\n`);
+    this.stderr.write(`${terminalSafe(text, true)}\n`);
   }
 
   warn(text: string): void {
-    this.stderr.write(`${this.paintErr('yellow', 'warning:')} ${text}\n`);
+    this.stderr.write(`${this.paintErr('yellow', 'warning:')} ${terminalSafe(text, true)}\n`);
   }
 
   error(text: string): void {
-    this.stderr.write(`${this.paintErr('red', 'error:')} ${text}\n`);
+    this.stderr.write(`${this.paintErr('red', 'error:')} ${terminalSafe(text, true)}\n`);
   }
 
   /** Rows as aligned columns with a header (stdout). Cells are plain strings; colour may be added after. */

@@ -2,6 +2,10 @@
  * Reading a JSON-lines audit log for `phlow-keys audit`: bounded (only the newest MAX_AUDIT_READ_BYTES
  * are read), regular files only (a FIFO or /dev/zero would hang or never end), malformed lines counted
  * and skipped, and only the known fields of each record kept, each as a bounded string.
+ *
+ * Two kinds of line besides one event each (see core's audit-sink.ts): a summary of refused tokens past the
+ * per-minute budget, an event with `count` (how many refusals it stands for), and an `audit-loss` record,
+ * written when the log works again after lines were lost (disk full, closed pipe), with how many.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { KeyStoreError } from '@phlow/keys-core';
@@ -18,20 +22,41 @@ export interface AuditRecord {
   readonly caller: string;
   readonly errorCode: string | undefined;
   readonly valid: boolean | undefined;
+  /** How many events the line stands for: 1, or a refused-token summary's count. */
+  readonly count: number;
 }
+
+/** A gap the writer recorded: `lost` lines it could not write between `since` and `time`. */
+export interface AuditGap {
+  readonly since: string;
+  readonly time: string;
+  readonly lost: number;
+  readonly errorCode: string;
+}
+
+/** Gaps kept for the report (the newest); their total is counted whatever their number. */
+const MAX_GAPS = 20;
 
 export interface AuditLogRead {
   readonly records: AuditRecord[];
-  /** Lines that were not a JSON object with an operation and an outcome. */
+  /** Lines that were not a JSON object with an operation and an outcome (a line torn by a full disk among them). */
   readonly skipped: number;
   /** True when the log was longer than MAX_AUDIT_READ_BYTES and only its end was read. */
   readonly truncated: boolean;
+  /** Lines the writers recorded as lost, in total. */
+  readonly lost: number;
+  /** The newest recorded gaps, oldest first. */
+  readonly gaps: AuditGap[];
 }
+
+const count = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
 
 const text = (value: unknown, fallback: string): string =>
   typeof value === 'string' && value !== '' ? value.slice(0, 200) : fallback;
 
-export function readAuditLog(path: string): AuditLogRead {
+/** Reads the newest `maxBytes` (default MAX_AUDIT_READ_BYTES) of the log at `path`. */
+export function readAuditLog(path: string, maxBytes = MAX_AUDIT_READ_BYTES): AuditLogRead {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -51,7 +76,7 @@ export function readAuditLog(path: string): AuditLogRead {
         'the audit log is not a regular file: pass the file PHLOW_KEY_AUDIT_LOG names',
       );
     }
-    const length = Math.min(stat.size, MAX_AUDIT_READ_BYTES);
+    const length = Math.min(stat.size, maxBytes);
     const start = stat.size - length;
     const buffer = Buffer.alloc(length);
     let read = 0;
@@ -64,6 +89,8 @@ export function readAuditLog(path: string): AuditLogRead {
     // A read that starts inside the file starts inside a line: that partial line is not counted.
     if (start > 0) lines = lines.slice(1);
     const records: AuditRecord[] = [];
+    const gaps: AuditGap[] = [];
+    let lost = 0;
     let skipped = 0;
     for (const line of lines) {
       if (line.trim() === '') continue;
@@ -75,6 +102,17 @@ export function readAuditLog(path: string): AuditLogRead {
         continue;
       }
       const r = value as Record<string, unknown>;
+      if (typeof r === 'object' && r !== null && r.type === 'audit-loss' && count(r.lost)) {
+        lost += r.lost as number;
+        gaps.push({
+          since: text(r.since, '-'),
+          time: text(r.time, '-'),
+          lost: r.lost as number,
+          errorCode: text(r.errorCode, 'ERROR').slice(0, 40),
+        });
+        if (gaps.length > MAX_GAPS) gaps.shift();
+        continue;
+      }
       if (
         typeof r !== 'object' ||
         r === null ||
@@ -93,9 +131,10 @@ export function readAuditLog(path: string): AuditLogRead {
         caller: text(r.caller, '-'),
         errorCode: typeof r.errorCode === 'string' ? r.errorCode.slice(0, 40) : undefined,
         valid: typeof r.valid === 'boolean' ? r.valid : undefined,
+        count: count(r.count) ?? 1,
       });
     }
-    return { records, skipped, truncated: start > 0 };
+    return { records, skipped, truncated: start > 0, lost, gaps };
   } finally {
     closeSync(fd);
   }
@@ -136,10 +175,10 @@ export function summarize(records: readonly AuditRecord[]): AuditSummaryRow[] {
       };
       rows.set(key, row);
     }
-    row.count++;
+    row.count += r.count;
     if (r.time < row.first) row.first = r.time;
     if (r.time > row.last) row.last = r.time;
-    if (r.errorCode) row.errors[r.errorCode] = (row.errors[r.errorCode] ?? 0) + 1;
+    if (r.errorCode) row.errors[r.errorCode] = (row.errors[r.errorCode] ?? 0) + r.count;
   }
   const failed = (row: AuditSummaryRow) => (row.outcome === 'success' ? 1 : 0);
   return [...rows.values()].sort(

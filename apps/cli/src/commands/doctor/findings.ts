@@ -10,10 +10,14 @@
  *   the window ends. Asked only when the store has `listRecoverableKeyIds()`.
  * - The Python Phlow accepted ids our key-id rule refuses (`agent@example.com`, `org/agent`). A file store
  *   that keeps such entries untouched may report them with `listInvalidKeyIds()`; asked only when present.
+ * - The audit log (`PHLOW_KEY_AUDIT_LOG`): whether it can be opened, whether this run's own lines (the
+ *   scratch key's) were written, and the gaps other processes recorded in it (lines lost to a full disk or a
+ *   closed pipe). A trail that loses lines is a failure, not a warning: the loss is silent everywhere else.
  */
-import type { Env, KeyStore } from '@phlow/keys-core';
+import type { AuditSinkStats, Env, KeyStore } from '@phlow/keys-core';
 import { PYTHON_ROTATION_SUFFIX, pythonRotationLeftovers } from '../../python-leftovers.js';
 import { describeUserInput } from '../../user-input.js';
+import type { AuditGap } from '../audit/audit-log.js';
 import type { Outcome } from './checks.js';
 
 /** At most a few names, quoted safely, then how many more. */
@@ -107,4 +111,49 @@ export function invalidIdsCheck(store: KeyStore): (() => Promise<Outcome<void>>)
       },
     };
   };
+}
+
+const AUDIT_ADVICE = {
+  title: 'Audit log',
+  steps: [
+    'Free space on its disk, or point PHLOW_KEY_AUDIT_LOG to a file you own (mode 0600, one link) or to stderr',
+    'Lost lines are counted in KeyManager.auditStats and announced as an `audit-loss` event; the log records each gap once it can be written again (`phlow-keys audit` shows them)',
+    'To refuse key operations while the log cannot be written, set PHLOW_KEY_AUDIT_FAIL_CLOSED=true',
+  ],
+};
+
+/** What this run saw of the audit log, and what the log says about earlier losses. */
+export interface AuditLogState {
+  /** The sink's counters after this run's lines were flushed, or why it could not be opened. */
+  readonly sink: AuditSinkStats | Error;
+  readonly failClosed: boolean;
+  /** Gaps recorded in the newest part of the log file (none for stderr). */
+  readonly recorded?: { readonly lost: number; readonly gaps: readonly AuditGap[] };
+}
+
+/** The `audit log` row: fail when lines were lost in this run or the log cannot be opened, warn on recorded gaps. */
+export function auditLogOutcome(state: AuditLogState): Outcome<void> {
+  const { sink } = state;
+  if (sink instanceof Error) return { status: 'fail', detail: sink.message, advice: AUDIT_ADVICE };
+  const where = sink.target === 'stderr' ? 'stderr' : describeUserInput(sink.target);
+  const mode = state.failClosed ? 'fail-closed' : 'fail-open';
+  const bound = `refused tokens: ${sink.refusedPerMinute} lines a minute, then counted`;
+  if (sink.dropped > 0) {
+    return {
+      status: 'fail',
+      detail: `${where}: ${plural(sink.dropped, 'line', 'lines')} of this run could not be written (${sink.failing ?? 'error'}), ${sink.written} written; ${mode}`,
+      advice: AUDIT_ADVICE,
+    };
+  }
+  const detail = `${where}: ${plural(sink.written, 'line', 'lines')} of this run written, none lost; ${bound}; ${mode}`;
+  const recorded = state.recorded;
+  if (recorded && recorded.lost > 0) {
+    const last = recorded.gaps[recorded.gaps.length - 1];
+    return {
+      status: 'warn',
+      detail: `${detail}; the log records ${plural(recorded.lost, 'lost line', 'lost lines')} (last: ${last?.lost} ${last?.errorCode} at ${last?.time})`,
+      advice: AUDIT_ADVICE,
+    };
+  }
+  return { detail };
 }

@@ -7,16 +7,32 @@
  */
 import { randomBytes } from 'node:crypto';
 import { relative } from 'node:path';
-import { createMemoryKeyStore, type Env, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import {
+  auditSinkFromEnv,
+  createMemoryKeyStore,
+  type Env,
+  type JsonLinesAuditSink,
+  KeyManager,
+  type KeyStore,
+  KeyStoreError,
+} from '@phlow/keys-core';
 import type { CommandContext } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
 import { formatDuration } from '../../format-duration.js';
 import { someIds } from '../../ids.js';
-import type { Output } from '../../output.js';
+import { type Output, terminalSafe } from '../../output.js';
 import { chooseStore, isFileStoreType, loadProvider, masterKeySetting, storeEnv } from '../../store.js';
+import { readAuditLog } from '../audit/audit-log.js';
+import { auditLogFile } from '../audit/run.js';
 import { type CheckResult, Checks } from './checks.js';
 import { checkModes } from './file-modes.js';
-import { invalidIdsCheck, leftoversOutcome, nodeDebugOutcome, recoverableCheck } from './findings.js';
+import {
+  auditLogOutcome,
+  invalidIdsCheck,
+  leftoversOutcome,
+  nodeDebugOutcome,
+  recoverableCheck,
+} from './findings.js';
 import { MAX_KEYS_READ } from './limits.js';
 import { masterKeyIsPassphrase } from './master-key-kind.js';
 import { KDF_COST, PERFORMANCE } from './troubleshooting.js';
@@ -28,8 +44,54 @@ function seconds(env: Env, name: string, fallback: number): string {
     : `${formatDuration(fallback * 1000)} (default)`;
 }
 
+/** Enough of a log's end to find the gaps recorded lately, read quickly. */
+const AUDIT_TAIL_BYTES = 1024 * 1024;
+
+/**
+ * The audit log's sink, or why it cannot be opened; `env` for the checks' KeyManagers, without the audit log
+ * when it cannot be opened (its own row reports that, and every other check still runs).
+ */
+function openAuditLog(env: Env): { sink: JsonLinesAuditSink | Error | undefined; env: Env } {
+  if (!env.PHLOW_KEY_AUDIT_LOG?.trim()) return { sink: undefined, env };
+  try {
+    return { sink: auditSinkFromEnv(env), env };
+  } catch (error) {
+    const rest = { ...env };
+    delete rest.PHLOW_KEY_AUDIT_LOG;
+    delete rest.PHLOW_KEY_AUDIT_FAIL_CLOSED;
+    return { sink: error instanceof Error ? error : new Error(String(error)), env: rest };
+  }
+}
+
+/** The `audit log` row, after this run's own audited accesses (the scratch key) went through the sink. */
+async function auditCheck(checks: Checks, env: Env, sink: JsonLinesAuditSink | Error): Promise<void> {
+  await checks.run(
+    'audit log',
+    async () => {
+      if (!(sink instanceof Error)) sink.flush();
+      const file = sink instanceof Error ? undefined : auditLogFile(sink.target);
+      let recorded: { lost: number; gaps: ReturnType<typeof readAuditLog>['gaps'] } | undefined;
+      if (file) {
+        try {
+          recorded = readAuditLog(file, AUDIT_TAIL_BYTES);
+        } catch {
+          recorded = undefined; // the row reports what the sink saw; `phlow-keys audit` explains a read error
+        }
+      }
+      return auditLogOutcome({
+        sink: sink instanceof Error ? sink : sink.stats(),
+        failClosed: /^(true|1)$/i.test(env.PHLOW_KEY_AUDIT_FAIL_CLOSED?.trim() ?? ''),
+        ...(recorded ? { recorded } : {}),
+      });
+    },
+    { dependsOnStore: false },
+  );
+}
+
 export async function run(context: CommandContext): Promise<ExitCode> {
-  const { env, cwd, out } = context;
+  const { cwd, out } = context;
+  const audit = openAuditLog(context.env);
+  const env = audit.env;
   const ids = someIds(context);
   const choice = chooseStore(context.flags.store, env);
   const checks = new Checks();
@@ -114,6 +176,7 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   } finally {
     await store?.close?.();
   }
+  if (audit.sink) await auditCheck(checks, env, audit.sink);
 
   if (out.json) {
     out.data({
@@ -261,16 +324,22 @@ function report(out: Output, storeType: string, results: readonly CheckResult[])
   out.line(`${out.paint('bold', 'phlow-keys doctor')}: ${storeType}`);
   out.table(
     ['STATUS', 'CHECK', 'TIME', 'RESULT'],
-    results.map((r) => [label(r), r.name, r.ms === undefined ? '' : `${r.ms} ms`, r.detail]),
+    // Details and errors quote what stores and logs answered: escaped, never interpreted by the terminal.
+    results.map((r) => [
+      label(r),
+      terminalSafe(r.name),
+      r.ms === undefined ? '' : `${r.ms} ms`,
+      terminalSafe(r.detail),
+    ]),
   );
   for (const r of results) {
     if (r.status !== 'fail' && r.status !== 'warn') continue;
     if (!r.error && !r.advice) continue;
     out.line();
-    out.line(`${label(r)} ${r.name}${r.error ? `: ${r.error.message}` : ''}`);
+    out.line(`${label(r)} ${terminalSafe(r.name)}${r.error ? `: ${terminalSafe(r.error.message)}` : ''}`);
     if (r.advice) {
-      out.line(`  ${r.advice.title}:`);
-      for (const step of r.advice.steps) out.line(`  - ${step}`);
+      out.line(`  ${terminalSafe(r.advice.title)}:`);
+      for (const step of r.advice.steps) out.line(`  - ${terminalSafe(step)}`);
     }
   }
   out.line();
