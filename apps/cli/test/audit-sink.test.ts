@@ -14,8 +14,8 @@ import { baseEnv, CLI, cli, initProject, json, runCommand, tempDir } from './hel
 
 /** ESC, CR, C1 CSI and NEL, line separator, bidi override and isolate. */
 const HOSTILE = '\u001b]0;owned\u0007\r\u009b2J\u0085\u2028\u202e\u2066';
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 const RAW =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
   /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 interface Check {
