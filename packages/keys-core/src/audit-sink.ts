@@ -289,7 +289,12 @@ export function createJsonLinesAuditSink(
 
   const final = () => {
     closeWindow();
-    flush();
+    if (flush() || pending.length === 0) return;
+    // Still waiting on a full pipe at the end: these lines will never be written.
+    const left = pending.length;
+    pending = [];
+    pendingBytes = 0;
+    lost(left, failing ?? 'EAGAIN');
   };
   const close = () => {
     final();

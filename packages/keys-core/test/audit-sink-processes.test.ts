@@ -102,6 +102,52 @@ process.stdout.write(JSON.stringify({ signed, stats: keys.auditStats, losses }))
   }, 300_000);
 });
 
+describe('a stderr reader too slow to keep up (a full non-blocking pipe)', () => {
+  it('keeps lines for later, then counts what cannot wait: every line arrives or is counted lost', async () => {
+    const total = 3_000;
+    const child = await bundle(
+      'slow',
+      `import { writeSync } from 'node:fs';
+import { createMemoryKeyStore, KeyManager } from ${SRC};
+process.stderr; // as in any application that logs: Node makes the stderr pipe non-blocking
+const keys = new KeyManager({ store: createMemoryKeyStore() });
+await keys.generateKeyPair('agent');
+process.on('exit', () => writeSync(1, JSON.stringify(keys.auditStats)));
+for (let i = 0; i < ${total - 1}; i++) {
+  await keys.sign('agent', 'm');
+  await new Promise((r) => setImmediate(r));
+}
+`,
+    );
+    // The reader takes nothing until the child has exited: the pipe (64 KiB) fills up.
+    const result = await new Promise<Run>((done, fail) => {
+      const proc = spawn(process.execPath, [child], {
+        env: { PATH: process.env.PATH ?? '', PHLOW_KEY_AUDIT_LOG: 'stderr' },
+      });
+      let stdout = '';
+      proc.stdout.on('data', (c) => {
+        stdout += c;
+      });
+      proc.on('error', fail);
+      proc.on('exit', (code, signal) => {
+        let stderr = '';
+        proc.stderr.on('data', (c) => {
+          stderr += c;
+        });
+        proc.stderr.on('end', () => done({ code, signal, stdout, stderr }));
+      });
+    });
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(0);
+    const stats = JSON.parse(result.stdout);
+    const received = result.stderr.split('\n').filter((l) => l.startsWith('{'));
+    for (const line of received) expect(JSON.parse(line)).toMatchObject({ operation: expect.any(String) });
+    expect(stats.dropped).toBeGreaterThan(0);
+    expect(received.length + stats.dropped).toBe(total);
+    expect(stats.written).toBe(received.length);
+  }, 300_000);
+});
+
 const canMount = spawnSync('unshare', ['-rm', 'true']).status === 0;
 
 describe.skipIf(!canMount)('a full disk (64 KiB tmpfs; needs unshare -rm, user namespaces)', () => {

@@ -222,6 +222,10 @@ describe('fail-closed (PHLOW_KEY_AUDIT_FAIL_CLOSED)', () => {
       code: 'AUDIT_UNAVAILABLE',
       message: expect.stringMatching(/result is withheld/),
     });
+    // Code outside KeyManager that records through it is refused the same way.
+    expect(() =>
+      closed.recordAudit('verify', 'a', performance.now(), { outcome: 'success', valid: true }),
+    ).toThrow(expect.objectContaining({ code: 'AUDIT_UNAVAILABLE' }));
     // A write is refused before it runs: the store never sees it.
     await expect(closed.generateKeyPair('b')).rejects.toMatchObject({
       code: 'AUDIT_UNAVAILABLE',
