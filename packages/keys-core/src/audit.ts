@@ -1,6 +1,6 @@
 /**
- * Audit events: one record per key access (who used which key, how, with what outcome), and the JSON-lines
- * sink that `PHLOW_KEY_AUDIT_LOG` turns on.
+ * Audit events: one record per key access (who used which key, how, with what outcome), and the one JSON line
+ * each becomes in the sink that `PHLOW_KEY_AUDIT_LOG` turns on (audit-sink.ts).
  *
  * An event carries names, ids, times and codes only. Key material, tokens, messages and signatures never
  * enter it: the only trace of a message is its SHA-256, and only when the application opts in. A key id
