@@ -11,20 +11,30 @@
  * Width, for wrapping help: the terminal's columns, else COLUMNS, else 80.
  *
  * Text from elsewhere (a store's or a token's strings, an audit log, an error message) never reaches the
- * terminal raw: `terminalSafe` escapes the control and bidi characters a terminal acts on (core's
- * control-characters.ts: C0 with ESC, C1 with CSI, bidi overrides and isolates). notes, warnings, errors and
+ * terminal raw: `terminalSafe` escapes the control and bidi characters a terminal acts on (C0 with ESC, C1
+ * with CSI, bidi overrides and isolates: the set of core's control-characters.ts). Notes, warnings, errors and
  * JSON go through it here; a command that puts such text into `line`, `table` or `fields` (which carry this
  * file's own colour codes) passes each value through `terminalSafe` first.
  */
 import { stripVTControlCharacters } from 'node:util';
-import { type Env, escapeControlCharacters } from '@phlow/keys-core';
+import type { Env } from '@phlow/keys-core';
+
+/**
+ * Core's CONTROL_CHARACTERS, spelled here because this file is loaded before core (`--help` and `--version`
+ * must not load it: test/startup.test.ts); test/audit-sink.test.ts fails if the two ever differ.
+ */
+export const TERMINAL_UNSAFE: RegExp =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const TERMINAL_UNSAFE_BUT_LINES = new RegExp(`(?![\\n\\t])${TERMINAL_UNSAFE.source}`, 'g');
+const asEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
  * `text` with its control and bidi characters shown as `\uXXXX`, so printing it does only what it says.
  * `keepLines` leaves newlines and tabs (a multi-line message); a table cell or a one-line value escapes them.
  */
 export function terminalSafe(text: string, keepLines = false): string {
-  return escapeControlCharacters(text, keepLines);
+  return text.replace(keepLines ? TERMINAL_UNSAFE_BUT_LINES : TERMINAL_UNSAFE, asEscape);
 }
 
 export interface Stream {

@@ -8,8 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONTROL_CHARACTERS } from '@phlow/keys-core';
 import { describe, expect, it } from 'vitest';
-import { Output } from '../src/output.js';
+import { Output, TERMINAL_UNSAFE } from '../src/output.js';
 import { baseEnv, CLI, cli, initProject, json, runCommand, tempDir } from './helpers.js';
 
 /** ESC, CR, C1 CSI and NEL, line separator, bidi override and isolate. */
@@ -27,6 +28,11 @@ const check = (result: Awaited<ReturnType<typeof cli>>, name: string): Check | u
   (json(result).checks as Check[]).find((c) => c.name === name);
 
 describe('Output escapes what it did not write itself', () => {
+  it("uses core's set of control and bidi characters (spelled again only to keep core out of start-up)", () => {
+    expect(TERMINAL_UNSAFE.source).toBe(CONTROL_CHARACTERS.source);
+    expect(TERMINAL_UNSAFE.flags).toBe(CONTROL_CHARACTERS.flags);
+  });
+
   it('notes, warnings, errors and JSON: control and bidi characters as \\uXXXX, the same JSON value', () => {
     let stdout = '';
     let stderr = '';
