@@ -68,7 +68,8 @@ export interface KeyManagerOptions {
   /**
    * Called for stale reads, failed reads, rotations and, when set, an audit event (`type: 'audit'`) for every
    * key access: generate, store, read of private material, sign, verify, rotate, revoke, delete, destroy.
-   * Must not throw. `PHLOW_KEY_AUDIT_LOG` adds a JSON-lines sink for the audit events beside it.
+   * Must not throw. `PHLOW_KEY_AUDIT_LOG` adds a JSON-lines sink for the audit events beside it, and an
+   * `audit-loss` event here when that sink starts losing lines.
    */
   readonly onEvent?: (event: KeyManagerEvent) => void;
   /** Identity recorded in audit events (a service or user name, never a credential). Default: none. Env: `PHLOW_KEY_AUDIT_CALLER`. */
