@@ -1,7 +1,7 @@
 /**
  * The JSON-lines audit sink `PHLOW_KEY_AUDIT_LOG` turns on: loud when it fails, never fatal.
  *
- * - Lines are batched and written with one `write(2)` per batch, on a short timer (FLUSH_INTERVAL_MS), when
+ * - Lines are batched and written with one `write(2)` per batch, on a short timer (AUDIT_FLUSH_INTERVAL_MS), when
  *   the batch grows large, at `flush()`/`close()` and at process exit: a write per event would cost a server
  *   that signs once per event-loop turn as much as a tenth of each signature.
  * - Every write goes through `fs.writeSync` on the descriptor, never through `process.stderr`: a stderr reader
@@ -9,32 +9,30 @@
  * - A short write is continued; when the rest cannot be written, the lines not written whole are dropped and
  *   counted, and the next write starts with a newline, so a torn fragment stands alone (a malformed line that
  *   `phlow-keys audit` counts) and is never glued to the next record. On stderr each write holds at most
- *   PIPE_BUF bytes of whole lines, which a pipe writes atomically.
+ *   PIPE_BUF bytes of whole lines, which a pipe writes atomically (audit-write.ts).
  * - Lost lines are counted (`stats()`), reported once on stderr, announced to every KeyManager using the sink
  *   (an `audit-loss` event at the start of each loss episode) and, once writing works again, recorded in the
  *   log itself as an `audit-loss` line with the count, so a reader of the log knows it has a gap.
  * - Refused tokens (a `verify` event that did not accept) are written one by one up to a budget per minute;
  *   beyond it they are counted per (store, outcome, code, caller) and written as one summary line per group
- *   with `count`, so a flood of forged tokens costs bounded disk while every refusal stays counted.
+ *   with `count`, so a flood of forged tokens costs bounded disk while every refusal stays counted
+ *   (audit-bound.ts).
  */
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { intSetting } from './adapter/settings.js';
 import { auditLine, isoTime, type KeyAuditEvent, type KeyAuditSink } from './audit.js';
+import { DEFAULT_AUDIT_REFUSED_PER_MINUTE, RefusedTokenBound } from './audit-bound.js';
+import { PIPE_BUF, writeLines } from './audit-write.js';
 import type { Env } from './contract.js';
 import { escapeControlCharacters } from './control-characters.js';
 import { KeyStoreError } from './errors.js';
 
+export { DEFAULT_AUDIT_REFUSED_PER_MINUTE };
+
 /** How long lines wait for their batch to be written. A process killed by a signal loses at most this much. */
 export const AUDIT_FLUSH_INTERVAL_MS = 50;
-/** Refused-token lines written one by one per minute before they are only counted. */
-export const DEFAULT_AUDIT_REFUSED_PER_MINUTE = 600;
-/** Bytes a pipe writes atomically (POSIX minimum 512, Linux 4096); an audit line is at most this long. */
-const PIPE_BUF = 4096;
 /** A batch this large is written at once instead of waiting for the timer. */
 const MAX_PENDING_BYTES = 256 * 1024;
-const REFUSED_WINDOW_MS = 60_000;
-/** Distinct summary lines per minute; further groups are merged into one without caller and code. */
-const MAX_REFUSED_GROUPS = 32;
 
 export interface AuditSinkStats {
   /** `stderr` or the file path. */
@@ -87,9 +85,6 @@ export interface JsonLinesAuditSinkOptions {
   readonly now?: () => number;
 }
 
-const refused = (e: KeyAuditEvent) =>
-  e.operation === 'verify' && !(e.outcome === 'success' && e.valid !== false);
-
 function configError(why: string, cause?: unknown): KeyStoreError {
   return new KeyStoreError('INVALID_CONFIG', `PHLOW_KEY_AUDIT_LOG: ${why}`, { cause });
 }
@@ -133,7 +128,6 @@ export function createJsonLinesAuditSink(
   const torn = { value: false };
   let written = 0;
   let dropped = 0;
-  let summarized = 0;
   let failing: string | undefined;
   let episodeLost = 0;
   let episodeSince = 0;
@@ -213,48 +207,7 @@ export function createJsonLinesAuditSink(
     else schedule();
   };
 
-  // Refused tokens: a budget per minute, then counts per group.
-  let windowStart: number | undefined;
-  let windowTimer: ReturnType<typeof setTimeout> | undefined;
-  let individual = 0;
-  const groups = new Map<string, { event: KeyAuditEvent; count: number }>();
-  const closeWindow = () => {
-    if (windowTimer !== undefined) clearTimeout(windowTimer);
-    windowTimer = undefined;
-    if (windowStart === undefined) return;
-    const since = windowStart;
-    windowStart = undefined;
-    for (const { event, count } of groups.values()) enqueue(summaryLine(event, count, since, now()));
-    groups.clear();
-  };
-  /** True when the event is counted in a summary instead of written. */
-  const summarize = (event: KeyAuditEvent): boolean => {
-    const t = now();
-    if (windowStart === undefined || t - windowStart >= REFUSED_WINDOW_MS) {
-      closeWindow();
-      windowStart = t;
-      individual = 0;
-      windowTimer = setTimeout(closeWindow, REFUSED_WINDOW_MS);
-      windowTimer.unref?.();
-    }
-    if (individual < budget) {
-      individual++;
-      return false;
-    }
-    let key = `${event.storeType}\0${event.outcome}\0${event.errorCode ?? ''}\0${event.caller ?? ''}`;
-    if (!groups.has(key) && groups.size >= MAX_REFUSED_GROUPS - 1) key = 'other';
-    const group = groups.get(key);
-    if (group) group.count++;
-    else {
-      const shape =
-        key === 'other'
-          ? { ...event, errorCode: undefined, caller: undefined, storeType: event.storeType }
-          : event;
-      groups.set(key, { event: shape, count: 1 });
-    }
-    summarized++;
-    return true;
-  };
+  const bound = new RefusedTokenBound(budget, now, enqueue);
 
   const line = (event: KeyAuditEvent): string | undefined => {
     try {
@@ -266,13 +219,13 @@ export function createJsonLinesAuditSink(
   };
 
   const sink = (event: KeyAuditEvent) => {
-    if (refused(event) && summarize(event)) return;
+    if (bound.counts(event)) return;
     const text = line(event);
     if (text !== undefined) enqueue(text);
   };
 
   const writeNow = (event: KeyAuditEvent): boolean => {
-    if (refused(event) && summarize(event)) return true;
+    if (bound.counts(event)) return true;
     const text = line(event);
     if (text === undefined) return false;
     pending.push(text);
@@ -288,7 +241,7 @@ export function createJsonLinesAuditSink(
   };
 
   const final = () => {
-    closeWindow();
+    bound.close();
     if (flush() || pending.length === 0) return;
     // Still waiting on a full pipe at the end: these lines will never be written.
     const left = pending.length;
@@ -317,7 +270,7 @@ export function createJsonLinesAuditSink(
       target: name,
       written,
       dropped,
-      summarized,
+      summarized: bound.summarized,
       failing,
       refusedPerMinute: budget,
     }),
@@ -332,90 +285,8 @@ export function createJsonLinesAuditSink(
   });
 }
 
-interface WriteResult {
-  /** Lines written whole. */
-  readonly done: number;
-  readonly error?: string;
-  /** The descriptor would block (a full non-blocking pipe) and nothing of the current write went out. */
-  readonly again?: boolean;
-}
-
-/**
- * Writes `lines` (each ending in a newline) in writes of at most `chunkBytes` (whole lines, at least one),
- * continuing short writes. Stops at the first error; `torn.value` then says whether a line was cut, so the
- * next write starts with a newline.
- */
-function writeLines(fd: number, lines: string[], chunkBytes: number, torn: { value: boolean }): WriteResult {
-  let i = 0;
-  while (i < lines.length) {
-    let text = torn.value ? '\n' : '';
-    let bytes = text.length;
-    let j = i;
-    while (j < lines.length) {
-      const size = chunkBytes === Number.POSITIVE_INFINITY ? 0 : Buffer.byteLength(lines[j]!);
-      if (j > i && bytes + size > chunkBytes) break;
-      text += lines[j];
-      bytes += size;
-      j++;
-    }
-    const buffer = Buffer.from(text);
-    let offset = 0;
-    while (offset < buffer.length) {
-      let n: number;
-      try {
-        n = writeSync(fd, buffer, offset, buffer.length - offset);
-      } catch (error) {
-        const code = (error as { code?: string }).code ?? 'ERROR';
-        return stopped(lines, i, j, offset, code, torn);
-      }
-      if (n <= 0) return stopped(lines, i, j, offset, 'EIO', torn);
-      offset += n;
-    }
-    torn.value = false;
-    i = j;
-  }
-  return { done: lines.length };
-}
-
-/** The result of a write of lines[i..j) that stopped after `offset` bytes. */
-function stopped(
-  lines: string[],
-  i: number,
-  j: number,
-  offset: number,
-  code: string,
-  torn: { value: boolean },
-): WriteResult {
-  if (offset === 0) return { done: i, error: code, again: code === 'EAGAIN' };
-  let end = torn.value ? 1 : 0;
-  let k = i;
-  while (k < j) {
-    const size = Buffer.byteLength(lines[k]!);
-    if (end + size > offset) break;
-    end += size;
-    k++;
-  }
-  torn.value = offset > end;
-  return { done: k, error: code };
-}
-
 function lossRecord(nowMs: number, sinceMs: number, count: number, code: string | undefined): string {
   return `${JSON.stringify({ time: isoTime(nowMs), type: 'audit-loss', lost: count, errorCode: code ?? 'ERROR', since: new Date(sinceMs).toISOString() })}\n`;
-}
-
-function summaryLine(event: KeyAuditEvent, count: number, sinceMs: number, nowMs: number): string {
-  const record = {
-    time: new Date(nowMs).toISOString(),
-    operation: event.operation,
-    outcome: event.outcome,
-    storeType: event.storeType,
-    errorCode: event.errorCode,
-    caller: event.caller,
-    valid: event.valid,
-    count,
-    since: new Date(sinceMs).toISOString(),
-  };
-  return `${escapeControlCharacters(JSON.stringify(record))}\n`;
 }
 
 function reportOnStderr(target: string, code: string): void {
