@@ -50,6 +50,14 @@ describe('store type names', () => {
     expect(debug.stderr).toContain(`npm install @phlow/keystore-${typed}`);
   });
 
+  it('doctor says did you mean in its adapter check', async () => {
+    const result = await cli(['--store', 'vualt', 'doctor', '--json'], { cwd: await initProject() });
+    expect(result.code).toBe(1);
+    const adapter = json(result).checks.find((c: { name: string }) => c.name === 'adapter');
+    expect(adapter.error.message).toContain('unknown store type "vualt" (did you mean vault?)');
+    expect(adapter.error.message).not.toContain('npm install');
+  });
+
   it('a third-party name keeps the install command', async () => {
     const result = await cli(['--store', 'redis', 'list'], { cwd: await initProject() });
     expect(result.code).toBe(6);

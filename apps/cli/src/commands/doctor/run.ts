@@ -14,6 +14,7 @@ import { formatDuration } from '../../format-duration.js';
 import { someIds } from '../../ids.js';
 import type { Output } from '../../output.js';
 import { chooseStore, isFileStoreType, loadProvider, masterKeySetting, storeEnv } from '../../store.js';
+import { withStoreTypeSuggestion } from '../../store-typo.js';
 import { type CheckResult, Checks } from './checks.js';
 import { checkModes } from './file-modes.js';
 import { invalidIdsCheck, leftoversOutcome, nodeDebugOutcome, recoverableCheck } from './findings.js';
@@ -37,7 +38,9 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   const provider = await checks.run(
     'adapter',
     async () => {
-      const p = await loadProvider(choice.type, cwd);
+      const p = await loadProvider(choice.type, cwd).catch((error: unknown) => {
+        throw withStoreTypeSuggestion(error, [choice.type]);
+      });
       return {
         value: p,
         detail: `${p.type} (chosen by ${choice.source === 'default' ? 'the CLI default' : choice.source})`,
