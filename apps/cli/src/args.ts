@@ -70,7 +70,7 @@ function findCommandName(
   const before = first === -1 ? tokens : tokens.slice(0, first);
   return {
     name: first === -1 ? undefined : (tokens[first] as { value: string }).value,
-    unknownBefore: before.filter((t) => t.kind === 'option' && !(t.name in options)),
+    unknownBefore: before.filter((t) => t.kind === 'option' && !Object.hasOwn(options, t.name)),
   };
 }
 
