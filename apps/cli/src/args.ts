@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Command, GlobalFlags, OptionsConfig, OptionValues } from './command.js';
+import { STORE_TYPES } from './store-types.js';
 import { closest, didYouMean } from './suggest.js';
 import { UsageError } from './usage-error.js';
 import { describeUserInput, looksLikeKeyMaterial } from './user-input.js';
@@ -20,7 +21,7 @@ export const GLOBAL_OPTIONS: OptionsConfig = {
 export const GLOBAL_HELP: readonly (readonly [string, string])[] = [
   [
     '--store <type>',
-    'encrypted_file (default), environment, vault, aws or an adapter package; overrides PHLOW_KEY_STORE_TYPE',
+    `${STORE_TYPES.join(', ').replace('encrypted_file', 'encrypted_file (default)')} or an adapter package; overrides PHLOW_KEY_STORE_TYPE`,
   ],
   ['--json', 'print results as JSON (shapes in the README)'],
   ['--debug', 'show stack traces and causes of errors'],
@@ -39,9 +40,25 @@ export interface Parsed {
   readonly version: boolean;
 }
 
-function findCommandName(argv: readonly string[], commands: readonly Command[]): string | undefined {
+type Tokens = NonNullable<ReturnType<typeof parseArgs>['tokens']>;
+
+/** The global options and every command's. */
+function allOptions(commands: readonly Command[]): OptionsConfig {
   const options: OptionsConfig = { ...GLOBAL_OPTIONS };
   for (const command of commands) Object.assign(options, command.options);
+  return options;
+}
+
+/**
+ * The first positional (the command name), and the options written before it that no command knows. Those
+ * come first in an error: in `--stor file list` lenient parsing takes `--stor` for a flag and `file` for the
+ * command, but the mistake is the option.
+ */
+function findCommandName(
+  argv: readonly string[],
+  commands: readonly Command[],
+): { name: string | undefined; unknownBefore: Tokens } {
+  const options = allOptions(commands);
   const { tokens } = parseArgs({
     args: [...argv],
     options,
@@ -49,7 +66,12 @@ function findCommandName(argv: readonly string[], commands: readonly Command[]):
     allowPositionals: true,
     tokens: true,
   });
-  return tokens.find((t) => t.kind === 'positional')?.value;
+  const first = tokens.findIndex((t) => t.kind === 'positional');
+  const before = first === -1 ? tokens : tokens.slice(0, first);
+  return {
+    name: first === -1 ? undefined : (tokens[first] as { value: string }).value,
+    unknownBefore: before.filter((t) => t.kind === 'option' && !Object.hasOwn(options, t.name)),
+  };
 }
 
 /** `--name` and `-n` for every option in `options`. */
@@ -67,7 +89,7 @@ function spellings(options: OptionsConfig): string[] {
  */
 function checkOptions(
   argv: readonly string[],
-  tokens: NonNullable<ReturnType<typeof parseArgs>['tokens']>,
+  tokens: Tokens,
   options: OptionsConfig,
   command: Command | undefined,
 ): void {
@@ -108,8 +130,11 @@ function checkOptions(
 }
 
 export function parseCommandLine(argv: readonly string[], commands: readonly Command[]): Parsed {
-  const name = findCommandName(argv, commands);
+  const { name, unknownBefore } = findCommandName(argv, commands);
   const command = commands.find((c) => c.name === name);
+  // `--stor file list`: the unknown option, not "unknown command file".
+  if (!command && unknownBefore.length > 0)
+    checkOptions(argv, unknownBefore, allOptions(commands), undefined);
   const options: OptionsConfig = { ...GLOBAL_OPTIONS, ...command?.options };
   const parsed = parseArgs({
     args: [...argv],

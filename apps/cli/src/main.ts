@@ -32,6 +32,8 @@ export async function main(io: Io): Promise<ExitCode> {
   const jsonAnywhere = io.argv.includes('--json');
   let out = new Output({ json: jsonAnywhere, stdout: io.stdout, stderr: io.stderr, env: io.env });
   let debug = io.argv.includes('--debug');
+  /** The store types this command line names, for "did you mean" when one of them is not found. */
+  let storeTypes: string[] = [];
   try {
     if (io.argv.length === 1 && (io.argv[0] === '--version' || io.argv[0] === '-V')) {
       out.line(version());
@@ -41,6 +43,9 @@ export async function main(io: Io): Promise<ExitCode> {
     const parsed = parseCommandLine(io.argv, COMMANDS);
     out = new Output({ json: parsed.flags.json, stdout: io.stdout, stderr: io.stderr, env: io.env });
     debug = parsed.flags.debug;
+    storeTypes = [parsed.flags.store, io.env.PHLOW_KEY_STORE_TYPE, parsed.values.from, parsed.values.to]
+      .filter((type): type is string => typeof type === 'string')
+      .map((type) => type.trim());
     if (parsed.version) {
       out.line(version());
       return EXIT.OK;
@@ -67,10 +72,11 @@ export async function main(io: Io): Promise<ExitCode> {
       commands: COMMANDS,
     });
   } catch (error) {
-    const [{ reportError }, { secretInputs }] = await Promise.all([
+    const [{ reportError }, { secretInputs }, { withStoreTypeSuggestion }] = await Promise.all([
       import('./report-error.js'),
       import('./user-input.js'),
+      import('./store-typo.js'),
     ]);
-    return reportError(out, error, debug, secretInputs(io.argv));
+    return reportError(out, withStoreTypeSuggestion(error, storeTypes), debug, secretInputs(io.argv));
   }
 }

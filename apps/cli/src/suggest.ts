@@ -44,3 +44,13 @@ export function closest(input: string, names: readonly string[]): string | undef
 export function didYouMean(suggestion: string | undefined): string {
   return suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`;
 }
+
+/**
+ * The built-in store type a mistyped one was meant to be (`vualt` -> `vault`), or undefined: for a built-in
+ * name, and for a name that is plainly a package or a path (scoped, `module:`, with a slash or a dot), which
+ * is an adapter someone chose on purpose.
+ */
+export function closestStoreType(type: string, builtIn: readonly string[]): string | undefined {
+  if (builtIn.includes(type) || /[@/:.]/.test(type)) return undefined;
+  return closest(type, builtIn);
+}

@@ -1,9 +1,9 @@
 /**
  * The command line's manners: "did you mean" for mistyped commands and options in our own words, Ctrl+C
  * exits 130 quietly, FORCE_COLOR and an empty NO_COLOR, help wrapped to the width, a missing key file named
- * in NOT_FOUND, and shell completion scripts that work in real bash and zsh.
+ * in NOT_FOUND, and shell completion scripts that work in real bash, zsh and fish.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -166,9 +166,55 @@ describe('shell completion', () => {
     );
   });
 
+  const hasFish = (() => {
+    try {
+      execFileSync('fish', ['--version'], { encoding: 'utf8' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  /** `complete -C` in a real fish: the candidates for the line, without their descriptions. */
+  const completeFish = (script: string, line: string) => {
+    const file = join(tempDir('completion'), 'phlow-keys.fish');
+    writeFileSync(file, script);
+    const result = spawnSync('fish', ['-c', `source ${file}; complete -C ${JSON.stringify(line)}`], {
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    return result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((row) => row.split('\t')[0]);
+  };
+
+  // tooling/services/fish/install.sh (run by this package's test script) installs fish where it can.
+  it.skipIf(!hasFish)(
+    'fish: commands, options, store types (skipped when fish is not installed)',
+    async () => {
+      const result = await cli(['completion', 'fish'], { cwd: tempDir() });
+      expect(result.code).toBe(0);
+      const script = result.stdout;
+      expect(completeFish(script, 'phlow-keys ge')).toEqual(['generate', 'get']);
+      expect(completeFish(script, 'phlow-keys get a --f')).toEqual(['--format']);
+      expect(completeFish(script, 'phlow-keys get a --format ')).toEqual(['jwk', 'pem']);
+      expect(completeFish(script, 'phlow-keys --store ')).toEqual(
+        expect.arrayContaining(['encrypted_file', 'vault', 'aws', 'pkcs11', 'aws_kms', 'vault_transit']),
+      );
+      // The value of --store is not taken for the command.
+      expect(completeFish(script, 'phlow-keys --store vault ge')).toEqual(['generate', 'get']);
+      expect(completeFish(script, 'phlow-keys --store vault migrate --')).toEqual(
+        expect.arrayContaining(['--from', '--to', '--as', '--json']),
+      );
+      expect(completeFish(script, 'phlow-keys list --')).not.toContain('--from');
+      expect(completeFish(script, 'phlow-keys completion ')).toEqual(['bash', 'fish', 'zsh']);
+    },
+  );
+
   it('refuses another shell', async () => {
-    const result = await cli(['completion', 'fish'], { cwd: tempDir() });
+    const result = await cli(['completion', 'powershell'], { cwd: tempDir() });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('bash or zsh');
+    expect(result.stderr).toContain('bash, zsh or fish');
   });
 });

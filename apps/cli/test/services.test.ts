@@ -201,14 +201,27 @@ describe('Vault', () => {
     expect((await cli(['get', id], { cwd, env })).code).toBe(3);
   });
 
-  it('doctor passes with the root token and reports the token check', async () => {
+  it('doctor passes with the root token and reports the token check, leaving the id list as it was', async () => {
     const cwd = await initProject();
-    const result = await cli(['--store', 'vault', 'doctor', '--json'], { cwd, env: vaultEnv() });
+    const env = vaultEnv();
+    const ids = async () =>
+      json(await cli(['--store', 'vault', 'list', '--json'], { cwd, env })).keys.map(
+        (k: { keyId: string }) => k.keyId,
+      );
+    const before = await ids();
+    const result = await cli(['--store', 'vault', 'doctor', '--json'], { cwd, env });
     expect(result.code).toBe(0);
     const checks = json(result).checks as { name: string; status: string; detail: string }[];
     expect(checks.find((c) => c.name === 'authentication')?.detail).toContain('token accepted');
     expect(checks.find((c) => c.name === 'write')?.status).toMatch(/ok|warn/);
     expect(checks.find((c) => c.name === 'delete')?.status).toMatch(/ok|warn/);
+    const scratch = /phlow-doctor-[0-9a-f]+/.exec(checks.find((c) => c.name === 'write')?.detail ?? '')?.[0];
+    expect(scratch).toBeDefined();
+    expect(await ids()).not.toContain(scratch);
+    // Other tests of this file write to the same mount at the same time: only the scratch id is ours to judge.
+    expect((await ids()).filter((id: string) => id.startsWith('phlow-doctor-'))).toEqual(
+      before.filter((id: string) => id.startsWith('phlow-doctor-')),
+    );
   });
 
   describe('a read-only token', () => {

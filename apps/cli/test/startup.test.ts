@@ -63,6 +63,16 @@ describe('start-up loads only what is used', () => {
     expect(ran.stderr).toContain('was loaded');
   });
 
+  it('jwks, get and list load neither jose nor keys-jwt: only token and verify-token need them', async () => {
+    const cwd = await initProject();
+    expect((await cli(['generate', 'a'], { cwd })).code).toBe(0);
+    for (const args of [['jwks'], ['get', 'a'], ['list'], ['sign', 'a', '--message', 'x']]) {
+      const result = await blocked('keys-jwt,jose,keystore-vault,keystore-aws,keystore-env', args, cwd);
+      expect(result.stderr, args.join(' ')).toBe('');
+      expect(result.code, args.join(' ')).toBe(0);
+    }
+  });
+
   it('the block is real: a command that opens the file store fails when its adapter cannot load', async () => {
     const cwd = await initProject();
     const result = await blocked('keystore-file', ['list'], cwd);

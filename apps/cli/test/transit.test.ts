@@ -1,7 +1,7 @@
 /**
  * The CLI on a store whose keys never leave the backend: Vault Transit on the real Vault dev server
  * (tooling/services/with-services.sh). generate, sign, verify, token, verify-token, jwks, list, rotate and doctor work; `get`
- * prints the public key; `get --private` refuses, saying why; no output carries a private key.
+ * prints the public key; `get --private` and `rotate --now` refuse, saying why; no output carries a private key.
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,11 @@ describe('phlow-keys on vault_transit', () => {
     const priv = await run(['get', id, '--private']);
     expect(priv.code).not.toBe(0);
     expect(priv.stderr).toMatch(/never leaves vault_transit/);
+
+    // A new version made inside Transit cannot sign at once while the previous one still verifies.
+    const now = await run(['rotate', id, '--now']);
+    expect(now.code).toBe(7);
+    expect(now.stderr).toMatch(/cannot make .* sign at once while the previous one verifies/);
 
     const rotated = await run(['rotate', id, '--json']);
     expect(rotated.code, rotated.stderr).toBe(0);

@@ -10,7 +10,7 @@ const CODES: ReadonlyArray<[RegExp, KeyStoreErrorCode, string]> = [
   [
     /CKR_PIN_(INCORRECT|INVALID|LEN_RANGE|EXPIRED|LOCKED)/,
     'ACCESS_DENIED',
-    'the token refused the PIN: check PHLOW_PKCS11_PIN_FILE (a locked PIN needs the security officer)',
+    'the token refused the PIN: check {pin} (a locked PIN needs the security officer)',
   ],
   [
     /CKR_USER_NOT_LOGGED_IN|CKR_USER_PIN_NOT_INITIALIZED/,
@@ -39,13 +39,22 @@ const CODES: ReadonlyArray<[RegExp, KeyStoreErrorCode, string]> = [
   ],
 ];
 
-export function toKeyStoreError(error: unknown, doing: string, keyId?: string): KeyStoreError {
+/**
+ * `pinSource`: where the PIN came from (Pkcs11Config.pinSource), named by a refused-PIN error; without it the
+ * error names both settings.
+ */
+export function toKeyStoreError(
+  error: unknown,
+  doing: string,
+  keyId?: string,
+  pinSource = 'PHLOW_PKCS11_PIN_FILE or PHLOW_PKCS11_PIN',
+): KeyStoreError {
   if (error instanceof KeyStoreError) return error;
   const raw = error instanceof Error ? error.message : String(error);
   const ckr = /CKR_[A-Z_]+/.exec(raw)?.[0] ?? 'an unknown error';
   for (const [pattern, code, hint] of CODES) {
     if (pattern.test(ckr))
-      return new KeyStoreError(code, `${doing} failed (${ckr}): ${hint}`, {
+      return new KeyStoreError(code, `${doing} failed (${ckr}): ${hint.replace('{pin}', pinSource)}`, {
         storeType: TYPE,
         keyId,
         cause: new Error(ckr),

@@ -35,6 +35,11 @@ export interface Pkcs11Config {
   readonly module: string;
   readonly token: string;
   readonly pin: string;
+  /**
+   * Where the PIN came from, as an error should name it: `PHLOW_PKCS11_PIN`, `PHLOW_PKCS11_PIN_FILE (<path>)`,
+   * `the pin option` or `the pinFile option (<path>)`. A refused PIN is fixed there, not elsewhere.
+   */
+  readonly pinSource: string;
   readonly openRetries: number;
   readonly algorithm: TokenAlgorithm;
 }
@@ -69,9 +74,18 @@ export function resolvePkcs11Config(options: Pkcs11KeyStoreOptions = {}): Pkcs11
   if (token.length > 32)
     throw invalid('PHLOW_PKCS11_TOKEN is longer than a PKCS#11 token label (32 characters)');
   const pinFile = given(options.pinFile, env.PHLOW_PKCS11_PIN_FILE);
-  const pin =
-    given(options.pin, env.PHLOW_PKCS11_PIN) ??
-    (pinFile ? readPin(isAbsolute(pinFile) ? pinFile : resolve(cwd, pinFile)) : undefined);
+  const pinFilePath =
+    pinFile === undefined ? undefined : isAbsolute(pinFile) ? pinFile : resolve(cwd, pinFile);
+  const direct = given(options.pin, env.PHLOW_PKCS11_PIN);
+  const pin = direct ?? (pinFilePath ? readPin(pinFilePath) : undefined);
+  const pinSource =
+    direct !== undefined
+      ? options.pin !== undefined && options.pin !== ''
+        ? 'the pin option'
+        : 'PHLOW_PKCS11_PIN'
+      : options.pinFile !== undefined && options.pinFile !== ''
+        ? `the pinFile option (${pinFilePath})`
+        : `PHLOW_PKCS11_PIN_FILE (${pinFilePath})`;
   if (!pin)
     throw invalid(
       "no PIN: set PHLOW_PKCS11_PIN_FILE to a file holding the token's user PIN (or PHLOW_PKCS11_PIN, or the pin / pinFile options)",
@@ -82,7 +96,7 @@ export function resolvePkcs11Config(options: Pkcs11KeyStoreOptions = {}): Pkcs11
     option: 'openRetries',
     storeType: TYPE,
   });
-  return { module, token, pin, openRetries, algorithm: checkedAlgorithm(options.algorithm, env) };
+  return { module, token, pin, pinSource, openRetries, algorithm: checkedAlgorithm(options.algorithm, env) };
 }
 
 /** The algorithm from the option, else PHLOW_PKCS11_ALGORITHM, else EdDSA; anything else is INVALID_CONFIG. */

@@ -217,14 +217,19 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
         p.C_CloseSession(session);
         throw new KeyStoreError(
           'ACCESS_DENIED',
-          `this process is logged in to token ${JSON.stringify(config.token)} with another PIN: check PHLOW_PKCS11_PIN_FILE`,
+          `this process is logged in to token ${JSON.stringify(config.token)} with another PIN: check ${config.pinSource}`,
           { storeType: TYPE },
         );
       }
     }
   } catch (error) {
     release(config.module, entry);
-    throw toKeyStoreError(error, `opening token ${JSON.stringify(config.token)}`);
+    throw toKeyStoreError(
+      error,
+      `opening token ${JSON.stringify(config.token)}`,
+      undefined,
+      config.pinSource,
+    );
   }
 
   const find = (template: pkcs11js.Template): Handle[] => {

@@ -5,7 +5,7 @@
  * KeyManager's staged rotation and grace, no private key anywhere) is the testkit's signer group, run on
  * this token by conformance.test.ts.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,32 @@ describe('pkcs11 store on SoftHSM2', () => {
     const wrong = await failure({ PHLOW_PKCS11_PIN_FILE: join(dir, 'wrong') });
     expect(wrong?.code).toBe('ACCESS_DENIED');
     expect(`${wrong?.message}${wrong?.stack}${JSON.stringify(wrong)}`).not.toContain('wrong-pin-123456');
+    expect(wrong?.message).toContain(`PHLOW_PKCS11_PIN_FILE (${join(dir, 'wrong')})`);
+    // A wrong PIN from PHLOW_PKCS11_PIN (which wins over the file) names that variable, not the file.
+    const fromVariable = await failure({ PHLOW_PKCS11_PIN: 'wrong-pin-654321' });
+    expect(fromVariable?.code).toBe('ACCESS_DENIED');
+    expect(fromVariable?.message).toContain('check PHLOW_PKCS11_PIN');
+    expect(fromVariable?.message).not.toContain('PHLOW_PKCS11_PIN_FILE');
+    expect(`${fromVariable?.message}${fromVariable?.stack}`).not.toContain('wrong-pin-654321');
+    // This process is logged in already (the token answers CKR_USER_ALREADY_LOGGED_IN whatever the PIN):
+    // the token's own refusal, CKR_PIN_INCORRECT, is seen by a fresh process.
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { createPkcs11KeyStore } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+         const store = createPkcs11KeyStore({ env: process.env });
+         try { await store.getPublicKey('nobody'); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
+         await store.close().catch(() => {});`,
+      ],
+      { env: { ...process.env, ...env, PHLOW_PKCS11_PIN: 'wrong-pin-654321' }, encoding: 'utf8' },
+    );
+    const refused = JSON.parse(child.stdout || '{}');
+    expect(refused.code, child.stderr).toBe('ACCESS_DENIED');
+    expect(refused.message).toContain('CKR_PIN_INCORRECT');
+    expect(refused.message).toContain('check PHLOW_PKCS11_PIN (');
+    expect(refused.message).not.toContain('PHLOW_PKCS11_PIN_FILE');
     writeFileSync(join(dir, 'big'), 'x'.repeat(10_000));
     expect((await failure({ PHLOW_PKCS11_PIN_FILE: join(dir, 'big') }))?.message).toMatch(
       /larger than a PIN/,

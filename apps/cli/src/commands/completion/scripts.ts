@@ -1,17 +1,18 @@
 /**
- * Shell completion scripts for bash and zsh, generated from the command table so they never fall behind
+ * Shell completion scripts for bash, zsh and fish, generated from the command table so they never fall behind
  * it: command names, each command's options, the global options, and the values of --store, --from, --to and
  * --format. Key ids are not completed: listing them would open the store (a Vault round trip, a master key)
  * on every Tab.
  */
-import { GLOBAL_OPTIONS } from '../../args.js';
+import { GLOBAL_HELP, GLOBAL_OPTIONS } from '../../args.js';
 import type { Command, OptionsConfig } from '../../command.js';
+import { STORE_TYPES } from '../../store-types.js';
 
-const STORE_TYPES = 'encrypted_file environment vault aws';
+const STORES = STORE_TYPES.join(' ');
 const VALUES: Record<string, string> = {
-  store: STORE_TYPES,
-  from: STORE_TYPES,
-  to: STORE_TYPES,
+  store: STORES,
+  from: STORES,
+  to: STORES,
   format: 'pem jwk',
 };
 
@@ -59,7 +60,7 @@ ${values}
   case "$cmd" in
 ${perCommand}
   esac
-  if [[ "$cmd" == completion && "$cur" != -* ]]; then COMPREPLY=($(compgen -W "bash zsh" -- "$cur")); return; fi
+  if [[ "$cmd" == completion && "$cur" != -* ]]; then COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; fi
   if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$opts $global" -- "$cur")); fi
 }
 complete -F _phlow_keys phlow-keys
@@ -97,9 +98,91 @@ ${values}
   case "$cmd" in
 ${perCommand}
   esac
-  if [[ "$cmd" == completion && "\${words[CURRENT]}" != -* ]]; then compadd -- bash zsh; return; fi
+  if [[ "$cmd" == completion && "\${words[CURRENT]}" != -* ]]; then compadd -- bash zsh fish; return; fi
   if [[ "\${words[CURRENT]}" == -* ]]; then compadd -- $opts $global; fi
 }
 compdef _phlow_keys phlow-keys
+`;
+}
+
+/** A fish single-quoted string. */
+const fishQuote = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The help text of option `name` in `rows` (`['-m, --message <text>', '...']`), if any. */
+function optionText(rows: Command['optionHelp'], name: string): string | undefined {
+  return rows.find(([flag]) => new RegExp(`(^|[ ,])--${name}( |$)`).test(flag))?.[1];
+}
+
+/** `complete` lines for `options`, under `condition` (none: everywhere). */
+function fishOptions(
+  options: OptionsConfig,
+  help: Command['optionHelp'],
+  condition: string | undefined,
+): string[] {
+  return Object.entries(options).map(([name, spec]) => {
+    const words = VALUES[name];
+    const text = optionText(help, name);
+    return [
+      'complete -c phlow-keys',
+      ...(condition ? [`-n ${fishQuote(condition)}`] : []),
+      `-l ${name}`,
+      ...(spec.short ? [`-s ${spec.short}`] : []),
+      // -x: takes a value and offers no files; -r: takes a value, any value.
+      ...(spec.type === 'string' ? [words ? `-x -a ${fishQuote(words)}` : '-r'] : []),
+      ...(text ? [`-d ${fishQuote(text)}`] : []),
+    ].join(' ');
+  });
+}
+
+export function fishCompletion(commands: readonly Command[]): string {
+  const globalHelp = GLOBAL_HELP as Command['optionHelp'];
+  const lines = [
+    ...commands.map(
+      (c) => `complete -c phlow-keys -n __phlow_keys_needs_command -a ${c.name} -d ${fishQuote(c.summary)}`,
+    ),
+    ...fishOptions(GLOBAL_OPTIONS, globalHelp, undefined),
+    ...commands.flatMap((c) => fishOptions(c.options, c.optionHelp, `__phlow_keys_using ${c.name}`)),
+  ];
+  return `# phlow-keys completion for fish. Load it with:
+#   phlow-keys completion fish | source           (in ~/.config/fish/config.fish)
+# or save it: phlow-keys completion fish > ~/.config/fish/completions/phlow-keys.fish
+
+# The command on the line: the first word that is neither an option nor the value of one.
+function __phlow_keys_command
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l skip 0
+    for word in $words
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $word
+            case ${valueOptions(commands).join(' ')}
+                set skip 1
+            case '-*'
+            case '*'
+                echo $word
+                return 0
+        end
+    end
+    return 1
+end
+
+function __phlow_keys_needs_command
+    not __phlow_keys_command >/dev/null
+end
+
+function __phlow_keys_using
+    set -l command (__phlow_keys_command)
+    and test "$command" = $argv[1]
+end
+
+complete -c phlow-keys -e
+# Key ids are not completed (that would open the store on every Tab), and no command takes a file but audit.
+complete -c phlow-keys -f
+complete -c phlow-keys -n '__phlow_keys_using audit' -F
+complete -c phlow-keys -n '__phlow_keys_using completion' -a 'bash zsh fish'
+${lines.join('\n')}
 `;
 }

@@ -1,8 +1,8 @@
 /**
  * `phlow-keys doctor [ids...]`: checks the configured store end to end and explains each failure in the words
  * of the guide's Troubleshooting section. Configuration and adapter, cache settings, the master key and file
- * modes (file store), connection and authentication, listing, reading keys, and a write, read-back and delete
- * of a scratch key (`phlow-doctor-<random>`, always cleaned up). Every step is timed; slow ones are flagged.
+ * modes (file store), connection and authentication, listing, reading keys, and whether writes would work
+ * (write-probe.ts: nothing is left behind). Every step is timed; slow ones are flagged.
  * Exit 0 when no check failed, 1 otherwise.
  */
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,7 @@ import { formatDuration } from '../../format-duration.js';
 import { someIds } from '../../ids.js';
 import { type Output, terminalSafe } from '../../output.js';
 import { chooseStore, isFileStoreType, loadProvider, masterKeySetting, storeEnv } from '../../store.js';
+import { withStoreTypeSuggestion } from '../../store-typo.js';
 import { readAuditLog } from '../audit/audit-log.js';
 import { auditLogFile } from '../audit/run.js';
 import { type CheckResult, Checks } from './checks.js';
@@ -36,6 +37,7 @@ import {
 import { MAX_KEYS_READ } from './limits.js';
 import { masterKeyIsPassphrase } from './master-key-kind.js';
 import { KDF_COST, PERFORMANCE } from './troubleshooting.js';
+import { writeChecks } from './write-probe.js';
 
 function seconds(env: Env, name: string, fallback: number): string {
   const raw = env[name]?.trim();
@@ -98,7 +100,9 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   const provider = await checks.run(
     'adapter',
     async () => {
-      const p = await loadProvider(choice.type, cwd);
+      const p = await loadProvider(choice.type, cwd).catch((error: unknown) => {
+        throw withStoreTypeSuggestion(error, [choice.type]);
+      });
       return {
         value: p,
         detail: `${p.type} (chosen by ${choice.source === 'default' ? 'the CLI default' : choice.source})`,
@@ -213,11 +217,13 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
     });
   }
 
+  let keyFile: string | undefined;
   if (o.fileStore) {
     const { DEFAULT_FILE } = await import('@phlow/keystore-file'); // loaded only when the file store is checked
-    const keyFile = (store as { path?: string }).path ?? o.env.PHLOW_KEY_STORE_FILE ?? DEFAULT_FILE;
+    keyFile = (store as { path?: string }).path ?? o.env.PHLOW_KEY_STORE_FILE ?? DEFAULT_FILE;
+    const file = keyFile;
     await checks.run('file modes', async () => {
-      const report = await checkModes(keyFile, o.master.file);
+      const report = await checkModes(file, o.master.file);
       if (report.open.length > 0) {
         // A failure, but not one that stops the store from working: the remaining checks still run.
         return {
@@ -273,43 +279,7 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
     checks.skip('write', `${store.type} is read-only`);
     return;
   }
-  const scratch = `phlow-doctor-${randomBytes(6).toString('hex')}`;
-  let written = false;
-  try {
-    await checks.run('write', async () => {
-      const generated = await manager.createKey(scratch);
-      written = true;
-      const back = await manager.getPublicKeyPair(scratch, { forceFetch: true });
-      if (back.kid !== generated.kid) {
-        throw new KeyStoreError(
-          'INTEGRITY',
-          `the scratch key ${scratch} read back differs from what was written`,
-          {
-            storeType: store.type,
-          },
-        );
-      }
-      return { detail: `wrote and read back ${scratch}` };
-    });
-  } finally {
-    if (written) {
-      // Runs even after a failure, so the scratch key never stays behind.
-      await checks.run(
-        'delete',
-        async () => {
-          await manager.deleteKeyPair(scratch, { destroy: true });
-          const left = await store.getPublicKey(scratch);
-          return left === null
-            ? { detail: `deleted ${scratch}` }
-            : {
-                detail: `${scratch} is still readable after delete: remove it by hand`,
-                status: 'warn' as const,
-              };
-        },
-        { dependsOnStore: false },
-      );
-    }
-  }
+  await writeChecks(checks, store, manager, { fileStore: o.fileStore, keyFile, show: o.show });
 }
 
 function report(out: Output, storeType: string, results: readonly CheckResult[]): void {

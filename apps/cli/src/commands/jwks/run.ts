@@ -1,18 +1,29 @@
 /**
  * `phlow-keys jwks [ids...]`: the JWK Set verifiers fetch, with keys still in their grace period. Always
- * JSON, because the output is a document to publish, not a report.
+ * JSON, because the output is a document to publish, not a report. Built with core's buildJwkSet over the
+ * manager's verification keys, as `manager.jwks` builds it, so that a long run can show progress on stderr.
  */
+import { buildJwkSet } from '@phlow/keys-core';
 import type { CommandContext } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
 import { someIds } from '../../ids.js';
 import { listIds } from '../../list-ids.js';
+import { PROGRESS_FROM, progressBar } from '../../progress.js';
 import { withSession } from '../../session.js';
 
 export async function run(context: CommandContext): Promise<ExitCode> {
   const ids = someIds(context);
   await withSession(context, async ({ manager, store }) => {
     const chosen = ids.length > 0 ? ids : await listIds(store, 'pass the key ids: phlow-keys jwks <id>...');
-    context.out.data(await manager.jwks(chosen));
+    const progress = progressBar(context.out, chosen.length, PROGRESS_FROM);
+    let done = 0;
+    const set = await buildJwkSet(chosen, async (id) => {
+      const keys = await manager.getVerificationKeys(id);
+      progress.update(++done, id);
+      return keys;
+    });
+    progress.done();
+    context.out.data(set);
   });
   return EXIT.OK;
 }

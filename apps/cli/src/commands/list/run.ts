@@ -8,6 +8,7 @@ import { EXIT, type ExitCode } from '../../exit-codes.js';
 import { formatDuration } from '../../format-duration.js';
 import { keyInfo } from '../../key-info.js';
 import { listIds } from '../../list-ids.js';
+import { PROGRESS_FROM, progressBar } from '../../progress.js';
 import { withSession } from '../../session.js';
 import { UsageError } from '../../usage-error.js';
 
@@ -17,8 +18,10 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   await withSession(context, async ({ manager, store }) => {
     const ids = await listIds(store, 'read the ids from your configuration instead');
     const keys = [];
-    for (const id of ids) {
+    const progress = progressBar(out, ids.length, PROGRESS_FROM);
+    for (const [i, id] of ids.entries()) {
       const state = await manager.rotationState(id);
+      progress.update(i + 1, id);
       keys.push({
         ...keyInfo(state.current),
         ageSeconds: state.ageMs === undefined ? null : Math.floor(state.ageMs / 1000),
@@ -27,6 +30,7 @@ export async function run(context: CommandContext): Promise<ExitCode> {
         verifyingKeys: state.verifying.length,
       });
     }
+    progress.done();
     if (out.json) return out.data({ store: store.type, keys });
     if (keys.length === 0) {
       out.note(`no keys in ${store.type}; create one with \`phlow-keys generate <id>\``);

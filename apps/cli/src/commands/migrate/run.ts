@@ -11,12 +11,12 @@ import { type Command, type CommandContext, stringValue } from '../../command.js
 import { EXIT, type ExitCode, exitCodeFor } from '../../exit-codes.js';
 import { someIds } from '../../ids.js';
 import { listIds } from '../../list-ids.js';
+import { progressBar } from '../../progress.js';
 import { openStore } from '../../store.js';
 import { UsageError } from '../../usage-error.js';
 import { describeUserInput } from '../../user-input.js';
 import { type MigrationResult, type MigrationStatus, migrateOne } from './migrate-one.js';
 import { parseMappings, planCopies } from './migrate-plan.js';
-import { progressBar } from './progress.js';
 
 const CANONICAL: Record<string, string> = { env: 'environment', file: 'encrypted_file' };
 const canonical = (type: string) => CANONICAL[type] ?? type;
@@ -69,6 +69,12 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   if (canonical(from) === canonical(to)) {
     throw new UsageError(
       `--from and --to are the same store (${describeUserInput(canonical(from))})`,
+      'migrate',
+    );
+  }
+  if (canonical(to) === 'memory') {
+    throw new UsageError(
+      '--to memory: the memory store lives only in this process and loses every key when phlow-keys exits; choose a lasting destination (encrypted_file, vault, aws, ...)',
       'migrate',
     );
   }

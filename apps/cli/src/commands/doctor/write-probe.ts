@@ -1,0 +1,106 @@
+/**
+ * doctor's write check, which must leave the store exactly as it found it.
+ *
+ * The file store remembers the last version of every deleted id in the key file (so a re-created id never
+ * reuses a version), so a scratch key written and deleted there would stay behind as an entry, one per
+ * doctor run. There the check is read-only instead: what a write needs (the key file, when it exists, and its
+ * directory, where the atomic write and the lock create their files, writable by this user) is checked
+ * without writing; the master key was already proven by the reads. Other stores get a scratch key
+ * (`phlow-doctor-<random>`) written, read back and destroyed, which on them leaves nothing.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import type { Checks } from './checks.js';
+
+/** `file`: the key file of a file store (absolute, or relative to the working directory). */
+export async function writeChecks(
+  checks: Checks,
+  store: KeyStore,
+  manager: KeyManager,
+  options: {
+    readonly fileStore: boolean;
+    readonly keyFile?: string;
+    readonly show: (path: string) => string;
+  },
+): Promise<void> {
+  if (options.fileStore && options.keyFile !== undefined) {
+    const file = options.keyFile;
+    await checks.run('write', async () => {
+      const exists = await access(file, constants.F_OK).then(
+        () => true,
+        () => false,
+      );
+      const writable = async (path: string) => {
+        try {
+          await access(path, constants.W_OK);
+        } catch (cause) {
+          throw new KeyStoreError(
+            'ACCESS_DENIED',
+            `${options.show(path)} is not writable by this user, so keys cannot be stored: give this user write access to it (chmod u+w, or run as its owner)`,
+            { storeType: store.type, cause },
+          );
+        }
+      };
+      if (exists) await writable(file);
+      // The directory: atomic writes and the lock create files beside the key file. A missing directory is
+      // created by the first write, so its nearest existing parent is what must be writable.
+      let dir = dirname(file);
+      while (
+        !(await access(dir, constants.F_OK).then(
+          () => true,
+          () => false,
+        )) &&
+        dirname(dir) !== dir
+      ) {
+        dir = dirname(dir);
+      }
+      await writable(dir);
+      return {
+        detail: `${options.show(exists ? file : dir)} writable (checked without writing: the key file is left as it is)`,
+      };
+    });
+    return;
+  }
+
+  const scratch = `phlow-doctor-${randomBytes(6).toString('hex')}`;
+  let written = false;
+  try {
+    await checks.run('write', async () => {
+      const generated = await manager.createKey(scratch);
+      written = true;
+      const back = await manager.getPublicKeyPair(scratch, { forceFetch: true });
+      if (back.kid !== generated.kid) {
+        throw new KeyStoreError(
+          'INTEGRITY',
+          `the scratch key ${scratch} read back differs from what was written`,
+          {
+            storeType: store.type,
+          },
+        );
+      }
+      return { detail: `wrote and read back ${scratch}` };
+    });
+  } finally {
+    if (written) {
+      // Runs even after a failure, so the scratch key never stays behind.
+      await checks.run(
+        'delete',
+        async () => {
+          await manager.deleteKeyPair(scratch, { destroy: true });
+          const left = await store.getPublicKey(scratch);
+          return left === null
+            ? { detail: `deleted ${scratch}` }
+            : {
+                detail: `${scratch} is still readable after delete: remove it by hand`,
+                status: 'warn' as const,
+              };
+        },
+        { dependsOnStore: false },
+      );
+    }
+  }
+}
