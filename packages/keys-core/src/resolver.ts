@@ -9,8 +9,9 @@
  * is never looked up from the directory the process happens to run in: a checkout or download the user cd'd
  * into could hold its own `node_modules/@phlow/keystore-file` (and a package.json listing it), and the store
  * is created with the master key or the Vault token in the environment. It comes from the application: the
- * `cwd` the caller passes (its statement of where the application is), the package of the entry script
- * (`process.argv[1]`, symlinks resolved), the installation this copy of core lives in, then `installations`.
+ * entry script's own directory's node_modules, the `cwd` the caller passes (its statement of where the
+ * application is), the package of the entry script (`process.argv[1]`, symlinks resolved), the installation
+ * this copy of core lives in, then `installations`.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
@@ -162,9 +163,10 @@ export async function loadKeyStoreProvider(
   let undeclared: { name: string; dir: string } | undefined;
   for (const candidate of candidates) {
     const name = packageNameOf(candidate);
-    if (!builtIn) {
-      // The working directory's own node_modules first (never its parents': those only through an application).
-      const here = lookupFrom(cwd, candidate, resolvePath(cwd));
+    // The working directory's own node_modules first (never its parents': those only through an application);
+    // for a built-in name, the entry script's directory's instead (a script with its node_modules beside it).
+    for (const dir of builtIn ? entryDirectory() : [cwd]) {
+      const here = lookupFrom(dir, candidate, resolvePath(dir));
       if (here.found) return importProvider(candidate, type, here.found);
       refused.push(...here.refused);
     }

@@ -5,7 +5,7 @@
  * because "the working directory" and "the entry script" are facts about a process.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -165,5 +165,21 @@ describe("a built-in store name and the working directory's node_modules", () =>
       `import { resolveKeyStore } from ${JSON.stringify(CORE)};\nconsole.log('redis', (await resolveKeyStore('redis')).type);\n`,
     );
     expect((await run(script, cwd)).get('redis')).toBe(`redis@${join(cwd, 'redis.ran')}`);
+  });
+});
+
+describe('a script with its node_modules beside it (no package.json)', () => {
+  it("loads a built-in store from the script's own directory, still not from the working directory", async () => {
+    const cwd = tmp('planted');
+    const planted = checkout(cwd, 'planted');
+    const beside = tmp('beside');
+    const legit = checkout(beside, 'beside');
+    rmSync(join(beside, 'package.json'));
+    const script = join(beside, 'run.mjs');
+    writeFileSync(script, resolverScript());
+    const results = await run(script, cwd);
+    expect(results.get('file')).toBe(`loaded:encrypted_file@${join(beside, 'beside-encrypted_file.ran')}`);
+    for (const marker of planted) expect(existsSync(marker)).toBe(false);
+    expect(existsSync(legit[0]!)).toBe(true);
   });
 });
