@@ -5,24 +5,13 @@
  * every request that could take a private key out of Vault (or put a known one in) is a 403, after which the
  * key is still non-exportable and still signs.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultTransitKeyStore } from '../src/transit.js';
-import { storeEnv, sys, testVault, tokenWithPolicy, uid } from './helpers/vault.js';
+import { readmeTransitPolicy, storeEnv, sys, testVault, tokenWithPolicy, uid } from './helpers/vault.js';
 
 const mount = `transit-policy-${Date.now().toString(36)}`;
 const message = new TextEncoder().encode('hello from an agent');
-
-/** The hcl block that follows "Minimal policy" in the README, for `mount`. */
-function readmePolicy(): string {
-  const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-  const at = readme.indexOf('Minimal policy (what the tests run with');
-  const block = /```hcl\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (at < 0 || !block) throw new Error('the README no longer has the Transit "Minimal policy" hcl block');
-  return block[1]!.replaceAll('"transit/', `"${mount}/`);
-}
 
 /** A request with `token`: the HTTP status. */
 async function as(token: string, method: string, path: string, body?: unknown): Promise<number> {
@@ -45,7 +34,7 @@ describe("the README's Transit policy", () => {
 
   beforeAll(async () => {
     await sys('POST', `sys/mounts/${mount}`, { type: 'transit' });
-    token = await tokenWithPolicy(`phlow-custody-${Date.now().toString(36)}`, readmePolicy());
+    token = await tokenWithPolicy(`phlow-custody-${Date.now().toString(36)}`, readmeTransitPolicy(mount));
   });
   afterAll(async () => {
     await sys('DELETE', `sys/mounts/${mount}`).catch(() => {});
