@@ -15,7 +15,13 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Env, type KeyStore, type KeyStoreProvider, loadKeyStoreProvider } from '@phlow/keys-core';
+import {
+  type Env,
+  isBuiltInStoreType,
+  type KeyStore,
+  type KeyStoreProvider,
+  loadKeyStoreProvider,
+} from '@phlow/keys-core';
 import { UsageError } from './usage-error.js';
 import { describeUserInput, looksLikeKeyMaterial } from './user-input.js';
 
@@ -71,7 +77,15 @@ export function storeEnv(type: string, env: Env, cwd: string): Env {
   return setting.source === 'fallback' ? { ...env, PHLOW_MASTER_KEY_FILE: setting.file } : env;
 }
 
-/** The adapter for `type`: from the application's directory, core's, then the CLI's own. */
+/** The stores the CLI depends on, by every name they answer to: loaded from the CLI's own installation. */
+const SHIPPED: Readonly<Record<string, () => Promise<{ default: KeyStoreProvider }>>> = {
+  encrypted_file: () => import('@phlow/keystore-file'),
+  file: () => import('@phlow/keystore-file'),
+  environment: () => import('@phlow/keystore-env'),
+  env: () => import('@phlow/keystore-env'),
+};
+
+/** The adapter for `type` (see the opening comment for where each kind of name comes from). */
 export async function loadProvider(type: string, cwd: string): Promise<KeyStoreProvider> {
   if (looksLikeKeyMaterial(type)) {
     // The resolver quotes the names it tried, and a key pasted as --store would be one of them.
@@ -79,9 +93,13 @@ export async function loadProvider(type: string, cwd: string): Promise<KeyStoreP
       `the store type is ${describeUserInput(type)}: give a type such as encrypted_file, vault or aws`,
     );
   }
-  // The CLI's own installation is searched after the application's (the adapters it ships with), through the
-  // resolver's safe lookup: never a parent directory's node_modules, never a world-writable one.
-  return loadKeyStoreProvider(type, { cwd, installations: [import.meta.url] });
+  const shipped = Object.hasOwn(SHIPPED, type) ? SHIPPED[type] : undefined;
+  // Through the resolver even so: it checks the provider's shape and contract version.
+  if (shipped) return loadKeyStoreProvider(type, { providers: [(await shipped()).default] });
+  // The CLI's own installation through the resolver's safe lookup: never a parent directory's node_modules,
+  // never a world-writable one, and for a built-in name never the working directory.
+  const installations = [import.meta.url];
+  return loadKeyStoreProvider(type, isBuiltInStoreType(type) ? { installations } : { cwd, installations });
 }
 
 export interface OpenOptions {

@@ -31,6 +31,14 @@ export const BUILT_IN: Readonly<Record<string, string>> = {
   aws_kms: 'aws-kms',
 };
 
+/**
+ * True for the built-in names (and their aliases): the resolver loads these only from the application or an
+ * installation, never from the working directory (see resolver.ts).
+ */
+export function isBuiltInStoreType(type: string): boolean {
+  return typeof type === 'string' && Object.hasOwn(BUILT_IN, type);
+}
+
 /** The canonical type of each built-in alias: what its provider's `type` says. */
 const CANONICAL: Readonly<Record<string, string>> = { env: 'environment', file: 'encrypted_file' };
 

@@ -69,6 +69,7 @@ export { storedKeyPair } from './redact.js';
 export {
   candidateModules,
   createKeyStoreFromEnv,
+  isBuiltInStoreType,
   loadKeyStoreProvider,
   type ResolveOptions,
   registerKeyStore,

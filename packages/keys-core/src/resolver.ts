@@ -4,11 +4,26 @@
  * applications), stores registered with registerKeyStore, the built-in memory store, then the adapter
  * package, loaded at run time. Names map to packages as adapter-names.ts says; packages are loaded only from
  * where someone installed them on purpose, as safe-lookup.ts says.
+ *
+ * A built-in name (environment, encrypted_file, vault, aws, vault_transit, pkcs11, aws_kms and their aliases)
+ * is never looked up from the directory the process happens to run in: a checkout or download the user cd'd
+ * into could hold its own `node_modules/@phlow/keystore-file` (and a package.json listing it), and the store
+ * is created with the master key or the Vault token in the environment. It comes from the application: the
+ * entry script's own directory's node_modules, the `cwd` the caller passes (its statement of where the
+ * application is), the package of the entry script (`process.argv[1]`, symlinks resolved), the installation
+ * this copy of core lives in, then `installations`.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BUILT_IN, candidateModules, canonicalType, isPathType, NAME_PATTERN } from './adapter-names.js';
+import {
+  BUILT_IN,
+  candidateModules,
+  canonicalType,
+  isBuiltInStoreType,
+  isPathType,
+  NAME_PATTERN,
+} from './adapter-names.js';
 import { defaultEnv } from './config.js';
 import {
   defineKeyStoreProvider,
@@ -31,7 +46,7 @@ import {
   safeRealpath,
 } from './safe-lookup.js';
 
-export { candidateModules } from './adapter-names.js';
+export { candidateModules, isBuiltInStoreType } from './adapter-names.js';
 
 const registry = new Map<string, KeyStoreProvider>();
 
@@ -50,7 +65,8 @@ export function unregisterKeyStore(name: string): void {
 export interface ResolveOptions {
   /**
    * The application's directory. The application is the nearest package.json at or above it that lists the
-   * adapter package in its dependencies. Default: `process.cwd()`.
+   * adapter package in its dependencies. Default: `process.cwd()` for other names; for a built-in name, unset
+   * means the entry script's package and this copy of core's installation, never the working directory.
    */
   readonly cwd?: string;
   /**
@@ -76,6 +92,12 @@ function ownDirectory(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The directory of the entry script (`node app.js` -> app.js's real directory), when there is one. */
+function entryDirectory(): string[] {
+  const main = process.argv[1];
+  return typeof main === 'string' && isAbsolute(main) ? [dirname(safeRealpath(main))] : [];
 }
 
 function directoryOf(installation: string | URL): string {
@@ -128,6 +150,12 @@ export async function loadKeyStoreProvider(
   const candidates = candidateModules(type);
   if (isPathType(type)) return loadPath(type, cwd);
 
+  const builtIn = isBuiltInStoreType(type);
+  // Where the application is: for a built-in name only what the caller said or the entry script's package
+  // (see the opening comment); for any other name, which someone typed on purpose, the working directory too.
+  const appStarts = builtIn
+    ? [...(options.cwd === undefined ? [] : [options.cwd]), ...entryDirectory()]
+    : [cwd];
   const own = ownDirectory();
   const installations = [...(own ? [own] : []), ...(options.installations ?? []).map(directoryOf)];
   const refused: Refusal[] = [];
@@ -135,26 +163,34 @@ export async function loadKeyStoreProvider(
   let undeclared: { name: string; dir: string } | undefined;
   for (const candidate of candidates) {
     const name = packageNameOf(candidate);
-    // The working directory's own node_modules first (never its parents': those only through an application).
-    const here = lookupFrom(cwd, candidate, resolvePath(cwd));
-    if (here.found) return importProvider(candidate, type, here.found);
-    refused.push(...here.refused);
-    const app = declaringApp(cwd, name);
-    refused.push(...app.refused);
+    // The working directory's own node_modules first (never its parents': those only through an application);
+    // for a built-in name, the entry script's directory's instead (a script with its node_modules beside it).
+    for (const dir of builtIn ? entryDirectory() : [cwd]) {
+      const here = lookupFrom(dir, candidate, resolvePath(dir));
+      if (here.found) return importProvider(candidate, type, here.found);
+      refused.push(...here.refused);
+    }
     let found: Located | undefined;
-    if (app.dir) {
-      apps.add(app.dir);
-      // The application may be the adapter itself (its own tests, a demo inside it): Node's self-reference.
-      const self = isPackageNamed(app.dir, name) ? entryFile(app.dir, subpathOf(candidate, name)) : undefined;
-      if (self) {
-        found = { packageDir: app.dir, file: self };
-      } else {
-        const result = lookupFrom(app.dir, candidate);
-        refused.push(...result.refused);
-        found = result.found;
+    for (const start of appStarts) {
+      const app = declaringApp(start, name);
+      refused.push(...app.refused);
+      if (app.dir) {
+        apps.add(app.dir);
+        // The application may be the adapter itself (its own tests, a demo inside it): Node's self-reference.
+        const self = isPackageNamed(app.dir, name)
+          ? entryFile(app.dir, subpathOf(candidate, name))
+          : undefined;
+        if (self) {
+          found = { packageDir: app.dir, file: self };
+        } else {
+          const result = lookupFrom(app.dir, candidate);
+          refused.push(...result.refused);
+          found = result.found;
+        }
+      } else if (app.undeclaredIn && !undeclared) {
+        undeclared = { name, dir: app.undeclaredIn };
       }
-    } else if (app.undeclaredIn && !undeclared) {
-      undeclared = { name, dir: app.undeclaredIn };
+      if (found) break;
     }
     for (const dir of found ? [] : installations) {
       const result = lookupFrom(dir, candidate, installationRoot(dir));
@@ -164,7 +200,7 @@ export async function loadKeyStoreProvider(
     }
     if (found) return importProvider(candidate, type, found);
   }
-  throw notFound(type, candidates, { cwd, apps, installations, refused, undeclared, options });
+  throw notFound(type, candidates, { cwd, builtIn, apps, installations, refused, undeclared, options });
 }
 
 function isPackageNamed(dir: string, name: string): boolean {
@@ -224,6 +260,7 @@ function notFound(
   tried: readonly string[],
   context: {
     cwd: string;
+    builtIn: boolean;
     apps: ReadonlySet<string>;
     installations: readonly string[];
     refused: readonly Refusal[];
@@ -231,11 +268,13 @@ function notFound(
     options: ResolveOptions;
   },
 ): KeyStoreError {
-  const { cwd, apps, installations, refused, undeclared, options } = context;
+  const { cwd, builtIn, apps, installations, refused, undeclared, options } = context;
   const places = [
     apps.size > 0
       ? `the application (${[...apps].join(', ')})`
-      : `no application: no package.json at or above ${cwd} lists ${tried.join(' or ')} in its dependencies`,
+      : builtIn
+        ? `no application: no package.json at or above ${options.cwd === undefined ? 'the entry script' : cwd} lists ${tried.join(' or ')} in its dependencies (a built-in store is never loaded from the working directory; pass the application's directory as the cwd option)`
+        : `no application: no package.json at or above ${cwd} lists ${tried.join(' or ')} in its dependencies`,
     ...installations.map((dir) => `the installation at ${installationRoot(dir)}`),
   ];
   const parts = [
@@ -256,8 +295,8 @@ function notFound(
     const types = options.providers.map((p) => JSON.stringify((p as { type?: unknown })?.type)).join(', ');
     parts.push(`The providers passed (${types || 'none'}) include none of type "${type}".`);
   }
-  const builtIn = BUILT_IN[type];
-  const example = builtIn ? `@phlow/keystore-${builtIn}` : first;
+  const suffix = BUILT_IN[type];
+  const example = suffix ? `@phlow/keystore-${suffix}` : first;
   parts.push(
     `If the application is bundled (esbuild, webpack, AWS Lambda), adapters cannot be loaded by name: import the adapter and pass its provider, \`import provider from '${example}'\` and \`createKeyStoreFromEnv(process.env, { providers: [provider] })\` (see "Bundling" in the @phlow/keys-core README).`,
   );

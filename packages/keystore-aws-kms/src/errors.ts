@@ -22,6 +22,15 @@ const CODES: Readonly<Record<string, [KeyStoreErrorCode, string]>> = {
   KMSInvalidStateException: ['NOT_FOUND', 'the KMS key is disabled or pending deletion'],
   DisabledException: ['NOT_FOUND', 'the KMS key is disabled'],
   AlreadyExistsException: ['CONFLICT', 'another process created this version first'],
+  // An alias of this store pointed at a key it did not create (symmetric, or for encryption): that id only.
+  UnsupportedOperationException: [
+    'UNSUPPORTED',
+    'the KMS key behind this id is not an asymmetric signing key: point its aliases at keys this store created, or delete the id',
+  ],
+  InvalidKeyUsageException: [
+    'UNSUPPORTED',
+    'the KMS key behind this id is not a SIGN_VERIFY key: point its aliases at keys this store created, or delete the id',
+  ],
   LimitExceededException: ['UNAVAILABLE', 'a KMS quota was reached: raise it or retry later'],
   ThrottlingException: ['UNAVAILABLE', 'KMS is throttling requests: retry later'],
   KMSInternalException: ['UNAVAILABLE', 'KMS failed: retry later'],

@@ -34,6 +34,11 @@ export interface AwsKmsKeyStoreOptions extends KeyStoreFactoryOptions {
    * Env: `PHLOW_AWS_KMS_ALGORITHM`.
    */
   readonly algorithm?: KmsAlgorithm;
+  /**
+   * Told about an older version left out of an id's versions because KMS cannot give its public key (the
+   * id and version and the error code, never KMS's text). Default: `process.emitWarning`. No env variable.
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
 export interface KmsConfig {
@@ -44,6 +49,7 @@ export interface KmsConfig {
   readonly maxAttempts: number;
   readonly deletionDays: number;
   readonly algorithm: KmsAlgorithm;
+  readonly onWarning: (message: string) => void;
 }
 
 const DAY_MS = 86_400_000;
@@ -74,6 +80,10 @@ export function resolveKmsConfig(options: AwsKmsKeyStoreOptions = {}): KmsConfig
     );
   }
   return {
+    onWarning:
+      typeof options.onWarning === 'function'
+        ? options.onWarning
+        : (message) => process.emitWarning(message, { code: 'PHLOW_AWS_KMS_KEY' }),
     algorithm: algorithm as KmsAlgorithm,
     region: options.region ?? env.AWS_REGION,
     endpoint: options.endpoint ?? env.AWS_ENDPOINT_URL_KMS,

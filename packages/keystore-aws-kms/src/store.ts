@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-kms';
 import {
   assertValidKeyId,
+  isKeyStoreError,
   isValidKeyId,
   KeyStoreError,
   type PublicKeyVersion,
@@ -124,9 +125,22 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
           `the KMS key behind "${keyId}" is ${out.KeySpec ?? 'unknown'}, not ECC_NIST_EDWARDS25519 (EdDSA) or ECC_NIST_P256 (ES256)`,
         );
       }
-      const pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
-        .export({ type: 'spki', format: 'pem' })
-        .toString();
+      let pem: string;
+      try {
+        pem = createPublicKey({ key: Buffer.from(out.PublicKey), format: 'der', type: 'spki' })
+          .export({ type: 'spki', format: 'pem' })
+          .toString();
+      } catch (cause) {
+        throw new KeyStoreError(
+          'INTEGRITY',
+          `KMS returned a public key for "${keyId}" that is not a valid SPKI key`,
+          {
+            storeType: TYPE,
+            keyId,
+            cause,
+          },
+        );
+      }
       known = { pem, spec };
       publicKeys.set(kmsKeyId, known);
     }
@@ -232,14 +246,23 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
     },
     async getPublicKeyVersions(keyId): Promise<PublicKeyVersion[]> {
       const versions = await versionsOf(keyId);
-      return Promise.all(
-        versions.map(async (v, i) => ({
-          publicKey: await publicPem(keyId, v.kmsKeyId),
-          version: String(v.version),
-          createdAt: v.createdAt,
-          current: i === 0,
-        })),
+      const read = await Promise.all(
+        versions.map(async (v, i): Promise<PublicKeyVersion | undefined> => {
+          try {
+            const publicKey = await publicPem(keyId, v.kmsKeyId);
+            return { publicKey, version: String(v.version), createdAt: v.createdAt, current: i === 0 };
+          } catch (error) {
+            // The current version is the id: its failure is the id's. An older version KMS cannot give a public
+            // key for (disabled, pending deletion, an alias moved to another key) only stops verifying.
+            if (i === 0 || !isKeyStoreError(error) || error.code === 'UNAVAILABLE') throw error;
+            config.onWarning(
+              `[phlow] [${TYPE}] version ${v.version} of key "${keyId}" is left out of its verification keys: KMS cannot give its public key (${error.code})`,
+            );
+            return undefined;
+          }
+        }),
       );
+      return read.filter((v): v is PublicKeyVersion => v !== undefined);
     },
     async createKey(keyId, createOptions: CreateKmsKeyOptions = {}) {
       const spec = specOfAlgorithm(

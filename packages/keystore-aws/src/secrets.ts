@@ -144,13 +144,18 @@ export function secretsApi(client: SecretsManagerClient, config: AwsConfig) {
      * rather than ListSecretVersionIds: it says whether the secret is deleted too, falls under the high
      * request quota of GetSecretValue, and moto answers a ListSecretVersionIds of a missing secret with a 500.
      */
-    async describe(
-      name: string,
-    ): Promise<{ current: string | undefined; deleted: boolean; stages: Record<string, string[]> }> {
+    async describe(name: string): Promise<{
+      current: string | undefined;
+      deleted: boolean;
+      stages: Record<string, string[]>;
+      /** When the secret last changed, by AWS's clock (write.ts compares the writer's clock with it). */
+      lastChanged: Date | undefined;
+    }> {
       const out = await within((o) => client.send(tracked(new DescribeSecretCommand({ SecretId: name })), o));
       const stages = out.VersionIdsToStages ?? {};
       const current = Object.entries(stages).find(([, labels]) => labels.includes(CURRENT))?.[0];
-      return { current, deleted: out.DeletedDate !== undefined, stages };
+      const lastChanged = out.LastChangedDate instanceof Date ? out.LastChangedDate : undefined;
+      return { current, deleted: out.DeletedDate !== undefined, stages, lastChanged };
     },
 
     /**

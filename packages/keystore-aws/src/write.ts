@@ -21,6 +21,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { KeyStoreError } from '@phlow/keys-core';
+import { parseStoredTime, versionTimes } from '@phlow/keys-core/adapter';
 import {
   isAlreadyExists,
   isNotFound,
@@ -56,6 +57,32 @@ const conflict = (w: Write, why: string) =>
     storeType: STORE_TYPE,
     keyId: w.keyId,
   });
+
+/**
+ * A rotation's value with its activation time checked against AWS's clock (keys-core/adapter versionTimes):
+ * Secrets Manager dates versions itself, but `activates_at` comes from this host's clock. More than 5 minutes
+ * behind the secret's last change is INVALID_CONFIG, nothing written; less, the activation moves so that the
+ * new key keeps its whole delay after the version it replaces.
+ */
+function withCheckedActivation(w: Write, lastChanged: Date | undefined): string {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(w.value) as Record<string, unknown>;
+  } catch {
+    return w.value;
+  }
+  const activatesAt = parseStoredTime(data.activates_at);
+  if (!activatesAt) return w.value;
+  const times = versionTimes({
+    now: new Date(),
+    newestCreatedAt: lastChanged,
+    activatesAt,
+    storeType: STORE_TYPE,
+    keyId: w.keyId,
+  });
+  if (times.activatesAt?.getTime() === activatesAt.getTime()) return w.value;
+  return JSON.stringify({ ...data, activates_at: times.activatesAt?.toISOString() });
+}
 
 /** Stores `value` as the current version of `keyId`, honouring `expectedVersion` (see the contract). */
 export async function writeKeyPair(
@@ -112,8 +139,9 @@ async function compareAndSet(w: Write, expected: string): Promise<void> {
       `changed since it was read (expected version ${expected}, found ${state.current ?? 'none'})`,
     );
   }
+  const value = withCheckedActivation(w, state.lastChanged);
   try {
-    await w.secrets.put(w.name, w.value, w.token, PENDING);
+    await w.secrets.put(w.name, value, w.token, PENDING);
   } catch (error) {
     if (isNotFound(error)) throw conflict(w, `does not exist (expected version ${expected})`);
     if (isScheduledForDeletion(error)) throw conflict(w, `was deleted (expected version ${expected})`);

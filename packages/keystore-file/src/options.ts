@@ -87,6 +87,12 @@ export interface FileKeyStoreOptions extends KeyStoreFactoryOptions {
    * Default: `process.emitWarning`. No env variable.
    */
   readonly onWarning?: (message: string) => void;
+  /**
+   * The clock new versions are dated by, in ms since the epoch. A write from a clock more than 5 minutes
+   * behind the id's newest version is refused; less than that behind, the version is dated at the newest
+   * version's time (`@phlow/keys-core/adapter` versionTimes). For tests. Default: `Date.now`. No env variable.
+   */
+  readonly now?: () => number;
 }
 
 /** How the store writes the key file: its own format 1, or the Python Phlow's Fernet token. */
@@ -107,6 +113,7 @@ export interface ResolvedOptions {
   readonly lockTimeoutMs: number;
   readonly staleLockMs: number;
   readonly onWarning: (message: string) => void;
+  readonly now: () => number;
 }
 
 export const DEFAULT_FILE = '.phlow/keys.enc';
@@ -215,5 +222,13 @@ export function resolveOptions(options: FileKeyStoreOptions): ResolvedOptions {
     }),
     onWarning:
       options.onWarning ?? ((message) => process.emitWarning(message, { code: 'PHLOW_KEY_FILE_MODE' })),
+    now: clockOption(options.now),
   };
+}
+
+function clockOption(now: unknown): () => number {
+  if (now === undefined) return Date.now;
+  if (typeof now !== 'function')
+    throw configError('the now option must be a function returning ms since the epoch');
+  return now as () => number;
 }

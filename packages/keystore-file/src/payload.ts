@@ -12,8 +12,8 @@
  * Everything here is pure: parse, serialise, and compute the next map for a store or a delete.
  */
 import type { StoredKeyVersion } from '@phlow/keys-core';
-import { parseStoredTime } from '@phlow/keys-core/adapter';
-import { integrityError, storeError } from './errors.js';
+import { parseStoredTime, versionTimes } from '@phlow/keys-core/adapter';
+import { integrityError, STORE_TYPE, storeError } from './errors.js';
 
 export interface FileKeyVersion {
   readonly private_key: string;
@@ -184,7 +184,15 @@ export function withStored(
         ...(entry.previous ?? []),
       ]
     : [];
-  const kept = retained(older, now, limits.retentionMs);
+  // Dated by one clock: never before the version it replaces, refused from a clock far behind it.
+  const times = versionTimes({
+    now,
+    newestCreatedAt: entry ? new Date(entry.created_at) : undefined,
+    activatesAt,
+    storeType: STORE_TYPE,
+    keyId,
+  });
+  const kept = retained(older, times.createdAt, limits.retentionMs);
   if (1 + kept.length > limits.maxVersions) {
     const dropped = kept[limits.maxVersions - 1]!;
     throw storeError(
@@ -198,8 +206,8 @@ export function withStored(
     private_key: privateKey,
     public_key: publicKey,
     version,
-    created_at: now.toISOString(),
-    ...(activatesAt ? { activates_at: activatesAt.toISOString() } : {}),
+    created_at: times.createdAt.toISOString(),
+    ...(times.activatesAt ? { activates_at: times.activatesAt.toISOString() } : {}),
     previous: kept,
   });
   return next;

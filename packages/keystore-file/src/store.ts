@@ -443,7 +443,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
           publicKey,
           opts.expectedVersion,
           config.versions,
-          new Date(),
+          new Date(config.now()),
           activatesAt,
         ),
       );

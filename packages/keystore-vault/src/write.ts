@@ -1,6 +1,6 @@
 /**
- * storeKeyPair on KV v2: compare-and-set, create-only over a soft-deleted key, and writes whose outcome is
- * unknown.
+ * storeKeyPair on KV v2: compare-and-set, create-only over a soft-deleted key, writes whose outcome is
+ * unknown, and a rotation from a clock far behind Vault's (keys-core/adapter versionTimes).
  *
  * `expectedVersion` maps to KV v2's `options.cas`: null -> cas=0 (write only if the key has no metadata yet),
  * "N" -> cas=N. Vault applies it atomically, so of concurrent rotations exactly one wins; a mismatch (400
@@ -12,7 +12,7 @@
  *   version the write would have made and compares; only a write found missing is sent again.
  */
 import { KeyStoreError, type StoreKeyPairOptions } from '@phlow/keys-core';
-import { DEADLINE_CODE } from '@phlow/keys-core/adapter';
+import { DEADLINE_CODE, versionTimes } from '@phlow/keys-core/adapter';
 import { isCasMismatch, isOutcomeUnknown, toKeyStoreError, type VaultFailure } from './errors.js';
 import {
   cliPath,
@@ -60,6 +60,7 @@ export async function writeKeyPair(
     );
 
   let cas: number | undefined;
+  let activatesAt = options.activatesAt;
   if (expected === null) cas = 0;
   else if (expected !== undefined) {
     if (!/^[1-9]\d{0,15}$/.test(expected)) throw conflict(); // never a Vault version, so never the current one
@@ -76,15 +77,23 @@ export async function writeKeyPair(
     }
     await ctx.retention.beforeRotation(keyId, async () => meta);
     await refuseGraceLoss(ctx, keyId, meta);
+    // Vault dates versions by its own clock (created_time); the activation time comes from this host's. A
+    // host far behind Vault's newest version is refused, one a little behind keeps its whole delay.
+    if (activatesAt !== undefined) activationText(activatesAt, keyId);
+    activatesAt = versionTimes({
+      now: new Date(),
+      newestCreatedAt: meta.versions[0]?.createdAt,
+      activatesAt,
+      storeType: 'vault',
+      keyId,
+    }).activatesAt;
   }
 
   const path = dataPath(layout, keyId);
   const data = {
     private_key: pair.privateKey,
     public_key: pair.publicKey,
-    ...(options.activatesAt === undefined
-      ? {}
-      : { activates_at: activationText(options.activatesAt, keyId) }),
+    ...(activatesAt === undefined ? {} : { activates_at: activationText(activatesAt, keyId) }),
   };
   let overDeleted = false;
   for (let attempt = 0; ; attempt++) {

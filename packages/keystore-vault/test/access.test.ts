@@ -1,6 +1,7 @@
 // Policies, tokens and configuration mistakes against the real server: each is a distinct, actionable error.
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { createKeyStoreFromEnv, isKeyStoreError } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import provider from '../src/index.js';
@@ -121,7 +122,10 @@ describe('Vault policies', () => {
 
 describe('PHLOW_KEY_STORE_TYPE=vault', () => {
   it('loads this package through the resolver, which checks the token at start-up', async () => {
-    const store = await createKeyStoreFromEnv({ ...storeEnv(), PHLOW_KEY_STORE_TYPE: 'vault' });
+    // The application is this package (its own tests): named, since a built-in store name is never looked up
+    // from the working directory (resolver-cwd.test.ts in core).
+    const app = { cwd: join(import.meta.dirname, '..') };
+    const store = await createKeyStoreFromEnv({ ...storeEnv(), PHLOW_KEY_STORE_TYPE: 'vault' }, app);
     expect(store.type).toBe('vault');
     expect(store.capabilities).toEqual({
       write: true,
@@ -131,11 +135,11 @@ describe('PHLOW_KEY_STORE_TYPE=vault', () => {
       activation: true,
     });
     const e = await failure(
-      createKeyStoreFromEnv({ ...storeEnv({ VAULT_TOKEN: 'hvs.bad' }), PHLOW_KEY_STORE_TYPE: 'vault' }),
+      createKeyStoreFromEnv({ ...storeEnv({ VAULT_TOKEN: 'hvs.bad' }), PHLOW_KEY_STORE_TYPE: 'vault' }, app),
     );
     expect(e.code).toBe('ACCESS_DENIED');
     const missing = await failure(
-      createKeyStoreFromEnv({ ...storeEnv({ VAULT_TOKEN: undefined }), PHLOW_KEY_STORE_TYPE: 'vault' }),
+      createKeyStoreFromEnv({ ...storeEnv({ VAULT_TOKEN: undefined }), PHLOW_KEY_STORE_TYPE: 'vault' }, app),
     );
     expect(missing.code).toBe('INVALID_CONFIG');
     expect(missing.message).toContain('VAULT_TOKEN environment variable required for Vault key store');

@@ -9,7 +9,7 @@ import { isKeyStoreError, KeyManager } from '@phlow/keys-core';
 import { runKeyStoreConformance } from '@phlow/keystore-testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import provider, { createVaultTransitKeyStore, type VaultTransitKeyStore } from '../src/transit.js';
-import { storeEnv, sys, tokenWithPolicy, uid, vaultCli } from './helpers/vault.js';
+import { readmeTransitPolicy, storeEnv, sys, tokenWithPolicy, uid, vaultCli } from './helpers/vault.js';
 
 const mount = `transit-${Date.now().toString(36)}`;
 const create = (env: Record<string, string | undefined> = {}) =>
@@ -90,11 +90,7 @@ describe('vault transit', () => {
   });
 
   it("the README's minimal policy is enough for create, sign, rotate, jwks, list and delete", async () => {
-    const policy = `
-path "${mount}/keys" { capabilities = ["list"] }
-path "${mount}/keys/*" { capabilities = ["read", "create", "update", "delete"] }
-path "${mount}/sign/*" { capabilities = ["update"] }
-`;
+    const policy = readmeTransitPolicy(mount);
     const token = await tokenWithPolicy(`phlow-transit-${Date.now().toString(36)}`, policy);
     const limited = create({ VAULT_TOKEN: token });
     const keyId = id('policy');

@@ -10,3 +10,9 @@ export { createQuietAgents, type QuietAgentOptions, type QuietAgents } from './q
 export { durationSetting, intSetting, type SettingRange } from './settings.js';
 export { type AroundCall, KEYSTORE_METHODS, type KeyStoreMethod, wrapStore } from './store-methods.js';
 export { parseStoredTime } from './stored-time.js';
+export {
+  CLOCK_TOLERANCE_MS,
+  type VersionTimeInput,
+  type VersionTimes,
+  versionTimes,
+} from './version-time.js';

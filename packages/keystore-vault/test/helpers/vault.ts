@@ -3,7 +3,7 @@
  * use its root token (policies, tokens, mounts). Tests fail, never skip, when run without it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -117,4 +117,13 @@ export async function enableKv(
     }
   }
   return path;
+}
+
+/** The Transit policy the README gives (the hcl block after "Minimal policy"), for `mount` instead of transit/. */
+export function readmeTransitPolicy(mount: string): string {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const at = readme.indexOf('Minimal policy (what the tests run with');
+  const block = /```hcl\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (at < 0 || !block) throw new Error('the README no longer has the Transit "Minimal policy" hcl block');
+  return block[1]!.replaceAll('"transit/', `"${mount}/`);
 }
