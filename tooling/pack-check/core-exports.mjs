@@ -72,7 +72,8 @@ export function coreImports(files) {
   const unchecked = [];
   const add = (specifier, name) => {
     const subpath = specifier === CORE_NAME ? '.' : `.${specifier.slice(CORE_NAME.length)}`;
-    (names[subpath] ??= new Set()).add(name);
+    names[subpath] ??= new Set();
+    names[subpath].add(name);
   };
   const isCore = (node) =>
     node && ts.isStringLiteral(node) && (node.text === CORE_NAME || node.text.startsWith(`${CORE_NAME}/`));
