@@ -63,9 +63,9 @@ function audit() {
     `spawn audit: tests started ${started.size} commands by name (${[...started].sort().join(', ') || 'none: all cached'})`,
   );
   console.log(
-    `spawn audit: installed by tooling/services: ${installedByScripts()
-      .map((c) => `${c.name} (${c.script})`)
-      .join(', ')}`,
+    `spawn audit: installed by tooling/services: ${[
+      ...new Set(installedByScripts().map((c) => `${c.name} (${c.script})`)),
+    ].join(', ')}`,
   );
   for (const { name, dirs } of missing) {
     console.error(

@@ -12,10 +12,12 @@ import { syncBuiltinESMExports } from 'node:module';
 
 const LOG = process.env.PHLOW_SPAWN_LOG;
 
-/** The first word of a shell command line (`FOO=1 zsh -c ...` -> `zsh`). */
+/** The command of a shell command line (`FOO=1 zsh -c ...` -> `zsh`, `(sleep 1; ...)` -> `sleep`). */
 export function commandOfShellLine(line) {
-  const words = String(line).trim().split(/\s+/);
-  return words.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) ?? '';
+  const words = String(line)
+    .replace(/^[\s({]+/, '')
+    .split(/\s+/);
+  return words.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w) && w !== 'exec') ?? '';
 }
 
 function record(name) {

@@ -29,6 +29,7 @@ describe('spawn audit', { timeout: 60_000 }, () => {
       `import { execFileSync, execSync, spawnSync, spawn } from 'node:child_process';
 execFileSync('true');
 execSync('FOO=1 uname >/dev/null');
+execSync('(sleep 0; true)');
 spawnSync('phlow-no-such-tool-xyz', ['--version']);
 spawnSync(process.execPath, ['-e', '0']);
 spawn('sh', ['-c', 'zsh -c true']).on('error', () => {}).on('close', () => {});
@@ -43,7 +44,7 @@ spawn('sh', ['-c', 'zsh -c true']).on('error', () => {}).on('close', () => {});
       .trim()
       .split('\n')
       .map((l) => l.split('\t')[0]);
-    expect(names.sort()).toEqual(['phlow-no-such-tool-xyz', 'true', 'uname', 'zsh']);
+    expect(names.sort()).toEqual(['phlow-no-such-tool-xyz', 'sleep', 'true', 'uname', 'zsh']);
   });
 
   it('reports what nothing provides, with the directory that started it', () => {
