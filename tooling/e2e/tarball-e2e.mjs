@@ -193,6 +193,31 @@ const RECIPE_STORES = {
   vault: { PHLOW_KEY_STORE_TYPE: 'vault', ...SERVICE_ENV },
   encrypted_file: { PHLOW_KEY_STORE_TYPE: 'encrypted_file', PHLOW_MASTER_KEY_FILE: '.phlow/master.key' },
 };
+await step(
+  'core README bundling recipe: without its banner the ESM bundle dies as the README says',
+  async () => {
+    // Why the banner is in the recipe: the same ESM command without it builds, then fails at start.
+    const command = blockUnder(coreReadme, BUNDLING, 'bash').split('\n')[0];
+    if (!command.endsWith('\\'))
+      throw new Error(`the ESM command no longer ends in a continued banner line: ${command}`);
+    await sh('bash', ['-c', command.slice(0, -1).replace('dist/handler.mjs', 'dist/no-banner.mjs')], {
+      cwd: recipeDir,
+    });
+    const dir = mkdtempSync(join(work, 'no-banner-'));
+    copyFileSync(join(recipeDir, 'dist', 'no-banner.mjs'), join(dir, 'no-banner.mjs'));
+    const { stderr, stdout } = await sh(process.execPath, ['no-banner.mjs'], {
+      cwd: dir,
+      env: RECIPE_STORES.aws,
+      expectCode: 1,
+    });
+    assertIncludes(
+      stderr + stdout,
+      'Dynamic require of "node:https" is not supported',
+      'the failure the banner prevents',
+    );
+  },
+);
+
 const RUN_BUNDLE = {
   esm: "import('./handler.mjs').then((m) => m.handler({ message: 'hello' })).then((s) => console.log(s));",
   cjs: "require('./handler.cjs').handler({ message: 'hello' }).then((s) => console.log(s));",
