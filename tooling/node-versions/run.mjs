@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * Runs the workspace's test tasks (`turbo run test`: every package's unit and service tests, the README check
- * and the tarball e2e) once more on each Node version of versions.json, installed by install.mjs. The chosen
- * node comes first on PATH, so vitest, the CLI the tests start and the servers' clients all run on it. `pnpm
- * test` runs this after the suite has passed on the machine's own node. Every version runs even if one fails;
- * the exit status is non-zero if any did.
+ * `pnpm test:node-versions`: runs the workspace's test tasks (`turbo run test`: every package's unit and
+ * service tests, the README check and the tarball e2e) once more on each Node version of versions.json,
+ * installed by install.mjs. The chosen node comes first on PATH, so vitest, the CLI the tests start and the
+ * servers' clients all run on it. `.ci/run` runs this after `pnpm test` (the machine's own node) has passed.
+ * PHLOW_TEST_NODE_VERSION is part of turbo's hash of a test task, so a result cached on one Node line is only
+ * replayed on that line. Every version runs even if one fails; the exit status is non-zero if any did. Prints
+ * each line's time and the total.
  *
- * Usage: node tooling/node-versions/run.mjs [turbo arguments, default: run test --concurrency=1]
+ * Usage: node tooling/node-versions/run.mjs [turbo arguments, default: run test --concurrency=2]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,7 +32,8 @@ function systemCaBundle() {
   ].find((file) => file && existsSync(file));
   return bundle ? { NODE_EXTRA_CA_CERTS: bundle } : {};
 }
-const args = process.argv.length > 2 ? process.argv.slice(2) : ['run', 'test', '--concurrency=1'];
+const args = process.argv.length > 2 ? process.argv.slice(2) : ['run', 'test', '--concurrency=2'];
+const startedAll = Date.now();
 const results = [];
 for (const version of VERSIONS) {
   const bin = installNode(version);
@@ -38,6 +41,7 @@ for (const version of VERSIONS) {
     ...process.env,
     PATH: `${dirname(bin)}:${process.env.PATH}`,
     TURBO_TELEMETRY_DISABLED: '1',
+    PHLOW_TEST_NODE_VERSION: `v${version}`,
     ...systemCaBundle(),
   };
   const seen = spawnSync('node', ['--version'], { env, encoding: 'utf8' }).stdout.trim();
@@ -60,4 +64,7 @@ for (const version of VERSIONS) {
   );
 }
 console.log(`\n${results.map((r) => `node-versions: ${r}`).join('\n')}`);
+console.log(`node-versions: ${Math.round((Date.now() - startedAll) / 1000)} s in all`);
+const passed = results.filter((r) => r.includes('passed')).length;
+console.log(`node-versions: ${passed} passed, ${results.length - passed} failed`);
 process.exit(results.every((r) => r.includes('passed')) ? 0 : 1);
