@@ -8,7 +8,7 @@
  */
 import { type Attributes, type Meter, metrics, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { KeyManager, KeyManagerEvent, KeyStore } from '@phlow/keys-core';
-import { keyIdAttribute } from './attributes.js';
+import { KnownKeyIds, keyIdAttribute } from './attributes.js';
 import { instrumentStore, storeLatencyHistogram } from './store.js';
 
 export interface KeyTelemetryOptions {
@@ -46,6 +46,7 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
     description: 'Stale keys served through a store failure, and failed reads with nothing to serve',
   });
   const managers = new Set<KeyManager>();
+  const known = new KnownKeyIds();
   for (const name of CACHE_COUNTERS) {
     meter
       .createObservableCounter(`phlow.keys.cache.${name}`, { description: `KeyManager cache ${name}` })
@@ -58,10 +59,13 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
   const onEvent = (event: KeyManagerEvent) => {
     try {
       if (event.type === 'stale' || event.type === 'error') {
-        cacheEvents.add(1, { 'phlow.cache.event': event.type, ...keyIdAttribute(event.keyId) });
+        cacheEvents.add(1, { 'phlow.cache.event': event.type, ...known.attribute(event.keyId) });
         return;
       }
+      if (event.type === 'rotated') known.add(event.keyId);
       if (event.type !== 'audit') return;
+      // A successful operation on an id (a read, a signature, a verification that reached the keys) makes it real.
+      if (event.outcome === 'success') known.add(event.keyId);
       const attributes: Attributes = {
         'phlow.keystore.type': event.storeType,
         'phlow.key.operation': event.operation,
@@ -76,12 +80,13 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
       const counted: Attributes = {
         'phlow.key.operation': event.operation,
         'phlow.outcome': event.outcome,
-        ...keyIdAttribute(event.keyId),
+        ...known.attribute(event.keyId),
         ...(event.valid !== undefined ? { 'phlow.verify.valid': event.valid } : {}),
       };
       operations.add(1, counted);
       if (event.outcome !== 'success' || event.valid === false) {
-        failures.add(1, { ...counted, 'phlow.error.code': event.errorCode ?? 'INVALID_SIGNATURE' });
+        // SIGNATURE_INVALID: the one code for a signature that does not verify (core's verify sets it itself in its audit event now; older cores leave it out).
+        failures.add(1, { ...counted, 'phlow.error.code': event.errorCode ?? 'SIGNATURE_INVALID' });
       }
       const end = Date.now();
       const span = tracer.startSpan(`phlow.keys ${event.operation}`, {
@@ -99,7 +104,7 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
 
   return {
     onEvent,
-    instrumentStore: (store) => instrumentStore(store, tracer, latency),
+    instrumentStore: (store) => instrumentStore(store, tracer, latency, known),
     observe: (manager) => {
       managers.add(manager);
       return () => managers.delete(manager);
