@@ -1,0 +1,157 @@
+/**
+ * Issue 19, item 1, on the real servers: 10,000 tokens with distinct forged issuers against Vault and moto's
+ * Secrets Manager cost one listing and one read of the real issuer (the documented bound for one cooldown,
+ * counted at the store through the adapter kit's wrapStore), while a cold legitimate verification started
+ * during the flood succeeds; the same in a child process under `ulimit -n 1024`. The stores' HTTP agents hold
+ * at most 50 sockets per origin, counted at a TCP proxy in front of each server. The CLI refuses a token of an
+ * unknown issuer with exit 1 without quoting it. No timing thresholds: counts and outcomes only.
+ */
+import { spawn } from 'node:child_process';
+import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs module shared with the child process
+import { openStore, runFlood } from './flood/scenario.mjs';
+import { baseEnv, cli, json, tempDir, uid } from './helpers.js';
+
+interface FloodResult {
+  calls: Record<string, number>;
+  outcomes: Record<string, number>;
+  legit: { ok: boolean; keyId?: string; scope?: string; code?: string; message?: string };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: run these tests through tooling/services/with-services.sh (pnpm --filter @phlow/cli test does)`,
+    );
+  }
+  return value;
+}
+
+const services = () => ({
+  VAULT_ADDR: required('VAULT_ADDR'),
+  VAULT_TOKEN: required('VAULT_TOKEN'),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: required('AWS_ENDPOINT_URL_SECRETS_MANAGER'),
+  AWS_REGION: required('AWS_REGION'),
+  AWS_ACCESS_KEY_ID: required('AWS_ACCESS_KEY_ID'),
+  AWS_SECRET_ACCESS_KEY: required('AWS_SECRET_ACCESS_KEY'),
+});
+
+function expectBounded(result: FloodResult, count: number) {
+  expect(result.legit).toMatchObject({ ok: true, keyId: 'legit-agent', scope: 'read' });
+  expect(result.outcomes).toEqual({ ISSUER_UNKNOWN: count });
+  // One listing (the cold verifier's first look) and one read of the real issuer's versions; nothing per forged id.
+  expect(result.calls).toEqual({ listKeyIds: 1, getKeyVersions: 1 });
+}
+
+describe.each(['vault', 'aws'] as const)('a flood of forged issuers on %s', (kind) => {
+  it('10,000 distinct forged issuers: one listing and one read of the real issuer; a cold legitimate token verifies', async () => {
+    const result = (await runFlood(kind, services(), { count: 10_000 })) as FloodResult;
+    expectBounded(result, 10_000);
+  }, 120_000);
+
+  it('the same in a child process under ulimit -n 1024', async () => {
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        `ulimit -n 1024; exec "${process.execPath}" "${join(import.meta.dirname, 'flood/child.mjs')}" ${kind} 10000`,
+      ],
+      {
+        env: { ...baseEnv(), ...services(), AWS_EC2_METADATA_DISABLED: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expectBounded(JSON.parse(stdout) as FloodResult, 10_000);
+  }, 120_000);
+});
+
+/** A TCP proxy to `target` that counts the connections open at once. */
+async function countingProxy(target: URL): Promise<{ url: string; max: () => number; close: () => void }> {
+  let open = 0;
+  let max = 0;
+  const server: Server = createServer((client) => {
+    open++;
+    max = Math.max(max, open);
+    const upstream = connect(Number(target.port), target.hostname);
+    client.pipe(upstream).pipe(client);
+    const done = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', () => {
+      open--;
+      done();
+    });
+    client.on('error', done);
+    upstream.on('error', done);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, max: () => max, close: () => server.close() };
+}
+
+describe('socket limits of the network stores', () => {
+  it.each(['vault', 'aws'] as const)(
+    '%s: 300 concurrent reads use at most 50 connections',
+    async (kind) => {
+      const env = services();
+      const target = new URL(kind === 'vault' ? env.VAULT_ADDR : env.AWS_ENDPOINT_URL_SECRETS_MANAGER);
+      const proxy = await countingProxy(target);
+      try {
+        const store = openStore(
+          kind,
+          kind === 'vault'
+            ? { ...env, VAULT_ADDR: proxy.url }
+            : { ...env, AWS_ENDPOINT_URL_SECRETS_MANAGER: proxy.url },
+          uid('sockets'),
+        );
+        // Distinct ids: nothing in front of the store (no KeyManager) joins them.
+        const answers = await Promise.all(
+          Array.from({ length: 300 }, (_, i) =>
+            store.getKeyVersions!(`missing-${i}`).then((v: unknown[]) => v.length),
+          ),
+        );
+        expect(answers.every((n: number) => n === 0)).toBe(true);
+        expect(proxy.max()).toBeGreaterThan(1);
+        expect(proxy.max()).toBeLessThanOrEqual(50);
+        await store.close?.();
+      } finally {
+        proxy.close();
+      }
+    },
+    120_000,
+  );
+});
+
+describe('phlow-keys verify-token with a forged issuer', () => {
+  it('exits 1 (refused, ISSUER_UNKNOWN) and does not quote the forged value', async () => {
+    const env = services();
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const forgedIss = uid('forged-issuer');
+    const token = `${b64({ alg: 'EdDSA', kid: 'A'.repeat(43) })}.${b64({ iss: forgedIss, exp: Math.floor(Date.now() / 1000) + 600 })}.${'A'.repeat(86)}`;
+    const storeEnv = baseEnv({
+      PHLOW_KEY_STORE_TYPE: 'vault',
+      VAULT_ADDR: env.VAULT_ADDR,
+      VAULT_TOKEN: env.VAULT_TOKEN,
+      PHLOW_VAULT_PREFIX: uid('cli-flood'),
+    });
+    const cwd = tempDir('flood');
+    const plain = await cli(['verify-token', token], { cwd, env: storeEnv });
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toContain('ISSUER_UNKNOWN');
+    expect(plain.stdout + plain.stderr).not.toContain(forgedIss);
+    const asJson = await cli(['verify-token', token, '--json'], { cwd, env: storeEnv });
+    expect(asJson.code).toBe(1);
+    expect(json(asJson)).toMatchObject({ valid: false, error: { code: 'ISSUER_UNKNOWN', exitCode: 1 } });
+    expect(asJson.stdout + asJson.stderr).not.toContain(forgedIss);
+  }, 60_000);
+});
