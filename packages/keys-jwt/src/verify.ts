@@ -2,12 +2,12 @@
  * verifyJwt: checks a token against the current and in-grace keys of its issuer in our key store.
  *
  * Order matters for safety: the options first (a NaN or negative limit is INVALID_ARGUMENT, never a limit
- * turned off), size (nothing of an oversized token is parsed), then the algorithm (alg
- * none and HMAC are refused before any key is looked up, so a public key can never be used as an HMAC
- * secret), then the `issuer` allow-list (ISSUER_MISMATCH before any store read), then the key (by `kid`, through KeyManager's `getKeyByKid`, which rereads the issuer's versions on
- * an unknown kid once per its refetch cooldown; or, for tokens without `kid` such as the
- * Python Phlow's, each of the issuer's keys of the alg), then the signature, and only then the claims: a
- * forged token learns nothing about expiry or audience checks.
+ * turned off), then the size (nothing of an oversized token is parsed), then the algorithm (alg none and HMAC
+ * are refused before any key is looked up, so a public key can never be used as an HMAC secret), then the
+ * `issuer` allow-list (ISSUER_MISMATCH before any store read), then the key (by `kid`, through KeyManager's
+ * `getKeyByKid`, which rereads the issuer's versions on an unknown kid once per its refetch cooldown; or, for
+ * tokens without `kid` such as the Python Phlow's, each of the issuer's keys of the alg), then the signature,
+ * and only then the claims: a forged token learns nothing about expiry or audience checks.
  *
  * The unverified `iss` never decides how much work the store does: it is read with `unverified: true`, so
  * KeyManager's unverified-read gate (core's unverified-reads.ts) answers an id the store lacks from its
