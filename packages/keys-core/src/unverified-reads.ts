@@ -87,6 +87,17 @@ export interface UnverifiedReadsOptions {
   readonly now: () => number;
 }
 
+/** Each listing as a Set, made once per listing (a flood asks the same listing thousands of times). */
+const listed = new WeakMap<readonly string[], ReadonlySet<string>>();
+function has(ids: readonly string[], keyId: string): boolean {
+  let set = listed.get(ids);
+  if (!set) {
+    set = new Set(ids);
+    listed.set(ids, set);
+  }
+  return set.has(keyId);
+}
+
 export class UnverifiedReads {
   readonly #o: UnverifiedReadsOptions;
   readonly #known: BoundedMap<string, true>;
@@ -166,7 +177,7 @@ export class UnverifiedReads {
         this.#listedAt = this.#o.now();
         this.stats.listings++;
       }
-      if ((await list(first)).includes(keyId)) return true;
+      if (has(await list(first), keyId)) return true;
       if (!this.#relisting && this.#o.now() - this.#listedAt >= this.#o.cooldownMs) {
         this.#listedAt = this.#o.now();
         this.stats.listings++;
@@ -175,7 +186,7 @@ export class UnverifiedReads {
         });
       }
       const fresh = this.#relisting && (await this.#relisting);
-      return fresh ? fresh.includes(keyId) : false;
+      return fresh ? has(fresh, keyId) : false;
     } catch {
       // No list permission, or the store is down: fall back to the budget for one cooldown.
       this.#listFailedUntil = this.#o.now() + Math.max(this.#o.cooldownMs, 1000);
