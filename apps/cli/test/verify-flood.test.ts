@@ -42,8 +42,10 @@ const services = () => ({
 function expectBounded(result: FloodResult, count: number) {
   expect(result.legit).toMatchObject({ ok: true, keyId: 'legit-agent', scope: 'read' });
   expect(result.outcomes).toEqual({ ISSUER_UNKNOWN: count });
-  // One listing (the cold verifier's first look) and one read of the real issuer's versions; nothing per forged id.
-  expect(result.calls).toEqual({ listKeyIds: 1, getKeyVersions: 1 });
+  // One listing (the cold verifier's first look) and one read of the real issuer's versions; nothing per forged
+  // id. (`close` is the verifier's own, at the end.)
+  const { close: _close, ...reads } = result.calls;
+  expect(reads).toEqual({ listKeyIds: 1, getKeyVersions: 1 });
 }
 
 describe.each(['vault', 'aws'] as const)('a flood of forged issuers on %s', (kind) => {
@@ -69,39 +71,70 @@ describe.each(['vault', 'aws'] as const)('a flood of forged issuers on %s', (kin
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    // stderr may hold the AWS SDK's Node-version notice (a warning); never an error such as EMFILE.
+    expect({ code, errors: stderr.split('\n').filter((line) => /error|EMFILE/i.test(line)) }).toEqual({
+      code: 0,
+      errors: [],
+    });
     expectBounded(JSON.parse(stdout) as FloodResult, 10_000);
   }, 120_000);
 });
 
-/** A TCP proxy to `target` that counts the connections open at once. */
-async function countingProxy(target: URL): Promise<{ url: string; max: () => number; close: () => void }> {
+/**
+ * A TCP proxy to `target` that counts, at most at once, the connections open (`maxOpen`) and the connections
+ * still waiting for the first byte of an answer (`maxWaiting`). moto closes every connection after its answer
+ * and the client may open the next one before the proxy sees the old one close, so for moto only `maxWaiting`
+ * is exact: a client cannot have more connections waiting than it has sockets, and a connection stops waiting
+ * when the proxy forwards the answer, before the client can reuse its socket slot.
+ */
+async function countingProxy(target: URL) {
   let open = 0;
-  let max = 0;
+  let waiting = 0;
+  let maxOpen = 0;
+  let maxWaiting = 0;
   const server: Server = createServer((client) => {
     open++;
-    max = Math.max(max, open);
+    waiting++;
+    maxOpen = Math.max(maxOpen, open);
+    maxWaiting = Math.max(maxWaiting, waiting);
     const upstream = connect(Number(target.port), target.hostname);
-    client.pipe(upstream).pipe(client);
+    let answered = false;
+    let closed = false;
+    const answer = () => {
+      if (!answered) {
+        answered = true;
+        waiting--;
+      }
+    };
     const done = () => {
+      answer();
+      if (!closed) {
+        closed = true;
+        open--;
+      }
       client.destroy();
       upstream.destroy();
     };
-    client.on('close', () => {
-      open--;
-      done();
-    });
-    client.on('error', done);
-    upstream.on('error', done);
+    upstream.once('data', answer); // registered before pipe: counted down before the bytes are forwarded
+    for (const socket of [client, upstream]) {
+      socket.on('close', done);
+      socket.on('error', done);
+    }
+    client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, max: () => max, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    maxOpen: () => maxOpen,
+    maxWaiting: () => maxWaiting,
+    close: () => server.close(),
+  };
 }
 
 describe('socket limits of the network stores', () => {
   it.each(['vault', 'aws'] as const)(
-    '%s: 300 concurrent reads use at most 50 connections',
+    '%s: 300 concurrent reads keep at most 50 requests at the server at once',
     async (kind) => {
       const env = services();
       const target = new URL(kind === 'vault' ? env.VAULT_ADDR : env.AWS_ENDPOINT_URL_SECRETS_MANAGER);
@@ -121,8 +154,10 @@ describe('socket limits of the network stores', () => {
           ),
         );
         expect(answers.every((n: number) => n === 0)).toBe(true);
-        expect(proxy.max()).toBeGreaterThan(1);
-        expect(proxy.max()).toBeLessThanOrEqual(50);
+        expect(proxy.maxWaiting()).toBeGreaterThan(1);
+        expect(proxy.maxWaiting()).toBeLessThanOrEqual(50);
+        // Vault keeps its connections alive: there the open connections themselves are counted exactly.
+        if (kind === 'vault') expect(proxy.maxOpen()).toBeLessThanOrEqual(50);
         await store.close?.();
       } finally {
         proxy.close();
