@@ -109,7 +109,9 @@ export class KeyCache {
         store.capabilities.list && store.listKeyIds
           ? (fresh) => this.listIds(fresh ? 0 : undefined)
           : undefined,
-      cooldownMs: s.refetchCooldownMs,
+      // At least a second: `refetchCooldownMs: 0` (a refetch on every unknown kid) must not turn every forged
+      // issuer into a listing.
+      cooldownMs: Math.max(s.refetchCooldownMs, 1000),
       maxEntries: s.maxEntries,
       settings: s.unverifiedReads,
       now: options.now,

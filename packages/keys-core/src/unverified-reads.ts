@@ -21,7 +21,8 @@
  *    (1) do not.
  *
  * Refusals never name the id: it comes from a token, that is, from anyone. The cooldown is KeyManager's
- * refetch cooldown (`refetchCooldownMs`, 30 s): one rule for "how often may unverified input make us look".
+ * refetch cooldown (`refetchCooldownMs`, 30 s, here at least 1 s): one rule for "how often may unverified
+ * input make us look".
  */
 import { BoundedMap } from './adapter/bounded-map.js';
 import { intSetting } from './adapter/settings.js';

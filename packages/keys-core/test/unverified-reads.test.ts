@@ -57,6 +57,20 @@ describe('unverified reads', () => {
     expect(calls).toEqual({ getKeyVersions: 1 });
   });
 
+  it('refetchCooldownMs 0 (a refetch on every unknown kid) still lists at most once a second for unknown ids', async () => {
+    let now = 2_000_000;
+    const { store, calls } = counting(createMemoryKeyStore());
+    const keys = new KeyManager({ store, env: {}, now: () => now, cache: { refetchCooldownMs: 0 } });
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => code(keys.getVerificationKeys(`x-${i}`, unverified))),
+    );
+    for (let i = 0; i < 100; i++) await code(keys.getVerificationKeys(`y-${i}`, unverified));
+    expect(calls).toEqual({ listKeyIds: 1 });
+    now += 1000;
+    for (let i = 0; i < 100; i++) await code(keys.getVerificationKeys(`z-${i}`, unverified));
+    expect(calls).toEqual({ listKeyIds: 2 });
+  });
+
   it('a store that cannot list: the same unknown id is read once per cooldown (negative cache)', async () => {
     let now = 1_000_000;
     const { store, calls } = counting(createMemoryKeyStore(), false);
