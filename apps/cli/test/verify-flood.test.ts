@@ -9,6 +9,9 @@
 import { spawn } from 'node:child_process';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { KeyManager, type KeyStore } from '@phlow/keys-core';
+import { wrapStore } from '@phlow/keys-core/adapter';
+import { signJwt, verifyJwt } from '@phlow/keys-jwt';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module shared with the child process
 import { openStore, runFlood } from './flood/scenario.mjs';
@@ -131,6 +134,72 @@ async function countingProxy(target: URL) {
     close: () => server.close(),
   };
 }
+
+/** Calls the Vault HTTP API with the root token. */
+async function vaultApi(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const env = services();
+  const response = await fetch(`${env.VAULT_ADDR}/v1/${path}`, {
+    method,
+    headers: { 'X-Vault-Token': env.VAULT_TOKEN, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text}`);
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
+describe('a verifier whose Vault token may read keys but not list them', () => {
+  it('falls back to the budget: forged issuers cost at most the burst (20) of reads, the excess is refused at once, a known issuer verifies throughout', async () => {
+    const env = services();
+    const prefix = uid('nolist');
+    const policy = [
+      `path "phlow/data/${prefix}/*" { capabilities = ["read"] }`,
+      `path "phlow/metadata/${prefix}/*" { capabilities = ["read"] }`,
+    ].join('\n');
+    await vaultApi('PUT', `sys/policies/acl/${prefix}`, { policy });
+    const created = (await vaultApi('POST', 'auth/token/create', { policies: [prefix], ttl: '10m' })) as {
+      auth: { client_token: string };
+    };
+    const writer = new KeyManager({ store: openStore('vault', env, prefix), env: {}, rotationDelayMs: 0 });
+    await writer.generateKeyPair('known-agent');
+    const t0 = Date.now();
+    const now = () => t0;
+    const token = await signJwt(writer, 'known-agent', {}, { now });
+    const calls: Record<string, number> = {};
+    const store = wrapStore(
+      openStore('vault', { ...env, VAULT_TOKEN: created.auth.client_token }, prefix) as KeyStore,
+      (method, _args, call) => {
+        calls[method] = (calls[method] ?? 0) + 1;
+        return call();
+      },
+    );
+    const verifier = new KeyManager({ store, env: {}, now });
+    expect((await verifyJwt(verifier, token, { now })).keyId).toBe('known-agent'); // before the flood
+    verifier.clear();
+    const forged = (i: number) => {
+      const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      return `${b64({ alg: 'EdDSA', kid: 'A'.repeat(43) })}.${b64({ iss: `forged-${i}`, exp: Math.floor(t0 / 1000) + 600 })}.${'A'.repeat(86)}`;
+    };
+    const codes: Record<string, number> = {};
+    const flood = Array.from({ length: 2_000 }, (_, i) =>
+      verifyJwt(verifier, forged(i), { now }).catch((error: { code: string }) => {
+        codes[error.code] = (codes[error.code] ?? 0) + 1;
+      }),
+    );
+    const during = verifyJwt(verifier, token, { now });
+    await Promise.all(flood);
+    expect((await during).keyId).toBe('known-agent');
+    // The listing was refused (ACCESS_DENIED) once, then not tried again within the cooldown.
+    expect(calls.listKeyIds).toBe(1);
+    const forgedReads = (calls.getKeyVersions ?? 0) - 2; // the known issuer was read twice (before, and after clear)
+    expect(forgedReads).toBeGreaterThan(0);
+    expect(forgedReads).toBeLessThanOrEqual(20);
+    expect(codes).toEqual({ ISSUER_UNKNOWN: forgedReads, UNAVAILABLE: 2_000 - forgedReads });
+    await verifier.close();
+    await writer.deleteKeyPair('known-agent', { destroy: true });
+    await writer.close();
+  }, 120_000);
+});
 
 describe('socket limits of the network stores', () => {
   it.each(['vault', 'aws'] as const)(
