@@ -51,6 +51,7 @@ import {
   signWithPick,
   verifyAudited,
 } from './signing.js';
+import type { UnverifiedReadStats } from './unverified-reads.js';
 
 export class KeyManager {
   readonly store: KeyStore;
@@ -104,6 +105,14 @@ export class KeyManager {
   /** Cache counters over keys and the id list: hits, misses, loads (store reads), errors, stale, evictions, refreshes, size. */
   get stats(): KeyManagerStats {
     return this.#cache.stats;
+  }
+
+  /**
+   * What the unverified-read gate did (reads of ids a token names, see `cache.unverifiedReads`): reads admitted,
+   * ids answered NOT_FOUND, reads refused for the budget, listings. A flood of forged issuers shows here.
+   */
+  get unverifiedReads(): UnverifiedReadStats {
+    return { ...this.#cache.unverified.stats };
   }
 
   /** Whether audit events are recorded (an `onEvent` hook or `PHLOW_KEY_AUDIT_LOG` is set). */

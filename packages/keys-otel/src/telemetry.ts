@@ -31,6 +31,13 @@ export interface KeyTelemetry {
 }
 
 const CACHE_COUNTERS = ['hits', 'misses', 'loads', 'errors', 'stale', 'evictions', 'refreshes'] as const;
+/** The gate's counters (KeyManager.unverifiedReads) and the outcome each is reported as. */
+const GATE_OUTCOMES = [
+  ['admitted', 'admitted'],
+  ['refusedUnknown', 'unknown'],
+  ['refusedBusy', 'busy'],
+  ['listings', 'listing'],
+] as const;
 
 export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTelemetry {
   const tracer = options.tracer ?? trace.getTracer('@phlow/keys-otel');
@@ -55,6 +62,26 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
           result.observe(manager.stats[name], { 'phlow.keystore.type': manager.store.type });
       });
   }
+
+  // Reads of ids named by unverified tokens (core's unverified-read gate): a forged-issuer flood shows as
+  // `unknown`, a spent budget as `busy`. Cores without the gate report nothing here.
+  meter
+    .createObservableCounter('phlow.keys.unverified_reads', {
+      description: 'Reads of key ids named by unverified tokens, by what the gate did',
+    })
+    .addCallback((result) => {
+      for (const manager of managers) {
+        const stats = (manager as { unverifiedReads?: Record<(typeof GATE_OUTCOMES)[number][0], number> })
+          .unverifiedReads;
+        if (!stats) continue;
+        for (const [name, outcome] of GATE_OUTCOMES) {
+          result.observe(stats[name], {
+            'phlow.keystore.type': manager.store.type,
+            'phlow.unverified.outcome': outcome,
+          });
+        }
+      }
+    });
 
   const onEvent = (event: KeyManagerEvent) => {
     try {

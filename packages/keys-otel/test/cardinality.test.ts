@@ -52,31 +52,40 @@ async function run(listing: boolean) {
   await new KeyManager({ store: backing, env: {} }).generateKeyPair('real-agent');
   const store = telemetry.instrumentStore(listing ? backing : withoutListing(backing));
   const keys = new KeyManager({ store, env: {}, onEvent: telemetry.onEvent, now: () => 1_000_000 });
+  telemetry.observe(keys);
   const codes = await Promise.all(
     Array.from({ length: 10_000 }, (_, i) => verifyForged(keys, `forged-${i}`)),
   );
   expect(await keys.sign('real-agent', 'm')).toBeInstanceOf(Uint8Array);
   await reader.forceFlush();
   const ids = new Set<unknown>();
+  const gate: Record<string, number> = {};
   for (const resource of metricExporter.getMetrics())
     for (const scope of resource.scopeMetrics)
       for (const metric of scope.metrics)
         for (const point of metric.dataPoints as DataPoint<unknown>[]) {
           if (point.attributes['phlow.key.id'] !== undefined) ids.add(point.attributes['phlow.key.id']);
+          if (metric.descriptor.name === 'phlow.keys.unverified_reads') {
+            gate[String(point.attributes['phlow.unverified.outcome'])] = point.value as number;
+          }
         }
-  return { codes, ids };
+  return { codes, ids, gate };
 }
 
 describe('metric attributes under a flood of forged issuers', () => {
   it('a store that lists: 10,000 forged issuers, no forged id on any metric, the real key still named', async () => {
-    const { codes, ids } = await run(true);
+    const { codes, ids, gate } = await run(true);
     expect(new Set(codes)).toEqual(new Set(['NOT_FOUND']));
     expect([...ids]).toEqual(['real-agent']);
+    // The flood is visible as a count, not as series: 10,000 unknown, one listing, no read admitted.
+    expect(gate).toEqual({ admitted: 0, unknown: 10_000, busy: 0, listing: 1 });
   });
 
   it('a store that cannot list: the reads the budget lets through answer nothing, and name no series', async () => {
-    const { codes, ids } = await run(false);
-    expect(codes.filter((c) => c === 'NOT_FOUND').length).toBeGreaterThan(0); // some were read
+    const { codes, ids, gate } = await run(false);
+    const unknown = codes.filter((c) => c === 'NOT_FOUND').length;
+    expect(unknown).toBeGreaterThan(0); // some were read
     expect([...ids]).toEqual(['real-agent']);
+    expect(gate).toEqual({ admitted: unknown, unknown, busy: 10_000 - unknown, listing: 0 });
   });
 });
