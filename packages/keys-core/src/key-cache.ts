@@ -198,7 +198,9 @@ export class KeyCache {
   /** The view of an id named by unverified input (a token's `iss`): cached, else through the gate. */
   viewUnverified(keyId: string): Promise<KeyView> {
     const hit = this.peek(keyId);
-    return hit ? Promise.resolve(hit) : this.unverified.read(keyId, () => this.view(keyId));
+    if (hit) return Promise.resolve(hit);
+    assertValidKeyId(keyId, this.#o.store.type); // before the gate: a malformed id costs no listing
+    return this.unverified.read(keyId, () => this.view(keyId));
   }
 
   /** True if `keyId` has a fresh entry (audit events tell cache from store with it); counts nothing. */

@@ -47,6 +47,13 @@ describe('unverified reads', () => {
     expect(calls.listKeyIds).toBe(1); // the write's read-back filled the cache; its invalidation cleared the answer
   });
 
+  it('a malformed id is INVALID_KEY_ID before the gate: no listing, no read', async () => {
+    const { store, calls } = counting(createMemoryKeyStore());
+    const keys = new KeyManager({ store, env: {} });
+    expect(await code(keys.getVerificationKeys('../etc/passwd', unverified))).toBe('INVALID_KEY_ID');
+    expect(calls).toEqual({});
+  });
+
   it('without the flag nothing changes: the id is read and NOT_FOUND names it (the application named it)', async () => {
     const { store, calls } = counting(createMemoryKeyStore());
     const keys = new KeyManager({ store, env: {} });
