@@ -183,7 +183,11 @@ describe('sign, verify, rotate, jwks', () => {
     expect(json(verified)).toEqual({ keyId: 'a', valid: true });
     const forged = await cli(['verify', 'a', '--signature=AAAA', '--message', 'm', '--json'], { cwd });
     expect(forged.code).toBe(1);
-    expect(json(forged)).toEqual({ keyId: 'a', valid: false });
+    expect(json(forged)).toEqual({
+      keyId: 'a',
+      valid: false,
+      error: { code: 'SIGNATURE_INVALID', message: expect.any(String), exitCode: 1 },
+    });
   });
 
   it('verify of an unknown id is NOT_FOUND (exit 3), not "invalid"', async () => {

@@ -190,11 +190,14 @@ describe('verify-token', () => {
     expect(huge.stderr).toContain('(TOO_LARGE)');
   });
 
-  it('a token whose issuer has no key in this store exits 3 (NOT_FOUND), and --issuer names the key id', async () => {
+  it('a token whose issuer has no key in this store is refused, exit 1 (ISSUER_UNKNOWN), and --issuer names the key id', async () => {
     const signer = await projectWithKey('agent');
     const token = (await cli(['token', 'agent'], { cwd: signer })).stdout.trim();
     const other = await projectWithKey('someone');
-    expect((await cli(['verify-token', token], { cwd: other })).code).toBe(3);
+    const unknown = await cli(['verify-token', token], { cwd: other });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('(ISSUER_UNKNOWN)');
+    expect(unknown.stderr).not.toContain('"agent"');
     const wrongIssuer = await cli(['verify-token', token, '--issuer', 'someone'], { cwd: other });
     expect(wrongIssuer.code).toBe(1);
     expect(wrongIssuer.stderr).toMatch(/\((KID_UNKNOWN|ISSUER_MISMATCH)\)/);

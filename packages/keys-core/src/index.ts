@@ -77,3 +77,4 @@ export {
   unregisterKeyStore,
 } from './resolver.js';
 export { type SignerRefusals, type SignerRefusalWording, signerRefusals } from './signer-refusals.js';
+export type { UnverifiedReadOptions, UnverifiedReadStats } from './unverified-reads.js';

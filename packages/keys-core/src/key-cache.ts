@@ -25,6 +25,7 @@ import { notFound } from './manager-errors.js';
 import type { KeyManagerEvent, ManagerSettings } from './manager-options.js';
 import { PublicKeyPair } from './public-key-pair.js';
 import { rotationTimeline, type TimelineVersion } from './rotation-timeline.js';
+import { UnverifiedReads } from './unverified-reads.js';
 
 /** One stored version as the timeline reads it. */
 interface VersionRecord extends TimelineVersion {
@@ -78,6 +79,8 @@ export class KeyCache {
   readonly #lastRefetch: BoundedMap<string, number>;
   /** True if the store keeps versions (or signs inside its backend, where versions are public-only). */
   readonly versioned: boolean;
+  /** The gate for reads of ids named by unverified input (unverified-reads.ts). */
+  readonly unverified: UnverifiedReads;
 
   constructor(options: KeyCacheOptions) {
     this.#o = options;
@@ -100,6 +103,19 @@ export class KeyCache {
     this.versioned =
       options.signer !== undefined ||
       (store.capabilities.versions && typeof store.getKeyVersions === 'function');
+    this.unverified = new UnverifiedReads({
+      storeType: store.type,
+      listIds:
+        store.capabilities.list && store.listKeyIds
+          ? (fresh) => this.listIds(fresh ? 0 : undefined)
+          : undefined,
+      // At least a second: `refetchCooldownMs: 0` (a refetch on every unknown kid) must not turn every forged
+      // issuer into a listing.
+      cooldownMs: Math.max(s.refetchCooldownMs, 1000),
+      maxEntries: s.maxEntries,
+      settings: s.unverifiedReads,
+      now: options.now,
+    });
   }
 
   get stats(): CacheStats & { size: number } {
@@ -179,6 +195,14 @@ export class KeyCache {
     return view.verifying.find(test) ?? (await this.refetch(keyId, view))?.verifying.find(test);
   }
 
+  /** The view of an id named by unverified input (a token's `iss`): cached, else through the gate. */
+  viewUnverified(keyId: string): Promise<KeyView> {
+    const hit = this.peek(keyId);
+    if (hit) return Promise.resolve(hit);
+    assertValidKeyId(keyId, this.#o.store.type); // before the gate: a malformed id costs no listing
+    return this.unverified.read(keyId, () => this.view(keyId));
+  }
+
   /** True if `keyId` has a fresh entry (audit events tell cache from store with it); counts nothing. */
   isFresh(keyId: string): boolean {
     return this.#entries.isFresh(keyId);
@@ -232,8 +256,11 @@ export class KeyCache {
     return entry && this.#viewOf(entry);
   }
 
-  /** Every id the store lists, cached like a key (TTL, single flight) so JWK Set requests cause no listing storm. */
-  async listIds(): Promise<readonly string[]> {
+  /**
+   * Every id the store lists, cached like a key (TTL, single flight) so JWK Set requests cause no listing storm;
+   * `maxAgeMs` (0: list now) asks for a fresher listing.
+   */
+  async listIds(maxAgeMs?: number): Promise<readonly string[]> {
     const { store } = this.#o;
     if (!store.capabilities.list || !store.listKeyIds) {
       throw new KeyStoreError(
@@ -244,18 +271,23 @@ export class KeyCache {
         },
       );
     }
-    return (await this.#ids.get(ID_LIST, store.listKeyIds.bind(store))) ?? [];
+    const load = store.listKeyIds.bind(store);
+    const ids =
+      maxAgeMs === undefined ? this.#ids.get(ID_LIST, load) : this.#ids.fetch(ID_LIST, load, maxAgeMs);
+    return (await ids) ?? [];
   }
 
   /** Drops `keyId` (a write by this process shows at once) and the id list (it may have changed too). */
   invalidate(keyId: string): void {
     this.#entries.invalidate(keyId);
     this.#ids.invalidate(ID_LIST);
+    this.unverified.forget(keyId);
   }
 
   clear(): void {
     this.#entries.clear();
     this.#ids.clear();
+    this.unverified.clear();
   }
 
   close(): void {

@@ -52,6 +52,7 @@ import {
   signWithPick,
   verifyAudited,
 } from './signing.js';
+import type { UnverifiedReadStats } from './unverified-reads.js';
 
 export class KeyManager {
   readonly store: KeyStore;
@@ -106,6 +107,14 @@ export class KeyManager {
   /** Cache counters over keys and the id list: hits, misses, loads (store reads), errors, stale, evictions, refreshes, size. */
   get stats(): KeyManagerStats {
     return this.#cache.stats;
+  }
+
+  /**
+   * What the unverified-read gate did (reads of ids a token names, see `cache.unverifiedReads`): reads admitted,
+   * ids answered NOT_FOUND, reads refused for the budget, listings. A flood of forged issuers shows here.
+   */
+  get unverifiedReads(): UnverifiedReadStats {
+    return { ...this.#cache.unverified.stats };
   }
 
   /** Whether audit events are recorded (an `onEvent` hook or `PHLOW_KEY_AUDIT_LOG` is set). */
@@ -172,12 +181,17 @@ export class KeyManager {
   /**
    * The public keys that verify signatures of `keyId` now: the newest key first (also while it waits for its
    * activation time), then previous versions still in their grace period. `forceFetch` reads them from the
-   * store now (a JWKS endpoint bounding its staleness). A public read, on every store.
+   * store now (a JWKS endpoint bounding its staleness). `unverified` says the id comes from unverified input
+   * (a token's `iss`): when it is not cached, the read goes through the unverified-read gate (negative cache,
+   * id list, budget: see `cache.unverifiedReads`), whose NOT_FOUND does not name the id. A public read, on every store.
    */
   async getVerificationKeys(
     keyId: string,
-    options?: { readonly forceFetch?: boolean },
+    options?: { readonly forceFetch?: boolean; readonly unverified?: boolean },
   ): Promise<PublicKeyPair[]> {
+    if (options?.unverified === true && options.forceFetch !== true) {
+      return (await this.#cache.viewUnverified(keyId)).verifying;
+    }
     return (await this.#cache.viewFor(keyId, options?.forceFetch === true ? options : undefined)).verifying;
   }
 

@@ -12,6 +12,11 @@ import { assertRotationSettings, defaultEnv } from './config.js';
 import type { Env, KeyStore } from './contract.js';
 import { KeyStoreError } from './errors.js';
 import type { PublicKeyPair } from './public-key-pair.js';
+import {
+  type UnverifiedReadOptions,
+  type UnverifiedReadSettings,
+  unverifiedReadSettings,
+} from './unverified-reads.js';
 
 export interface KeyManagerCacheOptions {
   /** How long a key read from the store is served from memory. Default: 300 s. Env: `PHLOW_KEY_CACHE_TTL_SECONDS`. 0 disables caching (single-flight still applies). */
@@ -32,6 +37,13 @@ export interface KeyManagerCacheOptions {
    * at a time per id), so ids in steady use never wait for the store. Default: 0.2 (the last 20%). 0 turns it off.
    */
   readonly refreshAheadRatio?: number;
+  /**
+   * Reads of ids that unverified input names (a token's `iss` in keys-jwt's `verifyJwt`) and the cache does
+   * not hold: an id the store lacks is remembered for `refetchCooldownMs`; on a store that lists, an unlisted
+   * id costs no read (one relisting per cooldown); otherwise these reads share this budget and the excess is
+   * refused (UNAVAILABLE). See unverified-reads.ts for the defaults and their environment variables.
+   */
+  readonly unverifiedReads?: UnverifiedReadOptions;
 }
 
 export type KeyManagerEvent =
@@ -186,6 +198,7 @@ export interface ManagerSettings {
   readonly maxEntries: number;
   readonly staleIfErrorMs: number;
   readonly refreshAheadRatio: number;
+  readonly unverifiedReads: UnverifiedReadSettings;
 }
 
 /** The options, else the environment, else the defaults; INVALID_CONFIG for values that cannot work. */
@@ -221,6 +234,7 @@ export function managerSettings(options: KeyManagerOptions): ManagerSettings {
     }),
     staleIfErrorMs: duration(cache?.staleIfErrorMs, env, 'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS', 300_000),
     refreshAheadRatio: refreshAheadRatio(cache?.refreshAheadRatio),
+    unverifiedReads: unverifiedReadSettings(cache?.unverifiedReads, env),
   };
   assertRotationSettings(settings);
   return settings;

@@ -106,6 +106,8 @@ export async function verifyAudited(
       kid: found?.kid,
       version: found?.version,
       valid: found !== undefined,
+      // The one code for a signature that does not verify, as keys-jwt's verifyJwt reports it.
+      ...(found === undefined ? { errorCode: 'SIGNATURE_INVALID' } : {}),
       source,
       messageSha256,
     }),

@@ -1,7 +1,7 @@
 /**
  * JwtError: why a token was refused (or could not be made), as a `code` a caller can branch on.
  *
- * Store failures (the issuer's keys cannot be read: NOT_FOUND, UNAVAILABLE, ...) stay core's KeyStoreError, so a
+ * Store failures (the issuer's keys cannot be read: UNAVAILABLE, ACCESS_DENIED, ...) stay core's KeyStoreError, so a
  * caller can answer 401 to a bad token and 503 to an outage. Messages never contain the token, its claims or
  * key material: a token may be a bearer credential, and an attacker controls every byte of it. Recognise the
  * error with `isJwtError(e)` (by `name`, like KeyStoreError), not `instanceof`.
@@ -22,15 +22,20 @@ export type JwtErrorCode =
   | 'SIGNATURE_INVALID'
   /** `exp` is in the past (beyond the clock tolerance). */
   | 'EXPIRED'
-  /** `nbf` (or `iat`) is in the future (beyond the clock tolerance). */
+  /** `nbf` (or `iat`) is in the future (beyond the clock tolerance). A `nbf`/`iat` that is not a number is CLAIM_INVALID. */
   | 'NOT_YET_VALID'
   /** `aud` is not the expected audience, or the token has an `aud` and no audience was expected. */
   | 'AUDIENCE_MISMATCH'
-  /** `iss` is not the expected issuer. */
+  /** `iss` is not the expected issuer (checked before any store read when `options.issuer` is given). */
   | 'ISSUER_MISMATCH'
-  /** A required claim is missing or has the wrong type (`exp`; `iss` when no `keyId` is given). */
+  /**
+   * The issuer the token's `iss` names (no `keyId` given) has no key in this store: a forged or foreign token.
+   * A refusal like the others (not the store's NOT_FOUND); the forged value is not echoed, and `keyId` is unset.
+   */
+  | 'ISSUER_UNKNOWN'
+  /** A required claim is missing or has the wrong type (`exp`; `iss` when no `keyId` is given; a `nbf`, `iat` or `exp` that is not a number). */
   | 'CLAIM_INVALID'
-  /** An argument of signJwt / verifyJwt / the handler is wrong (bad `expiresIn`, claims that are not an object). */
+  /** An argument of signJwt / verifyJwt / the handler is wrong (bad `expiresIn`, claims that are not an object, a NaN or negative limit). */
   | 'INVALID_ARGUMENT';
 
 export class JwtError extends Error {

@@ -1,12 +1,19 @@
 /**
  * verifyJwt: checks a token against the current and in-grace keys of its issuer in our key store.
  *
- * Order matters for safety: size first (nothing of an oversized token is parsed), then the algorithm (alg
- * none and HMAC are refused before any key is looked up, so a public key can never be used as an HMAC
- * secret), then the key (by `kid`, through KeyManager's `getKeyByKid`, which rereads the issuer's versions on
- * an unknown kid once per its refetch cooldown; or, for tokens without `kid` such as the
- * Python Phlow's, each of the issuer's keys of the alg), then the signature, and only then the claims: a
- * forged token learns nothing about expiry or audience checks.
+ * Order matters for safety: the options first (a NaN or negative limit is INVALID_ARGUMENT, never a limit
+ * turned off), then the size (nothing of an oversized token is parsed), then the algorithm (alg none and HMAC
+ * are refused before any key is looked up, so a public key can never be used as an HMAC secret), then the
+ * `issuer` allow-list (ISSUER_MISMATCH before any store read), then the key (by `kid`, through KeyManager's
+ * `getKeyByKid`, which rereads the issuer's versions on an unknown kid once per its refetch cooldown; or, for
+ * tokens without `kid` such as the Python Phlow's, each of the issuer's keys of the alg), then the signature,
+ * and only then the claims: a forged token learns nothing about expiry or audience checks.
+ *
+ * The unverified `iss` never decides how much work the store does: it is read with `unverified: true`, so
+ * KeyManager's unverified-read gate (core's unverified-reads.ts) answers an id the store lacks from its
+ * negative cache or id list without a per-id read, and bounds the rest; such an issuer is refused as
+ * ISSUER_UNKNOWN, a refusal like any other, and the forged value is never echoed (not in the message, not
+ * in `keyId`, not in the audit event).
  *
  * Which alg fits which key is core's algorithm table (`algorithmOfJws`, `pair.alg`): EdDSA or RFC 9864's
  * Ed25519 for Ed25519 keys, ES256 for P-256, RS256 for RSA. A key the table refuses (a small-order or
@@ -38,13 +45,16 @@ export interface VerifyJwtOptions {
    * (AUDIENCE_MISMATCH), so a token meant for another agent cannot be replayed here.
    */
   readonly audience?: string | readonly string[];
-  /** Expected `iss`. Default: the key id (a token without `iss` is accepted when `keyId` is given). */
+  /**
+   * Expected `iss`: an allow-list, checked before any store read (ISSUER_MISMATCH, nothing read). Default: the
+   * key id (a token without `iss` is accepted when `keyId` is given).
+   */
   readonly issuer?: string | readonly string[];
-  /** Slack for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
+  /** Slack for `exp`, `nbf` and `iat`, in seconds (a finite number, 0 or more). Default: 30. */
   readonly clockToleranceSeconds?: number;
-  /** Refuse tokens whose `iat` is older than this many seconds (and require `iat`). Default: no limit. */
+  /** Refuse tokens whose `iat` is older than this many seconds, 0 or more (and require `iat`). Default: no limit. */
   readonly maxTokenAgeSeconds?: number;
-  /** Refuse longer tokens unparsed (TOO_LARGE). Default: 8192 characters, the Python Phlow's limit. */
+  /** Refuse longer tokens unparsed (TOO_LARGE): a whole number, 1 or more. Default: 8192 characters, the Python Phlow's limit. */
   readonly maxTokenLength?: number;
   /** Clock, for tests. Default: `Date.now`. */
   readonly now?: () => number;
@@ -82,6 +92,46 @@ function fail(code: JwtErrorCode, message: string, keyId?: string): never {
   throw new JwtError(code, message, keyId);
 }
 
+function invalidOption(message: string): never {
+  fail('INVALID_ARGUMENT', `${message}: the option is wrong, not the token`);
+}
+
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+/** The options checked once, before the token: a value that cannot work is INVALID_ARGUMENT, never a limit off. */
+function checkOptions(options: VerifyJwtOptions): void {
+  if (typeof options !== 'object' || options === null) invalidOption('options must be an object');
+  const { maxTokenLength, clockToleranceSeconds, maxTokenAgeSeconds, audience, issuer, now } = options;
+  if (maxTokenLength !== undefined && !(Number.isSafeInteger(maxTokenLength) && maxTokenLength >= 1)) {
+    invalidOption('maxTokenLength must be a whole number of characters, 1 or more (default 8192)');
+  }
+  if (
+    clockToleranceSeconds !== undefined &&
+    !(Number.isFinite(clockToleranceSeconds) && clockToleranceSeconds >= 0)
+  ) {
+    invalidOption('clockToleranceSeconds must be a finite number of seconds, 0 or more (default 30)');
+  }
+  if (maxTokenAgeSeconds !== undefined && !(Number.isFinite(maxTokenAgeSeconds) && maxTokenAgeSeconds >= 0)) {
+    invalidOption('maxTokenAgeSeconds must be a finite number of seconds, 0 or more');
+  }
+  for (const [name, value] of [
+    ['audience', audience],
+    ['issuer', issuer],
+  ] as const) {
+    if (value === undefined || isString(value)) continue;
+    if (!Array.isArray(value) || value.length === 0 || !value.every(isString)) {
+      invalidOption(`${name} must be a string or a non-empty array of strings`);
+    }
+  }
+  if (now !== undefined && typeof now !== 'function')
+    invalidOption('now must be a function returning milliseconds');
+}
+
+/** The issuer allow-list as an array. */
+function allowed(issuer: string | readonly string[]): readonly string[] {
+  return typeof issuer === 'string' ? [issuer] : issuer;
+}
+
 function algRefusal(alg: unknown): string {
   if (alg === 'none' || alg === undefined) return 'unsigned tokens (alg none) are never accepted';
   if (typeof alg === 'string' && /^HS\d+$/.test(alg)) {
@@ -92,13 +142,18 @@ function algRefusal(alg: unknown): string {
 
 /** A jose failure as our code; claims only reach jose's checks after the signature verified. */
 function fromJose(error: unknown, keyId: string): JwtError {
-  const { code, claim } = (error ?? {}) as { code?: unknown; claim?: unknown };
+  const { code, claim, reason } = (error ?? {}) as { code?: unknown; claim?: unknown; reason?: unknown };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
       return new JwtError('EXPIRED', 'the token has expired', keyId);
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      if (claim === 'nbf' || claim === 'iat') {
+      // Only a timestamp that failed its check is "not yet valid"; a nbf or iat that is not a number is a
+      // malformed claim (jose's reason "invalid"), which no wait will fix.
+      if ((claim === 'nbf' || claim === 'iat') && reason === 'check_failed') {
         return new JwtError('NOT_YET_VALID', `the token is not valid yet (${claim} is in the future)`, keyId);
+      }
+      if ((claim === 'nbf' || claim === 'iat' || claim === 'exp') && reason === 'invalid') {
+        return new JwtError('CLAIM_INVALID', `the "${claim}" claim is not a number (NumericDate)`, keyId);
       }
       if (claim === 'aud')
         return new JwtError('AUDIENCE_MISMATCH', 'the token is for another audience', keyId);
@@ -119,7 +174,9 @@ function isJoseError(error: unknown): boolean {
 /**
  * Verifies `token` and returns its payload, header, the issuer's key id and the verifying key's `kid`.
  * Token problems are JwtErrors (see JwtErrorCode); store problems reading the issuer's keys stay
- * KeyStoreErrors (NOT_FOUND: no such issuer here; UNAVAILABLE: the store is down).
+ * KeyStoreErrors (NOT_FOUND: no key for the `keyId` you named; UNAVAILABLE: the store is down, or the budget of
+ * reads for unknown issuers is spent during a flood). An issuer named only by the token that the store lacks is
+ * the refusal ISSUER_UNKNOWN.
  */
 export async function verifyJwt(
   keys: JwtKeys,
@@ -148,10 +205,10 @@ export async function verifyJwt(
   } catch (error) {
     // A refused token is a verification that said no (as KeyManager.verify's `valid: false`), with its reason;
     // a store that could not be read is a failed one. Never the token, nor its unverified kid.
-    // An issuer named only by the token's iss that the store does not know is a refused token too: recorded
-    // without that id, so a forged iss cannot raise store-failure alerts or new metric series of its choosing.
-    const refused =
-      isJwtError(error) || (seen.keyId === undefined && isKeyStoreError(error) && error.code === 'NOT_FOUND');
+    // An issuer named only by the token's iss that the store does not know is a refused token too
+    // (ISSUER_UNKNOWN): recorded without that id, so a forged iss cannot raise store-failure alerts or new
+    // metric series of its choosing.
+    const refused = isJwtError(error);
     audit(
       seen.keyId,
       started,
@@ -169,6 +226,7 @@ async function verifyToken(
   options: VerifyJwtOptions,
   seen: { keyId?: string },
 ): Promise<VerifiedJwt> {
+  checkOptions(options);
   const maxLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   if (typeof token !== 'string') fail('MALFORMED', 'the token must be a string');
   if (token.length > maxLength) {
@@ -185,6 +243,18 @@ async function verifyToken(
     fail('MALFORMED', 'the kid header is not a short string');
   }
 
+  // The allow-list before any store read: a token of an issuer not on it costs nothing.
+  if (
+    options.issuer !== undefined &&
+    !(isString(claims.iss) && allowed(options.issuer).includes(claims.iss))
+  ) {
+    fail(
+      'ISSUER_MISMATCH',
+      "the token's iss is not one of the expected issuers (options.issuer); nothing was read",
+      options.keyId,
+    );
+  }
+
   let keyId = options.keyId;
   if (keyId === undefined) {
     if (!isValidKeyId(claims.iss)) {
@@ -199,12 +269,28 @@ async function verifyToken(
   // after the store has answered for the token's iss (see verifyJwt).
   if (options.keyId !== undefined) seen.keyId = keyId;
   const issuer = keyId;
+  const fromToken = options.keyId === undefined;
   const issuerKeys = async (): Promise<PublicKeyPair[]> => {
-    const pairs = await keys.getVerificationKeys(issuer);
+    let pairs: PublicKeyPair[];
+    try {
+      pairs = await keys.getVerificationKeys(issuer, { unverified: fromToken });
+    } catch (error) {
+      if (fromToken && isKeyStoreError(error, 'NOT_FOUND')) {
+        // A refusal, not an outage: the id comes from the token, so it is neither echoed nor kept as keyId.
+        fail(
+          'ISSUER_UNKNOWN',
+          "the token's iss names no key id of this store: a forged or foreign token, or the issuer's key is not in this store; pass options.issuer to refuse other issuers before any store read",
+        );
+      }
+      throw error;
+    }
     seen.keyId = issuer;
     return pairs;
   };
 
+  const nowMs = options.now?.();
+  if (nowMs !== undefined && !Number.isFinite(nowMs))
+    invalidOption('now() must return a finite number of milliseconds');
   const joseOptions = {
     algorithms: [header.alg as string],
     requiredClaims: ['exp'],
@@ -212,7 +298,7 @@ async function verifyToken(
     ...(options.audience !== undefined ? { audience: options.audience as string | string[] } : {}),
     ...(options.issuer !== undefined ? { issuer: options.issuer as string | string[] } : {}),
     ...(options.maxTokenAgeSeconds !== undefined ? { maxTokenAge: options.maxTokenAgeSeconds } : {}),
-    ...(options.now ? { currentDate: new Date(options.now()) } : {}),
+    ...(nowMs !== undefined ? { currentDate: new Date(nowMs) } : {}),
   };
   const verifyWith = async (pair: PublicKeyPair): Promise<VerifiedJwt> => {
     try {

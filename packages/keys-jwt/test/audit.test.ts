@@ -107,12 +107,13 @@ describe('verifyJwt audit events', () => {
         'base64url',
       );
       await expect(verifyJwt(keys, `${header}.${claims}.${signature}`)).rejects.toMatchObject({
-        code: 'NOT_FOUND',
+        name: 'JwtError',
+        code: 'ISSUER_UNKNOWN',
       });
     }
     expect(verifies()).toEqual([
-      expect.objectContaining({ outcome: 'success', valid: false, errorCode: 'NOT_FOUND' }),
-      expect.objectContaining({ outcome: 'success', valid: false, errorCode: 'NOT_FOUND' }),
+      expect.objectContaining({ outcome: 'success', valid: false, errorCode: 'ISSUER_UNKNOWN' }),
+      expect.objectContaining({ outcome: 'success', valid: false, errorCode: 'ISSUER_UNKNOWN' }),
     ]);
     expect(JSON.stringify(verifies())).not.toContain('attacker-id');
     // An issuer the application names is trusted: a missing one is a failure under that id.

@@ -208,8 +208,91 @@ describe('verifyJwt refuses', () => {
     await refused(token, 'CLAIM_INVALID');
   });
 
+  for (const claim of ['nbf', 'iat'] as const) {
+    for (const [what, value] of [
+      ['a string', 'soon'],
+      ['null', null],
+      ['an object', { t: 1 }],
+    ] as const) {
+      it(`a signed token whose ${claim} is ${what}: CLAIM_INVALID, not NOT_YET_VALID`, async () => {
+        const pair = await keys.getKeyPair('ed');
+        const exp = Math.floor(clock.ms / 1000) + 600;
+        const token = await new SignJWT({ iss: 'ed', aud: 'peer', exp, [claim]: value })
+          .setProtectedHeader({ alg: 'EdDSA', kid: pair.kid })
+          .sign(createPrivateKey(pair.privateKey));
+        // maxTokenAgeSeconds makes jose read iat as well.
+        await refused(token, 'CLAIM_INVALID', { maxTokenAgeSeconds: 3600 });
+      });
+    }
+  }
+
+  it('a token whose exp is not a number: CLAIM_INVALID', async () => {
+    const pair = await keys.getKeyPair('ed');
+    const token = await new SignJWT({ iss: 'ed', aud: 'peer', exp: 'tomorrow' as unknown as number })
+      .setProtectedHeader({ alg: 'EdDSA', kid: pair.kid })
+      .sign(createPrivateKey(pair.privateKey));
+    await refused(token, 'CLAIM_INVALID');
+  });
+
+  it('a token whose iat is in the future (with maxTokenAgeSeconds): NOT_YET_VALID', async () => {
+    const pair = await keys.getKeyPair('ed');
+    const iat = Math.floor(clock.ms / 1000) + 600;
+    const token = await new SignJWT({ iss: 'ed', aud: 'peer', iat, exp: iat + 600 })
+      .setProtectedHeader({ alg: 'EdDSA', kid: pair.kid })
+      .sign(createPrivateKey(pair.privateKey));
+    await refused(token, 'NOT_YET_VALID', { maxTokenAgeSeconds: 3600 });
+  });
+
   it('a token whose iss is not a key id, with no keyId given: CLAIM_INVALID', async () => {
     const token = await signJwt(keys, 'ed', {}, { audience: 'peer', issuer: '../etc/passwd', now });
     await refused(token, 'CLAIM_INVALID');
+  });
+});
+
+describe('verifyJwt option values', () => {
+  const bad: [string, VerifyJwtOptions][] = [
+    ['maxTokenLength NaN', { maxTokenLength: Number.NaN }],
+    ['maxTokenLength 0', { maxTokenLength: 0 }],
+    ['maxTokenLength 1.5', { maxTokenLength: 1.5 }],
+    ['maxTokenLength Infinity', { maxTokenLength: Number.POSITIVE_INFINITY }],
+    ['clockToleranceSeconds NaN', { clockToleranceSeconds: Number.NaN }],
+    ['clockToleranceSeconds -1', { clockToleranceSeconds: -1 }],
+    ['maxTokenAgeSeconds NaN', { maxTokenAgeSeconds: Number.NaN }],
+    ['maxTokenAgeSeconds -5', { maxTokenAgeSeconds: -5 }],
+    ['audience []', { audience: [] }],
+    ['audience [1]', { audience: [1] as unknown as string[] }],
+    ['issuer []', { issuer: [] }],
+    ['now not a function', { now: 5 as unknown as () => number }],
+    ['now() NaN', { now: () => Number.NaN }],
+  ];
+  for (const [name, options] of bad) {
+    it(`${name}: INVALID_ARGUMENT for a valid token, with no store read`, async () => {
+      const reads = counts.reads;
+      const error = await verifyJwt(keys, ed, { audience: 'peer', now, ...options }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ name: 'JwtError', code: 'INVALID_ARGUMENT' });
+      expect(counts.reads).toBe(reads);
+    });
+  }
+
+  it('maxTokenLength NaN does not turn the size limit off', async () => {
+    const error = await verifyJwt(keys, `${'a'.repeat(10_000)}.b.c`, { maxTokenLength: Number.NaN }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('valid edge values still verify: tolerance 0, age limit large, maxTokenLength exactly the token length', async () => {
+    const result = await verifyJwt(keys, ed, {
+      audience: 'peer',
+      now,
+      clockToleranceSeconds: 0,
+      maxTokenAgeSeconds: 86_400,
+      maxTokenLength: ed.length,
+    });
+    expect(result.keyId).toBe('ed');
   });
 });

@@ -8,7 +8,7 @@
  */
 import { type Attributes, type Meter, metrics, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import type { KeyManager, KeyManagerEvent, KeyStore } from '@phlow/keys-core';
-import { keyIdAttribute } from './attributes.js';
+import { KnownKeyIds, keyIdAttribute } from './attributes.js';
 import { instrumentStore, storeLatencyHistogram } from './store.js';
 
 export interface KeyTelemetryOptions {
@@ -31,6 +31,13 @@ export interface KeyTelemetry {
 }
 
 const CACHE_COUNTERS = ['hits', 'misses', 'loads', 'errors', 'stale', 'evictions', 'refreshes'] as const;
+/** The gate's counters (KeyManager.unverifiedReads) and the outcome each is reported as. */
+const GATE_OUTCOMES = [
+  ['admitted', 'admitted'],
+  ['refusedUnknown', 'unknown'],
+  ['refusedBusy', 'busy'],
+  ['listings', 'listing'],
+] as const;
 
 export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTelemetry {
   const tracer = options.tracer ?? trace.getTracer('@phlow/keys-otel');
@@ -46,6 +53,7 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
     description: 'Stale keys served through a store failure, and failed reads with nothing to serve',
   });
   const managers = new Set<KeyManager>();
+  const known = new KnownKeyIds();
   for (const name of CACHE_COUNTERS) {
     meter
       .createObservableCounter(`phlow.keys.cache.${name}`, { description: `KeyManager cache ${name}` })
@@ -55,13 +63,36 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
       });
   }
 
+  // Reads of ids named by unverified tokens (core's unverified-read gate): a forged-issuer flood shows as
+  // `unknown`, a spent budget as `busy`. Cores without the gate report nothing here.
+  meter
+    .createObservableCounter('phlow.keys.unverified_reads', {
+      description: 'Reads of key ids named by unverified tokens, by what the gate did',
+    })
+    .addCallback((result) => {
+      for (const manager of managers) {
+        const stats = (manager as { unverifiedReads?: Record<(typeof GATE_OUTCOMES)[number][0], number> })
+          .unverifiedReads;
+        if (!stats) continue;
+        for (const [name, outcome] of GATE_OUTCOMES) {
+          result.observe(stats[name], {
+            'phlow.keystore.type': manager.store.type,
+            'phlow.unverified.outcome': outcome,
+          });
+        }
+      }
+    });
+
   const onEvent = (event: KeyManagerEvent) => {
     try {
       if (event.type === 'stale' || event.type === 'error') {
-        cacheEvents.add(1, { 'phlow.cache.event': event.type, ...keyIdAttribute(event.keyId) });
+        cacheEvents.add(1, { 'phlow.cache.event': event.type, ...known.attribute(event.keyId) });
         return;
       }
+      if (event.type === 'rotated') known.add(event.keyId);
       if (event.type !== 'audit') return;
+      // A successful operation on an id (a read, a signature, a verification that reached the keys) makes it real.
+      if (event.outcome === 'success') known.add(event.keyId);
       const attributes: Attributes = {
         'phlow.keystore.type': event.storeType,
         'phlow.key.operation': event.operation,
@@ -76,12 +107,13 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
       const counted: Attributes = {
         'phlow.key.operation': event.operation,
         'phlow.outcome': event.outcome,
-        ...keyIdAttribute(event.keyId),
+        ...known.attribute(event.keyId),
         ...(event.valid !== undefined ? { 'phlow.verify.valid': event.valid } : {}),
       };
       operations.add(1, counted);
       if (event.outcome !== 'success' || event.valid === false) {
-        failures.add(1, { ...counted, 'phlow.error.code': event.errorCode ?? 'INVALID_SIGNATURE' });
+        // SIGNATURE_INVALID: the one code for a signature that does not verify (core's verify sets it itself in its audit event now; older cores leave it out).
+        failures.add(1, { ...counted, 'phlow.error.code': event.errorCode ?? 'SIGNATURE_INVALID' });
       }
       const end = Date.now();
       const span = tracer.startSpan(`phlow.keys ${event.operation}`, {
@@ -99,7 +131,7 @@ export function createKeyTelemetry(options: KeyTelemetryOptions = {}): KeyTeleme
 
   return {
     onEvent,
-    instrumentStore: (store) => instrumentStore(store, tracer, latency),
+    instrumentStore: (store) => instrumentStore(store, tracer, latency, known),
     observe: (manager) => {
       managers.add(manager);
       return () => managers.delete(manager);

@@ -6,16 +6,24 @@
  * bounded timeouts, with `throwOnRequestTimeout`: without it the SDK only logs a warning when a request
  * runs past its time limit and keeps waiting, so an endpoint that accepts connections but never answers
  * would hang a key read. Its agents (the adapter kit's quiet agents) drop request headers from what
- * NODE_DEBUG=http prints.
+ * NODE_DEBUG=http prints, and hold at most MAX_SOCKETS sockets per endpoint: the SDK's handler takes the
+ * agents as they are, so their limit is the client's (a flood of reads queues instead of opening one socket
+ * per request). The count is checked at a TCP proxy in apps/cli/test/verify-flood.test.ts.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createQuietAgents } from '@phlow/keys-core/adapter';
 import { rememberEndpoint } from './errors.js';
 import type { AwsConfig } from './options.js';
 
+/**
+ * Sockets per endpoint of the client this adapter builds (a caller's own `client` keeps its own setting): the
+ * SDK's default and the kit's, written out so that it does not depend on which core is installed.
+ */
+export const MAX_SOCKETS = 50;
+
 export function createClient(config: AwsConfig): { client: SecretsManagerClient; owned: boolean } {
   if (config.client) return { client: config.client, owned: false };
-  const agents = createQuietAgents();
+  const agents = createQuietAgents({ maxSockets: MAX_SOCKETS });
   const client = new SecretsManagerClient({
     ...(config.region !== undefined ? { region: config.region } : {}),
     ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),

@@ -6,7 +6,12 @@ export { BoundedMap } from './bounded-map.js';
 export { DEADLINE_CODE, type Deadline, startDeadline, trackRequest, withDeadline } from './deadline.js';
 export { parseDuration } from './duration.js';
 export { mapLimit } from './map-limit.js';
-export { createQuietAgents, type QuietAgentOptions, type QuietAgents } from './quiet-agents.js';
+export {
+  createQuietAgents,
+  DEFAULT_MAX_SOCKETS,
+  type QuietAgentOptions,
+  type QuietAgents,
+} from './quiet-agents.js';
 export { durationSetting, intSetting, type SettingRange } from './settings.js';
 export { type AroundCall, KEYSTORE_METHODS, type KeyStoreMethod, wrapStore } from './store-methods.js';
 export { parseStoredTime } from './stored-time.js';

@@ -10,6 +10,12 @@
  *
  * The same hook ties each request to the deadline of the call that made it (deadline.ts), so a client that
  * cannot take an AbortSignal still has its requests destroyed at the deadline.
+ *
+ * Every agent has a socket limit (`maxSockets`, default DEFAULT_MAX_SOCKETS = 50 per origin, the AWS SDK's own
+ * default): a burst of reads queues in the agent instead of opening one socket (one file descriptor) per
+ * request. Without it, 5,000 forged tokens once made 4,962 concurrent Vault requests, and under
+ * `ulimit -n 1024` a legitimate verification failed with EMFILE. 50 leaves room for the rest of a process
+ * under that limit and is far above what one KeyManager needs (reads of one id share one request).
  */
 import { type ClientRequest, Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
@@ -32,7 +38,7 @@ function quiet<A extends HttpAgent>(agent: A): A {
 export interface QuietAgentOptions {
   /** TLS settings of HTTPS connections (ca, cert, key, rejectUnauthorized). Default: Node's. */
   readonly tls?: HttpsAgentOptions;
-  /** Most sockets per origin. Default: 50 (the AWS SDK's own setting). */
+  /** Most sockets per origin, a whole number of 1 or more. Default: DEFAULT_MAX_SOCKETS (50, the AWS SDK's own setting). */
   readonly maxSockets?: number;
 }
 
@@ -43,9 +49,16 @@ export interface QuietAgents {
   destroy(): void;
 }
 
-/** One keep-alive agent per scheme. */
+/** The socket limit per origin of every store's agents, unless a store passes its own. */
+export const DEFAULT_MAX_SOCKETS = 50;
+
+/** One keep-alive agent per scheme, each with a socket limit. */
 export function createQuietAgents(options: QuietAgentOptions = {}): QuietAgents {
-  const maxSockets = options.maxSockets ?? 50;
+  const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
+  if (!Number.isSafeInteger(maxSockets) || maxSockets < 1) {
+    // Node's agent would take Infinity (no limit) or throw later; a limit is the point.
+    throw new RangeError('createQuietAgents: maxSockets must be a whole number >= 1');
+  }
   const http = quiet(new HttpAgent({ keepAlive: true, maxSockets }));
   const https = quiet(new HttpsAgent({ keepAlive: true, maxSockets, ...options.tls }));
   return {

@@ -25,10 +25,20 @@ export async function run(context: CommandContext): Promise<ExitCode> {
     // Any length goes to the key's algorithm (64 bytes for EdDSA and ES256, the modulus size for RS256),
     // which answers false for a signature of the wrong shape; a missing key is still reported.
     const ok = await manager.verify(id, message, signature);
-    if (out.json) out.data({ keyId: id, valid: ok });
-    else if (ok) out.line(`${out.paint('green', 'valid')} signature by ${id}`);
-    else
-      out.line(`${out.paint('red', 'invalid')} signature: not made by any current or in-grace key of ${id}`);
+    const why = `not made by any current or in-grace key of ${id}`;
+    // SIGNATURE_INVALID: the one code for a bad signature, as verify-token and the audit trail give it.
+    if (out.json) {
+      out.data(
+        ok
+          ? { keyId: id, valid: true }
+          : {
+              keyId: id,
+              valid: false,
+              error: { code: 'SIGNATURE_INVALID', message: why, exitCode: EXIT.FAILURE },
+            },
+      );
+    } else if (ok) out.line(`${out.paint('green', 'valid')} signature by ${id}`);
+    else out.line(`${out.paint('red', 'invalid')} signature: ${why} (SIGNATURE_INVALID)`);
     return ok;
   });
   return valid ? EXIT.OK : EXIT.FAILURE;
