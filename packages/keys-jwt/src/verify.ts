@@ -187,8 +187,10 @@ export async function verifyJwt(
   const audit = (keyId: string | undefined, started: number, fields: AuditFields) => {
     try {
       keys.recordAudit('verify', keyId, started, fields);
-    } catch {
-      // Auditing must not change a verification's result.
+    } catch (error) {
+      // Auditing must not change a verification's result, except where the deployment asked to fail closed
+      // (PHLOW_KEY_AUDIT_FAIL_CLOSED): a token is not accepted when its line cannot be written.
+      if (fields.valid === true && isKeyStoreError(error) && error.code === 'AUDIT_UNAVAILABLE') throw error;
     }
   };
   const started = performance.now();

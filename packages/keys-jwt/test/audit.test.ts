@@ -2,7 +2,11 @@
  * verifyJwt in the audit trail: one `verify` event per call through the KeyManager's own hook, saying whether
  * the token was valid, why it was refused, or that the store could not be read, and never the token.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
+  auditSinkFromEnv,
   createMemoryKeyStore,
   type KeyAuditEvent,
   KeyManager,
@@ -155,5 +159,23 @@ describe('verifyJwt audit events', () => {
     await expect(verifyJwt(keys, token)).resolves.toMatchObject({ keyId: 'alpha' });
     await expect(verifyJwt(keys, `${token}x`)).rejects.toThrow();
     expect(recorded).not.toHaveBeenCalled();
+  });
+});
+
+describe('verifyJwt under PHLOW_KEY_AUDIT_FAIL_CLOSED', () => {
+  it('accepts no token whose audit line cannot be written; refusals stay refusals', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jwt-fail-closed-'));
+    const env = { PHLOW_KEY_AUDIT_LOG: join(dir, 'audit.log'), PHLOW_KEY_AUDIT_FAIL_CLOSED: 'true' };
+    const keys = new KeyManager({ store: createMemoryKeyStore(), env, rotationDelayMs: 0 });
+    await keys.generateKeyPair('alpha');
+    const token = await signJwt(keys, 'alpha', { scope: 'read' });
+    await expect(verifyJwt(keys, token)).resolves.toMatchObject({ keyId: 'alpha' });
+
+    auditSinkFromEnv(env)!.close(); // the log can no longer be written
+    await expect(verifyJwt(keys, token)).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+    // A forged token is still refused for what it is, not for the audit log.
+    await expect(verifyJwt(keys, `${token.slice(0, -4)}AAAA`)).rejects.toMatchObject({
+      code: 'SIGNATURE_INVALID',
+    });
   });
 });

@@ -49,7 +49,7 @@ export async function run(context: CommandContext): Promise<ExitCode> {
           alg: result.protectedHeader.alg,
           claims: result.payload,
         });
-      else out.line(JSON.stringify(result.payload, null, 2));
+      else out.data(result.payload);
       return EXIT.OK;
     } catch (error) {
       if (!isJwtError(error)) throw error;
