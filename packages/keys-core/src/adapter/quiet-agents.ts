@@ -17,9 +17,15 @@
  * `ulimit -n 1024` a legitimate verification failed with EMFILE. 50 leaves room for the rest of a process
  * under that limit and is far above what one KeyManager needs (reads of one id share one request).
  */
-import { type ClientRequest, Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from 'node:https';
+import type { ClientRequest, Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent, AgentOptions as HttpsAgentOptions } from 'node:https';
 import { trackRequest } from './deadline.js';
+
+// node:http and node:https are loaded when the first agents are made, not when the kit is imported: every
+// store imports the kit, and on Node 22 node:https pulls in undici (~30 ms of CPU at start-up for a CLI
+// command or a file-store process that never opens a connection). process.getBuiltinModule exists on every
+// Node this package supports (20.16+, 22.3+) and in bundles, where a createRequire would not.
+const builtin = <T>(id: string): T => process.getBuiltinModule(id) as T;
 
 /** Node's (undocumented, stable since 0.x) hook through which every request asks its agent for a socket. */
 type AddRequest = (req: ClientRequest, options: Record<string, unknown> | undefined) => void;
@@ -59,8 +65,10 @@ export function createQuietAgents(options: QuietAgentOptions = {}): QuietAgents 
     // Node's agent would take Infinity (no limit) or throw later; a limit is the point.
     throw new RangeError('createQuietAgents: maxSockets must be a whole number >= 1');
   }
-  const http = quiet(new HttpAgent({ keepAlive: true, maxSockets }));
-  const https = quiet(new HttpsAgent({ keepAlive: true, maxSockets, ...options.tls }));
+  const { Agent: Http } = builtin<typeof import('node:http')>('node:http');
+  const { Agent: Https } = builtin<typeof import('node:https')>('node:https');
+  const http = quiet(new Http({ keepAlive: true, maxSockets }));
+  const https = quiet(new Https({ keepAlive: true, maxSockets, ...options.tls }));
   return {
     http,
     https,
