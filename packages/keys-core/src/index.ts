@@ -37,6 +37,7 @@ export { KeyPair } from './key-pair.js';
 export type {
   GenerateOptions,
   GetKeyPairOptions,
+  JwksOptions,
   KeyAccessOptions,
   KeyManagerCacheOptions,
   KeyManagerEvent,

@@ -25,6 +25,7 @@ import { notFound } from './manager-errors.js';
 import type { KeyManagerEvent, ManagerSettings } from './manager-options.js';
 import { PublicKeyPair } from './public-key-pair.js';
 import { rotationTimeline, type TimelineVersion } from './rotation-timeline.js';
+import { SigningRecheck } from './signing-recheck.js';
 
 /** One stored version as the timeline reads it. */
 interface VersionRecord extends TimelineVersion {
@@ -68,6 +69,12 @@ export interface KeyCacheOptions {
 /** The one key of the id-list cache. */
 const ID_LIST = 'ids';
 
+/**
+ * Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store (INTEGRITY) must
+ * stop key use at once. Errors that are not KeyStoreErrors come from unmapped failures: outages.
+ */
+export const isOutage = (error: unknown): boolean => !isKeyStoreError(error) || error.code === 'UNAVAILABLE';
+
 export class KeyCache {
   readonly #o: KeyCacheOptions;
   readonly #entries: LoadingCache<KeyEntry>;
@@ -78,6 +85,7 @@ export class KeyCache {
   readonly #lastRefetch: BoundedMap<string, number>;
   /** True if the store keeps versions (or signs inside its backend, where versions are public-only). */
   readonly versioned: boolean;
+  readonly #recheck: SigningRecheck<KeyEntry>;
 
   constructor(options: KeyCacheOptions) {
     this.#o = options;
@@ -87,15 +95,19 @@ export class KeyCache {
       maxEntries: s.maxEntries,
       staleIfErrorMs: s.staleIfErrorMs,
       refreshAheadRatio: s.refreshAheadRatio,
-      // Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store
-      // (INTEGRITY) must stop key use at once. Errors that are not KeyStoreErrors come from unmapped
-      // failures: outages.
-      staleOn: (error: unknown) => !isKeyStoreError(error) || error.code === 'UNAVAILABLE',
+      staleOn: isOutage,
       now: options.now,
     };
     this.#entries = new LoadingCache<KeyEntry>(cache);
     this.#ids = new LoadingCache<readonly string[]>(cache);
     this.#lastRefetch = new BoundedMap(s.maxEntries);
+    this.#recheck = new SigningRecheck(this.#entries, {
+      intervalMs: s.signingRecheckMs,
+      maxEntries: s.maxEntries,
+      now: options.now,
+      emit: options.emit,
+      staleOn: isOutage,
+    });
     const { store } = options;
     this.versioned =
       options.signer !== undefined ||
@@ -103,7 +115,17 @@ export class KeyCache {
   }
 
   get stats(): CacheStats & { size: number } {
-    const total = { hits: 0, misses: 0, loads: 0, errors: 0, stale: 0, evictions: 0, refreshes: 0, size: 0 };
+    const total = {
+      hits: 0,
+      misses: 0,
+      loads: 0,
+      errors: 0,
+      stale: 0,
+      evictions: 0,
+      refreshes: 0,
+      rechecks: 0,
+      size: 0,
+    };
     for (const cache of [this.#entries, this.#ids] as LoadingCache<unknown>[]) {
       for (const [name, value] of Object.entries(cache.stats)) total[name as keyof CacheStats] += value;
       total.size += cache.size;
@@ -115,6 +137,13 @@ export class KeyCache {
   peek(keyId: string): KeyView | undefined {
     const entry = this.#entries.peekValue(keyId);
     return entry && this.#viewOf(entry);
+  }
+
+  /** `peek` for a sign: also starts the signing recheck of `keyId` when its entry is due (signing-recheck.ts). */
+  peekForSigning(keyId: string): KeyView | undefined {
+    const view = this.peek(keyId);
+    if (view !== undefined) this.#recheck.onSign(keyId, view.loadedAt);
+    return view;
   }
 
   /** The view of `keyId` through the cache. NOT_FOUND if the store has no such id. */
@@ -232,8 +261,11 @@ export class KeyCache {
     return entry && this.#viewOf(entry);
   }
 
-  /** Every id the store lists, cached like a key (TTL, single flight) so JWK Set requests cause no listing storm. */
-  async listIds(): Promise<readonly string[]> {
+  /**
+   * Every id the store lists, cached like a key (TTL, single flight) so JWK Set requests cause no listing
+   * storm; with `maxAgeMs`, a listing at most that old (failures then throw, never stale).
+   */
+  async listIds(maxAgeMs?: number): Promise<readonly string[]> {
     const { store } = this.#o;
     if (!store.capabilities.list || !store.listKeyIds) {
       throw new KeyStoreError(
@@ -244,13 +276,19 @@ export class KeyCache {
         },
       );
     }
-    return (await this.#ids.get(ID_LIST, store.listKeyIds.bind(store))) ?? [];
+    const list = store.listKeyIds.bind(store);
+    if (maxAgeMs !== undefined) return (await this.#ids.fetch(ID_LIST, list, maxAgeMs)) ?? [];
+    return (await this.#ids.get(ID_LIST, list)) ?? [];
   }
 
-  /** Drops `keyId` (a write by this process shows at once) and the id list (it may have changed too). */
+  /**
+   * Drops `keyId` (a write by this process shows at once) and the id list (it may have changed too). Every
+   * write calls this, so it is also where the `changed` event (a JWKS handler rebuilds on it) comes from.
+   */
   invalidate(keyId: string): void {
     this.#entries.invalidate(keyId);
     this.#ids.invalidate(ID_LIST);
+    this.#o.emit({ type: 'changed', keyId });
   }
 
   clear(): void {
@@ -260,6 +298,7 @@ export class KeyCache {
 
   close(): void {
     this.#lastRefetch.clear();
+    this.#recheck.clear();
     this.clear();
   }
 
