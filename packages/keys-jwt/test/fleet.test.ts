@@ -76,7 +76,7 @@ describe.each(['file', 'vault', 'aws'] as const)(
           }
         }
         expect(switched).toBeDefined();
-          expect(switched!.rechecks - atRotation.rechecks).toBeLessThanOrEqual(2);
+        expect(switched!.rechecks - atRotation.rechecks).toBeLessThanOrEqual(2);
 
         let accepted: Signed | undefined;
         for (let i = 0; i < MAX_STEPS && !accepted; i++) {
