@@ -457,8 +457,11 @@ export class KeyManager {
         assertValidKeyId(keyId, this.store.type);
         throw noPrivateKey(this.store, keyId, method);
       }
-      // Not a signer store: every pair in the cache is a KeyPair (see key-cache.ts).
-      return pick(await this.#cache.viewFor(keyId, options)) as KeyPair;
+      // Not a signer store: every pair in the cache is a KeyPair (see key-cache.ts). The signing pair, plainly
+      // asked for, starts the signing recheck as `sign` does.
+      const hit =
+        options === undefined && method === 'getKeyPair' ? this.#cache.peekForSigning(keyId) : undefined;
+      return pick(hit ?? (await this.#cache.viewFor(keyId, options))) as KeyPair;
     };
     if (!this.#audit.auditing) return read();
     const source = options?.forceFetch === true || !this.#cache.isFresh(keyId) ? 'store' : 'cache';

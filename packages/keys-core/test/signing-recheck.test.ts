@@ -124,6 +124,22 @@ describe('signing recheck', () => {
     await vi.waitFor(() => expect(state.done).toBe(reads + 2));
   });
 
+  it('with auditing on, sign and getKeyPair recheck as well', async () => {
+    const c = clock();
+    const base = createMemoryKeyStore();
+    const { store, state } = flaky(base);
+    const issuer = new KeyManager({ store, env: {}, now: c.now, onEvent: () => {} });
+    const operator = new KeyManager({ store: base, env: {}, now: c.now });
+    await operator.generateKeyPair('agent');
+    await issuer.getKeyPair('agent');
+    const { kid: fresh } = await operator.rotateKeyPair('agent', { now: true });
+    const reads = state.reads;
+    c.advance(INTERVAL);
+    await issuer.getKeyPair('agent');
+    await vi.waitFor(() => expect(state.done).toBe(reads + 1));
+    expect((await issuer.signDetailed('agent', 'payload')).kid).toBe(fresh);
+  });
+
   it('a revocation (revokePrevious) elsewhere: the issuer signs with the new key after one interval', async () => {
     const { c, issuer, operator, state } = await fleet();
     await issuer.sign('agent', 'payload');
