@@ -142,7 +142,16 @@ export class KeyCache {
   /** `peek` for a sign: also starts the signing recheck of `keyId` when its entry is due (signing-recheck.ts). */
   peekForSigning(keyId: string): KeyView | undefined {
     const view = this.peek(keyId);
-    if (view !== undefined) this.#recheck.onSign(keyId, view.loadedAt);
+    if (view !== undefined) {
+      this.#recheck.onSign(keyId, view.loadedAt, (fresh) => {
+        if (
+          fresh === undefined ||
+          versionsOf(fresh.versions.map((v) => v.pair)) !== versionsOf(view.versions)
+        ) {
+          this.#o.emit({ type: 'changed', keyId });
+        }
+      });
+    }
     return view;
   }
 
@@ -338,6 +347,13 @@ export class KeyCache {
     entry.memo = { view, from: now, until: t.until };
     return view;
   }
+}
+
+/** An entry's versions as one comparable string: which keys, in which order, with which versions. */
+function versionsOf(
+  versions: readonly { readonly kid: string; readonly version?: string | undefined }[],
+): string {
+  return versions.map((v) => `${v.kid}:${v.version ?? ''}`).join(',');
 }
 
 function record(pair: PublicKeyPair, activatesAt: Date | undefined): VersionRecord {

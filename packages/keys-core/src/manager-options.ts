@@ -48,7 +48,10 @@ export type KeyManagerEvent =
   /** A store read failed and nothing stale could be served. */
   | { readonly type: 'error'; readonly keyId: string; readonly error: unknown }
   | { readonly type: 'rotated'; readonly keyId: string; readonly kid: string; readonly previousKid: string }
-  /** This KeyManager wrote (or tried to write) `keyId`: generate, store, delete, rotate. A JWK Set built before may be out of date. */
+  /**
+   * This KeyManager wrote (or tried to write) `keyId` (generate, store, delete, rotate), or its signing recheck
+   * found `keyId`'s versions changed in the store: a JWK Set built before may be out of date.
+   */
   | { readonly type: 'changed'; readonly keyId: string }
   /** An id left out of a JWK Set because its entry is broken; `code` is the KeyStoreError code. The other ids are served. */
   | { readonly type: 'skipped'; readonly keyId: string; readonly code: string }

@@ -9,7 +9,9 @@
  * the entry (served until it expires, then the stale-if-error window), while a revoked credential or a
  * tampered store (ACCESS_DENIED, INTEGRITY: anything not an outage) drops it, so the next sign reads the store
  * and fails rather than keep signing with a key the store no longer vouches for. An id gone from the store is
- * dropped too (NOT_FOUND on the next sign).
+ * dropped too (NOT_FOUND on the next sign). A reread that finds the id's versions changed is reported as a
+ * `changed` event, so a JWKS endpoint in the same process serves the new key as soon as this process signs
+ * with it.
  *
  * Cost: at most one read of each id a process signs with per interval (attempts, failed ones included, are
  * spaced by the interval, so an outage is not hammered), and none for ids it only verifies or does not use.
@@ -41,15 +43,18 @@ export class SigningRecheck<V> {
     this.#last = new BoundedMap(options.maxEntries);
   }
 
-  /** Called on each sign that answers from the entry of `keyId`, read from the store at `loadedAt`. */
-  onSign(keyId: string, loadedAt: number): void {
+  /**
+   * Called on each sign that answers from the entry of `keyId`, read from the store at `loadedAt`. `reread`
+   * is told what a recheck read (undefined: the id is gone).
+   */
+  onSign(keyId: string, loadedAt: number, reread?: (value: V | undefined) => void): void {
     const { intervalMs, now } = this.#o;
     if (intervalMs === 0) return;
     const at = now();
     if (at - loadedAt < intervalMs || at - (this.#last.get(keyId) ?? Number.NEGATIVE_INFINITY) < intervalMs)
       return;
     this.#last.set(keyId, at);
-    this.#entries.reload(keyId)?.catch((error: unknown) => {
+    this.#entries.reload(keyId)?.then(reread, (error: unknown) => {
       this.#o.emit({ type: 'error', keyId, error });
       if (!this.#o.staleOn(error)) this.#entries.invalidate(keyId);
     });

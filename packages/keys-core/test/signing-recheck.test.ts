@@ -80,6 +80,26 @@ describe('signing recheck', () => {
     expect(state.reads).toBe(reads + 1);
   });
 
+  it('a recheck that finds the versions changed emits `changed` (a JWKS handler rebuilds on it); one that finds nothing new does not', async () => {
+    const { c, issuer, operator, state } = await fleet();
+    await issuer.sign('agent', 'payload');
+    const changed: string[] = [];
+    issuer.subscribe((e) => {
+      if (e.type === 'changed') changed.push(e.keyId);
+    });
+    let reads = state.reads;
+    c.advance(INTERVAL);
+    await issuer.sign('agent', 'payload');
+    await vi.waitFor(() => expect(state.done).toBe(reads + 1));
+    expect(changed).toEqual([]);
+    await operator.rotateKeyPair('agent', { now: true });
+    reads = state.reads;
+    c.advance(INTERVAL);
+    await issuer.sign('agent', 'payload');
+    await vi.waitFor(() => expect(state.done).toBe(reads + 1));
+    expect(changed).toEqual(['agent']);
+  });
+
   it('getKeyPair (the pair an agent signs with) rechecks too; a verify-only id is never reread', async () => {
     const { c, issuer, operator, state } = await fleet();
     await issuer.getKeyPair('agent');
