@@ -142,8 +142,8 @@ export class KeyCache {
   /** `peek` for a sign: also starts the signing recheck of `keyId` when its entry is due (signing-recheck.ts). */
   peekForSigning(keyId: string): KeyView | undefined {
     const view = this.peek(keyId);
-    if (view !== undefined) {
-      this.#recheck.onSign(keyId, view.loadedAt, (fresh) => {
+    if (view !== undefined && this.#recheck.due(keyId, view.loadedAt)) {
+      this.#recheck.start(keyId, (fresh) => {
         if (
           fresh === undefined ||
           versionsOf(fresh.versions.map((v) => v.pair)) !== versionsOf(view.versions)

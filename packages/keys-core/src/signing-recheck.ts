@@ -44,16 +44,23 @@ export class SigningRecheck<V> {
   }
 
   /**
-   * Called on each sign that answers from the entry of `keyId`, read from the store at `loadedAt`. `reread`
-   * is told what a recheck read (undefined: the id is gone).
+   * True if a sign answering from the entry of `keyId`, read from the store at `loadedAt`, is to start a
+   * recheck (then `start` it): the entry and the last attempt are both at least one interval old. Allocates
+   * nothing, as it runs on every sign.
    */
-  onSign(keyId: string, loadedAt: number, reread?: (value: V | undefined) => void): void {
+  due(keyId: string, loadedAt: number): boolean {
     const { intervalMs, now } = this.#o;
-    if (intervalMs === 0) return;
+    if (intervalMs === 0) return false;
     const at = now();
-    if (at - loadedAt < intervalMs || at - (this.#last.get(keyId) ?? Number.NEGATIVE_INFINITY) < intervalMs)
-      return;
+    if (at - loadedAt < intervalMs || at - (this.#last.get(keyId) ?? Number.NEGATIVE_INFINITY) < intervalMs) {
+      return false;
+    }
     this.#last.set(keyId, at);
+    return true;
+  }
+
+  /** Rereads `keyId` in the background; `reread` is told what was read (undefined: the id is gone). */
+  start(keyId: string, reread: (value: V | undefined) => void): void {
     this.#entries.reload(keyId)?.then(reread, (error: unknown) => {
       this.#o.emit({ type: 'error', keyId, error });
       if (!this.#o.staleOn(error)) this.#entries.invalidate(keyId);
