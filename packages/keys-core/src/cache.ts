@@ -46,6 +46,8 @@ export interface CacheStats {
   evictions: number;
   /** Background refreshes started by hits near the end of an entry's TTL. */
   refreshes: number;
+  /** Background rereads asked for by `reload` (KeyManager's signing recheck). */
+  rechecks: number;
 }
 
 interface Entry<V> {
@@ -78,6 +80,7 @@ export class LoadingCache<V> {
     stale: 0,
     evictions: 0,
     refreshes: 0,
+    rechecks: 0,
   };
 
   constructor(options: CacheOptions) {
@@ -182,6 +185,18 @@ export class LoadingCache<V> {
   put(key: string, value: V, load: () => Promise<V | undefined>): void {
     this.#inflight.delete(key);
     this.#set(key, value, load);
+  }
+
+  /**
+   * Rereads `key` now with the loader of its entry, joining a load already in flight (single flight), and
+   * keeps serving the entry meanwhile. Undefined when there is no entry. Counted in `rechecks`. The result
+   * replaces the entry unless an invalidation came first; a failure leaves the entry as it was.
+   */
+  reload(key: string): Promise<V | undefined> | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    this.stats.rechecks++;
+    return this.#load(key, entry.load);
   }
 
   /** Drops the entry and any load in flight for it. */

@@ -51,6 +51,7 @@ export { KeyPair } from './key-pair.js';
 export type {
   GenerateOptions,
   GetKeyPairOptions,
+  JwksOptions,
   KeyAccessOptions,
   KeyManagerCacheOptions,
   KeyManagerEvent,

@@ -25,6 +25,7 @@ import { notFound } from './manager-errors.js';
 import type { KeyManagerEvent, ManagerSettings } from './manager-options.js';
 import { PublicKeyPair } from './public-key-pair.js';
 import { rotationTimeline, type TimelineVersion } from './rotation-timeline.js';
+import { SigningRecheck } from './signing-recheck.js';
 import { UnverifiedReads } from './unverified-reads.js';
 
 /** One stored version as the timeline reads it. */
@@ -69,6 +70,12 @@ export interface KeyCacheOptions {
 /** The one key of the id-list cache. */
 const ID_LIST = 'ids';
 
+/**
+ * Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store (INTEGRITY) must
+ * stop key use at once. Errors that are not KeyStoreErrors come from unmapped failures: outages.
+ */
+export const isOutage = (error: unknown): boolean => !isKeyStoreError(error) || error.code === 'UNAVAILABLE';
+
 export class KeyCache {
   readonly #o: KeyCacheOptions;
   readonly #entries: LoadingCache<KeyEntry>;
@@ -81,6 +88,7 @@ export class KeyCache {
   readonly versioned: boolean;
   /** The gate for reads of ids named by unverified input (unverified-reads.ts). */
   readonly unverified: UnverifiedReads;
+  readonly #recheck: SigningRecheck<KeyEntry>;
 
   constructor(options: KeyCacheOptions) {
     this.#o = options;
@@ -90,15 +98,19 @@ export class KeyCache {
       maxEntries: s.maxEntries,
       staleIfErrorMs: s.staleIfErrorMs,
       refreshAheadRatio: s.refreshAheadRatio,
-      // Serve stale keys through outages only: a revoked token (ACCESS_DENIED) or a tampered store
-      // (INTEGRITY) must stop key use at once. Errors that are not KeyStoreErrors come from unmapped
-      // failures: outages.
-      staleOn: (error: unknown) => !isKeyStoreError(error) || error.code === 'UNAVAILABLE',
+      staleOn: isOutage,
       now: options.now,
     };
     this.#entries = new LoadingCache<KeyEntry>(cache);
     this.#ids = new LoadingCache<readonly string[]>(cache);
     this.#lastRefetch = new BoundedMap(s.maxEntries);
+    this.#recheck = new SigningRecheck(this.#entries, {
+      intervalMs: s.signingRecheckMs,
+      maxEntries: s.maxEntries,
+      now: options.now,
+      emit: options.emit,
+      staleOn: isOutage,
+    });
     const { store } = options;
     this.versioned =
       options.signer !== undefined ||
@@ -119,7 +131,17 @@ export class KeyCache {
   }
 
   get stats(): CacheStats & { size: number } {
-    const total = { hits: 0, misses: 0, loads: 0, errors: 0, stale: 0, evictions: 0, refreshes: 0, size: 0 };
+    const total = {
+      hits: 0,
+      misses: 0,
+      loads: 0,
+      errors: 0,
+      stale: 0,
+      evictions: 0,
+      refreshes: 0,
+      rechecks: 0,
+      size: 0,
+    };
     for (const cache of [this.#entries, this.#ids] as LoadingCache<unknown>[]) {
       for (const [name, value] of Object.entries(cache.stats)) total[name as keyof CacheStats] += value;
       total.size += cache.size;
@@ -131,6 +153,22 @@ export class KeyCache {
   peek(keyId: string): KeyView | undefined {
     const entry = this.#entries.peekValue(keyId);
     return entry && this.#viewOf(entry);
+  }
+
+  /** `peek` for a sign: also starts the signing recheck of `keyId` when its entry is due (signing-recheck.ts). */
+  peekForSigning(keyId: string): KeyView | undefined {
+    const view = this.peek(keyId);
+    if (view !== undefined && this.#recheck.due(keyId, view.loadedAt)) {
+      this.#recheck.start(keyId, (fresh) => {
+        if (
+          fresh === undefined ||
+          versionsOf(fresh.versions.map((v) => v.pair)) !== versionsOf(view.versions)
+        ) {
+          this.#o.emit({ type: 'changed', keyId });
+        }
+      });
+    }
+    return view;
   }
 
   /** The view of `keyId` through the cache. NOT_FOUND if the store has no such id. */
@@ -277,11 +315,15 @@ export class KeyCache {
     return (await ids) ?? [];
   }
 
-  /** Drops `keyId` (a write by this process shows at once) and the id list (it may have changed too). */
+  /**
+   * Drops `keyId` (a write by this process shows at once) and the id list (it may have changed too). Every
+   * write calls this, so it is also where the `changed` event (a JWKS handler rebuilds on it) comes from.
+   */
   invalidate(keyId: string): void {
     this.#entries.invalidate(keyId);
     this.#ids.invalidate(ID_LIST);
     this.unverified.forget(keyId);
+    this.#o.emit({ type: 'changed', keyId });
   }
 
   clear(): void {
@@ -292,6 +334,7 @@ export class KeyCache {
 
   close(): void {
     this.#lastRefetch.clear();
+    this.#recheck.clear();
     this.clear();
   }
 
@@ -331,6 +374,13 @@ export class KeyCache {
     entry.memo = { view, from: now, until: t.until };
     return view;
   }
+}
+
+/** An entry's versions as one comparable string: which keys, in which order, with which versions. */
+function versionsOf(
+  versions: readonly { readonly kid: string; readonly version?: string | undefined }[],
+): string {
+  return versions.map((v) => `${v.kid}:${v.version ?? ''}`).join(',');
 }
 
 function record(pair: PublicKeyPair, activatesAt: Date | undefined): VersionRecord {

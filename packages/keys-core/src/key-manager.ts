@@ -19,7 +19,7 @@ import type { KeyAuditOperation } from './audit.js';
 import { type AuditFields, Auditor, bytes } from './audit-events.js';
 import type { AuditSinkStats } from './audit-sink.js';
 import { isSignerStore, type KeyStore, type SignerKeyStore } from './contract.js';
-import { KeyStoreError } from './errors.js';
+import { isKeyStoreError, KeyStoreError } from './errors.js';
 import type { JwkSet } from './jwk.js';
 import { buildJwkSet } from './jwk-set.js';
 import { KeyCache, type KeyView } from './key-cache.js';
@@ -30,6 +30,7 @@ import { assertSignerContract, noPrivateKey, unknownKid } from './manager-errors
 import {
   type GenerateOptions,
   type GetKeyPairOptions,
+  type JwksOptions,
   type KeyAccessOptions,
   type KeyManagerEvent,
   type KeyManagerOptions,
@@ -59,6 +60,10 @@ export class KeyManager {
   readonly rotationGracePeriodMs: number;
   readonly rotationDelayMs: number;
   readonly refetchCooldownMs: number;
+  /** How long past its TTL a cached key may be served while the store fails (a JWKS handler follows it too). */
+  readonly staleIfErrorMs: number;
+  /** Listeners added by `subscribe`. */
+  readonly #listeners = new Set<(event: KeyManagerEvent) => void>();
   /** The store, when it signs inside its backend. */
   readonly #signer: SignerKeyStore | undefined;
   readonly #cache: KeyCache;
@@ -80,6 +85,7 @@ export class KeyManager {
     this.rotationGracePeriodMs = s.graceMs;
     this.rotationDelayMs = s.delayMs;
     this.refetchCooldownMs = s.refetchCooldownMs;
+    this.staleIfErrorMs = s.staleIfErrorMs;
     this.#audit = new Auditor({
       storeType: store.type,
       env: s.env,
@@ -90,7 +96,16 @@ export class KeyManager {
       now: this.#now,
       maxEntries: s.maxEntries,
     });
-    const emit = (event: KeyManagerEvent) => this.#audit.emit(event);
+    const emit = (event: KeyManagerEvent) => {
+      this.#audit.emit(event);
+      for (const listener of this.#listeners) {
+        try {
+          listener(event);
+        } catch {
+          // A listener must not break key reads, as the onEvent hook must not.
+        }
+      }
+    };
     this.#cache = new KeyCache({ store, signer: this.#signer, settings: s, now: this.#now, emit });
     this.#rotation = {
       store,
@@ -135,7 +150,7 @@ export class KeyManager {
    */
   getKeyPair(keyId: string, options?: GetKeyPairOptions): Promise<KeyPair> {
     if (options === undefined && !this.#signer) {
-      const hit = this.#audit.auditing ? undefined : this.#cache.peek(keyId);
+      const hit = this.#audit.auditing ? undefined : this.#cache.peekForSigning(keyId);
       if (hit) return hit.signingPromise as Promise<KeyPair>;
     }
     return this.#privatePair(keyId, options, 'getKeyPair', (view) => view.signing);
@@ -214,11 +229,44 @@ export class KeyManager {
 
   /**
    * A JWK Set of the given ids (every id the store lists when omitted), including keys in their grace
-   * period, each with its RFC 7638 thumbprint as `kid`. This is the document verifiers fetch.
+   * period, each with its RFC 7638 thumbprint as `kid`. This is the document verifiers fetch. It degrades per
+   * key (see jwk-set.ts): an id whose entry is broken is left out and reported as a `skipped` event (id and
+   * code); an outage fails the whole set. `maxAgeMs` asks for the listing and each id read at most that
+   * long ago (what a JWKS endpoint revalidating on an interval asks; failures then throw, never stale).
    */
-  async jwks(keyIds?: readonly string[]): Promise<JwkSet> {
-    const ids = keyIds ?? (await this.#cache.listIds());
-    return buildJwkSet(ids, (id) => this.getVerificationKeys(id));
+  async jwks(keyIds?: readonly string[], options: JwksOptions = {}): Promise<JwkSet> {
+    const { maxAgeMs, concurrency } = options;
+    const ids = keyIds ?? (await this.#cache.listIds(maxAgeMs));
+    const read = maxAgeMs === undefined ? undefined : { maxAgeMs };
+    return buildJwkSet(
+      ids,
+      (id) =>
+        this.#cache.viewFor(id, read).then(
+          (view) => view.verifying,
+          (error: unknown) => {
+            // A listed id deleted since the listing is simply not published; a named id that is missing is reported.
+            if (keyIds === undefined && isKeyStoreError(error, 'NOT_FOUND')) return [];
+            throw error;
+          },
+        ),
+      {
+        ...(concurrency === undefined ? {} : { concurrency }),
+        onSkip: (keyId, code) => this.#rotation.emit({ type: 'skipped', keyId, code }),
+      },
+    );
+  }
+
+  /**
+   * Adds a listener for this KeyManager's events after construction, beside the `onEvent` option: `stale`,
+   * `error`, `rotated`, `changed` (this manager wrote an id) and `skipped` (an id left out of a JWK Set); not
+   * audit events. A JWKS handler rebuilds on `changed` with it. Returns the function that removes it. A
+   * listener must not throw (what it throws is ignored).
+   */
+  subscribe(listener: (event: KeyManagerEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   /** Empties the cache (keys and the id list), e.g. between tests. The store stays open. */
@@ -341,7 +389,7 @@ export class KeyManager {
    */
   async sign(keyId: string, data: Uint8Array | string, options?: KeyAccessOptions): Promise<Uint8Array> {
     if (!this.#audit.auditing) {
-      const pair = this.#cache.peek(keyId)?.signing ?? (await this.#cache.view(keyId)).signing;
+      const pair = this.#cache.peekForSigning(keyId)?.signing ?? (await this.#cache.view(keyId)).signing;
       return signWith(pair, bytes(data), this.store);
     }
     return (await this.#sign(keyId, data, options)).signature;
@@ -431,8 +479,11 @@ export class KeyManager {
         assertValidKeyId(keyId, this.store.type);
         throw noPrivateKey(this.store, keyId, method);
       }
-      // Not a signer store: every pair in the cache is a KeyPair (see key-cache.ts).
-      return pick(await this.#cache.viewFor(keyId, options)) as KeyPair;
+      // Not a signer store: every pair in the cache is a KeyPair (see key-cache.ts). The signing pair, plainly
+      // asked for, starts the signing recheck as `sign` does.
+      const hit =
+        options === undefined && method === 'getKeyPair' ? this.#cache.peekForSigning(keyId) : undefined;
+      return pick(hit ?? (await this.#cache.viewFor(keyId, options))) as KeyPair;
     };
     if (!this.#audit.auditing) return read();
     const source = options?.forceFetch === true || !this.#cache.isFresh(keyId) ? 'store' : 'cache';

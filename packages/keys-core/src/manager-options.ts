@@ -44,6 +44,14 @@ export interface KeyManagerCacheOptions {
    * refused (UNAVAILABLE). See unverified-reads.ts for the defaults and their environment variables.
    */
   readonly unverifiedReads?: UnverifiedReadOptions;
+  /**
+   * How old the cached entry of an id this process signs with may get before a sign (or `getKeyPair`)
+   * starts one background reread of that id (single flight; the sign itself answers from the cache), so an
+   * emergency rotation, a revocation or a revoked credential reaches every signing replica within about this
+   * long, whatever the TTL. Costs one read of each id in use per interval per process, only while it signs.
+   * Default: 10 s. Env: `PHLOW_KEY_CACHE_SIGNING_RECHECK_SECONDS`. 0 turns it off (the TTL alone bounds it).
+   */
+  readonly signingRecheckMs?: number;
 }
 
 export type KeyManagerEvent =
@@ -52,6 +60,13 @@ export type KeyManagerEvent =
   /** A store read failed and nothing stale could be served. */
   | { readonly type: 'error'; readonly keyId: string; readonly error: unknown }
   | { readonly type: 'rotated'; readonly keyId: string; readonly kid: string; readonly previousKid: string }
+  /**
+   * This KeyManager wrote (or tried to write) `keyId` (generate, store, delete, rotate), or its signing recheck
+   * found `keyId`'s versions changed in the store: a JWK Set built before may be out of date.
+   */
+  | { readonly type: 'changed'; readonly keyId: string }
+  /** An id left out of a JWK Set because its entry is broken; `code` is the KeyStoreError code. The other ids are served. */
+  | { readonly type: 'skipped'; readonly keyId: string; readonly code: string }
   /** One key access (see audit.ts): emitted only when an `onEvent` hook or `PHLOW_KEY_AUDIT_LOG` is set. */
   | KeyAuditEvent
   /** The `PHLOW_KEY_AUDIT_LOG` sink started losing lines (see audit-sink.ts). */
@@ -98,6 +113,14 @@ export interface KeyManagerOptions {
   readonly env?: Env;
   /** Clock, for tests. Default: `Date.now`. */
   readonly now?: () => number;
+}
+
+/** How `KeyManager.jwks` reads. */
+export interface JwksOptions {
+  /** Use the cached listing and keys only if read less than this long ago (0: read now). Default: the cache TTL (and its stale window). */
+  readonly maxAgeMs?: number;
+  /** Most ids read at once. Default: 8. */
+  readonly concurrency?: number;
 }
 
 /** Per-call cache control for `getKeyPair`. */
@@ -199,6 +222,7 @@ export interface ManagerSettings {
   readonly staleIfErrorMs: number;
   readonly refreshAheadRatio: number;
   readonly unverifiedReads: UnverifiedReadSettings;
+  readonly signingRecheckMs: number;
 }
 
 /** The options, else the environment, else the defaults; INVALID_CONFIG for values that cannot work. */
@@ -235,6 +259,12 @@ export function managerSettings(options: KeyManagerOptions): ManagerSettings {
     staleIfErrorMs: duration(cache?.staleIfErrorMs, env, 'PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS', 300_000),
     refreshAheadRatio: refreshAheadRatio(cache?.refreshAheadRatio),
     unverifiedReads: unverifiedReadSettings(cache?.unverifiedReads, env),
+    signingRecheckMs: duration(
+      cache?.signingRecheckMs,
+      env,
+      'PHLOW_KEY_CACHE_SIGNING_RECHECK_SECONDS',
+      10_000,
+    ),
   };
   assertRotationSettings(settings);
   return settings;

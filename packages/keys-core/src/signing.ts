@@ -24,9 +24,9 @@ export interface Signed {
   readonly signature: Uint8Array;
 }
 
-/** The key `sign` uses now: the cached view's signing key (one Map lookup when fresh). */
+/** The key `sign` uses now: the cached view's signing key (one Map lookup when fresh; see signing-recheck.ts). */
 export async function signingKey(cache: KeyCache, keyId: string): Promise<PublicKeyPair> {
-  return cache.peek(keyId)?.signing ?? (await cache.view(keyId)).signing;
+  return cache.peekForSigning(keyId)?.signing ?? (await cache.view(keyId)).signing;
 }
 
 /** Signs with the pair `pick` names, audited when auditing is on (else the plain seam). */

@@ -1,6 +1,6 @@
 export { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
 export { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
-export { type JwtKeys, publicKeyObject, type SigningAlg } from './keys.js';
+export { type JwksKeys, type JwtKeys, publicKeyObject, type SigningAlg } from './keys.js';
 export { createJwksNodeHandler, type NodeJwksHandler, toNodeHandler } from './node-handler.js';
 export {
   DEFAULT_MAX_TOKEN_LENGTH,

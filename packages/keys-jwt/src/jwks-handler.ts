@@ -4,30 +4,46 @@
  * Node's http and Express through createJwksNodeHandler).
  *
  * The naive endpoint, `res.json(await keys.jwks())`, lists the store on every request. Here the set is built
- * at most once per cache period (concurrent requests share one build), each id read with bounded
- * parallelism, serialised once, and served with an ETag so a verifier that already has it gets a 304. The set
- * is built by core's one JWK Set builder (`buildJwkSet`, as KeyManager.jwks builds it), so keys core's
- * algorithm table refuses are left out here too.
- * A rebuild reads the store, not KeyManager's cache, and `max-age` counts down from the build: a key written
- * to the store reaches every verifier within `maxAgeSeconds`. Keep that at or below the rotation delay so
- * verifiers learn a new key before it signs.
+ * by core's one builder (`KeyManager.jwks`: bounded parallel reads, keys core's algorithm table refuses left
+ * out, a broken entry left out and reported as a `skipped` event while the rest is served), serialised once
+ * and served with an ETag, so a verifier that already has it gets a 304. How fresh it is:
+ *
+ * - Its own KeyManager's writes (rotate, generate, store, delete: the `changed` event, KeyManager's one event
+ *   mechanism) make the next request rebuild at once.
+ * - Writes by other processes (`phlow-keys rotate --now` elsewhere) are found by revalidating against the
+ *   store every `revalidateSeconds`: the first request after that rebuilds from a listing and the ids' keys
+ *   read at most `revalidateSeconds` ago (shared with this process's own reads). Concurrent requests share
+ *   one build, so the cost is one listing plus one read per id per interval whatever the request rate, and
+ *   nothing while no request comes. A key written elsewhere is served within 2 x `revalidateSeconds`.
+ * - `maxAgeSeconds` is what HTTP caches are told (`Cache-Control: max-age`, counted down from the build).
+ *   jose's createRemoteJWKSet ignores it (it refetches on an unknown kid after its 30 s cooldown, else after
+ *   10 min); a cache that honours it learns a new key within it, so keep it at or below the rotation delay.
+ * - Failures follow KeyManager's rules: during an outage (UNAVAILABLE) the last set is served with max-age 0
+ *   for at most the stale-if-error window (`PHLOW_KEY_CACHE_STALE_IF_ERROR_SECONDS`) past its revalidation,
+ *   then 503; a revoked credential or a tampered store (ACCESS_DENIED, INTEGRITY, any non-outage failure of
+ *   the whole set) is a 503 at once, and the last set is dropped: it is never served again.
  */
 import { createHash } from 'node:crypto';
-import { buildJwkSet, isKeyStoreError, type PublicKeyPair } from '@phlow/keys-core';
+import { isKeyStoreError } from '@phlow/keys-core';
 import { JwtError } from './errors.js';
-import type { JwtKeys } from './keys.js';
+import type { JwksKeys } from './keys.js';
 
 export interface JwksHandlerOptions {
   /** The ids to publish. Default: every id the store lists (the store must be able to list). */
   readonly keyIds?: readonly string[];
   /**
-   * How long the set is reused here and cached by verifiers (`Cache-Control: public, max-age`).
+   * How long HTTP caches may keep the set (`Cache-Control: public, max-age`, counted down from the build).
    * Default: 300, or the KeyManager's rotation delay (`rotationDelayMs`) if that is shorter.
    */
   readonly maxAgeSeconds?: number;
+  /**
+   * How often the set is revalidated against the store (a listing, and each id read at most this long ago),
+   * so writes by other processes are served within twice this. Default: 5, or `maxAgeSeconds` if shorter.
+   */
+  readonly revalidateSeconds?: number;
   /** Ids read from the store at once while building. Default: 8. */
   readonly concurrency?: number;
-  /** Told about a failed build (the response is then the previous set, or a 503). Must not throw. */
+  /** Told about a failed build (the response is then the previous set within the stale rules, or a 503). Must not throw. */
   readonly onError?: (error: unknown) => void;
   /** Clock, for tests. Default: `Date.now`. */
   readonly now?: () => number;
@@ -37,11 +53,15 @@ export type JwksHandler = (request: Request) => Promise<Response>;
 
 const CONTENT_TYPE = 'application/jwk-set+json';
 const DEFAULT_MAX_AGE_SECONDS = 300;
+const DEFAULT_REVALIDATE_SECONDS = 5;
 
 interface Built {
   readonly body: string;
   readonly etag: string;
+  /** When the build started: its keys are at least this fresh. */
   readonly at: number;
+  /** The write generation it was built at: a later write of this KeyManager outdates it. */
+  readonly generation: number;
 }
 
 function positiveInteger(value: number | undefined, name: string, fallback: number, min: number): number {
@@ -52,9 +72,12 @@ function positiveInteger(value: number | undefined, name: string, fallback: numb
   return value;
 }
 
-function defaultMaxAge(keys: JwtKeys): number {
+function defaultMaxAge(keys: JwksKeys): number {
   return Math.min(DEFAULT_MAX_AGE_SECONDS, Math.floor(keys.rotationDelayMs / 1000));
 }
+
+/** An outage (served stale within the window), as KeyManager's cache tells one: not a KeyStoreError, or UNAVAILABLE. */
+const isOutage = (error: unknown): boolean => !isKeyStoreError(error) || error.code === 'UNAVAILABLE';
 
 /** True if an If-None-Match header value names `etag` (or is `*`). */
 function matchesEtag(header: string | null, etag: string): boolean {
@@ -65,7 +88,7 @@ function matchesEtag(header: string | null, etag: string): boolean {
   });
 }
 
-export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {}): JwksHandler {
+export function createJwksHandler(keys: JwksKeys, options: JwksHandlerOptions = {}): JwksHandler {
   const store = keys.store;
   if (!options.keyIds && (!store.capabilities.list || typeof store.listKeyIds !== 'function')) {
     throw new JwtError(
@@ -74,55 +97,63 @@ export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {
     );
   }
   const maxAge = positiveInteger(options.maxAgeSeconds, 'maxAgeSeconds', defaultMaxAge(keys), 0);
+  const revalidate = Math.min(
+    maxAge,
+    positiveInteger(options.revalidateSeconds, 'revalidateSeconds', DEFAULT_REVALIDATE_SECONDS, 0),
+  );
+  const revalidateMs = revalidate * 1000;
   const concurrency = positiveInteger(options.concurrency, 'concurrency', 8, 1);
   const now = options.now ?? Date.now;
   const onError = options.onError ?? (() => {});
   const fixedIds = options.keyIds ? [...options.keyIds] : undefined;
 
   let current: Built | undefined;
-  let building: Promise<Built> | undefined;
+  let building: { readonly promise: Promise<Built>; readonly generation: number } | undefined;
+  // Bumped by every write of this KeyManager: a set built before it is out of date at once.
+  let generation = 0;
+  keys.subscribe((event) => {
+    if (event.type === 'changed' || event.type === 'rotated') generation++;
+  });
   // After a failed build the store is left alone for a few seconds: an outage must not turn every request
   // into a store read.
-  const retryMs = Math.min(5000, maxAge * 1000);
+  const retryMs = Math.min(5000, Math.max(revalidateMs, 1000));
   let failedUntil = 0;
   let lastError: unknown;
 
-  const readKeys = async (id: string): Promise<PublicKeyPair[]> => {
-    try {
-      // forceFetch: the store's keys now, not KeyManager's cache, so max-age bounds how stale a verifier can
-      // be. A public read: no private key is touched (refresh would hand one out, and fails on a signer store).
-      return await keys.getVerificationKeys(id, { forceFetch: true });
-    } catch (error) {
-      // An id deleted between the listing and the read is simply not published.
-      if (isKeyStoreError(error, 'NOT_FOUND')) return [];
-      throw error;
-    }
-  };
-
-  const build = async (): Promise<Built> => {
-    const ids = fixedIds ?? (await store.listKeyIds!());
-    const body = JSON.stringify(await buildJwkSet(ids, readKeys, { concurrency }));
+  const build = async (at: number, gen: number): Promise<Built> => {
+    const set = await keys.jwks(fixedIds, { maxAgeMs: revalidateMs, concurrency });
+    const body = JSON.stringify(set);
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    return { body, etag, at: now() };
+    return { body, etag, at, generation: gen };
   };
 
   const fresh = (built: Built | undefined): built is Built =>
-    built !== undefined && now() - built.at < maxAge * 1000;
+    built !== undefined && built.generation === generation && now() - built.at < revalidateMs;
 
-  const getSet = async (): Promise<Built> => {
-    if (fresh(current)) return current;
-    if (now() < failedUntil) {
-      if (current) return current;
-      throw lastError;
+  /** The last set during an outage, within the stale-if-error window past its revalidation; else the error. */
+  const fallback = (error: unknown): { set: Built; stale: true } => {
+    if (!isOutage(error)) current = undefined;
+    if (current && now() - current.at <= revalidateMs + keys.staleIfErrorMs) {
+      return { set: current, stale: true };
     }
-    if (!building) {
-      building = build();
-      building.then(
-        () => {
-          building = undefined;
+    throw error;
+  };
+
+  const getSet = async (): Promise<{ set: Built; stale: boolean }> => {
+    if (fresh(current)) return { set: current, stale: false };
+    if (now() < failedUntil) return fallback(lastError);
+    if (!building || building.generation !== generation) {
+      const gen = generation;
+      const promise = build(now(), gen);
+      const flight = { promise, generation: gen };
+      building = flight;
+      promise.then(
+        (built) => {
+          if (building === flight) building = undefined;
+          if (!current || built.at >= current.at) current = built;
         },
         (error: unknown) => {
-          building = undefined;
+          if (building === flight) building = undefined;
           lastError = error;
           failedUntil = now() + retryMs;
           try {
@@ -134,29 +165,27 @@ export function createJwksHandler(keys: JwtKeys, options: JwksHandlerOptions = {
       );
     }
     try {
-      current = await building;
+      return { set: await building.promise, stale: false };
     } catch (error) {
-      // The previous set is still what verifiers trust: serve it (max-age 0) rather than fail.
-      if (current) return current;
-      throw error;
+      return fallback(error);
     }
-    return current;
   };
 
   return async (request: Request): Promise<Response> => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return new Response(null, { status: 405, headers: { Allow: 'GET, HEAD' } });
     }
-    let set: Built;
+    let served: { set: Built; stale: boolean };
     try {
-      set = await getSet();
+      served = await getSet();
     } catch {
-      return new Response(JSON.stringify({ error: 'the key store is unavailable' }), {
+      return new Response(JSON.stringify({ error: 'the key store cannot give the JWK Set now' }), {
         status: 503,
         headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '5' },
       });
     }
-    const remaining = Math.max(0, Math.floor(maxAge - (now() - set.at) / 1000));
+    const { set, stale } = served;
+    const remaining = stale ? 0 : Math.max(0, maxAge - Math.floor((now() - set.at) / 1000));
     const headers = {
       'Content-Type': CONTENT_TYPE,
       'Cache-Control': `public, max-age=${remaining}`,

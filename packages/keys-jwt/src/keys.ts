@@ -21,6 +21,13 @@ export type JwtKeys = Pick<
   | 'store'
 >;
 
+/**
+ * What the JWKS handler asks of KeyManager besides JwtKeys: core's one JWK Set builder (`jwks`, which
+ * degrades per key and reports `skipped` events), its events (`subscribe`, to rebuild when it writes) and its
+ * stale-if-error window.
+ */
+export type JwksKeys = JwtKeys & Pick<KeyManager, 'jwks' | 'subscribe' | 'staleIfErrorMs'>;
+
 /** The JWS algorithms we sign with: core's KeyAlgorithm (EdDSA, ES256, RS256). */
 export type SigningAlg = KeyAlgorithm;
 

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
-import type { JwtKeys } from './keys.js';
+import type { JwksKeys } from './keys.js';
 
 export type NodeJwksHandler = (
   req: IncomingMessage,
@@ -46,6 +46,6 @@ export function toNodeHandler(handler: JwksHandler): NodeJwksHandler {
 }
 
 /** createJwksHandler for Node's http server and Express: `app.get('/.well-known/jwks.json', handler)`. */
-export function createJwksNodeHandler(keys: JwtKeys, options: JwksHandlerOptions = {}): NodeJwksHandler {
+export function createJwksNodeHandler(keys: JwksKeys, options: JwksHandlerOptions = {}): NodeJwksHandler {
   return toNodeHandler(createJwksHandler(keys, options));
 }

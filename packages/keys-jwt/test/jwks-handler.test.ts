@@ -48,7 +48,8 @@ describe('createJwksHandler', () => {
     const keys = stagedManager(store);
     const ids = Array.from({ length: 10 }, (_, i) => `agent-${i}`);
     for (const id of ids) await keys.generateKeyPair(id);
-    const handler = createJwksHandler(keys);
+    keys.clear(); // the ids' reads are counted here, not served from what generate read back
+    const handler = createJwksHandler(keys, { revalidateSeconds: 60 });
     const before = counts.reads;
     for (let round = 0; round < 10; round++) {
       const responses = await Promise.all(Array.from({ length: 100 }, () => handler(get())));
@@ -62,6 +63,7 @@ describe('createJwksHandler', () => {
     const { store, counts } = countingStore();
     const keys = stagedManager(store);
     for (let i = 0; i < 20; i++) await keys.generateKeyPair(`agent-${i}`);
+    keys.clear();
     counts.maxInFlight = 0;
     const res = await createJwksHandler(keys, { concurrency: 3 })(get());
     expect(((await res.json()) as { keys: unknown[] }).keys).toHaveLength(20);
@@ -69,14 +71,16 @@ describe('createJwksHandler', () => {
     expect(counts.maxInFlight).toBeLessThanOrEqual(3);
   });
 
-  it('counts max-age down from the build and rebuilds after the period, from the store (a rotation shows)', async () => {
+  it('counts max-age down from the build and rebuilds after the period, from the store (a rotation elsewhere shows)', async () => {
     const clock = testClock();
-    const keys = stagedManager(createMemoryKeyStore(), clock.now);
+    const store = createMemoryKeyStore();
+    const keys = stagedManager(store, clock.now);
+    const elsewhere = stagedManager(store, clock.now); // another process on the same store
     await keys.generateKeyPair('a');
-    const handler = createJwksHandler(keys, { maxAgeSeconds: 60, now: clock.now });
+    const handler = createJwksHandler(keys, { maxAgeSeconds: 60, revalidateSeconds: 60, now: clock.now });
     const first = await handler(get());
     expect(first.headers.get('cache-control')).toBe('public, max-age=60');
-    const { kid: newKid } = await keys.rotateKeyPair('a');
+    const { kid: newKid } = await elsewhere.rotateKeyPair('a');
     clock.advance(45_000);
     const cached = await handler(get());
     expect(cached.headers.get('cache-control')).toBe('public, max-age=15');
