@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `pnpm test`: lint, then every package's type check and test task through turbo (two at a time; a task whose
+ * `pnpm test`: lint, then every package's type check and test task through turbo (two at a time, every task run
+ * even after one fails, so one run names every failure; a task whose
  * declared inputs are unchanged since a passing run is replayed from turbo's cache), then the package check,
  * then the spawn audit: every command a test started by name must be on the machine image or installed by a
  * tooling/services script (see provisioned.mjs). All on the machine's Node; `pnpm test:node-versions` runs the
@@ -34,7 +35,15 @@ const steps = [
   ['lint (biome)', () => exec(bin('biome'), ['check', '.'])],
   [
     `type checks and tests on Node ${process.version} (turbo)`,
-    () => exec(bin('turbo'), ['run', 'typecheck', 'test', '--concurrency=2', ...process.argv.slice(2)]),
+    () =>
+      exec(bin('turbo'), [
+        'run',
+        'typecheck',
+        'test',
+        '--concurrency=2',
+        '--continue',
+        ...process.argv.slice(2),
+      ]),
   ],
   ['package check', () => exec(process.execPath, [join(ROOT, 'tooling', 'pack-check', 'check.mjs')])],
   ['spawn audit', audit],

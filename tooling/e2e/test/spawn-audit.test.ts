@@ -48,8 +48,9 @@ spawn('sh', ['-c', 'zsh -c true']).on('error', () => {}).on('close', () => {});
   });
 
   it('reports what nothing provides, with the directory that started it', () => {
-    const log = 'zsh\t/repo/apps/cli\nfish\t/repo/apps/cli\nnode\t/repo/x\nvitest\t/repo/x\nfish\t/repo/y\n';
-    expect(unprovisioned(log)).toEqual([{ name: 'fish', dirs: ['/repo/apps/cli', '/repo/y'] }]);
+    const log =
+      'zsh\t/repo/apps/cli\nelvish\t/repo/apps/cli\nnode\t/repo/x\nvitest\t/repo/x\nelvish\t/repo/y\n';
+    expect(unprovisioned(log)).toEqual([{ name: 'elvish', dirs: ['/repo/apps/cli', '/repo/y'] }]);
   });
 
   it('takes zsh and softhsm2-util from the install scripts, not from the image list', () => {
