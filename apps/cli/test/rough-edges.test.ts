@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { candidateModules } from '@phlow/keys-core';
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_STORE_NAMES, STORE_TYPES } from '../src/store-types.js';
-import { baseEnv, CLI, cli, initProject, json, pemPair, runCommand, type TestEnv } from './helpers.js';
+import {
+  baseEnv,
+  CLI,
+  cli,
+  initProject,
+  json,
+  pemPair,
+  runCommand,
+  type TestEnv,
+  tempDir,
+} from './helpers.js';
 
 describe('an unknown option before the command', () => {
   it.each([
@@ -192,5 +202,51 @@ describe('progress on long listings', () => {
     const shown = await stderrOnTerminal(['jwks'], join(cwd, 'jwks.out'), cwd);
     expect(shown.code).toBe(0);
     expect(shown.stdout).not.toContain('/3 agent-');
+  });
+});
+
+describe('one broken entry does not hide the others', () => {
+  // A mismatched pair on the env store: the public half is another key's. `list` and `jwks` print the good
+  // ids, name the broken one with its code on stderr (never its content) and exit 1.
+  const good = pemPair();
+  const other = pemPair();
+  const broken = pemPair();
+  const env = baseEnv({
+    PHLOW_KEY_STORE_TYPE: 'environment',
+    PHLOW_PRIVATE_KEY_good: good.privateKey,
+    PHLOW_PUBLIC_KEY_good: good.publicKey,
+    PHLOW_PRIVATE_KEY_broken: broken.privateKey,
+    PHLOW_PUBLIC_KEY_broken: other.publicKey,
+  });
+
+  it('list', async () => {
+    const result = await cli(['list', '--json'], { cwd: tempDir(), env });
+    expect(result.code).toBe(1);
+    const out = json(result);
+    expect(out.keys.map((k: { keyId: string }) => k.keyId)).toEqual(['good']);
+    expect(out.broken).toEqual([{ keyId: 'broken', code: expect.any(String) }]);
+    expect(result.stderr).toMatch(/key "broken" left out/);
+    expect(result.stderr).not.toContain('BEGIN');
+  });
+
+  it('jwks', async () => {
+    const result = await cli(['jwks'], { cwd: tempDir(), env });
+    expect(result.code).toBe(1);
+    expect(json(result).keys).toHaveLength(1);
+    expect(result.stderr).toMatch(/key "broken" left out of the set/);
+    expect(result.stderr).not.toContain('BEGIN');
+  });
+
+  it('every id broken is still a failure of the whole command', async () => {
+    const only = baseEnv({
+      PHLOW_KEY_STORE_TYPE: 'environment',
+      PHLOW_PRIVATE_KEY_broken: broken.privateKey,
+      PHLOW_PUBLIC_KEY_broken: other.publicKey,
+    });
+    for (const args of [['list'], ['jwks']]) {
+      const result = await cli(args, { cwd: tempDir(), env: only });
+      expect(result.code, args[0]).not.toBe(0);
+      expect(result.stdout, args[0]).toBe('');
+    }
   });
 });
