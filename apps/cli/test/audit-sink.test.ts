@@ -151,7 +151,8 @@ describe('doctor: the audit log row', () => {
     expect(check(ok, 'audit log')).toMatchObject({
       status: 'ok',
       detail: expect.stringMatching(
-        /2 lines of this run written, none lost; refused tokens: 600 lines a minute/,
+        // doctor on the file store writes nothing to the store, so it audits no access of its own
+        /0 lines of this run written, none lost; refused tokens: 600 lines a minute/,
       ),
     });
 
@@ -179,7 +180,7 @@ describe('doctor: the audit log row', () => {
 
   const canMount = spawnSync('unshare', ['-rm', 'true']).status === 0;
   it.skipIf(!canMount)(
-    'fails on a full disk (64 KiB tmpfs; needs unshare -rm): the lines of this run are counted lost',
+    'fails on a full disk (64 KiB tmpfs; needs unshare -rm): found from the free space, before any line is lost',
     async () => {
       const cwd = await initProject();
       const disk = join(cwd, 'disk');
@@ -201,10 +202,9 @@ describe('doctor: the audit log row', () => {
       expect(result.code).toBe(1);
       expect(check(result, 'audit log')).toMatchObject({
         status: 'fail',
-        detail: expect.stringMatching(/2 lines of this run could not be written \(ENOSPC\), 0 written/),
+        detail: expect.stringMatching(/has 0 bytes free: the next lines will be lost \(fail-open\)/),
       });
-      expect(check(result, 'write')).toMatchObject({ status: 'ok' }); // fail-open: the operations went on
-      expect(result.stderr.match(/\[phlow\] audit: /g)).toHaveLength(1);
+      expect(check(result, 'write')).toMatchObject({ status: 'ok' }); // the other checks still ran
     },
   );
 });

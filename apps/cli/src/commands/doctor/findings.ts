@@ -129,7 +129,15 @@ export interface AuditLogState {
   readonly failClosed: boolean;
   /** Gaps recorded in the newest part of the log file (none for stderr). */
   readonly recorded?: { readonly lost: number; readonly gaps: readonly AuditGap[] };
+  /**
+   * Bytes free to this user on the file system holding the log file (none for stderr): a run that wrote no
+   * line itself (doctor on the file store audits nothing) still finds a full disk before the agents do.
+   */
+  readonly freeBytes?: number;
 }
+
+/** Below this many free bytes the next audit lines are lost: a batch of lines is a few KiB. */
+export const AUDIT_MIN_FREE_BYTES = 64 * 1024;
 
 /** The `audit log` row: fail when lines were lost in this run or the log cannot be opened, warn on recorded gaps. */
 export function auditLogOutcome(state: AuditLogState): Outcome<void> {
@@ -142,6 +150,13 @@ export function auditLogOutcome(state: AuditLogState): Outcome<void> {
     return {
       status: 'fail',
       detail: `${where}: ${plural(sink.dropped, 'line', 'lines')} of this run could not be written (${sink.failing ?? 'error'}), ${sink.written} written; ${mode}`,
+      advice: AUDIT_ADVICE,
+    };
+  }
+  if (state.freeBytes !== undefined && state.freeBytes < AUDIT_MIN_FREE_BYTES) {
+    return {
+      status: 'fail',
+      detail: `${where}: the file system holding it has ${state.freeBytes} bytes free: the next lines will be lost (${mode})`,
       advice: AUDIT_ADVICE,
     };
   }

@@ -6,7 +6,8 @@
  * Exit 0 when no check failed, 1 otherwise.
  */
 import { randomBytes } from 'node:crypto';
-import { relative } from 'node:path';
+import { statfsSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import {
   auditSinkFromEnv,
   createMemoryKeyStore,
@@ -80,10 +81,20 @@ async function auditCheck(checks: Checks, env: Env, sink: JsonLinesAuditSink | E
           recorded = undefined; // the row reports what the sink saw; `phlow-keys audit` explains a read error
         }
       }
+      let freeBytes: number | undefined;
+      if (file) {
+        try {
+          const fs = statfsSync(dirname(file));
+          freeBytes = fs.bavail * fs.bsize;
+        } catch {
+          freeBytes = undefined; // no statfs here: the lines of this run are the only evidence
+        }
+      }
       return auditLogOutcome({
         sink: sink instanceof Error ? sink : sink.stats(),
         failClosed: /^(true|1)$/i.test(env.PHLOW_KEY_AUDIT_FAIL_CLOSED?.trim() ?? ''),
         ...(recorded ? { recorded } : {}),
+        ...(freeBytes !== undefined ? { freeBytes } : {}),
       });
     },
     { dependsOnStore: false },
