@@ -65,8 +65,8 @@ const total = (name, match = {}) =>
     .reduce((sum, p) => sum + p.value, 0);
 if (total('phlow.keys.operations', { 'phlow.key.operation': 'sign' }) !== 1)
   problems.push('sign not counted once');
-if (total('phlow.keys.failures', { 'phlow.error.code': 'INVALID_SIGNATURE' }) !== 1)
-  problems.push('the forged signature is not counted once under INVALID_SIGNATURE');
+if (total('phlow.keys.failures', { 'phlow.error.code': 'SIGNATURE_INVALID' }) !== 1)
+  problems.push('the forged signature is not counted once under SIGNATURE_INVALID');
 if (!points.has('phlow.keystore.duration')) problems.push('no phlow.keystore.duration histogram');
 if (!points.has('phlow.keys.cache.hits')) problems.push('no phlow.keys.cache.hits counter');
 
