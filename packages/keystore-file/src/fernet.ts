@@ -8,9 +8,18 @@
  * format option it also writes it, exactly as Python's `Fernet(key).encrypt(...)` does, so Python agents
  * sharing the file can still read it.
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+const hmacSha256 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
+  new Uint8Array(createHmac('sha256', key).update(data).digest());
+
 import { integrityError, wrongKeyError } from './errors.js';
 import type { MasterKey } from './master-key.js';
 import { pythonFernetKey } from './python-base64.js';
@@ -33,7 +42,7 @@ export function looksLikeFernet(bytes: Uint8Array): boolean {
  */
 function candidateKeys(masterKey: MasterKey): [Uint8Array, ...Uint8Array[]] {
   if (masterKey.kind === 'raw') return [masterKey.key];
-  const hashed = sha256(new TextEncoder().encode(masterKey.passphrase));
+  const hashed = new Uint8Array(createHash('sha256').update(masterKey.passphrase, 'utf8').digest());
   const asFernetKey = pythonFernetKey(masterKey.passphrase);
   return asFernetKey ? [asFernetKey, hashed] : [hashed];
 }
@@ -57,7 +66,7 @@ export function sealFernet(plaintext: Uint8Array, masterKey: MasterKey, now: Dat
   signed.set(ciphertext, 25);
   const token = new Uint8Array(signed.length + 32);
   token.set(signed);
-  token.set(hmac(sha256, key.subarray(0, 16), signed), signed.length);
+  token.set(hmacSha256(key.subarray(0, 16), signed), signed.length);
   // Node's base64url drops the padding; Python's urlsafe_b64encode keeps it.
   const text = Buffer.from(token).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   return new Uint8Array(Buffer.from(text, 'latin1'));
@@ -85,7 +94,7 @@ export function openFernet(bytes: Uint8Array, masterKey: MasterKey, path: string
   const signed = token.subarray(0, token.length - 32);
   const mac = token.subarray(token.length - 32);
   for (const key of candidateKeys(masterKey)) {
-    if (!timingSafeEqual(hmac(sha256, key.subarray(0, 16), signed), mac)) continue;
+    if (!timingSafeEqual(hmacSha256(key.subarray(0, 16), signed), mac)) continue;
     const seconds = Buffer.from(token.subarray(1, 9)).readBigUInt64BE();
     let plaintext: Uint8Array;
     try {

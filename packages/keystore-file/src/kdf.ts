@@ -6,9 +6,7 @@
  * bench/). Raw 32-byte keys skip the KDF. Parameters read from a file are checked against fixed bounds before
  * anything is allocated, so a hostile header cannot ask for gigabytes or minutes.
  */
-import { scrypt } from 'node:crypto';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHmac, scrypt } from 'node:crypto';
 import { configError } from './errors.js';
 
 export interface ScryptParams {
@@ -90,7 +88,7 @@ export function fileKeys(material: Uint8Array, salt: Uint8Array): FileKeys {
     const message = new Uint8Array(label.length + salt.length);
     message.set(label);
     message.set(salt, label.length);
-    return hmac(sha256, material, message);
+    return new Uint8Array(createHmac('sha256', material).update(message).digest());
   };
   return { encryptionKey: withSalt(ENCRYPTION_LABEL), keyCheck: withSalt(CHECK_LABEL).slice(0, 16) };
 }

@@ -1,7 +1,8 @@
 // Damaged and hostile files: every single-bit flip and every truncation of a small file is refused with a
 // typed error, never decrypted into garbage, and the file is never written over afterwards.
+
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { isKeyStoreError } from '@phlow/keys-core';
 import { describe, expect, it } from 'vitest';
 import { HEADER_LENGTH } from '../src/format.js';
@@ -78,7 +79,7 @@ describe('hostile headers', () => {
   function forge(original: Uint8Array, patch: Record<number, number>): Uint8Array {
     const bytes = original.slice();
     for (const [offset, value] of Object.entries(patch)) bytes[Number(offset)] = value;
-    bytes.set(sha256(bytes.subarray(0, 68)).subarray(0, 8), 68);
+    bytes.set(createHash('sha256').update(bytes.subarray(0, 68)).digest().subarray(0, 8), 68);
     return bytes;
   }
 
