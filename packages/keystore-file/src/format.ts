@@ -17,9 +17,9 @@
  * mistaken for a wrong master key, and is caught before the KDF runs with parameters nobody wrote.
  */
 import { createHash } from 'node:crypto';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { integrityError, storeError } from './errors.js';
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
+import { xchachaOpen, xchachaSeal } from './xchacha.js';
 
 const MAGIC = new TextEncoder().encode('PHLOWKS');
 export const FORMAT_VERSION = 1;
@@ -107,7 +107,7 @@ export function parseHeader(bytes: Uint8Array, path: string): FileHeader {
 /** Encrypts `plaintext` under `encryptionKey` into a whole file: header, then ciphertext and tag. */
 export function seal(header: FileHeader, encryptionKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const head = encodeHeader(header);
-  const body = xchacha20poly1305(encryptionKey, header.nonce, head).encrypt(plaintext);
+  const body = xchachaSeal(encryptionKey, header.nonce, head, plaintext);
   const out = new Uint8Array(head.length + body.length);
   out.set(head);
   out.set(body, head.length);
@@ -122,7 +122,10 @@ export function open(
   path: string,
 ): Uint8Array {
   try {
-    return xchacha20poly1305(encryptionKey, header.nonce, bytes.subarray(0, HEADER_LENGTH)).decrypt(
+    return xchachaOpen(
+      encryptionKey,
+      header.nonce,
+      bytes.subarray(0, HEADER_LENGTH),
       bytes.subarray(HEADER_LENGTH),
     );
   } catch {
