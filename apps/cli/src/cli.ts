@@ -1,8 +1,12 @@
 /**
  * Entry point of the `phlow-keys` command (built to dist/cli.js with a shebang). Everything else is in
- * main.ts; this file only binds it to the process.
+ * main.ts; this file only binds it to the process. main.ts is imported after V8's compile cache is on
+ * (compile-cache.ts), so that it and everything it loads can come from the cache.
  */
-import { main } from './main.js';
+import { enableCompileCache } from './compile-cache.js';
+
+enableCompileCache(process.env);
+const { main } = await import('./main.js');
 
 // `phlow-keys list | head -1` closes stdout early: that is not an error worth a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
