@@ -5,10 +5,11 @@
  * behind: INVALID_CONFIG, nothing written; less: the activation moves so that the new key keeps its whole delay
  * after the version it replaces. The host is a child process whose clock is frozen at a chosen instant.
  */
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { KeyManager } from '@phlow/keys-core';
+import { rotateWithFrozenClock } from '@phlow/test-support/frozen-clock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAwsKeyStore } from '../src/index.js';
 import { freshId } from './helpers/keys.js';
@@ -19,18 +20,13 @@ requireMoto();
 const DELAY = 60_000;
 const MIN = 60_000;
 
-function rotateFrom(
-  frozenMs: number,
-  keyId: string,
-): Promise<{ ok: boolean; code?: string; message?: string; activatesAt?: number }> {
-  return new Promise((done, fail) => {
-    execFile(
-      process.execPath,
-      [join(import.meta.dirname, 'children', 'frozen-clock-rotate.mjs'), keyId, String(DELAY)],
-      { env: { ...process.env, PHLOW_TEST_FROZEN_MS: String(frozenMs) }, timeout: 60_000 },
-      (error, stdout, stderr) =>
-        error ? fail(new Error(`${error.message}\n${stderr}`)) : done(JSON.parse(stdout)),
-    );
+function rotateFrom(frozenMs: number, keyId: string) {
+  return rotateWithFrozenClock({
+    storeModule: pathToFileURL(join(import.meta.dirname, '../dist/index.js')).href,
+    factory: 'createAwsKeyStore',
+    keyId,
+    delayMs: DELAY,
+    frozenMs,
   });
 }
 

@@ -17,7 +17,7 @@ import {
   type SignerKeyStore,
   signerRefusals,
 } from '@phlow/keys-core';
-import { BoundedMap } from '@phlow/keys-core/adapter';
+import { BoundedMap, versionTimes } from '@phlow/keys-core/adapter';
 import { toKeyStoreError } from './errors.js';
 import { checkedAlgorithm, type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
 import { losers, owners, ownsBefore } from './owner.js';
@@ -202,8 +202,19 @@ export function createPkcs11KeyStore(options: Pkcs11KeyStoreOptions = {}): Pkcs1
             `"${keyId}" changed since it was read (another rotation?): read it again and retry`,
           );
         }
-        // A rotation keeps the key's algorithm: verifiers of an ES256 key keep accepting its next version.
-        keepIfOwner(t, keyId, t.generate(keyId, current.version + 1, { algorithm: current.algorithm }));
+        // A rotation keeps the key's algorithm: verifiers of an ES256 key keep accepting its next version. Its
+        // stamp comes from core's one rule for a version's time (versionTimes): a host whose clock is more than
+        // 5 minutes behind the version it replaces is refused (INVALID_CONFIG, the new pair destroyed), one
+        // less behind dates the new version at the old one's time, never before it (which would retire it at
+        // once and sign with a key verifiers were never given).
+        const stamp = () =>
+          versionTimes({ now: new Date(), newestCreatedAt: current.createdAt, storeType: TYPE, keyId })
+            .createdAt;
+        keepIfOwner(
+          t,
+          keyId,
+          t.generate(keyId, current.version + 1, { algorithm: current.algorithm, stamp }),
+        );
       });
     },
     async retireVersions(keyId, { keepFrom }) {

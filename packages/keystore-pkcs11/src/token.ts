@@ -81,13 +81,18 @@ export interface Token {
   /** The pairs of `keyId` on their way to a version (steps 1 and 2: in flight, or left by a dead process). */
   unconfirmed(keyId: string): TokenKey[];
   /**
-   * A new pair for `version`, taken to step 2: stamped with the time its generation ended. `stampedAt` is for
-   * tests that stand in for another process's pair.
+   * A new pair for `version`, taken to step 2: stamped with the time its generation ended, as `stamp` gives it
+   * at that moment (default: this host's clock; the store passes core's versionTimes so that a version is never
+   * dated before the one it replaces). `stampedAt` is for tests that stand in for another process's pair.
    */
   generate(
     keyId: string,
     version: number,
-    options?: { readonly algorithm?: TokenAlgorithm; readonly stampedAt?: Date },
+    options?: {
+      readonly algorithm?: TokenAlgorithm;
+      readonly stamp?: () => Date;
+      readonly stampedAt?: Date;
+    },
   ): TokenKey;
   /** Step 3: the stamped pair `key` becomes a version, what readers use. */
   confirm(key: TokenKey): TokenKey;
@@ -326,7 +331,7 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
       }
       return confirmed;
     },
-    generate(keyId, version, { algorithm = 'EdDSA', stampedAt } = {}) {
+    generate(keyId, version, { algorithm = 'EdDSA', stamp = () => new Date(), stampedAt } = {}) {
       const kind = KINDS[algorithm];
       const nonce = randomBytes(8).toString('hex');
       // Step 1, then 2: see the file's opening comment.
@@ -363,7 +368,7 @@ export function openToken(config: Pkcs11Config, { finalAttempt = true } = {}): T
           { type: pkcs11js.CKA_EXTRACTABLE },
         ]);
         if ((sensitive?.value as Buffer)?.[0] && !(extractable?.value as Buffer)?.[0]) {
-          const createdAt = stampedAt ?? new Date();
+          const createdAt = stampedAt ?? stamp();
           const id = Buffer.from(`phlow-stamped:${version}:${createdAt.getTime()}:${nonce}`, 'latin1');
           p.C_SetAttributeValue(session, pair.privateKey, [{ type: pkcs11js.CKA_ID, value: id }]);
           p.C_SetAttributeValue(session, pair.publicKey, [{ type: pkcs11js.CKA_ID, value: id }]);
