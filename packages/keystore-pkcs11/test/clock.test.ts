@@ -30,8 +30,8 @@ describe('pkcs11: a rotation from a host whose clock is behind', () => {
   const store = createTestStore();
   const created: string[] = [];
   afterAll(async () => {
-    for (const keyId of created) await store.deleteKey?.(keyId).catch(() => {});
-    await store.close?.();
+    for (const keyId of created) await store.deleteKeyPair(keyId).catch(() => {});
+    await store.close();
   });
 
   async function firstVersion(label: string) {
