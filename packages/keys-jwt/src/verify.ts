@@ -99,7 +99,7 @@ function invalidOption(message: string): never {
 const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** The options checked once, before the token: a value that cannot work is INVALID_ARGUMENT, never a limit off. */
-function checkOptions(options: VerifyJwtOptions): void {
+export function checkOptions(options: VerifyJwtOptions): void {
   if (typeof options !== 'object' || options === null) invalidOption('options must be an object');
   const { maxTokenLength, clockToleranceSeconds, maxTokenAgeSeconds, audience, issuer, now } = options;
   if (maxTokenLength !== undefined && !(Number.isSafeInteger(maxTokenLength) && maxTokenLength >= 1)) {
@@ -183,7 +183,20 @@ export async function verifyJwt(
   token: string,
   options: VerifyJwtOptions = {},
 ): Promise<VerifiedJwt> {
-  if (!keys.auditing) return verifyToken(keys, token, options, {});
+  return auditedVerification(keys, (seen) => verifyToken(keys, token, options, seen));
+}
+
+/**
+ * Runs one verification (`run`) as ONE `verify` audit event when auditing is on: valid with the verifying
+ * kid and version, refused with the JwtError code, or failed with the store's code. `run` sets `seen.keyId`
+ * once the issuer is trusted. Shared by verifyJwt and the cached verifier (verified-token-cache.ts).
+ */
+export async function auditedVerification(
+  keys: JwtKeys,
+  run: (seen: { keyId?: string }) => Promise<VerifiedJwt>,
+  source?: 'cache',
+): Promise<VerifiedJwt> {
+  if (!keys.auditing) return run({});
   const audit = (keyId: string | undefined, started: number, fields: AuditFields) => {
     try {
       keys.recordAudit('verify', keyId, started, fields);
@@ -196,12 +209,13 @@ export async function verifyJwt(
   const started = performance.now();
   const seen: { keyId?: string } = {};
   try {
-    const result = await verifyToken(keys, token, options, seen);
+    const result = await run(seen);
     audit(result.keyId, started, {
       outcome: 'success',
       valid: true,
       kid: result.kid,
       version: result.version,
+      ...(source ? { source } : {}),
     });
     return result;
   } catch (error) {
@@ -222,7 +236,8 @@ export async function verifyJwt(
   }
 }
 
-async function verifyToken(
+/** verifyJwt's checks without the audit event (see verifyJwt for the order and why). */
+export async function verifyToken(
   keys: JwtKeys,
   token: string,
   options: VerifyJwtOptions,
