@@ -31,7 +31,10 @@ function badRequest(res: ServerResponse): void {
 }
 
 function internalError(res: ServerResponse, error: unknown, next?: (error?: unknown) => void): void {
-  if (next) return next(error);
+  if (next) {
+    next(error);
+    return;
+  }
   if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
   res.end('internal error');
 }
@@ -77,12 +80,18 @@ export function createJwksNodeHandler(keys: JwksKeys, options: JwksHandlerOption
   const respond = createJwksResponder(keys, options);
   return (req, res, next) => {
     const method = req.method ?? 'GET';
-    if (FORBIDDEN_METHODS.has(method)) return badRequest(res);
+    if (FORBIDDEN_METHODS.has(method)) {
+      badRequest(res);
+      return;
+    }
     const ifNoneMatch = req.headers['if-none-match'];
     // Nothing may throw out of a request listener (that would take the process down).
     try {
       const reply = respond(method, typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined);
-      if (!(reply instanceof Promise)) return write(res, reply);
+      if (!(reply instanceof Promise)) {
+        write(res, reply);
+        return;
+      }
       reply.then((ready) => write(res, ready)).catch((error: unknown) => internalError(res, error, next));
     } catch (error) {
       internalError(res, error, next);
