@@ -44,6 +44,7 @@ export async function compare(cases, { batch = 20, samples = 30, concurrency = 8
   }
   return cases.map((c, i) => ({
     name: c.name,
+    anchor: i === 0,
     wallNs: median(walls[i]),
     cpuNs: median(cpus[i]),
     wallRatio: median(wallRatios[i]),
@@ -51,16 +52,19 @@ export async function compare(cases, { batch = 20, samples = 30, concurrency = 8
   }));
 }
 
-/** Prints `compare` results as one table: throughput and CPU, each beside the anchor (the first row). */
+/**
+ * Prints `compare` results as one table: throughput and CPU, each row's ratios to its own comparison's anchor
+ * (several comparisons may share a table: each starts with its anchor row).
+ */
 export function printComparison(title, results, concurrency = 8) {
   console.log(`\n${title}`);
   console.table(
-    results.map((r, i) => ({
+    results.map((r) => ({
       case: r.name,
       [`ops/s (${concurrency} in flight)`]: Math.round(1e9 / r.wallNs).toLocaleString('en-US'),
       'CPU per op': formatNs(r.cpuNs),
-      'time vs anchor': i === 0 ? 'anchor' : `${r.wallRatio.toFixed(2)}x`,
-      'CPU vs anchor': i === 0 ? 'anchor' : `${r.cpuRatio.toFixed(2)}x`,
+      'time vs anchor': r.anchor ? 'anchor' : `${r.wallRatio.toFixed(2)}x`,
+      'CPU vs anchor': r.anchor ? 'anchor' : `${r.cpuRatio.toFixed(2)}x`,
     })),
   );
 }
