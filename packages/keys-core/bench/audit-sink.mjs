@@ -25,7 +25,10 @@ try {
   await off.generateKeyPair('bench');
   const managers = [
     ['audit off (anchor)', off],
-    ['audit on (JSON-lines file sink, batched)', new KeyManager({ store, env: { PHLOW_KEY_AUDIT_LOG: join(dir, 'audit.log') } })],
+    [
+      'audit on (JSON-lines file sink, batched)',
+      new KeyManager({ store, env: { PHLOW_KEY_AUDIT_LOG: join(dir, 'audit.log') } }),
+    ],
     ['audit events to a no-op hook', new KeyManager({ store, env: {}, onEvent: () => {} })],
     [
       'audit on, fail-closed (a write per event)',
@@ -79,7 +82,9 @@ try {
         rows[i].cpuRatio.push(g.cpu / got[0].cpu);
       });
     }
-    console.log(`\n5. sign with the audit sink off / on: ${pattern} (${ROUNDS} interleaved rounds of ${CALLS})`);
+    console.log(
+      `\n5. sign with the audit sink off / on: ${pattern} (${ROUNDS} interleaved rounds of ${CALLS})`,
+    );
     console.table(
       managers.map(([name], i) => ({
         case: name,

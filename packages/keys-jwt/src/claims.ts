@@ -16,8 +16,6 @@ export interface ClaimExpectations {
   readonly clockTolerance: number;
   /** Refuse an `iat` older than this many seconds (and require `iat`). */
   readonly maxTokenAge?: number;
-  /** The clock in ms. */
-  readonly nowMs: number;
 }
 
 const list = (value: string | readonly string[]): readonly string[] =>
@@ -39,8 +37,13 @@ function missing(claim: string, keyId: string): JwtError {
   return new JwtError('CLAIM_INVALID', `the "${claim}" claim is missing or invalid`, keyId);
 }
 
-/** Throws the JwtError for the first claim check `claims` fails, in jose's order. */
-export function checkClaims(claims: Record<string, unknown>, expect: ClaimExpectations, keyId: string): void {
+/** Throws the JwtError for the first claim check `claims` fails at `nowMs`, in jose's order. */
+export function checkClaims(
+  claims: Record<string, unknown>,
+  expect: ClaimExpectations,
+  nowMs: number,
+  keyId: string,
+): void {
   const { audience, issuer, maxTokenAge, clockTolerance: tolerance } = expect;
   // jose checks presence in this order: iss, sub, aud, iat, then the required claims (exp).
   const present = [
@@ -60,7 +63,7 @@ export function checkClaims(claims: Record<string, unknown>, expect: ClaimExpect
         : Array.isArray(aud) && expected.some((a) => aud.includes(a));
     if (!ok) throw missing('aud', keyId);
   }
-  const now = Math.floor(expect.nowMs / 1000);
+  const now = Math.floor(nowMs / 1000);
   const iat = numericDate(claims, 'iat', keyId);
   const nbf = numericDate(claims, 'nbf', keyId);
   if (nbf !== undefined && nbf > now + tolerance) {

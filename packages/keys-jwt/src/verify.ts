@@ -293,7 +293,6 @@ export async function verifyToken(
     invalidOption('now() must return a finite number of milliseconds');
   const expectations = {
     clockTolerance: options.clockToleranceSeconds ?? 30,
-    nowMs: nowMs ?? Date.now(),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
     ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.maxTokenAgeSeconds !== undefined ? { maxTokenAge: options.maxTokenAgeSeconds } : {}),
@@ -307,7 +306,8 @@ export async function verifyToken(
     if (signatureCheck(pair)?.(signingInput, signature) !== true) {
       fail('SIGNATURE_INVALID', 'the signature does not verify', keyId);
     }
-    checkClaims(claims, expectations, keyId);
+    // The clock when the claims are judged, after the key lookup (as jose read it).
+    checkClaims(claims, expectations, nowMs ?? Date.now(), keyId);
     return {
       payload: claims,
       protectedHeader: header,
