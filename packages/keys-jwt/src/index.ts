@@ -9,4 +9,12 @@ export {
   type SignJwtOptions,
   signJwt,
 } from './sign.js';
+export {
+  createJwtVerifier,
+  type JwtVerifier,
+  type JwtVerifierKeys,
+  type JwtVerifierOptions,
+  type JwtVerifierStats,
+  type VerifiedTokenCacheOptions,
+} from './verified-token-cache.js';
 export { type VerifiedJwt, type VerifyJwtOptions, verifyJwt } from './verify.js';

@@ -1,7 +1,8 @@
 /**
  * createJwksHandler: serves the JWK Set at /.well-known/jwks.json as a web-standard
  * `(request: Request) => Promise<Response>` (Hono, Next.js route handlers, Bun, Deno, Lambda function URLs;
- * Node's http and Express through createJwksNodeHandler).
+ * Node's http and Express through createJwksNodeHandler, which serves the same prepared replies without a web
+ * Request or Response per request).
  *
  * The naive endpoint, `res.json(await keys.jwks())`, lists the store on every request. Here the set is built
  * by core's one builder (`KeyManager.jwks`: bounded parallel reads, keys core's algorithm table refuses left
@@ -51,12 +52,28 @@ export interface JwksHandlerOptions {
 
 export type JwksHandler = (request: Request) => Promise<Response>;
 
+/**
+ * One prepared reply of the JWKS endpoint, the same for every runtime: the web handler wraps it in a
+ * `Response`, the Node handler writes it as it is. `body` is the serialised set, encoded once per build.
+ */
+export interface JwksReply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer | undefined;
+}
+
+/** The reply to a request with `method` and If-None-Match `ifNoneMatch`: at once when the set is fresh. */
+export type JwksResponder = (
+  method: string,
+  ifNoneMatch: string | null | undefined,
+) => JwksReply | Promise<JwksReply>;
+
 const CONTENT_TYPE = 'application/jwk-set+json';
 const DEFAULT_MAX_AGE_SECONDS = 300;
 const DEFAULT_REVALIDATE_SECONDS = 5;
 
 interface Built {
-  readonly body: string;
+  readonly body: Buffer;
   readonly etag: string;
   /** When the build started: its keys are at least this fresh. */
   readonly at: number;
@@ -80,15 +97,40 @@ function defaultMaxAge(keys: JwksKeys): number {
 const isOutage = (error: unknown): boolean => !isKeyStoreError(error) || error.code === 'UNAVAILABLE';
 
 /** True if an If-None-Match header value names `etag` (or is `*`). */
-function matchesEtag(header: string | null, etag: string): boolean {
+function matchesEtag(header: string | null | undefined, etag: string): boolean {
   if (!header) return false;
+  if (header === etag) return true;
   return header.split(',').some((tag) => {
     const t = tag.trim();
     return t === '*' || t === etag || t === `W/${etag}`;
   });
 }
 
+const NOT_ALLOWED: JwksReply = { status: 405, headers: { Allow: 'GET, HEAD' }, body: undefined };
+const UNAVAILABLE: JwksReply = {
+  status: 503,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '5' },
+  body: Buffer.from(JSON.stringify({ error: 'the key store cannot give the JWK Set now' })),
+};
+
 export function createJwksHandler(keys: JwksKeys, options: JwksHandlerOptions = {}): JwksHandler {
+  const respond = createJwksResponder(keys, options);
+  return async (request: Request): Promise<Response> => {
+    const reply = await respond(request.method, request.headers.get('if-none-match'));
+    return new Response(reply.body ? new Uint8Array(reply.body) : null, {
+      status: reply.status,
+      headers: reply.headers,
+    });
+  };
+}
+
+/**
+ * The JWKS endpoint as a function of a request's method and If-None-Match, shared by the web and the Node
+ * handler. While the set is fresh it answers synchronously from the prepared bytes and headers (the headers
+ * object is made again only when max-age counts down a second), so a Node server pays no promise, no web
+ * `Request` and no body stream per request.
+ */
+export function createJwksResponder(keys: JwksKeys, options: JwksHandlerOptions = {}): JwksResponder {
   const store = keys.store;
   if (!options.keyIds && (!store.capabilities.list || typeof store.listKeyIds !== 'function')) {
     throw new JwtError(
@@ -122,7 +164,7 @@ export function createJwksHandler(keys: JwksKeys, options: JwksHandlerOptions = 
 
   const build = async (at: number, gen: number): Promise<Built> => {
     const set = await keys.jwks(fixedIds, { maxAgeMs: revalidateMs, concurrency });
-    const body = JSON.stringify(set);
+    const body = Buffer.from(JSON.stringify(set));
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     return { body, etag, at, generation: gen };
   };
@@ -171,29 +213,43 @@ export function createJwksHandler(keys: JwksKeys, options: JwksHandlerOptions = 
     }
   };
 
-  return async (request: Request): Promise<Response> => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return new Response(null, { status: 405, headers: { Allow: 'GET, HEAD' } });
-    }
-    let served: { set: Built; stale: boolean };
-    try {
-      served = await getSet();
-    } catch {
-      return new Response(JSON.stringify({ error: 'the key store cannot give the JWK Set now' }), {
-        status: 503,
-        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'Retry-After': '5' },
-      });
-    }
+  // The reply headers of the last (set, max-age, stale) answered: remade once per second of max-age at most.
+  let replyFor: { set: Built; remaining: number; ok: JwksReply; notModified: JwksReply } | undefined;
+  const reply = (
+    method: string,
+    ifNoneMatch: string | null | undefined,
+    served: { set: Built; stale: boolean },
+  ) => {
     const { set, stale } = served;
     const remaining = stale ? 0 : Math.max(0, maxAge - Math.floor((now() - set.at) / 1000));
-    const headers = {
-      'Content-Type': CONTENT_TYPE,
-      'Cache-Control': `public, max-age=${remaining}`,
-      ETag: set.etag,
-    };
-    if (matchesEtag(request.headers.get('if-none-match'), set.etag)) {
-      return new Response(null, { status: 304, headers });
+    if (replyFor?.set !== set || replyFor.remaining !== remaining) {
+      const headers = {
+        'Content-Type': CONTENT_TYPE,
+        'Cache-Control': `public, max-age=${remaining}`,
+        ETag: set.etag,
+      };
+      replyFor = {
+        set,
+        remaining,
+        // Content-Length lets Node send head and body in one write instead of a chunked body.
+        ok: {
+          status: 200,
+          headers: { ...headers, 'Content-Length': String(set.body.length) },
+          body: set.body,
+        },
+        notModified: { status: 304, headers, body: undefined },
+      };
     }
-    return new Response(request.method === 'HEAD' ? null : set.body, { status: 200, headers });
+    if (matchesEtag(ifNoneMatch, set.etag)) return replyFor.notModified;
+    return method === 'HEAD' ? { ...replyFor.ok, body: undefined } : replyFor.ok;
+  };
+
+  return (method, ifNoneMatch) => {
+    if (method !== 'GET' && method !== 'HEAD') return NOT_ALLOWED;
+    if (fresh(current)) return reply(method, ifNoneMatch, { set: current, stale: false });
+    return getSet().then(
+      (served) => reply(method, ifNoneMatch, served),
+      () => UNAVAILABLE,
+    );
   };
 }

@@ -1,10 +1,17 @@
 /**
- * The JWKS handler for Node's `http` server and Express: `(req, res, next?)`. It turns the incoming request
- * into a web `Request` (method and If-None-Match; a JWKS request has no body) and writes the `Response`
- * back, so both paths share one implementation.
+ * The JWKS handler for Node's `http` server and Express: `(req, res, next?)`. It answers from the prepared
+ * reply of createJwksResponder (the serialised set as one Buffer, its headers, the 304) and writes it
+ * straight to the `ServerResponse`: no web `Request`, `Response` or body stream per request, which cost a
+ * Node server 2.5x the requests per second of serving a fixed string. The web handler (createJwksHandler)
+ * answers from the same replies, so both paths send the same status, headers, ETag and body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
+import {
+  createJwksResponder,
+  type JwksHandler,
+  type JwksHandlerOptions,
+  type JwksReply,
+} from './jwks-handler.js';
 import type { JwksKeys } from './keys.js';
 
 export type NodeJwksHandler = (
@@ -13,7 +20,34 @@ export type NodeJwksHandler = (
   next?: (error?: unknown) => void,
 ) => void;
 
-/** Adapts a web-standard handler to `(req, res, next?)`. Errors go to `next` when given, else a 500. */
+/**
+ * Methods a web `Request` cannot carry (Fetch's forbidden methods): both handlers answer them 400, as the
+ * web path always has, so the two paths cannot differ.
+ */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+function badRequest(res: ServerResponse): void {
+  res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request');
+}
+
+function internalError(res: ServerResponse, error: unknown, next?: (error?: unknown) => void): void {
+  if (next) {
+    next(error);
+    return;
+  }
+  if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+  res.end('internal error');
+}
+
+function write(res: ServerResponse, reply: JwksReply): void {
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
+}
+
+/**
+ * Adapts a web-standard handler to `(req, res, next?)`. Errors go to `next` when given, else a 500. For
+ * createJwksHandler use createJwksNodeHandler, which skips the web objects.
+ */
 export function toNodeHandler(handler: JwksHandler): NodeJwksHandler {
   return (req, res, next) => {
     let request: Request;
@@ -28,7 +62,7 @@ export function toNodeHandler(handler: JwksHandler): NodeJwksHandler {
         headers,
       });
     } catch {
-      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad request');
+      badRequest(res);
       return;
     }
     handler(request)
@@ -37,15 +71,30 @@ export function toNodeHandler(handler: JwksHandler): NodeJwksHandler {
         res.writeHead(response.status, Object.fromEntries(response.headers));
         res.end(body);
       })
-      .catch((error: unknown) => {
-        if (next) return next(error);
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
-        res.end('internal error');
-      });
+      .catch((error: unknown) => internalError(res, error, next));
   };
 }
 
 /** createJwksHandler for Node's http server and Express: `app.get('/.well-known/jwks.json', handler)`. */
 export function createJwksNodeHandler(keys: JwksKeys, options: JwksHandlerOptions = {}): NodeJwksHandler {
-  return toNodeHandler(createJwksHandler(keys, options));
+  const respond = createJwksResponder(keys, options);
+  return (req, res, next) => {
+    const method = req.method ?? 'GET';
+    if (FORBIDDEN_METHODS.has(method)) {
+      badRequest(res);
+      return;
+    }
+    const ifNoneMatch = req.headers['if-none-match'];
+    // Nothing may throw out of a request listener (that would take the process down).
+    try {
+      const reply = respond(method, typeof ifNoneMatch === 'string' ? ifNoneMatch : undefined);
+      if (!(reply instanceof Promise)) {
+        write(res, reply);
+        return;
+      }
+      reply.then((ready) => write(res, ready)).catch((error: unknown) => internalError(res, error, next));
+    } catch (error) {
+      internalError(res, error, next);
+    }
+  };
 }

@@ -32,9 +32,10 @@ import {
   isValidKeyId,
   type PublicKeyPair,
 } from '@phlow/keys-core';
-import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
+import type { JWTHeaderParameters, JWTPayload } from 'jose';
+import { checkClaims } from './claims.js';
 import { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
-import { acceptedAlg, type JwtKeys, publicKeyObject } from './keys.js';
+import { acceptedAlg, type JwtKeys, signatureCheck } from './keys.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
 
 export interface VerifyJwtOptions {
@@ -74,11 +75,17 @@ export interface VerifiedJwt {
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const MAX_KID_LENGTH = 256;
 
-/** One base64url JSON object part of the token (already checked against COMPACT_JWS); MALFORMED otherwise. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * One base64url JSON object part of the token (already checked against COMPACT_JWS), decoded once per token
+ * (jose is no longer handed the token to decode again); MALFORMED otherwise. Bytes that are not UTF-8 are
+ * MALFORMED, as jose's strict decoder has them.
+ */
 function decodePart(token: string, start: number, end: number): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(token.slice(start, end), 'base64url').toString('utf8'));
+    value = JSON.parse(strictUtf8.decode(Buffer.from(token.slice(start, end), 'base64url')));
   } catch {
     value = undefined;
   }
@@ -99,7 +106,7 @@ function invalidOption(message: string): never {
 const isString = (value: unknown): value is string => typeof value === 'string';
 
 /** The options checked once, before the token: a value that cannot work is INVALID_ARGUMENT, never a limit off. */
-function checkOptions(options: VerifyJwtOptions): void {
+export function checkOptions(options: VerifyJwtOptions): void {
   if (typeof options !== 'object' || options === null) invalidOption('options must be an object');
   const { maxTokenLength, clockToleranceSeconds, maxTokenAgeSeconds, audience, issuer, now } = options;
   if (maxTokenLength !== undefined && !(Number.isSafeInteger(maxTokenLength) && maxTokenLength >= 1)) {
@@ -140,37 +147,6 @@ function algRefusal(alg: unknown): string {
   return 'this alg is not accepted: only EdDSA, Ed25519, ES256 and RS256';
 }
 
-/** A jose failure as our code; claims only reach jose's checks after the signature verified. */
-function fromJose(error: unknown, keyId: string): JwtError {
-  const { code, claim, reason } = (error ?? {}) as { code?: unknown; claim?: unknown; reason?: unknown };
-  switch (code) {
-    case 'ERR_JWT_EXPIRED':
-      return new JwtError('EXPIRED', 'the token has expired', keyId);
-    case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-      // Only a timestamp that failed its check is "not yet valid"; a nbf or iat that is not a number is a
-      // malformed claim (jose's reason "invalid"), which no wait will fix.
-      if ((claim === 'nbf' || claim === 'iat') && reason === 'check_failed') {
-        return new JwtError('NOT_YET_VALID', `the token is not valid yet (${claim} is in the future)`, keyId);
-      }
-      if ((claim === 'nbf' || claim === 'iat' || claim === 'exp') && reason === 'invalid') {
-        return new JwtError('CLAIM_INVALID', `the "${claim}" claim is not a number (NumericDate)`, keyId);
-      }
-      if (claim === 'aud')
-        return new JwtError('AUDIENCE_MISMATCH', 'the token is for another audience', keyId);
-      if (claim === 'iss') return new JwtError('ISSUER_MISMATCH', 'the token has another issuer', keyId);
-      return new JwtError('CLAIM_INVALID', `the "${String(claim)}" claim is missing or invalid`, keyId);
-    case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-      return new JwtError('SIGNATURE_INVALID', 'the signature does not verify', keyId);
-    default:
-      return new JwtError('MALFORMED', 'the token is not a valid JWS/JWT', keyId);
-  }
-}
-
-function isJoseError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_J');
-}
-
 /**
  * Verifies `token` and returns its payload, header, the issuer's key id and the verifying key's `kid`.
  * Token problems are JwtErrors (see JwtErrorCode); store problems reading the issuer's keys stay
@@ -183,7 +159,20 @@ export async function verifyJwt(
   token: string,
   options: VerifyJwtOptions = {},
 ): Promise<VerifiedJwt> {
-  if (!keys.auditing) return verifyToken(keys, token, options, {});
+  return auditedVerification(keys, (seen) => verifyToken(keys, token, options, seen));
+}
+
+/**
+ * Runs one verification (`run`) as ONE `verify` audit event when auditing is on: valid with the verifying
+ * kid and version, refused with the JwtError code, or failed with the store's code. `run` sets `seen.keyId`
+ * once the issuer is trusted. Shared by verifyJwt and the cached verifier (verified-token-cache.ts).
+ */
+export async function auditedVerification(
+  keys: JwtKeys,
+  run: (seen: { keyId?: string }) => Promise<VerifiedJwt>,
+  source?: 'cache',
+): Promise<VerifiedJwt> {
+  if (!keys.auditing) return run({});
   const audit = (keyId: string | undefined, started: number, fields: AuditFields) => {
     try {
       keys.recordAudit('verify', keyId, started, fields);
@@ -196,12 +185,13 @@ export async function verifyJwt(
   const started = performance.now();
   const seen: { keyId?: string } = {};
   try {
-    const result = await verifyToken(keys, token, options, seen);
+    const result = await run(seen);
     audit(result.keyId, started, {
       outcome: 'success',
       valid: true,
       kid: result.kid,
       version: result.version,
+      ...(source ? { source } : {}),
     });
     return result;
   } catch (error) {
@@ -222,7 +212,8 @@ export async function verifyJwt(
   }
 }
 
-async function verifyToken(
+/** verifyJwt's checks without the audit event (see verifyJwt for the order and why). */
+export async function verifyToken(
   keys: JwtKeys,
   token: string,
   options: VerifyJwtOptions,
@@ -240,6 +231,13 @@ async function verifyToken(
   const claims = decodePart(token, token.indexOf('.') + 1, token.lastIndexOf('.')) as JWTPayload;
   const needAlg = algorithmOfJws(header.alg);
   if (!needAlg) fail('ALG_REFUSED', algRefusal(header.alg));
+  // jose refused what it does not understand in `crit`; no extension is understood here (b64: false, an
+  // unencoded payload, has no place in a JWT).
+  if (header.crit !== undefined)
+    fail('MALFORMED', 'the token names critical header extensions (crit): none is supported');
+  // A base64url signature of 4n + 1 characters cannot be decoded (jose's "failed to decode").
+  if ((token.length - token.lastIndexOf('.') - 1) % 4 === 1)
+    fail('MALFORMED', 'the token signature is not base64url');
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
     fail('MALFORMED', 'the kid header is not a short string');
@@ -293,29 +291,30 @@ async function verifyToken(
   const nowMs = options.now?.();
   if (nowMs !== undefined && !Number.isFinite(nowMs))
     invalidOption('now() must return a finite number of milliseconds');
-  const joseOptions = {
-    algorithms: [header.alg as string],
-    requiredClaims: ['exp'],
+  const expectations = {
     clockTolerance: options.clockToleranceSeconds ?? 30,
-    ...(options.audience !== undefined ? { audience: options.audience as string | string[] } : {}),
-    ...(options.issuer !== undefined ? { issuer: options.issuer as string | string[] } : {}),
+    ...(options.audience !== undefined ? { audience: options.audience } : {}),
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     ...(options.maxTokenAgeSeconds !== undefined ? { maxTokenAge: options.maxTokenAgeSeconds } : {}),
-    ...(nowMs !== undefined ? { currentDate: new Date(nowMs) } : {}),
   };
-  const verifyWith = async (pair: PublicKeyPair): Promise<VerifiedJwt> => {
-    try {
-      const { payload, protectedHeader } = await jwtVerify(token, publicKeyObject(pair), joseOptions);
-      return {
-        payload,
-        protectedHeader,
-        keyId,
-        kid: pair.kid,
-        ...(pair.version ? { version: pair.version } : {}),
-      };
-    } catch (error) {
-      if (isJoseError(error)) throw fromJose(error, keyId);
-      throw error;
+  // The signing input and the signature, once: the signature is checked by core's algorithm table (the
+  // pair's own check, native node:crypto), the claims by claims.ts on the payload decoded above.
+  const lastDot = token.lastIndexOf('.');
+  const signingInput = Buffer.from(token.slice(0, lastDot), 'latin1');
+  const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+  const verifyWith = (pair: PublicKeyPair): VerifiedJwt => {
+    if (signatureCheck(pair)?.(signingInput, signature) !== true) {
+      fail('SIGNATURE_INVALID', 'the signature does not verify', keyId);
     }
+    // The clock when the claims are judged, after the key lookup (as jose read it).
+    checkClaims(claims, expectations, nowMs ?? Date.now(), keyId);
+    return {
+      payload: claims,
+      protectedHeader: header,
+      keyId,
+      kid: pair.kid,
+      ...(pair.version ? { version: pair.version } : {}),
+    };
   };
 
   let result: VerifiedJwt | undefined;
@@ -332,7 +331,7 @@ async function verifyToken(
     if (alg !== needAlg) {
       fail('ALG_MISMATCH', `the token's alg does not fit the type of the key its kid names`, keyId);
     }
-    result = await verifyWith(pair);
+    result = verifyWith(pair);
   } else {
     // No kid (the Python Phlow's tokens): each of the issuer's keys the table accepts for the alg, current first.
     const candidates = (await issuerKeys()).filter((pair) => acceptedAlg(pair) === needAlg);
@@ -346,7 +345,7 @@ async function verifyToken(
     let lastError: unknown;
     for (const pair of candidates) {
       try {
-        result = await verifyWith(pair);
+        result = verifyWith(pair);
         break;
       } catch (error) {
         if ((error as JwtError).code !== 'SIGNATURE_INVALID') throw error;
