@@ -133,13 +133,39 @@ function member(name: string, value: unknown): string {
   return `,"${name}":${json}`;
 }
 
+/** The last line's members from `operation` to `errorCode`, reused while they repeat (one key, signing). */
+let lastHead: readonly unknown[] = [];
+let lastHeadJson = '';
+
+function head(event: KeyAuditEvent): string {
+  const { operation, outcome, storeType, keyId, kid, version, errorCode } = event;
+  const h = lastHead;
+  if (
+    h[0] === operation &&
+    h[1] === outcome &&
+    h[2] === storeType &&
+    h[3] === keyId &&
+    h[4] === kid &&
+    h[5] === version &&
+    h[6] === errorCode &&
+    h.length === 7
+  ) {
+    return lastHeadJson;
+  }
+  const json = `${member('operation', operation)}${member('outcome', outcome)}${member('storeType', storeType)}${member('keyId', keyId)}${member('kid', kid)}${member('version', version)}${member('errorCode', errorCode)}`;
+  lastHead = [operation, outcome, storeType, keyId, kid, version, errorCode];
+  lastHeadJson = json;
+  return json;
+}
+
 /**
  * One JSON line for `event`, at most MAX_AUDIT_LINE_BYTES: only the fields of the event type, in a fixed
  * order, so nothing else an object carries can leak. Built field by field (strings through JSON.stringify
- * only when they need escaping) because it runs once per signature when the sink is on.
+ * only when they need escaping) because it runs once per signature when the sink is on; the members that
+ * repeat from one signature to the next (operation to errorCode) are reused from the last line.
  */
 export function auditLine(event: KeyAuditEvent): string {
-  const body = `${member('time', event.time)}${member('operation', event.operation)}${member('outcome', event.outcome)}${member('storeType', event.storeType)}${member('keyId', event.keyId)}${member('kid', event.kid)}${member('version', event.version)}${member('errorCode', event.errorCode)}${member('durationMs', event.durationMs)}${member('source', event.source)}${member('caller', event.caller)}${member('private', event.private)}${member('valid', event.valid)}${member('rotation', event.rotation)}${member('messageSha256', event.messageSha256)}${member('tool', event.tool)}${member('targetStoreType', event.targetStoreType)}`;
+  const body = `${member('time', event.time)}${head(event)}${member('durationMs', event.durationMs)}${member('source', event.source)}${member('caller', event.caller)}${member('private', event.private)}${member('valid', event.valid)}${member('rotation', event.rotation)}${member('messageSha256', event.messageSha256)}${member('tool', event.tool)}${member('targetStoreType', event.targetStoreType)}`;
   const line = `{${body.slice(1)}}\n`; // every member starts with a comma: drop the first
   // A UTF-16 length of a third of the bound cannot exceed it in UTF-8; only longer lines are measured.
   if (line.length * 3 <= MAX_AUDIT_LINE_BYTES || Buffer.byteLength(line) <= MAX_AUDIT_LINE_BYTES) return line;
