@@ -15,7 +15,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { startDeadline } from '@phlow/keys-core/adapter';
-import { type AddressPolicy, addressRefusal } from './address-policy.js';
+import { type AddressPolicy, addressKind, addressRefusal } from './address-policy.js';
 import { RemoteKeySetError } from './remote-errors.js';
 
 export interface ResolvedAddress {
@@ -45,6 +45,9 @@ export interface BoundedResponse {
   /** Empty for a 304. */
   readonly body: Uint8Array;
 }
+
+/** Most addresses a name may resolve to (each is checked). */
+const MAX_ADDRESSES = 64;
 
 const defaultResolve: ResolveHost = async (hostname) =>
   (await dnsLookup(hostname, { all: true, verbatim: true })).map(({ address, family }) => ({
@@ -132,18 +135,23 @@ export async function boundedFetch(url: URL, options: BoundedFetchOptions): Prom
         deadline.signal.removeEventListener('abort', aborted!);
       }
     }
-    if (addresses.length === 0) throw fail('ADDRESS_REFUSED', 'the host name resolves to no address');
-    for (const { address } of addresses) {
-      const kind = addressRefusal(address, options.policy);
+    if (!Array.isArray(addresses) || addresses.length === 0 || addresses.length > MAX_ADDRESSES) {
+      throw fail('ADDRESS_REFUSED', `the host name resolves to no address, or to more than ${MAX_ADDRESSES}`);
+    }
+    // Every answer is checked, not only the one connected to: a name that also points inside is refused.
+    for (const answer of addresses) {
+      const kind = addressRefusal(String(answer?.address), options.policy);
       if (kind !== undefined) {
         throw fail(
           'ADDRESS_REFUSED',
-          `the host resolves to a ${kind} address, which is refused (allowPrivateAddresses${kind === 'loopback' ? ' or allowInsecureLoopback' : ''} allows it; nothing was sent)`,
+          `the host resolves to ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} address, which is refused (allowPrivateAddresses${kind === 'loopback' ? ' or allowInsecureLoopback' : ''} allows it; nothing was sent)`,
         );
       }
     }
-    const { address, family } = addresses[0]!;
-    if (!secure && !addresses.every((a) => isLoopback(a.address))) {
+    // The family from the address itself, not from the resolver's word.
+    const address = addresses[0]!.address;
+    const family = isIP(address) === 6 ? 6 : 4;
+    if (!secure && !addresses.every((a) => addressKind(a.address) === 'loopback')) {
       throw fail(
         'INSECURE_URL',
         'http: is allowed only to a loopback address (allowInsecureLoopback); use https:',
@@ -153,12 +161,6 @@ export async function boundedFetch(url: URL, options: BoundedFetchOptions): Prom
   } finally {
     deadline.clear();
   }
-}
-
-function isLoopback(address: string): boolean {
-  return (
-    addressRefusal(address, { allowPrivateAddresses: false, allowInsecureLoopback: false }) === 'loopback'
-  );
 }
 
 type Fail = (
