@@ -13,7 +13,7 @@
  * not retried before the cooldown, or the server's Retry-After (bounded to 15 minutes) when it is longer.
  * Background refresh (opt-in) refetches before expiry with jitter, on an unref'd timer that `close()` stops.
  */
-import type { KeyAuditEvent } from '@phlow/keys-core';
+import { auditSinkFromEnv, type KeyAuditEvent } from '@phlow/keys-core';
 import { BoundedMap } from '@phlow/keys-core/adapter';
 import { boundedFetch } from './bounded-fetch.js';
 import { isRemoteKeySetError, RemoteKeySetError } from './remote-errors.js';
@@ -295,6 +295,20 @@ export function createRemoteKeySet(url: string | URL, options: RemoteKeySetOptio
       timer = undefined;
     },
   };
-  if (options.onEvent) auditHooks.set(set, { emit: (event) => emit(event), now });
+  // verifyJwt's audit events go where a KeyManager's go: the onEvent hook and the PHLOW_KEY_AUDIT_LOG sink.
+  const sink = auditSinkFromEnv(process.env);
+  if (options.onEvent || sink) {
+    auditHooks.set(set, {
+      emit(event) {
+        try {
+          sink?.(event);
+        } catch {
+          // Lost lines are counted by the sink; verification goes on.
+        }
+        emit(event);
+      },
+      now,
+    });
+  }
   return set;
 }

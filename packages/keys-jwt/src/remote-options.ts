@@ -55,7 +55,10 @@ export type RemoteKeySetEvent =
       readonly staleForMs: number;
       readonly code: RemoteKeySetErrorCode;
     }
-  /** One verification by verifyJwt with this set (as KeyManager's `verify` audit event; storeType `remote-jwks`). */
+  /**
+   * One verification by verifyJwt with this set (as KeyManager's `verify` audit event; storeType `remote-jwks`),
+   * also written to the `PHLOW_KEY_AUDIT_LOG` sink when that is set.
+   */
   | KeyAuditEvent;
 
 export interface RemoteKeySetOptions {

@@ -3,8 +3,11 @@
 // and a fleet case: a server process rotates its set and this process's verifier picks the new kid up with
 // one refetch, counted by the server.
 import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isKeyStoreError } from '@phlow/keys-core';
+import { auditSinkFromEnv, isKeyStoreError } from '@phlow/keys-core';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRemoteKeySet, isJwtError, type RemoteKeySetEvent, verifyJwt } from '../src/index.js';
@@ -89,6 +92,38 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
       ['verify', 'remote-jwks', false, 'ALG_REFUSED'],
     ]);
     expect(audits[0]!.kid).toBe(ed.kid);
+  });
+
+  it('writes its audit events to PHLOW_KEY_AUDIT_LOG, without the token', async () => {
+    const ed = newKey();
+    const server = await startServer(jwks(() => ({ keys: [ed.publicJwk] })));
+    servers.push(server);
+    const dir = mkdtempSync(join(tmpdir(), 'phlow-remote-audit-'));
+    const log = join(dir, 'audit.log');
+    const before = process.env.PHLOW_KEY_AUDIT_LOG;
+    process.env.PHLOW_KEY_AUDIT_LOG = log;
+    try {
+      const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true });
+      const good = await token(ed);
+      await verifyJwt(set, good, { issuer: ISSUER });
+      expect(await codeOf(verifyJwt(set, await token(newKey()), { issuer: ISSUER }))).toBe('KID_UNKNOWN');
+      auditSinkFromEnv(process.env)?.flush();
+      const text = readFileSync(log, 'utf8');
+      const lines = text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines.map((l) => [l.operation, l.storeType, l.valid, l.errorCode ?? null])).toEqual([
+        ['verify', 'remote-jwks', true, null],
+        ['verify', 'remote-jwks', false, 'KID_UNKNOWN'],
+      ]);
+      expect(text).not.toContain(good.split('.')[2]);
+    } finally {
+      auditSinkFromEnv(process.env)?.close();
+      if (before === undefined) delete process.env.PHLOW_KEY_AUDIT_LOG;
+      else process.env.PHLOW_KEY_AUDIT_LOG = before;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers an unreachable set with nothing cached as UNAVAILABLE (an outage, not a bad token)', async () => {
