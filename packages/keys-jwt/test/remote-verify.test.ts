@@ -186,4 +186,62 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
     expect((await ask<{ fetches: number }>({ type: 'count' }, 'count')).fetches).toBe(2);
     child.send({ type: 'exit' });
   });
+  it('a fleet: three verifier processes each pick up the rotated kid with one refetch of their own', async () => {
+    const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+    const server = fork(here('./remote-fleet/jwks-server.mjs'), {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    children.push(server);
+    const verifiers = Array.from({ length: 3 }, () => {
+      const child = fork(here('./remote-fleet/verifier.mjs'), {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      children.push(child);
+      return child;
+    });
+    const ask = <T>(child: ChildProcess, message: object | undefined, type: string) =>
+      new Promise<T>((resolve) => {
+        const on = (reply: { type: string }) => {
+          if (reply.type !== type) return;
+          child.off('message', on);
+          resolve(reply as T);
+        };
+        child.on('message', on);
+        if (message) child.send(message);
+      });
+    const fetches = async () => (await ask<{ fetches: number }>(server, { type: 'count' }, 'count')).fetches;
+    const all = <T>(message: object, type: string) =>
+      Promise.all(verifiers.map((v) => ask<T>(v, message, type)));
+
+    const { port } = await ask<{ port: number }>(server, undefined, 'ready');
+    await all({ type: 'init', url: `http://127.0.0.1:${port}/jwks` }, 'ready');
+    const first = await ask<{ token: string; kid: string }>(server, { type: 'sign' }, 'token');
+    for (const { results } of await all<{ results: string[] }>(
+      { type: 'verify', token: first.token, times: 20 },
+      'verified',
+    )) {
+      expect(new Set(results)).toEqual(new Set([first.kid]));
+    }
+    expect(await fetches()).toBe(3); // one per process, shared by its 20 concurrent verifications
+
+    const { kid } = await ask<{ kid: string }>(server, { type: 'rotate' }, 'rotated');
+    const second = await ask<{ token: string }>(server, { type: 'sign' }, 'token');
+    for (const { results } of await all<{ results: string[] }>(
+      { type: 'verify', token: second.token, times: 20 },
+      'verified',
+    )) {
+      expect(new Set(results)).toEqual(new Set(['KID_UNKNOWN'])); // inside each one's cooldown: no fetch
+    }
+    expect(await fetches()).toBe(3);
+    await all({ type: 'advance', ms: 30_000 }, 'advanced');
+    for (const { results } of await all<{ results: string[] }>(
+      { type: 'verify', token: second.token, times: 20 },
+      'verified',
+    )) {
+      expect(new Set(results)).toEqual(new Set([kid]));
+    }
+    expect(await fetches()).toBe(6); // exactly one refetch per process
+    for (const v of verifiers) v.send({ type: 'exit' });
+    server.send({ type: 'exit' });
+  });
 });
