@@ -220,9 +220,11 @@ async function request(
       );
     });
     req.on('response', (res) => {
-      res.on('error', () =>
-        settle(signal.aborted ? timeout() : fail('FETCH_FAILED', 'the response broke off')),
-      );
+      const brokeOff = () =>
+        settle(signal.aborted ? timeout() : fail('FETCH_FAILED', 'the response broke off before its end'));
+      res.on('error', brokeOff);
+      // A connection closed mid-body ends here, not at the deadline ('end' settles first on a whole body).
+      res.on('close', brokeOff);
       const status = res.statusCode ?? 0;
       if (status === 304 && o.ifNoneMatch !== undefined) {
         res.resume();

@@ -97,6 +97,17 @@ describe('bounded fetch', () => {
     }
   });
 
+  it('a body cut off before its Content-Length is FETCH_FAILED, not a truncated set', async () => {
+    const body = JSON.stringify({ keys: [newKey().publicJwk] });
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+      res.write(body.slice(0, 20));
+      setImmediate(() => res.destroy());
+    });
+    const error = await failure(createRemoteKeySet(server.url(), { ...loopback, timeoutMs: 60_000 }).keys());
+    expect(error.code).toBe('FETCH_FAILED');
+  });
+
   it('refuses a compressed body, and a wrong media type unless accepted', async () => {
     const k1 = newKey();
     const gz = await serve((_req, res) =>
