@@ -5,8 +5,9 @@
  * address the name resolves to is checked, not the name, and the connection then goes to that very address
  * (bounded-fetch.ts), so a second DNS answer cannot swap in another one between the check and the connect.
  *
- * IPv4-mapped IPv6 addresses (::ffff:10.0.0.1) and NAT64 ones are refused as a class rather than unwrapped:
- * public JWK Sets are not served from them, and each unwrapping rule is one more place to get wrong.
+ * IPv6 addresses that embed an IPv4 one (mapped ::ffff:10.0.0.1, compatible ::127.0.0.1, NAT64, 6to4, Teredo)
+ * are refused as a class (`ipv4-mapped`) rather than unwrapped: public JWK Sets are not served from them, and
+ * each unwrapping rule is one more place to get wrong. So are addresses with an IPv6 zone (`fe80::1%eth0`).
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -39,6 +40,9 @@ const RANGES: ReadonlyArray<readonly [AddressKind, string, number, 'ipv4' | 'ipv
   ['unspecified', '::', 128, 'ipv6'],
   ['loopback', '::1', 128, 'ipv6'],
   ['ipv4-mapped', '::ffff:0:0', 96, 'ipv6'],
+  ['ipv4-mapped', '::', 96, 'ipv6'], // IPv4-compatible (deprecated): ::127.0.0.1
+  ['ipv4-mapped', '2002::', 16, 'ipv6'], // 6to4
+  ['ipv4-mapped', '2001::', 32, 'ipv6'], // Teredo
   ['ipv4-mapped', '64:ff9b::', 96, 'ipv6'], // NAT64
   ['ipv4-mapped', '64:ff9b:1::', 48, 'ipv6'],
   ['reserved', '100::', 64, 'ipv6'], // discard
@@ -52,9 +56,9 @@ const RANGES: ReadonlyArray<readonly [AddressKind, string, number, 'ipv4' | 'ipv
 // One list per kind and family, checked in ORDER: BlockList matches an IPv4 address against IPv6 ranges
 // through the mapped form (and the other way round), so each address meets only the lists of its own family.
 const ORDER: readonly AddressKind[] = [
-  'ipv4-mapped',
   'unspecified',
   'loopback',
+  'ipv4-mapped',
   'link-local',
   'unique-local',
   'private',
@@ -79,6 +83,7 @@ export function addressKind(address: string): AddressKind {
   const family = isIP(address);
   if (family === 0) return 'reserved';
   const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (type === 'ipv6' && address.includes('%')) return 'link-local';
   if (type === 'ipv6' && /^::ffff:/i.test(address)) return 'ipv4-mapped';
   for (const [kind, list] of LISTS[type]) {
     if (list.check(address, type)) return kind;
