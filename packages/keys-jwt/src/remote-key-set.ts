@@ -66,6 +66,20 @@ function maxAgeOf(headers: Headers): number | undefined {
   return Math.max(0, Number(match[2]) - (Number.isSafeInteger(age) && age > 0 ? age : 0)) * 1000;
 }
 
+/** `work`, or `late()` once `ms` have passed: a hook that never settles must not hold the shared fetch for ever. */
+async function withinTimeout<T>(work: Promise<T> | T, ms: number, late: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expiry = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([Promise.resolve(work), expiry]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A fetched and cached remote JWK Set; see the file comment for the rules. */
 export function createRemoteKeySet(url: string | URL, options: RemoteKeySetOptions = {}): RemoteKeySet {
   const settings = remoteKeySetSettings(url, options);
@@ -126,8 +140,18 @@ export function createRemoteKeySet(url: string | URL, options: RemoteKeySetOptio
     }
     if (options.validate) {
       try {
-        await options.validate({ status: response.status, headers: response.headers, body: response.body });
+        await withinTimeout(
+          options.validate({ status: response.status, headers: response.headers, body: response.body }),
+          timeoutMs,
+          () =>
+            new RemoteKeySetError(
+              'TIMEOUT',
+              `${where}: options.validate did not finish within ${timeoutMs} ms (timeoutMs)`,
+              { url: where, status: response.status },
+            ),
+        );
       } catch (cause) {
+        if (isRemoteKeySetError(cause, 'TIMEOUT')) throw cause;
         throw new RemoteKeySetError(
           'BAD_RESPONSE',
           `${where}: the response was refused by options.validate`,

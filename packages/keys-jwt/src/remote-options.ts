@@ -88,7 +88,8 @@ export interface RemoteKeySetOptions {
   readonly backgroundRefresh?: boolean;
   /**
    * Checks a 200 response before its keys are used (a directory's response signature, say); throwing refuses
-   * it (BAD_RESPONSE, the error as `cause`). Not called for a 304, which keeps the set it validated.
+   * it (BAD_RESPONSE, the error as `cause`); one that has not settled after `timeoutMs` is TIMEOUT. Not
+   * called for a 304, which keeps the set it validated.
    */
   readonly validate?: (response: {
     readonly status: number;

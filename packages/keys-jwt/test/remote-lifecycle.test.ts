@@ -228,6 +228,24 @@ describe('validate', () => {
   });
 });
 
+describe('validate that never settles', () => {
+  it('is cut at timeoutMs (TIMEOUT), and the next fetch is not held by it', async () => {
+    const k1 = newKey();
+    const server = await serve(jwks(() => ({ keys: [k1.publicJwk] })));
+    let hang = true;
+    const set = createRemoteKeySet(server.url(), {
+      ...loopback,
+      timeoutMs: 300,
+      cooldownMs: 0,
+      validate: () => (hang ? new Promise<void>(() => {}) : undefined),
+    });
+    expect((await failure(set.keys())).code).toBe('TIMEOUT');
+    hang = false;
+    await set.refresh();
+    expect((await set.keys()).map((k) => k.kid)).toEqual([k1.kid]);
+  });
+});
+
 describe('options', () => {
   it('refuses options that cannot work, naming them', () => {
     const url = 'https://jwks.test/jwks';
