@@ -55,15 +55,23 @@ export function remoteAuditHook(
   return auditHooks.get(set);
 }
 
-/** Freshness in ms from Cache-Control (max-age minus Age; no-store/no-cache: 0), or undefined without one. */
+/**
+ * Freshness in ms as RFC 9111 computes it for a private cache: Cache-Control `max-age` minus `Age`
+ * (`no-store`/`no-cache`: 0), else `Expires` minus `Date`; undefined when the response says neither.
+ */
 function maxAgeOf(headers: Headers): number | undefined {
-  const cc = headers.get('cache-control')?.toLowerCase();
-  if (!cc) return undefined;
+  const cc = headers.get('cache-control')?.toLowerCase() ?? '';
   if (/(^|[\s,])(no-store|no-cache)([\s,=]|$)/.test(cc)) return 0;
-  const match = /(^|[\s,])max-age\s*=\s*"?(\d{1,10})"?/.exec(cc);
-  if (!match) return undefined;
   const age = Number(headers.get('age'));
-  return Math.max(0, Number(match[2]) - (Number.isSafeInteger(age) && age > 0 ? age : 0)) * 1000;
+  const aged = Number.isSafeInteger(age) && age > 0 ? age * 1000 : 0;
+  const match = /(^|[\s,])max-age\s*=\s*"?(\d{1,10})"?/.exec(cc);
+  if (match) return Math.max(0, Number(match[2]) * 1000 - aged);
+  const expires = headers.get('expires');
+  if (expires === null) return undefined;
+  const at = Date.parse(expires);
+  const date = Date.parse(headers.get('date') ?? '');
+  // An Expires that does not parse (RFC 9111: "0") means already expired.
+  return Number.isFinite(at) && Number.isFinite(date) ? Math.max(0, at - date - aged) : 0;
 }
 
 /** `work`, or `late()` once `ms` have passed: a hook that never settles must not hold the shared fetch for ever. */

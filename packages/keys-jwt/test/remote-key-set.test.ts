@@ -86,6 +86,36 @@ describe('createRemoteKeySet: HTTP caching', () => {
     expect(server.count()).toBe(4);
   });
 
+  it('takes freshness from Expires minus Date without a max-age, and from Age', async () => {
+    const k1 = newKey();
+    const date = new Date('2026-12-07T12:00:00Z');
+    const server = await serve(
+      jwks(() => ({ keys: [k1.publicJwk] }), {
+        date: date.toUTCString(),
+        expires: new Date(date.getTime() + 600_000).toUTCString(),
+      }),
+    );
+    const c = clock();
+    const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true, now: c.now });
+    await set.keys();
+    c.advance(599_000);
+    await set.keys();
+    expect(server.count()).toBe(1);
+    c.advance(1_000);
+    await set.keys();
+    expect(server.count()).toBe(2);
+
+    server.handler = jwks(() => ({ keys: [k1.publicJwk] }), { 'cache-control': 'max-age=600', age: '500' });
+    const aged = createRemoteKeySet(server.url(), { allowInsecureLoopback: true, now: c.now });
+    await aged.keys();
+    c.advance(99_000);
+    await aged.keys();
+    expect(server.count()).toBe(3);
+    c.advance(1_000);
+    await aged.keys();
+    expect(server.count()).toBe(4); // 600 s minus the 500 s it had already aged
+  });
+
   it('serves known keys while the server is down, within staleIfErrorMs, then refuses', async () => {
     const k1 = newKey();
     const server = await serve(jwks(() => ({ keys: [k1.publicJwk] }), { 'cache-control': 'max-age=60' }));
