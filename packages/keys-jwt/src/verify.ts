@@ -36,6 +36,8 @@ import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { checkClaims } from './claims.js';
 import { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
 import { acceptedAlg, type JwtKeys, signatureCheck } from './keys.js';
+import { isRemoteKeySet, remoteJwtKeys, remoteKeyId } from './remote-jwt-keys.js';
+import type { RemoteKeySet } from './remote-key-set.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
 
 export interface VerifyJwtOptions {
@@ -155,10 +157,16 @@ function algRefusal(alg: unknown): string {
  * the refusal ISSUER_UNKNOWN.
  */
 export async function verifyJwt(
-  keys: JwtKeys,
+  keys: JwtKeys | RemoteKeySet,
   token: string,
   options: VerifyJwtOptions = {},
 ): Promise<VerifiedJwt> {
+  // A remote JWK Set (createRemoteKeySet) verifies through a JwtKeys view of it: see remote-jwt-keys.ts.
+  if (isRemoteKeySet(keys)) {
+    const withKeyId =
+      typeof options === 'object' && options !== null ? { keyId: remoteKeyId(keys), ...options } : options;
+    return verifyJwt(remoteJwtKeys(keys), token, withKeyId);
+  }
   return auditedVerification(keys, (seen) => verifyToken(keys, token, options, seen));
 }
 
