@@ -194,7 +194,11 @@ try {
   // 4. The one-time KDF cost.
   const N = 2 ** 17;
   const passPath = join(dir, 'passphrase.enc');
-  await createFileKeyStore({ path: passPath, masterKey: 'a passphrase', env: {} }).storeKeyPair('a', 'p', 'q');
+  await createFileKeyStore({ path: passPath, masterKey: 'a passphrase', env: {} }).storeKeyPair(
+    'a',
+    'p',
+    'q',
+  );
   const kdfRows = [
     await timeCpu(
       'node:crypto scrypt N=2^17 r=8 p=1 (thread pool)',
@@ -217,7 +221,11 @@ try {
       { samples: 5, warmup: 1 },
     ),
   ];
-  printRows('4. One-time KDF cost per process (passphrases only; raw keys skip it)', kdfRows, kdfRows[0].name);
+  printRows(
+    '4. One-time KDF cost per process (passphrases only; raw keys skip it)',
+    kdfRows,
+    kdfRows[0].name,
+  );
 
   console.log('');
   printTarget(

@@ -9,8 +9,9 @@
  * nothing), and read into a buffer one byte larger than the limit, so a file that grows after fstat is
  * still caught.
  */
-import { constants } from 'node:fs';
+
 import type { BigIntStats } from 'node:fs';
+import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { configError } from './errors.js';
 

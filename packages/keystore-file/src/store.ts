@@ -259,7 +259,9 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       throw fromFsError(error, 'write', file);
     }
     // Still under the lock: the file holds `next` unless a writer that takes no lock (a Python agent) replaced it.
-    const identity = await identityIfHolds(file, fileLimit('the key file'), next.bytes).catch(() => undefined);
+    const identity = await identityIfHolds(file, fileLimit('the key file'), next.bytes).catch(
+      () => undefined,
+    );
     cache = { state: next, identity };
   }
 
