@@ -27,9 +27,10 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { type OpenRegularFile, openRegularFile, type ReadLimit, readOpened } from './bounded-read.js';
+import { HEADER_LENGTH } from './format.js';
 
-/** Bytes compared from the start of the file: the format-1 header (see format.ts). */
-export const IDENTITY_HEAD_BYTES = 76;
+/** Bytes compared from the start of the file: the format-1 header, nonce included (see format.ts). */
+export const IDENTITY_HEAD_BYTES = HEADER_LENGTH;
 
 export interface FileIdentity {
   readonly dev: bigint;
