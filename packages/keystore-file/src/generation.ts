@@ -83,6 +83,25 @@ async function readHead({ handle, stats }: OpenRegularFile): Promise<Uint8Array>
 }
 
 /**
+ * Whether the file at `path` still has the identity `known`, without reading more than its first bytes.
+ * Errors as for readGeneration.
+ */
+export async function isUnchanged(
+  path: string,
+  limit: ReadLimit,
+  known: FileIdentity,
+  onStat?: (mode: number) => void,
+): Promise<boolean> {
+  const file = await openRegularFile(path, limit, onStat);
+  try {
+    if (file.stats.size !== known.size || file.stats.ino !== known.ino) return false;
+    return sameIdentity(identityOf(file.stats, await readHead(file)), known);
+  } finally {
+    await file.handle.close();
+  }
+}
+
+/**
  * Reads the key file at `path` unless its identity is still `known`. Errors are those of readRegularFile
  * (ENOENT and other file-system errors as they are; a special file or one over the limit INVALID_CONFIG).
  */
