@@ -9,8 +9,10 @@
  * nothing), and read into a buffer one byte larger than the limit, so a file that grows after fstat is
  * still caught.
  */
+
+import type { BigIntStats } from 'node:fs';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { configError } from './errors.js';
 
 /** What the caller names in errors: the kind of file, and the setting that raises its limit, if any. */
@@ -36,43 +38,79 @@ export function tooLargeError(path: string, limit: ReadLimit): Error {
   );
 }
 
+/** An open regular file within its limit, with the fstat of the handle (bigint: nanosecond times). */
+export interface OpenRegularFile {
+  readonly handle: FileHandle;
+  readonly stats: BigIntStats;
+}
+
 /**
- * The bytes of the regular file at `path`, at most `limit.maxBytes`. `onStat` sees the open handle's mode
- * (for the mode warning). File-system errors (ENOENT, EACCES, ...) are thrown as they are, for the caller to
- * map; a special file or one over the limit is INVALID_CONFIG.
+ * Opens the regular file at `path` and checks it on the open handle: a special file or one over the limit is
+ * INVALID_CONFIG (the handle is closed then); file-system errors (ENOENT, EACCES, ...) are thrown as they
+ * are, for the caller to map. `onStat` sees the mode (for the mode warning). The caller closes the handle.
+ */
+export async function openRegularFile(
+  path: string,
+  limit: ReadLimit,
+  onStat?: (mode: number) => void,
+): Promise<OpenRegularFile> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const stats = await handle.stat({ bigint: true });
+    if (!stats.isFile()) {
+      throw configError(
+        `${limit.what} ${path} is ${kindOf(stats)}, not a regular file; point it at a regular file`,
+      );
+    }
+    onStat?.(Number(stats.mode));
+    if (stats.size > BigInt(limit.maxBytes)) throw tooLargeError(path, limit);
+    return { handle, stats };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * Reads a file that `openRegularFile` opened, from its start, at most `limit.maxBytes`: into a buffer one
+ * byte larger than fstat reported, so that growth since then shows; grown again (doubling, never past the
+ * limit plus one) while the file keeps having more, as a file whose size reads as 0 (procfs) does. The
+ * buffer is not zero-filled first (only the bytes read are ever returned): at 17 MiB that fill was a fifth
+ * of a read.
+ */
+export async function readOpened(
+  { handle, stats }: OpenRegularFile,
+  path: string,
+  limit: ReadLimit,
+): Promise<Uint8Array> {
+  let buffer = Buffer.allocUnsafeSlow(Number(stats.size) + 1);
+  let length = 0;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+    if (length > limit.maxBytes) throw tooLargeError(path, limit);
+    if (length === buffer.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.min(buffer.length * 2, limit.maxBytes + 1));
+      buffer.copy(bigger, 0, 0, length);
+      buffer = bigger;
+    }
+  }
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+
+/**
+ * The bytes of the regular file at `path`, at most `limit.maxBytes` (see openRegularFile and readOpened).
  */
 export async function readRegularFile(
   path: string,
   limit: ReadLimit,
   onStat?: (mode: number) => void,
 ): Promise<Uint8Array> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  const file = await openRegularFile(path, limit, onStat);
   try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) {
-      throw configError(
-        `${limit.what} ${path} is ${kindOf(stats)}, not a regular file; point it at a regular file`,
-      );
-    }
-    onStat?.(stats.mode);
-    if (stats.size > limit.maxBytes) throw tooLargeError(path, limit);
-    // One byte more than fstat reported, so that growth since then shows; grown again (doubling, never past
-    // the limit plus one) while the file keeps having more, as a file whose size reads as 0 (procfs) does.
-    let buffer = Buffer.alloc(stats.size + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > limit.maxBytes) throw tooLargeError(path, limit);
-      if (length === buffer.length) {
-        const bigger = Buffer.alloc(Math.min(buffer.length * 2, limit.maxBytes + 1));
-        buffer.copy(bigger, 0, 0, length);
-        buffer = bigger;
-      }
-    }
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+    return await readOpened(file, path, limit);
   } finally {
-    await handle.close();
+    await file.handle.close();
   }
 }

@@ -107,11 +107,7 @@ export function parseHeader(bytes: Uint8Array, path: string): FileHeader {
 /** Encrypts `plaintext` under `encryptionKey` into a whole file: header, then ciphertext and tag. */
 export function seal(header: FileHeader, encryptionKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const head = encodeHeader(header);
-  const body = xchachaSeal(encryptionKey, header.nonce, head, plaintext);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
+  return xchachaSeal(encryptionKey, header.nonce, head, plaintext, head);
 }
 
 /** Decrypts a whole file whose header `parseHeader` accepted. Throws INTEGRITY if any byte was changed. */

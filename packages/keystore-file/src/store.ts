@@ -4,9 +4,10 @@
  * Reads need no lock: writes replace the file with a rename, so a reader sees one whole generation. Every
  * write is a read-modify-write under the in-process queue and the cross-process lock, and re-reads the file
  * under the lock, because another process may have written since. A file that does not open (wrong key,
- * damage) is never written over. The decrypted map is cached against the exact bytes of the file: a cheap
- * comparison on each read instead of a decryption, and no way to miss another process's write (file
- * metadata such as mtime and inode can repeat across two quick writes; bytes with a fresh nonce cannot).
+ * damage) is never written over. The decrypted map is cached against the file's identity (generation.ts:
+ * inode, size, mtime, ctime and the first 76 bytes, which hold the nonce that is fresh on every write): each
+ * read costs an open, an fstat and a 76-byte read, whatever the size of the file, and sees another process's
+ * write at once (metadata alone can repeat across two quick writes; a fresh nonce cannot).
  *
  * Writes produce format 1, or with `format: 'fernet'` the Python Phlow's Fernet token; the machinery around
  * them (queue, lock, re-read, atomic replace, backups, refusing a file that does not open) is the same.
@@ -29,6 +30,13 @@ import { ensureDirectory, removeLeftoverTemps, writeFileAtomic } from './atomic-
 import { type ReadLimit, readRegularFile, tooLargeError } from './bounded-read.js';
 import { configError, fromFsError, hasErrno, STORE_TYPE, storeError, wrongKeyError } from './errors.js';
 import { EMPTY, type FileState, openFile, sealFernetFile, sealFile } from './file-state.js';
+import {
+  type FileIdentity,
+  type GenerationRead,
+  identityIfHolds,
+  isUnchanged,
+  readGeneration,
+} from './generation.js';
 import { type ScryptParams, scryptParamsProblem } from './kdf.js';
 import { createKeyRing, type KeyRing } from './key-ring.js';
 import { loadMasterKey } from './key-source.js';
@@ -37,7 +45,7 @@ import { acquireLock, type FileLock, removeStaleBreakLock } from './lock.js';
 import { parseMasterKey } from './master-key.js';
 import { createModeWarner } from './mode-warning.js';
 import { type FileKeyStoreOptions, resolveOptions } from './options.js';
-import { entryVersions, type KeyMap, withDeleted, withStored } from './payload.js';
+import { checkExpectedVersion, entryVersions, type KeyMap, withDeleted, withStored } from './payload.js';
 import { createQueue } from './queue.js';
 import { stagedKeyPath } from './staged-key.js';
 
@@ -91,14 +99,22 @@ type WrittenState = FileState & { kind: 'current' | 'fernet' };
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
   a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 
+/** A generation opened or written, and the identity of the file that holds it (unknown: compare bytes). */
+interface Cached {
+  readonly state: FileState & { kind: 'current' | 'fernet' };
+  identity: FileIdentity | undefined;
+}
+
 export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeyStore {
   const config = resolveOptions(options);
   const { path } = config;
   const warnMode = createModeWarner(config.onWarning);
   const queue = createQueue();
+  /** Whole reads and decryptions of the file, one at a time (see readState). */
+  const opening = createQueue();
   let ring: Promise<KeyRing> | undefined;
-  /** The last generation opened or written; reused while the file holds exactly its bytes. */
-  let cache: FileState | undefined;
+  /** The last generation opened or written; reused while the file keeps its identity (generation.ts). */
+  let cache: Cached | undefined;
   let tidied = false;
 
   function keyRing(): Promise<KeyRing> {
@@ -121,24 +137,54 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     setting: 'maxFileBytes (PHLOW_KEY_STORE_FILE_MAX_BYTES)',
   });
 
-  /** Reads `file`: the configured path, or under the lock the link target that writes go to. */
+  /**
+   * Reads `file`: the configured path, or under the lock the link target that writes go to. While the file
+   * keeps the identity of the cached generation this is a 76-byte read, and reads run side by side.
+   * Otherwise the whole read and decryption run one at a time: a burst of reads of a cold store at 50,000
+   * keys (a JWK Set over many ids) decrypts the file once, not once per read. Each waiting read checks the
+   * identity again after its turn comes, so it still sees any write completed before it started.
+   */
   async function readState(file = path): Promise<FileState> {
+    const known = cache;
+    if (known?.identity) {
+      try {
+        const limit = fileLimit('the key file');
+        if (await isUnchanged(file, limit, known.identity, (mode) => warnMode(file, mode)))
+          return known.state;
+      } catch (error) {
+        if (hasErrno(error, 'ENOENT')) return EMPTY;
+        throw fromFsError(error, 'read', file);
+      }
+    }
+    return opening(() => openState(file));
+  }
+
+  /** The whole read and decryption behind readState, one at a time (`opening`). */
+  async function openState(file: string): Promise<FileState> {
     const keys = await keyRing();
-    let bytes: Uint8Array;
+    const known = cache;
+    let read: GenerationRead;
     try {
-      bytes = await readRegularFile(file, fileLimit('the key file'), (mode) => warnMode(file, mode));
+      read = await readGeneration(file, fileLimit('the key file'), known?.identity, (mode) =>
+        warnMode(file, mode),
+      );
     } catch (error) {
       if (hasErrno(error, 'ENOENT')) return EMPTY;
       throw fromFsError(error, 'read', file);
     }
-    if (cache && cache.kind !== 'none' && sameBytes(cache.bytes, bytes)) return cache;
+    if (read.unchanged) return known!.state;
+    // A generation this store wrote whose identity could not be taken: one whole comparison, then by identity.
+    if (known && known.identity === undefined && sameBytes(known.state.bytes, read.bytes)) {
+      known.identity = read.identity;
+      return known.state;
+    }
     let state: FileState;
     try {
-      state = await openFile(bytes, keys, path, config.format);
+      state = await openFile(read.bytes, keys, path, config.format);
     } catch (error) {
-      state = await openWithStagedKey(bytes, error);
+      state = await openWithStagedKey(read.bytes, error);
     }
-    cache = state;
+    if (state.kind !== 'none') cache = { state, identity: read.identity };
     return state;
   }
 
@@ -242,7 +288,11 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
     } catch (error) {
       throw fromFsError(error, 'write', file);
     }
-    cache = next;
+    // Still under the lock: the file holds `next` unless a writer that takes no lock (a Python agent) replaced it.
+    const identity = await identityIfHolds(file, fileLimit('the key file'), next.bytes).catch(
+      () => undefined,
+    );
+    cache = { state: next, identity };
   }
 
   /**
@@ -303,13 +353,21 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
   /**
    * One locked read-modify-write. `change` returns the new map, or null when there is nothing to write.
    * `sealWith` is the key ring of a rekey (default: this store's); `committed` runs inside the queue once
-   * the new generation is on disk.
+   * the new generation is on disk. `writes` tells from the map read before locking whether there will be
+   * something to write (default: `change` returns a map), and may throw what `change` would: a store
+   * passes a check of its own, because `change` copies the whole map (milliseconds at 50,000 keys).
    */
   function mutate(
     change: (map: KeyMap) => KeyMap | null,
-    options: { destroyId?: string; sealWith?: KeyRing; committed?: () => void } = {},
+    options: {
+      destroyId?: string;
+      sealWith?: KeyRing;
+      committed?: () => void;
+      writes?: (map: KeyMap) => boolean;
+    } = {},
   ): Promise<void> {
     const { destroyId, sealWith, committed } = options;
+    const writes = options.writes ?? ((map: KeyMap) => change(map) !== null);
     return queue(async () => {
       // Open the file and derive keys before locking, so the KDF never runs while other processes wait.
       const before = await readState();
@@ -321,7 +379,7 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
       }
       // A destroy of an id the file no longer has still cleans a backup that may hold it.
       const cleanBackupOnly = destroyId !== undefined && existsSync(`${file}.bak`);
-      if (change(before.map) === null && !cleanBackupOnly) return;
+      if (!writes(before.map) && !cleanBackupOnly) return;
       if (config.format === 'phlow' && (sealWith || before.kind !== 'current')) {
         await (sealWith ?? (await keyRing())).fresh();
       }
@@ -435,17 +493,25 @@ export function createFileKeyStore(options: FileKeyStoreOptions = {}): FileKeySt
         );
       }
       const activatesAt = activationOf(opts.activatesAt, keyId);
-      await mutate((map) =>
-        withStored(
-          map,
-          keyId,
-          privateKey,
-          publicKey,
-          opts.expectedVersion,
-          config.versions,
-          new Date(config.now()),
-          activatesAt,
-        ),
+      await mutate(
+        (map) =>
+          withStored(
+            map,
+            keyId,
+            privateKey,
+            publicKey,
+            opts.expectedVersion,
+            config.versions,
+            new Date(config.now()),
+            activatesAt,
+          ),
+        {
+          // A store always writes; a stale expectedVersion fails before the lock is taken.
+          writes: (map) => {
+            checkExpectedVersion(map, keyId, opts.expectedVersion);
+            return true;
+          },
+        },
       );
     },
     async deleteKeyPair(keyId, opts: DeleteKeyPairOptions = {}) {

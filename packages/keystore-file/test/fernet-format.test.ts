@@ -17,7 +17,7 @@ import {
   rsa2048Pair,
   tempDir,
 } from './helpers.js';
-import { pythonRead, pythonStore, usePython } from './python.js';
+import { pythonRead, pythonStore, runPython, usePython } from './python.js';
 
 const fixturesDir = join(import.meta.dirname, 'fixtures');
 const fixtures = JSON.parse(readFileSync(join(fixturesDir, 'fernet-fixtures.json'), 'utf8')) as {
@@ -196,6 +196,25 @@ describe("format: 'fernet' (Python Phlow layout on write)", () => {
     expect(hasMagic(readBytes(store.path))).toBe(true);
     expect(readBytes(`${store.path}.fernet.bak`)).toEqual(token);
     expect(await store.getKeyPair('a')).toMatchObject({ privateKey: 'PRIVATE a', version: '1' });
+  });
+
+  it("a Python agent's write in place (same inode and size, mtime put back) is seen by a reader holding a cache", async () => {
+    const path = join(tempDir(), 'keys.enc');
+    await pythonStore(path, FERNET_KEY, 'a', 'PRIVATE one', 'PUBLIC one');
+    const reader = fernetStore({ path, masterKey: FERNET_KEY });
+    expect(await reader.getPrivateKey('a')).toBe('PRIVATE one');
+    expect(await reader.getPrivateKey('a')).toBe('PRIVATE one');
+    const before = statSync(path, { bigint: true });
+    // The Python Phlow rewrites the file in place (open "wb"); the mtime is then set back to the nanosecond.
+    await pythonStore(path, FERNET_KEY, 'a', 'PRIVATE two', 'PUBLIC two');
+    await runPython('import os, sys; os.utime(sys.argv[1], ns=(int(sys.argv[2]), int(sys.argv[3])))', [
+      path,
+      String(before.atimeNs),
+      String(before.mtimeNs),
+    ]);
+    const after = statSync(path, { bigint: true });
+    expect([after.ino, after.size, after.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+    expect(await reader.getPrivateKey('a')).toBe('PRIVATE two');
   });
 
   describe('configuration', () => {
