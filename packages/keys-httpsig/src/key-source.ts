@@ -37,6 +37,8 @@ export interface DirectoryFetchOptions {
   readonly minMaxAgeMs?: number;
   readonly maxMaxAgeMs?: number;
   readonly staleIfErrorMs?: number;
+  readonly negativeTtlMs?: number;
+  readonly backgroundRefresh: boolean;
   readonly now?: () => number;
 }
 
@@ -66,6 +68,10 @@ export interface DirectoryPolicy {
   readonly maxMaxAgeMs?: number;
   /** Serve known keys this long while the directory cannot be fetched. Default: keys-jwt's (24 h). */
   readonly staleIfErrorMs?: number;
+  /** How long a keyid still unknown after a refetch causes no refetch, ms (at most 5 min). Default: keys-jwt's (60 s). */
+  readonly negativeTtlMs?: number;
+  /** Refresh directories in the background before they expire, with jitter. Default: true. */
+  readonly backgroundRefresh?: boolean;
   /** Most directories cached at once (least recently used dropped). Default: 100. */
   readonly maxDirectories?: number;
   /** The key set factory. Default: `createRemoteKeySet` of `@phlow/keys-jwt`. */
@@ -138,6 +144,8 @@ export class DirectoryKeySets {
       accept: [DIRECTORY_MEDIA_TYPE, 'application/jwk-set+json', 'application/json'],
       allowPrivateAddresses: p.allowPrivateAddresses === true,
       allowInsecureLoopback: p.allowInsecureLoopback === true,
+      backgroundRefresh: p.backgroundRefresh !== false,
+      ...(p.negativeTtlMs !== undefined ? { negativeTtlMs: p.negativeTtlMs } : {}),
       ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
       ...(p.maxBytes !== undefined ? { maxBytes: p.maxBytes } : {}),
       ...(p.maxKeys !== undefined ? { maxKeys: p.maxKeys } : {}),
