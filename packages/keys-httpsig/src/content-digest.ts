@@ -28,8 +28,12 @@ export function checkContentDigest(header: string, body: Uint8Array): void {
     const actual = createHash(hash).update(body).digest();
     const claimed = Buffer.from(member.value);
     if (claimed.length !== actual.length || !timingSafeEqual(claimed, actual)) {
-      throw new HttpSigError('DIGEST_MISMATCH', 'the body does not match its Content-Digest: it was changed in transit');
+      throw new HttpSigError(
+        'DIGEST_MISMATCH',
+        'the body does not match its Content-Digest: it was changed in transit',
+      );
     }
   }
-  if (known === 0) throw new HttpSigError('DIGEST_MISMATCH', 'Content-Digest has no sha-256 or sha-512 member');
+  if (known === 0)
+    throw new HttpSigError('DIGEST_MISMATCH', 'Content-Digest has no sha-256 or sha-512 member');
 }

@@ -18,14 +18,25 @@ import { httpSigAlgorithm } from './alg-names.js';
 import { HttpSigError } from './errors.js';
 import { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from './key-source.js';
 import { signatureBase } from './signature-base.js';
-import { type BareItem, type InnerList, type Params, serializeBare, serializeInnerList } from './structured-fields.js';
+import {
+  type BareItem,
+  type InnerList,
+  type Params,
+  serializeBare,
+  serializeInnerList,
+} from './structured-fields.js';
 
 export const DIRECTORY_SIGNATURE_TAG = 'http-message-signatures-directory';
 
 /** The KeyManager methods the directory uses (a KeyManager fits). */
 export type DirectoryKeys = Pick<
   KeyManager,
-  'jwks' | 'getVerificationKeys' | 'getPublicKeyPair' | 'rotationState' | 'signDetailed' | 'rotationGracePeriodMs'
+  | 'jwks'
+  | 'getVerificationKeys'
+  | 'getPublicKeyPair'
+  | 'rotationState'
+  | 'signDetailed'
+  | 'rotationGracePeriodMs'
 >;
 
 export interface DirectoryHandlerOptions {
@@ -54,7 +65,10 @@ type Handler = ((request: Request) => Promise<Response>) & {
 const secs = (ms: number) => Math.floor(ms / 1000);
 
 /** The JWK Set of `keyIds` with nbf/exp from each id's rotation timeline. */
-export async function directoryDocument(keys: DirectoryKeys, keyIds: readonly string[]): Promise<{ keys: DirectoryJwk[] }> {
+export async function directoryDocument(
+  keys: DirectoryKeys,
+  keyIds: readonly string[],
+): Promise<{ keys: DirectoryJwk[] }> {
   const out: DirectoryJwk[] = [];
   const seen = new Set<string>();
   for (const keyId of keyIds) {
@@ -89,10 +103,14 @@ export async function directoryDocument(keys: DirectoryKeys, keyIds: readonly st
 /** A fetch-style handler of the directory (GET/HEAD of DIRECTORY_PATH; 404 elsewhere, 405 for other methods). */
 export function createDirectoryHandler(keys: DirectoryKeys, options: DirectoryHandlerOptions): Handler {
   if (!options || !Array.isArray(options.keyIds) || options.keyIds.length === 0) {
-    throw new HttpSigError('INVALID_ARGUMENT', 'createDirectoryHandler needs keyIds (the ids whose keys are published)');
+    throw new HttpSigError(
+      'INVALID_ARGUMENT',
+      'createDirectoryHandler needs keyIds (the ids whose keys are published)',
+    );
   }
   const maxAge = options.maxAgeSeconds ?? 300;
-  if (!Number.isInteger(maxAge) || maxAge < 0) throw new HttpSigError('INVALID_ARGUMENT', 'maxAgeSeconds must be a whole number >= 0');
+  if (!Number.isInteger(maxAge) || maxAge < 0)
+    throw new HttpSigError('INVALID_ARGUMENT', 'maxAgeSeconds must be a whole number >= 0');
   const now = options.now ?? Date.now;
   const document = () => directoryDocument(keys, options.keyIds);
 
@@ -107,7 +125,10 @@ export function createDirectoryHandler(keys: DirectoryKeys, options: DirectoryHa
       body = JSON.stringify(await document());
     } catch {
       // An outage of the store: verifiers keep their cached copy (stale-if-error) rather than get an empty set.
-      return new Response('directory unavailable\n', { status: 503, headers: { 'retry-after': '5', 'cache-control': 'no-store' } });
+      return new Response('directory unavailable\n', {
+        status: 503,
+        headers: { 'retry-after': '5', 'cache-control': 'no-store' },
+      });
     }
     const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
     const headers = new Headers({

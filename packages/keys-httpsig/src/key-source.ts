@@ -88,11 +88,16 @@ export function directoryUrl(agent: string, type: string, policy: DirectoryPolic
   } catch {
     throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent is not a URL');
   }
-  const insecureOk = policy.allowInsecureLoopback === true && url.protocol === 'http:' && LOOPBACK.test(url.hostname);
+  const insecureOk =
+    policy.allowInsecureLoopback === true && url.protocol === 'http:' && LOOPBACK.test(url.hostname);
   if (url.protocol !== 'https:' && !insecureOk) {
-    throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent is not an https: URL: directories are only fetched over HTTPS');
+    throw new HttpSigError(
+      'AGENT_REFUSED',
+      'Signature-Agent is not an https: URL: directories are only fetched over HTTPS',
+    );
   }
-  if (url.username || url.password) throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent carries credentials');
+  if (url.username || url.password)
+    throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent carries credentials');
   if (!policy.allowedOrigins.includes(url.origin)) {
     throw new HttpSigError(
       'AGENT_REFUSED',
@@ -100,7 +105,8 @@ export function directoryUrl(agent: string, type: string, policy: DirectoryPolic
     );
   }
   if (type === 'jwks_uri') return url.href;
-  if (type !== 'directory') throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent has an unknown type parameter');
+  if (type !== 'directory')
+    throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent has an unknown type parameter');
   return url.pathname === '/' || url.pathname === '' ? `${url.origin}${DIRECTORY_PATH}` : url.href;
 }
 
@@ -128,7 +134,10 @@ export class DirectoryKeySets {
 
   constructor(policy: DirectoryPolicy, now?: () => number) {
     if (!policy || !Array.isArray(policy.allowedOrigins)) {
-      throw new HttpSigError('INVALID_ARGUMENT', 'a directory policy needs allowedOrigins (a list of https origins)');
+      throw new HttpSigError(
+        'INVALID_ARGUMENT',
+        'a directory policy needs allowedOrigins (a list of https origins)',
+      );
     }
     this.#policy = policy;
     this.#now = now;

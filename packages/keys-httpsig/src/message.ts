@@ -40,7 +40,10 @@ export async function readBounded(
 }
 
 /** The message view of a fetch Request; its body is read (bounded) from a clone, so the Request stays usable. */
-export async function messageOfRequest(request: Request, maxBodyBytes = DEFAULT_MAX_BODY_BYTES): Promise<HttpMessage> {
+export async function messageOfRequest(
+  request: Request,
+  maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
+): Promise<HttpMessage> {
   const body = request.body ? await readBounded(request.clone().body, maxBodyBytes) : undefined;
   return {
     method: request.method,

@@ -13,7 +13,8 @@ export async function requestOfIncoming(
   maxBodyBytes = DEFAULT_MAX_BODY_BYTES,
 ): Promise<Request> {
   const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   const method = req.method ?? 'GET';
   let body: Uint8Array | undefined;
   if (method !== 'GET' && method !== 'HEAD') {
@@ -39,7 +40,7 @@ export async function requestOfIncoming(
 /** Writes a fetch Response to a Node ServerResponse. */
 export async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
   res.statusCode = response.status;
-  response.headers.forEach((value, name) => res.setHeader(name, value));
+  for (const [name, value] of response.headers) res.setHeader(name, value);
   res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
 }
 

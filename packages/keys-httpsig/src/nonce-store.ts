@@ -25,7 +25,9 @@ export class NonceStoreFullError extends Error {
 }
 
 /** A bounded in-memory NonceStore for one process. */
-export function createMemoryNonceStore(options: MemoryNonceStoreOptions = {}): NonceStore & { readonly size: number } {
+export function createMemoryNonceStore(
+  options: MemoryNonceStoreOptions = {},
+): NonceStore & { readonly size: number } {
   const max = options.maxEntries ?? 100_000;
   const now = options.now ?? Date.now;
   const entries = new Map<string, number>();

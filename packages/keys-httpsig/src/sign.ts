@@ -122,10 +122,18 @@ export async function signMessage(
   options: SignRequestOptions = {},
 ): Promise<SignedDetails> {
   const label = options.label ?? 'sig1';
-  if (!LABEL.test(label)) throw new HttpSigError('INVALID_ARGUMENT', 'label must be a structured-fields key (a-z, 0-9, _-.*)');
-  const expiresIn = options.expiresInSeconds === undefined ? DEFAULT_EXPIRES_IN_SECONDS : options.expiresInSeconds;
-  if (expiresIn !== null && (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN_SECONDS)) {
-    throw new HttpSigError('INVALID_ARGUMENT', `expiresInSeconds must be an integer from 1 to ${MAX_EXPIRES_IN_SECONDS}`);
+  if (!LABEL.test(label))
+    throw new HttpSigError('INVALID_ARGUMENT', 'label must be a structured-fields key (a-z, 0-9, _-.*)');
+  const expiresIn =
+    options.expiresInSeconds === undefined ? DEFAULT_EXPIRES_IN_SECONDS : options.expiresInSeconds;
+  if (
+    expiresIn !== null &&
+    (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN_SECONDS)
+  ) {
+    throw new HttpSigError(
+      'INVALID_ARGUMENT',
+      `expiresInSeconds must be an integer from 1 to ${MAX_EXPIRES_IN_SECONDS}`,
+    );
   }
   const added: Record<string, string> = {};
   if (options.agent !== undefined) {
@@ -147,8 +155,7 @@ export async function signMessage(
   };
   const items = componentItems(options, options.agent !== undefined, label, body !== undefined, digest);
   const created = Math.floor((options.now ?? Date.now)() / 1000);
-  const nonce =
-    options.nonce === false ? undefined : (options.nonce ?? randomBytes(64).toString('base64'));
+  const nonce = options.nonce === false ? undefined : (options.nonce ?? randomBytes(64).toString('base64'));
   const tag = options.tag === undefined ? WEB_BOT_AUTH_TAG : options.tag;
 
   const attempt = async (kid: string, alg: string) => {
@@ -171,7 +178,10 @@ export async function signMessage(
     const { kid, alg } = result.signed;
     result = await attempt(kid, httpSigAlgorithm(alg as never));
     if (result.signed.kid !== kid) {
-      throw new HttpSigError('INVALID_ARGUMENT', `the signing key of "${keyId}" changed twice while signing: retry`);
+      throw new HttpSigError(
+        'INVALID_ARGUMENT',
+        `the signing key of "${keyId}" changed twice while signing: retry`,
+      );
     }
   }
   const { list, base, signed } = result;
@@ -233,9 +243,14 @@ export async function signNodeRequest<T extends NodeRequestOptions>(
   const protocol = requestOptions.protocol ?? 'https:';
   const host = requestOptions.hostname ?? requestOptions.host ?? 'localhost';
   const port = requestOptions.port ? `:${requestOptions.port}` : '';
-  const url = new URL(`${protocol}//${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${port}${requestOptions.path ?? '/'}`);
+  const url = new URL(
+    `${protocol}//${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}${port}${requestOptions.path ?? '/'}`,
+  );
   const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  const headers = { ...(requestOptions.headers ?? {}) } as Record<string, string | number | readonly string[]>;
+  const headers = { ...(requestOptions.headers ?? {}) } as Record<
+    string,
+    string | number | readonly string[]
+  >;
   const message = messageOf(requestOptions.method ?? 'GET', url, headers, bytes);
   const signed = await signMessage(keys, keyId, message, options);
   const merged: Record<string, string | number | readonly string[]> = { ...headers };

@@ -17,7 +17,15 @@ import {
   serializeMember,
 } from './structured-fields.js';
 
-const DERIVED = new Set(['@method', '@target-uri', '@authority', '@scheme', '@request-target', '@path', '@query']);
+const DERIVED = new Set([
+  '@method',
+  '@target-uri',
+  '@authority',
+  '@scheme',
+  '@request-target',
+  '@path',
+  '@query',
+]);
 
 /** The `@authority` of a URL: host lowercased, with the port only when it is not the scheme's default. */
 function authority(url: URL): string {
@@ -48,11 +56,14 @@ function derived(name: string, message: HttpMessage): string {
 
 /** The value of one component, or COMPONENT_MISSING if the message lacks it. */
 export function componentValue(component: Item, message: HttpMessage): string {
-  if (typeof component.value !== 'string') throw new HttpSigError('MALFORMED', 'a covered component is not a string');
+  if (typeof component.value !== 'string')
+    throw new HttpSigError('MALFORMED', 'a covered component is not a string');
   const name = component.value;
-  if (name !== name.toLowerCase()) throw new HttpSigError('MALFORMED', 'covered component names must be lowercase');
+  if (name !== name.toLowerCase())
+    throw new HttpSigError('MALFORMED', 'covered component names must be lowercase');
   for (const param of component.params.keys()) {
-    if (param !== 'key') throw new HttpSigError('MALFORMED', `the component parameter "${param}" is not supported`);
+    if (param !== 'key')
+      throw new HttpSigError('MALFORMED', `the component parameter "${param}" is not supported`);
   }
   if (name.startsWith('@')) {
     if (!DERIVED.has(name) || component.params.size > 0) {
@@ -61,13 +72,17 @@ export function componentValue(component: Item, message: HttpMessage): string {
     return derived(name, message);
   }
   const raw = message.header(name);
-  if (raw === undefined) throw new HttpSigError('COMPONENT_MISSING', `the covered field "${name}" is not in the message`);
+  if (raw === undefined)
+    throw new HttpSigError('COMPONENT_MISSING', `the covered field "${name}" is not in the message`);
   const key = component.params.get('key');
   if (key === undefined) return raw.trim();
   if (typeof key !== 'string') throw new HttpSigError('MALFORMED', 'the key parameter must be a string');
   const member = parseDictionary(raw, `the ${name} field`).get(key);
   if (member === undefined) {
-    throw new HttpSigError('COMPONENT_MISSING', `the covered field "${name}" has no member named by its key parameter`);
+    throw new HttpSigError(
+      'COMPONENT_MISSING',
+      `the covered field "${name}" has no member named by its key parameter`,
+    );
   }
   return serializeMember(member);
 }

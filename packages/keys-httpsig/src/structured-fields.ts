@@ -24,7 +24,8 @@ export type Member = Item | InnerList;
 
 export const isInnerList = (m: Member): m is InnerList => Array.isArray((m as InnerList).items);
 
-const malformed = (what: string) => new HttpSigError('MALFORMED', `${what} is not a valid structured field (RFC 8941)`);
+const malformed = (what: string) =>
+  new HttpSigError('MALFORMED', `${what} is not a valid structured field (RFC 8941)`);
 
 class Parser {
   i = 0;
@@ -161,7 +162,8 @@ export function parseDictionary(
     }
     if (out.has(k)) options.onDuplicate?.(k);
     out.set(k, m);
-    if (out.size > (options.maxMembers ?? 64)) throw new HttpSigError('MALFORMED', `${what} has too many members`);
+    if (out.size > (options.maxMembers ?? 64))
+      throw new HttpSigError('MALFORMED', `${what} has too many members`);
     p.ows();
     if (p.i >= p.s.length) return out;
     if (p.peek() !== ',') p.fail();
@@ -181,7 +183,8 @@ export function parseItem(value: string, what: string): Item {
 
 export function serializeBare(v: BareItem): string {
   if (typeof v === 'string') {
-    if (!/^[\x20-\x7e]*$/.test(v)) throw new HttpSigError('INVALID_ARGUMENT', 'a string parameter must be printable ASCII');
+    if (!/^[\x20-\x7e]*$/.test(v))
+      throw new HttpSigError('INVALID_ARGUMENT', 'a string parameter must be printable ASCII');
     return `"${v.replace(/[\\"]/g, '\\$&')}"`;
   }
   if (typeof v === 'boolean') return v ? '?1' : '?0';
@@ -213,6 +216,8 @@ export function serializeMember(m: Member): string {
 
 export function serializeDictionary(dict: Map<string, Member>): string {
   return [...dict]
-    .map(([k, m]) => (!isInnerList(m) && m.value === true ? `${k}${serializeParams(m.params)}` : `${k}=${serializeMember(m)}`))
+    .map(([k, m]) =>
+      !isInnerList(m) && m.value === true ? `${k}${serializeParams(m.params)}` : `${k}=${serializeMember(m)}`,
+    )
     .join(', ');
 }

@@ -12,7 +12,7 @@ import { checkContentDigest } from './content-digest.js';
 import { HttpSigError, isHttpSigError } from './errors.js';
 import { DirectoryKeySets, type DirectoryPolicy, directoryUrl, type LocalKeys } from './key-source.js';
 import { DEFAULT_MAX_BODY_BYTES, type HttpMessage, messageOfRequest } from './message.js';
-import { NonceStoreFullError, type NonceStore } from './nonce-store.js';
+import { type NonceStore, NonceStoreFullError } from './nonce-store.js';
 import { MAX_EXPIRES_IN_SECONDS, WEB_BOT_AUTH_TAG } from './sign.js';
 import { signatureBase } from './signature-base.js';
 import { type InnerList, isInnerList, type Member, parseDictionary, parseItem } from './structured-fields.js';
@@ -88,7 +88,10 @@ function parseSignatures(message: HttpMessage, tag: string | null): Parsed {
   const inputHeader = header(message, 'signature-input');
   const sigHeader = header(message, 'signature');
   if (inputHeader === undefined || sigHeader === undefined) {
-    throw new HttpSigError('MISSING_SIGNATURE', 'the request has no Signature-Input and Signature headers: sign it');
+    throw new HttpSigError(
+      'MISSING_SIGNATURE',
+      'the request has no Signature-Input and Signature headers: sign it',
+    );
   }
   const duplicate = () => {
     throw new HttpSigError('DUPLICATE_LABEL', 'a signature label appears twice: refused as ambiguous');
@@ -96,7 +99,11 @@ function parseSignatures(message: HttpMessage, tag: string | null): Parsed {
   const inputs = parseDictionary(inputHeader, 'Signature-Input', { maxMembers: 16, onDuplicate: duplicate });
   const sigs = parseDictionary(sigHeader, 'Signature', { maxMembers: 16, onDuplicate: duplicate });
   let candidates = [...inputs.keys()].filter((label) => sigs.has(label));
-  if (candidates.length === 0) throw new HttpSigError('MISSING_SIGNATURE', 'no signature label is in both Signature-Input and Signature');
+  if (candidates.length === 0)
+    throw new HttpSigError(
+      'MISSING_SIGNATURE',
+      'no signature label is in both Signature-Input and Signature',
+    );
   if (tag !== null) {
     candidates = candidates.filter((label) => {
       const m = inputs.get(label) as Member;
@@ -105,12 +112,14 @@ function parseSignatures(message: HttpMessage, tag: string | null): Parsed {
     if (candidates.length === 0) {
       throw new HttpSigError('TAG_MISMATCH', `no signature has tag="${tag}": sign with the ${tag} profile`);
     }
-    if (candidates.length > 1) throw new HttpSigError('DUPLICATE_LABEL', `more than one signature has tag="${tag}"`);
+    if (candidates.length > 1)
+      throw new HttpSigError('DUPLICATE_LABEL', `more than one signature has tag="${tag}"`);
   }
   const label = candidates[0] as string;
   const list = inputs.get(label) as Member;
   const sig = sigs.get(label) as Member;
-  if (!isInnerList(list)) throw new HttpSigError('MALFORMED', 'a Signature-Input member is not an inner list');
+  if (!isInnerList(list))
+    throw new HttpSigError('MALFORMED', 'a Signature-Input member is not an inner list');
   if (isInnerList(sig) || !(sig.value instanceof Uint8Array)) {
     throw new HttpSigError('MALFORMED', 'a Signature member is not a byte sequence');
   }
@@ -120,7 +129,8 @@ function parseSignatures(message: HttpMessage, tag: string | null): Parsed {
 function intParam(list: InnerList, name: string): number | undefined {
   const v = list.params.get(name);
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new HttpSigError('PARAMS_INVALID', `${name} is not an integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new HttpSigError('PARAMS_INVALID', `${name} is not an integer`);
   return v;
 }
 function stringParam(list: InnerList, name: string): string | undefined {
@@ -150,13 +160,19 @@ function agentOf(message: HttpMessage, label: string, list: InnerList): { value:
     throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent has no string member for this signature');
   }
   const type = member.params.get('type');
-  return { value: member.value, type: type === undefined ? 'directory' : String((type as { value?: string }).value ?? type) };
+  return {
+    value: member.value,
+    type: type === undefined ? 'directory' : String((type as { value?: string }).value ?? type),
+  };
 }
 
 /** Creates a verifier; `verify(request)` answers a VerifiedRequest or throws an HttpSigError. */
 export function createRequestVerifier(options: VerifyRequestOptions): RequestVerifier {
   if (!options || (!options.directory && !options.keys)) {
-    throw new HttpSigError('INVALID_ARGUMENT', 'verifying needs options.directory (a policy) or options.keys (a KeyManager and key id)');
+    throw new HttpSigError(
+      'INVALID_ARGUMENT',
+      'verifying needs options.directory (a policy) or options.keys (a KeyManager and key id)',
+    );
   }
   const now = options.now ?? Date.now;
   const skew = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
@@ -164,34 +180,51 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
   const tag = options.tag === undefined ? WEB_BOT_AUTH_TAG : options.tag;
   const sets = options.directory ? new DirectoryKeySets(options.directory, options.now) : undefined;
 
-  async function check(message: HttpMessage, noted: { kid?: string; keyId?: string }): Promise<VerifiedRequest> {
+  async function check(
+    message: HttpMessage,
+    noted: { kid?: string; keyId?: string },
+  ): Promise<VerifiedRequest> {
     const { label, list, signature } = parseSignatures(message, tag);
     const keyid = stringParam(list, 'keyid');
-    if (keyid === undefined || keyid.length > 256) throw new HttpSigError('PARAMS_INVALID', 'keyid is missing or too long');
+    if (keyid === undefined || keyid.length > 256)
+      throw new HttpSigError('PARAMS_INVALID', 'keyid is missing or too long');
     noted.kid = keyid;
     const algName = stringParam(list, 'alg');
     const algParam = algName === undefined ? undefined : keyAlgorithmOf(algName);
     if (algName !== undefined && algParam === undefined) {
-      throw new HttpSigError('ALG_REFUSED', 'alg is not one we accept (ed25519, ecdsa-p256-sha256, rsa-v1_5-sha256; never HMAC)');
+      throw new HttpSigError(
+        'ALG_REFUSED',
+        'alg is not one we accept (ed25519, ecdsa-p256-sha256, rsa-v1_5-sha256; never HMAC)',
+      );
     }
     const created = intParam(list, 'created');
     const expires = intParam(list, 'expires');
     if (created === undefined) throw new HttpSigError('PARAMS_INVALID', 'created is missing');
-    if (expires === undefined && options.requireExpires !== false) throw new HttpSigError('PARAMS_INVALID', 'expires is missing');
+    if (expires === undefined && options.requireExpires !== false)
+      throw new HttpSigError('PARAMS_INVALID', 'expires is missing');
     const t = Math.floor(now() / 1000);
     if (expires !== undefined) {
       if (expires < created) throw new HttpSigError('PARAMS_INVALID', 'expires is before created');
-      if (expires - created > maxValidity) throw new HttpSigError('PARAMS_INVALID', `the signature is valid for over ${maxValidity} s`);
-      if (expires < t - skew) throw new HttpSigError('EXPIRED', `the signature expired (skew ${skew} s): sign the request again`);
+      if (expires - created > maxValidity)
+        throw new HttpSigError('PARAMS_INVALID', `the signature is valid for over ${maxValidity} s`);
+      if (expires < t - skew)
+        throw new HttpSigError('EXPIRED', `the signature expired (skew ${skew} s): sign the request again`);
     }
-    if (created > t + skew) throw new HttpSigError('NOT_YET_VALID', `created is in the future (skew ${skew} s): check the signer's clock`);
+    if (created > t + skew)
+      throw new HttpSigError(
+        'NOT_YET_VALID',
+        `created is in the future (skew ${skew} s): check the signer's clock`,
+      );
     const names = list.items.map((i) => i.value);
     if (!names.includes('@authority') && !names.includes('@target-uri')) {
       throw new HttpSigError('COMPONENT_MISSING', 'the signature covers neither @authority nor @target-uri');
     }
     const hasBody = message.body !== undefined && message.body.byteLength > 0;
     if (hasBody && options.requireDigest !== false && !names.includes('content-digest')) {
-      throw new HttpSigError('COMPONENT_MISSING', 'the request has a body but the signature does not cover content-digest');
+      throw new HttpSigError(
+        'COMPONENT_MISSING',
+        'the request has a body but the signature does not cover content-digest',
+      );
     }
     const nonce = stringParam(list, 'nonce');
     if (options.nonceStore && nonce === undefined) {
@@ -211,33 +244,48 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
         key = await (await sets.get(directory)).getKey(keyid);
       } catch (error) {
         if (isHttpSigError(error)) throw error;
-        throw new HttpSigError('DIRECTORY_UNAVAILABLE', 'the agent directory could not be fetched or was refused', { cause: error });
+        throw new HttpSigError(
+          'DIRECTORY_UNAVAILABLE',
+          'the agent directory could not be fetched or was refused',
+          { cause: error },
+        );
       }
       if (!key) throw new HttpSigError('KEY_UNKNOWN', 'keyid is not a current key of the agent directory');
       alg = tableAlgorithm(key.key);
-      if (algParam !== undefined && algParam !== alg) throw new HttpSigError('ALG_REFUSED', 'alg does not fit the key');
+      if (algParam !== undefined && algParam !== alg)
+        throw new HttpSigError('ALG_REFUSED', 'alg does not fit the key');
       if (!ALGORITHMS[alg].verifier(key.key)(new TextEncoder().encode(base), signature)) {
-        throw new HttpSigError('SIGNATURE_INVALID', 'the signature does not verify: a covered component was changed, or another key signed');
+        throw new HttpSigError(
+          'SIGNATURE_INVALID',
+          'the signature does not verify: a covered component was changed, or another key signed',
+        );
       }
     } else {
       const local = options.keys as LocalKeys;
-      const keyId = typeof local.keyId === 'string' ? local.keyId : local.keyId(message.header('signature-agent'));
+      const keyId =
+        typeof local.keyId === 'string' ? local.keyId : local.keyId(message.header('signature-agent'));
       noted.keyId = keyId;
       let pairs: readonly { kid: string; alg: KeyAlgorithm }[];
       try {
         pairs = await local.manager.getVerificationKeys(keyId, { unverified: true });
       } catch (error) {
-        if ((error as { code?: string }).code === 'NOT_FOUND') throw new HttpSigError('KEY_UNKNOWN', 'the key id has no keys', { cause: error });
+        if ((error as { code?: string }).code === 'NOT_FOUND')
+          throw new HttpSigError('KEY_UNKNOWN', 'the key id has no keys', { cause: error });
         throw error;
       }
       const pair = pairs.find((p) => p.kid === keyid);
       if (!pair) throw new HttpSigError('KEY_UNKNOWN', 'keyid is not a current key of the local key id');
       alg = pair.alg;
-      if (algParam !== undefined && algParam !== alg) throw new HttpSigError('ALG_REFUSED', 'alg does not fit the key');
+      if (algParam !== undefined && algParam !== alg)
+        throw new HttpSigError('ALG_REFUSED', 'alg does not fit the key');
       // KeyManager.verify: the one verifying seam, its key read through the unverified-read gate, and its
       // `verify` audit event is this verification's one event.
       const ok = await local.manager.verify(keyId, base, signature, { unverified: true });
-      if (!ok) throw new HttpSigError('SIGNATURE_INVALID', 'the signature does not verify: a covered component was changed, or another key signed');
+      if (!ok)
+        throw new HttpSigError(
+          'SIGNATURE_INVALID',
+          'the signature does not verify: a covered component was changed, or another key signed',
+        );
     }
     if (names.includes('content-digest') && hasBody) {
       checkContentDigest(message.header('content-digest') ?? '', message.body as Uint8Array);
@@ -245,12 +293,17 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
     if (options.nonceStore && nonce !== undefined) {
       let fresh: boolean;
       try {
-        fresh = await options.nonceStore.remember(`${keyid} ${nonce}`, ((expires ?? created + maxValidity) + skew) * 1000);
+        fresh = await options.nonceStore.remember(
+          `${keyid} ${nonce}`,
+          ((expires ?? created + maxValidity) + skew) * 1000,
+        );
       } catch (error) {
-        if (error instanceof NonceStoreFullError) throw new HttpSigError('REPLAYED', error.message.replace('[phlow] [httpsig] ', ''));
+        if (error instanceof NonceStoreFullError)
+          throw new HttpSigError('REPLAYED', error.message.replace('[phlow] [httpsig] ', ''));
         throw error;
       }
-      if (!fresh) throw new HttpSigError('REPLAYED', 'this signature (keyid and nonce) was seen before: a replay');
+      if (!fresh)
+        throw new HttpSigError('REPLAYED', 'this signature (keyid and nonce) was seen before: a replay');
     }
     return {
       label,
@@ -262,7 +315,9 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
       ...(expires !== undefined ? { expires } : {}),
       ...(nonce !== undefined ? { nonce } : {}),
       ...(typeof list.params.get('tag') === 'string' ? { tag: list.params.get('tag') as string } : {}),
-      components: list.items.map((i) => `"${String(i.value)}"${[...i.params].map(([k, v]) => `;${k}="${String(v)}"`).join('')}`),
+      components: list.items.map(
+        (i) => `"${String(i.value)}"${[...i.params].map(([k, v]) => `;${k}="${String(v)}"`).join('')}`,
+      ),
     };
   }
 
@@ -285,9 +340,17 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
     }
   }
 
-  function audit(started: number, noted: { kid?: string; keyId?: string }, fields: { valid: boolean; kid?: string; errorCode?: string }): void {
+  function audit(
+    started: number,
+    noted: { kid?: string; keyId?: string },
+    fields: { valid: boolean; kid?: string; errorCode?: string },
+  ): void {
     // The keyid of a refused request is attacker input: it is not recorded.
-    const record = { ...(fields.valid && fields.kid ? { kid: fields.kid } : {}), valid: fields.valid, ...(fields.errorCode ? { errorCode: fields.errorCode } : {}) };
+    const record = {
+      ...(fields.valid && fields.kid ? { kid: fields.kid } : {}),
+      valid: fields.valid,
+      ...(fields.errorCode ? { errorCode: fields.errorCode } : {}),
+    };
     const target = options.audit ?? options.keys?.manager;
     if (target) target.recordAudit('verify', noted.keyId, started, record);
     else recordAuditEvent(process.env, 'verify', started, { storeType: 'httpsig', ...record });
@@ -309,12 +372,17 @@ function tableAlgorithm(key: KeyObject): KeyAlgorithm {
   try {
     return keyAlgorithm(key.type === 'private' ? createPublicKey(key) : key);
   } catch (error) {
-    throw new HttpSigError('ALG_REFUSED', 'the directory key is of a type or size nothing verifies with', { cause: error });
+    throw new HttpSigError('ALG_REFUSED', 'the directory key is of a type or size nothing verifies with', {
+      cause: error,
+    });
   }
 }
 
 /** One-shot verification (a verifier made and closed for one request; keep a verifier to reuse its cache). */
-export async function verifyRequest(request: Request, options: VerifyRequestOptions): Promise<VerifiedRequest> {
+export async function verifyRequest(
+  request: Request,
+  options: VerifyRequestOptions,
+): Promise<VerifiedRequest> {
   const verifier = createRequestVerifier(options);
   try {
     return await verifier.verify(request);

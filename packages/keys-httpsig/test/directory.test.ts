@@ -1,6 +1,6 @@
 // The directory handler: media type, Cache-Control, ETag/304, nbf/exp from the rotation timeline, and the
 // optional response signature (checked with our own signature base and the published key).
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDirectoryHandler, signatureBase } from '../src/index.js';
@@ -37,14 +37,21 @@ describe('directory handler', () => {
 
   it('staged rotation: the new key is published (nbf = written) before it signs; the old one gets exp = takeover + grace', async () => {
     let t = Date.now(); // the memory store stamps versions with the real clock
-    const manager = new KeyManager({ store: createMemoryKeyStore(), now: () => t, rotationDelayMs: 600_000, rotationGracePeriodMs: 3_600_000 });
+    const manager = new KeyManager({
+      store: createMemoryKeyStore(),
+      now: () => t,
+      rotationDelayMs: 600_000,
+      rotationGracePeriodMs: 3_600_000,
+    });
     managers.push(manager);
     await manager.generateKeyPair('agent');
     const old = (await manager.getPublicKeyPair('agent')).kid;
     const handler = createDirectoryHandler(manager, { keyIds: ['agent'] });
     t += 1000;
     await manager.rotateKeyPair('agent');
-    const doc = (await (await handler(new Request(URL_))).json()) as { keys: { kid: string; nbf?: number; exp?: number }[] };
+    const doc = (await (await handler(new Request(URL_))).json()) as {
+      keys: { kid: string; nbf?: number; exp?: number }[];
+    };
     expect(doc.keys.map((k) => k.kid)[1]).toBe(old);
     const [next, prev] = doc.keys;
     expect((await manager.getPublicKeyPair('agent')).kid).toBe(old); // still signing with the old key
@@ -69,16 +76,22 @@ describe('directory handler', () => {
     const handler = createDirectoryHandler(manager, { keyIds: ['agent'], signResponse: true });
     const res = await handler(new Request(URL_));
     const input = res.headers.get('signature-input')!;
-    expect(input).toMatch(/^sig1=\("@authority";req\);alg="ed25519";created=\d+;expires=\d+;keyid="[\w-]{43}";tag="http-message-signatures-directory"$/);
+    expect(input).toMatch(
+      /^sig1=\("@authority";req\);alg="ed25519";created=\d+;expires=\d+;keyid="[\w-]{43}";tag="http-message-signatures-directory"$/,
+    );
     const doc = (await res.json()) as { keys: (JsonWebKey & { kid: string })[] };
-    const list = parseDictionary(input, 'x').get('sig1') as never as { items: unknown[]; params: Map<string, unknown> };
+    const list = parseDictionary(input, 'x').get('sig1') as never as {
+      items: unknown[];
+      params: Map<string, unknown>;
+    };
     const base = signatureBase(
       { method: 'GET', url: new URL(URL_), header: () => undefined },
       { items: [{ value: '@authority', params: new Map() }], params: list.params as never },
     )
       .replace('"@authority": ', '"@authority";req: ')
       .replace('("@authority")', '("@authority";req)');
-    const sig = (parseDictionary(res.headers.get('signature')!, 'x').get('sig1') as { value: Uint8Array }).value;
+    const sig = (parseDictionary(res.headers.get('signature')!, 'x').get('sig1') as { value: Uint8Array })
+      .value;
     const { verify } = await import('node:crypto');
     const key = createPublicKey({ key: doc.keys[0]!, format: 'jwk' });
     expect(verify(null, Buffer.from(base), key, sig)).toBe(true);

@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { createDirectoryHandler, toNodeListener } from '../src/index.js';
 
-export async function agentManager(keyId = 'agent', options: ConstructorParameters<typeof KeyManager>[0] | undefined = undefined) {
+export async function agentManager(
+  keyId = 'agent',
+  options: ConstructorParameters<typeof KeyManager>[0] | undefined = undefined,
+) {
   const manager = new KeyManager(options ?? { store: createMemoryKeyStore() });
   await manager.generateKeyPair(keyId);
   return manager;
@@ -18,7 +21,9 @@ export interface TestServer {
 }
 
 /** An HTTP server on 127.0.0.1 answering with `listener`, counting requests. */
-export async function serve(listener: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+export async function serve(
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<TestServer> {
   let requests = 0;
   const server: Server = createServer((req, res) => {
     requests++;
@@ -43,7 +48,11 @@ export async function serve(listener: (req: IncomingMessage, res: ServerResponse
 }
 
 /** The directory of `keyIds` of `manager`, served over HTTP. */
-export async function serveDirectory(manager: KeyManager, keyIds: readonly string[] = ['agent'], maxAgeSeconds = 300) {
+export async function serveDirectory(
+  manager: KeyManager,
+  keyIds: readonly string[] = ['agent'],
+  maxAgeSeconds = 300,
+) {
   let origin = '';
   const handler = createDirectoryHandler(manager, { keyIds, maxAgeSeconds });
   const server = await serve((req, res) => toNodeListener(handler, origin)(req, res));

@@ -1,6 +1,6 @@
 // Interoperability both ways with implementations no one here wrote, installed from npm as devDependencies:
 // `http-message-sig` 0.3.0 (RFC 9421, cloudflare/web-bot-auth) and `web-bot-auth` 0.1.3 (the profile).
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { component, createSignature, verifySignature, webcrypto } from 'http-message-sig';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,13 @@ beforeAll(async () => {
 afterAll(() => manager.close());
 
 const importPublic = (jwk: JsonWebKey) =>
-  crypto.subtle.importKey('jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x } as JsonWebKey, { name: 'Ed25519' }, true, ['verify']);
+  crypto.subtle.importKey(
+    'jwk',
+    { kty: jwk.kty, crv: jwk.crv, x: jwk.x } as JsonWebKey,
+    { name: 'Ed25519' },
+    true,
+    ['verify'],
+  );
 
 describe('requests we sign verify with theirs', () => {
   it('http-message-sig 0.3.0 verifies our Web Bot Auth request (Signature-Agent member, Content-Digest)', async () => {
@@ -42,10 +48,18 @@ describe('requests we sign verify with theirs', () => {
     });
     expect(verified.parameters.tag).toBe('web-bot-auth');
     // And it refuses a tampered authority (the comparison above can fail).
-    const moved = new Request('https://evil.example/orders', { method: 'POST', headers: signed.headers, body: '{"qty":1}' });
+    const moved = new Request('https://evil.example/orders', {
+      method: 'POST',
+      headers: signed.headers,
+      body: '{"qty":1}',
+    });
     await expect(
       verifySignature(moved, {
-        policy: { algorithms: ['ed25519'], requiredComponents: ['@authority'], requiredParameters: ['created'] },
+        policy: {
+          algorithms: ['ed25519'],
+          requiredComponents: ['@authority'],
+          requiredParameters: ['created'],
+        },
         resolveVerifier: () => webcrypto.verifier(key),
       }),
     ).rejects.toThrow();
@@ -80,11 +94,25 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
   afterAll(() => theirs.close());
 
   it('web-bot-auth 0.1.3 signs; our verifier accepts it, and refuses it tampered', async () => {
-    const signer = await Ed25519Signer.fromJWK({ ...privateKey.export({ format: 'jwk' }), kid } as JsonWebKey);
+    const signer = await Ed25519Signer.fromJWK({
+      ...privateKey.export({ format: 'jwk' }),
+      kid,
+    } as JsonWebKey);
     const now = new Date();
-    const request = new Request('https://api.example/path', { headers: { 'signature-agent': '"https://peer.example"' } });
-    const headers = await signatureHeaders(request, signer, { created: now, expires: new Date(now.getTime() + 60_000) });
-    const signed = new Request(request.url, { headers: { ...Object.fromEntries(request.headers), 'signature-input': headers['Signature-Input'], signature: headers.Signature } });
+    const request = new Request('https://api.example/path', {
+      headers: { 'signature-agent': '"https://peer.example"' },
+    });
+    const headers = await signatureHeaders(request, signer, {
+      created: now,
+      expires: new Date(now.getTime() + 60_000),
+    });
+    const signed = new Request(request.url, {
+      headers: {
+        ...Object.fromEntries(request.headers),
+        'signature-input': headers['Signature-Input'],
+        signature: headers.Signature,
+      },
+    });
     const verifier = createRequestVerifier({ keys: { manager: theirs, keyId: 'peer' } });
     const result = await verifier.verify(signed);
     expect(result.keyid).toBe(kid);
@@ -94,9 +122,18 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
   });
 
   it('http-message-sig 0.3.0 signs; our verifier accepts it', async () => {
-    const key = await crypto.subtle.importKey('jwk', privateKey.export({ format: 'jwk' }) as JsonWebKey, { name: 'Ed25519' }, false, ['sign']);
+    const key = await crypto.subtle.importKey(
+      'jwk',
+      privateKey.export({ format: 'jwk' }) as JsonWebKey,
+      { name: 'Ed25519' },
+      false,
+      ['sign'],
+    );
     const created = Math.floor(Date.now() / 1000);
-    const request = new Request('https://api.example/x', { method: 'POST', headers: { 'signature-agent': 'sig1="https://peer.example"' } });
+    const request = new Request('https://api.example/x', {
+      method: 'POST',
+      headers: { 'signature-agent': 'sig1="https://peer.example"' },
+    });
     const fields = await createSignature(request, {
       label: 'sig1',
       components: ['@method', '@authority', component('signature-agent', { key: 'sig1' })],
@@ -105,10 +142,16 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
     });
     const signed = new Request(request.url, {
       method: 'POST',
-      headers: { ...Object.fromEntries(request.headers), 'signature-input': fields.signatureInput, signature: fields.signature },
+      headers: {
+        ...Object.fromEntries(request.headers),
+        'signature-input': fields.signatureInput,
+        signature: fields.signature,
+      },
     });
     const verifier = createRequestVerifier({ keys: { manager: theirs, keyId: 'peer' } });
     expect((await verifier.verify(signed)).alg).toBe('EdDSA');
-    await expect(verifier.verify(new Request(signed.url, { method: 'PUT', headers: signed.headers }))).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+    await expect(
+      verifier.verify(new Request(signed.url, { method: 'PUT', headers: signed.headers })),
+    ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
   });
 });

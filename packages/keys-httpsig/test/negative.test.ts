@@ -4,7 +4,12 @@
 import { createHmac } from 'node:crypto';
 import type { KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestVerifier, type HttpSigErrorCode, type RequestVerifier, signRequest } from '../src/index.js';
+import {
+  createRequestVerifier,
+  type HttpSigErrorCode,
+  type RequestVerifier,
+  signRequest,
+} from '../src/index.js';
 import { agentManager, loopbackPolicy, serve, serveDirectory, type TestServer } from './helpers.js';
 
 let manager: KeyManager;
@@ -28,11 +33,18 @@ async function signed(init: RequestInit & { url?: string } = {}, options: Record
     body: '{"qty":1}',
     ...init,
   });
-  return signRequest(manager, 'agent', request, { agent: directory.origin, components: [...COMPONENTS], ...options });
+  return signRequest(manager, 'agent', request, {
+    agent: directory.origin,
+    components: [...COMPONENTS],
+    ...options,
+  });
 }
 
 /** A copy of `request` with changes to its method, URL, headers or body (the signature headers kept). */
-async function tampered(request: Request, change: { method?: string; url?: string; headers?: Record<string, string>; body?: string }) {
+async function tampered(
+  request: Request,
+  change: { method?: string; url?: string; headers?: Record<string, string>; body?: string },
+) {
   const headers = new Headers(request.headers);
   for (const [k, v] of Object.entries(change.headers ?? {})) headers.set(k, v);
   const method = change.method ?? request.method;
@@ -44,10 +56,18 @@ async function tampered(request: Request, change: { method?: string; url?: strin
 }
 
 async function refusal(request: Request, v: RequestVerifier = verifier): Promise<HttpSigErrorCode> {
+  return (await refused(request, v)).code;
+}
+
+/** The error a refused request gets (its `cause` is keys-jwt's RemoteKeySetError for directory failures). */
+async function refused(
+  request: Request,
+  v: RequestVerifier = verifier,
+): Promise<{ code: HttpSigErrorCode; cause?: { code?: string } }> {
   try {
     await v.verify(request);
   } catch (error) {
-    return (error as { code: HttpSigErrorCode }).code;
+    return error as { code: HttpSigErrorCode; cause?: { code?: string } };
   }
   throw new Error('the request was accepted');
 }
@@ -74,13 +94,19 @@ describe('negative table', () => {
     expect(await refusal(await tampered(await signed(), { method: 'PUT' }))).toBe('SIGNATURE_INVALID');
   });
   it('tampered authority', async () => {
-    expect(await refusal(await tampered(await signed(), { url: 'https://evil.example/orders?x=1' }))).toBe('SIGNATURE_INVALID');
+    expect(await refusal(await tampered(await signed(), { url: 'https://evil.example/orders?x=1' }))).toBe(
+      'SIGNATURE_INVALID',
+    );
   });
   it('tampered path', async () => {
-    expect(await refusal(await tampered(await signed(), { url: 'https://api.example/admin?x=1' }))).toBe('SIGNATURE_INVALID');
+    expect(await refusal(await tampered(await signed(), { url: 'https://api.example/admin?x=1' }))).toBe(
+      'SIGNATURE_INVALID',
+    );
   });
   it('tampered covered header', async () => {
-    expect(await refusal(await tampered(await signed(), { headers: { 'x-action': 'sell' } }))).toBe('SIGNATURE_INVALID');
+    expect(await refusal(await tampered(await signed(), { headers: { 'x-action': 'sell' } }))).toBe(
+      'SIGNATURE_INVALID',
+    );
   });
   it('tampered body (Content-Digest no longer matches)', async () => {
     expect(await refusal(await tampered(await signed(), { body: '{"qty":9}' }))).toBe('DIGEST_MISMATCH');
@@ -88,7 +114,10 @@ describe('negative table', () => {
   it('tampered body with a recomputed Content-Digest', async () => {
     const { contentDigest } = await import('../src/index.js');
     const body = '{"qty":9}';
-    const request = await tampered(await signed(), { body, headers: { 'content-digest': contentDigest(new TextEncoder().encode(body)) } });
+    const request = await tampered(await signed(), {
+      body,
+      headers: { 'content-digest': contentDigest(new TextEncoder().encode(body)) },
+    });
     expect(await refusal(request)).toBe('SIGNATURE_INVALID');
   });
   it('expired', async () => {
@@ -110,23 +139,34 @@ describe('negative table', () => {
     const request = await signed();
     const input = request.headers.get('signature-input')!.replace('alg="ed25519"', 'alg="hmac-sha256"');
     const mac = createHmac('sha256', 'shared').update('x').digest('base64');
-    expect(await refusal(await tampered(request, { headers: { 'signature-input': input, signature: `sig1=:${mac}:` } }))).toBe('ALG_REFUSED');
+    expect(
+      await refusal(
+        await tampered(request, { headers: { 'signature-input': input, signature: `sig1=:${mac}:` } }),
+      ),
+    ).toBe('ALG_REFUSED');
   });
   it('duplicate signature labels', async () => {
     const request = await signed();
     const input = request.headers.get('signature-input')!;
     const sig = request.headers.get('signature')!;
-    const dup = await tampered(request, { headers: { 'signature-input': `${input}, ${input}`, signature: `${sig}, ${sig}` } });
+    const dup = await tampered(request, {
+      headers: { 'signature-input': `${input}, ${input}`, signature: `${sig}, ${sig}` },
+    });
     expect(await refusal(dup)).toBe('DUPLICATE_LABEL');
     // Also across two header lines.
     const headers = new Headers(request.headers);
     headers.append('signature-input', input);
     headers.append('signature', sig);
-    expect(await refusal(new Request(request.url, { method: 'POST', headers, body: '{"qty":1}' }))).toBe('DUPLICATE_LABEL');
+    expect(await refusal(new Request(request.url, { method: 'POST', headers, body: '{"qty":1}' }))).toBe(
+      'DUPLICATE_LABEL',
+    );
   });
   it('replay within the window, given a nonce store', async () => {
     const { createMemoryNonceStore } = await import('../src/index.js');
-    const v = createRequestVerifier({ directory: loopbackPolicy(directory.origin), nonceStore: createMemoryNonceStore() });
+    const v = createRequestVerifier({
+      directory: loopbackPolicy(directory.origin),
+      nonceStore: createMemoryNonceStore(),
+    });
     const request = await signed();
     await v.verify(request.clone());
     expect(await refusal(request, v)).toBe('REPLAYED');
@@ -137,7 +177,9 @@ describe('negative table', () => {
   it('Signature-Agent outside the policy: refused, and the named server receives 0 requests', async () => {
     const other = await serveDirectory(manager);
     try {
-      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), { agent: other.origin });
+      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: other.origin,
+      });
       expect(await refusal(request)).toBe('AGENT_REFUSED');
       // https only, even for an allowed origin, unless insecure loopback is allowed.
       const strict = createRequestVerifier({ directory: { allowedOrigins: [other.origin] } });
@@ -152,12 +194,18 @@ describe('negative table', () => {
   it('a redirecting directory is not followed', async () => {
     const target = await serveDirectory(manager);
     const redirecting = await serve((_req, res) => {
-      res.writeHead(302, { location: `${target.origin}/.well-known/http-message-signatures-directory` }).end();
+      res
+        .writeHead(302, { location: `${target.origin}/.well-known/http-message-signatures-directory` })
+        .end();
     });
     try {
       const v = createRequestVerifier({ directory: loopbackPolicy(redirecting.origin) });
-      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), { agent: redirecting.origin });
-      expect(await refusal(request, v)).toBe('DIRECTORY_UNAVAILABLE');
+      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: redirecting.origin,
+      });
+      const error = await refused(request, v);
+      expect(error.code).toBe('DIRECTORY_UNAVAILABLE');
+      expect(error.cause?.code).toBe('REDIRECT_REFUSED');
       expect(redirecting.requests).toBeGreaterThan(0);
       expect(target.requests).toBe(0);
       v.close();
@@ -176,9 +224,12 @@ describe('negative table', () => {
     });
     try {
       const v = createRequestVerifier({ directory: loopbackPolicy(big.origin) });
-      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), { agent: big.origin });
-      const code = await refusal(request, v);
-      expect(code).toBe('DIRECTORY_UNAVAILABLE');
+      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: big.origin,
+      });
+      const error = await refused(request, v);
+      expect(error.code).toBe('DIRECTORY_UNAVAILABLE');
+      expect(error.cause?.code).toBe('TOO_LARGE');
       v.close();
     } finally {
       await big.close();
@@ -192,9 +243,15 @@ describe('negative table', () => {
       res.end(JSON.stringify({ keys: Array.from({ length: 10_000 }, () => jwk) }));
     });
     try {
-      const v = createRequestVerifier({ directory: loopbackPolicy(many.origin, { maxBytes: 4 * 1024 * 1024 }) });
-      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), { agent: many.origin });
-      expect(await refusal(request, v)).toBe('DIRECTORY_UNAVAILABLE');
+      const v = createRequestVerifier({
+        directory: loopbackPolicy(many.origin, { maxBytes: 4 * 1024 * 1024 }),
+      });
+      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: many.origin,
+      });
+      const error = await refused(request, v);
+      expect(error.code).toBe('DIRECTORY_UNAVAILABLE');
+      expect(error.cause?.code).toBe('TOO_MANY_KEYS');
       v.close();
     } finally {
       await many.close();
@@ -202,7 +259,10 @@ describe('negative table', () => {
   });
 
   it('a body that is not covered by content-digest is refused', async () => {
-    const request = await signed({}, { components: ['@authority', { name: 'signature-agent', key: 'sig1' }] });
+    const request = await signed(
+      {},
+      { components: ['@authority', { name: 'signature-agent', key: 'sig1' }] },
+    );
     expect(await refusal(request)).toBe('COMPONENT_MISSING');
   });
 

@@ -20,7 +20,9 @@ beforeAll(async () => {
     python = join(stdout.trim().split('\n').pop()!, 'bin', 'python');
   } catch (error) {
     const { stderr, message } = error as { stderr?: string; message: string };
-    throw new Error(`these tests need the venv that ${install} installs; it failed: ${stderr?.trim() || message}`);
+    throw new Error(
+      `these tests need the venv that ${install} installs; it failed: ${stderr?.trim() || message}`,
+    );
   }
 }, 600_000);
 
@@ -52,9 +54,14 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (alg) => {
 
   it('a request we sign verifies in http-message-signatures (body digest checked), and a tampered one does not', async () => {
     const body = '{"qty":1}';
-    const signed = await signRequest(manager, 'agent', new Request('https://api.example/orders?x=1', { method: 'POST', body }), {
-      agent: 'https://agent.example',
-    });
+    const signed = await signRequest(
+      manager,
+      'agent',
+      new Request('https://api.example/orders?x=1', { method: 'POST', body }),
+      {
+        agent: 'https://agent.example',
+      },
+    );
     const pair = await manager.getPublicKeyPair('agent');
     const ask = (url: string, b: string) =>
       py({
@@ -95,10 +102,14 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (alg) => {
     const request = new Request('https://api.example/orders', { method: 'POST', headers, body: '{"qty":2}' });
     expect(await verifier.verify(request)).toMatchObject({ keyid: pair.kid, alg, nonce: 'n-123' });
     await expect(
-      verifier.verify(new Request('https://api.example/orders', { method: 'POST', headers, body: '{"qty":3}' })),
+      verifier.verify(
+        new Request('https://api.example/orders', { method: 'POST', headers, body: '{"qty":3}' }),
+      ),
     ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     await expect(
-      verifier.verify(new Request('https://api.example/admin', { method: 'POST', headers, body: '{"qty":2}' })),
+      verifier.verify(
+        new Request('https://api.example/admin', { method: 'POST', headers, body: '{"qty":2}' }),
+      ),
     ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
   });
 });

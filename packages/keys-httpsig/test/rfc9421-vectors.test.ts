@@ -75,24 +75,40 @@ describe('RFC 9421 B.2.6 (Ed25519)', () => {
     });
     // The RFC's keyid is a name, not our thumbprint: a verifier that looks keys up by thumbprint refuses it...
     await expect(
-      verifier.verifyMessage({ ...message, header: (n) => ({ 'signature-input': B26_INPUT, signature: B26_SIGNATURE })[n] ?? message.header(n) }),
+      verifier.verifyMessage({
+        ...message,
+        header: (n) => ({ 'signature-input': B26_INPUT, signature: B26_SIGNATURE })[n] ?? message.header(n),
+      }),
     ).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
     // ...and the same signature base with the thumbprint as keyid verifies.
     const signed = await signMessage(manager, 'test-key-ed25519', message, {
       label: 'sig-b26',
       components: ['date', '@method', '@path', '@authority', 'content-type', 'content-length'],
-      includeAlg: false, nonce: false, tag: null, expiresInSeconds: null, digest: false,
+      includeAlg: false,
+      nonce: false,
+      tag: null,
+      expiresInSeconds: null,
+      digest: false,
       now: () => 1618884473_000,
     });
-    const result = await verifier.verifyMessage({ ...message, header: (n) => (signed.headers as Record<string, string>)[n] ?? message.header(n) });
+    const result = await verifier.verifyMessage({
+      ...message,
+      header: (n) => (signed.headers as unknown as Record<string, string>)[n] ?? message.header(n),
+    });
     expect(result.keyid).toBe(kid);
     expect(result.alg).toBe('EdDSA');
   });
 
   it('B.2.6 base is what signatureBase builds from the parsed Signature-Input', () => {
     const params = {
-      items: ['date', '@method', '@path', '@authority', 'content-type', 'content-length'].map((value) => ({ value, params: new Map() })),
-      params: new Map<string, string | number>([['created', 1618884473], ['keyid', 'test-key-ed25519']]),
+      items: ['date', '@method', '@path', '@authority', 'content-type', 'content-length'].map((value) => ({
+        value,
+        params: new Map(),
+      })),
+      params: new Map<string, string | number>([
+        ['created', 1618884473],
+        ['keyid', 'test-key-ed25519'],
+      ]),
     };
     expect(signatureBase(message, params)).toBe(B26_BASE);
     expect(createPublicKey(ED25519_PUBLIC).asymmetricKeyType).toBe('ed25519');

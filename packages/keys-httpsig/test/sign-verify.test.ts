@@ -1,19 +1,22 @@
 // Signing through KeyManager and verifying against a local KeyManager's keys (an agent's own peers).
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type RequestOptions } from 'node:http';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createRequestVerifier,
+  messageOf,
   requestOfIncoming,
   signMessage,
   signNodeRequest,
   signRequest,
-  messageOf,
 } from '../src/index.js';
 import { serve } from './helpers.js';
 
 const managers: KeyManager[] = [];
-async function withKey(algorithm: 'EdDSA' | 'ES256' | 'RS256' = 'EdDSA', options: Record<string, unknown> = {}) {
+async function withKey(
+  algorithm: 'EdDSA' | 'ES256' | 'RS256' = 'EdDSA',
+  options: Record<string, unknown> = {},
+) {
   const events: { operation?: string; valid?: boolean; errorCode?: string }[] = [];
   const manager = new KeyManager({
     store: createMemoryKeyStore(),
@@ -31,24 +34,29 @@ afterAll(async () => {
 });
 
 describe('sign and verify with local keys', () => {
-  it.each(['EdDSA', 'ES256', 'RS256'] as const)('%s: a Request with a body round-trips; alg and keyid are the table\'s', async (alg) => {
-    const { manager } = await withKey(alg);
-    const signed = await signRequest(
-      manager,
-      'agent',
-      new Request('https://api.example/orders', { method: 'POST', body: '{"qty":1}' }),
-      { agent: 'https://agent.example' },
-    );
-    expect(signed.headers.get('signature-agent')).toBe('sig1="https://agent.example"');
-    const input = signed.headers.get('signature-input')!;
-    expect(input).toMatch(/^sig1=\("@authority" "signature-agent";key="sig1" "content-digest"\);created=\d+;expires=\d+;keyid="[\w-]{43}";alg="[\w-]+";nonce="[^"]+";tag="web-bot-auth"$/);
-    expect(signed.headers.get('content-digest')).toMatch(/^sha-256=:/);
-    const kid = (await manager.getPublicKeyPair('agent')).kid;
-    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' } });
-    const result = await verifier.verify(signed);
-    expect(result).toMatchObject({ keyid: kid, alg, tag: 'web-bot-auth', label: 'sig1' });
-    expect(await signed.text()).toBe('{"qty":1}');
-  });
+  it.each(['EdDSA', 'ES256', 'RS256'] as const)(
+    "%s: a Request with a body round-trips; alg and keyid are the table's",
+    async (alg) => {
+      const { manager } = await withKey(alg);
+      const signed = await signRequest(
+        manager,
+        'agent',
+        new Request('https://api.example/orders', { method: 'POST', body: '{"qty":1}' }),
+        { agent: 'https://agent.example' },
+      );
+      expect(signed.headers.get('signature-agent')).toBe('sig1="https://agent.example"');
+      const input = signed.headers.get('signature-input')!;
+      expect(input).toMatch(
+        /^sig1=\("@authority" "signature-agent";key="sig1" "content-digest"\);created=\d+;expires=\d+;keyid="[\w-]{43}";alg="[\w-]+";nonce="[^"]+";tag="web-bot-auth"$/,
+      );
+      expect(signed.headers.get('content-digest')).toMatch(/^sha-256=:/);
+      const kid = (await manager.getPublicKeyPair('agent')).kid;
+      const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' } });
+      const result = await verifier.verify(signed);
+      expect(result).toMatchObject({ keyid: kid, alg, tag: 'web-bot-auth', label: 'sig1' });
+      expect(await signed.text()).toBe('{"qty":1}');
+    },
+  );
 
   it('one audit event per verification, accepted or refused', async () => {
     const { manager, events } = await withKey();
@@ -58,7 +66,9 @@ describe('sign and verify with local keys', () => {
     await verifier.verify(good);
     const bad = new Request('https://evil.example/', { headers: good.headers });
     await expect(verifier.verify(bad)).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
-    await expect(verifier.verify(new Request('https://api.example/'))).rejects.toMatchObject({ code: 'MISSING_SIGNATURE' });
+    await expect(verifier.verify(new Request('https://api.example/'))).rejects.toMatchObject({
+      code: 'MISSING_SIGNATURE',
+    });
     const verifies = events.filter((e) => e.operation === 'verify');
     expect(verifies.map((e) => e.valid)).toEqual([true, false, false]);
     expect(verifies[2]!.errorCode).toBe('MISSING_SIGNATURE');
@@ -69,11 +79,15 @@ describe('sign and verify with local keys', () => {
     const verifier = createRequestVerifier({
       keys: { manager, keyId: (agent) => (agent ?? '').replace(/\W/g, '').slice(0, 40) || 'none' },
     });
-    const good = await signRequest(manager, 'agent', new Request('https://api.example/'), { agent: 'https://agent.example' });
+    const good = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+      agent: 'https://agent.example',
+    });
     for (let i = 0; i < 50; i++) {
       const headers = new Headers(good.headers);
       headers.set('signature-agent', `sig1="https://forged${i}.example"`);
-      await expect(verifier.verify(new Request('https://api.example/', { headers }))).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
+      await expect(verifier.verify(new Request('https://api.example/', { headers }))).rejects.toMatchObject({
+        code: 'KEY_UNKNOWN',
+      });
     }
     const gate = manager.unverifiedReads;
     // The memory store lists: the forged ids were answered from the id list, not read one by one.
@@ -92,7 +106,11 @@ describe('sign and verify with local keys', () => {
 
   it('during a staged rotation the signature is by the key sign uses, and the next key verifies once active', async () => {
     let t = Date.now();
-    const { manager } = await withKey('EdDSA', { now: () => t, rotationDelayMs: 60_000, store: createMemoryKeyStore() });
+    const { manager } = await withKey('EdDSA', {
+      now: () => t,
+      rotationDelayMs: 60_000,
+      store: createMemoryKeyStore(),
+    });
     const before = (await manager.getPublicKeyPair('agent')).kid;
     await manager.rotateKeyPair('agent');
     const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' }, now: () => t });
@@ -125,11 +143,18 @@ describe('sign and verify with local keys', () => {
       const options = await signNodeRequest(
         manager,
         'agent',
-        { protocol: 'http:', hostname: url.hostname, port: url.port, method: 'POST', path: '/p?q=1', headers: { 'content-type': 'application/json' } },
+        {
+          protocol: 'http:',
+          hostname: url.hostname,
+          port: url.port,
+          method: 'POST',
+          path: '/p?q=1',
+          headers: { 'content-type': 'application/json' },
+        },
         body,
       );
       const status = await new Promise<number>((resolve, reject) => {
-        const req = httpRequest(options, (res) => {
+        const req = httpRequest(options as unknown as RequestOptions, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
         });
@@ -147,7 +172,11 @@ describe('sign and verify with local keys', () => {
   it('refuses bad signing arguments with typed errors', async () => {
     const { manager } = await withKey();
     const m = messageOf('GET', new URL('https://a.example/'), {});
-    await expect(signMessage(manager, 'agent', m, { expiresInSeconds: 86_401 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(signMessage(manager, 'agent', m, { label: 'Bad Label' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(signMessage(manager, 'agent', m, { expiresInSeconds: 86_401 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(signMessage(manager, 'agent', m, { label: 'Bad Label' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });
