@@ -137,7 +137,7 @@ export function createDirectoryHandler(keys: DirectoryKeys, options: DirectoryHa
       etag,
     });
     const match = request.headers.get('if-none-match');
-    if (match && match.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+    if (match?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
       return new Response(null, { status: 304, headers });
     }
     if (options.signResponse) await signResponse(keys, options, request, headers, maxAge, now);
