@@ -14,7 +14,10 @@ export function parseCaptured(text: string, scheme: string): Request {
   const lines = head.split(/\r?\n/);
   const requestLine = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(lines[0]?.trim() ?? '');
   if (!requestLine) {
-    throw new UsageError('http verify: the input does not start with an HTTP/1.1 request line ("POST /path HTTP/1.1")', 'http');
+    throw new UsageError(
+      'http verify: the input does not start with an HTTP/1.1 request line ("POST /path HTTP/1.1")',
+      'http',
+    );
   }
   if (lines.length > 201) throw new UsageError('http verify: the request has over 200 header lines', 'http');
   const headers = new Headers();
@@ -31,5 +34,9 @@ export function parseCaptured(text: string, scheme: string): Request {
   } catch {
     throw new UsageError('http verify: the request has no usable Host header or absolute target', 'http');
   }
-  return new Request(url, { method, headers, ...(body && method !== 'GET' && method !== 'HEAD' ? { body } : {}) });
+  return new Request(url, {
+    method,
+    headers,
+    ...(body && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
+  });
 }

@@ -27,12 +27,18 @@ export const http: Command = {
   optionHelp: [
     ['--method <m>', 'sign: the request method; default GET (POST when there is a body)'],
     ['--header "<n>: <v>"', 'sign: a request header (repeat); covered only if listed by the profile'],
-    ['--body <text>, --body-file <path>', 'sign: the request body (at most 1 MiB), covered through Content-Digest'],
+    [
+      '--body <text>, --body-file <path>',
+      'sign: the request body (at most 1 MiB), covered through Content-Digest',
+    ],
     ['--agent <origin>', 'sign: the agent directory origin sent as Signature-Agent and covered'],
     ['--expires-in <s>', 'sign: signature validity in seconds, 1 to 86400; default 300'],
     ['--send', 'sign: run the request (30 s deadline) and print the status and the response body'],
     ['--key <id>', 'verify: check against this local key id (current and in-grace keys)'],
-    ['--allow-origin <origin>', 'verify: fetch the directory Signature-Agent names only from this origin (repeat)'],
+    [
+      '--allow-origin <origin>',
+      'verify: fetch the directory Signature-Agent names only from this origin (repeat)',
+    ],
     ['--allow-insecure-loopback', 'verify: allow an http:// directory on a loopback address (tests)'],
     ['--scheme <https|http>', 'verify: the scheme of the captured request; default https'],
   ],

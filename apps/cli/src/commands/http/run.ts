@@ -28,7 +28,8 @@ export async function run(context: CommandContext): Promise<ExitCode> {
 async function bodyOf(context: CommandContext): Promise<string | undefined> {
   const text = stringValue(context.values, 'body');
   const file = stringValue(context.values, 'body-file');
-  if (text !== undefined && file !== undefined) throw new UsageError('give --body or --body-file, not both', 'http');
+  if (text !== undefined && file !== undefined)
+    throw new UsageError('give --body or --body-file, not both', 'http');
   const body = file !== undefined ? await readFile(resolve(context.cwd, file), 'utf8') : text;
   if (body !== undefined && Buffer.byteLength(body) > MAX_BODY_BYTES) {
     throw new UsageError('the body is over 1 MiB', 'http');
@@ -45,10 +46,14 @@ async function sign(context: CommandContext, args: readonly string[]): Promise<E
   } catch {
     throw new UsageError('http sign: <url> must be an absolute http(s) URL', 'http');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError('http sign: <url> must be http(s)', 'http');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError('http sign: <url> must be http(s)', 'http');
   const body = await bodyOf(context);
-  const method = (stringValue(context.values, 'method') ?? (body !== undefined ? 'POST' : 'GET')).toUpperCase();
-  if ((method === 'GET' || method === 'HEAD') && body !== undefined) throw new UsageError(`a ${method} request has no body`, 'http');
+  const method = (
+    stringValue(context.values, 'method') ?? (body !== undefined ? 'POST' : 'GET')
+  ).toUpperCase();
+  if ((method === 'GET' || method === 'HEAD') && body !== undefined)
+    throw new UsageError(`a ${method} request has no body`, 'http');
   const headers = new Headers();
   for (const line of stringValues(context.values, 'header')) {
     const colon = line.indexOf(':');
@@ -63,17 +68,27 @@ async function sign(context: CommandContext, args: readonly string[]): Promise<E
   const agent = stringValue(context.values, 'agent');
   const { out } = context;
   return withSession(context, async ({ manager }) => {
-    const signed = await signRequest(manager, keyId, new Request(url, { method, headers, ...(body !== undefined ? { body } : {}) }), {
-      ...(agent !== undefined ? { agent } : {}),
-      ...(expiresIn !== undefined ? { expiresInSeconds: Number(expiresIn) } : {}),
-    });
-    const added = ['signature-agent', 'content-digest', 'signature-input', 'signature'].filter((n) => signed.headers.has(n));
+    const signed = await signRequest(
+      manager,
+      keyId,
+      new Request(url, { method, headers, ...(body !== undefined ? { body } : {}) }),
+      {
+        ...(agent !== undefined ? { agent } : {}),
+        ...(expiresIn !== undefined ? { expiresInSeconds: Number(expiresIn) } : {}),
+      },
+    );
+    const added = ['signature-agent', 'content-digest', 'signature-input', 'signature'].filter((n) =>
+      signed.headers.has(n),
+    );
     if (!context.values.send) {
       if (out.json) out.data(Object.fromEntries(added.map((n) => [n, signed.headers.get(n)])));
       else for (const n of added) out.line(`${n}: ${signed.headers.get(n)}`);
       return EXIT.OK;
     }
-    const response = await fetch(signed, { redirect: 'manual', signal: AbortSignal.timeout(SEND_DEADLINE_MS) });
+    const response = await fetch(signed, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(SEND_DEADLINE_MS),
+    });
     const bytes = new Uint8Array(await response.arrayBuffer()).subarray(0, MAX_RESPONSE_BYTES);
     const text = new TextDecoder().decode(bytes);
     if (out.json) out.data({ status: response.status, body: text });
@@ -88,16 +103,19 @@ async function sign(context: CommandContext, args: readonly string[]): Promise<E
 async function readInput(context: CommandContext, file: string | undefined): Promise<string> {
   if (file !== undefined && file !== '-') {
     const data = await readFile(resolve(context.cwd, file));
-    if (data.byteLength > MAX_CAPTURED_BYTES) throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
+    if (data.byteLength > MAX_CAPTURED_BYTES)
+      throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
     return data.toString('utf8');
   }
-  if (context.stdin.isTTY) throw new UsageError('http verify needs a captured request: a file or stdin', 'http');
+  if (context.stdin.isTTY)
+    throw new UsageError('http verify needs a captured request: a file or stdin', 'http');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of context.stdin) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
     size += b.byteLength;
-    if (size > MAX_CAPTURED_BYTES) throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
+    if (size > MAX_CAPTURED_BYTES)
+      throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -108,7 +126,10 @@ async function verify(context: CommandContext, args: readonly string[]): Promise
   const key = stringValue(context.values, 'key');
   const origins = stringValues(context.values, 'allow-origin');
   if ((key === undefined) === (origins.length === 0)) {
-    throw new UsageError('http verify needs --key <id> (a local key) or --allow-origin <origin> (a directory), one of them', 'http');
+    throw new UsageError(
+      'http verify needs --key <id> (a local key) or --allow-origin <origin> (a directory), one of them',
+      'http',
+    );
   }
   const scheme = stringValue(context.values, 'scheme') ?? 'https';
   if (scheme !== 'https' && scheme !== 'http') throw new UsageError('--scheme is https or http', 'http');
@@ -122,7 +143,11 @@ async function verify(context: CommandContext, args: readonly string[]): Promise
     } catch (error) {
       if (!isHttpSigError(error)) throw error;
       out.error(`${error.message} (${error.code})`);
-      if (out.json) out.data({ valid: false, error: { code: error.code, message: error.message, exitCode: EXIT.FAILURE } });
+      if (out.json)
+        out.data({
+          valid: false,
+          error: { code: error.code, message: error.message, exitCode: EXIT.FAILURE },
+        });
       return EXIT.FAILURE;
     } finally {
       verifier.close();
@@ -140,5 +165,7 @@ async function verify(context: CommandContext, args: readonly string[]): Promise
       }),
     );
   }
-  return withSession(context, async ({ manager }) => check(createRequestVerifier({ keys: { manager, keyId: key } })));
+  return withSession(context, async ({ manager }) =>
+    check(createRequestVerifier({ keys: { manager, keyId: key } })),
+  );
 }
