@@ -266,6 +266,26 @@ describe('negative table', () => {
     expect(await refusal(request)).toBe('COMPONENT_MISSING');
   });
 
+  it('one audit event per verification in directory mode, the refused keyid not recorded', async () => {
+    const { createMemoryKeyStore, KeyManager } = await import('@phlow/keys-core');
+    const events: { operation?: string; valid?: boolean; errorCode?: string; kid?: string }[] = [];
+    const auditor = new KeyManager({ store: createMemoryKeyStore(), onEvent: (e) => events.push(e as never) });
+    const v = createRequestVerifier({ directory: loopbackPolicy(directory.origin), audit: auditor });
+    await v.verify(await signed());
+    await refusal(await tampered(await signed(), { method: 'PUT' }), v);
+    await refusal(await signed({}, { keyid: 'forged-keyid-xyz' }), v);
+    const verifies = events.filter((e) => e.operation === 'verify');
+    expect(verifies.map((e) => [e.valid, e.errorCode])).toEqual([
+      [true, undefined],
+      [false, 'SIGNATURE_INVALID'],
+      [false, 'KEY_UNKNOWN'],
+    ]);
+    expect(verifies[0]!.kid).toBe((await manager.getPublicKeyPair('agent')).kid);
+    expect(JSON.stringify(verifies)).not.toContain('forged-keyid-xyz');
+    v.close();
+    await auditor.close();
+  });
+
   it('no signature at all', async () => {
     expect(await refusal(new Request('https://api.example/'))).toBe('MISSING_SIGNATURE');
   });
