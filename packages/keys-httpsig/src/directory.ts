@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { KeyManager, PublicJwk } from '@phlow/keys-core';
 import { httpSigAlgorithm } from './alg-names.js';
+import { DIRECTORY_SIGNATURE_TAG } from './directory-signature.js';
 import { HttpSigError } from './errors.js';
 import { DIRECTORY_MEDIA_TYPE, DIRECTORY_PATH } from './key-source.js';
 import { signatureBase } from './signature-base.js';
@@ -25,8 +26,6 @@ import {
   serializeBare,
   serializeInnerList,
 } from './structured-fields.js';
-
-export const DIRECTORY_SIGNATURE_TAG = 'http-message-signatures-directory';
 
 /** The KeyManager methods the directory uses (a KeyManager fits). */
 export type DirectoryKeys = Pick<
@@ -173,10 +172,7 @@ async function signResponse(
       ['tag', DIRECTORY_SIGNATURE_TAG],
     ]);
     const list: InnerList = { items: [{ value: '@authority', params: new Map([['req', true]]) }], params };
-    // The base of `"@authority";req` is the request's @authority line, with the parameter in the identifier.
-    const base = signatureBase(message, { items: [{ value: '@authority', params: new Map() }], params })
-      .replace('"@authority": ', '"@authority";req: ')
-      .replace('("@authority")', '("@authority";req)');
+    const base = signatureBase(message, list, true);
     const signed = await keys.signDetailed(keyId, base);
     if (signed.kid !== pair.kid) continue; // the signing key switched meanwhile: the next response carries it
     const label = `sig${++n}`;

@@ -2,12 +2,12 @@ export { type HttpSigAlgorithm, httpSigAlgorithm } from './alg-names.js';
 export { checkContentDigest, contentDigest } from './content-digest.js';
 export {
   createDirectoryHandler,
-  DIRECTORY_SIGNATURE_TAG,
   type DirectoryHandlerOptions,
   type DirectoryJwk,
   type DirectoryKeys,
   directoryDocument,
 } from './directory.js';
+export { checkDirectorySignature, DIRECTORY_SIGNATURE_TAG } from './directory-signature.js';
 export { HttpSigError, type HttpSigErrorCode, isHttpSigError } from './errors.js';
 export {
   DIRECTORY_MEDIA_TYPE,

@@ -10,6 +10,7 @@
  */
 import type { KeyManager } from '@phlow/keys-core';
 import { BoundedMap } from '@phlow/keys-core/adapter';
+import { checkDirectorySignature } from './directory-signature.js';
 import { HttpSigError } from './errors.js';
 
 /** A key of a directory: what keys-jwt's RemoteKeySet returns (structural, so any copy fits). */
@@ -39,6 +40,8 @@ export interface DirectoryFetchOptions {
   readonly staleIfErrorMs?: number;
   readonly negativeTtlMs?: number;
   readonly backgroundRefresh: boolean;
+  /** Checks a 200 response before its keys are used (the directory response signature). */
+  readonly validate?: (response: { status: number; headers: Headers; body: Uint8Array }) => void;
   readonly now?: () => number;
 }
 
@@ -70,6 +73,12 @@ export interface DirectoryPolicy {
   readonly staleIfErrorMs?: number;
   /** How long a keyid still unknown after a refetch causes no refetch, ms (at most 5 min). Default: keys-jwt's (60 s). */
   readonly negativeTtlMs?: number;
+  /**
+   * Require the directory response to be signed by a key it publishes (tag
+   * `http-message-signatures-directory`, `"@authority";req`); an unsigned or wrongly signed directory is
+   * refused (DIRECTORY_UNAVAILABLE, keys-jwt's BAD_RESPONSE as cause). Default: false.
+   */
+  readonly requireSignedDirectory?: boolean;
   /** Refresh directories in the background before they expire, with jitter. Default: true. */
   readonly backgroundRefresh?: boolean;
   /** Most directories cached at once (least recently used dropped). Default: 100. */
@@ -154,6 +163,12 @@ export class DirectoryKeySets {
       allowPrivateAddresses: p.allowPrivateAddresses === true,
       allowInsecureLoopback: p.allowInsecureLoopback === true,
       backgroundRefresh: p.backgroundRefresh !== false,
+      ...(p.requireSignedDirectory === true
+        ? {
+            validate: (response: { headers: Headers; body: Uint8Array }) =>
+              checkDirectorySignature(url, response, (this.#now ?? Date.now)()),
+          }
+        : {}),
       ...(p.negativeTtlMs !== undefined ? { negativeTtlMs: p.negativeTtlMs } : {}),
       ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
       ...(p.maxBytes !== undefined ? { maxBytes: p.maxBytes } : {}),

@@ -55,18 +55,21 @@ function derived(name: string, message: HttpMessage): string {
 }
 
 /** The value of one component, or COMPONENT_MISSING if the message lacks it. */
-export function componentValue(component: Item, message: HttpMessage): string {
+export function componentValue(component: Item, message: HttpMessage, allowReq = false): string {
   if (typeof component.value !== 'string')
     throw new HttpSigError('MALFORMED', 'a covered component is not a string');
   const name = component.value;
   if (name !== name.toLowerCase())
     throw new HttpSigError('MALFORMED', 'covered component names must be lowercase');
-  for (const param of component.params.keys()) {
+  for (const [param, value] of component.params) {
+    // `req` (a response signature covering its request's component): only where the caller resolves
+    // components against that request (the directory response signature); its value is always true.
+    if (param === 'req' && allowReq && value === true) continue;
     if (param !== 'key')
       throw new HttpSigError('MALFORMED', `the component parameter "${param}" is not supported`);
   }
   if (name.startsWith('@')) {
-    if (!DERIVED.has(name) || component.params.size > 0) {
+    if (!DERIVED.has(name) || component.params.has('key')) {
       throw new HttpSigError('MALFORMED', 'a covered derived component is not supported');
     }
     return derived(name, message);
@@ -87,15 +90,19 @@ export function componentValue(component: Item, message: HttpMessage): string {
   return serializeMember(member);
 }
 
-/** The signature base of `message` for the covered components and parameters in `params` (an inner list). */
-export function signatureBase(message: HttpMessage, params: InnerList): string {
+/**
+ * The signature base of `message` for the covered components and parameters in `params` (an inner list).
+ * `allowReq`: components with `;req` are accepted and resolved against `message`, which is then the request a
+ * response answers (used for the directory response signature).
+ */
+export function signatureBase(message: HttpMessage, params: InnerList, allowReq = false): string {
   const lines: string[] = [];
   const seen = new Set<string>();
   for (const component of params.items) {
     const id = serializeItem(component);
     if (seen.has(id)) throw new HttpSigError('MALFORMED', 'a component is covered twice');
     seen.add(id);
-    const value = componentValue(component, message);
+    const value = componentValue(component, message, allowReq);
     if (/[\r\n]/.test(value)) throw new HttpSigError('MALFORMED', 'a covered value holds a line break');
     lines.push(`${id}: ${value}`);
   }

@@ -1,10 +1,8 @@
 // The directory handler: media type, Cache-Control, ETag/304, nbf/exp from the rotation timeline, and the
 // optional response signature (checked with our own signature base and the published key).
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDirectoryHandler, signatureBase } from '../src/index.js';
-import { parseDictionary } from '../src/structured-fields.js';
+import { checkDirectorySignature, createDirectoryHandler } from '../src/index.js';
 
 const managers: KeyManager[] = [];
 afterAll(async () => {
@@ -79,22 +77,24 @@ describe('directory handler', () => {
     expect(input).toMatch(
       /^sig1=\("@authority";req\);alg="ed25519";created=\d+;expires=\d+;keyid="[\w-]{43}";tag="http-message-signatures-directory"$/,
     );
-    const doc = (await res.json()) as { keys: (JsonWebKey & { kid: string })[] };
-    const list = parseDictionary(input, 'x').get('sig1') as never as {
-      items: unknown[];
-      params: Map<string, unknown>;
-    };
-    const base = signatureBase(
-      { method: 'GET', url: new URL(URL_), header: () => undefined },
-      { items: [{ value: '@authority', params: new Map() }], params: list.params as never },
-    )
-      .replace('"@authority": ', '"@authority";req: ')
-      .replace('("@authority")', '("@authority";req)');
-    const sig = (parseDictionary(res.headers.get('signature')!, 'x').get('sig1') as { value: Uint8Array })
-      .value;
-    const { verify } = await import('node:crypto');
-    const key = createPublicKey({ key: doc.keys[0]!, format: 'jwk' });
-    expect(verify(null, Buffer.from(base), key, sig)).toBe(true);
-    expect(verify(null, Buffer.from(base.replace('agent.example', 'evil.example')), key, sig)).toBe(false);
+    const body = new Uint8Array(await res.arrayBuffer());
+    expect(() => checkDirectorySignature(URL_, { headers: res.headers, body }, Date.now())).not.toThrow();
+    // The same response, presented as another origin's directory (copied there), is refused.
+    expect(() =>
+      checkDirectorySignature(
+        'https://evil.example/.well-known/http-message-signatures-directory',
+        { headers: res.headers, body },
+        Date.now(),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'SIGNATURE_INVALID' }));
+    // Unsigned: refused when the policy requires a signature.
+    expect(() => checkDirectorySignature(URL_, { headers: new Headers(), body }, Date.now())).toThrow(
+      expect.objectContaining({ code: 'MISSING_SIGNATURE' }),
+    );
+    // A signature whose key is not in the body does not count.
+    const other = new TextEncoder().encode('{"keys":[]}');
+    expect(() => checkDirectorySignature(URL_, { headers: res.headers, body: other }, Date.now())).toThrow(
+      expect.objectContaining({ code: 'MISSING_SIGNATURE' }),
+    );
   });
 });

@@ -258,6 +258,40 @@ describe('negative table', () => {
     }
   });
 
+  it('a directory without a response signature, when the policy requires one', async () => {
+    const v = createRequestVerifier({
+      directory: loopbackPolicy(directory.origin, { requireSignedDirectory: true }),
+    });
+    const error = await refused(await signed(), v);
+    expect(error.code).toBe('DIRECTORY_UNAVAILABLE');
+    expect(error.cause?.code).toBe('BAD_RESPONSE');
+    v.close();
+    // A signed directory passes the same policy.
+    const { createDirectoryHandler, toNodeListener } = await import('../src/index.js');
+    let origin = '';
+    const signedDirectory = await serve((req, res) =>
+      toNodeListener(createDirectoryHandler(manager, { keyIds: ['agent'], signResponse: true }), origin)(
+        req,
+        res,
+      ),
+    );
+    origin = signedDirectory.origin;
+    try {
+      const strict = createRequestVerifier({
+        directory: loopbackPolicy(origin, { requireSignedDirectory: true }),
+      });
+      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: origin,
+      });
+      expect((await strict.verify(request)).directory).toBe(
+        `${origin}/.well-known/http-message-signatures-directory`,
+      );
+      strict.close();
+    } finally {
+      await signedDirectory.close();
+    }
+  });
+
   it('a body that is not covered by content-digest is refused', async () => {
     const request = await signed(
       {},
@@ -269,7 +303,10 @@ describe('negative table', () => {
   it('one audit event per verification in directory mode, the refused keyid not recorded', async () => {
     const { createMemoryKeyStore, KeyManager } = await import('@phlow/keys-core');
     const events: { operation?: string; valid?: boolean; errorCode?: string; kid?: string }[] = [];
-    const auditor = new KeyManager({ store: createMemoryKeyStore(), onEvent: (e) => events.push(e as never) });
+    const auditor = new KeyManager({
+      store: createMemoryKeyStore(),
+      onEvent: (e) => events.push(e as never),
+    });
     const v = createRequestVerifier({ directory: loopbackPolicy(directory.origin), audit: auditor });
     await v.verify(await signed());
     await refusal(await tampered(await signed(), { method: 'PUT' }), v);
