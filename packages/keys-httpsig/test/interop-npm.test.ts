@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeaders, verify as wbaVerify } from 'web-bot-auth';
 import { Ed25519Signer, verifierFromJWK } from 'web-bot-auth/crypto';
 import { createRequestVerifier, signRequest } from '../src/index.js';
+import { loopbackPolicy, serveDirectory } from './helpers.js';
 
 let manager: KeyManager;
 let publicJwk: JsonWebKey & { kid: string };
@@ -119,6 +120,31 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
     expect(result.tag).toBe('web-bot-auth');
     const moved = new Request('https://evil.example/path', { headers: signed.headers });
     await expect(verifier.verify(moved)).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+  });
+
+  it('web-bot-auth 0.1.3 signs with Signature-Agent naming our directory server; our verifier fetches it and accepts', async () => {
+    const directory = await serveDirectory(theirs, ['peer']);
+    try {
+      const signer = await Ed25519Signer.fromJWK({ ...privateKey.export({ format: 'jwk' }), kid } as JsonWebKey);
+      const now = new Date();
+      const request = new Request('https://api.example/path', { headers: { 'signature-agent': `"${directory.origin}"` } });
+      const headers = await signatureHeaders(request, signer, { created: now, expires: new Date(now.getTime() + 60_000) });
+      const signed = new Request(request.url, {
+        headers: { ...Object.fromEntries(request.headers), 'signature-input': headers['Signature-Input'], signature: headers.Signature },
+      });
+      const verifier = createRequestVerifier({ directory: loopbackPolicy(directory.origin) });
+      const result = await verifier.verify(signed);
+      expect(result).toMatchObject({ keyid: kid, agent: directory.origin });
+      expect(directory.requests).toBeGreaterThan(0);
+      // Signature-Agent swapped for another origin: covered, so the signature no longer verifies, and no
+      // fetch happens for an origin outside the policy.
+      const swapped = new Headers(signed.headers);
+      swapped.set('signature-agent', '"https://elsewhere.example"');
+      await expect(verifier.verify(new Request(signed.url, { headers: swapped }))).rejects.toMatchObject({ code: 'AGENT_REFUSED' });
+      verifier.close();
+    } finally {
+      await directory.close();
+    }
   });
 
   it('http-message-sig 0.3.0 signs; our verifier accepts it', async () => {
