@@ -125,12 +125,24 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
   it('web-bot-auth 0.1.3 signs with Signature-Agent naming our directory server; our verifier fetches it and accepts', async () => {
     const directory = await serveDirectory(theirs, ['peer']);
     try {
-      const signer = await Ed25519Signer.fromJWK({ ...privateKey.export({ format: 'jwk' }), kid } as JsonWebKey);
+      const signer = await Ed25519Signer.fromJWK({
+        ...privateKey.export({ format: 'jwk' }),
+        kid,
+      } as JsonWebKey);
       const now = new Date();
-      const request = new Request('https://api.example/path', { headers: { 'signature-agent': `"${directory.origin}"` } });
-      const headers = await signatureHeaders(request, signer, { created: now, expires: new Date(now.getTime() + 60_000) });
+      const request = new Request('https://api.example/path', {
+        headers: { 'signature-agent': `"${directory.origin}"` },
+      });
+      const headers = await signatureHeaders(request, signer, {
+        created: now,
+        expires: new Date(now.getTime() + 60_000),
+      });
       const signed = new Request(request.url, {
-        headers: { ...Object.fromEntries(request.headers), 'signature-input': headers['Signature-Input'], signature: headers.Signature },
+        headers: {
+          ...Object.fromEntries(request.headers),
+          'signature-input': headers['Signature-Input'],
+          signature: headers.Signature,
+        },
       });
       const verifier = createRequestVerifier({ directory: loopbackPolicy(directory.origin) });
       const result = await verifier.verify(signed);
@@ -140,7 +152,9 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
       // fetch happens for an origin outside the policy.
       const swapped = new Headers(signed.headers);
       swapped.set('signature-agent', '"https://elsewhere.example"');
-      await expect(verifier.verify(new Request(signed.url, { headers: swapped }))).rejects.toMatchObject({ code: 'AGENT_REFUSED' });
+      await expect(verifier.verify(new Request(signed.url, { headers: swapped }))).rejects.toMatchObject({
+        code: 'AGENT_REFUSED',
+      });
       verifier.close();
     } finally {
       await directory.close();
