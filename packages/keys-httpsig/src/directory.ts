@@ -2,7 +2,8 @@
  * The agent's key directory, served at `/.well-known/http-message-signatures-directory` as a JWK Set with the
  * media type `application/http-message-signatures-directory+json`, `Cache-Control`, a strong `ETag` (304 on
  * `If-None-Match`) and, per key, `nbf`/`exp` from the rotation timeline:
- * - a key is published (in the set, `nbf` = when it was written) before it signs: a staged rotation writes
+ * - a key is published (in the set, `nbf` = when it was written, less `NBF_SKEW_SECONDS` so that a verifier
+ *   whose clock runs behind the store's does not refuse a key that signs at once) before it signs: a staged rotation writes
  *   the new key at once and it signs only from its activation time, so verifiers that refresh within the delay
  *   know it before the first request it signs;
  * - a replaced key stays until it stops verifying: `exp` = when its successor took over (written or activated,
@@ -63,6 +64,13 @@ type Handler = ((request: Request) => Promise<Response>) & {
 
 const secs = (ms: number) => Math.floor(ms / 1000);
 
+/**
+ * Seconds taken off a key's write time for its `nbf`: keys-jwt's remote key sets compare `nbf` with no skew,
+ * and a key that signs at once (emergency rotation) must verify on a verifier whose clock is a little behind.
+ * Nothing can be signed with a key before it exists, so an earlier `nbf` admits nothing more.
+ */
+export const NBF_SKEW_SECONDS = 60;
+
 /** The JWK Set of `keyIds` with nbf/exp from each id's rotation timeline. */
 export async function directoryDocument(
   keys: DirectoryKeys,
@@ -85,7 +93,7 @@ export async function directoryDocument(
       }
       seen.add(pair.kid);
       const entry: Record<string, unknown> = { ...jwk };
-      if (pair.createdAt) entry.nbf = secs(pair.createdAt.getTime());
+      if (pair.createdAt) entry.nbf = secs(pair.createdAt.getTime()) - NBF_SKEW_SECONDS;
       if (i > 0) {
         const successor = verifying[i - 1]!;
         const published = successor.createdAt?.getTime();

@@ -6,6 +6,7 @@ export {
   type DirectoryJwk,
   type DirectoryKeys,
   directoryDocument,
+  NBF_SKEW_SECONDS,
 } from './directory.js';
 export { checkDirectorySignature, DIRECTORY_SIGNATURE_TAG } from './directory-signature.js';
 export { HttpSigError, type HttpSigErrorCode, isHttpSigError } from './errors.js';
