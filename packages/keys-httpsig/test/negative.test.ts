@@ -323,6 +323,27 @@ describe('negative table', () => {
     await auditor.close();
   });
 
+  it('(positive) ES256 and RS256 keys through a directory named with type=jwks_uri', async () => {
+    const { createMemoryKeyStore, KeyManager } = await import('@phlow/keys-core');
+    const other = new KeyManager({ store: createMemoryKeyStore() });
+    await other.generateKeyPair('p256', { algorithm: 'ES256' });
+    await other.generateKeyPair('rsa', { algorithm: 'RS256' });
+    const served = await serveDirectory(other, ['p256', 'rsa']);
+    try {
+      const jwksUri = `${served.origin}/.well-known/http-message-signatures-directory`;
+      const v = createRequestVerifier({ directory: loopbackPolicy(served.origin) });
+      for (const id of ['p256', 'rsa']) {
+        const request = await signRequest(other, id, new Request('https://api.example/'), { agent: jwksUri, agentType: 'jwks_uri' });
+        expect(request.headers.get('signature-agent')).toBe(`sig1="${jwksUri}";type=jwks_uri`);
+        expect((await v.verify(request)).alg).toBe(id === 'rsa' ? 'RS256' : 'ES256');
+      }
+      v.close();
+    } finally {
+      await served.close();
+      await other.close();
+    }
+  });
+
   it('no signature at all', async () => {
     expect(await refusal(new Request('https://api.example/'))).toBe('MISSING_SIGNATURE');
   });
