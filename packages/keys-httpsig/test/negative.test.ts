@@ -333,7 +333,10 @@ describe('negative table', () => {
       const jwksUri = `${served.origin}/.well-known/http-message-signatures-directory`;
       const v = createRequestVerifier({ directory: loopbackPolicy(served.origin) });
       for (const id of ['p256', 'rsa']) {
-        const request = await signRequest(other, id, new Request('https://api.example/'), { agent: jwksUri, agentType: 'jwks_uri' });
+        const request = await signRequest(other, id, new Request('https://api.example/'), {
+          agent: jwksUri,
+          agentType: 'jwks_uri',
+        });
         expect(request.headers.get('signature-agent')).toBe(`sig1="${jwksUri}";type=jwks_uri`);
         expect((await v.verify(request)).alg).toBe(id === 'rsa' ? 'RS256' : 'ES256');
       }
