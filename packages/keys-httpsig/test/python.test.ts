@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestVerifier, httpSigAlgorithm, signRequest } from '../src/index.js';
+import { loopbackPolicy, serveDirectory } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const install = join(here, '../../../tooling/services/python-httpsig/install.sh');
@@ -111,5 +112,34 @@ describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (alg) => {
         new Request('https://api.example/admin', { method: 'POST', headers, body: '{"qty":2}' }),
       ),
     ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+  });
+
+  it('http-message-signatures signs with Signature-Agent naming our directory server; our verifier fetches it', async () => {
+    const pair = await manager.getKeyPair('agent');
+    const directory = await serveDirectory(manager, ['agent']);
+    try {
+      const answer = await py({
+        cmd: 'sign',
+        alg: httpSigAlgorithm(alg),
+        keyid: pair.kid,
+        private_pem: pair.privateKey,
+        method: 'GET',
+        url: 'https://api.example/feed',
+        headers: [['signature-agent', `sig1="${directory.origin}"`]],
+        body: null,
+        components: ['@authority', '"signature-agent";key="sig1"'],
+        tag: 'web-bot-auth',
+        nonce: 'n-456',
+      });
+      expect(answer.ok).toBe(true);
+      const verifier = createRequestVerifier({ directory: loopbackPolicy(directory.origin) });
+      const result = await verifier.verify(
+        new Request('https://api.example/feed', { headers: new Headers(answer.headers) }),
+      );
+      expect(result).toMatchObject({ keyid: pair.kid, alg, agent: directory.origin });
+      verifier.close();
+    } finally {
+      await directory.close();
+    }
   });
 });
