@@ -199,7 +199,7 @@ export class DirectoryKeySets {
 
 /** Local keys: a KeyManager and the key id whose verifying keys are trusted. */
 export interface LocalKeys {
-  readonly manager: Pick<KeyManager, 'getVerificationKeys' | 'verify' | 'recordAudit'>;
+  readonly manager: Pick<KeyManager, 'getVerificationKeys' | 'recordAudit'>;
   /** The key id, or a function from the Signature-Agent value (hostile input) to one. */
   readonly keyId: string | ((agent: string | undefined) => string);
 }

@@ -3,6 +3,7 @@ import { request as httpRequest, type RequestOptions } from 'node:http';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  createMemoryNonceStore,
   createRequestVerifier,
   messageOf,
   requestOfIncoming,
@@ -60,18 +61,27 @@ describe('sign and verify with local keys', () => {
 
   it('one audit event per verification, accepted or refused', async () => {
     const { manager, events } = await withKey();
-    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' } });
+    const verifier = createRequestVerifier({
+      keys: { manager, keyId: 'agent' },
+      nonceStore: createMemoryNonceStore(),
+    });
     const good = await signRequest(manager, 'agent', new Request('https://api.example/'));
     events.length = 0;
-    await verifier.verify(good);
+    await verifier.verify(good.clone());
     const bad = new Request('https://evil.example/', { headers: good.headers });
     await expect(verifier.verify(bad)).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
     await expect(verifier.verify(new Request('https://api.example/'))).rejects.toMatchObject({
       code: 'MISSING_SIGNATURE',
     });
+    // A replay: the signature is valid, the nonce was seen; still one event, the refusal.
+    await expect(verifier.verify(good)).rejects.toMatchObject({ code: 'REPLAYED' });
     const verifies = events.filter((e) => e.operation === 'verify');
-    expect(verifies.map((e) => e.valid)).toEqual([true, false, false]);
-    expect(verifies[2]!.errorCode).toBe('MISSING_SIGNATURE');
+    expect(verifies.map((e) => [e.valid, e.errorCode])).toEqual([
+      [true, undefined],
+      [false, 'SIGNATURE_INVALID'],
+      [false, 'MISSING_SIGNATURE'],
+      [false, 'REPLAYED'],
+    ]);
   });
 
   it('a hostile key id from Signature-Agent goes through the unverified-read gate (no per-id store read)', async () => {
