@@ -14,7 +14,7 @@
  * `nonce` and `tag="web-bot-auth"`.
  */
 import { randomBytes } from 'node:crypto';
-import type { KeyManager } from '@phlow/keys-core';
+import { isKeyAlgorithm, type KeyManager } from '@phlow/keys-core';
 import { httpSigAlgorithm } from './alg-names.js';
 import { contentDigest } from './content-digest.js';
 import { HttpSigError } from './errors.js';
@@ -176,7 +176,9 @@ export async function signMessage(
   if (result.signed.kid !== planned.kid) {
     // The signing key switched between the read and the signature (a staged rotation activated): once more.
     const { kid, alg } = result.signed;
-    result = await attempt(kid, httpSigAlgorithm(alg as never));
+    if (!isKeyAlgorithm(alg))
+      throw new HttpSigError('ALG_REFUSED', 'the signing key is of a type nothing verifies with');
+    result = await attempt(kid, httpSigAlgorithm(alg));
     if (result.signed.kid !== kid) {
       throw new HttpSigError(
         'INVALID_ARGUMENT',

@@ -15,7 +15,14 @@ import { DEFAULT_MAX_BODY_BYTES, type HttpMessage, messageOfRequest } from './me
 import { type NonceStore, NonceStoreFullError } from './nonce-store.js';
 import { MAX_EXPIRES_IN_SECONDS, WEB_BOT_AUTH_TAG } from './sign.js';
 import { signatureBase } from './signature-base.js';
-import { type InnerList, isInnerList, type Member, parseDictionary, parseItem } from './structured-fields.js';
+import {
+  type InnerList,
+  isInnerList,
+  type Member,
+  parseDictionary,
+  parseItem,
+  Token,
+} from './structured-fields.js';
 
 /** Largest Signature-Input, Signature or Signature-Agent header accepted: 8 KiB. */
 export const MAX_SIGNATURE_HEADER_BYTES = 8192;
@@ -162,7 +169,7 @@ function agentOf(message: HttpMessage, label: string, list: InnerList): { value:
   const type = member.params.get('type');
   return {
     value: member.value,
-    type: type === undefined ? 'directory' : String((type as { value?: string }).value ?? type),
+    type: type === undefined ? 'directory' : type instanceof Token ? type.value : '',
   };
 }
 
