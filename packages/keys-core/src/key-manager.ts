@@ -434,13 +434,17 @@ export class KeyManager {
    * True if `signature` is a valid signature of `data` (EdDSA, or RS256 for an RSA key) by the current or an
    * in-grace key of `keyId`. When no cached key accepts it, the id's versions are read again once per
    * `refetchCooldownMs`, so a key another process just wrote verifies without waiting for the cache TTL.
+   * `unverified` says `keyId` comes from unverified input (a signed request's agent or key name): when it is
+   * not cached, it is first read through the unverified-read gate (as `getVerificationKeys` does), whose
+   * NOT_FOUND does not name the id, so whoever sends requests does not decide how much work the store does.
    */
-  verify(
+  async verify(
     keyId: string,
     data: Uint8Array | string,
     signature: Uint8Array,
-    options?: KeyAccessOptions,
+    options?: KeyAccessOptions & { readonly unverified?: boolean },
   ): Promise<boolean> {
+    if (options?.unverified === true) await this.#cache.viewUnverified(keyId);
     return verifyAudited(this.#parts, keyId, data, signature, options);
   }
 

@@ -1,7 +1,8 @@
 /**
  * The gate in front of store reads for key ids that unverified input names (a token's `iss`, read by
- * keys-jwt's `verifyJwt` before any signature is checked), so that whoever sends tokens does not decide how
- * much work the store does. Without it, each forged issuer was one backend request: 1,000 forged tokens were
+ * keys-jwt's `verifyJwt` before any signature is checked; an id passed to `KeyManager.verify` or
+ * `getVerificationKeys` with `unverified: true`, as keys-httpsig does for a signed request), so that whoever
+ * sends tokens does not decide how much work the store does. Without it, each forged issuer was one backend request: 1,000 forged tokens were
  * 1,000 reads, and a flood filled the HTTP pool until a legitimate cold verification timed out.
  *
  * Only ids the key cache does not hold reach the gate (a cached id costs nothing). For such an id:

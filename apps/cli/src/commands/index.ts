@@ -10,6 +10,7 @@ import { remove } from './delete/index.js';
 import { doctor } from './doctor/index.js';
 import { generate } from './generate/index.js';
 import { get } from './get/index.js';
+import { http } from './http/index.js';
 import { init } from './init/index.js';
 import { jwks } from './jwks/index.js';
 import { list } from './list/index.js';
@@ -33,6 +34,7 @@ export const COMMANDS: readonly Command[] = [
   verify,
   token,
   verifyToken,
+  http,
   migrate,
   rekey,
   doctor,

@@ -1,0 +1,185 @@
+/**
+ * `phlow-keys http sign|verify` through the built CLI on the encrypted file store: signed headers verify
+ * through `http verify --key` and through the directory Signature-Agent names (served here from `phlow-keys
+ * jwks`), a tampered capture is refused with its code (exit 1), `--send` runs the request, and an origin
+ * outside --allow-origin is refused without a single request to it.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, initProject, json } from './helpers.js';
+
+let cwd: string;
+beforeAll(async () => {
+  cwd = await initProject();
+  const generated = await cli(['generate', 'agent'], { cwd });
+  expect(generated.code, generated.stderr).toBe(0);
+});
+
+/** A loopback server; records the requests it gets as captured HTTP/1.1 text. */
+async function server(
+  answer: (req: IncomingMessage, body: string) => { status: number; type?: string; body: string },
+) {
+  const captured: string[] = [];
+  const s = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      captured.push(`${lines.join('\r\n')}\r\n\r\n${body}`);
+      const a = answer(req, body);
+      res.writeHead(a.status, { 'content-type': a.type ?? 'text/plain' }).end(a.body);
+    });
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+    captured,
+    close: () => new Promise((r) => s.close(r)),
+  };
+}
+
+function capture(
+  method: string,
+  path: string,
+  host: string,
+  headers: Record<string, string>,
+  body = '',
+): string {
+  const lines = [
+    `${method} ${path} HTTP/1.1`,
+    `Host: ${host}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+describe('phlow-keys http', () => {
+  let directory: Awaited<ReturnType<typeof server>>;
+  beforeAll(async () => {
+    const jwks = (await cli(['jwks'], { cwd })).stdout;
+    directory = await server(() => ({
+      status: 200,
+      type: 'application/http-message-signatures-directory+json',
+      body: jwks,
+    }));
+  });
+  afterAll(() => directory.close());
+
+  it('sign prints the headers; verify --key accepts the capture and refuses it tampered (exit 1, code)', async () => {
+    const body = '{"qty":1}';
+    const signed = json<Record<string, string>>(
+      await cli(
+        [
+          'http',
+          'sign',
+          'agent',
+          'https://api.example/orders',
+          '--body',
+          body,
+          '--agent',
+          'https://agent.example',
+          '--json',
+        ],
+        { cwd },
+      ),
+    );
+    expect(Object.keys(signed)).toEqual([
+      'signature-agent',
+      'content-digest',
+      'signature-input',
+      'signature',
+    ]);
+    const good = capture('POST', '/orders', 'api.example', signed, body);
+    const ok = await cli(['http', 'verify', '--key', 'agent', '--json'], { cwd, input: good });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(json(ok)).toMatchObject({ valid: true, alg: 'EdDSA', tag: 'web-bot-auth' });
+    const moved = await cli(['http', 'verify', '--key', 'agent'], {
+      cwd,
+      input: capture('POST', '/orders', 'evil.example', signed, body),
+    });
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toContain('(SIGNATURE_INVALID)');
+    const changed = await cli(['http', 'verify', '-', '--key', 'agent'], {
+      cwd,
+      input: capture('POST', '/orders', 'api.example', signed, '{"qty":9}'),
+    });
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('(DIGEST_MISMATCH)');
+    expect(changed.stderr).not.toContain(signed.signature!.slice(6, 30));
+  });
+
+  it('verify --allow-origin fetches the directory Signature-Agent names; another origin gets 0 requests', async () => {
+    const signed = json<Record<string, string>>(
+      await cli(['http', 'sign', 'agent', 'https://api.example/', '--agent', directory.origin, '--json'], {
+        cwd,
+      }),
+    );
+    const input = capture('GET', '/', 'api.example', signed);
+    const ok = await cli(
+      ['http', 'verify', '--allow-origin', directory.origin, '--allow-insecure-loopback', '--json'],
+      { cwd, input },
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(json(ok)).toMatchObject({
+      valid: true,
+      directory: `${directory.origin}/.well-known/http-message-signatures-directory`,
+    });
+    const fetched = directory.captured.length;
+    expect(fetched).toBeGreaterThan(0);
+    const refused = await cli(
+      ['http', 'verify', '--allow-origin', 'https://other.example', '--allow-insecure-loopback'],
+      { cwd, input },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('(AGENT_REFUSED)');
+    expect(directory.captured.length).toBe(fetched);
+  });
+
+  it('sign --send runs the request; the server got a request that verifies', async () => {
+    const api = await server(() => ({ status: 200, body: 'accepted' }));
+    try {
+      const sent = await cli(
+        [
+          'http',
+          'sign',
+          'agent',
+          `${api.origin}/act`,
+          '--method',
+          'PUT',
+          '--body',
+          'x=1',
+          '--header',
+          'x-task: t1',
+          '--send',
+        ],
+        { cwd },
+      );
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stdout).toContain('HTTP 200');
+      expect(sent.stdout).toContain('accepted');
+      expect(api.captured).toHaveLength(1);
+      const ok = await cli(['http', 'verify', '--key', 'agent', '--scheme', 'http'], {
+        cwd,
+        input: api.captured[0],
+      });
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('usage errors say what is missing', async () => {
+    const none = await cli(['http'], { cwd });
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toMatch(/http sign <id> <url> or http verify/);
+    const both = await cli(['http', 'verify', '--key', 'a', '--allow-origin', 'https://x.example'], {
+      cwd,
+      input: '',
+    });
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toMatch(/--key <id> .* or --allow-origin/);
+  });
+});

@@ -1,0 +1,205 @@
+/**
+ * Where a verifier finds the key a signature names.
+ *
+ * - Directories: the `Signature-Agent` member names an origin; under the policy (allowed origins, HTTPS,
+ *   address rules) its directory is fetched and cached by keys-jwt's `createRemoteKeySet`, the one remote
+ *   JWK Set fetcher of this repository (size, key count, time and redirect bounds, HTTP caching, refetch on an
+ *   unknown kid with a cooldown, stale-if-error). One key set per directory URL, in a bounded map.
+ * - Local: a KeyManager's keys of one id (an agent's own peers), read through the unverified-read gate, so a
+ *   hostile keyid or agent name never decides how much work the store does.
+ */
+import type { KeyManager } from '@phlow/keys-core';
+import { BoundedMap } from '@phlow/keys-core/adapter';
+import { checkDirectorySignature } from './directory-signature.js';
+import { HttpSigError } from './errors.js';
+
+/** A key of a directory: what keys-jwt's RemoteKeySet returns (structural, so any copy fits). */
+export interface DirectoryKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly key: import('node:crypto').KeyObject;
+}
+
+/** What a verifier needs of a remote key set (keys-jwt's RemoteKeySet fits). */
+export interface DirectoryKeySet {
+  getKey(kid: string): Promise<DirectoryKey | undefined>;
+  close(): void;
+}
+
+/** Options handed to the key set factory (keys-jwt's RemoteKeySetOptions subset). */
+export interface DirectoryFetchOptions {
+  readonly accept: readonly string[];
+  readonly allowPrivateAddresses: boolean;
+  readonly allowInsecureLoopback: boolean;
+  readonly timeoutMs?: number;
+  readonly maxBytes?: number;
+  readonly maxKeys?: number;
+  readonly cooldownMs?: number;
+  readonly minMaxAgeMs?: number;
+  readonly maxMaxAgeMs?: number;
+  readonly staleIfErrorMs?: number;
+  readonly negativeTtlMs?: number;
+  readonly backgroundRefresh: boolean;
+  /** Checks a 200 response before its keys are used (the directory response signature). */
+  readonly validate?: (response: { status: number; headers: Headers; body: Uint8Array }) => void;
+  readonly now?: () => number;
+}
+
+export type DirectoryKeySetFactory = (url: string, options: DirectoryFetchOptions) => DirectoryKeySet;
+
+/** The directory's media type, then plain JSON types some servers send. */
+export const DIRECTORY_MEDIA_TYPE = 'application/http-message-signatures-directory+json';
+export const DIRECTORY_PATH = '/.well-known/http-message-signatures-directory';
+
+export interface DirectoryPolicy {
+  /** Origins whose directories may be fetched, e.g. `https://agent.example`. Required: nothing else is contacted. */
+  readonly allowedOrigins: readonly string[];
+  /** Allow private, loopback and link-local addresses. Default: false. */
+  readonly allowPrivateAddresses?: boolean;
+  /** Allow `http:` to loopback (tests, sidecars). Default: false. */
+  readonly allowInsecureLoopback?: boolean;
+  /** Whole fetch deadline. Default: keys-jwt's (5 s). */
+  readonly timeoutMs?: number;
+  /** Largest directory body. Default: keys-jwt's (256 KiB). */
+  readonly maxBytes?: number;
+  /** Most keys in a directory. Default: keys-jwt's (100). */
+  readonly maxKeys?: number;
+  /** Refetch on an unknown keyid at most once per this. Default: keys-jwt's (30 s). */
+  readonly cooldownMs?: number;
+  /** Clamp of the directory's Cache-Control max-age. Defaults: keys-jwt's (60 s / 24 h). */
+  readonly minMaxAgeMs?: number;
+  readonly maxMaxAgeMs?: number;
+  /** Serve known keys this long while the directory cannot be fetched. Default: keys-jwt's (24 h). */
+  readonly staleIfErrorMs?: number;
+  /** How long a keyid still unknown after a refetch causes no refetch, ms (at most 5 min). Default: keys-jwt's (60 s). */
+  readonly negativeTtlMs?: number;
+  /**
+   * Require the directory response to be signed by a key it publishes (tag
+   * `http-message-signatures-directory`, `"@authority";req`); an unsigned or wrongly signed directory is
+   * refused (DIRECTORY_UNAVAILABLE, keys-jwt's BAD_RESPONSE as cause). Default: false.
+   */
+  readonly requireSignedDirectory?: boolean;
+  /** Refresh directories in the background before they expire, with jitter. Default: true. */
+  readonly backgroundRefresh?: boolean;
+  /** Most directories cached at once (least recently used dropped). Default: 100. */
+  readonly maxDirectories?: number;
+  /** The key set factory. Default: `createRemoteKeySet` of `@phlow/keys-jwt`. */
+  readonly keySetFactory?: DirectoryKeySetFactory;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/** The directory URL a Signature-Agent value names, or AGENT_REFUSED if the policy does not allow it. */
+export function directoryUrl(agent: string, type: string, policy: DirectoryPolicy): string {
+  let url: URL;
+  try {
+    url = new URL(agent);
+  } catch {
+    throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent is not a URL');
+  }
+  const insecureOk =
+    policy.allowInsecureLoopback === true && url.protocol === 'http:' && LOOPBACK.test(url.hostname);
+  if (url.protocol !== 'https:' && !insecureOk) {
+    throw new HttpSigError(
+      'AGENT_REFUSED',
+      'Signature-Agent is not an https: URL: directories are only fetched over HTTPS',
+    );
+  }
+  if (url.username || url.password)
+    throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent carries credentials');
+  if (!policy.allowedOrigins.includes(url.origin)) {
+    throw new HttpSigError(
+      'AGENT_REFUSED',
+      'Signature-Agent names an origin outside policy.allowedOrigins: nothing was fetched (add the origin to allowedOrigins to trust it)',
+    );
+  }
+  if (type === 'jwks_uri') return url.href;
+  if (type !== 'directory')
+    throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent has an unknown type parameter');
+  return url.pathname === '/' || url.pathname === '' ? `${url.origin}${DIRECTORY_PATH}` : url.href;
+}
+
+let defaultFactory: DirectoryKeySetFactory | undefined;
+
+/** keys-jwt's createRemoteKeySet, loaded on first use (a verifier of local keys never loads jose). */
+async function remoteFactory(): Promise<DirectoryKeySetFactory> {
+  if (defaultFactory) return defaultFactory;
+  const mod = (await import('@phlow/keys-jwt')) as unknown as { createRemoteKeySet?: DirectoryKeySetFactory };
+  if (typeof mod.createRemoteKeySet !== 'function') {
+    throw new HttpSigError(
+      'INVALID_ARGUMENT',
+      'this @phlow/keys-jwt has no createRemoteKeySet: install a newer @phlow/keys-jwt, or pass policy.keySetFactory',
+    );
+  }
+  defaultFactory = mod.createRemoteKeySet;
+  return defaultFactory;
+}
+
+/** Key sets by directory URL, bounded; closed when dropped. */
+export class DirectoryKeySets {
+  readonly #sets: BoundedMap<string, DirectoryKeySet>;
+  readonly #policy: DirectoryPolicy;
+  readonly #now: (() => number) | undefined;
+
+  constructor(policy: DirectoryPolicy, now?: () => number) {
+    if (!policy || !Array.isArray(policy.allowedOrigins)) {
+      throw new HttpSigError(
+        'INVALID_ARGUMENT',
+        'a directory policy needs allowedOrigins (a list of https origins)',
+      );
+    }
+    this.#policy = policy;
+    this.#now = now;
+    this.#sets = new BoundedMap(policy.maxDirectories ?? 100);
+  }
+
+  async get(url: string): Promise<DirectoryKeySet> {
+    const known = this.#sets.get(url);
+    if (known) return known;
+    const factory = this.#policy.keySetFactory ?? (await remoteFactory());
+    const p = this.#policy;
+    const set = factory(url, {
+      accept: [DIRECTORY_MEDIA_TYPE, 'application/jwk-set+json', 'application/json'],
+      allowPrivateAddresses: p.allowPrivateAddresses === true,
+      allowInsecureLoopback: p.allowInsecureLoopback === true,
+      backgroundRefresh: p.backgroundRefresh !== false,
+      ...(p.requireSignedDirectory === true
+        ? {
+            validate: (response: { headers: Headers; body: Uint8Array }) =>
+              checkDirectorySignature(url, response, (this.#now ?? Date.now)()),
+          }
+        : {}),
+      ...(p.negativeTtlMs !== undefined ? { negativeTtlMs: p.negativeTtlMs } : {}),
+      ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
+      ...(p.maxBytes !== undefined ? { maxBytes: p.maxBytes } : {}),
+      ...(p.maxKeys !== undefined ? { maxKeys: p.maxKeys } : {}),
+      ...(p.cooldownMs !== undefined ? { cooldownMs: p.cooldownMs } : {}),
+      ...(p.minMaxAgeMs !== undefined ? { minMaxAgeMs: p.minMaxAgeMs } : {}),
+      ...(p.maxMaxAgeMs !== undefined ? { maxMaxAgeMs: p.maxMaxAgeMs } : {}),
+      ...(p.staleIfErrorMs !== undefined ? { staleIfErrorMs: p.staleIfErrorMs } : {}),
+      ...(this.#now ? { now: this.#now } : {}),
+    });
+    if (this.#sets.size >= this.#sets.max) {
+      // The least recently used directory leaves the map: close its key set (timers, sockets) first.
+      const oldest = this.#sets.keys().next();
+      if (!oldest.done) {
+        this.#sets.get(oldest.value)?.close();
+        this.#sets.delete(oldest.value);
+      }
+    }
+    this.#sets.set(url, set);
+    return set;
+  }
+
+  close(): void {
+    for (const [, set] of this.#sets) set.close();
+    this.#sets.clear();
+  }
+}
+
+/** Local keys: a KeyManager and the key id whose verifying keys are trusted. */
+export interface LocalKeys {
+  readonly manager: Pick<KeyManager, 'getVerificationKeys' | 'recordAudit'>;
+  /** The key id, or a function from the Signature-Agent value (hostile input) to one. */
+  readonly keyId: string | ((agent: string | undefined) => string);
+}

@@ -1,0 +1,113 @@
+/**
+ * The RFC 9421 signature base (section 2.5): one line per covered component, then `@signature-params`.
+ * Derived components (section 2.2) are computed from the message view; fields are the header's combined value
+ * with surrounding whitespace removed (section 2.1), or one member of a dictionary field with `;key=`. Other
+ * component parameters (`sf`, `bs`, `req`, `name`, `tr`) are refused as MALFORMED: a verifier that accepted a
+ * parameter it does not apply would verify a base the signer did not mean.
+ */
+import { HttpSigError } from './errors.js';
+import type { HttpMessage } from './message.js';
+import {
+  type InnerList,
+  type Item,
+  isInnerList,
+  parseDictionary,
+  serializeInnerList,
+  serializeItem,
+  serializeMember,
+} from './structured-fields.js';
+
+const DERIVED = new Set([
+  '@method',
+  '@target-uri',
+  '@authority',
+  '@scheme',
+  '@request-target',
+  '@path',
+  '@query',
+]);
+
+/** The `@authority` of a URL: host lowercased, with the port only when it is not the scheme's default. */
+function authority(url: URL): string {
+  return url.host.toLowerCase();
+}
+
+function derived(name: string, message: HttpMessage): string {
+  const { url } = message;
+  switch (name) {
+    case '@method':
+      return message.method.toUpperCase();
+    case '@target-uri':
+      return url.href;
+    case '@authority':
+      return authority(url);
+    case '@scheme':
+      return url.protocol.slice(0, -1).toLowerCase();
+    case '@request-target':
+      return `${url.pathname || '/'}${url.search}`;
+    case '@path':
+      return url.pathname || '/';
+    case '@query':
+      return url.search === '' ? '?' : url.search;
+    default:
+      throw new HttpSigError('MALFORMED', 'a covered derived component is not supported');
+  }
+}
+
+/** The value of one component, or COMPONENT_MISSING if the message lacks it. */
+export function componentValue(component: Item, message: HttpMessage, allowReq = false): string {
+  if (typeof component.value !== 'string')
+    throw new HttpSigError('MALFORMED', 'a covered component is not a string');
+  const name = component.value;
+  if (name !== name.toLowerCase())
+    throw new HttpSigError('MALFORMED', 'covered component names must be lowercase');
+  for (const [param, value] of component.params) {
+    // `req` (a response signature covering its request's component): only where the caller resolves
+    // components against that request (the directory response signature); its value is always true.
+    if (param === 'req' && allowReq && value === true) continue;
+    if (param !== 'key')
+      throw new HttpSigError('MALFORMED', `the component parameter "${param}" is not supported`);
+  }
+  if (name.startsWith('@')) {
+    if (!DERIVED.has(name) || component.params.has('key')) {
+      throw new HttpSigError('MALFORMED', 'a covered derived component is not supported');
+    }
+    return derived(name, message);
+  }
+  const raw = message.header(name);
+  if (raw === undefined)
+    throw new HttpSigError('COMPONENT_MISSING', `the covered field "${name}" is not in the message`);
+  const key = component.params.get('key');
+  if (key === undefined) return raw.trim();
+  if (typeof key !== 'string') throw new HttpSigError('MALFORMED', 'the key parameter must be a string');
+  const member = parseDictionary(raw, `the ${name} field`).get(key);
+  if (member === undefined) {
+    throw new HttpSigError(
+      'COMPONENT_MISSING',
+      `the covered field "${name}" has no member named by its key parameter`,
+    );
+  }
+  return serializeMember(member);
+}
+
+/**
+ * The signature base of `message` for the covered components and parameters in `params` (an inner list).
+ * `allowReq`: components with `;req` are accepted and resolved against `message`, which is then the request a
+ * response answers (used for the directory response signature).
+ */
+export function signatureBase(message: HttpMessage, params: InnerList, allowReq = false): string {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const component of params.items) {
+    const id = serializeItem(component);
+    if (seen.has(id)) throw new HttpSigError('MALFORMED', 'a component is covered twice');
+    seen.add(id);
+    const value = componentValue(component, message, allowReq);
+    if (/[\r\n]/.test(value)) throw new HttpSigError('MALFORMED', 'a covered value holds a line break');
+    lines.push(`${id}: ${value}`);
+  }
+  lines.push(`"@signature-params": ${serializeInnerList(params)}`);
+  return lines.join('\n');
+}
+
+export { isInnerList };
