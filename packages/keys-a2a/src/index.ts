@@ -10,3 +10,13 @@ export {
   type VerifiedAgentCard,
   verifyAgentCard,
 } from './verify.js';
+export {
+  AGENT_CARD_PATH,
+  type AgentCardHandler,
+  type AgentCardHandlerKeys,
+  type AgentCardHandlerOptions,
+  cardMaxAgeBound,
+  createAgentCardHandler,
+  createAgentCardNodeHandler,
+  type NodeAgentCardHandler,
+} from './card-handler.js';
