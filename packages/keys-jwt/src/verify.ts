@@ -35,6 +35,8 @@ import {
 import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
 import { acceptedAlg, type JwtKeys, publicKeyObject } from './keys.js';
+import { isRemoteKeySet, remoteJwtKeys, remoteKeyId } from './remote-jwt-keys.js';
+import type { RemoteKeySet } from './remote-key-set.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
 
 export interface VerifyJwtOptions {
@@ -179,10 +181,16 @@ function isJoseError(error: unknown): boolean {
  * the refusal ISSUER_UNKNOWN.
  */
 export async function verifyJwt(
-  keys: JwtKeys,
+  keys: JwtKeys | RemoteKeySet,
   token: string,
   options: VerifyJwtOptions = {},
 ): Promise<VerifiedJwt> {
+  // A remote JWK Set (createRemoteKeySet) verifies through a JwtKeys view of it: see remote-jwt-keys.ts.
+  if (isRemoteKeySet(keys)) {
+    const withKeyId =
+      typeof options === 'object' && options !== null ? { keyId: remoteKeyId(keys), ...options } : options;
+    return verifyJwt(remoteJwtKeys(keys), token, withKeyId);
+  }
   if (!keys.auditing) return verifyToken(keys, token, options, {});
   const audit = (keyId: string | undefined, started: number, fields: AuditFields) => {
     try {
