@@ -6,12 +6,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, initProject, json } from './helpers.js';
 
-const CARD = { name: 'My Agent', description: 'Secure agent', version: '1.0.0', skills: [{ id: 'chat', name: 'Chat' }] };
+const CARD = {
+  name: 'My Agent',
+  description: 'Secure agent',
+  version: '1.0.0',
+  skills: [{ id: 'chat', name: 'Chat' }],
+};
 
 let cwd: string;
 let signed: Record<string, unknown>;
 let hits = 0;
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   hits++;
   res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(servedJwks);
 });
@@ -22,7 +27,9 @@ beforeAll(async () => {
   cwd = await initProject();
   expect((await cli(['generate', 'agent', '--alg', 'ES256'], { cwd })).code).toBe(0);
   writeFileSync(join(cwd, 'card.json'), JSON.stringify(CARD));
-  const made = await cli(['card', 'sign', 'agent', 'card.json', '--jku', 'https://agent.example/jwks.json'], { cwd });
+  const made = await cli(['card', 'sign', 'agent', 'card.json', '--jku', 'https://agent.example/jwks.json'], {
+    cwd,
+  });
   expect(made.code).toBe(0);
   signed = json(made);
   writeFileSync(join(cwd, 'signed.json'), made.stdout);
@@ -61,7 +68,9 @@ describe('card verify', () => {
     expect(file.code).toBe(0);
     expect(json(file)).toMatchObject({ valid: true, alg: 'ES256', source: 'pinned' });
     const before = hits;
-    const url = await cli(['card', 'verify', 'signed.json', '--jwks', `${base}/jwks.json`, '--json'], { cwd });
+    const url = await cli(['card', 'verify', 'signed.json', '--jwks', `${base}/jwks.json`, '--json'], {
+      cwd,
+    });
     expect(url.code).toBe(0);
     expect(json(url)).toMatchObject({ valid: true, source: 'jwks' });
     expect(hits).toBe(before + 1);
@@ -79,7 +88,10 @@ describe('card verify', () => {
     expect(json(changed)).toMatchObject({ valid: false, error: { code: 'SIGNATURE_INVALID' } });
     expect(changed.stderr).not.toContain('Evil Agent');
     // From a file: on stdin the CLI stops reading past the bound, and the writer here would get EPIPE.
-    writeFileSync(join(cwd, 'big.json'), JSON.stringify({ ...signed, description: 'x'.repeat(10 * 1024 * 1024) }));
+    writeFileSync(
+      join(cwd, 'big.json'),
+      JSON.stringify({ ...signed, description: 'x'.repeat(10 * 1024 * 1024) }),
+    );
     const big = await cli(['card', 'verify', 'big.json', '--jwks', 'jwks.json', '--json'], { cwd });
     expect(big.code).toBe(1);
     expect(json(big).error.code).toBe('TOO_LARGE');
@@ -87,9 +99,14 @@ describe('card verify', () => {
     const other = await initProject();
     expect((await cli(['generate', 'evil'], { cwd: other })).code).toBe(0);
     writeFileSync(join(other, 'card.json'), JSON.stringify(CARD));
-    const forged = await cli(['card', 'sign', 'evil', 'card.json', '--jku', `${base}/evil.json`], { cwd: other });
+    const forged = await cli(['card', 'sign', 'evil', 'card.json', '--jku', `${base}/evil.json`], {
+      cwd: other,
+    });
     const before = hits;
-    const refused = await cli(['card', 'verify', '-', '--jwks', 'jwks.json', '--json'], { cwd, input: forged.stdout });
+    const refused = await cli(['card', 'verify', '-', '--jwks', 'jwks.json', '--json'], {
+      cwd,
+      input: forged.stdout,
+    });
     expect(refused.code).toBe(1);
     expect(json(refused).error.code).toBe('JKU_REFUSED');
     expect(hits).toBe(before);
@@ -97,9 +114,16 @@ describe('card verify', () => {
 
   it('usage: exactly one of --jwks and --id, known --alg values (exit 2); an alg left out refuses (1)', async () => {
     expect((await cli(['card', 'verify', 'signed.json'], { cwd })).code).toBe(2);
-    expect((await cli(['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--id', 'agent'], { cwd })).code).toBe(2);
-    expect((await cli(['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--alg', 'HS256'], { cwd })).code).toBe(2);
-    const onlyEd = await cli(['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--alg', 'EdDSA', '--json'], { cwd });
+    expect(
+      (await cli(['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--id', 'agent'], { cwd })).code,
+    ).toBe(2);
+    expect(
+      (await cli(['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--alg', 'HS256'], { cwd })).code,
+    ).toBe(2);
+    const onlyEd = await cli(
+      ['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--alg', 'EdDSA', '--json'],
+      { cwd },
+    );
     expect(onlyEd.code).toBe(1);
     expect(json(onlyEd).error.code).toBe('ALG_REFUSED');
   });

@@ -35,7 +35,8 @@ import { canonicalize } from './jcs.js';
 import { checkJku, signAgentCard } from './sign.js';
 
 /** What the handler asks of KeyManager besides signing: its events, rotation delay and stale window. */
-export type AgentCardHandlerKeys = CardSigningKeys & Pick<KeyManager, 'subscribe' | 'rotationDelayMs' | 'staleIfErrorMs'>;
+export type AgentCardHandlerKeys = CardSigningKeys &
+  Pick<KeyManager, 'subscribe' | 'rotationDelayMs' | 'staleIfErrorMs'>;
 
 export interface AgentCardHandlerOptions {
   /** `jku` in each signature's header: the URL of your JWK Set. Default: none. */
@@ -87,7 +88,8 @@ export function createAgentCardHandler(
   card: Readonly<Record<string, unknown>>,
   options: AgentCardHandlerOptions = {},
 ): AgentCardHandler {
-  if (!isPlainObject(card)) throw new AgentCardError('INVALID_ARGUMENT', 'the card must be a plain JSON object');
+  if (!isPlainObject(card))
+    throw new AgentCardError('INVALID_ARGUMENT', 'the card must be a plain JSON object');
   canonicalize(card); // refuse a card RFC 8785 cannot write now, not at the first request
   const template = structuredClone(card);
   const jku = options.jku === undefined ? undefined : checkJku(options.jku);
@@ -170,7 +172,11 @@ export function createAgentCardHandler(
     }
     const { built, stale } = served;
     const remaining = stale ? 0 : Math.max(0, maxAge - Math.floor((now() - built.at) / 1000));
-    const headers = { 'Content-Type': CONTENT_TYPE, 'Cache-Control': `public, max-age=${remaining}`, ETag: built.etag };
+    const headers = {
+      'Content-Type': CONTENT_TYPE,
+      'Cache-Control': `public, max-age=${remaining}`,
+      ETag: built.etag,
+    };
     if (matchesEtag(request.headers.get('if-none-match'), built.etag)) {
       return new Response(null, { status: 304, headers });
     }

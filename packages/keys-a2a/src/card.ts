@@ -46,7 +46,12 @@ export function unsignedCard(card: Readonly<Record<string, unknown>>): Record<st
   const copy: Record<string, unknown> = {};
   for (const name of Object.keys(card)) {
     if (name !== 'signatures') {
-      Object.defineProperty(copy, name, { value: card[name], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(copy, name, {
+        value: card[name],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
   return copy;

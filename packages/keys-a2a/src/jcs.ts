@@ -74,14 +74,20 @@ export function canonicalize(value: unknown, options: CanonicalizeOptions = {}):
   const walk = (item: unknown, path: string, depth: number): void => {
     switch (typeof item) {
       case 'string':
-        return string(item, path);
+        string(item, path);
+        return;
       case 'number':
         if (!Number.isFinite(item)) refuse('a non-finite number', path);
-        return push(JSON.stringify(item)); // -0 is written "0", as RFC 8785 3.2.2.3 says
+        push(JSON.stringify(item)); // -0 is written "0", as RFC 8785 3.2.2.3 says
+        return;
       case 'boolean':
-        return push(item ? 'true' : 'false');
+        push(item ? 'true' : 'false');
+        return;
       case 'object': {
-        if (item === null) return push('null');
+        if (item === null) {
+          push('null');
+          return;
+        }
         if (depth >= MAX_DEPTH) {
           throw new AgentCardError('TOO_LARGE', `the card nests deeper than ${MAX_DEPTH} levels`);
         }
@@ -104,7 +110,11 @@ export function canonicalize(value: unknown, options: CanonicalizeOptions = {}):
             if (i > 0) push(',');
             string(name, path);
             push(':');
-            walk((item as Record<string, unknown>)[name], `${path}.${SAFE_NAME.test(name) ? name : '(member)'}`, depth + 1);
+            walk(
+              (item as Record<string, unknown>)[name],
+              `${path}.${SAFE_NAME.test(name) ? name : '(member)'}`,
+              depth + 1,
+            );
           }
           push('}');
         }
@@ -112,7 +122,7 @@ export function canonicalize(value: unknown, options: CanonicalizeOptions = {}):
         return;
       }
       default:
-        return refuse(`a ${typeof item} value`, path);
+        refuse(`a ${typeof item} value`, path);
     }
   };
   walk(value, '$', 0);

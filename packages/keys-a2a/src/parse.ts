@@ -21,8 +21,22 @@ const malformed = (at: number): never => {
   throw new AgentCardError('MALFORMED', `the card is not JSON (at character ${at}): send RFC 8259 JSON`);
 };
 
+const LITERALS = [
+  ['true', true],
+  ['false', false],
+  ['null', null],
+] as const;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
 
 /** The card text as text: UTF-8 bytes must be well-formed (no BOM), and the size bound comes first. */
 function toText(input: string | Uint8Array, maxBytes: number): string {
@@ -48,7 +62,11 @@ export function parseAgentCardJson(input: string | Uint8Array, options: ParseAge
   const text = toText(input, options.maxBytes ?? DEFAULT_MAX_CARD_BYTES);
   let i = 0;
   const ws = () => {
-    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = text.charCodeAt(++i));
+    for (
+      let c = text.charCodeAt(i);
+      c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+      c = text.charCodeAt(++i)
+    );
   };
   const str = (): string => {
     // at the opening quote
@@ -80,7 +98,10 @@ export function parseAgentCardJson(input: string | Uint8Array, options: ParseAge
     out += text.slice(start, i);
     i++;
     if (!isWellFormed(out)) {
-      throw new AgentCardError('NOT_CANONICAL', `a string with a lone surrogate (before character ${i}) has no RFC 8785 form`);
+      throw new AgentCardError(
+        'NOT_CANONICAL',
+        `a string with a lone surrogate (before character ${i}) has no RFC 8785 form`,
+      );
     }
     return out;
   };
@@ -88,7 +109,8 @@ export function parseAgentCardJson(input: string | Uint8Array, options: ParseAge
     ws();
     const c = text[i];
     if (c === '{' || c === '[') {
-      if (depth >= MAX_DEPTH) throw new AgentCardError('TOO_LARGE', `the card nests deeper than ${MAX_DEPTH} levels`);
+      if (depth >= MAX_DEPTH)
+        throw new AgentCardError('TOO_LARGE', `the card nests deeper than ${MAX_DEPTH} levels`);
       i++;
       ws();
       if (c === '[') {
@@ -127,7 +149,12 @@ export function parseAgentCardJson(input: string | Uint8Array, options: ParseAge
         ws();
         if (text[i] !== ':') return malformed(i);
         i++;
-        Object.defineProperty(object, name, { value: value(depth + 1), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(object, name, {
+          value: value(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         ws();
         if (text[i] === ',') i++;
         else if (text[i] === '}') {
@@ -137,16 +164,22 @@ export function parseAgentCardJson(input: string | Uint8Array, options: ParseAge
       }
     }
     if (c === '"') return str();
-    if (text.startsWith('true', i)) return (i += 4), true;
-    if (text.startsWith('false', i)) return (i += 5), false;
-    if (text.startsWith('null', i)) return (i += 4), null;
+    for (const [word, literal] of LITERALS) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return literal;
+      }
+    }
     NUMBER.lastIndex = i;
     const m = NUMBER.exec(text);
     if (m === null) return malformed(i);
     i += m[0].length;
     const n = Number(m[0]);
     if (!Number.isFinite(n)) {
-      throw new AgentCardError('NOT_CANONICAL', `a number beyond double range (before character ${i}) has no RFC 8785 form`);
+      throw new AgentCardError(
+        'NOT_CANONICAL',
+        `a number beyond double range (before character ${i}) has no RFC 8785 form`,
+      );
     }
     return n;
   };

@@ -19,7 +19,13 @@
  */
 import { assertValidKeyId, KeyStoreError, type PublicKeyPair } from '@phlow/keys-core';
 import { base64url } from 'jose';
-import { type AgentCardSignature, type CardSigningKeys, isPlainObject, type SignedAgentCard, unsignedCard } from './card.js';
+import {
+  type AgentCardSignature,
+  type CardSigningKeys,
+  isPlainObject,
+  type SignedAgentCard,
+  unsignedCard,
+} from './card.js';
 import { AgentCardError } from './errors.js';
 import { canonicalize, DEFAULT_MAX_CARD_BYTES } from './jcs.js';
 
@@ -48,7 +54,10 @@ export function checkJku(jku: string | URL): string {
     throw new AgentCardError('INVALID_ARGUMENT', 'jku must be an absolute https URL');
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
-    throw new AgentCardError('INVALID_ARGUMENT', 'jku must be an https URL (http only to a loopback address)');
+    throw new AgentCardError(
+      'INVALID_ARGUMENT',
+      'jku must be an https URL (http only to a loopback address)',
+    );
   }
   if (url.username !== '' || url.password !== '' || url.hash !== '') {
     throw new AgentCardError('INVALID_ARGUMENT', 'jku must not carry credentials or a fragment');
@@ -75,7 +84,8 @@ export async function signAgentCard(
   options: SignAgentCardOptions = {},
 ): Promise<SignedAgentCard> {
   assertValidKeyId(keyId, keys.store.type);
-  if (!isPlainObject(card)) throw new AgentCardError('INVALID_ARGUMENT', 'the card must be a plain JSON object');
+  if (!isPlainObject(card))
+    throw new AgentCardError('INVALID_ARGUMENT', 'the card must be a plain JSON object');
   const jku = options.jku === undefined ? undefined : checkJku(options.jku);
   const unsigned = unsignedCard(card);
   const payload = base64url.encode(

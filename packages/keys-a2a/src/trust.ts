@@ -64,7 +64,9 @@ export interface TrustSources {
 
 /** Pinned keys parsed once per policy: public members only, kid = thumbprint, alg from core's table. */
 function pin(entry: PinnedCardKey | JsonWebKey): Pinned {
-  const given = (typeof (entry as PinnedCardKey).jwk === 'object' ? (entry as PinnedCardKey).jwk : entry) as JsonWebKey;
+  const given = (
+    typeof (entry as PinnedCardKey).jwk === 'object' ? (entry as PinnedCardKey).jwk : entry
+  ) as JsonWebKey;
   const { notBefore, expires } = entry as PinnedCardKey;
   if (typeof given !== 'object' || given === null || 'd' in given || 'k' in given) {
     // Not echoed: it may be a private or secret key passed by mistake.
@@ -100,7 +102,10 @@ export class TrustedKeys {
     const sets = new Map<string, RemoteCardKeySet>();
     for (const set of sources.jwks ?? []) {
       if (typeof set?.getKey !== 'function' || typeof set.url !== 'string') {
-        throw new AgentCardError('INVALID_ARGUMENT', 'jwks entries must be remote key sets (createRemoteKeySet)');
+        throw new AgentCardError(
+          'INVALID_ARGUMENT',
+          'jwks entries must be remote key sets (createRemoteKeySet)',
+        );
       }
       sets.set(new URL(set.url).href, set);
     }
@@ -145,7 +150,10 @@ export class TrustedKeys {
   async #configured(kid: string, now: number): Promise<Lookup> {
     for (const entry of this.#pinned) {
       if (entry.key.kid !== kid) continue;
-      if ((entry.notBefore !== undefined && now < entry.notBefore) || (entry.expires !== undefined && now >= entry.expires)) {
+      if (
+        (entry.notBefore !== undefined && now < entry.notBefore) ||
+        (entry.expires !== undefined && now >= entry.expires)
+      ) {
         return { refused: 'KEY_EXPIRED' };
       }
       return entry.key;
@@ -180,7 +188,10 @@ export class TrustedKeys {
       return { refused: 'KEYS_UNAVAILABLE', cause: error };
     }
     if (found === undefined) return { refused: 'KID_UNKNOWN' };
-    if ((found.notBefore !== undefined && now < found.notBefore) || (found.expires !== undefined && now >= found.expires)) {
+    if (
+      (found.notBefore !== undefined && now < found.notBefore) ||
+      (found.expires !== undefined && now >= found.expires)
+    ) {
       return { refused: 'KEY_EXPIRED' };
     }
     let alg: KeyAlgorithm;

@@ -9,17 +9,17 @@
  * algorithm table (`ALGORITHMS[alg].verifier`), the same rule KeyManager.verify and keys-jwt apply: ES256 as
  * r || s, Ed25519 refusing small-order keys, RSA of 2048 bits or more.
  */
-import {
-  ALGORITHMS,
-  algorithmOfJws,
-  auditEvent,
-  auditFailure,
-  type KeyAuditEvent,
-} from '@phlow/keys-core';
+
 import type { JsonWebKey } from 'node:crypto';
+import { ALGORITHMS, algorithmOfJws, auditEvent, auditFailure, type KeyAuditEvent } from '@phlow/keys-core';
 import { base64url } from 'jose';
 import { type CardAuditKeys, type CardVerifyingKeys, isPlainObject, unsignedCard } from './card.js';
-import { AgentCardError, type AgentCardErrorCode, isAgentCardError, type SignatureFailure } from './errors.js';
+import {
+  AgentCardError,
+  type AgentCardErrorCode,
+  isAgentCardError,
+  type SignatureFailure,
+} from './errors.js';
 import { canonicalize, DEFAULT_MAX_CARD_BYTES } from './jcs.js';
 import { parseAgentCardJson } from './parse.js';
 import { type PinnedCardKey, type RemoteCardKeySet, type TrustedKey, TrustedKeys } from './trust.js';
@@ -114,11 +114,15 @@ async function checkSignature(
   if (typeof alg !== 'string') return fail('SIGNATURE_MALFORMED');
   // The algorithm decision comes first: `none` and HS256 are refused before any key is looked up.
   const keyAlg = algorithmOfJws(alg);
-  if (!policy.algorithms.includes(alg as CardAlgorithm) || keyAlg === undefined) return fail('ALG_REFUSED', kid);
+  if (!policy.algorithms.includes(alg as CardAlgorithm) || keyAlg === undefined)
+    return fail('ALG_REFUSED', kid);
   if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) return fail('SIGNATURE_MALFORMED');
   if (NOT_UNDERSTOOD.some((name) => name in header)) return fail('SIGNATURE_MALFORMED', kid);
   // Only the protected header counts; an unprotected alg/kid/jku could be swapped by anyone.
-  if (entry.header !== undefined && ['alg', 'kid', 'jku', ...NOT_UNDERSTOOD].some((n) => n in (entry.header as object))) {
+  if (
+    entry.header !== undefined &&
+    ['alg', 'kid', 'jku', ...NOT_UNDERSTOOD].some((n) => n in (entry.header as object))
+  ) {
     return fail('SIGNATURE_MALFORMED', kid);
   }
   if (!B64URL.test(entry.signature) || entry.signature.length > 1024) return fail('SIGNATURE_MALFORMED', kid);
@@ -144,7 +148,8 @@ function unavailable(cause: unknown): AgentCardError {
 }
 
 function checkPolicy(policy: AgentCardTrustPolicy): void {
-  if (!isPlainObject(policy)) throw new AgentCardError('INVALID_ARGUMENT', 'the trust policy must be an object');
+  if (!isPlainObject(policy))
+    throw new AgentCardError('INVALID_ARGUMENT', 'the trust policy must be an object');
   const algs = policy.algorithms;
   if (!Array.isArray(algs) || algs.length === 0) {
     throw new AgentCardError(
@@ -190,7 +195,8 @@ export async function verifyAgentCard(
   }
 
   function auditTo(p: AgentCardTrustPolicy) {
-    const keys = p.audit ?? (typeof p.keys?.recordAudit === 'function' ? (p.keys as CardAuditKeys) : undefined);
+    const keys =
+      p.audit ?? (typeof p.keys?.recordAudit === 'function' ? (p.keys as CardAuditKeys) : undefined);
     return (keyId: string | undefined, fields: Parameters<CardAuditKeys['recordAudit']>[3]) => {
       if (keys?.auditing === true) {
         keys.recordAudit('verify', keyId, started, fields);
@@ -203,7 +209,10 @@ export async function verifyAgentCard(
 
 async function verifyCard(input: unknown, policy: AgentCardTrustPolicy): Promise<VerifiedAgentCard> {
   const maxBytes = policy.maxBytes ?? DEFAULT_MAX_CARD_BYTES;
-  const card = typeof input === 'string' || input instanceof Uint8Array ? parseAgentCardJson(input, { maxBytes }) : input;
+  const card =
+    typeof input === 'string' || input instanceof Uint8Array
+      ? parseAgentCardJson(input, { maxBytes })
+      : input;
   if (!isPlainObject(card)) throw new AgentCardError('MALFORMED', 'the card must be a JSON object');
   const signatures = card.signatures;
   if (signatures === undefined || (Array.isArray(signatures) && signatures.length === 0)) {
@@ -214,7 +223,10 @@ async function verifyCard(input: unknown, policy: AgentCardTrustPolicy): Promise
   }
   const maxSignatures = policy.maxSignatures ?? DEFAULT_MAX_SIGNATURES;
   if (signatures.length > maxSignatures) {
-    throw new AgentCardError('TOO_LARGE', `the card has more than ${maxSignatures} signatures (maxSignatures)`);
+    throw new AgentCardError(
+      'TOO_LARGE',
+      `the card has more than ${maxSignatures} signatures (maxSignatures)`,
+    );
   }
   const trusted = new TrustedKeys(policy);
   const payload = base64url.encode(canonicalize(unsignedCard(card), { maxBytes }));
@@ -239,9 +251,13 @@ async function verifyCard(input: unknown, policy: AgentCardTrustPolicy): Promise
     if (checked.failure) failures.push(checked.failure);
   }
   const first = failures[0] as SignatureFailure;
-  throw new AgentCardError(first.code, `no signature of the card verifies with a trusted key (${describe(failures)})`, {
-    failures,
-  });
+  throw new AgentCardError(
+    first.code,
+    `no signature of the card verifies with a trusted key (${describe(failures)})`,
+    {
+      failures,
+    },
+  );
 }
 
 const REASONS: Partial<Record<AgentCardErrorCode, string>> = {

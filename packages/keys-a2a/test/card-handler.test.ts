@@ -15,7 +15,9 @@ import { publicOnly } from './signer-store.js';
 
 const URL_ = 'http://agent.test/.well-known/agent-card.json';
 const kids = (card: unknown) =>
-  (card as { signatures: { protected: string }[] }).signatures.map((s) => JSON.parse(new TextDecoder().decode(base64url.decode(s.protected))).kid as string);
+  (card as { signatures: { protected: string }[] }).signatures.map(
+    (s) => JSON.parse(new TextDecoder().decode(base64url.decode(s.protected))).kid as string,
+  );
 
 async function setup(delayMs = 600_000, algorithm: 'EdDSA' | 'ES256' = 'EdDSA') {
   const clock = testClock();
@@ -30,7 +32,9 @@ async function setup(delayMs = 600_000, algorithm: 'EdDSA' | 'ES256' = 'EdDSA') 
 describe('createAgentCardHandler', () => {
   it('serves the signed card with an ETag and max-age of half the rotation delay; If-None-Match gets a 304', async () => {
     const { keys, writer, first } = await setup();
-    const handler = createAgentCardHandler(keys, 'agent', sampleCard(), { jku: 'https://agent.example/jwks.json' });
+    const handler = createAgentCardHandler(keys, 'agent', sampleCard(), {
+      jku: 'https://agent.example/jwks.json',
+    });
     const res = await handler(new Request(URL_));
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
@@ -38,7 +42,9 @@ describe('createAgentCardHandler', () => {
     const etag = res.headers.get('etag')!;
     const card = await res.json();
     expect(kids(card)).toEqual([first.kid]);
-    await expect(verifyAgentCard(card, { algorithms: ['EdDSA'], keys: writer, keyIds: ['agent'] })).resolves.toMatchObject({
+    await expect(
+      verifyAgentCard(card, { algorithms: ['EdDSA'], keys: writer, keyIds: ['agent'] }),
+    ).resolves.toMatchObject({
       kid: first.kid,
     });
     const again = await handler(new Request(URL_, { headers: { 'if-none-match': `"x", W/${etag}` } }));
@@ -110,7 +116,10 @@ describe('createAgentCardHandler', () => {
       signWithKey: keys.signWithKey.bind(keys),
     };
     const errors: unknown[] = [];
-    const handler = createAgentCardHandler(failing as never, 'agent', sampleCard(), { onError: (e) => errors.push(e), now: clock.now });
+    const handler = createAgentCardHandler(failing as never, 'agent', sampleCard(), {
+      onError: (e) => errors.push(e),
+      now: clock.now,
+    });
     const ok = await handler(new Request(URL_));
     clock.advance(300_000);
     failure = new KeyStoreError('UNAVAILABLE', 'down');
@@ -136,7 +145,9 @@ describe('createAgentCardHandler', () => {
       const res = await fetch(url);
       expect(res.status).toBe(200);
       const card = await res.json();
-      await expect(verifyAgentCard(card, { algorithms: ['EdDSA'], keys: writer, keyIds: ['agent'] })).resolves.toBeDefined();
+      await expect(
+        verifyAgentCard(card, { algorithms: ['EdDSA'], keys: writer, keyIds: ['agent'] }),
+      ).resolves.toBeDefined();
       const again = await fetch(url, { headers: { 'if-none-match': res.headers.get('etag')! } });
       expect(again.status).toBe(304);
     } finally {

@@ -36,7 +36,9 @@ export function sampleCard(): Record<string, unknown> {
     name: 'Example Agent',
     description: 'Answers questions about the weather',
     version: '1.0.0',
-    supportedInterfaces: [{ url: 'https://agent.example/a2a', protocolBinding: 'JSONRPC', protocolVersion: '1.0' }],
+    supportedInterfaces: [
+      { url: 'https://agent.example/a2a', protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
+    ],
     capabilities: { streaming: true },
     defaultInputModes: ['text/plain'],
     defaultOutputModes: ['text/plain'],

@@ -7,12 +7,17 @@ import { createPrivateKey } from 'node:crypto';
 import { canonicalizeAgentCard, generateAgentCardSignature, verifyAgentCardSignature } from '@a2a-js/sdk';
 import type { KeyAlgorithm } from '@phlow/keys-core';
 import { importJWK } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalize, isAgentCardError, signAgentCard, verifyAgentCard } from '../src/index.js';
 import { manager, sampleCard } from './helpers.js';
 import { python } from './python.js';
 
 const ALGS: KeyAlgorithm[] = ['EdDSA', 'ES256', 'RS256'];
+
+// @a2a-js/sdk logs every signature it refuses (with the card) on console.debug; the tests assert the outcome.
+beforeAll(() => {
+  vi.spyOn(console, 'debug').mockImplementation(() => {});
+});
 
 async function agent(algorithm: KeyAlgorithm) {
   const keys = manager(undefined, Date.now, 0);
@@ -43,7 +48,9 @@ describe('@a2a-js/sdk', () => {
     it(`signs a card we verify (${alg})`, async () => {
       const { keys, pair, policy } = await agent(alg);
       const privateKey = createPrivateKey((await keys.getKeyPair('agent')).privateKey);
-      const signed = await generateAgentCardSignature(privateKey, { alg, kid: pair.kid, typ: 'JOSE' })(sampleCard() as never);
+      const signed = await generateAgentCardSignature(privateKey, { alg, kid: pair.kid, typ: 'JOSE' })(
+        sampleCard() as never,
+      );
       await expect(verifyAgentCard(signed, policy)).resolves.toMatchObject({ kid: pair.kid });
     });
   }
@@ -55,9 +62,11 @@ describe('Python a2a-sdk[signing]', () => {
       const { keys, jwks } = await agent(alg);
       const signed = await signAgentCard(keys, 'agent', sampleCard());
       expect(python('verify', { card: signed, jwks, algorithms: [alg] })).toEqual({ ok: true });
-      expect(python('verify', { card: { ...signed, name: 'Other' }, jwks, algorithms: [alg] })).toMatchObject({
-        ok: false,
-      });
+      expect(python('verify', { card: { ...signed, name: 'Other' }, jwks, algorithms: [alg] })).toMatchObject(
+        {
+          ok: false,
+        },
+      );
     });
 
     it(`signs a card we verify (${alg})`, async () => {
@@ -71,7 +80,12 @@ describe('Python a2a-sdk[signing]', () => {
 
 describe('where the SDKs canonicalize differently from RFC 8785', () => {
   // Empty values and members outside the SDKs' v1.0 schema: both SDKs drop them before JCS.
-  const unusual = () => ({ ...sampleCard(), description: '', iconUrl: '', 'x-extra': { note: 'not in the schema' } });
+  const unusual = () => ({
+    ...sampleCard(),
+    description: '',
+    iconUrl: '',
+    'x-extra': { note: 'not in the schema' },
+  });
 
   it('the SDKs drop empty values and unknown members; RFC 8785 keeps them', () => {
     const card = unusual();
@@ -86,7 +100,9 @@ describe('where the SDKs canonicalize differently from RFC 8785', () => {
     const { 'x-extra': _, ...known } = card;
     const py = python('canon', { card: known }) as { canonical: string };
     expect(py.canonical).not.toContain('"description":""');
-    expect((python('canon', { card: sampleCard() }) as { canonical: string }).canonical).toBe(canonicalize(sampleCard()));
+    expect((python('canon', { card: sampleCard() }) as { canonical: string }).canonical).toBe(
+      canonicalize(sampleCard()),
+    );
   });
 
   it('so a card with such members signed by us does not verify with the SDKs', async () => {
@@ -100,10 +116,12 @@ describe('where the SDKs canonicalize differently from RFC 8785', () => {
   it('and @a2a-js/sdk accepts an unknown member changed after signing; we refuse it', async () => {
     const { keys, pair, jwks, policy } = await agent('EdDSA');
     const privateKey = createPrivateKey((await keys.getKeyPair('agent')).privateKey);
-    const signed = await generateAgentCardSignature(privateKey, { alg: 'EdDSA', kid: pair.kid, typ: 'JOSE' })({
-      ...sampleCard(),
-      'x-extra': 'signed value',
-    } as never);
+    const signed = await generateAgentCardSignature(privateKey, { alg: 'EdDSA', kid: pair.kid, typ: 'JOSE' })(
+      {
+        ...sampleCard(),
+        'x-extra': 'signed value',
+      } as never,
+    );
     const tampered = { ...signed, 'x-extra': 'attacker value' };
     await expect(jsVerifier(jwks, 'EdDSA')(tampered as never)).resolves.toBeUndefined();
     const error = await verifyAgentCard(tampered, policy).catch((e: unknown) => e);

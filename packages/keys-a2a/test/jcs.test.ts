@@ -20,13 +20,61 @@ function prng(seed: number) {
 
 // Strings that stress escaping and UTF-16 order: controls, quotes, the RFC's sort example, astral characters.
 const PIECES = [
-  'a', 'Z', '_', ' ', '\u0000', '\u0001', '\u001f', '\u007f', '\b', '\f', '\n', '\r', '\t', '"', '\\', '/',
-  '\u00e9', 'e\u0301', '\u20ac', '\u2028', '\u2029', '\ufb33', '\ud83d\ude00', '\ud834\udd1e', '\u4e2d\u6587',
-  '\u0410', '\ufeff', '\uffff', '<', '>', '&', "'",
+  'a',
+  'Z',
+  '_',
+  ' ',
+  '\u0000',
+  '\u0001',
+  '\u001f',
+  '\u007f',
+  '\b',
+  '\f',
+  '\n',
+  '\r',
+  '\t',
+  '"',
+  '\\',
+  '/',
+  '\u00e9',
+  'e\u0301',
+  '\u20ac',
+  '\u2028',
+  '\u2029',
+  '\ufb33',
+  '\ud83d\ude00',
+  '\ud834\udd1e',
+  '\u4e2d\u6587',
+  '\u0410',
+  '\ufeff',
+  '\uffff',
+  '<',
+  '>',
+  '&',
+  "'",
 ];
 const SPECIAL_NUMBERS = [
-  0, -0, 1, -1, 0.1, 1e21, 1e-7, 1e-6, 999999999999999900000, 5e-324, Number.MAX_VALUE, -Number.MAX_VALUE,
-  Number.MIN_VALUE, 2 ** 53, 2 ** 53 + 2, 333333333.3333333, 4.5, 0.002, 1e-27, 1e30, 123456789012345680000,
+  0,
+  -0,
+  1,
+  -1,
+  0.1,
+  1e21,
+  1e-7,
+  1e-6,
+  999999999999999900000,
+  5e-324,
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  2 ** 53,
+  2 ** 53 + 2,
+  333333333.3333333,
+  4.5,
+  0.002,
+  1e-27,
+  1e30,
+  123456789012345680000,
 ];
 
 function generator(seed: number) {
@@ -77,7 +125,9 @@ describe('RFC 8785', () => {
     const names = ['\u20ac', '\r', '\ufb33', '1', '\ud83d\ude00', '\u0080', '\u00f6'];
     const text = canonicalize(Object.fromEntries(names.map((n, i) => [n, i])));
     // Read the names in the order written (JSON.parse would put the integer-like "1" first).
-    const order = [...text.matchAll(/"((?:[^"\\]|\\.)*)":/g)].map((m) => (JSON.parse(`"${m[1]}"`) as string).codePointAt(0)!.toString(16));
+    const order = [...text.matchAll(/"((?:[^"\\]|\\.)*)":/g)].map((m) =>
+      (JSON.parse(`"${m[1]}"`) as string).codePointAt(0)!.toString(16),
+    );
     expect(order).toEqual(['d', '31', '80', 'f6', '20ac', '1f600', 'fb33']);
   });
 

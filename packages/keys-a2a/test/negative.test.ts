@@ -55,7 +55,10 @@ function attackerCard(header: Record<string, unknown> = {}): SignedAgentCard {
   return { ...unsignedSample, signatures: [{ protected: protectedHeader, signature }] };
 }
 
-async function refusal(card: unknown, p: AgentCardTrustPolicy = policy): Promise<AgentCardErrorCode | string> {
+async function refusal(
+  card: unknown,
+  p: AgentCardTrustPolicy = policy,
+): Promise<AgentCardErrorCode | string> {
   try {
     await verifyAgentCard(card, p);
     return 'ACCEPTED';
@@ -77,18 +80,22 @@ describe('the negative table', () => {
 
   it('forged signature: SIGNATURE_INVALID', async () => {
     const forged = base64url.encode(new Uint8Array(64).fill(7));
-    expect(await refusal(withSignature({ ...signed.signatures[0], signature: forged }))).toBe('SIGNATURE_INVALID');
-    // The header of the trusted key over the attacker's signature.
-    const other = attackerCard().signatures[0]!;
-    expect(await refusal(withSignature({ protected: signed.signatures[0]!.protected, signature: other.signature }))).toBe(
+    expect(await refusal(withSignature({ ...signed.signatures[0], signature: forged }))).toBe(
       'SIGNATURE_INVALID',
     );
+    // The header of the trusted key over the attacker's signature.
+    const other = attackerCard().signatures[0]!;
+    expect(
+      await refusal(
+        withSignature({ protected: signed.signatures[0]!.protected, signature: other.signature }),
+      ),
+    ).toBe('SIGNATURE_INVALID');
   });
 
   it('alg none: ALG_REFUSED', async () => {
-    expect(await refusal(withSignature({ protected: b64({ alg: 'none', kid, typ: 'JOSE' }), signature: '' }))).toBe(
-      'ALG_REFUSED',
-    );
+    expect(
+      await refusal(withSignature({ protected: b64({ alg: 'none', kid, typ: 'JOSE' }), signature: '' })),
+    ).toBe('ALG_REFUSED');
   });
 
   it('HS256 with the public key as the HMAC secret: ALG_REFUSED', async () => {
@@ -98,7 +105,9 @@ describe('the negative table', () => {
     const mac = base64url.encode(createHmac('sha256', publicPem).update(input).digest());
     expect(await refusal(withSignature({ protected: protectedHeader, signature: mac }))).toBe('ALG_REFUSED');
     // And no policy can allow it.
-    const error = await verifyAgentCard(signed, { ...policy, algorithms: ['HS256' as never] }).catch((e) => e);
+    const error = await verifyAgentCard(signed, { ...policy, algorithms: ['HS256' as never] }).catch(
+      (e) => e,
+    );
     expect(isAgentCardError(error, 'INVALID_ARGUMENT')).toBe(true);
   });
 
@@ -108,7 +117,9 @@ describe('the negative table', () => {
       getKey: async () => undefined,
     };
     expect(await refusal(attackerCard({ jku: attackerUrl }))).toBe('JKU_REFUSED');
-    expect(await refusal(attackerCard({ jku: attackerUrl }), { ...policy, jwks: [pinnedElsewhere] })).toBe('JKU_REFUSED');
+    expect(await refusal(attackerCard({ jku: attackerUrl }), { ...policy, jwks: [pinnedElsewhere] })).toBe(
+      'JKU_REFUSED',
+    );
     expect(attackerHits).toBe(0);
   });
 
@@ -122,31 +133,34 @@ describe('the negative table', () => {
     await own.generateKeyPair('agent');
     const before = await signAgentCard(own, 'agent', sampleCard());
     await own.rotateKeyPair('agent', { revokePrevious: true });
-    expect(await refusal(before, { algorithms: ['EdDSA'], keys: own, keyIds: ['agent'] })).toBe('KID_UNKNOWN');
+    expect(await refusal(before, { algorithms: ['EdDSA'], keys: own, keyIds: ['agent'] })).toBe(
+      'KID_UNKNOWN',
+    );
   });
 
   it('an expired pinned key: KEY_EXPIRED', async () => {
     const jwk = (await keys.jwks(['agent'])).keys[0] as unknown as import('node:crypto').JsonWebKey;
-    expect(await refusal(signed, { algorithms: ['EdDSA'], pinnedKeys: [{ jwk, expires: Date.now() - 1 }] })).toBe(
-      'KEY_EXPIRED',
-    );
-    expect(await refusal(signed, { algorithms: ['EdDSA'], pinnedKeys: [{ jwk, notBefore: Date.now() + 60_000 }] })).toBe(
-      'KEY_EXPIRED',
-    );
+    expect(
+      await refusal(signed, { algorithms: ['EdDSA'], pinnedKeys: [{ jwk, expires: Date.now() - 1 }] }),
+    ).toBe('KEY_EXPIRED');
+    expect(
+      await refusal(signed, { algorithms: ['EdDSA'], pinnedKeys: [{ jwk, notBefore: Date.now() + 60_000 }] }),
+    ).toBe('KEY_EXPIRED');
   });
 
   it('an alg that does not fit the key: ALG_MISMATCH', async () => {
     const header = b64({ alg: 'ES256', kid, typ: 'JOSE' });
-    expect(await refusal(withSignature({ protected: header, signature: signed.signatures[0]!.signature }))).toBe(
-      'ALG_MISMATCH',
-    );
+    expect(
+      await refusal(withSignature({ protected: header, signature: signed.signatures[0]!.signature })),
+    ).toBe('ALG_MISMATCH');
   });
 
   it('the card changed after signing, each field in turn (and added, removed): SIGNATURE_INVALID', async () => {
     const changes: ((card: Record<string, unknown>) => void)[] = [];
     const leaves = (value: unknown, path: (string | number)[]): void => {
       if (typeof value === 'object' && value !== null) {
-        for (const [k, v] of Object.entries(value)) leaves(v, [...path, Array.isArray(value) ? Number(k) : k]);
+        for (const [k, v] of Object.entries(value))
+          leaves(v, [...path, Array.isArray(value) ? Number(k) : k]);
         return;
       }
       changes.push((card) => {
@@ -154,7 +168,14 @@ describe('the negative table', () => {
         for (const step of path.slice(0, -1)) at = at[step] as Record<string | number, unknown>;
         const last = path.at(-1)!;
         const old = at[last];
-        at[last] = typeof old === 'string' ? `${old}x` : typeof old === 'boolean' ? !old : typeof old === 'number' ? old + 1 : 'x';
+        at[last] =
+          typeof old === 'string'
+            ? `${old}x`
+            : typeof old === 'boolean'
+              ? !old
+              : typeof old === 'number'
+                ? old + 1
+                : 'x';
       });
     };
     leaves(unsignedSample, []);
@@ -175,14 +196,19 @@ describe('the negative table', () => {
     const withSignatures = { ...unsignedSample, signatures: [] };
     const signature = await keys.sign('agent', `${protectedHeader}.${b64(canonicalize(withSignatures))}`);
     expect(
-      await refusal({ ...unsignedSample, signatures: [{ protected: protectedHeader, signature: base64url.encode(signature) }] }),
+      await refusal({
+        ...unsignedSample,
+        signatures: [{ protected: protectedHeader, signature: base64url.encode(signature) }],
+      }),
     ).toBe('SIGNATURE_INVALID');
   });
 
   it('duplicate JSON member names: DUPLICATE_KEY', async () => {
     const text = JSON.stringify(signed);
     expect(await refusal(text.replace('"name":', '"name":"Evil Agent","name":'))).toBe('DUPLICATE_KEY');
-    expect(await refusal(text.replace('"streaming":', '"streaming":false,"streaming":'))).toBe('DUPLICATE_KEY');
+    expect(await refusal(text.replace('"streaming":', '"streaming":false,"streaming":'))).toBe(
+      'DUPLICATE_KEY',
+    );
     expect(await refusal(text)).toBe('ACCEPTED');
   });
 
@@ -200,7 +226,7 @@ describe('the negative table', () => {
     expect(await refusal({ ...signed, n: Number.NaN })).toBe('NOT_CANONICAL');
     expect(await refusal({ ...signed, n: Number.POSITIVE_INFINITY })).toBe('NOT_CANONICAL');
     expect(await refusal({ ...signed, s: 'a\uD800b' })).toBe('NOT_CANONICAL');
-    expect(await refusal({ ...signed, ['\uDC00']: 1 })).toBe('NOT_CANONICAL');
+    expect(await refusal({ ...signed, '\uDC00': 1 })).toBe('NOT_CANONICAL');
     expect(await refusal({ ...signed, d: new Date() })).toBe('NOT_CANONICAL');
     expect(await refusal({ ...signed, u: undefined })).toBe('NOT_CANONICAL');
     const text = JSON.stringify(signed);
@@ -215,15 +241,20 @@ describe('the negative table', () => {
     expect(await refusal(unsignedSample)).toBe('UNSIGNED');
     expect(await refusal({ ...unsignedSample, signatures: [] })).toBe('UNSIGNED');
     expect(await refusal({ ...unsignedSample, signatures: 'x' })).toBe('SIGNATURE_MALFORMED');
-    expect(await refusal(withSignature({ protected: 'not base64!', signature: 'x' }))).toBe('SIGNATURE_MALFORMED');
-    expect(await refusal(withSignature({ protected: b64([1]), signature: 'x' }))).toBe('SIGNATURE_MALFORMED');
-    const crit = b64({ alg: 'EdDSA', kid, typ: 'JOSE', crit: ['exp'], exp: 1 });
-    expect(await refusal(withSignature({ protected: crit, signature: signed.signatures[0]!.signature }))).toBe(
+    expect(await refusal(withSignature({ protected: 'not base64!', signature: 'x' }))).toBe(
       'SIGNATURE_MALFORMED',
     );
-    expect(await refusal({ ...signed, signatures: [...signed.signatures, ...Array(8).fill(signed.signatures[0])] })).toBe(
-      'TOO_LARGE',
-    );
+    expect(await refusal(withSignature({ protected: b64([1]), signature: 'x' }))).toBe('SIGNATURE_MALFORMED');
+    const crit = b64({ alg: 'EdDSA', kid, typ: 'JOSE', crit: ['exp'], exp: 1 });
+    expect(
+      await refusal(withSignature({ protected: crit, signature: signed.signatures[0]!.signature })),
+    ).toBe('SIGNATURE_MALFORMED');
+    expect(
+      await refusal({
+        ...signed,
+        signatures: [...signed.signatures, ...Array(8).fill(signed.signatures[0])],
+      }),
+    ).toBe('TOO_LARGE');
     expect(await refusal('{"name": ')).toBe('MALFORMED');
     expect(await refusal('[]')).toBe('MALFORMED');
   });
@@ -231,9 +262,10 @@ describe('the negative table', () => {
   it('accepts a card when one of several signatures verifies, and reports each refusal otherwise', async () => {
     const card = { ...signed, signatures: [attackerCard().signatures[0]!, signed.signatures[0]!] };
     await expect(verifyAgentCard(card, policy)).resolves.toMatchObject({ index: 1, kid });
-    const error = await verifyAgentCard({ ...card, signatures: [card.signatures[0]!, { ...card.signatures[1]!, signature: 'AAAA' }] }, policy).catch(
-      (e) => e,
-    );
+    const error = await verifyAgentCard(
+      { ...card, signatures: [card.signatures[0]!, { ...card.signatures[1]!, signature: 'AAAA' }] },
+      policy,
+    ).catch((e) => e);
     expect(error.failures.map((f: { code: string }) => f.code)).toEqual(['KID_UNKNOWN', 'SIGNATURE_INVALID']);
   });
 });

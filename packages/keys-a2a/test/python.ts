@@ -10,7 +10,10 @@ const installer = join(here, '../../../tooling/services/python-a2a/install.sh');
 let venv: string | undefined;
 
 export function python(command: string, request: unknown): unknown {
-  venv ??= execFileSync('bash', [installer], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  venv ??= execFileSync('bash', [installer], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   const out = execFileSync(join(venv, 'bin/python'), [join(here, 'python/interop.py'), command], {
     input: JSON.stringify(request),
     encoding: 'utf8',

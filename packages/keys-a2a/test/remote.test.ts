@@ -47,7 +47,9 @@ describe('verifyAgentCard with pinned JWK Set URLs', () => {
       });
       // Without a jku: the pinned set is asked too.
       const plain = await signAgentCard(keys, 'agent', sampleCard());
-      await expect(verifyAgentCard(plain, { ...policy, algorithms: ['ES256'] })).resolves.toMatchObject({ source: 'jwks' });
+      await expect(verifyAgentCard(plain, { ...policy, algorithms: ['ES256'] })).resolves.toMatchObject({
+        source: 'jwks',
+      });
       expect(jwksHits).toBeGreaterThan(0);
       // Same key, the attacker's URL as jku: the kid is trusted through the pinned set (jku not followed).
       const redirected = await signAgentCard(keys, 'agent', sampleCard(), { jku: attackerUrl });
@@ -58,7 +60,9 @@ describe('verifyAgentCard with pinned JWK Set URLs', () => {
       const other = manager(undefined, Date.now, 0);
       await other.generateKeyPair('evil', { algorithm: 'ES256' });
       const forged = await signAgentCard(other, 'evil', sampleCard(), { jku: attackerUrl });
-      const error = await verifyAgentCard(forged, { ...policy, algorithms: ['ES256'] }).catch((e: unknown) => e);
+      const error = await verifyAgentCard(forged, { ...policy, algorithms: ['ES256'] }).catch(
+        (e: unknown) => e,
+      );
       expect(isAgentCardError(error, 'JKU_REFUSED')).toBe(true);
       expect(attackerHits).toBe(0);
     } finally {
@@ -75,7 +79,9 @@ describe('verifyAgentCard with pinned JWK Set URLs', () => {
     const set = createRemoteKeySet(down, { allowInsecureLoopback: true });
     try {
       const signed = await signAgentCard(keys, 'agent', sampleCard());
-      const error = await verifyAgentCard(signed, { algorithms: ['EdDSA'], jwks: [set] }).catch((e: unknown) => e);
+      const error = await verifyAgentCard(signed, { algorithms: ['EdDSA'], jwks: [set] }).catch(
+        (e: unknown) => e,
+      );
       expect(isAgentCardError(error, 'KEYS_UNAVAILABLE')).toBe(true);
     } finally {
       set.close();

@@ -5,20 +5,34 @@ import { canonicalize, isAgentCardError, signAgentCard, verifyAgentCard } from '
 import { manager, sampleCard, testClock } from './helpers.js';
 import { publicOnly } from './signer-store.js';
 
-const header = (protectedHeader: string) => JSON.parse(new TextDecoder().decode(base64url.decode(protectedHeader)));
+const header = (protectedHeader: string) =>
+  JSON.parse(new TextDecoder().decode(base64url.decode(protectedHeader)));
 
 describe('signAgentCard / verifyAgentCard', () => {
   for (const algorithm of ['EdDSA', 'ES256', 'RS256'] as KeyAlgorithm[]) {
     it(`signs with ${algorithm} and verifies with the KeyManager's keys, naming the key`, async () => {
       const keys = manager();
       const pair = await keys.generateKeyPair('agent', { algorithm });
-      const signed = await signAgentCard(keys, 'agent', sampleCard(), { jku: 'https://agent.example/jwks.json' });
+      const signed = await signAgentCard(keys, 'agent', sampleCard(), {
+        jku: 'https://agent.example/jwks.json',
+      });
       expect(signed.signatures).toHaveLength(1);
       const h = header(signed.signatures[0]!.protected);
-      expect(h).toEqual({ alg: algorithm, kid: pair.kid, typ: 'JOSE', jku: 'https://agent.example/jwks.json' });
+      expect(h).toEqual({
+        alg: algorithm,
+        kid: pair.kid,
+        typ: 'JOSE',
+        jku: 'https://agent.example/jwks.json',
+      });
       if (algorithm === 'ES256') expect(base64url.decode(signed.signatures[0]!.signature)).toHaveLength(64);
       const result = await verifyAgentCard(signed, { algorithms: [algorithm], keys, keyIds: ['agent'] });
-      expect(result).toMatchObject({ kid: pair.kid, keyId: 'agent', source: 'keys', index: 0, alg: algorithm });
+      expect(result).toMatchObject({
+        kid: pair.kid,
+        keyId: 'agent',
+        source: 'keys',
+        index: 0,
+        alg: algorithm,
+      });
     });
   }
 
@@ -65,7 +79,12 @@ describe('signAgentCard / verifyAgentCard', () => {
     expect(signed.signatures.map((s) => header(s.protected).kid)).toEqual([first.kid, next]);
     for (const revoked of [first.kid, next]) {
       await expect(
-        verifyAgentCard(signed, { algorithms: ['ES256'], keys: writer, keyIds: ['agent'], revokedKids: [revoked] }),
+        verifyAgentCard(signed, {
+          algorithms: ['ES256'],
+          keys: writer,
+          keyIds: ['agent'],
+          revokedKids: [revoked],
+        }),
       ).resolves.toMatchObject({ keyId: 'agent' });
     }
   });
@@ -75,7 +94,10 @@ describe('signAgentCard / verifyAgentCard', () => {
     await keys.generateKeyPair('agent');
     const jwks = await keys.jwks(['agent']);
     const signed = await signAgentCard(keys, 'agent', sampleCard());
-    const result = await verifyAgentCard(JSON.stringify(signed), { algorithms: ['EdDSA'], pinnedKeys: jwks.keys as never });
+    const result = await verifyAgentCard(JSON.stringify(signed), {
+      algorithms: ['EdDSA'],
+      pinnedKeys: jwks.keys as never,
+    });
     expect(result).toMatchObject({ source: 'pinned', kid: jwks.keys[0]!.kid });
     expect(result.card.name).toBe('Example Agent');
   });
@@ -110,7 +132,10 @@ describe('signAgentCard / verifyAgentCard', () => {
     const signed = await signAgentCard(keys, 'agent', sampleCard());
     events.length = 0;
     await verifyAgentCard(signed, { algorithms: ['EdDSA'], keys, keyIds: ['agent'] });
-    await verifyAgentCard({ ...signed, name: 'Other' }, { algorithms: ['EdDSA'], keys, keyIds: ['agent'] }).catch(() => {});
+    await verifyAgentCard(
+      { ...signed, name: 'Other' },
+      { algorithms: ['EdDSA'], keys, keyIds: ['agent'] },
+    ).catch(() => {});
     const verifies = events.filter((e) => e.operation === 'verify');
     expect(verifies).toHaveLength(2);
     expect(verifies[0]).toMatchObject({ valid: true, kid: pair.kid });

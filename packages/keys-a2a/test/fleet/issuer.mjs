@@ -8,7 +8,11 @@ import { createFileKeyStore } from '@phlow/keystore-file';
 import { createAgentCardNodeHandler } from '../../dist/index.js';
 
 const keys = new KeyManager({ store: createFileKeyStore({ env: process.env }), env: process.env });
-const handler = createAgentCardNodeHandler(keys, process.env.FLEET_KEY_ID, JSON.parse(process.env.FLEET_CARD));
+const handler = createAgentCardNodeHandler(
+  keys,
+  process.env.FLEET_KEY_ID,
+  JSON.parse(process.env.FLEET_CARD),
+);
 let requests = 0;
 const server = createServer((req, res) => {
   requests++;

@@ -7,7 +7,8 @@ import type { Command } from '../../command.js';
 export const card: Command = {
   name: 'card',
   summary: 'sign an A2A Agent Card, or verify one against a JWK Set (exit 0 valid, 1 refused)',
-  usage: 'card sign <id> <card.json | -> [--jku <url>] | card verify <card.json | -> (--jwks <url | file> | --id <id>) [--alg <alg>]...',
+  usage:
+    'card sign <id> <card.json | -> [--jku <url>] | card verify <card.json | -> (--jwks <url | file> | --id <id>) [--alg <alg>]...',
   description:
     'card sign: prints the card signed with the keys of <id> (RFC 8785 of the card without "signatures", one detached JWS per key a verifier should accept now: the signing key and, during a staged rotation, the next key). card verify: exit 0 when a signature verifies with a trusted key, 1 when the card is refused (with the reason\'s code); the trusted keys are the JWK Set at --jwks (an https URL, or a file), or the keys of --id in the store. A card\'s own jku is never fetched. - reads the card from stdin.',
   options: {

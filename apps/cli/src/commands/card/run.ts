@@ -6,7 +6,6 @@
  */
 import { open } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { isKeyStoreError, KeyStoreError } from '@phlow/keys-core';
 import {
   type AgentCardTrustPolicy,
   type CardAlgorithm,
@@ -16,6 +15,7 @@ import {
   signAgentCard,
   verifyAgentCard,
 } from '@phlow/keys-a2a';
+import { isKeyStoreError, KeyStoreError } from '@phlow/keys-core';
 import { createRemoteKeySet } from '@phlow/keys-jwt';
 import type { CommandContext } from '../../command.js';
 import { stringValue, stringValues } from '../../command.js';
@@ -69,7 +69,12 @@ async function sign(context: CommandContext, id: string, path: string): Promise<
   const card = parseAgentCardJson(await readBounded(context, path, DEFAULT_MAX_CARD_BYTES));
   const jku = stringValue(context.values, 'jku');
   return withSession(context, async ({ manager }) => {
-    const signed = await signAgentCard(manager, id, card as Record<string, unknown>, jku === undefined ? {} : { jku });
+    const signed = await signAgentCard(
+      manager,
+      id,
+      card as Record<string, unknown>,
+      jku === undefined ? {} : { jku },
+    );
     context.out.stdout.write(`${JSON.stringify(signed, null, 2)}\n`);
     return EXIT.OK;
   });
@@ -78,24 +83,38 @@ async function sign(context: CommandContext, id: string, path: string): Promise<
 async function policyFromJwks(context: CommandContext, source: string, algorithms: readonly CardAlgorithm[]) {
   if (/^https?:\/\//i.test(source)) {
     const url = new URL(source);
-    const set = createRemoteKeySet(url, { allowInsecureLoopback: url.protocol === 'http:' && LOOPBACK.has(url.hostname) });
+    const set = createRemoteKeySet(url, {
+      allowInsecureLoopback: url.protocol === 'http:' && LOOPBACK.has(url.hostname),
+    });
     return { policy: { algorithms, jwks: [set] } satisfies AgentCardTrustPolicy, close: () => set.close() };
   }
-  const parsed = parseAgentCardJson(await readBounded(context, source, MAX_JWKS_BYTES), { maxBytes: MAX_JWKS_BYTES });
+  const parsed = parseAgentCardJson(await readBounded(context, source, MAX_JWKS_BYTES), {
+    maxBytes: MAX_JWKS_BYTES,
+  });
   const keys = (parsed as { keys?: unknown }).keys;
   if (!Array.isArray(keys)) throw new UsageError('--jwks file must be a JWK Set: {"keys": [...]}', 'card');
-  return { policy: { algorithms, pinnedKeys: keys as import('node:crypto').JsonWebKey[] } satisfies AgentCardTrustPolicy, close: () => {} };
+  return {
+    policy: {
+      algorithms,
+      pinnedKeys: keys as import('node:crypto').JsonWebKey[],
+    } satisfies AgentCardTrustPolicy,
+    close: () => {},
+  };
 }
 
 async function verify(context: CommandContext, path: string): Promise<ExitCode> {
   const jwks = stringValue(context.values, 'jwks');
   const id = stringValue(context.values, 'id');
   if ((jwks === undefined) === (id === undefined)) {
-    throw new UsageError('card verify needs the trusted keys: --jwks <url|file> or --id <id> (one of them)', 'card');
+    throw new UsageError(
+      'card verify needs the trusted keys: --jwks <url|file> or --id <id> (one of them)',
+      'card',
+    );
   }
   const given = stringValues(context.values, 'alg');
   for (const alg of given) {
-    if (!ALGS.includes(alg as CardAlgorithm)) throw new UsageError(`--alg must be one of ${ALGS.join(', ')}`, 'card');
+    if (!ALGS.includes(alg as CardAlgorithm))
+      throw new UsageError(`--alg must be one of ${ALGS.join(', ')}`, 'card');
   }
   const algorithms = (given.length > 0 ? given : ['EdDSA', 'ES256', 'RS256']) as CardAlgorithm[];
   const text = await readBounded(context, path, DEFAULT_MAX_CARD_BYTES);
@@ -105,7 +124,10 @@ async function verify(context: CommandContext, path: string): Promise<ExitCode> 
       const result = await verifyAgentCard(text, policy);
       const { card: _card, ...named } = result;
       if (out.json) out.data({ valid: true, ...named });
-      else out.line(`valid: signed by ${result.kid} (${result.alg}, ${result.keyId ?? result.url ?? 'pinned key'})`);
+      else
+        out.line(
+          `valid: signed by ${result.kid} (${result.alg}, ${result.keyId ?? result.url ?? 'pinned key'})`,
+        );
       return EXIT.OK;
     } catch (error) {
       if (isAgentCardError(error)) return refusal(context, error);
@@ -150,5 +172,8 @@ export async function run(context: CommandContext): Promise<ExitCode> {
     }
     throw error;
   }
-  throw new UsageError('card needs an action: card sign <id> <card.json> or card verify <card.json> --jwks <url|file>', 'card');
+  throw new UsageError(
+    'card needs an action: card sign <id> <card.json> or card verify <card.json> --jwks <url|file>',
+    'card',
+  );
 }
