@@ -134,7 +134,12 @@ async function checkSignature(
   }
   if (found.alg !== keyAlg) return fail('ALG_MISMATCH', kid);
   const input = encoder.encode(`${entry.protected}.${payload}`);
-  const signature = base64url.decode(entry.signature);
+  let signature: Uint8Array;
+  try {
+    signature = base64url.decode(entry.signature);
+  } catch {
+    return fail('SIGNATURE_MALFORMED', kid);
+  }
   if (!ALGORITHMS[found.alg].verifier(found.key)(input, signature)) return fail('SIGNATURE_INVALID', kid);
   return { ok: found };
 }

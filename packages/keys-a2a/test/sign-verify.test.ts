@@ -141,4 +141,32 @@ describe('signAgentCard / verifyAgentCard', () => {
     expect(verifies[0]).toMatchObject({ valid: true, kid: pair.kid });
     expect(verifies[1]).toMatchObject({ valid: false, errorCode: 'SIGNATURE_INVALID' });
   });
+
+  it('without an auditing KeyManager, gives the core audit event to onAudit (no card in it)', async () => {
+    const keys = manager();
+    const pair = await keys.generateKeyPair('agent');
+    const signed = await signAgentCard(keys, 'agent', sampleCard());
+    const jwk = (await keys.jwks(['agent'])).keys[0] as never;
+    const events: Record<string, unknown>[] = [];
+    const onAudit = (event: unknown) => events.push(event as Record<string, unknown>);
+    await verifyAgentCard(signed, { algorithms: ['EdDSA'], pinnedKeys: [jwk], onAudit });
+    await verifyAgentCard(
+      { ...signed, signatures: [{ ...signed.signatures[0]!, signature: 'A' }] },
+      {
+        algorithms: ['EdDSA'],
+        pinnedKeys: [jwk],
+        onAudit,
+      },
+    ).catch(() => {});
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({
+      type: 'audit',
+      operation: 'verify',
+      valid: true,
+      kid: pair.kid,
+      storeType: 'a2a',
+    });
+    expect(events[1]).toMatchObject({ operation: 'verify', valid: false, errorCode: 'SIGNATURE_MALFORMED' });
+    expect(JSON.stringify(events)).not.toContain('Example Agent');
+  });
 });
