@@ -91,6 +91,18 @@ function pin(entry: PinnedCardKey | JsonWebKey): Pinned {
   };
 }
 
+// Pinned keys parsed once per list (a policy is usually made once and used for every card).
+const parsed = new WeakMap<readonly unknown[], readonly Pinned[]>();
+
+function pinnedOf(entries: readonly (PinnedCardKey | JsonWebKey)[]): readonly Pinned[] {
+  let pins = parsed.get(entries);
+  if (pins === undefined) {
+    pins = entries.map(pin);
+    parsed.set(entries, pins);
+  }
+  return pins;
+}
+
 export class TrustedKeys {
   readonly #pinned: readonly Pinned[];
   readonly #sets: ReadonlyMap<string, RemoteCardKeySet>;
@@ -98,7 +110,7 @@ export class TrustedKeys {
   readonly #keyIds: readonly string[];
 
   constructor(sources: TrustSources) {
-    this.#pinned = (sources.pinnedKeys ?? []).map(pin);
+    this.#pinned = pinnedOf(sources.pinnedKeys ?? []);
     const sets = new Map<string, RemoteCardKeySet>();
     for (const set of sources.jwks ?? []) {
       if (typeof set?.getKey !== 'function' || typeof set.url !== 'string') {
