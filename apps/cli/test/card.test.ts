@@ -42,6 +42,17 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+describe('card help', () => {
+  it('is listed by --help and has its own usage, options and examples', async () => {
+    expect((await cli(['--help'], { cwd })).stdout).toMatch(/\n {2}card +sign an A2A Agent Card/);
+    const help = await cli(['card', '--help'], { cwd });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: phlow-keys card sign <id>');
+    expect(help.stdout).toContain('--jwks <url|file>');
+    expect(help.stdout).toMatch(/Examples?\n {2}phlow-keys card sign/);
+  });
+});
+
 describe('card sign', () => {
   it('prints the card with one ES256 signature whose header names the key and the jku', () => {
     const signatures = signed.signatures as { protected: string }[];
@@ -125,6 +136,13 @@ describe('card verify', () => {
       { cwd },
     );
     expect(onlyEd.code).toBe(1);
+    // A JWK Set file holding a private key: refused as a wrong command line, the key not echoed.
+    const { privateKey } = await import('node:crypto').then((c) => c.generateKeyPairSync('ed25519'));
+    const privateJwk = privateKey.export({ format: 'jwk' });
+    writeFileSync(join(cwd, 'private.json'), JSON.stringify({ keys: [privateJwk] }));
+    const leaked = await cli(['card', 'verify', 'signed.json', '--jwks', 'private.json'], { cwd });
+    expect(leaked.code).toBe(2);
+    expect(leaked.stderr).not.toContain(privateJwk.d as string);
     expect(json(onlyEd).error.code).toBe('ALG_REFUSED');
   });
 });

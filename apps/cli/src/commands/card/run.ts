@@ -130,6 +130,8 @@ async function verify(context: CommandContext, path: string): Promise<ExitCode> 
         );
       return EXIT.OK;
     } catch (error) {
+      // A policy the library refuses comes from this command line (a --jwks file with a private key, ...).
+      if (isAgentCardError(error, 'INVALID_ARGUMENT')) throw new UsageError(error.message, 'card');
       if (isAgentCardError(error)) return refusal(context, error);
       throw error;
     }
