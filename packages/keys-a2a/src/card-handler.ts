@@ -8,10 +8,12 @@
  *
  * - at once after its own KeyManager writes the id (`changed` / `rotated` events: KeyManager's one event
  *   mechanism), so a rotation made here is on the card for the next request;
- * - otherwise when the served card is `maxAgeSeconds` old, so a rotation made by another process, an
- *   activation or the end of a grace period is on the card within max-age plus the KeyManager's signing
- *   recheck (`signingRecheckMs`). A re-signed card whose signing keys are the same keeps its body and ETag
- *   (ES256 signatures are randomised: without this every re-sign would look like a change to caches).
+ * - when the keys that verify now (KeyManager's cached view, compared at most once a second) no longer
+ *   match the card's: a key revoked or a next key published by another process is on the card within the
+ *   KeyManager's cache TTL;
+ * - otherwise when the served card is `maxAgeSeconds` old (an activation, the end of a grace period).
+ *   A re-signed card whose signing keys are the same keeps its body and ETag (ES256 signatures are
+ *   randomised: without this every re-sign would look like a change to caches).
  *
  * Why max-age defaults to half the rotation delay (at most 1 h): a verifier may keep the card for max-age.
  * Every card carries a signature by the key that signs when it is served; a rotation made right after that
@@ -60,11 +62,16 @@ export type AgentCardHandler = ((request: Request) => Promise<Response>) & {
 
 const CONTENT_TYPE = 'application/json';
 const MAX_MAX_AGE_SECONDS = 3600;
+/** How often a served card's keys are compared with the keys that verify now. */
+const KEY_RECHECK_MS = 1000;
 
 interface Built {
   readonly body: string;
   readonly etag: string;
+  /** The protected headers of its signatures, joined: equal means the same keys signed. */
   readonly kids: string;
+  /** The thumbprints of the keys that signed it. */
+  readonly signedBy: readonly string[];
   readonly at: number;
   readonly generation: number;
 }
@@ -120,14 +127,41 @@ export function createAgentCardHandler(
     if (current !== undefined && current.kids === kids) return { ...current, at, generation: gen };
     const body = JSON.stringify(signed);
     const etag = `"${base64url.encode(createHash('sha256').update(body).digest()).slice(0, 27)}"`;
-    return { body, etag, kids, at, generation: gen };
+    const signedBy = signed.signatures.map(
+      (s) => (JSON.parse(new TextDecoder().decode(base64url.decode(s.protected))) as { kid: string }).kid,
+    );
+    return { body, etag, kids, signedBy, at, generation: gen };
+  };
+
+  // Between re-signings, at most once per KEY_RECHECK_MS: do the keys that verify now (the KeyManager's
+  // cached view, read again per its cache TTL) still match the card? A key revoked elsewhere or a next key
+  // published elsewhere then re-signs the card within the cache TTL instead of max-age.
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  const keysChanged = async (built: Built): Promise<boolean> => {
+    if (now() - checkedAt < KEY_RECHECK_MS) return false;
+    checkedAt = now();
+    let verifying: readonly { readonly kid: string }[];
+    try {
+      verifying = await keys.getVerificationKeys(keyId);
+    } catch {
+      return false; // an outage: the build path decides what to serve
+    }
+    const kids = new Set(verifying.map((pair) => pair.kid));
+    const newest = verifying[0]?.kid;
+    return (
+      !built.signedBy.every((kid) => kids.has(kid)) ||
+      (newest !== undefined && !built.signedBy.includes(newest))
+    );
   };
 
   const fresh = (built: Built | undefined): built is Built =>
     built !== undefined && built.generation === generation && now() - built.at < refreshMs;
 
   const getCard = async (): Promise<{ built: Built; stale: boolean }> => {
-    if (fresh(current)) return { built: current, stale: false };
+    if (fresh(current)) {
+      if (!(await keysChanged(current))) return { built: current, stale: false };
+      generation++;
+    }
     if (!building || building.generation !== generation) {
       const gen = generation;
       const flight = { promise: build(now(), gen), generation: gen };

@@ -101,6 +101,25 @@ describe('createAgentCardHandler', () => {
     handler.close();
   });
 
+  it('re-signs within the cache TTL when another process rotates or revokes, not only after max-age', async () => {
+    const clock = testClock();
+    const backing = createMemoryKeyStore();
+    const keys = manager(backing, clock.now, 600_000, { cache: { ttlMs: 0, staleIfErrorMs: 0 } });
+    const elsewhere = manager(backing, clock.now, 600_000);
+    const { kid: k1 } = await keys.generateKeyPair('agent');
+    const handler = createAgentCardHandler(keys, 'agent', sampleCard(), { now: clock.now });
+    expect(kids(await (await handler(new Request(URL_))).json())).toEqual([k1]);
+    const { kid: k2 } = await elsewhere.rotateKeyPair('agent');
+    clock.advance(1000);
+    expect(kids(await (await handler(new Request(URL_))).json())).toEqual([k1, k2]);
+    const { kid: k3 } = await elsewhere.rotateKeyPair('agent', { revokePrevious: true });
+    // Within the second: the card served is unchanged (the comparison runs at most once a second).
+    expect(kids(await (await handler(new Request(URL_))).json())).toEqual([k1, k2]);
+    clock.advance(1000);
+    expect(kids(await (await handler(new Request(URL_))).json())).toEqual([k3]);
+    handler.close();
+  });
+
   it('serves the last card with max-age 0 during an outage; a 503 for other failures, dropping the card', async () => {
     const { keys, clock } = await setup();
     let failure: KeyStoreError | undefined;

@@ -8,7 +8,7 @@
  *   verifier holds is signed by the new key only;
  * - emergency rotation: no check made after the rotation returned accepts a revoked key (0 wrong
  *   acceptances); the card is refused only while the issuer still serves a card signed by revoked keys (it
- *   re-signs at least every max-age, half the rotation delay); a card with the new key's signature is never refused.
+ *   re-signs within its KeyManager's cache TTL plus one second); a card with the new key's signature is never refused.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
