@@ -78,6 +78,22 @@ describe('Python a2a-sdk[signing]', () => {
   }
 });
 
+describe('a card signed during a staged rotation (signing key and next key)', () => {
+  it('verifies in both SDKs with a JWK Set that has only one of the two keys', async () => {
+    const keys = manager(undefined, Date.now, 600_000);
+    const first = await keys.generateKeyPair('agent', { algorithm: 'ES256' });
+    const { kid: next } = await keys.rotateKeyPair('agent');
+    const signed = await signAgentCard(keys, 'agent', sampleCard());
+    expect(signed.signatures).toHaveLength(2);
+    const all = await keys.jwks(['agent']);
+    for (const kid of [first.kid, next]) {
+      const jwks = { keys: all.keys.filter((k) => k.kid === kid) };
+      await expect(jsVerifier(jwks, 'ES256')(signed as never)).resolves.toBeUndefined();
+      expect(python('verify', { card: signed, jwks, algorithms: ['ES256'] })).toEqual({ ok: true });
+    }
+  });
+});
+
 describe('where the SDKs canonicalize differently from RFC 8785', () => {
   // Empty values and members outside the SDKs' v1.0 schema: both SDKs drop them before JCS.
   const unusual = () => ({

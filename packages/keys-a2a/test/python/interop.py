@@ -14,6 +14,7 @@ from a2a.types import AgentCard
 from a2a.utils import signing
 from google.protobuf.json_format import MessageToDict, ParseDict
 from jwt.api_jwk import PyJWKSet
+from jwt.exceptions import InvalidKeyError
 
 
 def jcs(request):
@@ -44,6 +45,9 @@ def verify(request):
     keys = {k.key_id: k for k in PyJWKSet.from_dict(request["jwks"]).keys}
 
     def provider(kid, jku):
+        # The SDK skips a signature only on a PyJWTError; any other error ends the whole verification.
+        if kid not in keys:
+            raise InvalidKeyError("kid not in the trusted set")
         return keys[kid]
 
     try:
