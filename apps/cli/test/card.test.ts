@@ -75,23 +75,38 @@ describe('card sign', () => {
 
 describe('card verify', () => {
   it('accepts the card with a JWK Set file, a JWK Set URL and the store (exit 0)', async () => {
-    const file = await cli(['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--json'], { cwd });
+    // The card names https://agent.example/jwks.json as its jku: not pinned here, so refused unless ignored.
+    const strict = await cli(['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--json'], { cwd });
+    expect(strict.code).toBe(1);
+    expect(json(strict).error.code).toBe('JKU_REFUSED');
+    const file = await cli(
+      ['card', 'verify', 'signed.json', '--jwks', 'jwks.json', '--ignore-jku', '--json'],
+      {
+        cwd,
+      },
+    );
     expect(file.code).toBe(0);
     expect(json(file)).toMatchObject({ valid: true, alg: 'ES256', source: 'pinned' });
     const before = hits;
-    const url = await cli(['card', 'verify', 'signed.json', '--jwks', `${base}/jwks.json`, '--json'], {
-      cwd,
-    });
+    const url = await cli(
+      ['card', 'verify', 'signed.json', '--jwks', `${base}/jwks.json`, '--ignore-jku', '--json'],
+      {
+        cwd,
+      },
+    );
     expect(url.code).toBe(0);
     expect(json(url)).toMatchObject({ valid: true, source: 'jwks' });
     expect(hits).toBe(before + 1);
-    const store = await cli(['card', 'verify', '-', '--id', 'agent'], { cwd, input: JSON.stringify(signed) });
+    const store = await cli(['card', 'verify', '-', '--id', 'agent', '--ignore-jku'], {
+      cwd,
+      input: JSON.stringify(signed),
+    });
     expect(store.code).toBe(0);
     expect(store.stdout).toMatch(/^valid: signed by [A-Za-z0-9_-]{43} \(ES256, agent\)/);
   });
 
   it('refuses a changed card, a 10 MB card and a card from another key whose jku is never fetched (exit 1)', async () => {
-    const changed = await cli(['card', 'verify', '-', '--jwks', 'jwks.json', '--json'], {
+    const changed = await cli(['card', 'verify', '-', '--jwks', 'jwks.json', '--ignore-jku', '--json'], {
       cwd,
       input: JSON.stringify({ ...signed, name: 'Evil Agent' }),
     });

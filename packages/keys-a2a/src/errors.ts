@@ -28,7 +28,7 @@ export type AgentCardErrorCode =
   | 'ALG_REFUSED'
   /** `alg` does not fit the key that `kid` names (ES256 on an Ed25519 key, ...). */
   | 'ALG_MISMATCH'
-  /** `jku` is not one of the policy's pinned JWK Set URLs; it was not fetched. */
+  /** `jku` is not one of the policy's pinned JWK Set URLs (policy `jku: 'allow-list'`, the default); it was not fetched. */
   | 'JKU_REFUSED'
   /** No trusted key has this `kid` (the policy's KeyManager ids, pinned JWK Sets and pinned keys). */
   | 'KID_UNKNOWN'

@@ -1,9 +1,11 @@
 /**
  * The trusted keys of a verification, from the verifier's configuration only: a KeyManager's ids, pinned
  * JWK Set URLs (remote key sets, keys-jwt's createRemoteKeySet) and pinned public JWKs. A card names a key
- * (`kid`) and may name where to find it (`jku`); it never adds a key. A `jku` counts only when it is the URL
- * of a pinned set, and then only that set is asked; any other `jku` is refused before anything is fetched,
- * since a signer-chosen `jku` would let a forger pick its own trust root (A2A spec discussion #2096).
+ * (`kid`) and may name where to find it (`jku`); it never adds a key, and a `jku` is never fetched unless it
+ * is the URL of a pinned set (then only that set is asked), since a signer-chosen `jku` would let a forger
+ * pick its own trust root (A2A spec discussion #2096). Any other `jku` is refused (JKU_REFUSED) under the
+ * default `jku: 'allow-list'`; under `jku: 'ignore'` it is a hint not followed: the kid is looked up in the
+ * configured sources as if there were no `jku`.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { isKeyStoreError, jwkThumbprint, type KeyAlgorithm, keyAlgorithm } from '@phlow/keys-core';
@@ -60,6 +62,7 @@ export interface TrustSources {
   readonly keyIds?: readonly string[];
   readonly jwks?: readonly RemoteCardKeySet[];
   readonly pinnedKeys?: readonly (PinnedCardKey | JsonWebKey)[];
+  readonly jku?: 'allow-list' | 'ignore';
 }
 
 /** Pinned keys parsed once per policy: public members only, kid = thumbprint, alg from core's table. */
@@ -108,8 +111,13 @@ export class TrustedKeys {
   readonly #sets: ReadonlyMap<string, RemoteCardKeySet>;
   readonly #keys: CardVerifyingKeys | undefined;
   readonly #keyIds: readonly string[];
+  readonly #jku: 'allow-list' | 'ignore';
 
   constructor(sources: TrustSources) {
+    this.#jku = sources.jku ?? 'allow-list';
+    if (this.#jku !== 'allow-list' && this.#jku !== 'ignore') {
+      throw new AgentCardError('INVALID_ARGUMENT', 'jku must be "allow-list" (the default) or "ignore"');
+    }
     this.#pinned = pinnedOf(sources.pinnedKeys ?? []);
     const sets = new Map<string, RemoteCardKeySet>();
     for (const set of sources.jwks ?? []) {
@@ -138,11 +146,7 @@ export class TrustedKeys {
     }
   }
 
-  /**
-   * The trusted key with thumbprint `kid`. A `jku` that is a pinned set's URL narrows the lookup to that set.
-   * Any other `jku` is never fetched: the kid is looked up in the configured sources as if there were no
-   * `jku` (a hint not followed), and when none has it the refusal is JKU_REFUSED, not KID_UNKNOWN.
-   */
+  /** The trusted key with thumbprint `kid`, looked up where `jku` (if any) and the jku mode allow. */
   async find(kid: string, jku: unknown, now: number): Promise<Lookup> {
     if (jku !== undefined) {
       let href: string | undefined;
@@ -153,8 +157,7 @@ export class TrustedKeys {
       }
       const set = href === undefined ? undefined : this.#sets.get(href);
       if (set !== undefined) return this.#fromSet(set, kid, now);
-      const found = await this.#configured(kid, now);
-      return 'refused' in found && found.refused === 'KID_UNKNOWN' ? { refused: 'JKU_REFUSED' } : found;
+      if (this.#jku === 'allow-list') return { refused: 'JKU_REFUSED' };
     }
     return this.#configured(kid, now);
   }

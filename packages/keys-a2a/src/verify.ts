@@ -39,6 +39,13 @@ export interface AgentCardTrustPolicy {
   readonly jwks?: readonly RemoteCardKeySet[];
   /** Pinned public JWKs, optionally with `notBefore` / `expires` (ms). */
   readonly pinnedKeys?: readonly (PinnedCardKey | JsonWebKey)[];
+  /**
+   * What a `jku` outside `jwks` does (it is never fetched either way): `'allow-list'` refuses the signature
+   * (JKU_REFUSED); `'ignore'` looks the kid up in the configured keys as if there were no `jku` (for a
+   * verifier that trusts a KeyManager or pinned keys and cards that name their publisher's JWK Set).
+   * Default: `'allow-list'`.
+   */
+  readonly jku?: 'allow-list' | 'ignore';
   /** Thumbprints refused whatever source has them (KEY_REVOKED). */
   readonly revokedKids?: readonly string[];
   /** Largest card accepted, as text or canonical form. Default: 256 KiB. */

@@ -120,6 +120,13 @@ describe('the negative table', () => {
     expect(await refusal(attackerCard({ jku: attackerUrl }), { ...policy, jwks: [pinnedElsewhere] })).toBe(
       'JKU_REFUSED',
     );
+    // Even a jku naming the trusted signer's own key is refused when it is not pinned.
+    const own = await signAgentCard(keys, 'agent', sampleCard(), { jku: attackerUrl });
+    expect(await refusal(own)).toBe('JKU_REFUSED');
+    expect(await refusal(own, { ...policy, jku: 'ignore' })).toBe('ACCEPTED');
+    expect(await refusal(attackerCard({ jku: attackerUrl }), { ...policy, jku: 'ignore' })).toBe(
+      'KID_UNKNOWN',
+    );
     expect(attackerHits).toBe(0);
   });
 

@@ -51,12 +51,16 @@ describe('verifyAgentCard with pinned JWK Set URLs', () => {
         source: 'jwks',
       });
       expect(jwksHits).toBeGreaterThan(0);
-      // Same key, the attacker's URL as jku: the kid is trusted through the pinned set (jku not followed).
+      // Same key, the attacker's URL as jku: refused by default; with jku 'ignore' trusted through the pinned set.
       const redirected = await signAgentCard(keys, 'agent', sampleCard(), { jku: attackerUrl });
-      await expect(verifyAgentCard(redirected, { ...policy, algorithms: ['ES256'] })).resolves.toMatchObject({
-        source: 'jwks',
-      });
-      // Another key behind the attacker's jku: refused, not fetched.
+      const refused = await verifyAgentCard(redirected, { ...policy, algorithms: ['ES256'] }).catch(
+        (e: unknown) => e,
+      );
+      expect(isAgentCardError(refused, 'JKU_REFUSED')).toBe(true);
+      await expect(
+        verifyAgentCard(redirected, { ...policy, algorithms: ['ES256'], jku: 'ignore' }),
+      ).resolves.toMatchObject({ source: 'jwks' });
+      // Another key behind the attacker's jku: refused either way, not fetched.
       const other = manager(undefined, Date.now, 0);
       await other.generateKeyPair('evil', { algorithm: 'ES256' });
       const forged = await signAgentCard(other, 'evil', sampleCard(), { jku: attackerUrl });
@@ -64,6 +68,12 @@ describe('verifyAgentCard with pinned JWK Set URLs', () => {
         (e: unknown) => e,
       );
       expect(isAgentCardError(error, 'JKU_REFUSED')).toBe(true);
+      const ignored = await verifyAgentCard(forged, {
+        ...policy,
+        algorithms: ['ES256'],
+        jku: 'ignore',
+      }).catch((e: unknown) => e);
+      expect(isAgentCardError(ignored, 'KID_UNKNOWN')).toBe(true);
       expect(attackerHits).toBe(0);
     } finally {
       set.close();

@@ -25,7 +25,11 @@ describe('signAgentCard / verifyAgentCard', () => {
         jku: 'https://agent.example/jwks.json',
       });
       if (algorithm === 'ES256') expect(base64url.decode(signed.signatures[0]!.signature)).toHaveLength(64);
-      const result = await verifyAgentCard(signed, { algorithms: [algorithm], keys, keyIds: ['agent'] });
+      // The jku is not a pinned JWK Set of this verifier: refused by default, a hint not followed with 'ignore'.
+      const policy = { algorithms: [algorithm], keys, keyIds: ['agent'] };
+      const refused = await verifyAgentCard(signed, policy).catch((e: unknown) => e);
+      expect(isAgentCardError(refused, 'JKU_REFUSED')).toBe(true);
+      const result = await verifyAgentCard(signed, { ...policy, jku: 'ignore' });
       expect(result).toMatchObject({
         kid: pair.kid,
         keyId: 'agent',

@@ -117,11 +117,12 @@ async function verify(context: CommandContext, path: string): Promise<ExitCode> 
       throw new UsageError(`--alg must be one of ${ALGS.join(', ')}`, 'card');
   }
   const algorithms = (given.length > 0 ? given : ['EdDSA', 'ES256', 'RS256']) as CardAlgorithm[];
+  const jku = context.values['ignore-jku'] === true ? 'ignore' : 'allow-list';
   const text = await readBounded(context, path, DEFAULT_MAX_CARD_BYTES);
   const { out } = context;
   const check = async (policy: AgentCardTrustPolicy): Promise<ExitCode> => {
     try {
-      const result = await verifyAgentCard(text, policy);
+      const result = await verifyAgentCard(text, { ...policy, jku });
       const { card: _card, ...named } = result;
       if (out.json) out.data({ valid: true, ...named });
       else
