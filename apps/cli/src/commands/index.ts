@@ -5,6 +5,7 @@
  */
 import type { Command } from '../command.js';
 import { audit } from './audit/index.js';
+import { card } from './card/index.js';
 import { completion } from './completion/index.js';
 import { remove } from './delete/index.js';
 import { doctor } from './doctor/index.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   verify,
   token,
   verifyToken,
+  card,
   http,
   migrate,
   rekey,

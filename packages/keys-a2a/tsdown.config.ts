@@ -1,0 +1,3 @@
+import { packageBuild } from '../../tooling/tsconfig/tsdown.ts';
+
+export default packageBuild();
