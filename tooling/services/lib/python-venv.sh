@@ -1,5 +1,5 @@
 # The one installer of a pinned Python package into a virtualenv cached outside the repo, shared by
-# moto/, python-jwt/ and ministack/install.sh: ${XDG_CACHE_HOME:-$HOME/.cache}/phlow-keys/<name>-<version>/.
+# moto/, python-jwt/, python-a2a/, python-httpsig/ and ministack/install.sh: ${XDG_CACHE_HOME:-$HOME/.cache}/phlow-keys/<name>-<version>/.
 # Source it, then call python_venv_install. Idempotent: a venv whose stamp matches the pinned files is reused;
 # concurrent runs wait on one lock (flock, when present) and the later ones find the venv ready.
 # Prints the venv directory on stdout; progress goes to stderr.
