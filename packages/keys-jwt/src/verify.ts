@@ -184,8 +184,12 @@ export async function verifyJwt(
 ): Promise<VerifiedJwt> {
   // A remote JWK Set (createRemoteKeySet) verifies through a JwtKeys view of it: see remote-jwt-keys.ts.
   if (isRemoteKeySet(keys)) {
+    // `keyId: undefined` given explicitly (`{ keyId: config.keyId }`) still means the set's host name: spread
+    // after it, it would let the token's own iss name the issuer, bound to nothing.
     const withKeyId =
-      typeof options === 'object' && options !== null ? { keyId: remoteKeyId(keys), ...options } : options;
+      typeof options === 'object' && options !== null
+        ? { ...options, keyId: options.keyId ?? remoteKeyId(keys) }
+        : options;
     return verifyJwt(remoteJwtKeys(keys), token, withKeyId);
   }
   return auditedVerification(keys, (seen) => verifyToken(keys, token, options, seen));
