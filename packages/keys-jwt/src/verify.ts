@@ -118,6 +118,19 @@ function canonicalBase64url(token: string, start: number, end: number): boolean 
   return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
 }
 
+/**
+ * A `typ` header, when present, must say JWT: `JWT`, `application/jwt` or a `+jwt` type (RFC 8725 section
+ * 3.11), compared without case. The same keys sign other kinds of JWS: an A2A Agent Card signature
+ * (@phlow/keys-a2a, typ `JOSE`) is a JWS over the card's JSON, which anyone can fetch; rebuilt as a compact
+ * token it would otherwise pass as a JWT whose claims are the card.
+ */
+function isJwtTyp(typ: unknown): boolean {
+  if (typ === undefined) return true;
+  if (typeof typ !== 'string') return false;
+  const type = typ.toLowerCase().replace(/^application\//, '');
+  return type === 'jwt' || type.endsWith('+jwt');
+}
+
 function fail(code: JwtErrorCode, message: string, keyId?: string): never {
   throw new JwtError(code, message, keyId);
 }
@@ -280,6 +293,9 @@ export async function verifyToken(
   // unencoded payload, has no place in a JWT).
   if (header.crit !== undefined)
     fail('MALFORMED', 'the token names critical header extensions (crit): none is supported');
+  if (!isJwtTyp(header.typ)) {
+    fail('MALFORMED', 'the typ header names another kind of JWS than a JWT (JWT, application/jwt or +jwt)');
+  }
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
     fail('MALFORMED', 'the kid header is not a short string');

@@ -114,6 +114,33 @@ describe('verifyJwt decodes strictly', () => {
     expect(await outcome(verifyJwt(keys, token))).toBe('CLAIM_INVALID');
   });
 
+  it('refuses a JWS of another kind made with the same key (an A2A card signature, typ JOSE) rebuilt as a token', async () => {
+    // What @phlow/keys-a2a signs: { alg, kid, typ: "JOSE" } over the card's canonical JSON, published with the
+    // card. A card that happens to carry an exp member would otherwise verify as a JWT whose claims are the card.
+    const card = { capabilities: {}, description: '', exp: exp(), name: 'Example Agent', skills: [] };
+    const cardSignature = await signParts(
+      'ed',
+      b64(JSON.stringify({ alg: 'EdDSA', kid: edKid, typ: 'JOSE' })),
+      b64(JSON.stringify(card)),
+    );
+    expect(await outcome(verifyJwt(keys, cardSignature, { keyId: 'ed' }))).toBe('MALFORMED');
+    // JWT types are accepted whatever their case, media-type form or +jwt suffix.
+    for (const typ of ['JWT', 'jwt', 'application/jwt', 'at+jwt', 'application/at+JWT']) {
+      const token = await signParts(
+        'ed',
+        b64(JSON.stringify({ alg: 'EdDSA', kid: edKid, typ })),
+        b64(JSON.stringify({ iss: 'ed', exp: exp() })),
+      );
+      expect([typ, await outcome(verifyJwt(keys, token))]).toEqual([typ, 'accepted']);
+    }
+    const numeric = await signParts(
+      'ed',
+      b64(JSON.stringify({ alg: 'EdDSA', kid: edKid, typ: 1 })),
+      b64(JSON.stringify({ iss: 'ed', exp: exp() })),
+    );
+    expect(await outcome(verifyJwt(keys, numeric))).toBe('MALFORMED');
+  });
+
   it('ES256: the DER form of a valid signature is refused (JWS signatures are raw r || s)', async () => {
     const pair = await keys.getKeyPair('es');
     const headerPart = b64(JSON.stringify({ alg: 'ES256', kid: pair.kid }));
