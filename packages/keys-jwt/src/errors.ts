@@ -10,7 +10,10 @@
 export type JwtErrorCode =
   /** The token is longer than `maxTokenLength` (default 8192 characters); nothing of it was parsed. */
   | 'TOO_LARGE'
-  /** Not a compact JWS of three base64url parts with a JSON header and JSON object payload. */
+  /**
+   * Not a compact JWS of three canonical base64url parts with a strict JSON header and JSON object payload, or
+   * a header that makes it something else than a JWT (`crit`, a `typ` other than JWT / application/jwt / +jwt).
+   */
   | 'MALFORMED'
   /** `alg` is one we never accept: `none`, an HMAC algorithm (HS256 ...), or anything but EdDSA, Ed25519, RS256. */
   | 'ALG_REFUSED'

@@ -22,8 +22,11 @@
  * rereads them (the recheck's `changed` event then drops the entries too), and during a store outage for at
  * most its stale-if-error window: the same bound as verifyJwt without the cache.
  *
- * Bounded: at most `maxEntries` tokens (the oldest entry is dropped first) and tokens longer than
- * `maxTokenLength` are never parsed. Refused tokens are not cached. With auditing on, each call is one
+ * Bounded: at most `maxEntries` tokens and at most `maxBytes` characters of them in total (the oldest entries
+ * are dropped first; a token longer than `maxBytes` is verified but not kept), and tokens longer than
+ * `maxTokenLength` are never parsed. The count alone is no bound on memory: an issuer can mint tokens whose
+ * payload is thousands of tiny claims, about 50 KB of heap each at the default maxTokenLength, so 10,000 of
+ * them would hold half a gigabyte. Refused tokens are not cached. With auditing on, each call is one
  * `verify` event as with verifyJwt (`source: 'cache'` on a hit).
  */
 import { createHash } from 'node:crypto';
@@ -41,8 +44,15 @@ import {
 } from './verify.js';
 
 export interface VerifiedTokenCacheOptions {
-  /** Most tokens kept; the oldest entry is dropped first. Default: 10,000 (a few MB for typical tokens). */
+  /** Most tokens kept; the oldest entry is dropped first. Default: 10,000. */
   readonly maxEntries?: number;
+  /**
+   * Most characters of the kept tokens, in total (what an entry holds, its parsed header and payload, grows
+   * with its token: up to about 7 bytes of heap per character for a payload of many tiny claims); the oldest
+   * entries are dropped first, and a longer token is not kept. Default: 4 MiB (4,194,304), some 8,000 tokens
+   * of 500 characters.
+   */
+  readonly maxBytes?: number;
 }
 
 export interface JwtVerifierOptions extends VerifyJwtOptions {
@@ -62,9 +72,11 @@ export interface JwtVerifierStats {
   readonly revoked: number;
   /** Entries dropped because their exp / nbf / iat window closed. */
   readonly expired: number;
-  /** Entries dropped to stay within `maxEntries`. */
+  /** Entries dropped to stay within `maxEntries` or `maxBytes`. */
   readonly evicted: number;
   readonly size: number;
+  /** Characters of the kept tokens, in total (at most `maxBytes`). */
+  readonly bytes: number;
 }
 
 export interface JwtVerifier {
@@ -86,9 +98,12 @@ interface Entry {
   readonly untilAge: number;
   /** The issuer was named by the token's iss (read as unverified input, as verifyJwt reads it). */
   readonly fromToken: boolean;
+  /** The token's length, counted against `maxBytes`. */
+  readonly charge: number;
 }
 
 const DEFAULT_MAX_ENTRIES = 10_000;
+const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -109,7 +124,7 @@ export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOpt
   if (!cache) {
     return {
       verify: (token) => verifyJwt(keys, token, verifyOptions),
-      stats: { hits: 0, misses: 0, revoked: 0, expired: 0, evicted: 0, size: 0 },
+      stats: { hits: 0, misses: 0, revoked: 0, expired: 0, evicted: 0, size: 0, bytes: 0 },
       close: () => {},
     };
   }
@@ -117,19 +132,29 @@ export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOpt
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new JwtError('INVALID_ARGUMENT', 'cache.maxEntries must be a whole number, 1 or more');
   }
+  const maxBytes = cache === true ? DEFAULT_MAX_BYTES : (cache.maxBytes ?? DEFAULT_MAX_BYTES);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new JwtError('INVALID_ARGUMENT', 'cache.maxBytes must be a whole number of characters, 1 or more');
+  }
   const maxLength = verifyOptions.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
   const tolerance = verifyOptions.clockToleranceSeconds ?? 30;
   const maxAge = verifyOptions.maxTokenAgeSeconds;
   const now = verifyOptions.now ?? Date.now;
   const entries = new Map<string, Entry>();
   const counts = { hits: 0, misses: 0, revoked: 0, expired: 0, evicted: 0 };
+  let bytes = 0;
+
+  /** Removes the entry kept under `hash`, if it is still `entry`: every removal goes through here. */
+  const drop = (hash: string, entry: Entry): boolean => {
+    if (entries.get(hash) !== entry) return false;
+    entries.delete(hash);
+    bytes -= entry.charge;
+    return true;
+  };
 
   const dropIssuer = (keyId: string) => {
     for (const [hash, entry] of entries) {
-      if (entry.result.keyId === keyId) {
-        entries.delete(hash);
-        counts.revoked++;
-      }
+      if (entry.result.keyId === keyId && drop(hash, entry)) counts.revoked++;
     }
   };
   // A write of this KeyManager (rotate, revoke, delete) or its signing recheck finding the issuer's versions
@@ -140,22 +165,23 @@ export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOpt
     }
   });
 
-  const remember = (hash: string, result: VerifiedJwt) => {
+  const remember = (hash: string, charge: number, result: VerifiedJwt) => {
     const { exp, nbf, iat } = result.payload;
     // verifyJwt requires exp; nbf and iat were checked to be numbers when present.
-    if (typeof exp !== 'number') return;
+    if (typeof exp !== 'number' || charge > maxBytes) return;
     const from = Math.max(
       typeof nbf === 'number' ? nbf - tolerance : Number.NEGATIVE_INFINITY,
       maxAge !== undefined && typeof iat === 'number' ? iat - tolerance : Number.NEGATIVE_INFINITY,
     );
     const untilAge =
       maxAge !== undefined && typeof iat === 'number' ? iat + maxAge + tolerance : Number.POSITIVE_INFINITY;
-    if (entries.size >= maxEntries) {
-      const oldest = entries.keys().next().value;
-      if (oldest !== undefined) {
-        entries.delete(oldest);
-        counts.evicted++;
-      }
+    // The same token verified twice at once: the later answer replaces the earlier entry.
+    const same = entries.get(hash);
+    if (same !== undefined) drop(hash, same);
+    for (const [oldest, entry] of entries) {
+      if (entries.size < maxEntries && bytes + charge <= maxBytes) break;
+      drop(oldest, entry);
+      counts.evicted++;
     }
     entries.set(hash, {
       result: deepFreeze(result),
@@ -163,7 +189,9 @@ export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOpt
       until: exp + tolerance,
       untilAge,
       fromToken: verifyOptions.keyId === undefined,
+      charge,
     });
+    bytes += charge;
   };
 
   /** The cached answer for `hash`, or undefined (then the token is verified in full). */
@@ -172,8 +200,7 @@ export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOpt
     if (entry === undefined) return undefined;
     const seconds = Math.floor(now() / 1000);
     if (!(seconds >= entry.from && seconds < entry.until && seconds <= entry.untilAge)) {
-      entries.delete(hash);
-      counts.expired++;
+      if (drop(hash, entry)) counts.expired++;
       return undefined;
     }
     const { keyId, kid } = entry.result;
@@ -186,7 +213,7 @@ export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOpt
       verifying = [];
     }
     if (!verifying.some((pair) => pair.kid === kid)) {
-      if (entries.get(hash) === entry) entries.delete(hash);
+      drop(hash, entry);
       counts.revoked++;
       return undefined;
     }
@@ -203,18 +230,19 @@ export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOpt
     }
     counts.misses++;
     const result = await auditedVerification(keys, (seen) => verifyToken(keys, token, verifyOptions, seen));
-    remember(hash, result);
+    remember(hash, token.length, result);
     return result;
   };
 
   return {
     verify,
     get stats() {
-      return { ...counts, size: entries.size };
+      return { ...counts, size: entries.size, bytes };
     },
     close() {
       unsubscribe?.();
       entries.clear();
+      bytes = 0;
     },
   };
 }

@@ -39,6 +39,7 @@ import { acceptedAlg, type JwtKeys, signatureCheck } from './keys.js';
 import { isRemoteKeySet, remoteJwtKeys, remoteKeyId } from './remote-jwt-keys.js';
 import type { RemoteKeySet } from './remote-key-set.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
+import { parseStrictJson } from './strict-json.js';
 
 export interface VerifyJwtOptions {
   /** Whose keys verify the token. Default: the token's `iss` claim, which must then be a valid key id. */
@@ -87,7 +88,11 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 function decodePart(token: string, start: number, end: number): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(strictUtf8.decode(Buffer.from(token.slice(start, end), 'base64url')));
+    // Strict JSON (strict-json.ts): a member name twice (`"alg"`, `"exp"`, `"aud"`...) would mean one thing
+    // to JSON.parse (the last) and another to a parser that keeps the first, so such a token is refused, as
+    // RFC 7519 section 4 allows; so is nesting deeper than MAX_JSON_DEPTH.
+    const parsed = parseStrictJson(strictUtf8.decode(Buffer.from(token.slice(start, end), 'base64url')));
+    value = 'value' in parsed ? parsed.value : undefined;
   } catch {
     value = undefined;
   }
@@ -95,6 +100,35 @@ function decodePart(token: string, start: number, end: number): Record<string, u
     fail('MALFORMED', 'the token header or payload is not a base64url JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True if token[start, end) (base64url characters, COMPACT_JWS checked) is the one encoding of its bytes: not
+ * 4n + 1 characters long (no bytes end there) and no bits set in the unused low bits of the last character.
+ * Decoders ignore those bits, so without this check every signature has up to 16 spellings that all verify:
+ * a token an attacker can re-spell is a different string to a replay list, a log or a cache keyed by it.
+ */
+function canonicalBase64url(token: string, start: number, end: number): boolean {
+  const rest = (end - start) % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = BASE64URL.indexOf(token.charAt(end - 1));
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
+/**
+ * A `typ` header, when present, must say JWT: `JWT`, `application/jwt` or a `+jwt` type (RFC 8725 section
+ * 3.11), compared without case. The same keys sign other kinds of JWS: an A2A Agent Card signature
+ * (@phlow/keys-a2a, typ `JOSE`) is a JWS over the card's JSON, which anyone can fetch; rebuilt as a compact
+ * token it would otherwise pass as a JWT whose claims are the card.
+ */
+function isJwtTyp(typ: unknown): boolean {
+  if (typ === undefined) return true;
+  if (typeof typ !== 'string') return false;
+  const type = typ.toLowerCase().replace(/^application\//, '');
+  return type === 'jwt' || type.endsWith('+jwt');
 }
 
 function fail(code: JwtErrorCode, message: string, keyId?: string): never {
@@ -163,8 +197,12 @@ export async function verifyJwt(
 ): Promise<VerifiedJwt> {
   // A remote JWK Set (createRemoteKeySet) verifies through a JwtKeys view of it: see remote-jwt-keys.ts.
   if (isRemoteKeySet(keys)) {
+    // `keyId: undefined` given explicitly (`{ keyId: config.keyId }`) still means the set's host name: spread
+    // after it, it would let the token's own iss name the issuer, bound to nothing.
     const withKeyId =
-      typeof options === 'object' && options !== null ? { keyId: remoteKeyId(keys), ...options } : options;
+      typeof options === 'object' && options !== null
+        ? { ...options, keyId: options.keyId ?? remoteKeyId(keys) }
+        : options;
     return verifyJwt(remoteJwtKeys(keys), token, withKeyId);
   }
   return auditedVerification(keys, (seen) => verifyToken(keys, token, options, seen));
@@ -234,18 +272,30 @@ export async function verifyToken(
     fail('TOO_LARGE', `the token is longer than ${maxLength} characters (maxTokenLength) and was not parsed`);
   }
   if (!COMPACT_JWS.test(token)) fail('MALFORMED', 'the token is not a compact JWS (three base64url parts)');
+  const firstDot = token.indexOf('.');
+  const lastDot = token.lastIndexOf('.');
+  if (
+    !canonicalBase64url(token, 0, firstDot) ||
+    !canonicalBase64url(token, firstDot + 1, lastDot) ||
+    !canonicalBase64url(token, lastDot + 1, token.length)
+  ) {
+    fail(
+      'MALFORMED',
+      'a part of the token is not canonical base64url (unused bits set, or 4n + 1 characters)',
+    );
+  }
 
-  const header = decodePart(token, 0, token.indexOf('.')) as JWTHeaderParameters;
-  const claims = decodePart(token, token.indexOf('.') + 1, token.lastIndexOf('.')) as JWTPayload;
+  const header = decodePart(token, 0, firstDot) as JWTHeaderParameters;
+  const claims = decodePart(token, firstDot + 1, lastDot) as JWTPayload;
   const needAlg = algorithmOfJws(header.alg);
   if (!needAlg) fail('ALG_REFUSED', algRefusal(header.alg));
   // jose refused what it does not understand in `crit`; no extension is understood here (b64: false, an
   // unencoded payload, has no place in a JWT).
   if (header.crit !== undefined)
     fail('MALFORMED', 'the token names critical header extensions (crit): none is supported');
-  // A base64url signature of 4n + 1 characters cannot be decoded (jose's "failed to decode").
-  if ((token.length - token.lastIndexOf('.') - 1) % 4 === 1)
-    fail('MALFORMED', 'the token signature is not base64url');
+  if (!isJwtTyp(header.typ)) {
+    fail('MALFORMED', 'the typ header names another kind of JWS than a JWT (JWT, application/jwt or +jwt)');
+  }
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
     fail('MALFORMED', 'the kid header is not a short string');
@@ -307,7 +357,6 @@ export async function verifyToken(
   };
   // The signing input and the signature, once: the signature is checked by core's algorithm table (the
   // pair's own check, native node:crypto), the claims by claims.ts on the payload decoded above.
-  const lastDot = token.lastIndexOf('.');
   const signingInput = Buffer.from(token.slice(0, lastDot), 'latin1');
   const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
   const verifyWith = (pair: PublicKeyPair): VerifiedJwt => {

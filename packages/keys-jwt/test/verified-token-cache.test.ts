@@ -146,12 +146,61 @@ describe('createJwtVerifier with the verified-token cache', () => {
     expect(verifier.stats.size).toBe(0);
   });
 
+  it('keeps at most maxBytes characters of tokens, dropping the oldest; a longer token is verified, not kept', async () => {
+    const keys = manager(createMemoryKeyStore());
+    await keys.generateKeyPair('agent');
+    const tokens = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => signJwt(keys, 'agent', { n, pad: 'x'.repeat(300) })),
+    );
+    const longest = Math.max(...tokens.map((t) => t.length));
+    const verifier = createJwtVerifier(keys, { cache: { maxEntries: 100, maxBytes: 3 * longest } });
+    for (const token of tokens) await verifier.verify(token);
+    expect(verifier.stats.size).toBe(3);
+    expect(verifier.stats.evicted).toBe(7);
+    expect(verifier.stats.bytes).toBeLessThanOrEqual(3 * longest);
+    await verifier.verify(tokens[9]!);
+    expect(verifier.stats.hits).toBe(1);
+
+    const big = await signJwt(keys, 'agent', { pad: 'x'.repeat(4 * longest) });
+    expect((await verifier.verify(big)).payload.pad).toHaveLength(4 * longest);
+    expect(verifier.stats.size).toBe(3);
+    await verifier.verify(big);
+    expect(verifier.stats.hits).toBe(1);
+  });
+
+  it('by default, a flood of distinct large valid tokens stays within the default 4 MiB of tokens', async () => {
+    // An issuer can mint any number of tokens near maxTokenLength whose payload is thousands of tiny claims
+    // (about 50 KB of heap each): the default entry count alone would let 10,000 of them hold half a GB.
+    const keys = manager(createMemoryKeyStore());
+    await keys.generateKeyPair('agent');
+    const claims: Record<string, number> = {};
+    for (let i = 0; i < 700; i++) claims[`k${i.toString(36)}`] = 0;
+    const verifier = createJwtVerifier(keys, { cache: true });
+    let kept = 0;
+    for (let n = 0; n < 700; n++) {
+      const token = await signJwt(keys, 'agent', { ...claims, n });
+      expect(token.length).toBeGreaterThan(7000);
+      await verifier.verify(token);
+      kept += token.length;
+    }
+    expect(kept).toBeGreaterThan(4 * 1024 * 1024);
+    expect(verifier.stats.bytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(verifier.stats.size).toBeLessThan(700);
+    expect(verifier.stats.evicted).toBe(700 - verifier.stats.size);
+  });
+
   it('refuses options that cannot work when it is made (INVALID_ARGUMENT), not at the first token', () => {
     const keys = manager(createMemoryKeyStore());
     expect(() => createJwtVerifier(keys, { maxTokenLength: 0, cache: true })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
     expect(() => createJwtVerifier(keys, { cache: { maxEntries: 0 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => createJwtVerifier(keys, { cache: { maxBytes: 0 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => createJwtVerifier(keys, { cache: { maxBytes: Number.NaN } })).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
     const plain = createJwtVerifier(keys);
