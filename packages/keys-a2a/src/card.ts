@@ -26,7 +26,7 @@ export interface SignedAgentCard extends AgentCard {
 /** What signing asks of KeyManager (a structural type, so two copies of core still fit). */
 export type CardSigningKeys = Pick<
   KeyManager,
-  'getPublicKeyPair' | 'getVerificationKeys' | 'signDetailed' | 'signWithKey' | 'store'
+  'getPublicKeyPair' | 'getVerificationKeys' | 'signDetailed' | 'store'
 >;
 
 /** What verification asks of a KeyManager that holds the trusted ids. */

@@ -14,8 +14,9 @@
  * Every signature goes through KeyManager's one signing seam, so the private key never leaves a signer
  * store (Vault Transit, PKCS#11, KMS): `signDetailed` for the signing key (it names the key that really
  * signed, so a header never names one key over another key's signature: on a switch in between the header
- * is made again) and `signWithKey` for the pending key, which `signDetailed` does not pick before its
- * activation. Both return JWS bytes (ES256 as r || s, core's algorithms.ts) and record one `sign` event each.
+ * is made again) and `signDetailed(id, data, { kid })` for a pending key (core signs with a named key only
+ * while it signs or waits for its activation: never one in its grace period or revoked). Both return JWS
+ * bytes (ES256 as r || s, core's algorithms.ts) and record one `sign` event each.
  */
 import { assertValidKeyId, KeyStoreError, type PublicKeyPair } from '@phlow/keys-core';
 import { base64url } from 'jose';
@@ -114,8 +115,8 @@ export async function signAgentCard(
   const at = verifying.findIndex((pair) => pair.kid === signing.kid);
   for (const next of verifying.slice(0, Math.max(at, 0))) {
     const header = protectedHeader(next, jku);
-    const signature = await keys.signWithKey(next, encoder.encode(`${header}.${payload}`));
-    signatures.push({ protected: header, signature: base64url.encode(signature) });
+    const signed = await keys.signDetailed(keyId, encoder.encode(`${header}.${payload}`), { kid: next.kid });
+    signatures.push({ protected: header, signature: base64url.encode(signed.signature) });
   }
   const result: Record<string, unknown> = unsigned;
   result.signatures = signatures;

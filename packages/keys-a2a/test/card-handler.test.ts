@@ -131,7 +131,6 @@ describe('createAgentCardHandler', () => {
       getPublicKeyPair: (id: string) => (failure ? Promise.reject(failure) : keys.getPublicKeyPair(id)),
       getVerificationKeys: keys.getVerificationKeys.bind(keys),
       signDetailed: keys.signDetailed.bind(keys),
-      signWithKey: keys.signWithKey.bind(keys),
     };
     const errors: unknown[] = [];
     const handler = createAgentCardHandler(failing as never, 'agent', sampleCard(), {

@@ -61,6 +61,7 @@ export type {
   RotationResult,
   RotationState,
   ScheduledRotationResult,
+  SignDetailedOptions,
   SignResult,
 } from './manager-options.js';
 export { createMemoryKeyStore, type MemoryKeyStoreOptions } from './memory-store.js';

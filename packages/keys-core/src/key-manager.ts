@@ -40,6 +40,7 @@ import {
   type RotationResult,
   type RotationState,
   type ScheduledRotationResult,
+  type SignDetailedOptions,
   type SignResult,
 } from './manager-options.js';
 import type { PublicKeyPair } from './public-key-pair.js';
@@ -47,10 +48,12 @@ import { type RotationContext, rotateIfOlderThan, rotateKeyPair, rotationFields 
 import { signWith } from './signer.js';
 import {
   detailed,
+  publishedKey,
   type Signed,
   type SigningParts,
   signingKey,
   signWithPick,
+  stillVerifying,
   verifyAudited,
 } from './signing.js';
 import type { UnverifiedReadStats } from './unverified-reads.js';
@@ -398,26 +401,42 @@ export class KeyManager {
   /**
    * Signs `data` like `sign` and names the key that made the signature: its kid, JWS alg and version, for
    * a JWT header or a signature envelope (the kid and the signature come from one key, even when the
-   * signing key switches meanwhile). Recorded as one `sign` audit event.
+   * signing key switches meanwhile). Recorded as one `sign` audit event. `{ kid }` signs with that key
+   * instead, when it is the key that signs now or a published one waiting for its activation (NOT_FOUND
+   * otherwise): the second signature of something verifiers keep across the switch, such as an A2A Agent Card.
    */
   async signDetailed(
     keyId: string,
     data: Uint8Array | string,
-    options?: KeyAccessOptions,
+    options?: SignDetailedOptions,
   ): Promise<SignResult> {
+    const kid = options?.kid;
+    if (kid !== undefined) {
+      const type = this.store.type;
+      return detailed(
+        await signWithPick(this.#parts, keyId, data, options, () =>
+          publishedKey(this.#cache, keyId, kid, type),
+        ),
+      );
+    }
     return detailed(await this.#sign(keyId, data, options));
   }
 
   /**
-   * Signs `data` with `key`, a pair from `getSigningKey`. Recorded as a `sign` event like `sign`.
-   * @deprecated use `signDetailed(keyId, data)`, which picks the key and names it in one call.
+   * Signs `data` with `key`, a pair from `getSigningKey`, while that key still verifies (NOT_FOUND once it
+   * was retired or revoked). Recorded as a `sign` event like `sign`.
+   * @deprecated use `signDetailed(keyId, data)`, which picks the key and names it in one call (and
+   * `{ kid }` for a published key waiting for its activation).
    */
   async signWithKey(
     key: PublicKeyPair,
     data: Uint8Array | string,
     options?: KeyAccessOptions,
   ): Promise<Uint8Array> {
-    return (await signWithPick(this.#parts, key.keyId, data, options, async () => key)).signature;
+    const type = this.store.type;
+    return (
+      await signWithPick(this.#parts, key.keyId, data, options, () => stillVerifying(this.#cache, key, type))
+    ).signature;
   }
 
   /**

@@ -123,6 +123,18 @@ export interface JwksOptions {
   readonly concurrency?: number;
 }
 
+/** Options of `signDetailed`. */
+export interface SignDetailedOptions extends KeyAccessOptions {
+  /**
+   * Sign with this key of the id (its RFC 7638 thumbprint) instead of the key that signs now: the key that
+   * signs now, or a published key waiting for its activation (a staged rotation's next key: in the JWK Set at
+   * once, signing only from its activation). For a second signature that must keep verifying across the
+   * switch, such as an A2A Agent Card's. Any other kid (unknown, in its grace period, revoked) is NOT_FOUND.
+   * Default: the key that signs now.
+   */
+  readonly kid?: string;
+}
+
 /** Per-call cache control for `getKeyPair`. */
 export interface GetKeyPairOptions extends KeyAccessOptions {
   /** Read the store now, whatever the cache holds (a read already in flight is joined). Default: false. */

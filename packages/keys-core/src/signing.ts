@@ -8,6 +8,7 @@
 import { auditFailure } from './audit.js';
 import { type Auditor, bytes } from './audit-events.js';
 import type { KeyStore } from './contract.js';
+import { KeyStoreError } from './errors.js';
 import type { KeyCache } from './key-cache.js';
 import type { KeyAccessOptions, SignResult } from './manager-options.js';
 import type { PublicKeyPair } from './public-key-pair.js';
@@ -30,6 +31,47 @@ export interface Signed {
  */
 export function signingKey(cache: KeyCache, keyId: string): PublicKeyPair | Promise<PublicKeyPair> {
   return cache.peekForSigning(keyId)?.signing ?? cache.view(keyId).then((view) => view.signing);
+}
+
+/**
+ * The key `kid` of `keyId` for `signDetailed(id, data, { kid })`: the key that signs now or a newer published
+ * one waiting for its activation; NOT_FOUND for any other (unknown, in its grace period, revoked).
+ */
+export async function publishedKey(
+  cache: KeyCache,
+  keyId: string,
+  kid: string,
+  storeType: string,
+): Promise<PublicKeyPair> {
+  const view = await cache.view(keyId);
+  // Verifying keys come newest first: the signing key and the pending ones before it.
+  for (const pair of view.verifying) {
+    if (pair.kid === kid) return pair;
+    if (pair.kid === view.signing.kid) break;
+  }
+  throw new KeyStoreError(
+    'NOT_FOUND',
+    `"${keyId}" has no key that signs now or waits for its activation with that kid: sign without a kid (the key that signs now)`,
+    { keyId, storeType },
+  );
+}
+
+/**
+ * `key` itself while it still verifies (for the deprecated `signWithKey`); NOT_FOUND once it was retired or
+ * revoked, so that a pair held from earlier can never sign after its key stopped verifying.
+ */
+export async function stillVerifying(
+  cache: KeyCache,
+  key: PublicKeyPair,
+  storeType: string,
+): Promise<PublicKeyPair> {
+  const view = await cache.view(key.keyId);
+  if (view.verifying.some((pair) => pair.kid === key.kid)) return key;
+  throw new KeyStoreError(
+    'NOT_FOUND',
+    `the key ${key.kid} of "${key.keyId}" no longer verifies (retired or revoked): sign with signDetailed("${key.keyId}", data), which picks the key that signs now`,
+    { keyId: key.keyId, storeType },
+  );
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;

@@ -137,6 +137,39 @@ describe('staged activation', () => {
   });
 });
 
+describe('signing with the published next key, and with a held key', () => {
+  it('signDetailed { kid } signs with the pending key during the delay; an in-grace or unknown kid is NOT_FOUND', async () => {
+    const { clock, replica } = fleet();
+    const a = replica();
+    const old = await a.generateKeyPair('k');
+    await expect(a.signDetailed('k', 'm', { kid: 'no-such-kid' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect((await a.signDetailed('k', 'm', { kid: old.kid })).kid).toBe(old.kid);
+    const r = await a.rotateKeyPair('k');
+    const next = await a.signDetailed('k', 'm', { kid: r.kid });
+    expect(next.kid).toBe(r.kid);
+    expect(await signedBy(a, 'k', next.signature)).toBe(r.kid);
+    expect((await a.signDetailed('k', 'm')).kid).toBe(old.kid); // the signing key is unchanged
+    clock.now = r.activatesAt.getTime();
+    expect((await a.signDetailed('k', 'm')).kid).toBe(r.kid);
+    // The old key verifies in its grace period but no longer signs, not even when named.
+    expect((await a.getVerificationKeys('k')).map((p) => p.kid)).toContain(old.kid);
+    await expect(a.signDetailed('k', 'm', { kid: old.kid })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('signWithKey refuses a held pair once its key no longer verifies (revoked by an emergency rotation)', async () => {
+    const { replica } = fleet();
+    const a = replica();
+    await a.generateKeyPair('k');
+    const held = await a.getPublicKeyPair('k');
+    expect(await signedBy(a, 'k', await a.signWithKey(held, 'm'))).toBe(held.kid);
+    await a.rotateKeyPair('k', { now: true, revokePrevious: true });
+    await expect(a.signWithKey(held, 'm')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(a.signWithKey(held, 'm')).rejects.toThrow(/no longer verifies/);
+  });
+});
+
 describe('refetch on a miss', () => {
   it('a key another process wrote verifies before the TTL; a flood of bad signatures costs one read per cooldown', async () => {
     const { clock, replica, state } = fleet({ rotationDelayMs: 0 });

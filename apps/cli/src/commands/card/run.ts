@@ -4,8 +4,6 @@
  * so a script can tell "forged" (1) from "could not check" (the store's exit codes; 5 for a JWK Set that
  * cannot be fetched). Card files and JWK Set files are read with a size bound; nothing of a card is echoed.
  */
-import { open } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
 import {
   type AgentCardTrustPolicy,
   type CardAlgorithm,
@@ -17,6 +15,7 @@ import {
 } from '@phlow/keys-a2a';
 import { isKeyStoreError, KeyStoreError } from '@phlow/keys-core';
 import { createRemoteKeySet } from '@phlow/keys-jwt';
+import { readBoundedInput } from '../../bounded-input.js';
 import type { CommandContext } from '../../command.js';
 import { stringValue, stringValues } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
@@ -27,34 +26,11 @@ const ALGS: readonly CardAlgorithm[] = ['EdDSA', 'Ed25519', 'ES256', 'RS256'];
 const MAX_JWKS_BYTES = 256 * 1024;
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** Up to `max` bytes of a file, or of stdin for `-`; one byte more than `max` is read so the bound is seen. */
+/** Up to `max` bytes of a file, or of stdin for `-`, and one more, so the parser sees the bound (TOO_LARGE). */
 async function readBounded(context: CommandContext, path: string, max: number): Promise<Uint8Array> {
-  if (path === '-') {
-    if (context.stdin.isTTY) throw new UsageError('pipe the card on stdin, or give its file', 'card');
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of context.stdin) {
-      const bytes = typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk;
-      chunks.push(bytes);
-      size += bytes.byteLength;
-      if (size > max) break; // the parser refuses it as TOO_LARGE
-    }
-    return Buffer.concat(chunks);
-  }
-  const file = await open(isAbsolute(path) ? path : resolve(context.cwd, path), 'r');
-  try {
-    const buffer = Buffer.alloc(max + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length === buffer.length) break;
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    await file.close();
-  }
+  if (path === '-' && context.stdin.isTTY)
+    throw new UsageError('pipe the card on stdin, or give its file', 'card');
+  return (await readBoundedInput(context, path, max)).bytes;
 }
 
 function refusal(context: CommandContext, error: { code: string; message: string }): ExitCode {

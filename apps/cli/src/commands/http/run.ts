@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createRequestVerifier, isHttpSigError, signRequest } from '@phlow/keys-httpsig';
+import { readBoundedInput } from '../../bounded-input.js';
 import type { CommandContext } from '../../command.js';
 import { stringValue, stringValues } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
@@ -101,24 +102,12 @@ async function sign(context: CommandContext, args: readonly string[]): Promise<E
 }
 
 async function readInput(context: CommandContext, file: string | undefined): Promise<string> {
-  if (file !== undefined && file !== '-') {
-    const data = await readFile(resolve(context.cwd, file));
-    if (data.byteLength > MAX_CAPTURED_BYTES)
-      throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
-    return data.toString('utf8');
-  }
-  if (context.stdin.isTTY)
+  const source = file ?? '-';
+  if (source === '-' && context.stdin.isTTY)
     throw new UsageError('http verify needs a captured request: a file or stdin', 'http');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of context.stdin) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
-    size += b.byteLength;
-    if (size > MAX_CAPTURED_BYTES)
-      throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const { bytes, over } = await readBoundedInput(context, source, MAX_CAPTURED_BYTES);
+  if (over) throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
+  return Buffer.from(bytes).toString('utf8');
 }
 
 async function verify(context: CommandContext, args: readonly string[]): Promise<ExitCode> {

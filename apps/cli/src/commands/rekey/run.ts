@@ -15,10 +15,11 @@
  * The file is read with the new key afterwards and its key ids compared before success is reported.
  */
 import { existsSync } from 'node:fs';
-import { readFile, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { auditFailure, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
 import type { FileKeyStore } from '@phlow/keystore-file';
+import { readBoundedInput } from '../../bounded-input.js';
 import { type CommandContext, stringValue } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
 import { writeNewPrivateFile } from '../../private-files.js';
@@ -48,6 +49,9 @@ function freeOldName(file: string): string {
     if (!existsSync(name)) return name;
   }
 }
+
+/** The largest `--new-master-key-file` read (a raw key is 44 characters; a passphrase a line). */
+const MAX_MASTER_KEY_FILE_BYTES = 64 * 1024;
 
 export async function run(context: CommandContext): Promise<ExitCode> {
   const { env, cwd, out } = context;
@@ -91,7 +95,14 @@ export async function run(context: CommandContext): Promise<ExitCode> {
           'rekey',
         );
       }
-      await store.rekey((await readFile(masterKeyFile, 'utf8')).trim());
+      const { bytes, over } = await readBoundedInput(context, masterKeyFile, MAX_MASTER_KEY_FILE_BYTES);
+      if (over) {
+        throw new UsageError(
+          `--new-master-key-file is over ${MAX_MASTER_KEY_FILE_BYTES / 1024} KiB: a master key file holds one key (phlow-keys init writes one)`,
+          'rekey',
+        );
+      }
+      await store.rekey(Buffer.from(bytes).toString('utf8').trim());
       if (current.source === 'fallback') {
         // Left in place, the old .phlow/master.key would still be picked up and fail to open the file.
         backup = freeOldName(current.file!);

@@ -5,6 +5,7 @@
  * Give it as `-` or not at all to read it from stdin, which keeps it out of the process list.
  */
 import { DEFAULT_MAX_TOKEN_LENGTH, isJwtError, verifyJwt } from '@phlow/keys-jwt';
+import { readBoundedInput } from '../../bounded-input.js';
 import type { CommandContext } from '../../command.js';
 import { stringValue, stringValues } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
@@ -22,12 +23,9 @@ async function readToken(context: CommandContext): Promise<string> {
       'verify-token',
     );
   }
-  let text = '';
-  for await (const chunk of context.stdin) {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    if (text.length > DEFAULT_MAX_TOKEN_LENGTH + 2) break; // verifyJwt refuses it as TOO_LARGE
-  }
-  return text.trim();
+  // One byte past the longest accepted token (and its newline): verifyJwt refuses a longer one as TOO_LARGE.
+  const { bytes } = await readBoundedInput(context, '-', DEFAULT_MAX_TOKEN_LENGTH + 2);
+  return Buffer.from(bytes).toString('utf8').trim();
 }
 
 export async function run(context: CommandContext): Promise<ExitCode> {
