@@ -6,6 +6,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpSigError } from './errors.js';
 import { DEFAULT_MAX_BODY_BYTES } from './message.js';
 
+/**
+ * The URL of a request target, on `origin` whatever the target says. Only origin-form (`/path?query`) is
+ * taken: `new URL(target, origin)` would let the sender choose the host (`GET http://other.example/`,
+ * `GET //other.example/`, `GET /\\other.example/`), and with it the `@authority` and `@target-uri` the verifier
+ * checks, so a request signed for another origin would verify here.
+ */
+function originFormUrl(target: string | undefined, origin: string): URL {
+  const path = target ?? '/';
+  if (!path.startsWith('/')) {
+    throw new HttpSigError(
+      'MALFORMED',
+      'the request target is not origin-form (/path?query): absolute-form and authority-form targets are refused',
+    );
+  }
+  const url = new URL(origin);
+  const query = path.indexOf('?');
+  // The setters keep the target inside the path and query: a leading `//` stays a path, not a host.
+  url.pathname = query < 0 ? path : path.slice(0, query);
+  url.search = query < 0 ? '' : path.slice(query);
+  return url;
+}
+
 /** A fetch Request of `req` (its body read, at most `maxBodyBytes`). `origin` is the server's own, e.g. `https://api.example`. */
 export async function requestOfIncoming(
   req: IncomingMessage,
@@ -30,7 +52,7 @@ export async function requestOfIncoming(
     }
     body = new Uint8Array(Buffer.concat(chunks));
   }
-  return new Request(new URL(req.url ?? '/', origin), {
+  return new Request(originFormUrl(req.url, origin), {
     method,
     headers,
     ...(body && body.byteLength > 0 ? { body } : {}),

@@ -1,0 +1,84 @@
+// An attacker's read of the verifier: each test is something a sender (or a directory server) controls and
+// what it must not get. Real loopback servers and raw sockets; counts of requests and results, no timings.
+import { connect } from 'node:net';
+import type { KeyManager } from '@phlow/keys-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequestVerifier, requestOfIncoming, signRequest } from '../src/index.js';
+import { agentManager, serve, type TestServer } from './helpers.js';
+
+let manager: KeyManager;
+beforeAll(async () => {
+  manager = await agentManager();
+});
+afterAll(async () => {
+  await manager.close();
+});
+
+/** Sends `head` (request line and headers, CRLF-separated) on a raw socket; resolves with the status code. */
+function rawRequest(origin: string, head: string): Promise<number> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\nconnection: close\r\n\r\n`));
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+    });
+    socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)));
+    socket.on('error', reject);
+  });
+}
+
+describe('Node adapter: the request target cannot choose the @authority', () => {
+  let server: TestServer;
+  const outcomes: string[] = [];
+  beforeAll(async () => {
+    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' } });
+    server = await serve((req, res) => {
+      requestOfIncoming(req, server.origin)
+        .then((request) => verifier.verify(request))
+        .then(
+          () => {
+            outcomes.push('accepted');
+            res.end();
+          },
+          (error: { code?: string }) => {
+            outcomes.push(error.code ?? 'ERROR');
+            res.statusCode = 401;
+            res.end();
+          },
+        );
+    });
+  });
+  afterAll(() => server.close());
+
+  // A request the agent signed for another origin (which the attacker runs, or saw), replayed to us with a
+  // request target that names that origin.
+  for (const target of ['http://other.example/x', '//other.example/x', '/\\other.example/x']) {
+    it(`a request signed for other.example, sent here as "GET ${target}", is refused`, async () => {
+      const signed = await signRequest(manager, 'agent', new Request('http://other.example/x'));
+      const head = [
+        `GET ${target} HTTP/1.1`,
+        `host: ${new URL(server.origin).host}`,
+        ...[...signed.headers].map(([name, value]) => `${name}: ${value}`),
+      ].join('\r\n');
+      outcomes.length = 0;
+      const status = await rawRequest(server.origin, head);
+      expect(outcomes).toHaveLength(1);
+      expect(outcomes[0]).not.toBe('accepted');
+      expect(['MALFORMED', 'SIGNATURE_INVALID']).toContain(outcomes[0]);
+      expect(status).toBe(401);
+    });
+  }
+
+  it('(positive) the same request signed for this server, sent in origin-form, verifies', async () => {
+    const signed = await signRequest(manager, 'agent', new Request(`${server.origin}/x?y=1`));
+    const head = [
+      'GET /x?y=1 HTTP/1.1',
+      `host: ${new URL(server.origin).host}`,
+      ...[...signed.headers].map(([name, value]) => `${name}: ${value}`),
+    ].join('\r\n');
+    outcomes.length = 0;
+    expect(await rawRequest(server.origin, head)).toBe(200);
+    expect(outcomes).toEqual(['accepted']);
+  });
+});
