@@ -83,6 +83,13 @@ export interface DirectoryPolicy {
   readonly backgroundRefresh?: boolean;
   /** Most directories cached at once (least recently used dropped). Default: 100. */
   readonly maxDirectories?: number;
+  /**
+   * Most directory URLs of one origin other than its well-known directory (paths and `jwks_uri`s named by
+   * Signature-Agent); a further one is AGENT_REFUSED with nothing fetched. Signature-Agent is read before any
+   * signature is checked, so without this bound every request naming a new path of an allowed origin would
+   * cost a fetch and push a known directory out of the cache. Default: 4.
+   */
+  readonly maxDirectoriesPerOrigin?: number;
   /** The key set factory. Default: `createRemoteKeySet` of `@phlow/keys-jwt`. */
   readonly keySetFactory?: DirectoryKeySetFactory;
 }
@@ -140,6 +147,7 @@ export class DirectoryKeySets {
   readonly #sets: BoundedMap<string, DirectoryKeySet>;
   readonly #policy: DirectoryPolicy;
   readonly #now: (() => number) | undefined;
+  readonly #perOrigin: number;
 
   constructor(policy: DirectoryPolicy, now?: () => number) {
     if (!policy || !Array.isArray(policy.allowedOrigins)) {
@@ -151,11 +159,31 @@ export class DirectoryKeySets {
     this.#policy = policy;
     this.#now = now;
     this.#sets = new BoundedMap(policy.maxDirectories ?? 100);
+    const perOrigin = policy.maxDirectoriesPerOrigin ?? 4;
+    if (!Number.isSafeInteger(perOrigin) || perOrigin < 0) {
+      throw new HttpSigError('INVALID_ARGUMENT', 'maxDirectoriesPerOrigin must be a whole number >= 0');
+    }
+    this.#perOrigin = perOrigin;
   }
 
   async get(url: string): Promise<DirectoryKeySet> {
     const known = this.#sets.get(url);
     if (known) return known;
+    const { origin } = new URL(url);
+    const wellKnown = `${origin}${DIRECTORY_PATH}`;
+    if (url !== wellKnown) {
+      let same = 0;
+      for (const cached of this.#sets.keys()) {
+        if (cached !== `${new URL(cached).origin}${DIRECTORY_PATH}` && new URL(cached).origin === origin)
+          same++;
+      }
+      if (same >= this.#perOrigin) {
+        throw new HttpSigError(
+          'AGENT_REFUSED',
+          `Signature-Agent names another directory URL of an origin that has ${this.#perOrigin} already (policy.maxDirectoriesPerOrigin): nothing was fetched`,
+        );
+      }
+    }
     const factory = this.#policy.keySetFactory ?? (await remoteFactory());
     const p = this.#policy;
     const set = factory(url, {

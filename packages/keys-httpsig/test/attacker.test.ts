@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import type { KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestVerifier, requestOfIncoming, signRequest } from '../src/index.js';
-import { agentManager, serve, type TestServer } from './helpers.js';
+import { agentManager, loopbackPolicy, serve, serveDirectory, type TestServer } from './helpers.js';
 
 let manager: KeyManager;
 beforeAll(async () => {
@@ -80,5 +80,64 @@ describe('Node adapter: the request target cannot choose the @authority', () => 
     outcomes.length = 0;
     expect(await rawRequest(server.origin, head)).toBe(200);
     expect(outcomes).toEqual(['accepted']);
+  });
+});
+
+describe('Signature-Agent paths of an allowed origin', () => {
+  it('cost at most maxDirectoriesPerOrigin fetches, and the well-known directory stays cached', async () => {
+    const directory = await serveDirectory(manager);
+    const verifier = createRequestVerifier({ directory: loopbackPolicy(directory.origin) });
+    try {
+      // The agent's own directory is fetched once and verifies.
+      const good = () =>
+        signRequest(manager, 'agent', new Request('https://api.example/'), { agent: directory.origin });
+      await verifier.verify(await good());
+      expect(directory.requests).toBe(1);
+      // Anyone may send a Signature-Agent naming other paths of the allowed origin: it is read before any
+      // signature is checked. 20 distinct paths.
+      const codes: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const junk = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+          agent: `${directory.origin}/junk-${i}`,
+        });
+        codes.push(
+          await verifier.verify(junk).then(
+            () => 'accepted',
+            (e: { code: string }) => e.code,
+          ),
+        );
+      }
+      expect(codes.filter((c) => c === 'accepted')).toHaveLength(0);
+      // 4 fetched (404, DIRECTORY_UNAVAILABLE), the other 16 refused without a request.
+      expect(directory.requests).toBe(1 + 4);
+      expect(codes.filter((c) => c === 'AGENT_REFUSED')).toHaveLength(16);
+      // The agent's directory was not pushed out: it verifies with no new fetch.
+      await verifier.verify(await good());
+      expect(directory.requests).toBe(5);
+    } finally {
+      verifier.close();
+      await directory.close();
+    }
+  });
+
+  it('maxDirectoriesPerOrigin 0 leaves only the well-known directory', async () => {
+    const directory = await serveDirectory(manager);
+    const verifier = createRequestVerifier({
+      directory: loopbackPolicy(directory.origin, { maxDirectoriesPerOrigin: 0 }),
+    });
+    try {
+      const other = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: `${directory.origin}/other`,
+      });
+      await expect(verifier.verify(other)).rejects.toMatchObject({ code: 'AGENT_REFUSED' });
+      expect(directory.requests).toBe(0);
+      const good = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: directory.origin,
+      });
+      await expect(verifier.verify(good)).resolves.toMatchObject({ keyid: expect.any(String) });
+    } finally {
+      verifier.close();
+      await directory.close();
+    }
   });
 });
