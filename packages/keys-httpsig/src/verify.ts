@@ -26,6 +26,8 @@ import {
 
 /** Largest Signature-Input, Signature or Signature-Agent header accepted: 8 KiB. */
 export const MAX_SIGNATURE_HEADER_BYTES = 8192;
+/** Longest `nonce` accepted (each one seen is kept by the nonce store until its signature expires): 256. */
+export const MAX_NONCE_LENGTH = 256;
 /** Default clock skew allowed on `created` and `expires`: 60 s. */
 export const DEFAULT_SKEW_SECONDS = 60;
 
@@ -217,6 +219,13 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
       if (expires < t - skew)
         throw new HttpSigError('EXPIRED', `the signature expired (skew ${skew} s): sign the request again`);
     }
+    if (expires === undefined && created < t - skew - maxValidity) {
+      // Without `expires`, `created` alone bounds the signature's life: no older than maxValiditySeconds.
+      throw new HttpSigError(
+        'EXPIRED',
+        `created is over ${maxValidity} s ago (maxValiditySeconds, skew ${skew} s): sign the request again`,
+      );
+    }
     if (created > t + skew)
       throw new HttpSigError(
         'NOT_YET_VALID',
@@ -234,6 +243,8 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
       );
     }
     const nonce = stringParam(list, 'nonce');
+    if (nonce !== undefined && nonce.length > MAX_NONCE_LENGTH)
+      throw new HttpSigError('PARAMS_INVALID', `nonce is over ${MAX_NONCE_LENGTH} characters`);
     if (options.nonceStore && nonce === undefined) {
       throw new HttpSigError('REPLAYED', 'the signature has no nonce, and this verifier refuses replays');
     }

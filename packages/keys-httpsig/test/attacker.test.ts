@@ -3,7 +3,13 @@
 import { connect } from 'node:net';
 import type { KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRequestVerifier, requestOfIncoming, signRequest } from '../src/index.js';
+import {
+  createMemoryNonceStore,
+  createRequestVerifier,
+  MAX_NONCE_LENGTH,
+  requestOfIncoming,
+  signRequest,
+} from '../src/index.js';
 import { agentManager, loopbackPolicy, serve, serveDirectory, type TestServer } from './helpers.js';
 
 let manager: KeyManager;
@@ -139,5 +145,41 @@ describe('Signature-Agent paths of an allowed origin', () => {
       verifier.close();
       await directory.close();
     }
+  });
+});
+
+describe('signature parameters', () => {
+  it('a nonce over MAX_NONCE_LENGTH is refused before the nonce store keeps it', async () => {
+    const nonceStore = createMemoryNonceStore();
+    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' }, nonceStore, tag: null });
+    const long = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+      nonce: 'n'.repeat(MAX_NONCE_LENGTH + 1),
+    });
+    await expect(verifier.verify(long)).rejects.toMatchObject({ code: 'PARAMS_INVALID' });
+    expect(nonceStore.size).toBe(0);
+    const ok = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+      nonce: 'n'.repeat(MAX_NONCE_LENGTH),
+    });
+    await expect(verifier.verify(ok)).resolves.toMatchObject({ nonce: 'n'.repeat(MAX_NONCE_LENGTH) });
+    expect(nonceStore.size).toBe(1);
+  });
+
+  it('without expires (requireExpires false), a created older than maxValiditySeconds is EXPIRED', async () => {
+    const signedAt = Date.now();
+    const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+      expiresInSeconds: null,
+      now: () => signedAt,
+    });
+    const at = (ms: number) =>
+      createRequestVerifier({
+        keys: { manager, keyId: 'agent' },
+        requireExpires: false,
+        maxValiditySeconds: 3600,
+        now: () => signedAt + ms,
+      });
+    await expect(at(3600_000).verify(request.clone())).resolves.toMatchObject({ keyid: expect.any(String) });
+    // Two days later the same request would otherwise verify for ever (and a nonce store would have
+    // forgotten its nonce already, since it keeps one until created + maxValiditySeconds + skew).
+    await expect(at(2 * 86_400_000).verify(request.clone())).rejects.toMatchObject({ code: 'EXPIRED' });
   });
 });
