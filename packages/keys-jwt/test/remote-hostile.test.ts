@@ -2,7 +2,7 @@
 // chosen to make each verification expensive, and response games. Counts of events and requests, no timings.
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { jwkThumbprint } from '@phlow/keys-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRemoteKeySet, type RemoteKeySetEvent } from '../src/index.js';
 import { jwks, newKey, startServer, type TestServer } from './remote-helpers.js';
 
@@ -50,6 +50,32 @@ describe('createRemoteKeySet: keys that make verification expensive', () => {
     expect(
       events.filter((e) => e.type === 'key-skipped').map((e) => (e as { reason: string }).reason),
     ).toEqual(['refused-key', 'refused-key']);
+    set.close();
+  });
+});
+
+describe('createRemoteKeySet: background refresh against a server that says no-store', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is scheduled no sooner than 1 s after a fetch, even when the set is fresh for 0 ms', async () => {
+    const server = await serve(jwks(() => ({ keys: [newKey().publicJwk] }), { 'cache-control': 'no-store' }));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const set = createRemoteKeySet(server.url(), {
+      allowInsecureLoopback: true,
+      backgroundRefresh: true,
+      minMaxAgeMs: 0,
+      cooldownMs: 30_000,
+    });
+    await set.refresh();
+    expect(server.count()).toBe(1);
+    // The one timer left is the background refresh: run it and see how far the clock had to go.
+    expect(vi.getTimerCount()).toBe(1);
+    const before = Date.now();
+    vi.advanceTimersToNextTimer();
+    expect(Date.now() - before).toBeGreaterThanOrEqual(1000);
+    await set.refresh(); // shares the fetch the timer started
     set.close();
   });
 });
