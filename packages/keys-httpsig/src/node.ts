@@ -38,24 +38,26 @@ export async function requestOfIncoming(
   for (let i = 0; i < req.rawHeaders.length; i += 2)
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
   const method = req.method ?? 'GET';
-  let body: Uint8Array | undefined;
-  if (method !== 'GET' && method !== 'HEAD') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > maxBodyBytes) {
-        req.destroy();
-        throw new HttpSigError('MALFORMED', `the body is over ${maxBodyBytes} bytes (maxBodyBytes)`);
-      }
-      chunks.push(chunk as Buffer);
+  // Read for every method: a GET or HEAD body left unread would reach the application unverified.
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) {
+      req.destroy();
+      throw new HttpSigError('MALFORMED', `the body is over ${maxBodyBytes} bytes (maxBodyBytes)`);
     }
-    body = new Uint8Array(Buffer.concat(chunks));
+    chunks.push(chunk as Buffer);
+  }
+  const body = new Uint8Array(Buffer.concat(chunks));
+  if ((method === 'GET' || method === 'HEAD') && body.byteLength > 0) {
+    // A fetch Request cannot carry it, so it could not be checked against Content-Digest.
+    throw new HttpSigError('MALFORMED', `a ${method} request with a body is refused`);
   }
   return new Request(originFormUrl(req.url, origin), {
     method,
     headers,
-    ...(body && body.byteLength > 0 ? { body } : {}),
+    ...(body.byteLength > 0 ? { body } : {}),
   });
 }
 

@@ -7,7 +7,9 @@ import {
   createMemoryNonceStore,
   createRequestVerifier,
   MAX_NONCE_LENGTH,
+  messageOf,
   requestOfIncoming,
+  signNodeRequest,
   signRequest,
 } from '../src/index.js';
 import { agentManager, loopbackPolicy, serve, serveDirectory, type TestServer } from './helpers.js';
@@ -21,10 +23,12 @@ afterAll(async () => {
 });
 
 /** Sends `head` (request line and headers, CRLF-separated) on a raw socket; resolves with the status code. */
-function rawRequest(origin: string, head: string): Promise<number> {
+function rawRequest(origin: string, head: string, body = ''): Promise<number> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\nconnection: close\r\n\r\n`));
+    const socket = connect(Number(port), hostname, () =>
+      socket.end(`${head}\r\nconnection: close\r\n\r\n${body}`),
+    );
     let text = '';
     socket.on('data', (chunk) => {
       text += chunk.toString('latin1');
@@ -75,6 +79,27 @@ describe('Node adapter: the request target cannot choose the @authority', () => 
       expect(status).toBe(401);
     });
   }
+
+  it('a GET whose body is not what its covered Content-Digest says is refused (the body would reach the app unchecked)', async () => {
+    const { host, hostname, port } = new URL(server.origin);
+    const options = await signNodeRequest(
+      manager,
+      'agent',
+      { protocol: 'http:', hostname, port, method: 'GET', path: '/x' },
+      'the body that was signed',
+    );
+    expect(Object.keys(options.headers)).toContain('content-digest');
+    const swapped = 'a body the attacker chose';
+    const head = [
+      'GET /x HTTP/1.1',
+      `host: ${host}`,
+      `content-length: ${swapped.length}`,
+      ...Object.entries(options.headers).map(([name, value]) => `${name}: ${value}`),
+    ].join('\r\n');
+    outcomes.length = 0;
+    expect(await rawRequest(server.origin, head, swapped)).toBe(401);
+    expect(outcomes).toEqual(['MALFORMED']);
+  });
 
   it('(positive) the same request signed for this server, sent in origin-form, verifies', async () => {
     const signed = await signRequest(manager, 'agent', new Request(`${server.origin}/x?y=1`));
@@ -181,5 +206,30 @@ describe('signature parameters', () => {
     // Two days later the same request would otherwise verify for ever (and a nonce store would have
     // forgotten its nonce already, since it keeps one until created + maxValiditySeconds + skew).
     await expect(at(2 * 86_400_000).verify(request.clone())).rejects.toMatchObject({ code: 'EXPIRED' });
+  });
+});
+
+describe('Content-Digest', () => {
+  it('covered but the message given without its body: DIGEST_MISMATCH, not a pass', async () => {
+    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' } });
+    const url = 'https://api.example/orders';
+    const signed = await signRequest(
+      manager,
+      'agent',
+      new Request(url, { method: 'POST', body: '{"qty":1}' }),
+    );
+    expect(signed.headers.get('signature-input')).toContain('"content-digest"');
+    const headers = Object.fromEntries(signed.headers);
+    // A verifier wired to verifyMessage that did not read the body: any body would have passed.
+    await expect(verifier.verifyMessage(messageOf('POST', new URL(url), headers))).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+    });
+    // (positive) with the body it verifies.
+    const body = new TextEncoder().encode('{"qty":1}');
+    await expect(
+      verifier.verifyMessage(messageOf('POST', new URL(url), headers, body)),
+    ).resolves.toMatchObject({
+      keyid: expect.any(String),
+    });
   });
 });
