@@ -10,7 +10,10 @@ export interface HttpMessage {
   readonly url: URL;
   /** Every line of the header, combined with ", " (as fetch's Headers.get does); undefined if absent. */
   header(name: string): string | undefined;
-  /** The body, when the caller read it (undefined: no body, or not read). */
+  /**
+   * The body, when the caller read it (undefined: no body, or not read). A covered `content-digest` is checked
+   * against it, undefined counting as empty: give the body whenever the request has one.
+   */
   readonly body?: Uint8Array | undefined;
 }
 

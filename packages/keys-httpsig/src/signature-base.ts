@@ -28,7 +28,7 @@ const DERIVED = new Set([
 ]);
 
 /** The `@authority` of a URL: host lowercased, with the port only when it is not the scheme's default. */
-function authority(url: URL): string {
+export function authority(url: URL): string {
   return url.host.toLowerCase();
 }
 

@@ -14,7 +14,7 @@ import { DirectoryKeySets, type DirectoryPolicy, directoryUrl, type LocalKeys } 
 import { DEFAULT_MAX_BODY_BYTES, type HttpMessage, messageOfRequest } from './message.js';
 import { type NonceStore, NonceStoreFullError } from './nonce-store.js';
 import { MAX_EXPIRES_IN_SECONDS, WEB_BOT_AUTH_TAG } from './sign.js';
-import { signatureBase } from './signature-base.js';
+import { authority, signatureBase } from './signature-base.js';
 import {
   type InnerList,
   isInnerList,
@@ -36,6 +36,13 @@ export interface VerifyRequestOptions {
   readonly directory?: DirectoryPolicy;
   /** Verify against a local KeyManager's keys of one id instead. */
   readonly keys?: LocalKeys;
+  /**
+   * The authorities (`host`, or `host:port` when the port is not the scheme's default) this verifier answers
+   * for. A request whose URL names another is AUTHORITY_REFUSED before anything is fetched: pass it whenever
+   * the Request's URL is built from the Host header, or a request signed for another origin (which that
+   * origin saw) verifies here. Default: any (the URL is trusted to be this server's).
+   */
+  readonly authorities?: readonly string[];
   /** Required `tag`. Default: `web-bot-auth`; `null` accepts any tag (and none). */
   readonly tag?: string | null;
   /** Clock skew allowed on `created` (future) and `expires` (past), seconds. Default: 60. */
@@ -188,11 +195,24 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
   const maxValidity = options.maxValiditySeconds ?? MAX_EXPIRES_IN_SECONDS;
   const tag = options.tag === undefined ? WEB_BOT_AUTH_TAG : options.tag;
   const sets = options.directory ? new DirectoryKeySets(options.directory, options.now) : undefined;
+  if (
+    options.authorities !== undefined &&
+    !(Array.isArray(options.authorities) && options.authorities.every((a) => typeof a === 'string'))
+  ) {
+    throw new HttpSigError('INVALID_ARGUMENT', 'authorities must be a list of host[:port] strings');
+  }
+  const authorities = options.authorities && new Set(options.authorities.map((a) => a.toLowerCase()));
 
   async function check(
     message: HttpMessage,
     noted: { kid?: string; keyId?: string },
   ): Promise<VerifiedRequest> {
+    if (authorities && !authorities.has(authority(message.url))) {
+      throw new HttpSigError(
+        'AUTHORITY_REFUSED',
+        'the request is addressed to an authority outside options.authorities: a request signed for another origin is refused',
+      );
+    }
     const { label, list, signature } = parseSignatures(message, tag);
     const keyid = stringParam(list, 'keyid');
     if (keyid === undefined || keyid.length > 256)

@@ -233,3 +233,49 @@ describe('Content-Digest', () => {
     });
   });
 });
+
+describe('authorities', () => {
+  it('a request signed for another host (its URL taken from the Host header) is AUTHORITY_REFUSED, nothing fetched', async () => {
+    let factoryCalls = 0;
+    const verifier = createRequestVerifier({
+      authorities: ['api.example', 'API.example:8443'],
+      directory: {
+        allowedOrigins: ['https://agent.example'],
+        keySetFactory: () => {
+          factoryCalls++;
+          throw new Error('no fetch expected');
+        },
+      },
+    });
+    for (const url of [
+      'https://other.example/',
+      'https://api.example.other.example:8443/',
+      'https://api.example:444/',
+    ]) {
+      const signed = await signRequest(manager, 'agent', new Request(url), {
+        agent: 'https://agent.example',
+      });
+      await expect(verifier.verify(signed)).rejects.toMatchObject({ code: 'AUTHORITY_REFUSED' });
+    }
+    expect(factoryCalls).toBe(0);
+    verifier.close();
+    // (positive) the listed authorities verify, default port omitted, case folded.
+    const local = createRequestVerifier({
+      keys: { manager, keyId: 'agent' },
+      authorities: ['API.example', 'api.example:8443'],
+    });
+    for (const url of ['https://api.example/', 'https://api.example:443/', 'https://api.example:8443/x']) {
+      await expect(
+        local.verify(await signRequest(manager, 'agent', new Request(url))),
+      ).resolves.toMatchObject({
+        keyid: expect.any(String),
+      });
+    }
+  });
+
+  it('authorities that are not a list of strings: INVALID_ARGUMENT', () => {
+    expect(() =>
+      createRequestVerifier({ keys: { manager, keyId: 'agent' }, authorities: 'api.example' as never }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
