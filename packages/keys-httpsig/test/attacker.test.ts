@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import type { KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createDirectoryHandler,
   createMemoryNonceStore,
   createRequestVerifier,
   MAX_NONCE_LENGTH,
@@ -11,6 +12,7 @@ import {
   requestOfIncoming,
   signNodeRequest,
   signRequest,
+  toNodeListener,
 } from '../src/index.js';
 import { agentManager, loopbackPolicy, serve, serveDirectory, type TestServer } from './helpers.js';
 
@@ -277,5 +279,48 @@ describe('authorities', () => {
     expect(() =>
       createRequestVerifier({ keys: { manager, keyId: 'agent' }, authorities: 'api.example' as never }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('directory handler with signResponse', () => {
+  it('20 anonymous GETs cost one signing, not 20 (signing may be a Transit or KMS call)', async () => {
+    let signings = 0;
+    const counting = new Proxy(manager, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== 'signDetailed') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: Parameters<KeyManager['signDetailed']>) => {
+          signings++;
+          return target.signDetailed(...args);
+        };
+      },
+    });
+    let origin = '';
+    const handler = createDirectoryHandler(counting, { keyIds: ['agent'], signResponse: true });
+    const server = await serve((req, res) => toNodeListener(handler, origin)(req, res));
+    origin = server.origin;
+    try {
+      const url = `${origin}/.well-known/http-message-signatures-directory`;
+      const inputs = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const response = await fetch(url);
+        expect(response.status).toBe(200);
+        inputs.add(response.headers.get('signature-input') ?? '');
+        await response.arrayBuffer();
+      }
+      expect(signings).toBe(1);
+      expect(inputs.size).toBe(1);
+      // The reused signature is one a verifier requiring signed directories accepts.
+      const verifier = createRequestVerifier({
+        directory: loopbackPolicy(origin, { requireSignedDirectory: true }),
+      });
+      const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+        agent: origin,
+      });
+      await expect(verifier.verify(request)).resolves.toMatchObject({ keyid: expect.any(String) });
+      verifier.close();
+    } finally {
+      await server.close();
+    }
   });
 });
