@@ -54,6 +54,17 @@ function derived(name: string, message: HttpMessage): string {
   }
 }
 
+/**
+ * A covered name as messages show it: a field name of at most 64 token characters as it is, anything else
+ * (spaces, quotes, 8 KiB of it: the sender chose it) not echoed.
+ */
+function shown(name: string): string {
+  return FIELD_NAME.test(name) && name.length <= 64 ? `"${name}"` : '(its name, not shown)';
+}
+
+/** An HTTP field name (RFC 9110 token), lower case as RFC 9421 requires of covered fields. */
+const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
 /** The value of one component, or COMPONENT_MISSING if the message lacks it. */
 export function componentValue(component: Item, message: HttpMessage, allowReq = false): string {
   if (typeof component.value !== 'string')
@@ -66,7 +77,7 @@ export function componentValue(component: Item, message: HttpMessage, allowReq =
     // components against that request (the directory response signature); its value is always true.
     if (param === 'req' && allowReq && value === true) continue;
     if (param !== 'key')
-      throw new HttpSigError('MALFORMED', `the component parameter "${param}" is not supported`);
+      throw new HttpSigError('MALFORMED', `the component parameter ${shown(param)} is not supported`);
   }
   if (name.startsWith('@')) {
     if (!DERIVED.has(name) || component.params.has('key')) {
@@ -74,17 +85,21 @@ export function componentValue(component: Item, message: HttpMessage, allowReq =
     }
     return derived(name, message);
   }
+  if (!FIELD_NAME.test(name)) {
+    // Not a field any message can have (and fetch's Headers.get would throw a TypeError quoting it).
+    throw new HttpSigError('MALFORMED', `the covered field ${shown(name)} is not a field name`);
+  }
   const raw = message.header(name);
   if (raw === undefined)
-    throw new HttpSigError('COMPONENT_MISSING', `the covered field "${name}" is not in the message`);
+    throw new HttpSigError('COMPONENT_MISSING', `the covered field ${shown(name)} is not in the message`);
   const key = component.params.get('key');
   if (key === undefined) return raw.trim();
   if (typeof key !== 'string') throw new HttpSigError('MALFORMED', 'the key parameter must be a string');
-  const member = parseDictionary(raw, `the ${name} field`).get(key);
+  const member = parseDictionary(raw, `the ${shown(name)} field`).get(key);
   if (member === undefined) {
     throw new HttpSigError(
       'COMPONENT_MISSING',
-      `the covered field "${name}" has no member named by its key parameter`,
+      `the covered field ${shown(name)} has no member named by its key parameter`,
     );
   }
   return serializeMember(member);

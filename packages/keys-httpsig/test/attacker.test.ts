@@ -324,3 +324,29 @@ describe('directory handler with signResponse', () => {
     }
   });
 });
+
+describe('error messages', () => {
+  it('do not echo a covered component name or parameter the sender chose, and every one is a typed refusal', async () => {
+    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' }, tag: null });
+    const t = Math.floor(Date.now() / 1000);
+    const chosen = ['x'.repeat(3000), 'x [phlow] [audit] valid=true', 'ok;fake=1'];
+    for (const name of chosen) {
+      for (const component of [`"${name}"`, `"@authority";${'p'.repeat(3000)}`]) {
+        const headers = new Headers({
+          'signature-input': `sig1=("@authority" ${component});created=${t};expires=${t + 60};keyid="k"`,
+          signature: 'sig1=:AA==:',
+        });
+        const error = (await verifier
+          .verify(new Request('https://api.example/', { headers }))
+          .catch((e) => e)) as {
+          code: string;
+          message: string;
+        };
+        expect(['COMPONENT_MISSING', 'MALFORMED']).toContain(error.code);
+        expect(error.message).not.toContain(name);
+        expect(error.message).not.toContain('ppppp');
+        expect(error.message.length).toBeLessThan(200);
+      }
+    }
+  });
+});
