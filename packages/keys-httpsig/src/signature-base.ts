@@ -93,7 +93,9 @@ export function componentValue(component: Item, message: HttpMessage, allowReq =
   if (raw === undefined)
     throw new HttpSigError('COMPONENT_MISSING', `the covered field ${shown(name)} is not in the message`);
   const key = component.params.get('key');
-  if (key === undefined) return raw.trim();
+  // RFC 9421 section 2.1: leading and trailing SP and HTAB only. String.prototype.trim also drops U+00A0 and
+  // others a header value can hold, so a value changed by them would still verify.
+  if (key === undefined) return raw.replace(/^[ \t]+|[ \t]+$/g, '');
   if (typeof key !== 'string') throw new HttpSigError('MALFORMED', 'the key parameter must be a string');
   const member = parseDictionary(raw, `the ${shown(name)} field`).get(key);
   if (member === undefined) {

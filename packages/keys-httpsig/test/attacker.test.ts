@@ -350,3 +350,23 @@ describe('error messages', () => {
     }
   });
 });
+
+describe('covered field values', () => {
+  it('a no-break space added around a covered value after signing breaks the signature (RFC 9421 strips SP and HTAB only)', async () => {
+    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' }, tag: null });
+    const signed = await signRequest(
+      manager,
+      'agent',
+      new Request('https://api.example/', { headers: { 'x-action': 'buy' } }),
+      { components: ['@authority', 'x-action'] },
+    );
+    await expect(verifier.verify(signed.clone())).resolves.toMatchObject({ keyid: expect.any(String) });
+    for (const changed of ['\u00a0buy', 'buy\u00a0']) {
+      const headers = new Headers(signed.headers);
+      headers.set('x-action', changed);
+      await expect(verifier.verify(new Request(signed.url, { headers }))).rejects.toMatchObject({
+        code: 'SIGNATURE_INVALID',
+      });
+    }
+  });
+});
