@@ -167,15 +167,21 @@ export class DirectoryKeySets {
   }
 
   async get(url: string): Promise<DirectoryKeySet> {
+    const cached = this.#sets.get(url);
+    if (cached) return cached;
+    const factory = this.#policy.keySetFactory ?? (await remoteFactory());
+    // Looked up again after the await, and nothing awaited from here to `set`: concurrent requests naming the
+    // same new directory share one key set (each would otherwise make its own, fetch, and leave it orphaned
+    // with its background refresh running, out of reach of close()).
     const known = this.#sets.get(url);
     if (known) return known;
     const { origin } = new URL(url);
     const wellKnown = `${origin}${DIRECTORY_PATH}`;
     if (url !== wellKnown) {
       let same = 0;
-      for (const cached of this.#sets.keys()) {
-        if (cached !== `${new URL(cached).origin}${DIRECTORY_PATH}` && new URL(cached).origin === origin)
-          same++;
+      for (const other of this.#sets.keys()) {
+        const otherOrigin = new URL(other).origin;
+        if (otherOrigin === origin && other !== wellKnown) same++;
       }
       if (same >= this.#perOrigin) {
         throw new HttpSigError(
@@ -184,7 +190,6 @@ export class DirectoryKeySets {
         );
       }
     }
-    const factory = this.#policy.keySetFactory ?? (await remoteFactory());
     const p = this.#policy;
     const set = factory(url, {
       accept: [DIRECTORY_MEDIA_TYPE, 'application/jwk-set+json', 'application/json'],

@@ -370,3 +370,23 @@ describe('covered field values', () => {
     }
   });
 });
+
+describe('directory key sets under concurrency', () => {
+  it('20 concurrent requests naming a new directory make one key set and one fetch (no orphan sets)', async () => {
+    const directory = await serveDirectory(manager);
+    const verifier = createRequestVerifier({ directory: loopbackPolicy(directory.origin) });
+    try {
+      const requests = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          signRequest(manager, 'agent', new Request('https://api.example/'), { agent: directory.origin }),
+        ),
+      );
+      const results = await Promise.all(requests.map((r) => verifier.verify(r)));
+      expect(results).toHaveLength(20);
+      expect(directory.requests).toBe(1);
+    } finally {
+      verifier.close();
+      await directory.close();
+    }
+  });
+});
