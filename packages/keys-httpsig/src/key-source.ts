@@ -120,6 +120,8 @@ export function directoryUrl(agent: string, type: string, policy: DirectoryPolic
       'Signature-Agent names an origin outside policy.allowedOrigins: nothing was fetched (add the origin to allowedOrigins to trust it)',
     );
   }
+  // A fragment is never sent: `#1` and `#2` are one document, and one key set.
+  url.hash = '';
   if (type === 'jwks_uri') return url.href;
   if (type !== 'directory')
     throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent has an unknown type parameter');

@@ -390,3 +390,23 @@ describe('directory key sets under concurrency', () => {
     }
   });
 });
+
+describe('directory URLs', () => {
+  it('Signature-Agent URLs that differ only in a fragment are one directory: one fetch', async () => {
+    const directory = await serveDirectory(manager);
+    const verifier = createRequestVerifier({ directory: loopbackPolicy(directory.origin) });
+    try {
+      const wellKnown = `${directory.origin}/.well-known/http-message-signatures-directory`;
+      for (let i = 0; i < 5; i++) {
+        const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+          agent: `${wellKnown}#${i}`,
+        });
+        await expect(verifier.verify(request)).resolves.toMatchObject({ directory: wellKnown });
+      }
+      expect(directory.requests).toBe(1);
+    } finally {
+      verifier.close();
+      await directory.close();
+    }
+  });
+});
