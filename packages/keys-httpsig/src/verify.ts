@@ -345,9 +345,11 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
     if (options.nonceStore && nonce !== undefined) {
       let fresh: boolean;
       try {
+        // Kept to the end of the last whole second in which the signature is still accepted: the time checks
+        // compare whole seconds, so a nonce forgotten at the start of that second could be replayed in it.
         fresh = await options.nonceStore.remember(
           `${keyid} ${nonce}`,
-          ((expires ?? created + maxValidity) + skew) * 1000,
+          ((expires ?? created + maxValidity) + skew + 1) * 1000,
         );
       } catch (error) {
         if (error instanceof NonceStoreFullError)

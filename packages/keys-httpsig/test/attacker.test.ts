@@ -410,3 +410,24 @@ describe('directory URLs', () => {
     }
   });
 });
+
+describe('nonce store window', () => {
+  it('a replay in the last second the signature is accepted is still REPLAYED', async () => {
+    const created = Math.floor(Date.now() / 1000);
+    const request = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+      now: () => created * 1000,
+      expiresInSeconds: 60,
+    });
+    // expires + skew, half a second in: the time checks still accept the signature.
+    const at = (created + 60 + 60) * 1000 + 500;
+    const nonceStore = createMemoryNonceStore({ now: () => at });
+    const verifier = createRequestVerifier({
+      keys: { manager, keyId: 'agent' },
+      nonceStore,
+      tag: null,
+      now: () => at,
+    });
+    await expect(verifier.verify(request.clone())).resolves.toMatchObject({ keyid: expect.any(String) });
+    await expect(verifier.verify(request.clone())).rejects.toMatchObject({ code: 'REPLAYED' });
+  });
+});
