@@ -431,3 +431,30 @@ describe('nonce store window', () => {
     await expect(verifier.verify(request.clone())).rejects.toMatchObject({ code: 'REPLAYED' });
   });
 });
+
+describe('signature base work', () => {
+  it('a field named by 64 key parameters is read and parsed once, not 64 times', async () => {
+    const verifier = createRequestVerifier({ keys: { manager, keyId: 'agent' }, tag: null });
+    const t = Math.floor(Date.now() / 1000);
+    const members = Array.from({ length: 64 }, (_, i) => `k${i}=${'a'.repeat(120)}`).join(', ');
+    const components = Array.from({ length: 64 }, (_, i) => `"x";key="k${i}"`).join(' ');
+    const signatureInput = `sig1=("@authority" ${components});created=${t};expires=${t + 60};keyid="k"`;
+    const reads = new Map<string, number>();
+    const fields: Record<string, string> = {
+      x: members,
+      'signature-input': signatureInput,
+      signature: 'sig1=:AA==:',
+    };
+    const message = {
+      method: 'GET',
+      url: new URL('https://api.example/'),
+      header(name: string) {
+        reads.set(name, (reads.get(name) ?? 0) + 1);
+        return fields[name];
+      },
+    };
+    // Refused (no such key) only after the signature base was built: every component was resolved.
+    await expect(verifier.verifyMessage(message)).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
+    expect(reads.get('x')).toBe(1);
+  });
+});
