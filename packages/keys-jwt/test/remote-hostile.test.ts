@@ -4,7 +4,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { jwkThumbprint } from '@phlow/keys-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRemoteKeySet, type RemoteKeySetEvent } from '../src/index.js';
-import { jwks, newKey, startServer, type TestServer } from './remote-helpers.js';
+import { jwks, newKey, selfSigned, startServer, type TestServer } from './remote-helpers.js';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -76,6 +76,22 @@ describe('createRemoteKeySet: background refresh against a server that says no-s
     vi.advanceTimersToNextTimer();
     expect(Date.now() - before).toBeGreaterThanOrEqual(1000);
     await set.refresh(); // shares the fetch the timer started
+    set.close();
+  });
+});
+
+describe('createRemoteKeySet: TLS', () => {
+  it('a certificate the trust anchors accept, but for another name, is refused before any request', async () => {
+    const tls = selfSigned('other.test');
+    const server = await serve(
+      jwks(() => ({ keys: [newKey().publicJwk] })),
+      tls,
+      'jwks.test',
+    );
+    const resolve = async () => [{ address: '127.0.0.1', family: 4 as const }];
+    const set = createRemoteKeySet(server.url(), { ca: tls.cert, resolve, allowInsecureLoopback: true });
+    await expect(set.keys()).rejects.toMatchObject({ code: 'FETCH_FAILED' });
+    expect(server.count()).toBe(0);
     set.close();
   });
 });
