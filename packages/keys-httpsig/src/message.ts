@@ -20,11 +20,20 @@ export interface HttpMessage {
 /** Default bound of a body read to check `Content-Digest`: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/** `maxBytes` if it is a whole number of bytes, else INVALID_ARGUMENT: a NaN bound would turn the bound off. */
+export function checkedMaxBodyBytes(maxBytes: number): number {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
+    throw new HttpSigError('INVALID_ARGUMENT', 'maxBodyBytes must be a whole number >= 0');
+  }
+  return maxBytes;
+}
+
 /** Reads at most `maxBytes` of a stream, refusing (MALFORMED) anything longer without reading it all. */
 export async function readBounded(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
 ): Promise<Uint8Array | undefined> {
+  checkedMaxBodyBytes(maxBytes);
   if (!body) return undefined;
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];

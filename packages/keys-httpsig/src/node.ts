@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpSigError } from './errors.js';
-import { DEFAULT_MAX_BODY_BYTES } from './message.js';
+import { checkedMaxBodyBytes, DEFAULT_MAX_BODY_BYTES } from './message.js';
 
 /**
  * The URL of a request target, on `origin` whatever the target says. Only origin-form (`/path?query`) is
@@ -37,6 +37,7 @@ export async function requestOfIncoming(
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2)
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  checkedMaxBodyBytes(maxBodyBytes);
   const method = req.method ?? 'GET';
   // Read for every method: a GET or HEAD body left unread would reach the application unverified.
   const chunks: Buffer[] = [];

@@ -11,7 +11,12 @@ import { keyAlgorithmOf } from './alg-names.js';
 import { checkContentDigest } from './content-digest.js';
 import { HttpSigError, isHttpSigError } from './errors.js';
 import { DirectoryKeySets, type DirectoryPolicy, directoryUrl, type LocalKeys } from './key-source.js';
-import { DEFAULT_MAX_BODY_BYTES, type HttpMessage, messageOfRequest } from './message.js';
+import {
+  checkedMaxBodyBytes,
+  DEFAULT_MAX_BODY_BYTES,
+  type HttpMessage,
+  messageOfRequest,
+} from './message.js';
 import { type NonceStore, NonceStoreFullError } from './nonce-store.js';
 import { MAX_EXPIRES_IN_SECONDS, WEB_BOT_AUTH_TAG } from './sign.js';
 import { authority, signatureBase } from './signature-base.js';
@@ -191,8 +196,24 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
     );
   }
   const now = options.now ?? Date.now;
-  const skew = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
-  const maxValidity = options.maxValiditySeconds ?? MAX_EXPIRES_IN_SECONDS;
+  // A NaN or negative bound is refused here: every comparison with NaN is false, which would turn the time
+  // checks (or the body bound) off rather than on.
+  const whole = (name: string, value: number | undefined, fallback: number, min: number, max: number) => {
+    if (value === undefined) return fallback;
+    if (!(Number.isSafeInteger(value) && value >= min && value <= max)) {
+      throw new HttpSigError('INVALID_ARGUMENT', `${name} must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const skew = whole('skewSeconds', options.skewSeconds, DEFAULT_SKEW_SECONDS, 0, 3600);
+  const maxValidity = whole(
+    'maxValiditySeconds',
+    options.maxValiditySeconds,
+    MAX_EXPIRES_IN_SECONDS,
+    1,
+    MAX_EXPIRES_IN_SECONDS,
+  );
+  const maxBodyBytes = checkedMaxBodyBytes(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const tag = options.tag === undefined ? WEB_BOT_AUTH_TAG : options.tag;
   const sets = options.directory ? new DirectoryKeySets(options.directory, options.now) : undefined;
   if (
@@ -407,7 +428,7 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
 
   return {
     async verify(request) {
-      return verifyMessage(await messageOfRequest(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+      return verifyMessage(await messageOfRequest(request, maxBodyBytes));
     },
     verifyMessage,
     close() {

@@ -458,3 +458,35 @@ describe('signature base work', () => {
     expect(reads.get('x')).toBe(1);
   });
 });
+
+describe('verifier options', () => {
+  it('a NaN, negative or fractional bound is INVALID_ARGUMENT, not a check turned off', async () => {
+    for (const bad of [
+      { skewSeconds: Number.NaN },
+      { skewSeconds: -1 },
+      { maxValiditySeconds: Number.NaN },
+      { maxValiditySeconds: 0.5 },
+      { maxBodyBytes: Number.NaN },
+      { maxBodyBytes: -1 },
+    ]) {
+      expect(
+        () => createRequestVerifier({ keys: { manager, keyId: 'agent' }, ...bad }),
+        JSON.stringify(bad),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+    // (positive) with the defaults an expired signature is refused (with skewSeconds NaN it was accepted).
+    const old = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+      now: () => Date.now() - 86_400_000,
+      expiresInSeconds: 60,
+    });
+    const strict = createRequestVerifier({ keys: { manager, keyId: 'agent' }, tag: null });
+    await expect(strict.verify(old)).rejects.toMatchObject({ code: 'EXPIRED' });
+  });
+
+  it('requestOfIncoming with a NaN maxBodyBytes is INVALID_ARGUMENT', async () => {
+    const fake = { rawHeaders: [], method: 'POST', url: '/', [Symbol.asyncIterator]: async function* () {} };
+    await expect(requestOfIncoming(fake as never, 'https://api.example', Number.NaN)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
+});
