@@ -490,3 +490,16 @@ describe('verifier options', () => {
     });
   });
 });
+
+describe('memory nonce store options', () => {
+  it('a NaN or zero maxEntries is INVALID_ARGUMENT (NaN was no bound at all)', () => {
+    for (const maxEntries of [Number.NaN, 0, 1.5]) {
+      expect(() => createMemoryNonceStore({ maxEntries })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+    const store = createMemoryNonceStore({ maxEntries: 1 });
+    expect(store.remember('a', Date.now() + 60_000)).toBe(true);
+    expect(() => store.remember('b', Date.now() + 60_000)).toThrow();
+  });
+});
