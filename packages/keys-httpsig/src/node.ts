@@ -42,13 +42,19 @@ export async function requestOfIncoming(
   // Read for every method: a GET or HEAD body left unread would reach the application unverified.
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) {
-      req.destroy();
-      throw new HttpSigError('MALFORMED', `the body is over ${maxBodyBytes} bytes (maxBodyBytes)`);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBodyBytes) {
+        req.destroy();
+        throw new HttpSigError('MALFORMED', `the body is over ${maxBodyBytes} bytes (maxBodyBytes)`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (error) {
+    if (error instanceof HttpSigError) throw error;
+    // The client went away mid-body (or the server's requestTimeout ended it).
+    throw new HttpSigError('MALFORMED', 'the request body broke off before its end', { cause: error });
   }
   const body = new Uint8Array(Buffer.concat(chunks));
   if ((method === 'GET' || method === 'HEAD') && body.byteLength > 0) {

@@ -103,6 +103,19 @@ describe('Node adapter: the request target cannot choose the @authority', () => 
     expect(outcomes).toEqual(['MALFORMED']);
   });
 
+  it('a body that breaks off is a typed refusal (MALFORMED), not a stream error', async () => {
+    const head = ['POST /x HTTP/1.1', `host: ${new URL(server.origin).host}`, 'content-length: 100'].join(
+      '\r\n',
+    );
+    outcomes.length = 0;
+    await rawRequest(server.origin, head, 'only ten b');
+    await new Promise<void>((resolve) => {
+      const wait = () => (outcomes.length > 0 ? resolve() : setImmediate(wait));
+      wait();
+    });
+    expect(outcomes).toEqual(['MALFORMED']);
+  });
+
   it('(positive) the same request signed for this server, sent in origin-form, verifies', async () => {
     const signed = await signRequest(manager, 'agent', new Request(`${server.origin}/x?y=1`));
     const head = [
