@@ -11,10 +11,13 @@
  * - an emergency rotation with `revokePrevious` removes the old key at once; verifiers drop it when their
  *   cached copy expires, so `maxAgeSeconds` is the bound on how long a revoked key is still accepted.
  * Optionally the response is signed (tag `http-message-signatures-directory`, component `@authority;req`)
- * by every key of the set that signs now, as the directory draft describes.
+ * by every key of the set that signs now, as the directory draft describes. Anyone may GET the directory, and
+ * a signature can be a remote operation (Transit, KMS, an HSM): one is made per authority and directory body,
+ * and reused for the first half of its validity, so requests cost no signing of their own.
  */
 import { createHash } from 'node:crypto';
 import type { KeyManager, PublicJwk } from '@phlow/keys-core';
+import { BoundedMap } from '@phlow/keys-core/adapter';
 import { httpSigAlgorithm } from './alg-names.js';
 import { DIRECTORY_SIGNATURE_TAG } from './directory-signature.js';
 import { HttpSigError } from './errors.js';
@@ -120,6 +123,7 @@ export function createDirectoryHandler(keys: DirectoryKeys, options: DirectoryHa
     throw new HttpSigError('INVALID_ARGUMENT', 'maxAgeSeconds must be a whole number >= 0');
   const now = options.now ?? Date.now;
   const document = () => directoryDocument(keys, options.keyIds);
+  const signatures: SignatureCache = new BoundedMap(MAX_SIGNED_AUTHORITIES);
 
   const handler = (async (request: Request) => {
     const url = new URL(request.url);
@@ -147,12 +151,21 @@ export function createDirectoryHandler(keys: DirectoryKeys, options: DirectoryHa
     if (match?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
       return new Response(null, { status: 304, headers });
     }
-    if (options.signResponse) await signResponse(keys, options, request, headers, maxAge, now);
+    if (options.signResponse) await signResponse(keys, options, request, headers, maxAge, now, signatures);
     return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
   }) as Handler;
   handler.document = document;
   return handler;
 }
+
+/** Most authorities whose directory signatures are kept for reuse. */
+const MAX_SIGNED_AUTHORITIES = 16;
+
+/** Signature headers by authority: for which body (ETag), and until when (ms) they are reused. */
+type SignatureCache = BoundedMap<
+  string,
+  { readonly etag: string; readonly until: number; readonly input: string; readonly signature: string }
+>;
 
 /** Adds Signature-Input/Signature to the directory response: one signature per published id's signing key. */
 async function signResponse(
@@ -162,13 +175,22 @@ async function signResponse(
   headers: Headers,
   maxAge: number,
   now: () => number,
+  cache: SignatureCache,
 ): Promise<void> {
+  const url = new URL(request.url);
+  const etag = headers.get('etag') ?? '';
+  const cached = cache.get(url.host);
+  if (cached && cached.etag === etag && now() < cached.until) {
+    headers.set('signature-input', cached.input);
+    headers.set('signature', cached.signature);
+    return;
+  }
   const created = secs(now());
   const expiresIn = options.signatureExpiresInSeconds ?? Math.max(maxAge, 60);
   const inputs: string[] = [];
   const sigs: string[] = [];
   // `@authority;req` is the request's authority (RFC 9421 section 2.4): the directory's own origin.
-  const message = { method: request.method, url: new URL(request.url), header: () => undefined };
+  const message = { method: request.method, url, header: () => undefined };
   let n = 0;
   for (const keyId of options.keyIds) {
     const pair = await keys.getPublicKeyPair(keyId);
@@ -190,5 +212,11 @@ async function signResponse(
   if (inputs.length) {
     headers.set('signature-input', inputs.join(', '));
     headers.set('signature', sigs.join(', '));
+    cache.set(url.host, {
+      etag,
+      until: (created + Math.floor(expiresIn / 2)) * 1000,
+      input: inputs.join(', '),
+      signature: sigs.join(', '),
+    });
   }
 }

@@ -27,6 +27,8 @@ export type HttpSigErrorCode =
   | 'NOT_YET_VALID'
   /** The nonce was seen before within the window, or a nonce store was given and the signature has none. */
   | 'REPLAYED'
+  /** The request's authority (host, port) is not one of `options.authorities`: signed for another origin. */
+  | 'AUTHORITY_REFUSED'
   /** `Signature-Agent` is missing, malformed, or outside the policy (origin not allowed, not HTTPS). Nothing was fetched. */
   | 'AGENT_REFUSED'
   /** The directory could not be fetched or was refused (redirect, size, key count, address, media type). */

@@ -41,6 +41,7 @@ export { signatureBase } from './signature-base.js';
 export {
   createRequestVerifier,
   DEFAULT_SKEW_SECONDS,
+  MAX_NONCE_LENGTH,
   MAX_SIGNATURE_HEADER_BYTES,
   type RequestVerifier,
   type VerifiedRequest,

@@ -83,6 +83,13 @@ export interface DirectoryPolicy {
   readonly backgroundRefresh?: boolean;
   /** Most directories cached at once (least recently used dropped). Default: 100. */
   readonly maxDirectories?: number;
+  /**
+   * Most directory URLs of one origin other than its well-known directory (paths and `jwks_uri`s named by
+   * Signature-Agent); a further one is AGENT_REFUSED with nothing fetched. Signature-Agent is read before any
+   * signature is checked, so without this bound every request naming a new path of an allowed origin would
+   * cost a fetch and push a known directory out of the cache. Default: 4.
+   */
+  readonly maxDirectoriesPerOrigin?: number;
   /** The key set factory. Default: `createRemoteKeySet` of `@phlow/keys-jwt`. */
   readonly keySetFactory?: DirectoryKeySetFactory;
 }
@@ -113,6 +120,8 @@ export function directoryUrl(agent: string, type: string, policy: DirectoryPolic
       'Signature-Agent names an origin outside policy.allowedOrigins: nothing was fetched (add the origin to allowedOrigins to trust it)',
     );
   }
+  // A fragment is never sent: `#1` and `#2` are one document, and one key set.
+  url.hash = '';
   if (type === 'jwks_uri') return url.href;
   if (type !== 'directory')
     throw new HttpSigError('AGENT_REFUSED', 'Signature-Agent has an unknown type parameter');
@@ -140,6 +149,7 @@ export class DirectoryKeySets {
   readonly #sets: BoundedMap<string, DirectoryKeySet>;
   readonly #policy: DirectoryPolicy;
   readonly #now: (() => number) | undefined;
+  readonly #perOrigin: number;
 
   constructor(policy: DirectoryPolicy, now?: () => number) {
     if (!policy || !Array.isArray(policy.allowedOrigins)) {
@@ -151,12 +161,37 @@ export class DirectoryKeySets {
     this.#policy = policy;
     this.#now = now;
     this.#sets = new BoundedMap(policy.maxDirectories ?? 100);
+    const perOrigin = policy.maxDirectoriesPerOrigin ?? 4;
+    if (!Number.isSafeInteger(perOrigin) || perOrigin < 0) {
+      throw new HttpSigError('INVALID_ARGUMENT', 'maxDirectoriesPerOrigin must be a whole number >= 0');
+    }
+    this.#perOrigin = perOrigin;
   }
 
   async get(url: string): Promise<DirectoryKeySet> {
+    const cached = this.#sets.get(url);
+    if (cached) return cached;
+    const factory = this.#policy.keySetFactory ?? (await remoteFactory());
+    // Looked up again after the await, and nothing awaited from here to `set`: concurrent requests naming the
+    // same new directory share one key set (each would otherwise make its own, fetch, and leave it orphaned
+    // with its background refresh running, out of reach of close()).
     const known = this.#sets.get(url);
     if (known) return known;
-    const factory = this.#policy.keySetFactory ?? (await remoteFactory());
+    const { origin } = new URL(url);
+    const wellKnown = `${origin}${DIRECTORY_PATH}`;
+    if (url !== wellKnown) {
+      let same = 0;
+      for (const other of this.#sets.keys()) {
+        const otherOrigin = new URL(other).origin;
+        if (otherOrigin === origin && other !== wellKnown) same++;
+      }
+      if (same >= this.#perOrigin) {
+        throw new HttpSigError(
+          'AGENT_REFUSED',
+          `Signature-Agent names another directory URL of an origin that has ${this.#perOrigin} already (policy.maxDirectoriesPerOrigin): nothing was fetched`,
+        );
+      }
+    }
     const p = this.#policy;
     const set = factory(url, {
       accept: [DIRECTORY_MEDIA_TYPE, 'application/jwk-set+json', 'application/json'],

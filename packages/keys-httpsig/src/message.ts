@@ -10,18 +10,30 @@ export interface HttpMessage {
   readonly url: URL;
   /** Every line of the header, combined with ", " (as fetch's Headers.get does); undefined if absent. */
   header(name: string): string | undefined;
-  /** The body, when the caller read it (undefined: no body, or not read). */
+  /**
+   * The body, when the caller read it (undefined: no body, or not read). A covered `content-digest` is checked
+   * against it, undefined counting as empty: give the body whenever the request has one.
+   */
   readonly body?: Uint8Array | undefined;
 }
 
 /** Default bound of a body read to check `Content-Digest`: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+/** `maxBytes` if it is a whole number of bytes, else INVALID_ARGUMENT: a NaN bound would turn the bound off. */
+export function checkedMaxBodyBytes(maxBytes: number): number {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes >= 0)) {
+    throw new HttpSigError('INVALID_ARGUMENT', 'maxBodyBytes must be a whole number >= 0');
+  }
+  return maxBytes;
+}
+
 /** Reads at most `maxBytes` of a stream, refusing (MALFORMED) anything longer without reading it all. */
 export async function readBounded(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
 ): Promise<Uint8Array | undefined> {
+  checkedMaxBodyBytes(maxBytes);
   if (!body) return undefined;
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];

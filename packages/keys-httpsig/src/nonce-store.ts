@@ -6,6 +6,8 @@
  * one that could be replayed.
  */
 
+import { HttpSigError } from './errors.js';
+
 export interface NonceStore {
   /**
    * Records `key` until `expiresAtMs`. True if it was new, false if it was already recorded (a replay).
@@ -29,6 +31,10 @@ export function createMemoryNonceStore(
   options: MemoryNonceStoreOptions = {},
 ): NonceStore & { readonly size: number } {
   const max = options.maxEntries ?? 100_000;
+  if (!(Number.isSafeInteger(max) && max >= 1)) {
+    // `size >= NaN` is never true: a NaN bound would be no bound.
+    throw new HttpSigError('INVALID_ARGUMENT', 'maxEntries must be a whole number >= 1');
+  }
   const now = options.now ?? Date.now;
   const entries = new Map<string, number>();
   const sweep = () => {

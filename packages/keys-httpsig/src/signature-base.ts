@@ -11,6 +11,7 @@ import {
   type InnerList,
   type Item,
   isInnerList,
+  type Member,
   parseDictionary,
   serializeInnerList,
   serializeItem,
@@ -28,7 +29,7 @@ const DERIVED = new Set([
 ]);
 
 /** The `@authority` of a URL: host lowercased, with the port only when it is not the scheme's default. */
-function authority(url: URL): string {
+export function authority(url: URL): string {
   return url.host.toLowerCase();
 }
 
@@ -54,8 +55,31 @@ function derived(name: string, message: HttpMessage): string {
   }
 }
 
+/**
+ * A covered name as messages show it: a field name of at most 64 token characters as it is, anything else
+ * (spaces, quotes, 8 KiB of it: the sender chose it) not echoed.
+ */
+function shown(name: string): string {
+  return FIELD_NAME.test(name) && name.length <= 64 ? `"${name}"` : '(its name, not shown)';
+}
+
+/** An HTTP field name (RFC 9110 token), lower case as RFC 9421 requires of covered fields. */
+const FIELD_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/**
+ * The fields of one message already read, by name: the raw value, and its dictionary once a `;key=` needed it.
+ * A Signature-Input may name one large field with many `key` parameters; each reparsing it would make the
+ * work per request grow with their product.
+ */
+type FieldCache = Map<string, { readonly raw: string | undefined; dictionary?: Map<string, Member> }>;
+
 /** The value of one component, or COMPONENT_MISSING if the message lacks it. */
-export function componentValue(component: Item, message: HttpMessage, allowReq = false): string {
+export function componentValue(
+  component: Item,
+  message: HttpMessage,
+  allowReq = false,
+  fields: FieldCache = new Map(),
+): string {
   if (typeof component.value !== 'string')
     throw new HttpSigError('MALFORMED', 'a covered component is not a string');
   const name = component.value;
@@ -66,7 +90,7 @@ export function componentValue(component: Item, message: HttpMessage, allowReq =
     // components against that request (the directory response signature); its value is always true.
     if (param === 'req' && allowReq && value === true) continue;
     if (param !== 'key')
-      throw new HttpSigError('MALFORMED', `the component parameter "${param}" is not supported`);
+      throw new HttpSigError('MALFORMED', `the component parameter ${shown(param)} is not supported`);
   }
   if (name.startsWith('@')) {
     if (!DERIVED.has(name) || component.params.has('key')) {
@@ -74,17 +98,29 @@ export function componentValue(component: Item, message: HttpMessage, allowReq =
     }
     return derived(name, message);
   }
-  const raw = message.header(name);
+  if (!FIELD_NAME.test(name)) {
+    // Not a field any message can have (and fetch's Headers.get would throw a TypeError quoting it).
+    throw new HttpSigError('MALFORMED', `the covered field ${shown(name)} is not a field name`);
+  }
+  let field = fields.get(name);
+  if (!field) {
+    field = { raw: message.header(name) };
+    fields.set(name, field);
+  }
+  const { raw } = field;
   if (raw === undefined)
-    throw new HttpSigError('COMPONENT_MISSING', `the covered field "${name}" is not in the message`);
+    throw new HttpSigError('COMPONENT_MISSING', `the covered field ${shown(name)} is not in the message`);
   const key = component.params.get('key');
-  if (key === undefined) return raw.trim();
+  // RFC 9421 section 2.1: leading and trailing SP and HTAB only. String.prototype.trim also drops U+00A0 and
+  // others a header value can hold, so a value changed by them would still verify.
+  if (key === undefined) return raw.replace(/^[ \t]+|[ \t]+$/g, '');
   if (typeof key !== 'string') throw new HttpSigError('MALFORMED', 'the key parameter must be a string');
-  const member = parseDictionary(raw, `the ${name} field`).get(key);
+  field.dictionary ??= parseDictionary(raw, `the ${shown(name)} field`);
+  const member = field.dictionary.get(key);
   if (member === undefined) {
     throw new HttpSigError(
       'COMPONENT_MISSING',
-      `the covered field "${name}" has no member named by its key parameter`,
+      `the covered field ${shown(name)} has no member named by its key parameter`,
     );
   }
   return serializeMember(member);
@@ -98,11 +134,12 @@ export function componentValue(component: Item, message: HttpMessage, allowReq =
 export function signatureBase(message: HttpMessage, params: InnerList, allowReq = false): string {
   const lines: string[] = [];
   const seen = new Set<string>();
+  const fields: FieldCache = new Map();
   for (const component of params.items) {
     const id = serializeItem(component);
     if (seen.has(id)) throw new HttpSigError('MALFORMED', 'a component is covered twice');
     seen.add(id);
-    const value = componentValue(component, message, allowReq);
+    const value = componentValue(component, message, allowReq, fields);
     if (/[\r\n]/.test(value)) throw new HttpSigError('MALFORMED', 'a covered value holds a line break');
     lines.push(`${id}: ${value}`);
   }

@@ -148,7 +148,7 @@ export function parseDictionary(
   what: string,
   options: { maxMembers?: number; onDuplicate?: (key: string) => void } = {},
 ): Map<string, Member> {
-  const p = new Parser(value.trim(), what);
+  const p = new Parser(value.replace(/^[ \t]+|[ \t]+$/g, ''), what);
   const out = new Map<string, Member>();
   if (p.s === '') return out;
   for (;;) {
@@ -175,7 +175,7 @@ export function parseDictionary(
 
 /** One item (a whole field value). */
 export function parseItem(value: string, what: string): Item {
-  const p = new Parser(value.trim(), what);
+  const p = new Parser(value.replace(/^[ \t]+|[ \t]+$/g, ''), what);
   const item = p.item();
   if (p.i !== p.s.length) p.fail();
   return item;

@@ -11,10 +11,15 @@ import { keyAlgorithmOf } from './alg-names.js';
 import { checkContentDigest } from './content-digest.js';
 import { HttpSigError, isHttpSigError } from './errors.js';
 import { DirectoryKeySets, type DirectoryPolicy, directoryUrl, type LocalKeys } from './key-source.js';
-import { DEFAULT_MAX_BODY_BYTES, type HttpMessage, messageOfRequest } from './message.js';
+import {
+  checkedMaxBodyBytes,
+  DEFAULT_MAX_BODY_BYTES,
+  type HttpMessage,
+  messageOfRequest,
+} from './message.js';
 import { type NonceStore, NonceStoreFullError } from './nonce-store.js';
 import { MAX_EXPIRES_IN_SECONDS, WEB_BOT_AUTH_TAG } from './sign.js';
-import { signatureBase } from './signature-base.js';
+import { authority, signatureBase } from './signature-base.js';
 import {
   type InnerList,
   isInnerList,
@@ -26,6 +31,8 @@ import {
 
 /** Largest Signature-Input, Signature or Signature-Agent header accepted: 8 KiB. */
 export const MAX_SIGNATURE_HEADER_BYTES = 8192;
+/** Longest `nonce` accepted (each one seen is kept by the nonce store until its signature expires): 256. */
+export const MAX_NONCE_LENGTH = 256;
 /** Default clock skew allowed on `created` and `expires`: 60 s. */
 export const DEFAULT_SKEW_SECONDS = 60;
 
@@ -34,6 +41,13 @@ export interface VerifyRequestOptions {
   readonly directory?: DirectoryPolicy;
   /** Verify against a local KeyManager's keys of one id instead. */
   readonly keys?: LocalKeys;
+  /**
+   * The authorities (`host`, or `host:port` when the port is not the scheme's default) this verifier answers
+   * for. A request whose URL names another is AUTHORITY_REFUSED before anything is fetched: pass it whenever
+   * the Request's URL is built from the Host header, or a request signed for another origin (which that
+   * origin saw) verifies here. Default: any (the URL is trusted to be this server's).
+   */
+  readonly authorities?: readonly string[];
   /** Required `tag`. Default: `web-bot-auth`; `null` accepts any tag (and none). */
   readonly tag?: string | null;
   /** Clock skew allowed on `created` (future) and `expires` (past), seconds. Default: 60. */
@@ -182,15 +196,44 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
     );
   }
   const now = options.now ?? Date.now;
-  const skew = options.skewSeconds ?? DEFAULT_SKEW_SECONDS;
-  const maxValidity = options.maxValiditySeconds ?? MAX_EXPIRES_IN_SECONDS;
+  // A NaN or negative bound is refused here: every comparison with NaN is false, which would turn the time
+  // checks (or the body bound) off rather than on.
+  const whole = (name: string, value: number | undefined, fallback: number, min: number, max: number) => {
+    if (value === undefined) return fallback;
+    if (!(Number.isSafeInteger(value) && value >= min && value <= max)) {
+      throw new HttpSigError('INVALID_ARGUMENT', `${name} must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const skew = whole('skewSeconds', options.skewSeconds, DEFAULT_SKEW_SECONDS, 0, 3600);
+  const maxValidity = whole(
+    'maxValiditySeconds',
+    options.maxValiditySeconds,
+    MAX_EXPIRES_IN_SECONDS,
+    1,
+    MAX_EXPIRES_IN_SECONDS,
+  );
+  const maxBodyBytes = checkedMaxBodyBytes(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   const tag = options.tag === undefined ? WEB_BOT_AUTH_TAG : options.tag;
   const sets = options.directory ? new DirectoryKeySets(options.directory, options.now) : undefined;
+  if (
+    options.authorities !== undefined &&
+    !(Array.isArray(options.authorities) && options.authorities.every((a) => typeof a === 'string'))
+  ) {
+    throw new HttpSigError('INVALID_ARGUMENT', 'authorities must be a list of host[:port] strings');
+  }
+  const authorities = options.authorities && new Set(options.authorities.map((a) => a.toLowerCase()));
 
   async function check(
     message: HttpMessage,
     noted: { kid?: string; keyId?: string },
   ): Promise<VerifiedRequest> {
+    if (authorities && !authorities.has(authority(message.url))) {
+      throw new HttpSigError(
+        'AUTHORITY_REFUSED',
+        'the request is addressed to an authority outside options.authorities: a request signed for another origin is refused',
+      );
+    }
     const { label, list, signature } = parseSignatures(message, tag);
     const keyid = stringParam(list, 'keyid');
     if (keyid === undefined || keyid.length > 256)
@@ -217,6 +260,13 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
       if (expires < t - skew)
         throw new HttpSigError('EXPIRED', `the signature expired (skew ${skew} s): sign the request again`);
     }
+    if (expires === undefined && created < t - skew - maxValidity) {
+      // Without `expires`, `created` alone bounds the signature's life: no older than maxValiditySeconds.
+      throw new HttpSigError(
+        'EXPIRED',
+        `created is over ${maxValidity} s ago (maxValiditySeconds, skew ${skew} s): sign the request again`,
+      );
+    }
     if (created > t + skew)
       throw new HttpSigError(
         'NOT_YET_VALID',
@@ -234,6 +284,8 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
       );
     }
     const nonce = stringParam(list, 'nonce');
+    if (nonce !== undefined && nonce.length > MAX_NONCE_LENGTH)
+      throw new HttpSigError('PARAMS_INVALID', `nonce is over ${MAX_NONCE_LENGTH} characters`);
     if (options.nonceStore && nonce === undefined) {
       throw new HttpSigError('REPLAYED', 'the signature has no nonce, and this verifier refuses replays');
     }
@@ -296,15 +348,29 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
         );
       }
     }
-    if (names.includes('content-digest') && hasBody) {
-      checkContentDigest(message.header('content-digest') ?? '', message.body as Uint8Array);
+    if (names.includes('content-digest')) {
+      // Checked whenever it is covered: a message given without its body (verifyMessage of a view whose body
+      // was not read) is checked as empty, so a covered digest never passes for a body nobody compared.
+      try {
+        checkContentDigest(message.header('content-digest') ?? '', message.body ?? new Uint8Array(0));
+      } catch (error) {
+        if (message.body === undefined && isHttpSigError(error, 'DIGEST_MISMATCH')) {
+          throw new HttpSigError(
+            'DIGEST_MISMATCH',
+            'content-digest is covered but the message was given without its body: pass the body read (bounded)',
+          );
+        }
+        throw error;
+      }
     }
     if (options.nonceStore && nonce !== undefined) {
       let fresh: boolean;
       try {
+        // Kept to the end of the last whole second in which the signature is still accepted: the time checks
+        // compare whole seconds, so a nonce forgotten at the start of that second could be replayed in it.
         fresh = await options.nonceStore.remember(
           `${keyid} ${nonce}`,
-          ((expires ?? created + maxValidity) + skew) * 1000,
+          ((expires ?? created + maxValidity) + skew + 1) * 1000,
         );
       } catch (error) {
         if (error instanceof NonceStoreFullError)
@@ -362,7 +428,7 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
 
   return {
     async verify(request) {
-      return verifyMessage(await messageOfRequest(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
+      return verifyMessage(await messageOfRequest(request, maxBodyBytes));
     },
     verifyMessage,
     close() {

@@ -2,9 +2,10 @@
  * One member of a remote JWK Set, checked before it can verify anything: public members only (a JWK that
  * carries `d`, `p`, `k`, ... is a leaked private key, skipped and never copied anywhere), a key type and size
  * core's algorithm table accepts (`keyAlgorithm`: RSA under 2048 bits, small-order Ed25519 keys and other
- * curves are refused, as for our own keys), the `kid` recomputed as the RFC 7638 thumbprint of the parsed key
- * (core's `jwkThumbprint`; a JWK whose `kid` says otherwise is skipped, so a set cannot make one key answer for
- * another's id), `alg`, `use` and `key_ops` consistent with signature verification, `nbf`/`exp` numbers.
+ * curves are refused, as for our own keys) and cheap to verify with (RSA at most 8192 bits, e at most 2^32),
+ * the `kid` recomputed as the RFC 7638 thumbprint of the parsed key (core's `jwkThumbprint`; a JWK whose `kid`
+ * says otherwise is skipped, so a set cannot make one key answer for another's id), `alg`, `use` and `key_ops`
+ * consistent with signature verification, `nbf`/`exp` numbers.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { ALGORITHMS, jwkThumbprint, type KeyAlgorithm, keyAlgorithm } from '@phlow/keys-core';
@@ -33,7 +34,10 @@ export type RemoteKeySkipReason =
   | 'key-type'
   /** Members missing or of the wrong type, or a key that does not parse. */
   | 'malformed'
-  /** Core's algorithm table refuses the key (RSA under 2048 bits, a small-order Ed25519 key, another curve). */
+  /**
+   * Core's algorithm table refuses the key (RSA under 2048 bits, a small-order Ed25519 key, another curve), or
+   * it costs too much to verify with (an RSA modulus over 8192 bits or a public exponent over 2^32).
+   */
   | 'refused-key'
   /** `kid` is not the RFC 7638 thumbprint of the key. */
   | 'kid-mismatch'
@@ -54,6 +58,24 @@ const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
 };
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * Largest RSA modulus and public exponent of a remote key. Core's table sets only a floor (2048 bits), which is
+ * all our own keys need; a remote key is chosen by whoever serves the set, and a verification costs what its
+ * key makes it cost, before the signature is known to be good: a 3072-bit key with a 3072-bit exponent costs
+ * over 100 times an RSA-2048 one per verification (e 65537), a 16384-bit modulus about 30 times.
+ */
+export const MAX_REMOTE_RSA_BITS = 8192;
+export const MAX_REMOTE_RSA_EXPONENT = 2n ** 32n;
+
+/** Why an RSA key is too costly to verify with, or undefined. */
+function rsaCostRefusal(key: KeyObject): string | undefined {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType !== 'rsa') return undefined;
+  if ((details?.modulusLength ?? Number.POSITIVE_INFINITY) > MAX_REMOTE_RSA_BITS) return 'modulus';
+  if ((details?.publicExponent ?? MAX_REMOTE_RSA_EXPONENT + 1n) > MAX_REMOTE_RSA_EXPONENT) return 'exponent';
+  return undefined;
+}
 
 /** The key of one JWK of a set, or why it was skipped. */
 export function remoteKeyOf(value: unknown): RemoteKey | { readonly skipped: RemoteKeySkipReason } {
@@ -81,6 +103,7 @@ export function remoteKeyOf(value: unknown): RemoteKey | { readonly skipped: Rem
   } catch {
     return { skipped: 'malformed' };
   }
+  if (rsaCostRefusal(key) !== undefined) return { skipped: 'refused-key' };
   let alg: KeyAlgorithm;
   try {
     alg = keyAlgorithm(key);

@@ -39,6 +39,9 @@ export {
   type RemoteKeySetOptions,
 } from './remote-options.js';
 
+/** Least delay between two background refreshes of one set. */
+const MIN_BACKGROUND_REFRESH_MS = 1000;
+
 interface Loaded {
   readonly keys: ReadonlyMap<string, RemoteKey>;
   readonly etag: string | undefined;
@@ -223,8 +226,10 @@ export function createRemoteKeySet(url: string | URL, options: RemoteKeySetOptio
           staleReported = false;
           nextAttempt = Number.NEGATIVE_INFINITY;
           const ttl = result.freshUntil - now();
-          // Refresh between 80 % and 95 % of the freshness: replicas spread out instead of all at once.
-          schedule(ttl * (0.8 + Math.random() * 0.15));
+          // Refresh between 80 % and 95 % of the freshness: replicas spread out instead of all at once. Never
+          // sooner than 1 s: a set fresh for 0 ms (no-store, with minMaxAgeMs 0) would otherwise be refetched
+          // in a loop as fast as the server answers.
+          schedule(Math.max(ttl * (0.8 + Math.random() * 0.15), MIN_BACKGROUND_REFRESH_MS));
           return result;
         },
         (error: unknown) => {

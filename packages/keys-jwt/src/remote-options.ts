@@ -84,7 +84,10 @@ export interface RemoteKeySetOptions {
   readonly staleIfErrorMs?: number;
   /** How long a kid still unknown after a refetch triggers no refetch, ms, at most 300000. Default: 60000. */
   readonly negativeTtlMs?: number;
-  /** Refetch in the background before the set expires (with jitter), on an unref'd timer. Default: false. */
+  /**
+   * Refetch in the background before the set expires (with jitter), on an unref'd timer; never sooner than
+   * 1 s after the last fetch. Default: false.
+   */
   readonly backgroundRefresh?: boolean;
   /**
    * Checks a 200 response before its keys are used (a directory's response signature, say); throwing refuses
