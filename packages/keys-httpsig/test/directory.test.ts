@@ -11,6 +11,26 @@ afterAll(async () => {
 const URL_ = 'https://agent.example/.well-known/http-message-signatures-directory';
 
 describe('directory handler', () => {
+  it("answers If-None-Match by keys-jwt's one rule: *, a list, W/ match; other tags do not", async () => {
+    const manager = new KeyManager({ store: createMemoryKeyStore() });
+    managers.push(manager);
+    await manager.generateKeyPair('agent');
+    const handler = createDirectoryHandler(manager, { keyIds: ['agent'] });
+    const etag = (await handler(new Request(URL_))).headers.get('etag')!;
+    const get = (header: string) => handler(new Request(URL_, { headers: { 'if-none-match': header } }));
+    for (const header of [etag, `W/${etag}`, `"x", W/${etag}`, '*']) {
+      expect((await get(header)).status, header).toBe(304);
+    }
+    for (const header of ['"x"', 'W/"x"', etag.slice(1, -1)]) {
+      expect((await get(header)).status, header).toBe(200);
+    }
+    // A new key changes the document, so the ETag.
+    await manager.rotateKeyPair('agent');
+    const next = await get(etag);
+    expect(next.status).toBe(200);
+    expect(next.headers.get('etag')).not.toBe(etag);
+  });
+
   it('serves the JWK Set with the media type, Cache-Control and a strong ETag; 304 on If-None-Match', async () => {
     const manager = new KeyManager({ store: createMemoryKeyStore() });
     managers.push(manager);
@@ -21,7 +41,7 @@ describe('directory handler', () => {
     expect(res.headers.get('content-type')).toBe('application/http-message-signatures-directory+json');
     expect(res.headers.get('cache-control')).toBe('max-age=120');
     const etag = res.headers.get('etag')!;
-    expect(etag).toMatch(/^"[\w-]{43}"$/);
+    expect(etag).toMatch(/^"[\w-]{27}"$/);
     const doc = (await res.json()) as { keys: { kid: string; nbf?: number; d?: string }[] };
     expect(doc.keys).toHaveLength(1);
     expect(doc.keys[0]!.kid).toBe((await manager.getPublicKeyPair('agent')).kid);

@@ -4,6 +4,7 @@ export {
 } from './address-policy.js';
 export type { ResolvedAddress, ResolveHost } from './bounded-fetch.js';
 export { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
+export { etagOf, matchesIfNoneMatch } from './http-cache.js';
 export { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
 export { type JwksKeys, type JwtKeys, publicKeyObject, type SigningAlg } from './keys.js';
 export { createJwksNodeHandler, type NodeJwksHandler, toNodeHandler } from './node-handler.js';
