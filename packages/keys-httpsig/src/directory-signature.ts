@@ -7,7 +7,7 @@
  * signature with the tag that names a key of the body must verify.
  */
 import { ALGORITHMS } from '@phlow/keys-core';
-import { parseStrictJson, type RemoteKey, remoteKeyOf } from '@phlow/keys-jwt';
+import { parseStrictJson, type RemoteKey, remoteKeyOf } from '@phlow/keys-jwt/jwk-set';
 import { keyAlgorithmOf } from './alg-names.js';
 import { HttpSigError } from './errors.js';
 import { signatureBase } from './signature-base.js';

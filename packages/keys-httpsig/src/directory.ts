@@ -17,7 +17,7 @@
  */
 import type { KeyManager, PublicJwk } from '@phlow/keys-core';
 import { BoundedMap } from '@phlow/keys-core/adapter';
-import { etagOf, matchesIfNoneMatch } from '@phlow/keys-jwt';
+import { etagOf, matchesIfNoneMatch } from '@phlow/keys-jwt/jwk-set';
 import { httpSigAlgorithm } from './alg-names.js';
 import { DIRECTORY_SIGNATURE_TAG } from './directory-signature.js';
 import { HttpSigError } from './errors.js';
