@@ -27,24 +27,31 @@ export interface DirectoryKeySet {
   close(): void;
 }
 
-/** Options handed to the key set factory (keys-jwt's RemoteKeySetOptions subset). */
-export interface DirectoryFetchOptions {
-  readonly accept: readonly string[];
-  readonly allowPrivateAddresses: boolean;
-  readonly allowInsecureLoopback: boolean;
-  readonly timeoutMs?: number;
-  readonly maxBytes?: number;
-  readonly maxKeys?: number;
-  readonly cooldownMs?: number;
-  readonly minMaxAgeMs?: number;
-  readonly maxMaxAgeMs?: number;
-  readonly staleIfErrorMs?: number;
-  readonly negativeTtlMs?: number;
-  readonly backgroundRefresh: boolean;
-  /** Checks a 200 response before its keys are used (the directory response signature). */
-  readonly validate?: (response: { status: number; headers: Headers; body: Uint8Array }) => void;
-  readonly now?: () => number;
-}
+/**
+ * Options handed to the key set factory: keys-jwt's RemoteKeySetOptions fields (names, defaults and docs live
+ * there), the first four always set by the verifier; `validate` is the directory response signature check.
+ */
+export type DirectoryFetchOptions = Required<
+  Pick<
+    RemoteKeySetOptions,
+    'accept' | 'allowPrivateAddresses' | 'allowInsecureLoopback' | 'backgroundRefresh'
+  >
+> &
+  Pick<
+    RemoteKeySetOptions,
+    | 'timeoutMs'
+    | 'maxBytes'
+    | 'maxKeys'
+    | 'cooldownMs'
+    | 'minMaxAgeMs'
+    | 'maxMaxAgeMs'
+    | 'staleIfErrorMs'
+    | 'negativeTtlMs'
+    | 'now'
+  > & {
+    /** Checks a 200 response before its keys are used (the directory response signature). */
+    readonly validate?: (response: { status: number; headers: Headers; body: Uint8Array }) => void;
+  };
 
 export type DirectoryKeySetFactory = (url: string, options: DirectoryFetchOptions) => DirectoryKeySet;
 
