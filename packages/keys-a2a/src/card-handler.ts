@@ -27,9 +27,8 @@
  * within the stale-if-error window; any other failure (revoked credential, tampered store) is a 503 and the
  * last card is dropped. Concurrent requests share one signing.
  */
-import { createHash } from 'node:crypto';
 import { isKeyStoreError, type KeyManager } from '@phlow/keys-core';
-import { type NodeJwksHandler, toNodeHandler } from '@phlow/keys-jwt';
+import { etagOf, matchesIfNoneMatch, type NodeJwksHandler, toNodeHandler } from '@phlow/keys-jwt';
 import { base64url } from 'jose';
 import { type CardSigningKeys, isPlainObject } from './card.js';
 import { AgentCardError } from './errors.js';
@@ -81,14 +80,6 @@ export function cardMaxAgeBound(rotationDelayMs: number): number {
   return Math.min(MAX_MAX_AGE_SECONDS, Math.floor(rotationDelayMs / 2000));
 }
 
-function matchesEtag(header: string | null, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t === etag || t === `W/${etag}`;
-  });
-}
-
 export function createAgentCardHandler(
   keys: AgentCardHandlerKeys,
   keyId: string,
@@ -126,7 +117,7 @@ export function createAgentCardHandler(
     // Same keys and headers: the signatures already served still verify; keep the body and its ETag.
     if (current !== undefined && current.kids === kids) return { ...current, at, generation: gen };
     const body = JSON.stringify(signed);
-    const etag = `"${base64url.encode(createHash('sha256').update(body).digest()).slice(0, 27)}"`;
+    const etag = etagOf(body);
     const signedBy = signed.signatures.map(
       (s) => (JSON.parse(new TextDecoder().decode(base64url.decode(s.protected))) as { kid: string }).kid,
     );
@@ -211,7 +202,7 @@ export function createAgentCardHandler(
       'Cache-Control': `public, max-age=${remaining}`,
       ETag: built.etag,
     };
-    if (matchesEtag(request.headers.get('if-none-match'), built.etag)) {
+    if (matchesIfNoneMatch(request.headers.get('if-none-match'), built.etag)) {
       return new Response(null, { status: 304, headers });
     }
     return new Response(request.method === 'HEAD' ? null : built.body, { status: 200, headers });

@@ -30,6 +30,20 @@ async function setup(delayMs = 600_000, algorithm: 'EdDSA' | 'ES256' = 'EdDSA') 
 }
 
 describe('createAgentCardHandler', () => {
+  it("answers If-None-Match by keys-jwt's one rule: *, a list, W/ match; other tags do not", async () => {
+    const { keys } = await setup();
+    const handler = createAgentCardHandler(keys, 'agent', sampleCard());
+    const etag = (await handler(new Request(URL_))).headers.get('etag')!;
+    const get = (header: string) => handler(new Request(URL_, { headers: { 'if-none-match': header } }));
+    for (const header of [etag, `W/${etag}`, `"x", W/${etag}`, '*']) {
+      expect((await get(header)).status, header).toBe(304);
+    }
+    for (const header of ['"x"', 'W/"x"', etag.slice(1, -1)]) {
+      expect((await get(header)).status, header).toBe(200);
+    }
+    handler.close();
+  });
+
   it('serves the signed card with an ETag and max-age of half the rotation delay; If-None-Match gets a 304', async () => {
     const { keys, writer, first } = await setup();
     const handler = createAgentCardHandler(keys, 'agent', sampleCard(), {

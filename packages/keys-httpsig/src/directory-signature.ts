@@ -6,8 +6,8 @@
  * 200 response before any key of it is used. At least one signature by a key of the body must verify; every
  * signature with the tag that names a key of the body must verify.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { ALGORITHMS, jwkThumbprint, keyAlgorithm } from '@phlow/keys-core';
+import { ALGORITHMS } from '@phlow/keys-core';
+import { parseStrictJson, type RemoteKey, remoteKeyOf } from '@phlow/keys-jwt/jwk-set';
 import { keyAlgorithmOf } from './alg-names.js';
 import { HttpSigError } from './errors.js';
 import { signatureBase } from './signature-base.js';
@@ -34,14 +34,23 @@ export function checkDirectorySignature(
   };
   const inputs = parseDictionary(input, 'Signature-Input', { maxMembers: 16, onDuplicate: duplicate });
   const sigs = parseDictionary(sig, 'Signature', { maxMembers: 16, onDuplicate: duplicate });
-  const body = JSON.parse(new TextDecoder().decode(response.body)) as { keys?: JsonWebKey[] };
-  const keys = new Map<string, JsonWebKey>();
-  for (const jwk of body.keys ?? []) {
-    try {
-      keys.set(jwkThumbprint(jwk), jwk);
-    } catch {
-      // A member of a type we never verify with cannot sign the directory.
-    }
+  // The body as keys-jwt's remote key set reads it: strict JSON (no member name twice), and each member
+  // through its one JWK check (public members, core's table, RSA cost bounds, kid = thumbprint). A member the
+  // set would skip cannot sign the directory either.
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(response.body);
+  } catch {
+    throw new HttpSigError('MALFORMED', 'the directory body is not UTF-8');
+  }
+  const parsed = parseStrictJson(text);
+  if ('refused' in parsed) throw new HttpSigError('MALFORMED', `the directory body: ${parsed.refused}`);
+  const members = (parsed.value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(members)) throw new HttpSigError('MALFORMED', 'the directory body has no keys array');
+  const keys = new Map<string, RemoteKey>();
+  for (const member of members) {
+    const key = remoteKeyOf(member);
+    if ('kid' in key) keys.set(key.kid, key);
   }
   const request = { method: 'GET', url: new URL(directoryUrl), header: () => undefined };
   const t = Math.floor(nowMs / 1000);
@@ -49,8 +58,8 @@ export function checkDirectorySignature(
   for (const [label, list] of inputs) {
     if (!isInnerList(list) || list.params.get('tag') !== DIRECTORY_SIGNATURE_TAG) continue;
     const keyid = list.params.get('keyid');
-    const jwk = typeof keyid === 'string' ? keys.get(keyid) : undefined;
-    if (!jwk) continue;
+    const remote = typeof keyid === 'string' ? keys.get(keyid) : undefined;
+    if (!remote) continue;
     const value = sigs.get(label);
     if (!value || isInnerList(value) || !(value.value instanceof Uint8Array)) {
       throw new HttpSigError('MALFORMED', 'a directory signature has no Signature member');
@@ -66,8 +75,7 @@ export function checkDirectorySignature(
     if (!list.items.some((i) => i.value === '@authority' && i.params.get('req') === true)) {
       throw new HttpSigError('COMPONENT_MISSING', 'the directory signature does not cover "@authority";req');
     }
-    const key = createPublicKey({ key: jwk, format: 'jwk' });
-    const alg = keyAlgorithm(key);
+    const { key, alg } = remote;
     const named = list.params.get('alg');
     if (named !== undefined && (typeof named !== 'string' || keyAlgorithmOf(named) !== alg)) {
       throw new HttpSigError('ALG_REFUSED', 'the directory signature alg does not fit its key');

@@ -15,9 +15,9 @@
  * a signature can be a remote operation (Transit, KMS, an HSM): one is made per authority and directory body,
  * and reused for the first half of its validity, so requests cost no signing of their own.
  */
-import { createHash } from 'node:crypto';
 import type { KeyManager, PublicJwk } from '@phlow/keys-core';
 import { BoundedMap } from '@phlow/keys-core/adapter';
+import { etagOf, matchesIfNoneMatch } from '@phlow/keys-jwt/jwk-set';
 import { httpSigAlgorithm } from './alg-names.js';
 import { DIRECTORY_SIGNATURE_TAG } from './directory-signature.js';
 import { HttpSigError } from './errors.js';
@@ -124,6 +124,7 @@ export function createDirectoryHandler(keys: DirectoryKeys, options: DirectoryHa
   const now = options.now ?? Date.now;
   const document = () => directoryDocument(keys, options.keyIds);
   const signatures: SignatureCache = new BoundedMap(MAX_SIGNED_AUTHORITIES);
+  let prepared: { readonly body: string; readonly etag: string } | undefined;
 
   const handler = (async (request: Request) => {
     const url = new URL(request.url);
@@ -141,14 +142,15 @@ export function createDirectoryHandler(keys: DirectoryKeys, options: DirectoryHa
         headers: { 'retry-after': '5', 'cache-control': 'no-store' },
       });
     }
-    const etag = `"${createHash('sha256').update(body).digest('base64url')}"`;
+    // The body and its ETag are kept per document: hashed only when the document changed.
+    if (prepared?.body !== body) prepared = { body, etag: etagOf(body) };
+    const { etag } = prepared;
     const headers = new Headers({
       'content-type': DIRECTORY_MEDIA_TYPE,
       'cache-control': `max-age=${maxAge}`,
       etag,
     });
-    const match = request.headers.get('if-none-match');
-    if (match?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+    if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) {
       return new Response(null, { status: 304, headers });
     }
     if (options.signResponse) await signResponse(keys, options, request, headers, maxAge, now, signatures);

@@ -10,6 +10,7 @@
  */
 import type { KeyManager } from '@phlow/keys-core';
 import { BoundedMap } from '@phlow/keys-core/adapter';
+import type { RemoteKeySetOptions } from '@phlow/keys-jwt';
 import { checkDirectorySignature } from './directory-signature.js';
 import { HttpSigError } from './errors.js';
 
@@ -26,24 +27,31 @@ export interface DirectoryKeySet {
   close(): void;
 }
 
-/** Options handed to the key set factory (keys-jwt's RemoteKeySetOptions subset). */
-export interface DirectoryFetchOptions {
-  readonly accept: readonly string[];
-  readonly allowPrivateAddresses: boolean;
-  readonly allowInsecureLoopback: boolean;
-  readonly timeoutMs?: number;
-  readonly maxBytes?: number;
-  readonly maxKeys?: number;
-  readonly cooldownMs?: number;
-  readonly minMaxAgeMs?: number;
-  readonly maxMaxAgeMs?: number;
-  readonly staleIfErrorMs?: number;
-  readonly negativeTtlMs?: number;
-  readonly backgroundRefresh: boolean;
-  /** Checks a 200 response before its keys are used (the directory response signature). */
-  readonly validate?: (response: { status: number; headers: Headers; body: Uint8Array }) => void;
-  readonly now?: () => number;
-}
+/**
+ * Options handed to the key set factory: keys-jwt's RemoteKeySetOptions fields (names, defaults and docs live
+ * there), the first four always set by the verifier; `validate` is the directory response signature check.
+ */
+export type DirectoryFetchOptions = Required<
+  Pick<
+    RemoteKeySetOptions,
+    'accept' | 'allowPrivateAddresses' | 'allowInsecureLoopback' | 'backgroundRefresh'
+  >
+> &
+  Pick<
+    RemoteKeySetOptions,
+    | 'timeoutMs'
+    | 'maxBytes'
+    | 'maxKeys'
+    | 'cooldownMs'
+    | 'minMaxAgeMs'
+    | 'maxMaxAgeMs'
+    | 'staleIfErrorMs'
+    | 'negativeTtlMs'
+    | 'now'
+  > & {
+    /** Checks a 200 response before its keys are used (the directory response signature). */
+    readonly validate?: (response: { status: number; headers: Headers; body: Uint8Array }) => void;
+  };
 
 export type DirectoryKeySetFactory = (url: string, options: DirectoryFetchOptions) => DirectoryKeySet;
 
@@ -51,35 +59,35 @@ export type DirectoryKeySetFactory = (url: string, options: DirectoryFetchOption
 export const DIRECTORY_MEDIA_TYPE = 'application/http-message-signatures-directory+json';
 export const DIRECTORY_PATH = '/.well-known/http-message-signatures-directory';
 
-export interface DirectoryPolicy {
+/**
+ * The fetch options a directory policy passes to keys-jwt's createRemoteKeySet, as they are there (same
+ * names, defaults and docs: see RemoteKeySetOptions). `allowInsecureLoopback` also lets Signature-Agent
+ * name an `http:` loopback origin.
+ */
+export type DirectoryFetchPolicy = Pick<
+  RemoteKeySetOptions,
+  | 'allowPrivateAddresses'
+  | 'allowInsecureLoopback'
+  | 'timeoutMs'
+  | 'maxBytes'
+  | 'maxKeys'
+  | 'cooldownMs'
+  | 'minMaxAgeMs'
+  | 'maxMaxAgeMs'
+  | 'staleIfErrorMs'
+  | 'negativeTtlMs'
+>;
+
+export interface DirectoryPolicy extends DirectoryFetchPolicy {
   /** Origins whose directories may be fetched, e.g. `https://agent.example`. Required: nothing else is contacted. */
   readonly allowedOrigins: readonly string[];
-  /** Allow private, loopback and link-local addresses. Default: false. */
-  readonly allowPrivateAddresses?: boolean;
-  /** Allow `http:` to loopback (tests, sidecars). Default: false. */
-  readonly allowInsecureLoopback?: boolean;
-  /** Whole fetch deadline. Default: keys-jwt's (5 s). */
-  readonly timeoutMs?: number;
-  /** Largest directory body. Default: keys-jwt's (256 KiB). */
-  readonly maxBytes?: number;
-  /** Most keys in a directory. Default: keys-jwt's (100). */
-  readonly maxKeys?: number;
-  /** Refetch on an unknown keyid at most once per this. Default: keys-jwt's (30 s). */
-  readonly cooldownMs?: number;
-  /** Clamp of the directory's Cache-Control max-age. Defaults: keys-jwt's (60 s / 24 h). */
-  readonly minMaxAgeMs?: number;
-  readonly maxMaxAgeMs?: number;
-  /** Serve known keys this long while the directory cannot be fetched. Default: keys-jwt's (24 h). */
-  readonly staleIfErrorMs?: number;
-  /** How long a keyid still unknown after a refetch causes no refetch, ms (at most 5 min). Default: keys-jwt's (60 s). */
-  readonly negativeTtlMs?: number;
   /**
    * Require the directory response to be signed by a key it publishes (tag
    * `http-message-signatures-directory`, `"@authority";req`); an unsigned or wrongly signed directory is
    * refused (DIRECTORY_UNAVAILABLE, keys-jwt's BAD_RESPONSE as cause). Default: false.
    */
   readonly requireSignedDirectory?: boolean;
-  /** Refresh directories in the background before they expire, with jitter. Default: true. */
+  /** Refresh directories in the background before they expire, with jitter. Default: true (keys-jwt's is false). */
   readonly backgroundRefresh?: boolean;
   /** Most directories cached at once (least recently used dropped). Default: 100. */
   readonly maxDirectories?: number;

@@ -1,6 +1,7 @@
 // The directory handler: media type, Cache-Control, ETag/304, nbf/exp from the rotation timeline, and the
 // optional response signature (checked with our own signature base and the published key).
-import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
+import { randomBytes } from 'node:crypto';
+import { createMemoryKeyStore, jwkThumbprint, KeyManager } from '@phlow/keys-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkDirectorySignature, createDirectoryHandler } from '../src/index.js';
 
@@ -11,6 +12,26 @@ afterAll(async () => {
 const URL_ = 'https://agent.example/.well-known/http-message-signatures-directory';
 
 describe('directory handler', () => {
+  it("answers If-None-Match by keys-jwt's one rule: *, a list, W/ match; other tags do not", async () => {
+    const manager = new KeyManager({ store: createMemoryKeyStore() });
+    managers.push(manager);
+    await manager.generateKeyPair('agent');
+    const handler = createDirectoryHandler(manager, { keyIds: ['agent'] });
+    const etag = (await handler(new Request(URL_))).headers.get('etag')!;
+    const get = (header: string) => handler(new Request(URL_, { headers: { 'if-none-match': header } }));
+    for (const header of [etag, `W/${etag}`, `"x", W/${etag}`, '*']) {
+      expect((await get(header)).status, header).toBe(304);
+    }
+    for (const header of ['"x"', 'W/"x"', etag.slice(1, -1)]) {
+      expect((await get(header)).status, header).toBe(200);
+    }
+    // A new key changes the document, so the ETag.
+    await manager.rotateKeyPair('agent');
+    const next = await get(etag);
+    expect(next.status).toBe(200);
+    expect(next.headers.get('etag')).not.toBe(etag);
+  });
+
   it('serves the JWK Set with the media type, Cache-Control and a strong ETag; 304 on If-None-Match', async () => {
     const manager = new KeyManager({ store: createMemoryKeyStore() });
     managers.push(manager);
@@ -21,7 +42,7 @@ describe('directory handler', () => {
     expect(res.headers.get('content-type')).toBe('application/http-message-signatures-directory+json');
     expect(res.headers.get('cache-control')).toBe('max-age=120');
     const etag = res.headers.get('etag')!;
-    expect(etag).toMatch(/^"[\w-]{43}"$/);
+    expect(etag).toMatch(/^"[\w-]{27}"$/);
     const doc = (await res.json()) as { keys: { kid: string; nbf?: number; d?: string }[] };
     expect(doc.keys).toHaveLength(1);
     expect(doc.keys[0]!.kid).toBe((await manager.getPublicKeyPair('agent')).kid);
@@ -94,6 +115,39 @@ describe('directory handler', () => {
     // A signature whose key is not in the body does not count.
     const other = new TextEncoder().encode('{"keys":[]}');
     expect(() => checkDirectorySignature(URL_, { headers: res.headers, body: other }, Date.now())).toThrow(
+      expect.objectContaining({ code: 'MISSING_SIGNATURE' }),
+    );
+  });
+
+  it("reads the body as keys-jwt's remote key set does: strict JSON, and its one JWK check (RSA cost bounds) before any verification", async () => {
+    const manager = new KeyManager({ store: createMemoryKeyStore() });
+    managers.push(manager);
+    await manager.generateKeyPair('agent');
+    const handler = createDirectoryHandler(manager, { keyIds: ['agent'], signResponse: true });
+    const res = await handler(new Request(URL_));
+    const jwk = (JSON.parse(await res.text()) as { keys: unknown[] }).keys[0];
+    const check =
+      (body: string, headers = res.headers) =>
+      () =>
+        checkDirectorySignature(URL_, { headers, body: new TextEncoder().encode(body) }, Date.now());
+    expect(check(JSON.stringify({ keys: [jwk] }))).not.toThrow();
+    // "keys" twice: JSON.parse would keep the last (the signing key); refused, as keys-jwt refuses such a set.
+    expect(check(`{"keys":[],"keys":[${JSON.stringify(jwk)}]}`)).toThrow(
+      expect.objectContaining({ code: 'MALFORMED' }),
+    );
+    // An RSA key of 16384 bits (over MAX_REMOTE_RSA_BITS) that a signature names: skipped as the remote key set
+    // skips it, so no verification with it is attempted (MISSING_SIGNATURE, not SIGNATURE_INVALID).
+    const n = randomBytes(2048);
+    n[0]! |= 0x80;
+    n[n.length - 1]! |= 1;
+    const costly = { kty: 'RSA', n: n.toString('base64url'), e: 'AQAB' };
+    const kid = jwkThumbprint(costly);
+    const created = Math.floor(Date.now() / 1000);
+    const headers = new Headers({
+      'signature-input': `sig1=("@authority";req);alg="rsa-v1_5-sha256";created=${created};expires=${created + 60};keyid="${kid}";tag="http-message-signatures-directory"`,
+      signature: `sig1=:${randomBytes(2048).toString('base64')}:`,
+    });
+    expect(check(JSON.stringify({ keys: [{ ...costly, kid }] }), headers)).toThrow(
       expect.objectContaining({ code: 'MISSING_SIGNATURE' }),
     );
   });

@@ -19,7 +19,10 @@ export type JwtErrorCode =
   | 'ALG_REFUSED'
   /** `alg` does not fit the key type (an RS256 header on an Ed25519 key, or the other way round). */
   | 'ALG_MISMATCH'
-  /** `kid` is not a current or in-grace key of the issuer, also after one refetch from the store (unknown or retired). */
+  /**
+   * `kid` is not a current or in-grace key of the issuer, also after one refetch from the store (unknown or retired);
+   * or, against a remote JWK Set, the token has no `kid` (refused before any fetch or verification).
+   */
   | 'KID_UNKNOWN'
   /** The signature does not verify (tampered header or payload, or another key signed it). */
   | 'SIGNATURE_INVALID'

@@ -4,11 +4,17 @@ export {
 } from './address-policy.js';
 export type { ResolvedAddress, ResolveHost } from './bounded-fetch.js';
 export { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
+export { etagOf, matchesIfNoneMatch } from './http-cache.js';
 export { createJwksHandler, type JwksHandler, type JwksHandlerOptions } from './jwks-handler.js';
 export { type JwksKeys, type JwtKeys, publicKeyObject, type SigningAlg } from './keys.js';
 export { createJwksNodeHandler, type NodeJwksHandler, toNodeHandler } from './node-handler.js';
 export { isRemoteKeySetError, RemoteKeySetError, type RemoteKeySetErrorCode } from './remote-errors.js';
-export type { RemoteKeySkipReason } from './remote-jwk.js';
+export {
+  MAX_REMOTE_RSA_BITS,
+  MAX_REMOTE_RSA_EXPONENT,
+  type RemoteKeySkipReason,
+  remoteKeyOf,
+} from './remote-jwk.js';
 export {
   createRemoteKeySet,
   DEFAULT_JWK_SET_MEDIA_TYPES,
@@ -25,6 +31,7 @@ export {
   type SignJwtOptions,
   signJwt,
 } from './sign.js';
+export { MAX_JSON_DEPTH, parseStrictJson } from './strict-json.js';
 export {
   createJwtVerifier,
   type JwtVerifier,

@@ -24,9 +24,9 @@
  *   then 503; a revoked credential or a tampered store (ACCESS_DENIED, INTEGRITY, any non-outage failure of
  *   the whole set) is a 503 at once, and the last set is dropped: it is never served again.
  */
-import { createHash } from 'node:crypto';
 import { isKeyStoreError } from '@phlow/keys-core';
 import { JwtError } from './errors.js';
+import { etagOf, matchesIfNoneMatch } from './http-cache.js';
 import type { JwksKeys } from './keys.js';
 
 export interface JwksHandlerOptions {
@@ -96,16 +96,6 @@ function defaultMaxAge(keys: JwksKeys): number {
 /** An outage (served stale within the window), as KeyManager's cache tells one: not a KeyStoreError, or UNAVAILABLE. */
 const isOutage = (error: unknown): boolean => !isKeyStoreError(error) || error.code === 'UNAVAILABLE';
 
-/** True if an If-None-Match header value names `etag` (or is `*`). */
-function matchesEtag(header: string | null | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header === etag) return true;
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t === etag || t === `W/${etag}`;
-  });
-}
-
 const NOT_ALLOWED: JwksReply = { status: 405, headers: { Allow: 'GET, HEAD' }, body: undefined };
 const UNAVAILABLE: JwksReply = {
   status: 503,
@@ -165,8 +155,7 @@ export function createJwksResponder(keys: JwksKeys, options: JwksHandlerOptions 
   const build = async (at: number, gen: number): Promise<Built> => {
     const set = await keys.jwks(fixedIds, { maxAgeMs: revalidateMs, concurrency });
     const body = Buffer.from(JSON.stringify(set));
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    return { body, etag, at, generation: gen };
+    return { body, etag: etagOf(body), at, generation: gen };
   };
 
   const fresh = (built: Built | undefined): built is Built =>
@@ -240,7 +229,7 @@ export function createJwksResponder(keys: JwksKeys, options: JwksHandlerOptions 
         notModified: { status: 304, headers, body: undefined },
       };
     }
-    if (matchesEtag(ifNoneMatch, set.etag)) return replyFor.notModified;
+    if (matchesIfNoneMatch(ifNoneMatch, set.etag)) return replyFor.notModified;
     return method === 'HEAD' ? { ...replyFor.ok, body: undefined } : replyFor.ok;
   };
 

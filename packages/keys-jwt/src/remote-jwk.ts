@@ -77,7 +77,10 @@ function rsaCostRefusal(key: KeyObject): string | undefined {
   return undefined;
 }
 
-/** The key of one JWK of a set, or why it was skipped. */
+/**
+ * The key of one JWK of a remote set, or why it was skipped: the one check of a JWK someone else serves (used by
+ * createRemoteKeySet and by keys-httpsig's directory signature check).
+ */
 export function remoteKeyOf(value: unknown): RemoteKey | { readonly skipped: RemoteKeySkipReason } {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { skipped: 'not-an-object' };

@@ -61,6 +61,13 @@ async function fromSet<T>(read: () => Promise<T>, keyId: string): Promise<T> {
   }
 }
 
+const views = new WeakSet<object>();
+
+/** True for a view made by remoteJwtKeys: verifyJwt then refuses a token without `kid` (KID_UNKNOWN). */
+export function isRemoteView(keys: object): boolean {
+  return views.has(keys);
+}
+
 /** The JwtKeys view of `set` that verifyJwt reads (only the members it uses). */
 export function remoteJwtKeys(set: RemoteKeySet): JwtKeys {
   const hook = remoteAuditHook(set);
@@ -89,6 +96,7 @@ export function remoteJwtKeys(set: RemoteKeySet): JwtKeys {
       hook?.emit(auditEvent(operation, startedAt, { storeType: STORE_TYPE, keyId, ...fields }, hook.now()));
     },
   };
+  views.add(view);
   // verifyJwt reads these four members only; the rest of JwtKeys (signing) has no meaning for someone else's keys.
   return view as unknown as JwtKeys;
 }

@@ -33,6 +33,8 @@ import { createHash } from 'node:crypto';
 import type { KeyManager } from '@phlow/keys-core';
 import { JwtError } from './errors.js';
 import type { JwtKeys } from './keys.js';
+import { isRemoteKeySet, remoteJwtKeys, remoteKeyId } from './remote-jwt-keys.js';
+import type { RemoteKeySet } from './remote-key-set.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
 import {
   auditedVerification,
@@ -117,7 +119,20 @@ function deepFreeze<T>(value: T): T {
  * A verifier with `options` fixed (checked now: INVALID_ARGUMENT for one that cannot work) and, with
  * `cache`, the revocation-aware verified-token cache.
  */
-export function createJwtVerifier(keys: JwtVerifierKeys, options: JwtVerifierOptions = {}): JwtVerifier {
+export function createJwtVerifier(
+  keys: JwtVerifierKeys | RemoteKeySet,
+  options: JwtVerifierOptions = {},
+): JwtVerifier {
+  // A remote JWK Set: through the same JwtKeys view verifyJwt uses (remote-jwt-keys.ts), with the set's host
+  // name as keyId unless one is given. A cached token then holds while its kid is a key the set serves now
+  // (`keys()`: fetched again when its max-age is spent, nbf/exp applied).
+  if (isRemoteKeySet(keys)) {
+    const withKeyId =
+      typeof options === 'object' && options !== null
+        ? { ...options, keyId: options.keyId ?? remoteKeyId(keys) }
+        : options;
+    return createJwtVerifier(remoteJwtKeys(keys), withKeyId);
+  }
   const { cache, ...verifyOptions } = options;
   // The same checks verifyJwt makes, once: an invalid option fails here, not at the first token.
   checkOptions(verifyOptions);

@@ -36,7 +36,7 @@ import type { JWTHeaderParameters, JWTPayload } from 'jose';
 import { checkClaims } from './claims.js';
 import { isJwtError, JwtError, type JwtErrorCode } from './errors.js';
 import { acceptedAlg, type JwtKeys, signatureCheck } from './keys.js';
-import { isRemoteKeySet, remoteJwtKeys, remoteKeyId } from './remote-jwt-keys.js';
+import { isRemoteKeySet, isRemoteView, remoteJwtKeys, remoteKeyId } from './remote-jwt-keys.js';
 import type { RemoteKeySet } from './remote-key-set.js';
 import { DEFAULT_MAX_TOKEN_LENGTH } from './sign.js';
 import { parseStrictJson } from './strict-json.js';
@@ -299,6 +299,11 @@ export async function verifyToken(
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > MAX_KID_LENGTH)) {
     fail('MALFORMED', 'the kid header is not a short string');
+  }
+  // A remote JWK Set's tokens are standard JWTs that name their key: one without a kid is refused before any
+  // read or verification (else each of the set's keys of the alg would be tried, up to maxKeys per token).
+  if (kid === undefined && isRemoteView(keys)) {
+    fail('KID_UNKNOWN', 'the token has no kid: tokens verified against a remote JWK Set must name their key');
   }
 
   // The allow-list before any store read: a token of an issuer not on it costs nothing.

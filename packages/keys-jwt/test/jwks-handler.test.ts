@@ -16,6 +16,19 @@ const get = (headers: Record<string, string> = {}) =>
   new Request('http://agent.test/.well-known/jwks.json', { headers });
 
 describe('createJwksHandler', () => {
+  it('answers If-None-Match by the one rule (matchesIfNoneMatch): *, a list, W/ match; other tags do not', async () => {
+    const keys = stagedManager(createMemoryKeyStore());
+    await keys.generateKeyPair('a');
+    const handler = createJwksHandler(keys);
+    const etag = (await handler(get())).headers.get('etag')!;
+    for (const header of [etag, `W/${etag}`, `"x", W/${etag}`, '*']) {
+      expect((await handler(get({ 'if-none-match': header }))).status, header).toBe(304);
+    }
+    for (const header of ['"x"', 'W/"x"', etag.slice(1, -1)]) {
+      expect((await handler(get({ 'if-none-match': header }))).status, header).toBe(200);
+    }
+  });
+
   it('serves every listed key as application/jwk-set+json with Cache-Control and an ETag; 304 on a match', async () => {
     const keys = stagedManager(createMemoryKeyStore());
     await keys.generateKeyPair('a');

@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { auditSinkFromEnv, isKeyStoreError } from '@phlow/keys-core';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRemoteKeySet, isJwtError, type RemoteKeySetEvent, verifyJwt } from '../src/index.js';
+import {
+  createJwtVerifier,
+  createRemoteKeySet,
+  isJwtError,
+  type RemoteKeySetEvent,
+  verifyJwt,
+} from '../src/index.js';
 import { clock, jwks, newKey, startServer, type TestKey, type TestServer } from './remote-helpers.js';
 
 const servers: TestServer[] = [];
@@ -25,7 +31,8 @@ const ISSUER = 'https://issuer.test';
 function token(
   key: TestKey,
   alg = 'EdDSA',
-  kid: string | undefined = key.kid,
+  /** '' for a token without kid. */
+  kid = key.kid,
   claims: Record<string, unknown> = {},
 ) {
   return new SignJWT(claims)
@@ -63,7 +70,10 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
     expect(ok.kid).toBe(ed.kid);
     expect(ok.keyId).toBe('127.0.0.1');
     expect((await verifyJwt(set, await token(ec, 'ES256'), { issuer: ISSUER })).kid).toBe(ec.kid);
-    expect((await verifyJwt(set, await token(ed, 'EdDSA', undefined), { issuer: ISSUER })).kid).toBe(ed.kid);
+    // A remote set's tokens name their key: one without kid is refused, even when a key of the set signed it.
+    expect(await codeOf(verifyJwt(set, await token(ed, 'EdDSA', ''), { issuer: ISSUER }))).toBe(
+      'KID_UNKNOWN',
+    );
 
     expect(await codeOf(verifyJwt(set, await token(stranger), { issuer: ISSUER }))).toBe('KID_UNKNOWN');
     expect(await codeOf(verifyJwt(set, await token(stranger, 'EdDSA', ed.kid), { issuer: ISSUER }))).toBe(
@@ -84,7 +94,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
     expect(audits.map((e) => [e.operation, e.storeType, e.valid, e.errorCode ?? null])).toEqual([
       ['verify', 'remote-jwks', true, null],
       ['verify', 'remote-jwks', true, null],
-      ['verify', 'remote-jwks', true, null],
+      ['verify', 'remote-jwks', false, 'KID_UNKNOWN'],
       ['verify', 'remote-jwks', false, 'KID_UNKNOWN'],
       ['verify', 'remote-jwks', false, 'SIGNATURE_INVALID'],
       ['verify', 'remote-jwks', false, 'ALG_MISMATCH'],
@@ -92,6 +102,64 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
       ['verify', 'remote-jwks', false, 'ALG_REFUSED'],
     ]);
     expect(audits[0]!.kid).toBe(ed.kid);
+  });
+
+  it('refuses a token without kid before any fetch or verification (0 keys handed out, whatever the set holds)', async () => {
+    const many = Array.from({ length: 20 }, () => newKey());
+    const server = await startServer(jwks(() => ({ keys: many.map((k) => k.publicJwk) })));
+    servers.push(server);
+    const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true });
+    // The same set, counting every key it hands out (a verification needs one).
+    let keysAsked = 0;
+    const counted = {
+      ...set,
+      url: set.url,
+      keys: async () => {
+        const keys = await set.keys();
+        keysAsked += keys.length;
+        return keys;
+      },
+      getKey: async (kid: string) => {
+        keysAsked++;
+        return set.getKey(kid);
+      },
+    };
+    const forged = await token(newKey(), 'EdDSA', '');
+    expect(await codeOf(verifyJwt(counted, forged, { issuer: ISSUER }))).toBe('KID_UNKNOWN');
+    expect(keysAsked).toBe(0);
+    expect(server.count()).toBe(0);
+    // The same forged token with a kid of the set costs one key (and one verification).
+    expect(
+      await codeOf(verifyJwt(counted, await token(newKey(), 'EdDSA', many[3]!.kid), { issuer: ISSUER })),
+    ).toBe('SIGNATURE_INVALID');
+    expect(keysAsked).toBeGreaterThan(0);
+    set.close();
+  });
+
+  it('createJwtVerifier(set, { cache }) verifies and caches; a cached token is dropped once its key leaves the set', async () => {
+    const a = newKey();
+    const b = newKey();
+    let served = [a, b];
+    const server = await startServer(
+      jwks(() => ({ keys: served.map((k) => k.publicJwk) }), { 'cache-control': 'max-age=60' }),
+    );
+    servers.push(server);
+    const time = clock();
+    const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true, now: time.now });
+    const verifier = createJwtVerifier(set, { issuer: ISSUER, cache: true });
+    const good = await token(a);
+    expect((await verifier.verify(good)).kid).toBe(a.kid);
+    expect((await verifier.verify(good)).keyId).toBe('127.0.0.1');
+    expect(verifier.stats).toMatchObject({ hits: 1, misses: 1, size: 1 });
+    // Kid-less tokens are refused here too.
+    expect(await codeOf(verifier.verify(await token(a, 'EdDSA', '')))).toBe('KID_UNKNOWN');
+    // The set stops serving a: once its max-age is spent, the cached token is no longer accepted.
+    served = [b];
+    time.advance(61_000);
+    expect(await codeOf(verifier.verify(good))).toBe('KID_UNKNOWN');
+    expect(verifier.stats).toMatchObject({ hits: 1, revoked: 1 });
+    verifier.close();
+    set.close();
   });
 
   it('writes its audit events to PHLOW_KEY_AUDIT_LOG, without the token', async () => {
