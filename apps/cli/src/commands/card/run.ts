@@ -19,6 +19,7 @@ import { readBoundedInput } from '../../bounded-input.js';
 import type { CommandContext } from '../../command.js';
 import { stringValue, stringValues } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { printRefusal } from '../../refusal.js';
 import { withSession } from '../../session.js';
 import { UsageError } from '../../usage-error.js';
 
@@ -34,11 +35,11 @@ async function readBounded(context: CommandContext, path: string, max: number): 
 }
 
 function refusal(context: CommandContext, error: { code: string; message: string }): ExitCode {
-  const { out } = context;
-  const exitCode = error.code === 'KEYS_UNAVAILABLE' ? EXIT.UNAVAILABLE : EXIT.FAILURE;
-  out.error(error.message.includes(`(${error.code})`) ? error.message : `${error.message} (${error.code})`);
-  if (out.json) out.data({ valid: false, error: { code: error.code, message: error.message, exitCode } });
-  return exitCode;
+  return printRefusal(
+    context.out,
+    error,
+    error.code === 'KEYS_UNAVAILABLE' ? EXIT.UNAVAILABLE : EXIT.FAILURE,
+  );
 }
 
 async function sign(context: CommandContext, id: string, path: string): Promise<ExitCode> {

@@ -11,6 +11,7 @@ import { readBoundedInput } from '../../bounded-input.js';
 import type { CommandContext } from '../../command.js';
 import { stringValue, stringValues } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { printRefusal } from '../../refusal.js';
 import { withSession } from '../../session.js';
 import { UsageError } from '../../usage-error.js';
 import { MAX_CAPTURED_BYTES, parseCaptured } from './captured.js';
@@ -131,13 +132,7 @@ async function verify(context: CommandContext, args: readonly string[]): Promise
       return EXIT.OK;
     } catch (error) {
       if (!isHttpSigError(error)) throw error;
-      out.error(`${error.message} (${error.code})`);
-      if (out.json)
-        out.data({
-          valid: false,
-          error: { code: error.code, message: error.message, exitCode: EXIT.FAILURE },
-        });
-      return EXIT.FAILURE;
+      return printRefusal(out, error);
     } finally {
       verifier.close();
     }

@@ -9,6 +9,7 @@ import { readBoundedInput } from '../../bounded-input.js';
 import type { CommandContext } from '../../command.js';
 import { stringValue, stringValues } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { printRefusal } from '../../refusal.js';
 import { withSession } from '../../session.js';
 import { UsageError } from '../../usage-error.js';
 
@@ -51,13 +52,7 @@ export async function run(context: CommandContext): Promise<ExitCode> {
       return EXIT.OK;
     } catch (error) {
       if (!isJwtError(error)) throw error;
-      out.error(`${error.message} (${error.code})`);
-      if (out.json)
-        out.data({
-          valid: false,
-          error: { code: error.code, message: error.message, exitCode: EXIT.FAILURE },
-        });
-      return EXIT.FAILURE;
+      return printRefusal(out, error);
     }
   });
 }
