@@ -10,12 +10,14 @@
 // core at the range's floor exports (core-exports.mjs; a peer range is a plain caret, never `workspace:^`,
 // which would publish the newest core as the floor). Last, the release plan of the pending changesets
 // (`changeset status`): no package may get a major version that no changeset asks for (changesets makes peer
-// dependents of a bumped package major unless told not to).
+// dependents of a bumped package major unless told not to), and a release of a package the CLI carries built in
+// (apps/cli/tsdown.config.ts) comes with a CLI release.
 // Prints one line per package and exits non-zero on any problem.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, normalize, relative } from 'node:path';
+import { bundledReleaseProblems, cliBundledPackages } from './cli-bundle.mjs';
 import { builtCoreExports, CORE_NAME, coreImports, floorOf, recordedCoreExports } from './core-exports.mjs';
 import { readmeLinkProblems } from './links.mjs';
 
@@ -141,6 +143,12 @@ for (const dir of dirs) {
 }
 rmSync(out, { recursive: true, force: true });
 problems.push(...releasePlanProblems(plan));
+if (plan) {
+  const bundled = cliBundledPackages(readdirSync(join(root, 'apps', 'cli', 'dist')));
+  const found = bundledReleaseProblems(bundled, plan);
+  console.log(`${found.length ? 'FAIL' : 'ok  '} CLI release: it carries ${bundled.join(', ')}`);
+  problems.push(...found);
+}
 for (const p of problems) console.error(`pack-check: ${p}`);
 const failed = new Set(problems.map((p) => p.split(':')[0])).size;
 console.log(`pack-check: ${checked - failed} passed, ${failed} failed`);

@@ -6,6 +6,9 @@
 import { enableCompileCache } from './compile-cache.js';
 
 enableCompileCache(process.env);
+// The build is minified (tsdown.config.ts); with --debug, stack traces name the source files and lines.
+const debug = process.argv.includes('--debug');
+if (debug) process.setSourceMapsEnabled(true);
 const { main } = await import('./main.js');
 
 // `phlow-keys list | head -1` closes stdout early: that is not an error worth a stack trace.
@@ -26,7 +29,6 @@ process.on('SIGINT', () => {
 // Phlow's warnings (file modes, the environment store) are printed as `warning:` lines, whichever way they
 // arrive. Other process warnings, such as the AWS SDK announcing the Node versions it will drop, are for
 // developers, not operators: shown with --debug only.
-const debug = process.argv.includes('--debug');
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
   if (warning.message.startsWith('[phlow]')) process.stderr.write(`warning: ${warning.message}\n`);

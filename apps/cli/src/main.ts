@@ -68,7 +68,11 @@ export async function main(io: Io): Promise<ExitCode> {
       out,
       env: io.env,
       cwd: io.cwd,
-      stdin: io.stdin,
+      // A getter, as in cli.ts: process.stdin sets up a stream on first access (about 1 ms), which only the
+      // commands that read standard input should pay.
+      get stdin() {
+        return io.stdin;
+      },
       commands: COMMANDS,
     });
   } catch (error) {

@@ -3,8 +3,8 @@
  * no adapter, and a command loads the adapter of the store it opens. Proven by making those packages
  * unloadable (a module hook preloaded with --import), not by timing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baseEnv, CLI, cli, initProject, json, runCommand, type TestEnv, tempDir } from './helpers.js';
 
@@ -79,6 +79,40 @@ describe('start-up loads only what is used', () => {
     expect(result.code).not.toBe(0);
     const ok = await blocked('keystore-vault,keystore-aws,keystore-env', ['list'], cwd);
     expect(ok.code).toBe(0);
+  });
+});
+
+describe('the CLI carries its own build of the phlow-keys packages (tsdown.config.ts)', () => {
+  const dist = dirname(CLI);
+  const files = readdirSync(dist).filter((f) => f.endsWith('.js'));
+
+  it('one chunk per package, which the blocker above recognises, and no import of one by name', () => {
+    for (const name of [
+      'keys-core',
+      'keystore-file',
+      'keystore-env',
+      'keys-jwt',
+      'keys-a2a',
+      'keys-httpsig',
+    ]) {
+      expect(files.filter((f) => f.startsWith(`${name}-`)).length, name).toBe(1);
+    }
+    const imported = new Set<string>();
+    for (const file of files) {
+      const code = readFileSync(resolve(dist, file), 'utf8');
+      for (const m of code.matchAll(/(?:from|import)\s*\(?\s*"([^".][^"]*)"/g)) imported.add(m[1]!);
+    }
+    // Node's modules and jose, nothing else: the adapters a user installs load through the resolver by path.
+    expect([...imported].filter((spec) => !spec.startsWith('node:'))).toEqual(['jose']);
+  });
+
+  it('--debug stack traces name the source files, not the minified chunks', async () => {
+    const cwd = await initProject();
+    const result = await cli(['get', 'nobody', '--debug'], { cwd });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/src[\\/]commands[\\/]get[\\/]run\.ts:\d+/);
+    const plain = await cli(['get', 'nobody'], { cwd });
+    expect(plain.stderr).not.toContain('run.ts');
   });
 });
 

@@ -4,7 +4,7 @@
  * The `kid` is the thumbprint, so it is the same wherever the key is published and changes exactly when
  * the key does: a verifier that caches a JWK Set can tell a rotated key from a new one without asking us.
  */
-import { createHash, type JsonWebKey } from 'node:crypto';
+import { createHash, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { keyAlgorithm } from './algorithms.js';
 import { parsePublicKey } from './pem.js';
 
@@ -46,13 +46,21 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
  */
 export function publicKeyPemToJwk(publicKeyPem: string, keyId?: string): PublicJwk {
   const key = parsePublicKey(publicKeyPem, keyId);
-  const jwk = key.export({ format: 'jwk' });
   let alg: string | undefined;
   try {
     alg = keyAlgorithm(key, keyId);
   } catch {
     alg = undefined;
   }
+  return keyObjectToJwk(key, alg);
+}
+
+/**
+ * The public JWK of a parsed public key, `alg` given by the caller (undefined when the algorithm table refuses
+ * the key): for PublicKeyPair, which has both already and so parses and checks each key once.
+ */
+export function keyObjectToJwk(key: KeyObject, alg: string | undefined): PublicJwk {
+  const jwk = key.export({ format: 'jwk' });
   const { kty, crv, x, y, n, e } = jwk;
   return JSON.parse(
     JSON.stringify({ kty, crv, x, y, n, e, kid: jwkThumbprint(jwk), use: 'sig', ...(alg ? { alg } : {}) }),

@@ -14,7 +14,7 @@
 import type { KeyObject } from 'node:crypto';
 import { type KeyAlgorithm, keyAlgorithm } from './algorithms.js';
 import { isKeyStoreError, type KeyStoreError } from './errors.js';
-import { type PublicJwk, publicKeyPemToJwk } from './jwk.js';
+import { keyObjectToJwk, type PublicJwk } from './jwk.js';
 import { isValidKeyId } from './key-id.js';
 import { assertPublicKeyPem, parsePublicKey } from './pem.js';
 import { publicPemProblem } from './public-pem.js';
@@ -55,7 +55,17 @@ export class PublicKeyPair {
 
   /** The public key as a JWK with its RFC 7638 thumbprint as `kid`. */
   get jwk(): PublicJwk {
-    this.#jwk ??= publicKeyPemToJwk(this.publicKey, this.keyId);
+    if (this.#jwk === undefined) {
+      // The parsed key and the algorithm rule's answer are the pair's own (each computed once), so the JWK,
+      // `alg` and signing never parse or check the same key twice. A key the rule refuses gets no `alg`.
+      let alg: KeyAlgorithm | undefined;
+      try {
+        alg = this.alg;
+      } catch {
+        alg = undefined;
+      }
+      this.#jwk = keyObjectToJwk(publicKeyObject(this), alg);
+    }
     return this.#jwk;
   }
 
