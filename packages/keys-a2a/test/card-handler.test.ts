@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMemoryKeyStore, KeyStoreError } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { base64url } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,7 +11,8 @@ import {
   isAgentCardError,
   verifyAgentCard,
 } from '../src/index.js';
-import { manager, sampleCard, testClock } from './helpers.js';
+import { manager } from './helpers.js';
+import { sampleCard } from './sample-card.mjs';
 import { publicOnly } from './signer-store.js';
 
 const URL_ = 'http://agent.test/.well-known/agent-card.json';

@@ -3,8 +3,14 @@
 // keys and its directory on a real loopback server; counts of entries and refusals, no timings.
 import type { KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryNonceStore, createRequestVerifier, isHttpSigError, signRequest } from '../src/index.js';
-import { agentManager, serveDirectory, type TestServer } from './helpers.js';
+import {
+  createMemoryNonceStore,
+  createRequestVerifier,
+  isHttpSigError,
+  type NonceStore,
+  signRequest,
+} from '../src/index.js';
+import { agentManager, loopbackPolicy, serveDirectory, type TestServer } from './helpers.js';
 
 describe('memory nonce store: per-signer bound', () => {
   it('a signer at maxEntriesPerSigner is refused (NONCE_QUOTA_EXCEEDED), another signer still gets in', () => {
@@ -86,16 +92,18 @@ describe('verifier: one signer filling its share does not stop another', () => {
       ...(nonce !== undefined ? { nonce } : {}),
     });
 
-  it('alice at maxEntriesPerSigner is NONCE_QUOTA_EXCEEDED; bob verifies; replays are REPLAYED', async () => {
-    const nonceStore = createMemoryNonceStore({ maxEntries: 8, maxEntriesPerSigner: 3 });
-    const verifier = createRequestVerifier({
-      directory: {
+  /** A verifier that fetches the directories of both agents. */
+  const verifierOfBoth = (nonceStore: NonceStore) =>
+    createRequestVerifier({
+      directory: loopbackPolicy(aliceDirectory.origin, {
         allowedOrigins: [aliceDirectory.origin, bobDirectory.origin],
-        allowInsecureLoopback: true,
-        allowPrivateAddresses: true,
-      },
+      }),
       nonceStore,
     });
+
+  it('alice at maxEntriesPerSigner is NONCE_QUOTA_EXCEEDED; bob verifies; replays are REPLAYED', async () => {
+    const nonceStore = createMemoryNonceStore({ maxEntries: 8, maxEntriesPerSigner: 3 });
+    const verifier = verifierOfBoth(nonceStore);
     try {
       const first = await sign(alice, aliceDirectory.origin);
       await expect(verifier.verify(first.clone())).resolves.toMatchObject({ keyid: expect.any(String) });
@@ -124,14 +132,7 @@ describe('verifier: one signer filling its share does not stop another', () => {
 
   it("requests that do not verify take no place of the signer they name (alice signing as bob's agent)", async () => {
     const nonceStore = createMemoryNonceStore({ maxEntries: 8, maxEntriesPerSigner: 2 });
-    const verifier = createRequestVerifier({
-      directory: {
-        allowedOrigins: [aliceDirectory.origin, bobDirectory.origin],
-        allowInsecureLoopback: true,
-        allowPrivateAddresses: true,
-      },
-      nonceStore,
-    });
+    const verifier = verifierOfBoth(nonceStore);
     try {
       for (let i = 0; i < 5; i++) {
         // Alice's key, bob's directory named: the keyid is unknown there, nothing is remembered.

@@ -3,10 +3,11 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { createMemoryKeyStore } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJwksHandler, createJwksNodeHandler, signJwt } from '../src/index.js';
-import { countingStore, manager, testClock } from './helpers.js';
+import { countingStore, manager } from './helpers.js';
 
 /** The JWK Set's max-age follows the rotation delay: these tests run with the default staged delay (900 s). */
 const stagedManager = (store: Parameters<typeof manager>[0], now?: () => number) =>

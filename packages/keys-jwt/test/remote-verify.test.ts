@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditSinkFromEnv, isKeyStoreError } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -17,12 +18,11 @@ import {
   type RemoteKeySetEvent,
   verifyJwt,
 } from '../src/index.js';
-import { clock, jwks, newKey, startServer, type TestKey, type TestServer } from './remote-helpers.js';
+import { jwks, newKey, serversClosedAfterEach, type TestKey } from './remote-helpers.js';
 
-const servers: TestServer[] = [];
+const serve = serversClosedAfterEach();
 const children: ChildProcess[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+afterEach(() => {
   for (const child of children.splice(0)) child.kill();
 });
 
@@ -58,8 +58,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
     const ed = newKey();
     const ec = newKey('ec');
     const stranger = newKey();
-    const server = await startServer(jwks(() => ({ keys: [ed.publicJwk, ec.publicJwk] })));
-    servers.push(server);
+    const server = await serve(jwks(() => ({ keys: [ed.publicJwk, ec.publicJwk] })));
     const events: RemoteKeySetEvent[] = [];
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
@@ -106,8 +105,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
 
   it('refuses a token without kid before any fetch or verification (0 keys handed out, whatever the set holds)', async () => {
     const many = Array.from({ length: 20 }, () => newKey());
-    const server = await startServer(jwks(() => ({ keys: many.map((k) => k.publicJwk) })));
-    servers.push(server);
+    const server = await serve(jwks(() => ({ keys: many.map((k) => k.publicJwk) })));
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true });
     // The same set, counting every key it hands out (a verification needs one).
     let keysAsked = 0;
@@ -140,11 +138,10 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
     const a = newKey();
     const b = newKey();
     let served = [a, b];
-    const server = await startServer(
+    const server = await serve(
       jwks(() => ({ keys: served.map((k) => k.publicJwk) }), { 'cache-control': 'max-age=60' }),
     );
-    servers.push(server);
-    const time = clock();
+    const time = testClock();
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true, now: time.now });
     const verifier = createJwtVerifier(set, { issuer: ISSUER, cache: true });
     const good = await token(a);
@@ -164,8 +161,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
 
   it('writes its audit events to PHLOW_KEY_AUDIT_LOG, without the token', async () => {
     const ed = newKey();
-    const server = await startServer(jwks(() => ({ keys: [ed.publicJwk] })));
-    servers.push(server);
+    const server = await serve(jwks(() => ({ keys: [ed.publicJwk] })));
     const dir = mkdtempSync(join(tmpdir(), 'phlow-remote-audit-'));
     const log = join(dir, 'audit.log');
     const before = process.env.PHLOW_KEY_AUDIT_LOG;
@@ -195,8 +191,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
   });
 
   it('answers an unreachable set with nothing cached as UNAVAILABLE (an outage, not a bad token)', async () => {
-    const server = await startServer((_req, res) => res.writeHead(503).end());
-    servers.push(server);
+    const server = await serve((_req, res) => res.writeHead(503).end());
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true });
     const ed = newKey();
     try {
@@ -228,7 +223,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
         if (Object.keys(message).length) child.send(message);
       });
     const { port } = await ask<{ port: number }>({}, 'ready');
-    const c = clock();
+    const c = testClock();
     const set = createRemoteKeySet(`http://127.0.0.1:${port}/jwks`, {
       allowInsecureLoopback: true,
       now: c.now,
