@@ -28,6 +28,31 @@ afterEach(() => {
 
 const ISSUER = 'https://issuer.test';
 
+/**
+ * The child's first reply of `type` to `message` (sent unless undefined). Rejects if the child exits first,
+ * so a crashed child fails the test at once instead of leaving it waiting for a reply that cannot come.
+ */
+function ask<T>(child: ChildProcess, message: object | undefined, type: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (reply: { type: string }) => {
+      if (reply.type !== type) return;
+      done();
+      resolve(reply as T);
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      done();
+      reject(new Error(`the child exited (${code ?? signal}) before its ${type} reply`));
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+    if (message) child.send(message);
+  });
+}
+
 function token(
   key: TestKey,
   alg = 'EdDSA',
@@ -212,41 +237,31 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.push(child);
-    const ask = <T>(message: object, type: string) =>
-      new Promise<T>((resolve) => {
-        const on = (reply: { type: string }) => {
-          if (reply.type !== type) return;
-          child.off('message', on);
-          resolve(reply as T);
-        };
-        child.on('message', on);
-        if (Object.keys(message).length) child.send(message);
-      });
-    const { port } = await ask<{ port: number }>({}, 'ready');
+    const { port } = await ask<{ port: number }>(child, undefined, 'ready');
     const c = testClock();
     const set = createRemoteKeySet(`http://127.0.0.1:${port}/jwks`, {
       allowInsecureLoopback: true,
       now: c.now,
       cooldownMs: 30_000,
     });
-    const first = await ask<{ token: string; kid: string }>({ type: 'sign' }, 'token');
+    const first = await ask<{ token: string; kid: string }>(child, { type: 'sign' }, 'token');
     expect((await verifyJwt(set, first.token, { issuer: ISSUER })).kid).toBe(first.kid);
 
-    const { kid } = await ask<{ kid: string }>({ type: 'rotate' }, 'rotated');
-    const second = await ask<{ token: string; kid: string }>({ type: 'sign' }, 'token');
+    const { kid } = await ask<{ kid: string }>(child, { type: 'rotate' }, 'rotated');
+    const second = await ask<{ token: string; kid: string }>(child, { type: 'sign' }, 'token');
     expect(second.kid).toBe(kid);
     // Within the cooldown of the first fetch the new kid is unknown, and nothing is fetched for it.
     expect(await codeOf(verifyJwt(set, second.token, { issuer: ISSUER }))).toBe('KID_UNKNOWN');
-    expect((await ask<{ fetches: number }>({ type: 'count' }, 'count')).fetches).toBe(1);
+    expect((await ask<{ fetches: number }>(child, { type: 'count' }, 'count')).fetches).toBe(1);
     c.advance(30_000);
     const results = await Promise.all(
       Array.from({ length: 50 }, () => verifyJwt(set, second.token, { issuer: ISSUER })),
     );
     expect(results.every((r) => r.kid === kid)).toBe(true);
-    expect((await ask<{ fetches: number }>({ type: 'count' }, 'count')).fetches).toBe(2);
+    expect((await ask<{ fetches: number }>(child, { type: 'count' }, 'count')).fetches).toBe(2);
     // The old key still verifies (still published), from the same fetch.
     expect((await verifyJwt(set, first.token, { issuer: ISSUER })).kid).toBe(first.kid);
-    expect((await ask<{ fetches: number }>({ type: 'count' }, 'count')).fetches).toBe(2);
+    expect((await ask<{ fetches: number }>(child, { type: 'count' }, 'count')).fetches).toBe(2);
     child.send({ type: 'exit' });
   });
   it('a fleet: three verifier processes each pick up the rotated kid with one refetch of their own', async () => {
@@ -262,16 +277,6 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
       children.push(child);
       return child;
     });
-    const ask = <T>(child: ChildProcess, message: object | undefined, type: string) =>
-      new Promise<T>((resolve) => {
-        const on = (reply: { type: string }) => {
-          if (reply.type !== type) return;
-          child.off('message', on);
-          resolve(reply as T);
-        };
-        child.on('message', on);
-        if (message) child.send(message);
-      });
     const fetches = async () => (await ask<{ fetches: number }>(server, { type: 'count' }, 'count')).fetches;
     const all = <T>(message: object, type: string) =>
       Promise.all(verifiers.map((v) => ask<T>(v, message, type)));
