@@ -3,10 +3,19 @@
  * request, a token, a message, a new master key file): at most `max` bytes and one more, so `/dev/zero`, a
  * 100 MB PEM or an endless pipe costs `max + 1` bytes of memory and ends in the caller's clear error, never an
  * exhausted heap. The extra byte tells "exactly max" from "more": `over` is true when there was more.
+ *
+ * A path is read only if it names a regular file. The size bound does not bound time: a FIFO with no writer
+ * would block open() for ever, and a terminal or other device would wait for input no one types. So the path
+ * is opened with O_NONBLOCK (a FIFO opens at once instead of waiting for a writer; a regular file reads as
+ * usual) and O_NOCTTY, and checked with fstat on the open handle (a swap of the path after the check changes
+ * nothing); anything else is a UsageError. Stdin (`-`) is read as it comes, within the same size bound:
+ * piping is how a stream is given on purpose.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { CommandContext } from './command.js';
+import { UsageError } from './usage-error.js';
 
 export interface BoundedInput {
   /** What was read: at most `max + 1` bytes. */
@@ -22,8 +31,17 @@ export async function readBoundedInput(
   max: number,
 ): Promise<BoundedInput> {
   if (source === '-') return readStdin(context, max);
-  const file = await open(isAbsolute(source) ? source : resolve(context.cwd, source), 'r');
+  const file = await open(
+    isAbsolute(source) ? source : resolve(context.cwd, source),
+    constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY,
+  );
   try {
+    if (!(await file.stat()).isFile()) {
+      // Neither the path nor anything read is quoted: the user knows which path they gave.
+      throw new UsageError(
+        'the input path names a FIFO, device, socket or directory, not a regular file: give a regular file, or pass - and pipe the input on stdin',
+      );
+    }
     const buffer = Buffer.alloc(max + 1);
     let length = 0;
     while (length < buffer.length) {

@@ -10,19 +10,9 @@ import { measure, printTable } from '@phlow/bench';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
 import { importJWK } from 'jose';
 import { createAgentCardHandler, signAgentCard, verifyAgentCard } from '../dist/index.js';
+import { sampleCard } from '../test/sample-card.mjs';
 
-const card = {
-  name: 'Example Agent',
-  description: 'Answers questions about the weather',
-  version: '1.0.0',
-  supportedInterfaces: [
-    { url: 'https://agent.example/a2a', protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
-  ],
-  capabilities: { streaming: true },
-  defaultInputModes: ['text/plain'],
-  defaultOutputModes: ['text/plain'],
-  skills: [{ id: 'weather', name: 'Weather', description: 'Forecasts', tags: ['weather'] }],
-};
+const card = sampleCard();
 const algs = (process.env.A2A_BENCH_ALGS ?? 'EdDSA,ES256,RS256').split(',');
 const options = { samples: 30, batch: 20, warmup: 2 };
 console.debug = () => {};

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMemoryKeyStore, KeyStoreError } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
+import { expectIfNoneMatchRule } from '@phlow/test-support/if-none-match';
 import { base64url } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,7 +12,8 @@ import {
   isAgentCardError,
   verifyAgentCard,
 } from '../src/index.js';
-import { manager, sampleCard, testClock } from './helpers.js';
+import { manager } from './helpers.js';
+import { sampleCard } from './sample-card.mjs';
 import { publicOnly } from './signer-store.js';
 
 const URL_ = 'http://agent.test/.well-known/agent-card.json';
@@ -33,14 +36,7 @@ describe('createAgentCardHandler', () => {
   it("answers If-None-Match by keys-jwt's one rule: *, a list, W/ match; other tags do not", async () => {
     const { keys } = await setup();
     const handler = createAgentCardHandler(keys, 'agent', sampleCard());
-    const etag = (await handler(new Request(URL_))).headers.get('etag')!;
-    const get = (header: string) => handler(new Request(URL_, { headers: { 'if-none-match': header } }));
-    for (const header of [etag, `W/${etag}`, `"x", W/${etag}`, '*']) {
-      expect((await get(header)).status, header).toBe(304);
-    }
-    for (const header of ['"x"', 'W/"x"', etag.slice(1, -1)]) {
-      expect((await get(header)).status, header).toBe(200);
-    }
+    await expectIfNoneMatchRule(handler, URL_);
     handler.close();
   });
 

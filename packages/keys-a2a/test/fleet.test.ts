@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { KeyManager } from '@phlow/keys-core';
 import { createFileKeyStore, generateMasterKey } from '@phlow/keystore-file';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sampleCard } from './helpers.js';
+import { sampleCard } from './sample-card.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'phlow-a2a-fleet-'));

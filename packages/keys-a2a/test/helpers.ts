@@ -1,16 +1,6 @@
-// Shared fixtures: a KeyManager on a memory store and a clock the test moves, and a sample card.
+// Shared fixtures: a KeyManager on a memory store (the clock the tests move is @phlow/test-support/clock, the
+// sample card test/sample-card.mjs, which the bench reads too).
 import { createMemoryKeyStore, KeyManager, type KeyStore } from '@phlow/keys-core';
-
-export function testClock(start = Date.now()) {
-  const clock = {
-    ms: start,
-    now: () => clock.ms,
-    advance(ms: number) {
-      clock.ms += ms;
-    },
-  };
-  return clock;
-}
 
 /** A KeyManager with a staged rotation delay of `delayMs` (default 10 min) and a 1 h grace period. */
 export function manager(
@@ -28,20 +18,4 @@ export function manager(
     cache: { refetchCooldownMs: 0 },
     ...extra,
   });
-}
-
-/** A card in the shape the A2A SDKs keep as it is (no empty values, no protobuf defaults). */
-export function sampleCard(): Record<string, unknown> {
-  return {
-    name: 'Example Agent',
-    description: 'Answers questions about the weather',
-    version: '1.0.0',
-    supportedInterfaces: [
-      { url: 'https://agent.example/a2a', protocolBinding: 'JSONRPC', protocolVersion: '1.0' },
-    ],
-    capabilities: { streaming: true },
-    defaultInputModes: ['text/plain'],
-    defaultOutputModes: ['text/plain'],
-    skills: [{ id: 'weather', name: 'Weather', description: 'Forecasts', tags: ['weather'] }],
-  };
 }

@@ -9,8 +9,9 @@ import type { KeyAlgorithm } from '@phlow/keys-core';
 import { importJWK } from 'jose';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { canonicalize, isAgentCardError, signAgentCard, verifyAgentCard } from '../src/index.js';
-import { manager, sampleCard } from './helpers.js';
+import { manager } from './helpers.js';
 import { python } from './python.js';
+import { sampleCard } from './sample-card.mjs';
 
 const ALGS: KeyAlgorithm[] = ['EdDSA', 'ES256', 'RS256'];
 
@@ -61,18 +62,18 @@ describe('Python a2a-sdk[signing]', () => {
     it(`verifies a card we sign (${alg})`, async () => {
       const { keys, jwks } = await agent(alg);
       const signed = await signAgentCard(keys, 'agent', sampleCard());
-      expect(python('verify', { card: signed, jwks, algorithms: [alg] })).toEqual({ ok: true });
-      expect(python('verify', { card: { ...signed, name: 'Other' }, jwks, algorithms: [alg] })).toMatchObject(
-        {
-          ok: false,
-        },
-      );
+      expect(await python('verify', { card: signed, jwks, algorithms: [alg] })).toEqual({ ok: true });
+      expect(
+        await python('verify', { card: { ...signed, name: 'Other' }, jwks, algorithms: [alg] }),
+      ).toMatchObject({
+        ok: false,
+      });
     });
 
     it(`signs a card we verify (${alg})`, async () => {
       const { keys, pair, policy } = await agent(alg);
       const key = (await keys.getKeyPair('agent')).privateKey;
-      const signed = python('sign', { card: sampleCard(), key, alg, kid: pair.kid });
+      const signed = await python('sign', { card: sampleCard(), key, alg, kid: pair.kid });
       await expect(verifyAgentCard(signed, policy)).resolves.toMatchObject({ kid: pair.kid });
     });
   }
@@ -89,7 +90,7 @@ describe('a card signed during a staged rotation (signing key and next key)', ()
     for (const kid of [first.kid, next]) {
       const jwks = { keys: all.keys.filter((k) => k.kid === kid) };
       await expect(jsVerifier(jwks, 'ES256')(signed as never)).resolves.toBeUndefined();
-      expect(python('verify', { card: signed, jwks, algorithms: ['ES256'] })).toEqual({ ok: true });
+      expect(await python('verify', { card: signed, jwks, algorithms: ['ES256'] })).toEqual({ ok: true });
     }
   });
 });
@@ -103,7 +104,7 @@ describe('where the SDKs canonicalize differently from RFC 8785', () => {
     'x-extra': { note: 'not in the schema' },
   });
 
-  it('the SDKs drop empty values and unknown members; RFC 8785 keeps them', () => {
+  it('the SDKs drop empty values and unknown members; RFC 8785 keeps them', async () => {
     const card = unusual();
     const ours = canonicalize(card);
     const js = canonicalizeAgentCard(card as never);
@@ -114,9 +115,9 @@ describe('where the SDKs canonicalize differently from RFC 8785', () => {
     // The SDK agrees with us on a card in its normal form.
     expect(canonicalizeAgentCard(sampleCard() as never)).toBe(canonicalize(sampleCard()));
     const { 'x-extra': _, ...known } = card;
-    const py = python('canon', { card: known }) as { canonical: string };
+    const py = (await python('canon', { card: known })) as { canonical: string };
     expect(py.canonical).not.toContain('"description":""');
-    expect((python('canon', { card: sampleCard() }) as { canonical: string }).canonical).toBe(
+    expect(((await python('canon', { card: sampleCard() })) as { canonical: string }).canonical).toBe(
       canonicalize(sampleCard()),
     );
   });
@@ -126,7 +127,9 @@ describe('where the SDKs canonicalize differently from RFC 8785', () => {
     const { 'x-extra': _, ...known } = unusual();
     const signed = await signAgentCard(keys, 'agent', known);
     await expect(jsVerifier(jwks, 'EdDSA')(signed as never)).rejects.toThrow();
-    expect(python('verify', { card: signed, jwks, algorithms: ['EdDSA'] })).toMatchObject({ ok: false });
+    expect(await python('verify', { card: signed, jwks, algorithms: ['EdDSA'] })).toMatchObject({
+      ok: false,
+    });
   });
 
   it('and @a2a-js/sdk accepts an unknown member changed after signing; we refuse it', async () => {

@@ -9,8 +9,8 @@ import { createAwsKmsKeyStore } from '@phlow/keystore-aws-kms';
 import { base64url, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signAgentCard, verifyAgentCard } from '../src/index.js';
-import { sampleCard } from './helpers.js';
 import { python } from './python.js';
+import { sampleCard } from './sample-card.mjs';
 
 const uid = (label: string) =>
   `a2a-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -50,7 +50,7 @@ describe('signAgentCard on AWS KMS (ministack)', () => {
         await expect(
           verifyAgentCardSignature(async () => importJWK(jwks.keys[0] as never, algorithm))(signed as never),
         ).resolves.toBeUndefined();
-        expect(python('verify', { card: signed, jwks, algorithms: [algorithm] })).toEqual({ ok: true });
+        expect(await python('verify', { card: signed, jwks, algorithms: [algorithm] })).toEqual({ ok: true });
       }
       await keys.deleteKeyPair(id);
     });

@@ -17,7 +17,8 @@ import {
   signAgentCard,
   verifyAgentCard,
 } from '../src/index.js';
-import { manager, sampleCard } from './helpers.js';
+import { manager } from './helpers.js';
+import { sampleCard } from './sample-card.mjs';
 
 const b64 = (value: unknown) => base64url.encode(typeof value === 'string' ? value : JSON.stringify(value));
 const { signatures: _s, ...unsignedSample } = { signatures: undefined, ...sampleCard() };

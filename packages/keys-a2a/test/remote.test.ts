@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { createJwksNodeHandler, createRemoteKeySet } from '@phlow/keys-jwt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAgentCardError, signAgentCard, verifyAgentCard } from '../src/index.js';
-import { manager, sampleCard } from './helpers.js';
+import { manager } from './helpers.js';
+import { sampleCard } from './sample-card.mjs';
 
 const servers: Server[] = [];
 afterEach(async () => {

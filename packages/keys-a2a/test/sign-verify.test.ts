@@ -1,8 +1,10 @@
 import { createMemoryKeyStore, type KeyAlgorithm } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { base64url } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { canonicalize, isAgentCardError, signAgentCard, verifyAgentCard } from '../src/index.js';
-import { manager, sampleCard, testClock } from './helpers.js';
+import { manager } from './helpers.js';
+import { sampleCard } from './sample-card.mjs';
 import { publicOnly } from './signer-store.js';
 
 const header = (protectedHeader: string) =>

@@ -9,7 +9,7 @@ import { createVaultTransitKeyStore } from '@phlow/keystore-vault/transit';
 import { base64url, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signAgentCard, verifyAgentCard } from '../src/index.js';
-import { sampleCard } from './helpers.js';
+import { sampleCard } from './sample-card.mjs';
 
 const addr = process.env.VAULT_ADDR;
 const token = process.env.VAULT_TOKEN;

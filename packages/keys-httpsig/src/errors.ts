@@ -27,6 +27,11 @@ export type HttpSigErrorCode =
   | 'NOT_YET_VALID'
   /** The nonce was seen before within the window, or a nonce store was given and the signature has none. */
   | 'REPLAYED'
+  /**
+   * The signature verified, but its signer holds as many unexpired nonces as the nonce store allows one signer
+   * (`maxEntriesPerSigner`): refused until some expire, so one signer cannot lock the others out.
+   */
+  | 'NONCE_QUOTA_EXCEEDED'
   /** The request's authority (host, port) is not one of `options.authorities`: signed for another origin. */
   | 'AUTHORITY_REFUSED'
   /** `Signature-Agent` is missing, malformed, or outside the policy (origin not allowed, not HTTPS). Nothing was fetched. */

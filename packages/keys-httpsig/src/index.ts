@@ -22,7 +22,12 @@ export {
 } from './key-source.js';
 export { type HeaderRecord, type HttpMessage, messageOf, messageOfRequest } from './message.js';
 export { requestOfIncoming, toNodeListener, writeResponse } from './node.js';
-export { createMemoryNonceStore, type MemoryNonceStoreOptions, type NonceStore } from './nonce-store.js';
+export {
+  createMemoryNonceStore,
+  type MemoryNonceStoreOptions,
+  type NonceContext,
+  type NonceStore,
+} from './nonce-store.js';
 export {
   DEFAULT_EXPIRES_IN_SECONDS,
   MAX_EXPIRES_IN_SECONDS,

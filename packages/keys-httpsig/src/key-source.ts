@@ -28,6 +28,23 @@ export interface DirectoryKeySet {
 }
 
 /**
+ * The fetch bounds a directory policy hands to keys-jwt's createRemoteKeySet as they are, when set (same names,
+ * defaults and docs: see RemoteKeySetOptions). One list for the policy's type, the factory's options and the
+ * copying between them, so an option added here reaches the fetcher.
+ */
+const FETCH_BOUNDS = [
+  'timeoutMs',
+  'maxBytes',
+  'maxKeys',
+  'cooldownMs',
+  'minMaxAgeMs',
+  'maxMaxAgeMs',
+  'staleIfErrorMs',
+  'negativeTtlMs',
+] as const;
+type FetchBound = (typeof FETCH_BOUNDS)[number];
+
+/**
  * Options handed to the key set factory: keys-jwt's RemoteKeySetOptions fields (names, defaults and docs live
  * there), the first four always set by the verifier; `validate` is the directory response signature check.
  */
@@ -37,18 +54,7 @@ export type DirectoryFetchOptions = Required<
     'accept' | 'allowPrivateAddresses' | 'allowInsecureLoopback' | 'backgroundRefresh'
   >
 > &
-  Pick<
-    RemoteKeySetOptions,
-    | 'timeoutMs'
-    | 'maxBytes'
-    | 'maxKeys'
-    | 'cooldownMs'
-    | 'minMaxAgeMs'
-    | 'maxMaxAgeMs'
-    | 'staleIfErrorMs'
-    | 'negativeTtlMs'
-    | 'now'
-  > & {
+  Pick<RemoteKeySetOptions, FetchBound | 'now'> & {
     /** Checks a 200 response before its keys are used (the directory response signature). */
     readonly validate?: (response: { status: number; headers: Headers; body: Uint8Array }) => void;
   };
@@ -66,16 +72,7 @@ export const DIRECTORY_PATH = '/.well-known/http-message-signatures-directory';
  */
 export type DirectoryFetchPolicy = Pick<
   RemoteKeySetOptions,
-  | 'allowPrivateAddresses'
-  | 'allowInsecureLoopback'
-  | 'timeoutMs'
-  | 'maxBytes'
-  | 'maxKeys'
-  | 'cooldownMs'
-  | 'minMaxAgeMs'
-  | 'maxMaxAgeMs'
-  | 'staleIfErrorMs'
-  | 'negativeTtlMs'
+  'allowPrivateAddresses' | 'allowInsecureLoopback' | FetchBound
 >;
 
 export interface DirectoryPolicy extends DirectoryFetchPolicy {
@@ -212,14 +209,9 @@ export class DirectoryKeySets {
               checkDirectorySignature(url, response, (this.#now ?? Date.now)()),
           }
         : {}),
-      ...(p.negativeTtlMs !== undefined ? { negativeTtlMs: p.negativeTtlMs } : {}),
-      ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
-      ...(p.maxBytes !== undefined ? { maxBytes: p.maxBytes } : {}),
-      ...(p.maxKeys !== undefined ? { maxKeys: p.maxKeys } : {}),
-      ...(p.cooldownMs !== undefined ? { cooldownMs: p.cooldownMs } : {}),
-      ...(p.minMaxAgeMs !== undefined ? { minMaxAgeMs: p.minMaxAgeMs } : {}),
-      ...(p.maxMaxAgeMs !== undefined ? { maxMaxAgeMs: p.maxMaxAgeMs } : {}),
-      ...(p.staleIfErrorMs !== undefined ? { staleIfErrorMs: p.staleIfErrorMs } : {}),
+      ...(Object.fromEntries(
+        FETCH_BOUNDS.filter((name) => p[name] !== undefined).map((name) => [name, p[name]]),
+      ) as Pick<RemoteKeySetOptions, FetchBound>),
       ...(this.#now ? { now: this.#now } : {}),
     });
     if (this.#sets.size >= this.#sets.max) {

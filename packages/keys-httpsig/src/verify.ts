@@ -294,6 +294,8 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
     let alg: KeyAlgorithm;
     let agent: string | undefined;
     let directory: string | undefined;
+    // Whose nonce it is, for the nonce store's per-signer bound: set below only once the signature verified.
+    let signer: string;
     if (sets && options.directory) {
       const a = agentOf(message, label, list);
       agent = a.value;
@@ -319,6 +321,10 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
           'the signature does not verify: a covered component was changed, or another key signed',
         );
       }
+      // The origin, not the directory URL or keyid: an allowed origin is the unit policy trusts, and it can
+      // name several directories (maxDirectoriesPerOrigin) each publishing many keys, which would each get a
+      // share of their own.
+      signer = new URL(directory).origin;
     } else {
       const local = options.keys as LocalKeys;
       const keyId =
@@ -347,6 +353,7 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
           'the signature does not verify: a covered component was changed, or another key signed',
         );
       }
+      signer = keyId;
     }
     if (names.includes('content-digest')) {
       // Checked whenever it is covered: a message given without its body (verifyMessage of a view whose body
@@ -371,8 +378,10 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
         fresh = await options.nonceStore.remember(
           `${keyid} ${nonce}`,
           ((expires ?? created + maxValidity) + skew + 1) * 1000,
+          { signer },
         );
       } catch (error) {
+        // A store's NONCE_QUOTA_EXCEEDED (an HttpSigError) goes on as it is.
         if (error instanceof NonceStoreFullError)
           throw new HttpSigError('REPLAYED', error.message.replace('[phlow] [httpsig] ', ''));
         throw error;

@@ -249,6 +249,35 @@ describe('Content-Digest', () => {
   });
 });
 
+describe('directory fetch bounds', () => {
+  it("the policy's fetch bounds reach the key set factory as set, and unset ones not at all", async () => {
+    const received: Record<string, unknown>[] = [];
+    const verifier = createRequestVerifier({
+      directory: {
+        allowedOrigins: ['https://agent.example'],
+        timeoutMs: 1234,
+        maxKeys: 7,
+        negativeTtlMs: 5000,
+        keySetFactory: (_url, options) => {
+          received.push({ ...options });
+          return { getKey: async () => undefined, close() {} };
+        },
+      },
+    });
+    const signed = await signRequest(manager, 'agent', new Request('https://api.example/'), {
+      agent: 'https://agent.example',
+    });
+    await expect(verifier.verify(signed)).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
+    verifier.close();
+    expect(received).toHaveLength(1);
+    const [options] = received as [Record<string, unknown>];
+    expect(options).toMatchObject({ timeoutMs: 1234, maxKeys: 7, negativeTtlMs: 5000 });
+    for (const unset of ['maxBytes', 'cooldownMs', 'minMaxAgeMs', 'maxMaxAgeMs', 'staleIfErrorMs']) {
+      expect(Object.hasOwn(options, unset), unset).toBe(false);
+    }
+  });
+});
+
 describe('authorities', () => {
   it('a request signed for another host (its URL taken from the Host header) is AUTHORITY_REFUSED, nothing fetched', async () => {
     let factoryCalls = 0;

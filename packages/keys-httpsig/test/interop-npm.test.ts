@@ -94,26 +94,29 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
   });
   afterAll(() => theirs.close());
 
-  it('web-bot-auth 0.1.3 signs; our verifier accepts it, and refuses it tampered', async () => {
+  /** A GET of https://api.example/path that web-bot-auth 0.1.3 signs with the peer key, naming `agent`. */
+  async function signedByWebBotAuth(agent: string): Promise<Request> {
     const signer = await Ed25519Signer.fromJWK({
       ...privateKey.export({ format: 'jwk' }),
       kid,
     } as JsonWebKey);
     const now = new Date();
-    const request = new Request('https://api.example/path', {
-      headers: { 'signature-agent': '"https://peer.example"' },
-    });
+    const request = new Request('https://api.example/path', { headers: { 'signature-agent': `"${agent}"` } });
     const headers = await signatureHeaders(request, signer, {
       created: now,
       expires: new Date(now.getTime() + 60_000),
     });
-    const signed = new Request(request.url, {
+    return new Request(request.url, {
       headers: {
         ...Object.fromEntries(request.headers),
         'signature-input': headers['Signature-Input'],
         signature: headers.Signature,
       },
     });
+  }
+
+  it('web-bot-auth 0.1.3 signs; our verifier accepts it, and refuses it tampered', async () => {
+    const signed = await signedByWebBotAuth('https://peer.example');
     const verifier = createRequestVerifier({ keys: { manager: theirs, keyId: 'peer' } });
     const result = await verifier.verify(signed);
     expect(result.keyid).toBe(kid);
@@ -125,25 +128,7 @@ describe('requests they sign verify with ours (their key stored in our KeyManage
   it('web-bot-auth 0.1.3 signs with Signature-Agent naming our directory server; our verifier fetches it and accepts', async () => {
     const directory = await serveDirectory(theirs, ['peer']);
     try {
-      const signer = await Ed25519Signer.fromJWK({
-        ...privateKey.export({ format: 'jwk' }),
-        kid,
-      } as JsonWebKey);
-      const now = new Date();
-      const request = new Request('https://api.example/path', {
-        headers: { 'signature-agent': `"${directory.origin}"` },
-      });
-      const headers = await signatureHeaders(request, signer, {
-        created: now,
-        expires: new Date(now.getTime() + 60_000),
-      });
-      const signed = new Request(request.url, {
-        headers: {
-          ...Object.fromEntries(request.headers),
-          'signature-input': headers['Signature-Input'],
-          signature: headers.Signature,
-        },
-      });
+      const signed = await signedByWebBotAuth(directory.origin);
       const verifier = createRequestVerifier({ directory: loopbackPolicy(directory.origin) });
       const result = await verifier.verify(signed);
       expect(result).toMatchObject({ keyid: kid, agent: directory.origin });

@@ -1,50 +1,25 @@
 // Interop with PyPI http-message-signatures 3.0.0 (installed by tooling/services/python-httpsig/install.sh into
 // a cached venv), both ways, for each algorithm of core's table: requests we sign verify there (Content-Digest
 // included), and requests it signs with a key we hold and publish verify here.
-import { execFile, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
+import { INSTALL_TIMEOUT_MS, pythonInterop } from '@phlow/test-support/python';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequestVerifier, httpSigAlgorithm, signRequest } from '../src/index.js';
 import { loopbackPolicy, serveDirectory } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const install = join(here, '../../../tooling/services/python-httpsig/install.sh');
-const script = join(here, 'python/interop.py');
-let python = '';
+const interop = pythonInterop({
+  installer: join(here, '../../../tooling/services/python-httpsig/install.sh'),
+  script: join(here, 'python/interop.py'),
+});
 
-beforeAll(async () => {
-  try {
-    const { stdout } = await promisify(execFile)('bash', [install], { timeout: 600_000 });
-    python = join(stdout.trim().split('\n').pop()!, 'bin', 'python');
-  } catch (error) {
-    const { stderr, message } = error as { stderr?: string; message: string };
-    throw new Error(
-      `these tests need the venv that ${install} installs; it failed: ${stderr?.trim() || message}`,
-    );
-  }
-}, 600_000);
+beforeAll(() => interop.install(), INSTALL_TIMEOUT_MS);
 
 type PyAnswer = { ok: boolean; error?: string; headers?: Record<string, string>; keyid?: string };
 
-function py(request: Record<string, unknown>): Promise<PyAnswer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill(), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`python exited ${code}: ${err}`));
-      resolve(JSON.parse(out) as PyAnswer);
-    });
-    child.stdin.end(JSON.stringify(request));
-  });
-}
+const py = (request: Record<string, unknown>) => interop.run<PyAnswer>(request);
 
 describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s', (alg) => {
   const manager = new KeyManager({ store: createMemoryKeyStore() });

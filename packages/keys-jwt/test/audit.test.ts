@@ -13,9 +13,9 @@ import {
   type KeyStore,
   KeyStoreError,
 } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { describe, expect, it, vi } from 'vitest';
 import { signJwt, verifyJwt } from '../src/index.js';
-import { testClock } from './helpers.js';
 
 function audited(store: KeyStore = createMemoryKeyStore(), now = Date.now) {
   const events: KeyAuditEvent[] = [];

@@ -3,9 +3,10 @@
 // that cannot list the reads share a budget whose excess is refused at once. Counted at the store (the
 // counting wrapper of helpers.ts); the real-server version of this test is apps/cli/test/verify-flood.test.ts.
 import { createMemoryKeyStore, KeyManager, type KeyStore } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { describe, expect, it } from 'vitest';
 import { signJwt, verifyJwt } from '../src/index.js';
-import { countingStore, testClock } from './helpers.js';
+import { countingStore } from './helpers.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

@@ -1,5 +1,5 @@
 // Shared test fixtures: a memory store that counts its reads and can be taken down, and a KeyManager on a
-// clock the test moves, so expiry and rotation grace are tested without waiting.
+// clock the test moves (@phlow/test-support/clock), so expiry and rotation grace are tested without waiting.
 import { createMemoryKeyStore, KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
 
 export interface Counts {
@@ -39,18 +39,6 @@ export function countingStore(store: KeyStore = createMemoryKeyStore()): { store
     listKeyIds: read(store.listKeyIds!.bind(store), true),
   };
   return { store: counted, counts };
-}
-
-/** A clock a test moves forward by hand. */
-export function testClock(start = Date.now()) {
-  const clock = {
-    ms: start,
-    now: () => clock.ms,
-    advance(ms: number) {
-      clock.ms += ms;
-    },
-  };
-  return clock;
 }
 
 /**

@@ -17,9 +17,9 @@ import {
 } from '@phlow/keys-core';
 import { createEnvKeyStore } from '@phlow/keystore-env';
 import { createFileKeyStore, generateMasterKey } from '@phlow/keystore-file';
+import { testClock } from '@phlow/test-support/clock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createJwksHandler } from '../src/index.js';
-import { testClock } from './helpers.js';
 
 const get = () => new Request('http://agent.test/.well-known/jwks.json');
 

@@ -2,9 +2,10 @@
 // its own KeyManager's writes rebuild it at once (the `changed` event), writes by another process show at
 // the first revalidation, and revalidating costs one listing per interval whatever the request rate.
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { describe, expect, it } from 'vitest';
 import { createJwksHandler } from '../src/index.js';
-import { countingStore, testClock } from './helpers.js';
+import { countingStore } from './helpers.js';
 
 const get = () => new Request('http://agent.test/.well-known/jwks.json');
 const kidsOf = async (res: Response) =>

@@ -4,9 +4,10 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMemoryKeyStore, KeyStoreError } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createJwksHandler, createJwksNodeHandler, type NodeJwksHandler } from '../src/index.js';
-import { countingStore, manager, testClock } from './helpers.js';
+import { countingStore, manager } from './helpers.js';
 
 interface Answer {
   status: number;

@@ -1,10 +1,11 @@
 // The refusal table: every way a token must fail, each its own test, each with its documented code.
 import { createHmac, createPrivateKey } from 'node:crypto';
 import { createMemoryKeyStore, type KeyManager } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type JwtErrorCode, signJwt, type VerifyJwtOptions, verifyJwt } from '../src/index.js';
-import { type Counts, countingStore, manager, testClock } from './helpers.js';
+import { type Counts, countingStore, manager } from './helpers.js';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const parts = (token: string) => token.split('.') as [string, string, string];

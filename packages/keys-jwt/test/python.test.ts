@@ -2,50 +2,25 @@
 // JWK Set's kid), RS256 tokens pass the Python Phlow middleware's own verify_token rules, PyJWT-made RS256
 // tokens from a Python-generated key (no kid) verify here, and our RSA PEMs are byte for byte what Python's
 // cryptography writes. Python comes from the venv tooling/services/python-jwt/install.sh installs (cached).
-import { execFile, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
+import { INSTALL_TIMEOUT_MS, pythonInterop } from '@phlow/test-support/python';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signJwt, verifyJwt } from '../src/index.js';
 import { manager } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const install = join(here, '../../../tooling/services/python-jwt/install.sh');
-const script = join(here, 'python/interop.py');
-let python = '';
+const interop = pythonInterop({
+  installer: join(here, '../../../tooling/services/python-jwt/install.sh'),
+  script: join(here, 'python/interop.py'),
+});
 
-beforeAll(async () => {
-  try {
-    const { stdout } = await promisify(execFile)('bash', [install], { timeout: 600_000 });
-    python = join(stdout.trim().split('\n').pop()!, 'bin', 'python');
-  } catch (error) {
-    const { stderr, message } = error as { stderr?: string; message: string };
-    throw new Error(
-      `these tests need the PyJWT venv that ${install} installs; it failed: ${stderr?.trim() || message}`,
-    );
-  }
-}, 600_000);
+beforeAll(() => interop.install(), INSTALL_TIMEOUT_MS);
 
 type PyAnswer = { ok: boolean; error?: string; claims?: Record<string, unknown> } & Record<string, unknown>;
 
-function py(request: Record<string, unknown>): Promise<PyAnswer> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill(), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`python exited ${code}: ${err}`));
-      resolve(JSON.parse(out) as PyAnswer);
-    });
-    child.stdin.end(JSON.stringify(request));
-  });
-}
+const py = (request: Record<string, unknown>) => interop.run<PyAnswer>(request);
 
 describe.each(['EdDSA', 'ES256', 'RS256'] as const)('%s tokens signed here, in PyJWT', (alg) => {
   const keys = manager(createMemoryKeyStore());

@@ -1,31 +1,11 @@
 // The bounds of one fetch, against real loopback servers: no redirects (the target receives nothing), the
 // whole-request deadline against a server that sends one byte a second, the size cap while streaming, https
 // with a certificate checked against the name, and the address policy on the resolved address.
-import { afterEach, describe, expect, it } from 'vitest';
-import { addressKind, createRemoteKeySet, isRemoteKeySetError } from '../src/index.js';
-import { jwks, newKey, selfSigned, startServer, type TestServer } from './remote-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { addressKind, createRemoteKeySet } from '../src/index.js';
+import { failure, jwks, loopback, newKey, selfSigned, serversClosedAfterEach } from './remote-helpers.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(...args: Parameters<typeof startServer>) {
-  const server = await startServer(...args);
-  servers.push(server);
-  return server;
-}
-
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRemoteKeySetError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a RemoteKeySetError');
-}
-
-const loopback = { allowInsecureLoopback: true } as const;
+const serve = serversClosedAfterEach();
 
 describe('bounded fetch', () => {
   it('refuses a redirect, and the redirect target receives 0 requests', async () => {

@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jwkThumbprint } from '@phlow/keys-core';
+import { afterEach } from 'vitest';
+import { isRemoteKeySetError, type RemoteKeySetError } from '../src/index.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -67,6 +69,36 @@ export async function startServer(
       }),
   };
 }
+
+/**
+ * `startServer` for a test file: registers an afterEach that closes every server the test started, so a
+ * failing test leaves no listener behind.
+ */
+export function serversClosedAfterEach(): (...args: Parameters<typeof startServer>) => Promise<TestServer> {
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (...args) => {
+    const server = await startServer(...args);
+    servers.push(server);
+    return server;
+  };
+}
+
+/** The RemoteKeySetError `promise` rejects with; any other error is rethrown, a resolution fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<RemoteKeySetError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isRemoteKeySetError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a RemoteKeySetError');
+}
+
+/** The option that lets a set fetch from the loopback test servers over http. */
+export const loopback = { allowInsecureLoopback: true } as const;
 
 export interface TestKey {
   readonly kid: string;
@@ -144,16 +176,4 @@ export function selfSigned(name: string): { key: string; cert: string } {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** A clock the test moves by hand. */
-export function clock(start = Date.now()) {
-  const c = {
-    ms: start,
-    now: () => c.ms,
-    advance(ms: number) {
-      c.ms += ms;
-    },
-  };
-  return c;
 }

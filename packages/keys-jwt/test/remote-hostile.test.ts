@@ -4,17 +4,9 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { jwkThumbprint } from '@phlow/keys-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createRemoteKeySet, type RemoteKeySetEvent } from '../src/index.js';
-import { jwks, newKey, selfSigned, startServer, type TestServer } from './remote-helpers.js';
+import { jwks, newKey, selfSigned, serversClosedAfterEach } from './remote-helpers.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(...args: Parameters<typeof startServer>) {
-  const server = await startServer(...args);
-  servers.push(server);
-  return server;
-}
+const serve = serversClosedAfterEach();
 
 /** An odd number of `bits` bits (top bit set), base64url: a modulus or exponent node:crypto parses. */
 function oddNumber(bits: number): Buffer {

@@ -1,18 +1,11 @@
 // createRemoteKeySet against real loopback servers: HTTP caching (304, max-age clamp), stale-if-error, the
 // unknown-kid cooldown counted at the server, concurrent callers, and the member checks of the set.
-import { afterEach, describe, expect, it } from 'vitest';
+import { testClock } from '@phlow/test-support/clock';
+import { describe, expect, it } from 'vitest';
 import { createRemoteKeySet, isRemoteKeySetError, type RemoteKeySetEvent } from '../src/index.js';
-import { clock, jwks, newKey, startServer, type TestServer } from './remote-helpers.js';
+import { jwks, newKey, serversClosedAfterEach } from './remote-helpers.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(...args: Parameters<typeof startServer>) {
-  const server = await startServer(...args);
-  servers.push(server);
-  return server;
-}
+const serve = serversClosedAfterEach();
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -30,7 +23,7 @@ describe('createRemoteKeySet: HTTP caching', () => {
     const server = await serve(
       jwks(() => ({ keys: [k1.publicJwk] }), { etag: '"v1"', 'cache-control': 'max-age=120' }),
     );
-    const c = clock();
+    const c = testClock();
     const events: RemoteKeySetEvent[] = [];
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
@@ -57,7 +50,7 @@ describe('createRemoteKeySet: HTTP caching', () => {
   it('clamps max-age to [minMaxAgeMs, maxMaxAgeMs]', async () => {
     const k1 = newKey();
     const server = await serve(jwks(() => ({ keys: [k1.publicJwk] }), { 'cache-control': 'max-age=1' }));
-    const c = clock();
+    const c = testClock();
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
       now: c.now,
@@ -95,7 +88,7 @@ describe('createRemoteKeySet: HTTP caching', () => {
         expires: new Date(date.getTime() + 600_000).toUTCString(),
       }),
     );
-    const c = clock();
+    const c = testClock();
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true, now: c.now });
     await set.keys();
     c.advance(599_000);
@@ -119,7 +112,7 @@ describe('createRemoteKeySet: HTTP caching', () => {
   it('serves known keys while the server is down, within staleIfErrorMs, then refuses', async () => {
     const k1 = newKey();
     const server = await serve(jwks(() => ({ keys: [k1.publicJwk] }), { 'cache-control': 'max-age=60' }));
-    const c = clock();
+    const c = testClock();
     const events: RemoteKeySetEvent[] = [];
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
@@ -144,7 +137,7 @@ describe('createRemoteKeySet: HTTP caching', () => {
   it('a server error, a bad body or a too-large set does not evict the known keys', async () => {
     const k1 = newKey();
     const server = await serve(jwks(() => ({ keys: [k1.publicJwk] }), { 'cache-control': 'max-age=60' }));
-    const c = clock();
+    const c = testClock();
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
       now: c.now,
@@ -179,7 +172,7 @@ describe('createRemoteKeySet: unknown kids', () => {
     const k1 = newKey();
     let keys = [k1.publicJwk];
     const server = await serve(jwks(() => ({ keys })));
-    const c = clock();
+    const c = testClock();
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
       now: c.now,
@@ -209,7 +202,7 @@ describe('createRemoteKeySet: unknown kids', () => {
   it('keeps a kid unknown after its refetch negative for negativeTtlMs, at most 5 minutes', async () => {
     const k1 = newKey();
     const server = await serve(jwks(() => ({ keys: [k1.publicJwk] })));
-    const c = clock();
+    const c = testClock();
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
       now: c.now,
@@ -242,7 +235,7 @@ describe('createRemoteKeySet: unknown kids', () => {
   it("answers undefined outside a key's nbf/exp", async () => {
     const k1 = newKey();
     const k2 = newKey();
-    const c = clock(1_000_000_000_000);
+    const c = testClock(1_000_000_000_000);
     const server = await serve(
       jwks(() => ({
         keys: [

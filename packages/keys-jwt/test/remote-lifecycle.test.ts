@@ -1,29 +1,12 @@
 // The life of a remote key set beyond one fetch: background refresh and close(), Retry-After, failures
 // remembered for the cooldown, the validate hook, strict JSON, and deadlines that cover DNS and headers.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createRemoteKeySet, isRemoteKeySetError, type RemoteKeySetEvent } from '../src/index.js';
+import { testClock } from '@phlow/test-support/clock';
+import { describe, expect, it } from 'vitest';
+import { createRemoteKeySet, type RemoteKeySetEvent } from '../src/index.js';
 import { MAX_JSON_DEPTH, parseStrictJson } from '../src/strict-json.js';
-import { clock, jwks, newKey, startServer, type TestServer } from './remote-helpers.js';
+import { failure, jwks, loopback, newKey, serversClosedAfterEach } from './remote-helpers.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-async function serve(...args: Parameters<typeof startServer>) {
-  const server = await startServer(...args);
-  servers.push(server);
-  return server;
-}
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (isRemoteKeySetError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a RemoteKeySetError');
-}
-const loopback = { allowInsecureLoopback: true } as const;
+const serve = serversClosedAfterEach();
 
 describe('background refresh and close()', () => {
   it('refetches before expiry without a caller, and stops at close()', async () => {
@@ -88,7 +71,7 @@ describe('failures', () => {
   it('honours Retry-After (bounded to 15 minutes) and remembers a failure for the cooldown', async () => {
     const k1 = newKey();
     const server = await serve((_req, res) => res.writeHead(503, { 'retry-after': '120' }).end());
-    const c = clock();
+    const c = testClock();
     const set = createRemoteKeySet(server.url(), { ...loopback, now: c.now, cooldownMs: 30_000 });
     const first = await failure(set.keys());
     expect([first.code, first.status, first.retryAfterMs]).toEqual(['FETCH_FAILED', 503, 120_000]);
@@ -118,7 +101,7 @@ describe('failures', () => {
       undefined,
       'jwks.test',
     );
-    const c = clock();
+    const c = testClock();
     let answer: () => Promise<{ address: string; family: 4 | 6 }[]> = async () => [
       { address: '127.0.0.1', family: 4 },
     ];
@@ -200,7 +183,7 @@ describe('validate', () => {
         signature: 'sig1=:AAAA:',
       }),
     );
-    const c = clock();
+    const c = testClock();
     const seen: [number, string | null, number][] = [];
     let refuse = true;
     const set = createRemoteKeySet(server.url(), {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditSinkFromEnv, isKeyStoreError } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -17,16 +18,40 @@ import {
   type RemoteKeySetEvent,
   verifyJwt,
 } from '../src/index.js';
-import { clock, jwks, newKey, startServer, type TestKey, type TestServer } from './remote-helpers.js';
+import { jwks, newKey, serversClosedAfterEach, type TestKey } from './remote-helpers.js';
 
-const servers: TestServer[] = [];
+const serve = serversClosedAfterEach();
 const children: ChildProcess[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+afterEach(() => {
   for (const child of children.splice(0)) child.kill();
 });
 
 const ISSUER = 'https://issuer.test';
+
+/**
+ * The child's first reply of `type` to `message` (sent unless undefined). Rejects if the child exits first,
+ * so a crashed child fails the test at once instead of leaving it waiting for a reply that cannot come.
+ */
+function ask<T>(child: ChildProcess, message: object | undefined, type: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const done = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (reply: { type: string }) => {
+      if (reply.type !== type) return;
+      done();
+      resolve(reply as T);
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      done();
+      reject(new Error(`the child exited (${code ?? signal}) before its ${type} reply`));
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+    if (message) child.send(message);
+  });
+}
 
 function token(
   key: TestKey,
@@ -58,8 +83,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
     const ed = newKey();
     const ec = newKey('ec');
     const stranger = newKey();
-    const server = await startServer(jwks(() => ({ keys: [ed.publicJwk, ec.publicJwk] })));
-    servers.push(server);
+    const server = await serve(jwks(() => ({ keys: [ed.publicJwk, ec.publicJwk] })));
     const events: RemoteKeySetEvent[] = [];
     const set = createRemoteKeySet(server.url(), {
       allowInsecureLoopback: true,
@@ -106,8 +130,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
 
   it('refuses a token without kid before any fetch or verification (0 keys handed out, whatever the set holds)', async () => {
     const many = Array.from({ length: 20 }, () => newKey());
-    const server = await startServer(jwks(() => ({ keys: many.map((k) => k.publicJwk) })));
-    servers.push(server);
+    const server = await serve(jwks(() => ({ keys: many.map((k) => k.publicJwk) })));
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true });
     // The same set, counting every key it hands out (a verification needs one).
     let keysAsked = 0;
@@ -140,11 +163,10 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
     const a = newKey();
     const b = newKey();
     let served = [a, b];
-    const server = await startServer(
+    const server = await serve(
       jwks(() => ({ keys: served.map((k) => k.publicJwk) }), { 'cache-control': 'max-age=60' }),
     );
-    servers.push(server);
-    const time = clock();
+    const time = testClock();
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true, now: time.now });
     const verifier = createJwtVerifier(set, { issuer: ISSUER, cache: true });
     const good = await token(a);
@@ -164,8 +186,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
 
   it('writes its audit events to PHLOW_KEY_AUDIT_LOG, without the token', async () => {
     const ed = newKey();
-    const server = await startServer(jwks(() => ({ keys: [ed.publicJwk] })));
-    servers.push(server);
+    const server = await serve(jwks(() => ({ keys: [ed.publicJwk] })));
     const dir = mkdtempSync(join(tmpdir(), 'phlow-remote-audit-'));
     const log = join(dir, 'audit.log');
     const before = process.env.PHLOW_KEY_AUDIT_LOG;
@@ -195,8 +216,7 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
   });
 
   it('answers an unreachable set with nothing cached as UNAVAILABLE (an outage, not a bad token)', async () => {
-    const server = await startServer((_req, res) => res.writeHead(503).end());
-    servers.push(server);
+    const server = await serve((_req, res) => res.writeHead(503).end());
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true });
     const ed = newKey();
     try {
@@ -217,41 +237,31 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     children.push(child);
-    const ask = <T>(message: object, type: string) =>
-      new Promise<T>((resolve) => {
-        const on = (reply: { type: string }) => {
-          if (reply.type !== type) return;
-          child.off('message', on);
-          resolve(reply as T);
-        };
-        child.on('message', on);
-        if (Object.keys(message).length) child.send(message);
-      });
-    const { port } = await ask<{ port: number }>({}, 'ready');
-    const c = clock();
+    const { port } = await ask<{ port: number }>(child, undefined, 'ready');
+    const c = testClock();
     const set = createRemoteKeySet(`http://127.0.0.1:${port}/jwks`, {
       allowInsecureLoopback: true,
       now: c.now,
       cooldownMs: 30_000,
     });
-    const first = await ask<{ token: string; kid: string }>({ type: 'sign' }, 'token');
+    const first = await ask<{ token: string; kid: string }>(child, { type: 'sign' }, 'token');
     expect((await verifyJwt(set, first.token, { issuer: ISSUER })).kid).toBe(first.kid);
 
-    const { kid } = await ask<{ kid: string }>({ type: 'rotate' }, 'rotated');
-    const second = await ask<{ token: string; kid: string }>({ type: 'sign' }, 'token');
+    const { kid } = await ask<{ kid: string }>(child, { type: 'rotate' }, 'rotated');
+    const second = await ask<{ token: string; kid: string }>(child, { type: 'sign' }, 'token');
     expect(second.kid).toBe(kid);
     // Within the cooldown of the first fetch the new kid is unknown, and nothing is fetched for it.
     expect(await codeOf(verifyJwt(set, second.token, { issuer: ISSUER }))).toBe('KID_UNKNOWN');
-    expect((await ask<{ fetches: number }>({ type: 'count' }, 'count')).fetches).toBe(1);
+    expect((await ask<{ fetches: number }>(child, { type: 'count' }, 'count')).fetches).toBe(1);
     c.advance(30_000);
     const results = await Promise.all(
       Array.from({ length: 50 }, () => verifyJwt(set, second.token, { issuer: ISSUER })),
     );
     expect(results.every((r) => r.kid === kid)).toBe(true);
-    expect((await ask<{ fetches: number }>({ type: 'count' }, 'count')).fetches).toBe(2);
+    expect((await ask<{ fetches: number }>(child, { type: 'count' }, 'count')).fetches).toBe(2);
     // The old key still verifies (still published), from the same fetch.
     expect((await verifyJwt(set, first.token, { issuer: ISSUER })).kid).toBe(first.kid);
-    expect((await ask<{ fetches: number }>({ type: 'count' }, 'count')).fetches).toBe(2);
+    expect((await ask<{ fetches: number }>(child, { type: 'count' }, 'count')).fetches).toBe(2);
     child.send({ type: 'exit' });
   });
   it('a fleet: three verifier processes each pick up the rotated kid with one refetch of their own', async () => {
@@ -267,16 +277,6 @@ describe('verifyJwt(remoteKeySet, token, options)', () => {
       children.push(child);
       return child;
     });
-    const ask = <T>(child: ChildProcess, message: object | undefined, type: string) =>
-      new Promise<T>((resolve) => {
-        const on = (reply: { type: string }) => {
-          if (reply.type !== type) return;
-          child.off('message', on);
-          resolve(reply as T);
-        };
-        child.on('message', on);
-        if (message) child.send(message);
-      });
     const fetches = async () => (await ask<{ fetches: number }>(server, { type: 'count' }, 'count')).fetches;
     const all = <T>(message: object, type: string) =>
       Promise.all(verifiers.map((v) => ask<T>(v, message, type)));

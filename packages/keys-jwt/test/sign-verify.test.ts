@@ -2,10 +2,11 @@
 // KeyManager publishes), for both key types, through rotation, and across two managers sharing one store.
 import { inspect } from 'node:util';
 import { createMemoryKeyStore } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isJwtError, signJwt, verifyJwt } from '../src/index.js';
-import { countingStore, manager, testClock } from './helpers.js';
+import { countingStore, manager } from './helpers.js';
 
 describe.each([
   ['EdDSA', 'ed-agent'],

@@ -4,9 +4,10 @@
 // its exp / nbf / iat window closes, or when it is pushed out by the size bound. A token differing in a byte
 // is verified in full. The multi-process case is verified-token-cache-fleet.test.ts.
 import { createMemoryKeyStore, type KeyAuditEvent, KeyManager } from '@phlow/keys-core';
+import { testClock } from '@phlow/test-support/clock';
 import { describe, expect, it } from 'vitest';
 import { createJwtVerifier, signJwt, verifyJwt } from '../src/index.js';
-import { manager, testClock } from './helpers.js';
+import { manager } from './helpers.js';
 
 /** The error code of `promise`, or 'accepted'. */
 const outcome = (promise: Promise<unknown>) =>

@@ -3,14 +3,11 @@
 // it). An options object that carries `keyId: undefined` (built from a config field that is unset) must mean
 // the same as no keyId at all, never "whatever iss the token claims".
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRemoteKeySet, isJwtError, verifyJwt } from '../src/index.js';
-import { jwks, newKey, startServer, type TestServer } from './remote-helpers.js';
+import { jwks, newKey, serversClosedAfterEach } from './remote-helpers.js';
 
-const servers: TestServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const serve = serversClosedAfterEach();
 
 const codeOf = (promise: Promise<unknown>) =>
   promise.then(
@@ -21,8 +18,7 @@ const codeOf = (promise: Promise<unknown>) =>
 describe('verifyJwt(remoteKeySet) and the issuer', () => {
   it('an explicit keyId: undefined keeps the set host as the issuer: a token claiming another iss is refused', async () => {
     const key = newKey();
-    const server = await startServer(jwks(() => ({ keys: [key.publicJwk] })));
-    servers.push(server);
+    const server = await serve(jwks(() => ({ keys: [key.publicJwk] })));
     const set = createRemoteKeySet(server.url(), { allowInsecureLoopback: true });
     // Signed by the set's own key, claiming to come from another issuer.
     const claimsOther = await new SignJWT({})
