@@ -1,15 +1,16 @@
 /**
  * The one reader of what a command takes from a file or stdin (an Agent Card, a JWK Set file, a captured
- * request, a request body, a token, a message, a new master key file): at most `max` bytes and one more, so `/dev/zero`, a
- * 100 MB PEM or an endless pipe costs `max + 1` bytes of memory and ends in the caller's clear error, never an
- * exhausted heap. The extra byte tells "exactly max" from "more": `over` is true when there was more.
+ * request, a request body, a token, a message, a new master key file): at most `max` bytes and one more, so
+ * `/dev/zero`, a 100 MB PEM or an endless pipe costs `max + 1` bytes of memory and ends in the caller's clear
+ * error, never an exhausted heap. The extra byte tells "exactly max" from "more": `over` is true when there
+ * was more.
  *
  * A path is read only if it names a regular file. The size bound does not bound time: a FIFO with no writer
  * would block open() for ever, and a terminal or other device would wait for input no one types. So the path
  * is opened with core's regular-file helper (`@phlow/keys-core/adapter`: O_NONBLOCK, so a FIFO opens at once
  * instead of waiting for a writer, O_NOCTTY, and fstat on the open handle, so a swap of the path after the
- * check changes nothing); anything else is a UsageError. Stdin (`-`) is read as it comes, within the same size bound:
- * piping is how a stream is given on purpose.
+ * check changes nothing); anything else is a UsageError. Stdin (`-`) is read as it comes, within the same
+ * size bound: piping is how a stream is given on purpose.
  */
 import { isAbsolute, resolve } from 'node:path';
 import {
