@@ -1,19 +1,24 @@
 /**
  * The one reader of what a command takes from a file or stdin (an Agent Card, a JWK Set file, a captured
- * request, a token, a message, a new master key file): at most `max` bytes and one more, so `/dev/zero`, a
- * 100 MB PEM or an endless pipe costs `max + 1` bytes of memory and ends in the caller's clear error, never an
- * exhausted heap. The extra byte tells "exactly max" from "more": `over` is true when there was more.
+ * request, a request body, a token, a message, a new master key file): at most `max` bytes and one more, so
+ * `/dev/zero`, a 100 MB PEM or an endless pipe costs `max + 1` bytes of memory and ends in the caller's clear
+ * error, never an exhausted heap. The extra byte tells "exactly max" from "more": `over` is true when there
+ * was more.
  *
  * A path is read only if it names a regular file. The size bound does not bound time: a FIFO with no writer
  * would block open() for ever, and a terminal or other device would wait for input no one types. So the path
- * is opened with O_NONBLOCK (a FIFO opens at once instead of waiting for a writer; a regular file reads as
- * usual) and O_NOCTTY, and checked with fstat on the open handle (a swap of the path after the check changes
- * nothing); anything else is a UsageError. Stdin (`-`) is read as it comes, within the same size bound:
- * piping is how a stream is given on purpose.
+ * is opened with core's regular-file helper (`@phlow/keys-core/adapter`: O_NONBLOCK, so a FIFO opens at once
+ * instead of waiting for a writer, O_NOCTTY, and fstat on the open handle, so a swap of the path after the
+ * check changes nothing); anything else is a UsageError. Stdin (`-`) is read as it comes, within the same
+ * size bound: piping is how a stream is given on purpose.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import {
+  isRegularFileRefusal,
+  type OpenedRegularFile,
+  openRegularFile,
+  readOpenedHead,
+} from '@phlow/keys-core/adapter';
 import type { CommandContext } from './command.js';
 import { UsageError } from './usage-error.js';
 
@@ -31,27 +36,22 @@ export async function readBoundedInput(
   max: number,
 ): Promise<BoundedInput> {
   if (source === '-') return readStdin(context, max);
-  const file = await open(
-    isAbsolute(source) ? source : resolve(context.cwd, source),
-    constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY,
-  );
+  let file: OpenedRegularFile;
   try {
-    if (!(await file.stat()).isFile()) {
-      // Neither the path nor anything read is quoted: the user knows which path they gave.
-      throw new UsageError(
-        'the input path names a FIFO, device, socket or directory, not a regular file: give a regular file, or pass - and pipe the input on stdin',
-      );
-    }
-    const buffer = Buffer.alloc(max + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-    }
-    return { bytes: buffer.subarray(0, length), over: length > max };
+    file = await openRegularFile(isAbsolute(source) ? source : resolve(context.cwd, source));
+  } catch (error) {
+    if (!isRegularFileRefusal(error)) throw error;
+    // Neither the path nor anything read is quoted: the user knows which path they gave.
+    throw new UsageError(
+      'the input path names a FIFO, device, socket or directory, not a regular file: give a regular file, or pass - and pipe the input on stdin',
+    );
+  }
+  try {
+    // max + 1 bytes, not a refusal at max: callers tell "over" apart themselves (a card parser says TOO_LARGE).
+    const bytes = await readOpenedHead(file, max + 1);
+    return { bytes, over: bytes.length > max };
   } finally {
-    await file.close();
+    await file.handle.close();
   }
 }
 

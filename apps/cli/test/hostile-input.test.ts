@@ -90,6 +90,21 @@ describe('an endless input ends in a clear error', () => {
     expect(cardStdin.stderr).toContain('TOO_LARGE');
   });
 
+  it('http sign --body-file over 1 MiB is a usage error; within it, the body is signed', async () => {
+    const cwd = await initProject();
+    expect((await cli(['generate', 'a'], { cwd })).code).toBe(0);
+    const large = await cli(['http', 'sign', 'a', 'https://api.example/x', '--body-file', largeFile(cwd)], {
+      cwd,
+    });
+    expect(large.code).toBe(2);
+    expect(large.stderr).toContain('the body is over 1 MiB');
+    const small = join(cwd, 'body.json');
+    writeFileSync(small, '{"hello":"world"}');
+    const signed = await cli(['http', 'sign', 'a', 'https://api.example/x', '--body-file', small], { cwd });
+    expect(signed.code, signed.stderr).toBe(0);
+    expect(signed.stdout).toContain('content-digest:');
+  });
+
   it('rekey --new-master-key-file over 64 KiB is a usage error, and the store still opens with its key', async () => {
     const cwd = await initProject();
     expect((await cli(['generate', 'a'], { cwd })).code).toBe(0);
@@ -101,7 +116,7 @@ describe('an endless input ends in a clear error', () => {
 });
 
 describe('a path that is not a regular file is refused, not waited on', () => {
-  it('a FIFO with no writer: http verify, card sign, card verify and rekey are refused (exit 2), not left waiting', async () => {
+  it('a FIFO with no writer: http verify, http sign --body-file, card sign, card verify and rekey are refused (exit 2), not left waiting', async () => {
     const cwd = await initProject();
     expect((await cli(['generate', 'a'], { cwd })).code).toBe(0);
     const fifo = join(cwd, 'input.fifo');
@@ -115,6 +130,7 @@ describe('a path that is not a regular file is refused, not waited on', () => {
       ['card', 'sign', 'a', fifo],
       ['card', 'verify', fifo, '--id', 'a'],
       ['rekey', '--new-master-key-file', fifo],
+      ['http', 'sign', 'a', 'https://api.example/x', '--body-file', fifo],
     ]) {
       const result = await withStdin(args, cwd, empty);
       expect(result.signal, args.join(' ')).toBeNull();
@@ -136,6 +152,9 @@ describe('a path that is not a regular file is refused, not waited on', () => {
       const card = await cli(['card', 'sign', 'a', path], { cwd });
       expect(card.code, path).toBe(2);
       expect(card.stderr, path).toContain(NOT_REGULAR);
+      const body = await cli(['http', 'sign', 'a', 'https://api.example/x', '--body-file', path], { cwd });
+      expect(body.code, path).toBe(2);
+      expect(body.stderr, path).toContain(NOT_REGULAR);
     }
   });
 

@@ -11,6 +11,7 @@ import {
   readFileSync,
   statSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -71,6 +72,17 @@ describe('init and symbolic links', () => {
     const result = await cli(['init'], { cwd });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('not a regular file');
+  });
+
+  it('leaves a .gitignore over 1 MiB alone (sparse, not read)', async () => {
+    const cwd = tempDir();
+    const path = join(cwd, '.gitignore');
+    writeFileSync(path, '');
+    truncateSync(path, 64 * 1024 * 1024);
+    const result = await cli(['init', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    expect(json(result).gitignore).toMatchObject({ added: [], skipped: 'it is larger than 1048576 bytes' });
+    expect(statSync(path).size).toBe(64 * 1024 * 1024);
   });
 
   it('still creates and appends to a regular .gitignore', async () => {

@@ -2,17 +2,19 @@
  * Reading the files this store is pointed at (the key file, its backups, the master key file, the lock) with a
  * bound on what they can cost: only regular files, and only up to a size limit.
  *
- * The path comes from configuration, so it can name anything: `/dev/zero` would be read until memory runs
- * out, a FIFO would block open() until some writer appears, a huge file would be held in memory whole. The
- * file is opened with O_NONBLOCK (a FIFO then opens at once instead of waiting for a writer; a regular file
- * reads as usual), checked with fstat on the open handle (so a swap of the path after the check changes
- * nothing), and read into a buffer one byte larger than the limit, so a file that grows after fstat is
- * still caught.
+ * The opening, checking and bounded reading are core's (`@phlow/keys-core/adapter` regular-file: O_NONBLOCK,
+ * fstat on the handle, a read that catches a file growing past its limit). This file maps core's neutral
+ * refusals to this store's errors: INVALID_CONFIG naming the file, its path (from configuration, not key
+ * material) and the setting that raises the limit.
  */
 
-import type { BigIntStats } from 'node:fs';
-import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import {
+  isRegularFileRefusal,
+  type OpenedRegularFile,
+  openRegularFile as openShared,
+  readOpenedFile,
+  type SpecialFileKind,
+} from '@phlow/keys-core/adapter';
 import { configError } from './errors.js';
 
 /** What the caller names in errors: the kind of file, and the setting that raises its limit, if any. */
@@ -24,12 +26,16 @@ export interface ReadLimit {
   readonly setting?: string;
 }
 
-function kindOf(stats: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isSocket()) return 'a socket';
-  return 'a device or other special file';
-}
+/** An open regular file within its limit, with the fstat of the handle (bigint: nanosecond times). */
+export type OpenRegularFile = OpenedRegularFile;
+
+const KIND_WORDS: Record<SpecialFileKind, string> = {
+  directory: 'a directory',
+  FIFO: 'a FIFO',
+  socket: 'a socket',
+  device: 'a device or other special file',
+  symlink: 'a symbolic link',
+};
 
 /** A file larger than its limit: INVALID_CONFIG naming the limit and how to raise it. */
 export function tooLargeError(path: string, limit: ReadLimit): Error {
@@ -38,10 +44,13 @@ export function tooLargeError(path: string, limit: ReadLimit): Error {
   );
 }
 
-/** An open regular file within its limit, with the fstat of the handle (bigint: nanosecond times). */
-export interface OpenRegularFile {
-  readonly handle: FileHandle;
-  readonly stats: BigIntStats;
+/** Core's refusal as this store's INVALID_CONFIG; anything else (file-system errors) as it is. */
+function mapRefusal(error: unknown, path: string, limit: ReadLimit): unknown {
+  if (!isRegularFileRefusal(error)) return error;
+  if (error.reason === 'too-large') return tooLargeError(path, limit);
+  return configError(
+    `${limit.what} ${path} is ${KIND_WORDS[error.kind ?? 'device']}, not a regular file; point it at a regular file`,
+  );
 }
 
 /**
@@ -54,49 +63,23 @@ export async function openRegularFile(
   limit: ReadLimit,
   onStat?: (mode: number) => void,
 ): Promise<OpenRegularFile> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  let file: OpenedRegularFile;
   try {
-    const stats = await handle.stat({ bigint: true });
-    if (!stats.isFile()) {
-      throw configError(
-        `${limit.what} ${path} is ${kindOf(stats)}, not a regular file; point it at a regular file`,
-      );
-    }
-    onStat?.(Number(stats.mode));
-    if (stats.size > BigInt(limit.maxBytes)) throw tooLargeError(path, limit);
-    return { handle, stats };
+    file = await openShared(path, { maxBytes: limit.maxBytes });
   } catch (error) {
-    await handle.close();
-    throw error;
+    throw mapRefusal(error, path, limit);
   }
+  onStat?.(Number(file.stats.mode));
+  return file;
 }
 
-/**
- * Reads a file that `openRegularFile` opened, from its start, at most `limit.maxBytes`: into a buffer one
- * byte larger than fstat reported, so that growth since then shows; grown again (doubling, never past the
- * limit plus one) while the file keeps having more, as a file whose size reads as 0 (procfs) does. The
- * buffer is not zero-filled first (only the bytes read are ever returned): at 17 MiB that fill was a fifth
- * of a read.
- */
-export async function readOpened(
-  { handle, stats }: OpenRegularFile,
-  path: string,
-  limit: ReadLimit,
-): Promise<Uint8Array> {
-  let buffer = Buffer.allocUnsafeSlow(Number(stats.size) + 1);
-  let length = 0;
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-    if (bytesRead === 0) break;
-    length += bytesRead;
-    if (length > limit.maxBytes) throw tooLargeError(path, limit);
-    if (length === buffer.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.min(buffer.length * 2, limit.maxBytes + 1));
-      buffer.copy(bigger, 0, 0, length);
-      buffer = bigger;
-    }
+/** Reads a file that `openRegularFile` opened, from its start, at most `limit.maxBytes` (else too large). */
+export async function readOpened(file: OpenRegularFile, path: string, limit: ReadLimit): Promise<Uint8Array> {
+  try {
+    return await readOpenedFile(file, limit.maxBytes);
+  } catch (error) {
+    throw mapRefusal(error, path, limit);
   }
-  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
 }
 
 /**

@@ -26,6 +26,7 @@
  * whole-file read would.
  */
 import type { BigIntStats } from 'node:fs';
+import { readOpenedHead } from '@phlow/keys-core/adapter';
 import { type OpenRegularFile, openRegularFile, type ReadLimit, readOpened } from './bounded-read.js';
 import { HEADER_LENGTH } from './format.js';
 
@@ -69,18 +70,9 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   );
 }
 
-/** The first bytes of an open file, at most IDENTITY_HEAD_BYTES (fewer when the file is shorter). */
-async function readHead({ handle, stats }: OpenRegularFile): Promise<Uint8Array> {
-  const want = Math.min(IDENTITY_HEAD_BYTES, Number(stats.size));
-  const head = new Uint8Array(want);
-  let length = 0;
-  while (length < want) {
-    const { bytesRead } = await handle.read(head, length, want - length, length);
-    if (bytesRead === 0) break;
-    length += bytesRead;
-  }
-  return head.subarray(0, length);
-}
+/** The first bytes of an open file, at most IDENTITY_HEAD_BYTES and its fstat size (fewer when shorter). */
+const readHead = (file: OpenRegularFile): Promise<Uint8Array> =>
+  readOpenedHead(file, Math.min(IDENTITY_HEAD_BYTES, Number(file.stats.size)));
 
 /**
  * Whether the file at `path` still has the identity `known`, without reading more than its first bytes.

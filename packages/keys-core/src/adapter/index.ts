@@ -12,6 +12,17 @@ export {
   type QuietAgentOptions,
   type QuietAgents,
 } from './quiet-agents.js';
+export {
+  isRegularFileRefusal,
+  type OpenedRegularFile,
+  type OpenRegularFileOptions,
+  openRegularFile,
+  RegularFileRefusal,
+  type RegularFileRefusalReason,
+  readOpenedFile,
+  readOpenedHead,
+  type SpecialFileKind,
+} from './regular-file.js';
 export { durationSetting, intSetting, type SettingRange } from './settings.js';
 export { type AroundCall, KEYSTORE_METHODS, type KeyStoreMethod, wrapStore } from './store-methods.js';
 export { parseStoredTime } from './stored-time.js';

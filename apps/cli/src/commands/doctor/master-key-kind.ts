@@ -4,9 +4,8 @@
  * with `base64:` or `hex:` is a raw key, anything else a passphrase. Only that prefix is looked at, and
  * nothing of the value is ever returned or printed.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Env } from '@phlow/keys-core';
+import { openRegularFile, readOpenedHead } from '@phlow/keys-core/adapter';
 import type { MasterKeySetting } from '../../store.js';
 
 /** Enough for the prefix after any leading whitespace a file may hold. */
@@ -25,19 +24,17 @@ export async function masterKeyIsPassphrase(
   if (setting.source === 'PHLOW_MASTER_KEY') return !isRaw(env.PHLOW_MASTER_KEY ?? '');
   if (setting.file === undefined) return undefined;
   try {
-    // Non-blocking and regular files only: a FIFO planted at the path must not hang doctor.
-    const handle = await open(setting.file, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Regular files only, opened without blocking: a FIFO planted at the path must not hang doctor.
+    const file = await openRegularFile(setting.file);
     try {
-      if (!(await handle.stat()).isFile()) return undefined;
-      const head = Buffer.alloc(HEAD_BYTES);
-      const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0);
-      const text = head.subarray(0, bytesRead).toString('utf8');
+      const head = await readOpenedHead(file, HEAD_BYTES);
+      const text = Buffer.from(head.buffer, head.byteOffset, head.length).toString('utf8');
       head.fill(0);
       return !isRaw(text);
     } finally {
-      await handle.close();
+      await file.handle.close();
     }
   } catch {
-    return undefined; // the store's own checks report an unreadable key file
+    return undefined; // the store's own checks report an unreadable or special key file
   }
 }

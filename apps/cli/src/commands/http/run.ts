@@ -4,8 +4,6 @@
  * with a deadline. Verify: exit 0 and what verified, 1 with the refusal's code; nothing of the request's
  * headers or signature is echoed in errors (it may carry credentials).
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { createRequestVerifier, isHttpSigError, signRequest } from '@phlow/keys-httpsig';
 import { readBoundedInput } from '../../bounded-input.js';
 import type { CommandContext } from '../../command.js';
@@ -32,12 +30,19 @@ async function bodyOf(context: CommandContext): Promise<string | undefined> {
   const file = stringValue(context.values, 'body-file');
   if (text !== undefined && file !== undefined)
     throw new UsageError('give --body or --body-file, not both', 'http');
-  const body = file !== undefined ? await readFile(resolve(context.cwd, file), 'utf8') : text;
-  if (body !== undefined && Buffer.byteLength(body) > MAX_BODY_BYTES) {
-    throw new UsageError('the body is over 1 MiB', 'http');
+  if (file === undefined) {
+    if (text !== undefined && Buffer.byteLength(text) > MAX_BODY_BYTES) throw bodyTooLarge();
+    return text;
   }
-  return body;
+  if (file === '-' && context.stdin.isTTY)
+    throw new UsageError('--body-file - reads the body from stdin: pipe it in, or give a file', 'http');
+  // A regular file (a FIFO or device is refused, not waited on) or stdin, read to the bound and one byte more.
+  const { bytes, over } = await readBoundedInput(context, file, MAX_BODY_BYTES);
+  if (over) throw bodyTooLarge();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
 }
+
+const bodyTooLarge = () => new UsageError('the body is over 1 MiB', 'http');
 
 async function sign(context: CommandContext, args: readonly string[]): Promise<ExitCode> {
   const [keyId, target, ...extra] = args;

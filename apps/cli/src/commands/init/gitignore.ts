@@ -2,12 +2,18 @@
  * Adds lines to a .gitignore, creating it if needed, without repeating a line already there: running
  * `init` twice, or in a project that already ignores `.phlow/`, leaves the file as it was.
  *
- * A .gitignore that is a symbolic link, a FIFO or anything but a regular file is left alone (opened with
- * O_NOFOLLOW and O_NONBLOCK, checked with fstat), so `init` never appends to a file somewhere else on the
- * system or hangs on a pipe. The caller tells the user to add the lines by hand.
+ * A .gitignore that is a symbolic link, a FIFO or anything but a regular file is left alone (opened with core's
+ * regular-file helper, without following a link and without blocking, checked with fstat), so `init` never
+ * appends to a file somewhere else on the system or hangs on a pipe. The caller tells the user to add the
+ * lines by hand.
  */
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import {
+  isRegularFileRefusal,
+  type OpenedRegularFile,
+  openRegularFile,
+  type RegularFileRefusal,
+  readOpenedFile,
+} from '@phlow/keys-core/adapter';
 
 /** A .gitignore larger than this is not a .gitignore anyone wrote by hand: left alone. */
 const MAX_BYTES = 1024 * 1024;
@@ -20,35 +26,38 @@ export type IgnoreResult =
   /** Not changed: why, in words for a warning. */
   | { readonly added: []; readonly skipped: string };
 
+function skippedBecause(refusal: RegularFileRefusal): string {
+  if (refusal.reason === 'too-large') return `it is larger than ${MAX_BYTES} bytes`;
+  return refusal.kind === 'symlink' ? 'it is a symbolic link' : 'it is not a regular file';
+}
+
 /** Adds the missing entries; `added` is empty when all were present. */
 export async function ensureIgnored(
   path: string,
   entries: readonly string[],
   comment: string,
 ): Promise<IgnoreResult> {
-  let handle: Awaited<ReturnType<typeof open>>;
+  let file: OpenedRegularFile | undefined;
   try {
-    handle = await open(
-      path,
-      constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK,
-      0o644,
-    );
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ELOOP') return { added: [], skipped: 'it is a symbolic link' };
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) return { added: [], skipped: 'it is not a regular file' };
-    if (stats.size > MAX_BYTES) return { added: [], skipped: `it is larger than ${MAX_BYTES} bytes` };
-    const text = (await handle.readFile('utf8')) as string;
+    file = await openRegularFile(path, {
+      maxBytes: MAX_BYTES,
+      writable: true,
+      createMode: 0o644,
+      followSymlinks: false,
+    });
+    const bytes = await readOpenedFile(file, MAX_BYTES);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
     const present = new Set(text.split(/\r?\n/).map(normalise));
     const missing = entries.filter((entry) => !present.has(normalise(entry)));
     if (missing.length === 0) return { added: [] };
     const separator = text === '' ? '' : text.endsWith('\n') ? '\n' : '\n\n';
-    await handle.write(`${separator}# ${comment}\n${missing.join('\n')}\n`, Buffer.byteLength(text));
+    // At the end of the bytes read (not of the decoded text, whose length differs for invalid UTF-8).
+    await file.handle.write(`${separator}# ${comment}\n${missing.join('\n')}\n`, bytes.length);
     return { added: missing };
+  } catch (error) {
+    if (isRegularFileRefusal(error)) return { added: [], skipped: skippedBecause(error) };
+    throw error;
   } finally {
-    await handle.close();
+    await file?.handle.close();
   }
 }
