@@ -8,7 +8,7 @@ export const http: Command = {
   name: 'http',
   summary: 'sign an HTTP request with a key (RFC 9421, Web Bot Auth), or verify a captured one',
   usage:
-    'http sign <id> <url> [--method <m>] [--header "<name>: <value>"]... [--body <text> | --body-file <path>] [--agent <origin>] [--send] | http verify [<file> | -] (--key <id> | --allow-origin <origin>...)',
+    'http sign <id> <url> [--method <m>] [--header "<name>: <value>"]... [--body <text> | --body-file <path|->] [--agent <origin>] [--send] | http verify [<file> | -] (--key <id> | --allow-origin <origin>...)',
   description:
     'http sign prints the Signature-Input, Signature (and Signature-Agent, Content-Digest) headers for the request, signed through the store (Vault Transit, PKCS#11 and KMS keys sign inside their backend); with --send it runs the request and prints the status and response body. http verify reads a captured request (HTTP/1.1 text: request line, headers, blank line, body) from a file or stdin and checks its signature with a local key (--key) or the agent directory its Signature-Agent names, fetched only from an --allow-origin origin.',
   options: {
@@ -28,8 +28,8 @@ export const http: Command = {
     ['--method <m>', 'sign: the request method; default GET (POST when there is a body)'],
     ['--header "<n>: <v>"', 'sign: a request header (repeat); covered only if listed by the profile'],
     [
-      '--body <text>, --body-file <path>',
-      'sign: the request body (at most 1 MiB), covered through Content-Digest',
+      '--body <text>, --body-file <path|->',
+      'sign: the request body (at most 1 MiB; - reads it from stdin), covered through Content-Digest',
     ],
     ['--agent <origin>', 'sign: the agent directory origin sent as Signature-Agent and covered'],
     ['--expires-in <s>', 'sign: signature validity in seconds, 1 to 86400; default 300'],
