@@ -1,0 +1,172 @@
+/**
+ * The audit line formatter's caches (line shapes, the time of the last millisecond, durations written from
+ * whole microseconds) against a straightforward reference: the event's fields in the line order through
+ * JSON.stringify, then control and bidi characters escaped. Same bytes, whatever the values and whatever
+ * was formatted before.
+ */
+import { describe, expect, it } from 'vitest';
+import { lineShapeCount, MAX_LINE_SHAPES } from '../src/audit.js';
+import { auditLine, escapeControlCharacters, type KeyAuditEvent } from '../src/index.js';
+
+const ORDER = [
+  'time',
+  'operation',
+  'outcome',
+  'storeType',
+  'keyId',
+  'kid',
+  'version',
+  'errorCode',
+  'durationMs',
+  'source',
+  'caller',
+  'private',
+  'valid',
+  'rotation',
+  'messageSha256',
+  'tool',
+  'targetStoreType',
+] as const;
+
+/** What a line must be: the known fields in order, as JSON.stringify writes them, control characters escaped. */
+function reference(event: KeyAuditEvent): string {
+  const ordered: Record<string, unknown> = {};
+  for (const name of ORDER) ordered[name] = event[name];
+  return `${escapeControlCharacters(JSON.stringify(ordered))}\n`;
+}
+
+const HOSTILE =
+  '\u001b[31mred\r\n\t\u0007\u007f\u009b2J\u0085\u2028\u2029\u202a\u202e\u2066\u2069\u200e\u200f\u061c';
+
+const base: KeyAuditEvent = {
+  type: 'audit',
+  time: '2026-12-07T16:00:00.123Z',
+  operation: 'sign',
+  outcome: 'success',
+  storeType: 'memory',
+  keyId: 'agent-1',
+  kid: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs',
+  version: '3',
+  durationMs: 0.042,
+  source: 'cache',
+};
+
+/** A small deterministic generator, so a failure names the same corpus every run. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('audit line formatter', () => {
+  it('writes what the reference formatter writes for a corpus of hostile values, cached or not', () => {
+    const strings = [
+      'plain',
+      '',
+      'a"b\\c',
+      `x${HOSTILE}`,
+      'é and 😀',
+      'lone \ud800 surrogate \udc00',
+      '{"x":1}',
+      '\u2028',
+    ];
+    const fields = [
+      'time',
+      'storeType',
+      'keyId',
+      'kid',
+      'version',
+      'errorCode',
+      'caller',
+      'messageSha256',
+      'tool',
+      'targetStoreType',
+    ] as const;
+    const next = random(22);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
+    for (let i = 0; i < 3000; i++) {
+      const event: Record<string, unknown> = { ...base };
+      for (const name of fields) if (next() < 0.3) event[name] = next() < 0.2 ? undefined : pick(strings);
+      if (next() < 0.3) event.operation = pick(['sign', 'verify', 'rotate', 'read']);
+      if (next() < 0.3) event.outcome = pick(['success', 'failure', 'denied']);
+      if (next() < 0.2) event.source = pick(['cache', 'store', undefined]);
+      if (next() < 0.2) event.private = pick([true, false, undefined]);
+      if (next() < 0.2) event.valid = pick([true, false, undefined]);
+      if (next() < 0.2) event.rotation = pick(['staged', 'activated', 'emergency', undefined]);
+      if (next() < 0.3) event.durationMs = Math.round(next() * 5000) / 1000;
+      const e = event as unknown as KeyAuditEvent;
+      const want = reference(e);
+      expect(auditLine(e)).toBe(want);
+      expect(auditLine(e)).toBe(want); // the second time from the caches
+      expect(JSON.parse(auditLine(e))).toEqual(JSON.parse(want));
+    }
+  });
+
+  it('never leaves a control or bidi character raw, from a cached shape too', () => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    const raw = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    const hostile = {
+      ...base,
+      keyId: `k${HOSTILE}`,
+      kid: `"${HOSTILE}`,
+      caller: `c"\\${HOSTILE}`,
+      errorCode: HOSTILE,
+    };
+    for (let i = 0; i < 3; i++) {
+      const line = auditLine(hostile);
+      expect(line.slice(0, -1)).not.toMatch(raw);
+      expect(line).toBe(reference(hostile));
+      expect(JSON.parse(line).caller).toBe(hostile.caller);
+    }
+  });
+
+  it('writes a duration as String() does, whichever number it is', () => {
+    const next = random(7);
+    const durations = [0, -0, 0.001, 0.01, 0.1, 0.5, 1, 0.1 + 0.2, 1.005, 999.999, 1000, 123.4567];
+    durations.push(1e9 - 0.001, 1e9, 1e12 + 0.5, 1e21, 5e-7, -1.5, -0.001, Number.MAX_SAFE_INTEGER);
+    durations.push(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.MIN_VALUE);
+    for (let k = 0; k < 20_000; k++) durations.push(k / 1000);
+    for (let i = 0; i < 20_000; i++) {
+      durations.push(Math.round(next() * 1e12) / 1000, Math.round(next() * 1e15) / 1000, next() * 100);
+    }
+    const wrong = durations.filter((durationMs) => {
+      const e = { ...base, durationMs };
+      return auditLine(e) !== reference(e);
+    });
+    expect(wrong).toEqual([]);
+  });
+
+  it('writes events without a time or a duration member by member, the first without a comma', () => {
+    const { time: _time, ...noTime } = base;
+    const { durationMs: _d, ...noDuration } = base;
+    for (const e of [noTime, noDuration, { ...base, time: 1 }, { ...base, durationMs: '1' }]) {
+      const event = e as unknown as KeyAuditEvent;
+      const line = auditLine(event);
+      expect(line.startsWith('{"')).toBe(true);
+      expect(line).toBe(reference(event));
+    }
+  });
+
+  it('remembers a bounded number of line shapes, and a flood of callers does not grow it', () => {
+    for (let i = 0; i < 5000; i++) {
+      const e = { ...base, caller: `request-${i}` };
+      expect(auditLine(e)).toBe(reference(e));
+    }
+    expect(lineShapeCount()).toBeLessThanOrEqual(MAX_LINE_SHAPES);
+    // Shapes too long to remember are written all the same.
+    const long = { ...base, caller: 'c'.repeat(2000), tool: 't'.repeat(1000) };
+    expect(auditLine(long)).toBe(reference(long));
+    expect(lineShapeCount()).toBeLessThanOrEqual(MAX_LINE_SHAPES);
+  });
+
+  it('keeps two keys used in turn apart', () => {
+    const a = { ...base, keyId: 'a', kid: 'kid-a' };
+    const b = { ...base, keyId: 'b', kid: 'kid-b', operation: 'verify' as const, valid: false };
+    for (let i = 0; i < 10; i++) {
+      const e = i % 2 === 0 ? a : b;
+      expect(auditLine(e)).toBe(reference(e));
+    }
+  });
+});
