@@ -10,6 +10,8 @@
  * Every string field of a line has its control and bidi characters escaped (control-characters.ts), so a
  * log shown on a terminal does only what its text says. The sink that writes the lines is audit-sink.ts.
  */
+
+import type { LineBatch } from './audit-write.js';
 import {
   CONTROL_CHARACTERS,
   escapeControlCharacters,
@@ -191,6 +193,10 @@ interface LineShape {
   readonly middle: string;
   /** `tool` and `targetStoreType`. */
   readonly tail: string;
+  /** UTF-8 of `head` and `,"durationMs":`, made when a sink first copies it. */
+  headBytes?: Uint8Array;
+  /** UTF-8 of `middle`, `tail` and the line end, made when a sink first copies it. */
+  restBytes?: Uint8Array;
 }
 
 /** Most line shapes remembered (a process signs and verifies with a few keys; a caller can come from a request). */
@@ -270,6 +276,51 @@ function shapedLine(e: KeyAuditEvent, time: string, durationMs: number): string 
   const shape = shapeOf(e);
   const sha = e.messageSha256 === undefined ? '' : `,"messageSha256":${json(e.messageSha256)}`;
   return `${lastTimeJson}${shape.head},"durationMs":${durationJson(durationMs)}${shape.middle}${sha}${shape.tail}}\n`;
+}
+
+const encoder = new TextEncoder();
+/** `{"time":...` as UTF-8, for the last time a sink copied. */
+let lastByteTime: unknown;
+let lastTimeBytes: Uint8Array = new Uint8Array(0);
+
+/**
+ * Queues the line of `event` on `batch`: the same bytes as `auditLine`, copied from the line's shape and the
+ * last millisecond's time as remembered UTF-8, with only the duration written per event. Events off that
+ * path (no time or duration, a message hash, a line past the bound) are queued as `auditLine` writes them.
+ */
+export function appendAuditLine(event: KeyAuditEvent, batch: LineBatch): void {
+  const { time, durationMs } = event;
+  if (typeof time !== 'string' || typeof durationMs !== 'number' || event.messageSha256 !== undefined) {
+    batch.push(auditLine(event));
+    return;
+  }
+  if (time !== lastByteTime) {
+    lastTimeBytes = encoder.encode(`{"time":${json(time)}`);
+    lastByteTime = time;
+  }
+  const timeBytes = lastTimeBytes;
+  const shape = shapeOf(event);
+  if (shape.headBytes === undefined || shape.restBytes === undefined) {
+    shape.headBytes = encoder.encode(`${shape.head},"durationMs":`);
+    shape.restBytes = encoder.encode(`${shape.middle}${shape.tail}}\n`);
+  }
+  const head = shape.headBytes;
+  const rest = shape.restBytes;
+  const duration = durationJson(durationMs); // ASCII: digits, '.', '-', 'e', '+' or null
+  const size = timeBytes.length + head.length + duration.length + rest.length;
+  if (size > MAX_AUDIT_LINE_BYTES) {
+    batch.push(auditLine(event));
+    return;
+  }
+  const buffer = batch.reserve(size);
+  let at = batch.end;
+  buffer.set(timeBytes, at);
+  at += timeBytes.length;
+  buffer.set(head, at);
+  at += head.length;
+  for (let k = 0; k < duration.length; k++) buffer[at++] = duration.charCodeAt(k);
+  buffer.set(rest, at);
+  batch.endLine(at + rest.length);
 }
 
 /** The line of any other event, member by member (the first member present loses its comma). */

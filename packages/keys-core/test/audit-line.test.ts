@@ -4,8 +4,12 @@
  * JSON.stringify, then control and bidi characters escaped. Same bytes, whatever the values and whatever
  * was formatted before.
  */
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lineShapeCount, MAX_LINE_SHAPES } from '../src/audit.js';
+import { appendAuditLine, lineShapeCount, MAX_LINE_SHAPES } from '../src/audit.js';
+import { LineBatch, writeLines } from '../src/audit-write.js';
 import { auditLine, escapeControlCharacters, type KeyAuditEvent } from '../src/index.js';
 
 const ORDER = [
@@ -96,11 +100,18 @@ describe('audit line formatter', () => {
       if (next() < 0.2) event.valid = pick([true, false, undefined]);
       if (next() < 0.2) event.rotation = pick(['staged', 'activated', 'emergency', undefined]);
       if (next() < 0.3) event.durationMs = Math.round(next() * 5000) / 1000;
+      if (next() < 0.1) event.messageSha256 = 'ab'.repeat(32);
       const e = event as unknown as KeyAuditEvent;
       const want = reference(e);
       expect(auditLine(e)).toBe(want);
       expect(auditLine(e)).toBe(want); // the second time from the caches
       expect(JSON.parse(auditLine(e))).toEqual(JSON.parse(want));
+      // The sink's path: the same bytes, copied from the shape's UTF-8.
+      const batch = new LineBatch();
+      appendAuditLine(e, batch);
+      appendAuditLine(e, batch);
+      expect(batch.buffer.toString('utf8', 1, batch.end)).toBe(want + want);
+      expect(batch.ends).toEqual([1 + Buffer.byteLength(want), 1 + 2 * Buffer.byteLength(want)]);
     }
   });
 
@@ -167,6 +178,69 @@ describe('audit line formatter', () => {
     for (let i = 0; i < 10; i++) {
       const e = i % 2 === 0 ? a : b;
       expect(auditLine(e)).toBe(reference(e));
+    }
+  });
+
+  it('bounds a line on the sink path too', () => {
+    const batch = new LineBatch();
+    const huge = { ...base, caller: 'é'.repeat(1500) }; // 3,000 bytes of caller, 1,500 characters
+    appendAuditLine(huge, batch);
+    appendAuditLine({ ...base, storeType: 'x'.repeat(5000) }, batch);
+    const [first, second] = batch.buffer.toString('utf8', 1, batch.end).split('\n');
+    expect(`${first}\n`).toBe(reference(huge));
+    expect(JSON.parse(second!)).toMatchObject({ operation: 'sign', truncated: true });
+  });
+});
+
+describe('line batch', () => {
+  const text = (b: LineBatch) => b.buffer.toString('utf8', 1, b.end);
+  it('keeps lines in order as UTF-8 with where each ends, through unshift, shift and pop', () => {
+    const b = new LineBatch();
+    b.push('a\n');
+    b.push('é😀\n');
+    b.unshift('first\n');
+    expect(text(b)).toBe('first\na\né😀\n');
+    expect(b.count).toBe(3);
+    expect(b.ends.map((end, k) => b.buffer.toString('utf8', b.start(k), end))).toEqual([
+      'first\n',
+      'a\n',
+      'é😀\n',
+    ]);
+    b.shift(2);
+    expect(text(b)).toBe('é😀\n');
+    expect(b.ends).toEqual([1 + Buffer.byteLength('é😀\n')]);
+    b.pop();
+    expect(b.count).toBe(0);
+    expect(b.bytes).toBe(0);
+    expect(b.buffer[0]).toBe(0x0a);
+  });
+
+  it('grows past its first buffer without losing a byte', () => {
+    const b = new LineBatch();
+    const lines = Array.from({ length: 3000 }, (_, i) => `{"n":${i},"pad":"${'x'.repeat(i % 50)}é"}\n`);
+    for (const line of lines) b.push(line);
+    expect(text(b)).toBe(lines.join(''));
+    b.shift(1000);
+    expect(text(b)).toBe(lines.slice(1000).join(''));
+  });
+
+  it('writes whole lines per chunk, and a newline first after a torn write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'phlow-line-batch-'));
+    try {
+      const path = join(dir, 'out');
+      const fd = openSync(path, 'w');
+      const b = new LineBatch();
+      for (const line of ['one\n', 'two two\n', 'three three three\n']) b.push(line);
+      const torn = { value: true };
+      expect(writeLines(fd, b, 12, torn)).toEqual({ done: 3 });
+      expect(torn.value).toBe(false);
+      closeSync(fd);
+      expect(readFileSync(path, 'utf8')).toBe('\none\ntwo two\nthree three three\n');
+      // A closed descriptor: nothing written, nothing torn.
+      expect(writeLines(fd, b, Number.POSITIVE_INFINITY, torn)).toMatchObject({ done: 0, error: 'EBADF' });
+      expect(torn.value).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
