@@ -80,6 +80,8 @@ export class Auditor {
   readonly auditing: boolean;
   readonly #o: AuditorOptions;
   readonly #caller: string | undefined;
+  /** The last id that passed the id rule. */
+  #lastKeyId: string | undefined;
   /** The kid each id last signed with in this process, to record when a staged key starts signing. */
   readonly #signingKids: BoundedMap<string, string>;
   readonly #sink: JsonLinesAuditSink | undefined;
@@ -205,8 +207,14 @@ export class Auditor {
     fields: AuditFields,
   ): void {
     const caller = options?.caller !== undefined ? auditCaller(options.caller) : this.#caller;
-    const common = { storeType: this.#o.storeType, keyId: auditKeyId(keyId), caller };
-    const event = build(operation, started, this.#o.now(), common, fields);
+    // The id rule once per id in a row (a service signs with one key), not once per event.
+    let id: string | undefined;
+    if (keyId !== undefined && keyId === this.#lastKeyId) id = keyId;
+    else {
+      id = auditKeyId(keyId);
+      if (id !== undefined) this.#lastKeyId = id;
+    }
+    const event = build(operation, started, this.#o.now(), this.#o.storeType, id, caller, fields);
     if (!this.#deliver(event) && this.#failClosed && event.outcome === 'success') {
       throw this.#unavailable(operation, keyId, true);
     }
@@ -278,13 +286,7 @@ export function auditEvent(
   nowMs: number = Date.now(),
 ): KeyAuditEvent {
   const { storeType, keyId, caller, ...rest } = fields;
-  return build(
-    operation,
-    startedAt,
-    nowMs,
-    { storeType, keyId: auditKeyId(keyId), caller: auditCaller(caller) },
-    rest,
-  );
+  return build(operation, startedAt, nowMs, storeType, auditKeyId(keyId), auditCaller(caller), rest);
 }
 
 /**
@@ -296,11 +298,9 @@ function build(
   operation: KeyAuditOperation,
   startedAt: number,
   nowMs: number,
-  common: {
-    readonly storeType: string;
-    readonly keyId: string | undefined;
-    readonly caller: string | undefined;
-  },
+  storeType: string,
+  keyId: string | undefined,
+  caller: string | undefined,
   fields: AuditFields,
 ): KeyAuditEvent {
   return {
@@ -308,10 +308,10 @@ function build(
     time: isoTime(nowMs),
     operation,
     outcome: fields.outcome ?? 'success',
-    storeType: common.storeType,
-    keyId: common.keyId,
+    storeType,
+    keyId,
     durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
-    caller: common.caller,
+    caller,
     kid: fields.kid,
     version: fields.version,
     errorCode: fields.errorCode,

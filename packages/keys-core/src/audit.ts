@@ -294,11 +294,16 @@ export function appendAuditLine(event: KeyAuditEvent, batch: LineBatch): void {
     batch.push(auditLine(event));
     return;
   }
-  if (time !== lastByteTime) {
+  // The time of the last `isoTime` (the common case): the second's bytes, then the milliseconds below.
+  const iso = lastInSecond && time === lastIso;
+  if (iso) {
+    if (secondBytes === undefined) secondBytes = encoder.encode(`{"time":"${secondPrefix}`);
+  } else if (time !== lastByteTime) {
     lastTimeBytes = encoder.encode(`{"time":${json(time)}`);
     lastByteTime = time;
   }
-  const timeBytes = lastTimeBytes;
+  const timeBytes = iso ? (secondBytes as Uint8Array) : lastTimeBytes;
+  const timeTail = iso ? 5 : 0; // mmmZ"
   const shape = shapeOf(event);
   if (shape.headBytes === undefined || shape.restBytes === undefined) {
     shape.headBytes = encoder.encode(`${shape.head},"durationMs":`);
@@ -307,7 +312,7 @@ export function appendAuditLine(event: KeyAuditEvent, batch: LineBatch): void {
   const head = shape.headBytes;
   const rest = shape.restBytes;
   const duration = durationJson(durationMs); // ASCII: digits, '.', '-', 'e', '+' or null
-  const size = timeBytes.length + head.length + duration.length + rest.length;
+  const size = timeBytes.length + timeTail + head.length + duration.length + rest.length;
   if (size > MAX_AUDIT_LINE_BYTES) {
     batch.push(auditLine(event));
     return;
@@ -316,6 +321,14 @@ export function appendAuditLine(event: KeyAuditEvent, batch: LineBatch): void {
   let at = batch.end;
   buffer.set(timeBytes, at);
   at += timeBytes.length;
+  if (iso) {
+    const m = lastMilli;
+    buffer[at++] = 0x30 + ((m / 100) | 0);
+    buffer[at++] = 0x30 + (((m / 10) | 0) % 10);
+    buffer[at++] = 0x30 + (m % 10);
+    buffer[at++] = 0x5a; // Z
+    buffer[at++] = 0x22; // "
+  }
   buffer.set(head, at);
   at += head.length;
   for (let k = 0; k < duration.length; k++) buffer[at++] = duration.charCodeAt(k);
@@ -351,12 +364,43 @@ export function auditLine(event: KeyAuditEvent): string {
 
 let lastMs = Number.NaN;
 let lastIso = '';
+/** The UTC second `isoTime` last formatted in full: its first millisecond and its ISO text up to the dot. */
+let secondStart = Number.NaN;
+let secondPrefix = '';
+/** `{"time":"` and `secondPrefix` as UTF-8, for the sink; made when it first copies a time of that second. */
+let secondBytes: Uint8Array | undefined;
+/** Whether `lastIso` is `secondPrefix` and the milliseconds `lastMilli`. */
+let lastInSecond = false;
+let lastMilli = 0;
+/** `000Z` to `999Z`, made on first use. */
+let millis: string[] | undefined;
 
-/** `new Date(ms).toISOString()`, remembered for the last millisecond: many events share one. */
+/**
+ * `new Date(ms).toISOString()`, remembered for the last millisecond (many events share one), and within the
+ * last second formatted in full only the milliseconds change: a whole number of milliseconds since 1970
+ * in that second gets the second's text and its own `mmmZ`.
+ */
 export function isoTime(ms: number): string {
-  if (ms !== lastMs) {
+  if (ms === lastMs) return lastIso;
+  const offset = ms - secondStart;
+  if (offset >= 0 && offset < 1000 && Number.isInteger(offset)) {
+    if (millis === undefined) {
+      millis = [];
+      for (let i = 0; i < 1000; i++) millis.push(`${String(i + 1000).slice(1)}Z`);
+    }
+    lastIso = secondPrefix + millis[offset];
+    lastInSecond = true;
+    lastMilli = offset;
+  } else {
     lastIso = new Date(ms).toISOString();
-    lastMs = ms;
+    lastInSecond = ms >= 0 && Number.isInteger(ms) && lastIso.endsWith('Z');
+    if (lastInSecond) {
+      lastMilli = ms % 1000;
+      secondStart = ms - lastMilli;
+      secondPrefix = lastIso.slice(0, -4); // up to and with the dot: YYYY-MM-DDTHH:MM:SS.
+      secondBytes = undefined;
+    }
   }
+  lastMs = ms;
   return lastIso;
 }

@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendAuditLine, lineShapeCount, MAX_LINE_SHAPES } from '../src/audit.js';
+import { appendAuditLine, isoTime, lineShapeCount, MAX_LINE_SHAPES } from '../src/audit.js';
 import { LineBatch, writeLines } from '../src/audit-write.js';
 import { auditLine, escapeControlCharacters, type KeyAuditEvent } from '../src/index.js';
 
@@ -189,6 +189,35 @@ describe('audit line formatter', () => {
     const [first, second] = batch.buffer.toString('utf8', 1, batch.end).split('\n');
     expect(`${first}\n`).toBe(reference(huge));
     expect(JSON.parse(second!)).toMatchObject({ operation: 'sign', truncated: true });
+  });
+});
+
+describe('audit time', () => {
+  it('is new Date(ms).toISOString() for every millisecond, across seconds, days and years', () => {
+    const next = random(3);
+    const times: number[] = [];
+    const start = Date.UTC(2026, 11, 31, 23, 59, 58, 990);
+    for (let ms = start; ms < start + 3000; ms++) times.push(ms, ms); // in order, each twice
+    for (let i = 0; i < 2000; i++) times.push(Math.floor(next() * 4e12), start + Math.floor(next() * 2000));
+    times.push(0, 999, 1000, -1, -1000, -1001, 1.5, 1000.5, 999.999, -0, 253402300799999, 253402300800000);
+    times.push(8.64e15, -8.64e15, start, start + 0.25, start, start + 1);
+    const wrong = times.filter((ms) => isoTime(ms) !== new Date(ms).toISOString());
+    expect(wrong).toEqual([]);
+    expect(() => isoTime(Number.NaN)).toThrow(RangeError);
+  });
+
+  it('is copied into a sink line as auditLine writes it, whichever time came last', () => {
+    const t = Date.UTC(2026, 11, 7, 16, 0, 0, 0);
+    const batch = new LineBatch();
+    const want: string[] = [];
+    const stale = { ...base, time: isoTime(t + 5) }; // formatted before the next times
+    for (const ms of [t, t + 7, t + 999, t + 1000, t + 1000]) {
+      const e = { ...base, time: isoTime(ms) };
+      appendAuditLine(e, batch);
+      appendAuditLine(stale, batch);
+      want.push(reference(e), reference(stale));
+    }
+    expect(batch.buffer.toString('utf8', 1, batch.end)).toBe(want.join(''));
   });
 });
 
