@@ -104,29 +104,64 @@ export class Auditor {
     this.#sink = sink;
     this.#failClosed = failClosed;
     this.auditing = hook !== undefined || sink !== undefined;
-    const batched = (e: KeyAuditEvent) => {
-      sink?.(e);
-      return true;
-    };
-    const write = sink ? (failClosed ? sink.writeNow : batched) : undefined;
-    this.#deliver = (event) => {
-      let written = true;
-      if (write && event.type === 'audit') {
-        try {
-          written = write(event);
-        } catch {
-          written = false;
+    // One delivery function per setting, each its own function literal: in a process with several
+    // KeyManagers set up differently, a shared one would see every kind of sink and hook and be optimized
+    // for none (the sign hot path calls it once per signature).
+    if (!sink) {
+      this.#deliver = hook
+        ? (event) => {
+            try {
+              hook(event);
+            } catch {
+              // An event hook must not break key reads.
+            }
+            return true;
+          }
+        : () => true;
+    } else if (!hook) {
+      this.#deliver = failClosed
+        ? (event) => {
+            if (event.type !== 'audit') return true;
+            try {
+              return sink.writeNow(event);
+            } catch {
+              return false;
+            }
+          }
+        : (event) => {
+            if (event.type === 'audit') {
+              try {
+                sink(event);
+              } catch {
+                // Counted by the sink; key operations go on.
+              }
+            }
+            return true;
+          };
+    } else {
+      const write = failClosed
+        ? sink.writeNow
+        : (e: KeyAuditEvent) => {
+            sink(e);
+            return true;
+          };
+      this.#deliver = (event) => {
+        let written = true;
+        if (event.type === 'audit') {
+          try {
+            written = write(event);
+          } catch {
+            written = false;
+          }
         }
-      }
-      if (hook) {
         try {
           hook(event);
         } catch {
           // An event hook must not break key reads.
         }
-      }
-      return written;
-    };
+        return written;
+      };
+    }
     if (hook && sink) {
       // Lost audit lines reach the application on the same hook as everything else.
       const self = new WeakRef(this);
