@@ -201,7 +201,10 @@ interface LineShape {
 
 /** Most line shapes remembered (a process signs and verifies with a few keys; a caller can come from a request). */
 export const MAX_LINE_SHAPES = 32;
-/** A shape is remembered only when its JSON is at most this long, so the cache holds at most ~32 KiB of JSON. */
+/**
+ * A shape is remembered only when its JSON is at most this long, so the cache holds at most 32 KiB of JSON
+ * (and its UTF-8, and the values it was made from, each no longer than their JSON).
+ */
 const MAX_SHAPE_JSON = 1024;
 const shapes: LineShape[] = [];
 let lastShape = 0;
