@@ -21,7 +21,7 @@ const FIRST_CAPACITY = 16 * 1024;
  * always a newline and the lines start at byte 1, so the byte before any line is a newline: a write that
  * must start with one (after a torn write) starts a byte early. The buffer doubles as needed and is kept
  * for the next batch; the sink writes a batch once it holds 256 KiB, so it stays at most 512 KiB (more only
- * for a single line longer than that, which the sink never makes).
+ * for one line longer than that).
  */
 export class LineBatch {
   /** The bytes; `buffer[0]` is a newline, the lines follow from 1 to `end`. */
