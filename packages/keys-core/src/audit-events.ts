@@ -43,6 +43,18 @@ const AUDIT_FIELD_NAMES = [
   'targetStoreType',
 ] as const satisfies readonly (keyof AuditFields)[];
 
+/** The global `performance`, once read: in Node 20 it is an accessor, run on every read. */
+let perf: typeof performance | undefined;
+
+/**
+ * `performance.now()`, reading the global `performance` once (importing node:perf_hooks instead would load
+ * it at start-up, which the CLI cannot spare). Twice per audited signature.
+ */
+export function monotonicNow(): number {
+  if (perf === undefined) perf = performance;
+  return perf.now();
+}
+
 const encoder = new TextEncoder();
 export const bytes = (data: Uint8Array | string): Uint8Array =>
   typeof data === 'string' ? encoder.encode(data) : data;
@@ -210,7 +222,7 @@ export class Auditor {
     failed?: AuditFields,
   ): Promise<T> {
     if (!this.auditing) return run();
-    const started = performance.now();
+    const started = monotonicNow();
     if (this.#failClosed && !this.#sink!.recover()) {
       // The log is known to fail: refuse before the operation changes anything.
       const refused = this.#unavailable(operation, keyId, false);
@@ -345,7 +357,7 @@ function build(
     outcome: fields.outcome ?? 'success',
     storeType,
     keyId,
-    durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
+    durationMs: Math.round((monotonicNow() - startedAt) * 1000) / 1000,
     caller,
     kid: fields.kid,
     version: fields.version,

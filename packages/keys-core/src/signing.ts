@@ -6,7 +6,7 @@
  * one refetch on a miss (key-cache.ts), recorded as one `verify` event.
  */
 import { auditFailure } from './audit.js';
-import { type Auditor, bytes } from './audit-events.js';
+import { type Auditor, bytes, monotonicNow } from './audit-events.js';
 import type { KeyStore } from './contract.js';
 import { KeyStoreError } from './errors.js';
 import type { KeyCache } from './key-cache.js';
@@ -93,7 +93,7 @@ export function signWithPick(
 ): Signed | Promise<Signed> {
   const { store, cache, audit } = parts;
   if (!audit.auditing) return plainSigned(store, data, pick);
-  const started = performance.now();
+  const started = monotonicNow();
   const source = cache.isFresh(keyId) ? 'cache' : 'store';
   const messageSha256 = audit.messageHash(data);
   try {
