@@ -9,7 +9,7 @@
 // included) per call are compared with the anchor's in the same round; medians of those ratios are printed.
 // Asserts nothing. AUDIT_BENCH_ROUNDS (default 30) and AUDIT_BENCH_CALLS per round (default 400).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatNs, printTarget } from '@phlow/bench';
 import { createMemoryKeyStore, KeyManager } from '@phlow/keys-core';
@@ -97,6 +97,11 @@ try {
     costs[pattern] = { wall: median(rows[1].wallRatio) - 1, cpu: median(rows[1].cpuRatio) - 1 };
   }
   const server = costs['server, one signature per event-loop turn'];
+  console.log(
+    `Node ${process.version}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')} (1 / 5 / 15 min) at the end`,
+  );
   printTarget(
     'audit sink costs < 5% (server pattern, time and CPU)',
     server.wall < 0.05 && server.cpu < 0.05,

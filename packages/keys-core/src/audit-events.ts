@@ -43,6 +43,18 @@ const AUDIT_FIELD_NAMES = [
   'targetStoreType',
 ] as const satisfies readonly (keyof AuditFields)[];
 
+/** The global `performance`, once read: in Node 20 it is an accessor, run on every read. */
+let perf: typeof performance | undefined;
+
+/**
+ * `performance.now()`, reading the global `performance` once (importing node:perf_hooks instead would load
+ * it at start-up, which the CLI cannot spare). Twice per audited signature.
+ */
+export function monotonicNow(): number {
+  if (perf === undefined) perf = performance;
+  return perf.now();
+}
+
 const encoder = new TextEncoder();
 export const bytes = (data: Uint8Array | string): Uint8Array =>
   typeof data === 'string' ? encoder.encode(data) : data;
@@ -80,6 +92,8 @@ export class Auditor {
   readonly auditing: boolean;
   readonly #o: AuditorOptions;
   readonly #caller: string | undefined;
+  /** The last id that passed the id rule. */
+  #lastKeyId: string | undefined;
   /** The kid each id last signed with in this process, to record when a staged key starts signing. */
   readonly #signingKids: BoundedMap<string, string>;
   readonly #sink: JsonLinesAuditSink | undefined;
@@ -102,29 +116,64 @@ export class Auditor {
     this.#sink = sink;
     this.#failClosed = failClosed;
     this.auditing = hook !== undefined || sink !== undefined;
-    const batched = (e: KeyAuditEvent) => {
-      sink?.(e);
-      return true;
-    };
-    const write = sink ? (failClosed ? sink.writeNow : batched) : undefined;
-    this.#deliver = (event) => {
-      let written = true;
-      if (write && event.type === 'audit') {
-        try {
-          written = write(event);
-        } catch {
-          written = false;
+    // One delivery function per setting, each its own function literal: in a process with several
+    // KeyManagers set up differently, a shared one would see every kind of sink and hook and be optimized
+    // for none (the sign hot path calls it once per signature).
+    if (!sink) {
+      this.#deliver = hook
+        ? (event) => {
+            try {
+              hook(event);
+            } catch {
+              // An event hook must not break key reads.
+            }
+            return true;
+          }
+        : () => true;
+    } else if (!hook) {
+      this.#deliver = failClosed
+        ? (event) => {
+            if (event.type !== 'audit') return true;
+            try {
+              return sink.writeNow(event);
+            } catch {
+              return false;
+            }
+          }
+        : (event) => {
+            if (event.type === 'audit') {
+              try {
+                sink(event);
+              } catch {
+                // Counted by the sink; key operations go on.
+              }
+            }
+            return true;
+          };
+    } else {
+      const write = failClosed
+        ? sink.writeNow
+        : (e: KeyAuditEvent) => {
+            sink(e);
+            return true;
+          };
+      this.#deliver = (event) => {
+        let written = true;
+        if (event.type === 'audit') {
+          try {
+            written = write(event);
+          } catch {
+            written = false;
+          }
         }
-      }
-      if (hook) {
         try {
           hook(event);
         } catch {
           // An event hook must not break key reads.
         }
-      }
-      return written;
-    };
+        return written;
+      };
+    }
     if (hook && sink) {
       // Lost audit lines reach the application on the same hook as everything else.
       const self = new WeakRef(this);
@@ -173,7 +222,7 @@ export class Auditor {
     failed?: AuditFields,
   ): Promise<T> {
     if (!this.auditing) return run();
-    const started = performance.now();
+    const started = monotonicNow();
     if (this.#failClosed && !this.#sink!.recover()) {
       // The log is known to fail: refuse before the operation changes anything.
       const refused = this.#unavailable(operation, keyId, false);
@@ -205,8 +254,14 @@ export class Auditor {
     fields: AuditFields,
   ): void {
     const caller = options?.caller !== undefined ? auditCaller(options.caller) : this.#caller;
-    const common = { storeType: this.#o.storeType, keyId: auditKeyId(keyId), caller };
-    const event = build(operation, started, this.#o.now(), common, fields);
+    // The id rule once per id in a row (a service signs with one key), not once per event.
+    let id: string | undefined;
+    if (keyId !== undefined && keyId === this.#lastKeyId) id = keyId;
+    else {
+      id = auditKeyId(keyId);
+      if (id !== undefined) this.#lastKeyId = id;
+    }
+    const event = build(operation, started, this.#o.now(), this.#o.storeType, id, caller, fields);
     if (!this.#deliver(event) && this.#failClosed && event.outcome === 'success') {
       throw this.#unavailable(operation, keyId, true);
     }
@@ -278,37 +333,42 @@ export function auditEvent(
   nowMs: number = Date.now(),
 ): KeyAuditEvent {
   const { storeType, keyId, caller, ...rest } = fields;
-  return build(
-    operation,
-    startedAt,
-    nowMs,
-    { storeType, keyId: auditKeyId(keyId), caller: auditCaller(caller) },
-    rest,
-  );
+  return build(operation, startedAt, nowMs, storeType, auditKeyId(keyId), auditCaller(caller), rest);
 }
 
-/** The event with its common fields already checked (the id and caller rules applied by the callers above). */
+/**
+ * The event with its common fields already checked (the id and caller rules applied by the callers above).
+ * Written out field by field rather than spread from `fields`: it runs once per signature, and only the
+ * fields an operation fills in are copied (`outcome` is `success` unless `fields` names one).
+ */
 function build(
   operation: KeyAuditOperation,
   startedAt: number,
   nowMs: number,
-  common: {
-    readonly storeType: string;
-    readonly keyId: string | undefined;
-    readonly caller: string | undefined;
-  },
+  storeType: string,
+  keyId: string | undefined,
+  caller: string | undefined,
   fields: AuditFields,
 ): KeyAuditEvent {
   return {
     type: 'audit',
     time: isoTime(nowMs),
     operation,
-    outcome: 'success',
-    storeType: common.storeType,
-    keyId: common.keyId,
-    durationMs: Math.round((performance.now() - startedAt) * 1000) / 1000,
-    caller: common.caller,
-    ...fields,
+    outcome: fields.outcome ?? 'success',
+    storeType,
+    keyId,
+    durationMs: Math.round((monotonicNow() - startedAt) * 1000) / 1000,
+    caller,
+    kid: fields.kid,
+    version: fields.version,
+    errorCode: fields.errorCode,
+    source: fields.source,
+    private: fields.private,
+    valid: fields.valid,
+    rotation: fields.rotation,
+    messageSha256: fields.messageSha256,
+    tool: fields.tool,
+    targetStoreType: fields.targetStoreType,
   };
 }
 

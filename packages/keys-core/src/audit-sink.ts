@@ -20,9 +20,9 @@
  */
 import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { intSetting } from './adapter/settings.js';
-import { auditLine, isoTime, type KeyAuditEvent, type KeyAuditSink } from './audit.js';
+import { appendAuditLine, isoTime, type KeyAuditEvent, type KeyAuditSink } from './audit.js';
 import { DEFAULT_AUDIT_REFUSED_PER_MINUTE, RefusedTokenBound } from './audit-bound.js';
-import { PIPE_BUF, writeLines } from './audit-write.js';
+import { LineBatch, PIPE_BUF, writeLines } from './audit-write.js';
 import type { Env } from './contract.js';
 import { escapeControlCharacters } from './control-characters.js';
 import { KeyStoreError } from './errors.js';
@@ -122,8 +122,8 @@ export function createJsonLinesAuditSink(
     throw configError('refusedPerMinute must be a whole number of at least 0');
   }
 
-  let pending: string[] = [];
-  let pendingBytes = 0;
+  /** Lines waiting for the next write, already encoded (audit-write.ts). */
+  const pending = new LineBatch();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const torn = { value: false };
   let written = 0;
@@ -159,38 +159,37 @@ export function createJsonLinesAuditSink(
       clearTimeout(timer);
       timer = undefined;
     }
-    if (pending.length === 0 && episodeLost === 0) return true;
-    const lines = pending;
-    pending = [];
-    pendingBytes = 0;
+    if (pending.count === 0 && episodeLost === 0) return true;
     if (fd === undefined) {
-      lost(lines.length, 'CLOSED');
-      return lines.length === 0 && episodeLost === 0;
+      const count = pending.count;
+      pending.clear();
+      lost(count, 'CLOSED');
+      return count === 0 && episodeLost === 0;
     }
     // After a loss, the log is told first how many lines it misses.
     const owed = episodeLost > 0 ? 1 : 0;
-    if (owed) lines.unshift(lossRecord(now(), episodeSince, episodeLost, failing));
-    const result = writeLines(fd, lines, chunkBytes, torn);
+    if (owed) pending.unshift(lossRecord(now(), episodeSince, episodeLost, failing));
+    const result = writeLines(fd, pending, chunkBytes, torn);
     if (owed && result.done > 0) {
       episodeLost = 0;
       failing = undefined;
     }
     written += result.done - (owed && result.done > 0 ? 1 : 0);
-    const unwritten = lines.slice(Math.max(result.done, owed));
+    // What is left are the lines not written (an unwritten loss record is made again next time).
+    pending.shift(Math.max(result.done, owed));
     if (result.error === undefined) {
       failing = undefined;
       return true;
     }
-    const unwrittenBytes = unwritten.reduce((sum, line) => sum + line.length, 0);
-    if (result.again && unwrittenBytes <= MAX_PENDING_BYTES) {
+    if (result.again && pending.bytes <= MAX_PENDING_BYTES) {
       // A full pipe (a slow reader): keep the lines for the next batch.
-      pending = unwritten;
-      pendingBytes = unwrittenBytes;
       failing = result.error;
       schedule();
       return false;
     }
-    lost(unwritten.length, result.error);
+    const unwritten = pending.count;
+    pending.clear();
+    lost(unwritten, result.error);
     return false;
   };
 
@@ -200,41 +199,46 @@ export function createJsonLinesAuditSink(
     timer.unref?.();
   };
 
-  const enqueue = (line: string) => {
-    pending.push(line);
-    pendingBytes += line.length;
-    if (pendingBytes >= MAX_PENDING_BYTES) flush();
+  /** After a line was queued: a batch this large is written now, else on the timer. */
+  const queued = () => {
+    if (pending.bytes >= MAX_PENDING_BYTES) flush();
     else schedule();
   };
 
-  const bound = new RefusedTokenBound(budget, now, enqueue);
+  const bound = new RefusedTokenBound(budget, now, (line) => {
+    pending.push(line);
+    queued();
+  });
 
-  const line = (event: KeyAuditEvent): string | undefined => {
+  /** Queues the line of `event`; false when it could not be formatted (counted as lost). */
+  const append = (event: KeyAuditEvent): boolean => {
+    const count = pending.count;
+    const end = pending.end;
     try {
-      return auditLine(event);
+      appendAuditLine(event, pending);
+      return true;
     } catch {
+      // Nothing half-written stays queued.
+      while (pending.count > count) pending.pop();
+      pending.end = end;
       lost(1, 'FORMAT');
-      return undefined;
+      return false;
     }
   };
 
   const sink = (event: KeyAuditEvent) => {
     if (bound.counts(event)) return;
-    const text = line(event);
-    if (text !== undefined) enqueue(text);
+    if (append(event)) queued();
   };
 
   const writeNow = (event: KeyAuditEvent): boolean => {
     if (bound.counts(event)) return true;
-    const text = line(event);
-    if (text === undefined) return false;
-    pending.push(text);
-    pendingBytes += text.length;
+    if (!append(event)) return false;
     if (flush()) return true;
-    if (pending[pending.length - 1] === text) {
-      // Still waiting on a full pipe: this one is not written now, which is what fail-closed refuses.
+    if (pending.count > 0) {
+      // Still waiting on a full pipe (the lines kept end with this one): not written now, which is what
+      // fail-closed refuses.
       pending.pop();
-      pendingBytes -= text.length;
       lost(1, failing ?? 'EAGAIN');
     }
     return false;
@@ -242,11 +246,10 @@ export function createJsonLinesAuditSink(
 
   const final = () => {
     bound.close();
-    if (flush() || pending.length === 0) return;
+    if (flush() || pending.count === 0) return;
     // Still waiting on a full pipe at the end: these lines will never be written.
-    const left = pending.length;
-    pending = [];
-    pendingBytes = 0;
+    const left = pending.count;
+    pending.clear();
     lost(left, failing ?? 'EAGAIN');
   };
   const close = () => {

@@ -6,7 +6,7 @@
  * one refetch on a miss (key-cache.ts), recorded as one `verify` event.
  */
 import { auditFailure } from './audit.js';
-import { type Auditor, bytes } from './audit-events.js';
+import { type Auditor, bytes, monotonicNow } from './audit-events.js';
 import type { KeyStore } from './contract.js';
 import { KeyStoreError } from './errors.js';
 import type { KeyCache } from './key-cache.js';
@@ -79,40 +79,90 @@ const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value insta
 /**
  * Signs with the pair `pick` names, audited when auditing is on (else the plain seam). A pick and a signature
  * that are ready (a cached key signed in this process) are not awaited: the audited hot path is as
- * synchronous as the plain one, and costs one event, not three turns of the microtask queue.
+ * synchronous as the plain one, and costs one event, not three turns of the microtask queue. Its result is
+ * then returned as is, not as a promise (a promise only when the key or the signature had to be awaited):
+ * the callers are async functions, which await it or return it, and where a failure thrown here becomes a
+ * rejection as one from the promise does.
  */
-export async function signWithPick(
+export function signWithPick(
   parts: SigningParts,
   keyId: string,
   data: Uint8Array | string,
   options: KeyAccessOptions | undefined,
   pick: () => PublicKeyPair | Promise<PublicKeyPair>,
-): Promise<Signed> {
+): Signed | Promise<Signed> {
   const { store, cache, audit } = parts;
-  if (!audit.auditing) {
-    const pair = await pick();
-    return { pair, signature: await signWith(pair, bytes(data), store) };
-  }
-  const started = performance.now();
+  if (!audit.auditing) return plainSigned(store, data, pick);
+  const started = monotonicNow();
   const source = cache.isFresh(keyId) ? 'cache' : 'store';
   const messageSha256 = audit.messageHash(data);
   try {
     const picked = pick();
-    const pair = isPromise(picked) ? await picked : picked;
-    const signed = signWith(pair, bytes(data), store);
-    const signature = isPromise(signed) ? await signed : signed;
-    audit.noteSigningKey(keyId, pair.kid, pair.version, started, options);
-    audit.record('sign', keyId, started, options, {
-      kid: pair.kid,
-      version: pair.version,
-      source,
-      messageSha256,
-    });
-    return { pair, signature };
+    if (isPromise(picked)) {
+      return signedLater(parts, keyId, data, options, started, source, messageSha256, picked);
+    }
+    const signed = signWith(picked, bytes(data), store);
+    if (isPromise(signed)) {
+      return signedLater(parts, keyId, data, options, started, source, messageSha256, picked, signed);
+    }
+    return recordSigned(audit, keyId, options, started, source, messageSha256, picked, signed);
   } catch (error) {
     audit.record('sign', keyId, started, options, { source, messageSha256, ...auditFailure(error) });
     throw error;
   }
+}
+
+async function plainSigned(
+  store: KeyStore,
+  data: Uint8Array | string,
+  pick: () => PublicKeyPair | Promise<PublicKeyPair>,
+): Promise<Signed> {
+  const pair = await pick();
+  return { pair, signature: await signWith(pair, bytes(data), store) };
+}
+
+/** The audited signature when the key or the signature is awaited: the same steps and events as above. */
+async function signedLater(
+  { store, audit }: SigningParts,
+  keyId: string,
+  data: Uint8Array | string,
+  options: KeyAccessOptions | undefined,
+  started: number,
+  source: 'cache' | 'store',
+  messageSha256: string | undefined,
+  picked: PublicKeyPair | Promise<PublicKeyPair>,
+  signing?: Uint8Array | Promise<Uint8Array>,
+): Promise<Signed> {
+  try {
+    const pair = isPromise(picked) ? await picked : picked;
+    const signed = signing ?? signWith(pair, bytes(data), store);
+    const signature = isPromise(signed) ? await signed : signed;
+    return recordSigned(audit, keyId, options, started, source, messageSha256, pair, signature);
+  } catch (error) {
+    audit.record('sign', keyId, started, options, { source, messageSha256, ...auditFailure(error) });
+    throw error;
+  }
+}
+
+/** Records the `sign` event (and `activated` on a new signing key); throws where fail-closed refuses. */
+function recordSigned(
+  audit: Auditor,
+  keyId: string,
+  options: KeyAccessOptions | undefined,
+  started: number,
+  source: 'cache' | 'store',
+  messageSha256: string | undefined,
+  pair: PublicKeyPair,
+  signature: Uint8Array,
+): Signed {
+  audit.noteSigningKey(keyId, pair.kid, pair.version, started, options);
+  audit.record('sign', keyId, started, options, {
+    kid: pair.kid,
+    version: pair.version,
+    source,
+    messageSha256,
+  });
+  return { pair, signature };
 }
 
 /** What `signDetailed` returns for a signature by `pair`. */
