@@ -8,10 +8,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { hasErrno } from './errors.js';
-import { namespaceId, processIsAlive } from './process-identity.js';
+import { hostName, namespaceId, processIsAlive } from './process-identity.js';
 
 export const FILE_MODE = 0o600;
 export const DIRECTORY_MODE = 0o700;
@@ -43,7 +42,7 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Host and pid namespace of this process, as 8 hex digits in temp names (see process-identity.ts). */
-const origin = () => createHash('sha256').update(`${hostname()}\0${namespaceId()}`).digest('hex').slice(0, 8);
+const origin = () => createHash('sha256').update(`${hostName()}\0${namespaceId()}`).digest('hex').slice(0, 8);
 
 const tempName = (path: string) => `${path}.${process.pid}.${origin()}.${randomBytes(4).toString('hex')}.tmp`;
 

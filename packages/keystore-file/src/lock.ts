@@ -15,12 +15,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { open, stat, unlink, utimes } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FILE_MODE } from './atomic-write.js';
 import { readRegularFile } from './bounded-read.js';
 import { fromFsError, hasErrno, storeError } from './errors.js';
-import { bootId, isLocal, namespaceId, processIsAlive, processStartTime } from './process-identity.js';
+import {
+  bootId,
+  hostName,
+  isLocal,
+  namespaceId,
+  processIsAlive,
+  processStartTime,
+} from './process-identity.js';
 
 export interface LockOptions {
   /** How long to wait for a live holder before giving up with UNAVAILABLE. */
@@ -176,7 +181,7 @@ export async function acquireLock(lockPath: string, options: LockOptions): Promi
   const start = processStartTime(process.pid);
   const holder: Holder = {
     pid: process.pid,
-    host: hostname(),
+    host: hostName(),
     ns: namespaceId(),
     time: 0,
     token: randomBytes(8).toString('hex'),
@@ -232,7 +237,7 @@ async function waitAndCreate(lockPath: string, holder: Holder, options: LockOpti
         `${lockPath} is held by ${who} and was not released within ${options.timeoutMs} ms; retry later, or delete the lock file if no process is using the key file`,
       );
     }
-    await sleep(delay + Math.random() * delay);
+    await new Promise((resolve) => setTimeout(resolve, delay + Math.random() * delay));
     delay = Math.min(delay * 2, 50);
   }
 }

@@ -8,8 +8,15 @@
  * other holder can only be judged by age.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { hasErrno } from './errors.js';
+
+/**
+ * This machine's host name. node:os is loaded when first asked (only writes and lock checks ask), not when the
+ * store is imported: a command that only reads keys, such as `phlow-keys jwks`, never loads it.
+ */
+export function hostName(): string {
+  return (process.getBuiltinModule('node:os') as typeof import('node:os')).hostname();
+}
 
 let cached: string | undefined;
 
@@ -63,7 +70,7 @@ export function processStartTime(pid: number): string | null {
 
 /** Same host and same pid namespace: a pid written by that process can be checked with kill(pid, 0). */
 export function isLocal(host: string, ns: string | undefined): boolean {
-  return host === hostname() && ns === namespaceId();
+  return host === hostName() && ns === namespaceId();
 }
 
 /** Whether `pid` runs (in our pid namespace). EPERM means it runs under another user. */
