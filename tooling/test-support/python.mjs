@@ -57,7 +57,12 @@ export function pythonInterop({ installer, script }) {
         if (code !== 0) {
           return reject(new Error(`python ${script} exited ${code ?? signal}: ${err.trim()}`));
         }
-        resolve(JSON.parse(Buffer.concat(out).toString('utf8')));
+        try {
+          resolve(JSON.parse(Buffer.concat(out).toString('utf8')));
+        } catch (error) {
+          // Inside an event handler a throw would be uncaught: the test gets it as the call's rejection.
+          reject(new Error(`python ${script} printed no JSON: ${String(error)}`));
+        }
       });
       child.stdin.end(JSON.stringify(request));
     });

@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import {
+  linkSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -64,6 +65,21 @@ describe('init and symbolic links', () => {
       skipped: 'it is a symbolic link',
     });
     expect(result.stderr).toContain('add .phlow/ to it yourself');
+  });
+
+  it("leaves a .gitignore with another hard link alone (another name could make it someone else's file)", async () => {
+    const cwd = tempDir();
+    const target = join(tempDir('target'), 'somefile');
+    writeFileSync(target, 'precious\n');
+    linkSync(target, join(cwd, '.gitignore'));
+    const result = await cli(['init', '--json'], { cwd });
+    expect(result.code).toBe(0);
+    expect(readFileSync(target, 'utf8')).toBe('precious\n');
+    expect(json(result).gitignore).toEqual({
+      path: '.gitignore',
+      added: [],
+      skipped: 'it has other hard links',
+    });
   });
 
   it('does not hang on a .gitignore that is a FIFO', async () => {

@@ -167,7 +167,13 @@ export class Auditor {
           }
         }
         try {
-          hook(event);
+          // A success fail-closed withholds (its line could not be written) reaches the hook as what the caller
+          // gets: a failure with AUDIT_UNAVAILABLE. One event per operation either way.
+          hook(
+            written || !failClosed || event.type !== 'audit' || event.outcome !== 'success'
+              ? event
+              : { ...event, outcome: 'failure', errorCode: 'AUDIT_UNAVAILABLE' },
+          );
         } catch {
           // An event hook must not break key reads.
         }

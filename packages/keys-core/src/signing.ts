@@ -96,20 +96,26 @@ export function signWithPick(
   const started = monotonicNow();
   const source = cache.isFresh(keyId) ? 'cache' : 'store';
   const messageSha256 = audit.messageHash(data);
+  let picked: PublicKeyPair;
+  let signed: Uint8Array;
   try {
-    const picked = pick();
-    if (isPromise(picked)) {
-      return signedLater(parts, keyId, data, options, started, source, messageSha256, picked);
+    const pickedNow = pick();
+    if (isPromise(pickedNow)) {
+      return signedLater(parts, keyId, data, options, started, source, messageSha256, pickedNow);
     }
-    const signed = signWith(picked, bytes(data), store);
-    if (isPromise(signed)) {
-      return signedLater(parts, keyId, data, options, started, source, messageSha256, picked, signed);
+    picked = pickedNow;
+    const signing = signWith(picked, bytes(data), store);
+    if (isPromise(signing)) {
+      return signedLater(parts, keyId, data, options, started, source, messageSha256, picked, signing);
     }
-    return recordSigned(audit, keyId, options, started, source, messageSha256, picked, signed);
+    signed = signing;
   } catch (error) {
     audit.record('sign', keyId, started, options, { source, messageSha256, ...auditFailure(error) });
     throw error;
   }
+  // Outside the try: a success that fail-closed withholds (AUDIT_UNAVAILABLE from record) is one event, not a
+  // success followed by a failure.
+  return recordSigned(audit, keyId, options, started, source, messageSha256, picked, signed);
 }
 
 async function plainSigned(
@@ -133,15 +139,17 @@ async function signedLater(
   picked: PublicKeyPair | Promise<PublicKeyPair>,
   signing?: Uint8Array | Promise<Uint8Array>,
 ): Promise<Signed> {
+  let pair: PublicKeyPair;
+  let signature: Uint8Array;
   try {
-    const pair = isPromise(picked) ? await picked : picked;
+    pair = isPromise(picked) ? await picked : picked;
     const signed = signing ?? signWith(pair, bytes(data), store);
-    const signature = isPromise(signed) ? await signed : signed;
-    return recordSigned(audit, keyId, options, started, source, messageSha256, pair, signature);
+    signature = isPromise(signed) ? await signed : signed;
   } catch (error) {
     audit.record('sign', keyId, started, options, { source, messageSha256, ...auditFailure(error) });
     throw error;
   }
+  return recordSigned(audit, keyId, options, started, source, messageSha256, pair, signature);
 }
 
 /** Records the `sign` event (and `activated` on a new signing key); throws where fail-closed refuses. */

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
+  linkSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -132,6 +133,21 @@ describe('adapter regular-file', () => {
     const toZero = join(dir, 'link-to-zero');
     symlinkSync('/dev/zero', toZero);
     expect((await refusalOf(openRegularFile(toZero))).kind).toBe('device');
+  });
+
+  it('singleLink refuses a file with other hard links (a file about to be written), and only then', async () => {
+    const own = join(dir, 'own');
+    writeFileSync(own, 'mine');
+    const other = join(dir, 'other-name');
+    linkSync(own, other);
+    const refusal = await refusalOf(openRegularFile(other, { writable: true, singleLink: true }));
+    expect([refusal.reason, refusal.kind]).toEqual(['not-regular', 'hard link']);
+    expect(refusal.message).not.toContain(dir);
+    expect(Buffer.from(await readWhole(other, 1024)).toString()).toBe('mine');
+    const single = join(dir, 'single');
+    writeFileSync(single, 'alone');
+    const file = await openRegularFile(single, { writable: true, singleLink: true });
+    await file.handle.close();
   });
 
   it('readOpenedHead reads at most the bytes asked for, fewer from a shorter file', async () => {

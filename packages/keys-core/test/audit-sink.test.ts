@@ -217,11 +217,17 @@ describe('fail-closed (PHLOW_KEY_AUDIT_FAIL_CLOSED)', () => {
     expect(records(path)).toHaveLength(2);
 
     auditSinkFromEnv(env)!.close(); // the log can no longer be written
+    const before = events.length;
     await expect(closed.sign('a', 'm')).rejects.toMatchObject({
       name: 'KeyStoreError',
       code: 'AUDIT_UNAVAILABLE',
       message: expect.stringMatching(/result is withheld/),
     });
+    // One event for the withheld signature, and the hook hears what the caller got: a failure.
+    const withheld = events.slice(before).filter((e) => e.type === 'audit');
+    expect(withheld.map((e) => [e.operation, e.outcome, e.errorCode])).toEqual([
+      ['sign', 'failure', 'AUDIT_UNAVAILABLE'],
+    ]);
     // Code outside KeyManager that records through it is refused the same way.
     expect(() =>
       closed.recordAudit('verify', 'a', performance.now(), { outcome: 'success', valid: true }),

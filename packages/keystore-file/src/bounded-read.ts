@@ -35,6 +35,7 @@ const KIND_WORDS: Record<SpecialFileKind, string> = {
   socket: 'a socket',
   device: 'a device or other special file',
   symlink: 'a symbolic link',
+  'hard link': 'a file with other hard links',
 };
 
 /** A file larger than its limit: INVALID_CONFIG naming the limit and how to raise it. */

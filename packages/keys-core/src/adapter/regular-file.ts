@@ -15,10 +15,13 @@
  */
 import type { BigIntStats } from 'node:fs';
 import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, lstat, open, stat } from 'node:fs/promises';
 
-/** What a refused path is instead of a regular file. `symlink`: only with `followSymlinks: false`. */
-export type SpecialFileKind = 'directory' | 'FIFO' | 'socket' | 'device' | 'symlink';
+/**
+ * What a refused path is instead of a regular file (of its own). `symlink`: only with `followSymlinks: false`;
+ * `hard link`: a regular file with other names, only with `singleLink: true`.
+ */
+export type SpecialFileKind = 'directory' | 'FIFO' | 'socket' | 'device' | 'symlink' | 'hard link';
 
 /** Why a file was refused: not a regular file (`kind` says what it is), or over its byte bound. */
 export type RegularFileRefusalReason = 'not-regular' | 'too-large';
@@ -39,7 +42,9 @@ export class RegularFileRefusal extends Error {
   ) {
     super(
       refusal.reason === 'not-regular'
-        ? `[phlow] the path names a ${refusal.kind === 'symlink' ? 'symbolic link' : refusal.kind}, not a regular file: give a regular file`
+        ? refusal.kind === 'hard link'
+          ? '[phlow] the path names a file with other hard links: give a file of its own'
+          : `[phlow] the path names a ${refusal.kind === 'symlink' ? 'symbolic link' : refusal.kind}, not a regular file: give a regular file`
         : `[phlow] the file is larger than ${refusal.maxBytes} bytes: check that the path names the right file`,
     );
     this.reason = refusal.reason;
@@ -63,6 +68,9 @@ export interface OpenRegularFileOptions {
   /** False: a symbolic link at the path is refused (`not-regular`, kind `symlink`) instead of followed
    * (O_NOFOLLOW). Default: true. */
   readonly followSymlinks?: boolean;
+  /** True: a file with other hard links is refused (`not-regular`, kind `hard link`), for a file about to be
+   * written, which another name could make someone else's. Default: false. */
+  readonly singleLink?: boolean;
 }
 
 /** An open regular file with the fstat of its handle (bigint: nanosecond times). The caller closes `handle`. */
@@ -85,18 +93,23 @@ function kindOf(stats: BigIntStats): SpecialFileKind {
 
 /**
  * Opens the regular file at `path` without blocking and checks it on the open handle: anything else, or a
- * file over `maxBytes`, is a RegularFileRefusal (the handle is closed then).
+ * file over `maxBytes`, is a RegularFileRefusal (the handle is closed then). A path that stat already shows to
+ * be something else is refused without being opened: opening a device can act (a serial line, a tape, a
+ * watchdog). The check on the handle decides; the one before only spares such opens.
  */
 export async function openRegularFile(
   path: string,
   options: OpenRegularFileOptions = {},
 ): Promise<OpenedRegularFile> {
-  const { maxBytes, writable = false, createMode, followSymlinks = true } = options;
+  const { maxBytes, writable = false, createMode, followSymlinks = true, singleLink = false } = options;
   if (maxBytes !== undefined) checkBound('maxBytes', maxBytes);
   if (createMode !== undefined && !writable) throw new TypeError('[phlow] createMode needs writable: true');
   let flags = (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK | constants.O_NOCTTY;
   if (createMode !== undefined) flags |= constants.O_CREAT;
   if (!followSymlinks) flags |= constants.O_NOFOLLOW;
+  const seen = await (followSymlinks ? stat : lstat)(path, { bigint: true }).catch(() => undefined);
+  if (seen?.isSymbolicLink()) throw new RegularFileRefusal({ reason: 'not-regular', kind: 'symlink' });
+  if (seen && !seen.isFile()) throw new RegularFileRefusal({ reason: 'not-regular', kind: kindOf(seen) });
   let handle: FileHandle;
   try {
     handle = await open(path, flags, createMode);
@@ -109,6 +122,8 @@ export async function openRegularFile(
   try {
     const stats = await handle.stat({ bigint: true });
     if (!stats.isFile()) throw new RegularFileRefusal({ reason: 'not-regular', kind: kindOf(stats) });
+    if (singleLink && stats.nlink > 1n)
+      throw new RegularFileRefusal({ reason: 'not-regular', kind: 'hard link' });
     if (maxBytes !== undefined && stats.size > BigInt(maxBytes))
       throw new RegularFileRefusal({ reason: 'too-large', maxBytes });
     return { handle, stats };

@@ -28,7 +28,8 @@ export type IgnoreResult =
 
 function skippedBecause(refusal: RegularFileRefusal): string {
   if (refusal.reason === 'too-large') return `it is larger than ${MAX_BYTES} bytes`;
-  return refusal.kind === 'symlink' ? 'it is a symbolic link' : 'it is not a regular file';
+  if (refusal.kind === 'symlink') return 'it is a symbolic link';
+  return refusal.kind === 'hard link' ? 'it has other hard links' : 'it is not a regular file';
 }
 
 /** Adds the missing entries; `added` is empty when all were present. */
@@ -44,6 +45,7 @@ export async function ensureIgnored(
       writable: true,
       createMode: 0o644,
       followSymlinks: false,
+      singleLink: true,
     });
     const bytes = await readOpenedFile(file, MAX_BYTES);
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
