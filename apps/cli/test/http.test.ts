@@ -2,8 +2,8 @@
  * `phlow-keys http sign|verify` through the built CLI on the encrypted file store: signed headers verify
  * through `http verify --key` and through the directory Signature-Agent names (served here from `phlow-keys
  * jwks`), a tampered capture is refused with its code (exit 1), `--send` runs the request, `--body-file` signs
- * and sends the file's bytes as they are (not UTF-8 included), and an origin outside --allow-origin is refused
- * without a single request to it.
+ * and sends the file's bytes as they are (not UTF-8 included) and `http verify` reads a body so, and an origin
+ * outside --allow-origin is refused without a single request to it.
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -203,6 +203,14 @@ describe('phlow-keys http', () => {
     });
     expect(fromStdin.code, fromStdin.stderr).toBe(0);
     expect(json<Record<string, string>>(fromStdin)['content-digest']).toBe(digest);
+    // http verify reads a captured body as bytes too: the capture with the file's bytes verifies.
+    const head = Buffer.from(capture('POST', '/upload', 'api.example', signed));
+    const verified = await cli(['http', 'verify', '--key', 'agent', '--json'], {
+      cwd,
+      input: Buffer.concat([head, bytes]),
+    });
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(json(verified)).toMatchObject({ valid: true });
 
     // keys-httpsig's verifier, given the request with the file's bytes, accepts it; with the bytes a UTF-8
     // round trip makes of them, it refuses the digest.

@@ -112,13 +112,13 @@ async function sign(context: CommandContext, args: readonly string[]): Promise<E
   });
 }
 
-async function readInput(context: CommandContext, file: string | undefined): Promise<string> {
+async function readInput(context: CommandContext, file: string | undefined): Promise<Uint8Array> {
   const source = file ?? '-';
   if (source === '-' && context.stdin.isTTY)
     throw new UsageError('http verify needs a captured request: a file or stdin', 'http');
   const { bytes, over } = await readBoundedInput(context, source, MAX_CAPTURED_BYTES);
   if (over) throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
-  return Buffer.from(bytes).toString('utf8');
+  return bytes;
 }
 
 async function verify(context: CommandContext, args: readonly string[]): Promise<ExitCode> {
