@@ -1,11 +1,16 @@
 /**
  * `phlow-keys http sign|verify` through the built CLI on the encrypted file store: signed headers verify
  * through `http verify --key` and through the directory Signature-Agent names (served here from `phlow-keys
- * jwks`), a tampered capture is refused with its code (exit 1), `--send` runs the request, and an origin
+ * jwks`), a tampered capture is refused with its code (exit 1), `--send` runs the request, `--body-file` signs
+ * and sends the file's bytes as they are (not UTF-8 included) and `http verify` reads a body so, and an origin
  * outside --allow-origin is refused without a single request to it.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createRequestVerifier } from '@phlow/keys-httpsig';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, initProject, json } from './helpers.js';
 
@@ -168,6 +173,100 @@ describe('phlow-keys http', () => {
       expect(ok.code, ok.stderr).toBe(0);
     } finally {
       await api.close();
+    }
+  });
+
+  it('sign --body-file signs the bytes of the file (or of stdin) exactly, invalid UTF-8 included; --send sends them', async () => {
+    // Not UTF-8: 0xff and 0xfe never occur in it, 0x80 is a lone continuation byte. Decoded as UTF-8 they
+    // would become U+FFFD (three other bytes each).
+    const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x7b, 0xc3, 0x28, 0x0a]);
+    const digest = `sha-256=:${createHash('sha256').update(bytes).digest('base64')}:`;
+    const path = join(cwd, 'body.bin');
+    writeFileSync(path, bytes);
+    const signArgs = (file: string, url: string) => [
+      'http',
+      'sign',
+      'agent',
+      url,
+      '--body-file',
+      file,
+      '--agent',
+      directory.origin,
+    ];
+    const fromFile = await cli([...signArgs(path, 'https://api.example/upload'), '--json'], { cwd });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    const signed = json<Record<string, string>>(fromFile);
+    expect(signed['content-digest']).toBe(digest);
+    const fromStdin = await cli([...signArgs('-', 'https://api.example/upload'), '--json'], {
+      cwd,
+      input: bytes,
+    });
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    expect(json<Record<string, string>>(fromStdin)['content-digest']).toBe(digest);
+    // http verify reads a captured body as bytes too: the capture with the file's bytes verifies.
+    const head = Buffer.from(capture('POST', '/upload', 'api.example', signed));
+    const verified = await cli(['http', 'verify', '--key', 'agent', '--json'], {
+      cwd,
+      input: Buffer.concat([head, bytes]),
+    });
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(json(verified)).toMatchObject({ valid: true });
+
+    // keys-httpsig's verifier, given the request with the file's bytes, accepts it; with the bytes a UTF-8
+    // round trip makes of them, it refuses the digest.
+    const verifier = createRequestVerifier({
+      directory: {
+        allowedOrigins: [directory.origin],
+        allowInsecureLoopback: true,
+        allowPrivateAddresses: true,
+        backgroundRefresh: false,
+      },
+    });
+    const request = (url: string, headers: Record<string, string>, body: Uint8Array) =>
+      new Request(url, { method: 'POST', headers, body });
+    try {
+      await expect(
+        verifier.verify(request('https://api.example/upload', signed, bytes)),
+      ).resolves.toMatchObject({
+        tag: 'web-bot-auth',
+      });
+      const decoded = Buffer.from(bytes.toString('utf8'), 'utf8');
+      expect(decoded.equals(bytes)).toBe(false);
+      await expect(
+        verifier.verify(request('https://api.example/upload', signed, decoded)),
+      ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+
+      // --send: the server receives the file's bytes, under headers that verify over them.
+      const received: { headers: IncomingHttpHeaders; body: Buffer }[] = [];
+      const api = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('stored');
+        });
+      });
+      await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+      const origin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+      try {
+        const sent = await cli([...signArgs(path, `${origin}/upload`), '--send'], { cwd });
+        expect(sent.code, sent.stderr).toBe(0);
+        expect(sent.stdout).toContain('HTTP 200');
+        expect(received).toHaveLength(1);
+        const [got] = received as [(typeof received)[number]];
+        expect(got.body.equals(bytes)).toBe(true);
+        expect(got.headers['content-digest']).toBe(digest);
+        // A file is not assumed to be text: no Content-Type unless --header gives one.
+        expect(got.headers['content-type']).toBeUndefined();
+        const covered: Record<string, string> = {};
+        for (const name of ['signature', 'signature-input', 'signature-agent', 'content-digest'])
+          covered[name] = String(got.headers[name]);
+        await expect(verifier.verify(request(`${origin}/upload`, covered, got.body))).resolves.toBeDefined();
+      } finally {
+        await new Promise((r) => api.close(r));
+      }
+    } finally {
+      verifier.close();
     }
   });
 

@@ -28,6 +28,12 @@ export type HttpSigErrorCode =
   /** The nonce was seen before within the window, or a nonce store was given and the signature has none. */
   | 'REPLAYED'
   /**
+   * The signature verified, but the nonce store has no room for its nonce: it is full of nonces that have not
+   * expired (`maxEntries`), and forgetting one would let it be replayed. Not a replay: raise `maxEntries`,
+   * shorten signature lifetimes, or use a shared store sized for the traffic.
+   */
+  | 'NONCE_STORE_FULL'
+  /**
    * The signature verified, but its signer holds as many unexpired nonces as the nonce store allows one signer
    * (`maxEntriesPerSigner`): refused until some expire, so one signer cannot lock the others out.
    */

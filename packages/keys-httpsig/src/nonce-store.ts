@@ -2,8 +2,8 @@
  * Replay refusal: a verifier given a nonce store refuses a signature whose (keyid, nonce) it has seen while
  * that signature could still be accepted (until its `expires` plus the skew). The store is an interface, so a
  * fleet can share one (Redis `SET NX PX`); the in-memory one here is bounded and fails closed: when it is full
- * of entries that have not expired yet it refuses new signatures (REPLAYED, saying so) rather than forgetting
- * one that could be replayed.
+ * of entries that have not expired yet it refuses new signatures (NONCE_STORE_FULL: not a replay, so not
+ * REPLAYED) rather than forgetting one that could be replayed.
  *
  * One bound for everyone would let one allowed signer fill the store and lock every other signer out until
  * its entries expire, so the verifier also says whose nonce it is (the signer: told only after the signature
@@ -25,9 +25,9 @@ export interface NonceContext {
 export interface NonceStore {
   /**
    * Records `key` until `expiresAtMs`. True if it was new, false if it was already recorded (a replay).
-   * Throws to refuse: a full store, or (`context.signer` over its share) an
-   * `HttpSigError('NONCE_QUOTA_EXCEEDED', ...)`, which the verifier passes on as it is. `context` is optional,
-   * so a store written before it existed keeps working (without per-signer bounds).
+   * Throws to refuse, an HttpSigError the verifier passes on as it is: `NONCE_STORE_FULL` when the store has
+   * no room for a nonce that has not expired, `NONCE_QUOTA_EXCEEDED` when `context.signer` holds its share.
+   * `context` is optional, so a store written before it existed keeps working (without per-signer bounds).
    */
   remember(key: string, expiresAtMs: number, context?: NonceContext): boolean | Promise<boolean>;
 }
@@ -44,10 +44,6 @@ export interface MemoryNonceStoreOptions {
    */
   readonly maxEntriesPerSigner?: number;
   readonly now?: () => number;
-}
-
-export class NonceStoreFullError extends Error {
-  override readonly name = 'NonceStoreFullError';
 }
 
 interface Entry {
@@ -115,6 +111,14 @@ export function createMemoryNonceStore(
       return entries.size;
     },
     remember(key, expiresAtMs, context) {
+      // A NaN expiry is never `<= t`: the entry would never expire, yet `until > t` is false too, so its key
+      // would never count as a replay. Infinity would hold a slot for ever.
+      if (typeof expiresAtMs !== 'number' || !Number.isFinite(expiresAtMs)) {
+        throw new HttpSigError(
+          'INVALID_ARGUMENT',
+          "expiresAtMs must be a finite number (milliseconds since the epoch): pass the end of the signature's window",
+        );
+      }
       const t = now();
       const seen = entries.get(key);
       if (seen !== undefined) {
@@ -122,7 +126,9 @@ export function createMemoryNonceStore(
         drop(key, seen);
       }
       const signer = context?.signer;
-      if (signer !== undefined) {
+      // A share as large as the store bounds nothing of its own (a verifier with one signer): a signer holding
+      // it has filled the store, which is NONCE_STORE_FULL below, not a quota it could be told to raise.
+      if (signer !== undefined && perSigner < max) {
         const own = signers.get(signer);
         if (own && own.keys.size >= perSigner) sweepSigner(own, t);
         if (own && own.keys.size >= perSigner) {
@@ -134,8 +140,9 @@ export function createMemoryNonceStore(
       }
       if (entries.size >= max) sweep(t);
       if (entries.size >= max) {
-        throw new NonceStoreFullError(
-          `[phlow] [httpsig] the nonce store holds ${max} unexpired nonces: refusing rather than forgetting one (raise maxEntries or shorten signature lifetimes)`,
+        throw new HttpSigError(
+          'NONCE_STORE_FULL',
+          `the nonce store holds ${max} unexpired nonces (maxEntries): new signatures are refused until some expire, rather than forgetting a nonce that could be replayed (raise maxEntries, shorten signature lifetimes, or use a shared nonce store sized for the traffic, such as Redis)`,
         );
       }
       entries.set(key, { until: expiresAtMs, signer });

@@ -17,7 +17,7 @@ import {
   type HttpMessage,
   messageOfRequest,
 } from './message.js';
-import { type NonceStore, NonceStoreFullError } from './nonce-store.js';
+import type { NonceStore } from './nonce-store.js';
 import { MAX_EXPIRES_IN_SECONDS, WEB_BOT_AUTH_TAG } from './sign.js';
 import { authority, signatureBase } from './signature-base.js';
 import {
@@ -371,21 +371,14 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
       }
     }
     if (options.nonceStore && nonce !== undefined) {
-      let fresh: boolean;
-      try {
-        // Kept to the end of the last whole second in which the signature is still accepted: the time checks
-        // compare whole seconds, so a nonce forgotten at the start of that second could be replayed in it.
-        fresh = await options.nonceStore.remember(
-          `${keyid} ${nonce}`,
-          ((expires ?? created + maxValidity) + skew + 1) * 1000,
-          { signer },
-        );
-      } catch (error) {
-        // A store's NONCE_QUOTA_EXCEEDED (an HttpSigError) goes on as it is.
-        if (error instanceof NonceStoreFullError)
-          throw new HttpSigError('REPLAYED', error.message.replace('[phlow] [httpsig] ', ''));
-        throw error;
-      }
+      // Kept to the end of the last whole second in which the signature is still accepted: the time checks
+      // compare whole seconds, so a nonce forgotten at the start of that second could be replayed in it. A
+      // store's refusal (NONCE_STORE_FULL, NONCE_QUOTA_EXCEEDED: HttpSigErrors) goes on as it is.
+      const fresh = await options.nonceStore.remember(
+        `${keyid} ${nonce}`,
+        ((expires ?? created + maxValidity) + skew + 1) * 1000,
+        { signer },
+      );
       if (!fresh)
         throw new HttpSigError('REPLAYED', 'this signature (keyid and nonce) was seen before: a replay');
     }

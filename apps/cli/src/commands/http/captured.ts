@@ -1,16 +1,30 @@
 /**
  * A captured HTTP/1.1 request as text (what `curl -v`, a proxy log or `nc -l` shows): request line, header
  * lines, a blank line, the body. Bounded: at most 1 MiB + 64 KiB of input, 200 header lines. The target's
- * authority comes from the Host header; the scheme from the caller (https by default).
+ * authority comes from the Host header; the scheme from the caller (https by default). Only the head is read
+ * as text: the body is kept as the bytes that follow the blank line, since a body that is not UTF-8, decoded
+ * as UTF-8, would be other bytes than were signed (DIGEST_MISMATCH for a request that is intact).
  */
 import { UsageError } from '../../usage-error.js';
 
 export const MAX_CAPTURED_BYTES = 1024 * 1024 + 64 * 1024;
 
-export function parseCaptured(text: string, scheme: string): Request {
-  const split = text.search(/\r?\n\r?\n/);
-  const head = split < 0 ? text : text.slice(0, split);
-  const body = split < 0 ? '' : text.slice(split).replace(/^\r?\n\r?\n/, '');
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Where the blank line after the head starts and where the body starts (`\r?\n\r?\n`), or undefined. */
+function blankLine(input: Uint8Array): { end: number; body: number } | undefined {
+  for (let i = input.indexOf(LF); i >= 0; i = input.indexOf(LF, i + 1)) {
+    const next = input[i + 1] === CR ? i + 2 : i + 1;
+    if (input[next] === LF) return { end: i > 0 && input[i - 1] === CR ? i - 1 : i, body: next + 1 };
+  }
+  return undefined;
+}
+
+export function parseCaptured(input: Uint8Array, scheme: string): Request {
+  const split = blankLine(input);
+  const head = Buffer.from(input.buffer, input.byteOffset, split?.end ?? input.length).toString('utf8');
+  const body = split === undefined ? new Uint8Array(0) : input.subarray(split.body);
   const lines = head.split(/\r?\n/);
   const requestLine = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(lines[0]?.trim() ?? '');
   if (!requestLine) {
@@ -37,6 +51,6 @@ export function parseCaptured(text: string, scheme: string): Request {
   return new Request(url, {
     method,
     headers,
-    ...(body && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
+    ...(body.length > 0 && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
   });
 }

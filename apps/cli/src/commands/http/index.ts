@@ -29,7 +29,7 @@ export const http: Command = {
     ['--header "<n>: <v>"', 'sign: a request header (repeat); covered only if listed by the profile'],
     [
       '--body <text>, --body-file <path|->',
-      'sign: the request body (at most 1 MiB; - reads it from stdin), covered through Content-Digest',
+      "sign: the request body (at most 1 MiB; - reads it from stdin), covered through Content-Digest; a file's bytes are sent as they are, with no Content-Type (add --header)",
     ],
     ['--agent <origin>', 'sign: the agent directory origin sent as Signature-Agent and covered'],
     ['--expires-in <s>', 'sign: signature validity in seconds, 1 to 86400; default 300'],

@@ -25,7 +25,12 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   throw new UsageError('http needs a subcommand: http sign <id> <url> or http verify [<file>]', 'http');
 }
 
-async function bodyOf(context: CommandContext): Promise<string | undefined> {
+/**
+ * The request body: `--body` as its UTF-8 text, `--body-file` (or stdin, `-`) as the file's bytes exactly. A
+ * file is never decoded: a binary body decoded as UTF-8 (and encoded again) would be other bytes than the
+ * file's, so Content-Digest and what `--send` sends would not be the file.
+ */
+async function bodyOf(context: CommandContext): Promise<string | Uint8Array | undefined> {
   const text = stringValue(context.values, 'body');
   const file = stringValue(context.values, 'body-file');
   if (text !== undefined && file !== undefined)
@@ -39,7 +44,7 @@ async function bodyOf(context: CommandContext): Promise<string | undefined> {
   // A regular file (a FIFO or device is refused, not waited on) or stdin, read to the bound and one byte more.
   const { bytes, over } = await readBoundedInput(context, file, MAX_BODY_BYTES);
   if (over) throw bodyTooLarge();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+  return bytes;
 }
 
 const bodyTooLarge = () => new UsageError('the body is over 1 MiB', 'http');
@@ -107,13 +112,13 @@ async function sign(context: CommandContext, args: readonly string[]): Promise<E
   });
 }
 
-async function readInput(context: CommandContext, file: string | undefined): Promise<string> {
+async function readInput(context: CommandContext, file: string | undefined): Promise<Uint8Array> {
   const source = file ?? '-';
   if (source === '-' && context.stdin.isTTY)
     throw new UsageError('http verify needs a captured request: a file or stdin', 'http');
   const { bytes, over } = await readBoundedInput(context, source, MAX_CAPTURED_BYTES);
   if (over) throw new UsageError('http verify: the captured request is over 1 MiB + 64 KiB', 'http');
-  return Buffer.from(bytes).toString('utf8');
+  return bytes;
 }
 
 async function verify(context: CommandContext, args: readonly string[]): Promise<ExitCode> {
