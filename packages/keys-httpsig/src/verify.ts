@@ -321,10 +321,11 @@ export function createRequestVerifier(options: VerifyRequestOptions): RequestVer
           'the signature does not verify: a covered component was changed, or another key signed',
         );
       }
-      // The origin, not the directory URL or keyid: an allowed origin is the unit policy trusts, and it can
-      // name several directories (maxDirectoriesPerOrigin) each publishing many keys, which would each get a
-      // share of their own.
-      signer = new URL(directory).origin;
+      // The directory (its normalised URL), not the keyid: one agent publishes many keys, which would each get
+      // a share of their own. Not the origin either: a platform origin serving several tenants' directories
+      // would make one tenant's traffic lock the others out. One origin holds at most
+      // maxDirectoriesPerOrigin shares, the bound on directories it can name.
+      signer = directory;
     } else {
       const local = options.keys as LocalKeys;
       const keyId =

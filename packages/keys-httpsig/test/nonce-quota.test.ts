@@ -4,13 +4,16 @@
 import type { KeyManager } from '@phlow/keys-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createDirectoryHandler,
   createMemoryNonceStore,
   createRequestVerifier,
+  DIRECTORY_PATH,
   isHttpSigError,
   type NonceStore,
   signRequest,
+  toNodeListener,
 } from '../src/index.js';
-import { agentManager, loopbackPolicy, serveDirectory, type TestServer } from './helpers.js';
+import { agentManager, loopbackPolicy, serve, serveDirectory, type TestServer } from './helpers.js';
 
 describe('memory nonce store: per-signer bound', () => {
   it('a signer at maxEntriesPerSigner is refused (NONCE_QUOTA_EXCEEDED), another signer still gets in', () => {
@@ -167,5 +170,43 @@ describe('verifier: one signer filling its share does not stop another', () => {
     await expect(verifier.verify(await signAs('other', 'https://other.example'))).resolves.toBeDefined();
     expect(nonceStore.size).toBe(2);
     await manager.close();
+  });
+
+  it('two tenants whose directories one platform origin serves each have a share of their own', async () => {
+    const tenantA = await agentManager();
+    const tenantB = await agentManager();
+    const handlers = {
+      a: createDirectoryHandler(tenantA, { keyIds: ['agent'], maxAgeSeconds: 300 }),
+      b: createDirectoryHandler(tenantB, { keyIds: ['agent'], maxAgeSeconds: 300 }),
+    };
+    let origin = '';
+    // One origin: tenant a's directory at the well-known path, tenant b's under /b/ (rewritten to it).
+    const platform = await serve((req, res) => {
+      const b = req.url?.startsWith('/b/') === true;
+      if (b) req.url = req.url!.slice(2);
+      toNodeListener(b ? handlers.b : handlers.a, origin)(req, res);
+    });
+    origin = platform.origin;
+    const directoryB = `${origin}/b${DIRECTORY_PATH}`;
+    const nonceStore = createMemoryNonceStore({ maxEntries: 8, maxEntriesPerSigner: 2 });
+    const verifier = createRequestVerifier({ directory: loopbackPolicy(origin), nonceStore });
+    try {
+      for (let i = 0; i < 2; i++) {
+        await expect(verifier.verify(await sign(tenantA, origin))).resolves.toBeDefined();
+      }
+      await expect(verifier.verify(await sign(tenantA, origin))).rejects.toMatchObject({
+        code: 'NONCE_QUOTA_EXCEEDED',
+      });
+      // Tenant b, same origin, its own directory: not locked out by tenant a.
+      for (let i = 0; i < 2; i++) {
+        await expect(verifier.verify(await sign(tenantB, directoryB))).resolves.toBeDefined();
+      }
+      expect(nonceStore.size).toBe(4);
+    } finally {
+      verifier.close();
+      await platform.close();
+      await tenantA.close();
+      await tenantB.close();
+    }
   });
 });
