@@ -93,7 +93,9 @@ describe('the CLI carries its own build of the phlow-keys packages (tsdown.confi
       files.add(file);
       const code = readFileSync(resolve(dist, file), 'utf8');
       // Static imports `from"x"`; dynamic ones `import("x")`, which the minifier writes as import(`x`).
-      for (const m of code.matchAll(/\bfrom\s*["']([^"'$]+)["']|\bimport\s*\(\s*["'`]([^"'`$]+)["'`]\s*\)/g)) {
+      for (const m of code.matchAll(
+        /\bfrom\s*["']([^"'$]+)["']|\bimport\s*\(\s*["'`]([^"'`$]+)["'`]\s*\)/g,
+      )) {
         const spec = (m[1] ?? m[2])!;
         if (spec.startsWith('./')) visit(spec.slice(2));
         else bare.add(spec);
