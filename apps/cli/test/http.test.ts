@@ -281,4 +281,24 @@ describe('phlow-keys http', () => {
     expect(both.code).not.toBe(0);
     expect(both.stderr).toMatch(/--key <id> .* or --allow-origin/);
   });
+
+  it('a captured request that HTTP does not allow is a usage error (exit 2) that echoes no header', async () => {
+    const badValue =
+      'POST /x HTTP/1.1\r\nHost: api.example\r\nAuthorization: Bearer s3cr3t\u0000tail\r\n\r\n';
+    const value = await cli(['http', 'verify', '--key', 'agent'], { cwd, input: badValue });
+    expect(value.code).toBe(2);
+    expect(value.stderr).toContain('header line 2 has a name or value that HTTP does not allow');
+    expect(value.stderr).not.toContain('s3cr3t');
+    expect(value.stderr).not.toContain('TypeError');
+    const badName = 'GET /x HTTP/1.1\r\nHost: api.example\r\nBad Name: v\r\n\r\n';
+    const name = await cli(['http', 'verify', '--key', 'agent'], { cwd, input: badName });
+    expect(name.code).toBe(2);
+    expect(name.stderr).toContain('header line 2');
+    const trace = await cli(['http', 'verify', '--key', 'agent'], {
+      cwd,
+      input: 'TRACE /x HTTP/1.1\r\nHost: api.example\r\n\r\n',
+    });
+    expect(trace.code).toBe(2);
+    expect(trace.stderr).toContain('the request method cannot be verified here');
+  });
 });

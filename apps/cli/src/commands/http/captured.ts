@@ -35,10 +35,19 @@ export function parseCaptured(input: Uint8Array, scheme: string): Request {
   }
   if (lines.length > 201) throw new UsageError('http verify: the request has over 200 header lines', 'http');
   const headers = new Headers();
-  for (const line of lines.slice(1)) {
+  for (const [index, line] of lines.slice(1).entries()) {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new UsageError('http verify: a header line has no "name: value" form', 'http');
-    headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    try {
+      headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    } catch {
+      // Headers refuses a name or value HTTP does not allow (a space in a name, a NUL in a value) with a
+      // TypeError that quotes it: the line is not echoed (a header can carry a credential), only its number.
+      throw new UsageError(
+        `http verify: header line ${index + 1} has a name or value that HTTP does not allow`,
+        'http',
+      );
+    }
   }
   const [, method, target] = requestLine as unknown as [string, string, string];
   const host = headers.get('host');
@@ -48,9 +57,17 @@ export function parseCaptured(input: Uint8Array, scheme: string): Request {
   } catch {
     throw new UsageError('http verify: the request has no usable Host header or absolute target', 'http');
   }
-  return new Request(url, {
-    method,
-    headers,
-    ...(body.length > 0 && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
-  });
+  try {
+    return new Request(url, {
+      method,
+      headers,
+      ...(body.length > 0 && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
+    });
+  } catch {
+    // A method the Fetch API forbids (CONNECT, TRACE, TRACK).
+    throw new UsageError(
+      'http verify: the request method cannot be verified here (the Fetch API forbids CONNECT, TRACE and TRACK)',
+      'http',
+    );
+  }
 }
