@@ -32,6 +32,14 @@ const ORDER = [
   'targetStoreType',
 ] as const;
 
+// Every field of an audit event is in ORDER (or is `type`, which lines leave out): a field added to
+// KeyAuditEvent fails the type check here until the line format, this reference and the line shapes' comparison
+// (audit.ts `sameShape`) say where it goes.
+const everyFieldListed: Exclude<keyof KeyAuditEvent, (typeof ORDER)[number] | 'type'> extends never
+  ? true
+  : false = true;
+void everyFieldListed;
+
 /** What a line must be: the known fields in order, as JSON.stringify writes them, control characters escaped. */
 function reference(event: KeyAuditEvent): string {
   const ordered: Record<string, unknown> = {};
