@@ -10,9 +10,10 @@
  * Version of this contract. Adapters export the version they were built against; the resolver refuses an
  * adapter whose major differs from core's. 1.1.0 added the optional `signer` capability (stores that sign
  * inside the backend); 1.2.0 added the optional `activation` capability (an activation time stored with each
- * version). Minor versions only add optional parts: a 1.0 or 1.1 adapter is a valid 1.2 store.
+ * version); 1.3.0 added the optional `delayedDestroy` capability (deleted keys linger in the backend for a
+ * waiting period). Minor versions only add optional parts: a 1.0, 1.1 or 1.2 adapter is a valid 1.3 store.
  */
-export const KEYSTORE_CONTRACT_VERSION = '1.2.0';
+export const KEYSTORE_CONTRACT_VERSION = '1.3.0';
 
 /** Environment variables as a plain map, `process.env` by default everywhere an `env` option exists. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -53,6 +54,14 @@ export interface KeyStoreCapabilities {
    * replica agrees on the signing key whatever its own delay setting. Absent means false (contract < 1.2).
    */
   readonly activation?: boolean;
+  /**
+   * `deleteKeyPair` only schedules the destruction of a key, `destroy: true` included: the backend keeps the
+   * key (disabled, unusable) for a waiting period before it is gone, and bills or lists it meanwhile (AWS KMS:
+   * 7 to 30 days; a vault with soft delete). Tools that write a key only to test the store (`phlow-keys
+   * doctor`) do not write on such a store unless asked. Absent means false: a destroyed key is gone at once
+   * (contract < 1.3).
+   */
+  readonly delayedDestroy?: boolean;
 }
 
 /** A key pair as a store holds it: PEM strings, in the original `private_key` / `public_key` layout. */

@@ -29,6 +29,6 @@ describe('memory store: activation times (contract 1.2)', () => {
   });
 
   it('contract 1.2 keeps major 1, so 1.0 and 1.1 adapters stay valid', () => {
-    expect(KEYSTORE_CONTRACT_VERSION).toBe('1.2.0');
+    expect(KEYSTORE_CONTRACT_VERSION).toBe('1.3.0');
   });
 });

@@ -235,7 +235,7 @@ describe('providers: statically imported adapters (bundled applications)', () =>
   });
 
   it('adapters built against contract 1.0 and 1.1 still load under 1.2 (signer, activation are optional capabilities)', async () => {
-    expect(KEYSTORE_CONTRACT_VERSION).toBe('1.2.0');
+    expect(KEYSTORE_CONTRACT_VERSION).toBe('1.3.0');
     const v10 = { contractVersion: '1.0.0', type: 'old-ten', create: () => ({}) } as never;
     expect((await loadKeyStoreProvider('old-ten', { providers: [v10] })).type).toBe('old-ten');
     const v11 = { contractVersion: '1.1.0', type: 'old-eleven', create: () => ({}) } as never;

@@ -216,7 +216,14 @@ export function createAwsKmsKeyStore(options: AwsKmsKeyStoreOptions = {}): AwsKm
 
   const store: AwsKmsKeyStore = {
     type: TYPE,
-    capabilities: { write: false, readPair: false, list: true, versions: false, signer: true },
+    capabilities: {
+      write: false,
+      readPair: false,
+      list: true,
+      versions: false,
+      signer: true,
+      delayedDestroy: true,
+    },
     ...signerRefusals(TYPE, {
       keptIn: 'AWS KMS',
       because: 'KMS keys cannot be exported; it signs inside KMS',

@@ -187,7 +187,10 @@ export async function run(context: CommandContext): Promise<ExitCode> {
   }
 
   try {
-    if (store) await storeChecks(checks, store, { ids, env, fileStore, master, show, out });
+    if (store) {
+      const writeCheck = context.values['write-check'] === true;
+      await storeChecks(checks, store, { ids, env, fileStore, master, show, out, writeCheck });
+    }
   } finally {
     await store?.close?.();
   }
@@ -212,6 +215,8 @@ interface StoreCheckOptions {
   readonly master: ReturnType<typeof masterKeySetting>;
   readonly show: (path: string) => string;
   readonly out: Output;
+  /** `--write-check`: write a scratch key even on a store that keeps deleted keys for a while. */
+  readonly writeCheck: boolean;
 }
 
 async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions): Promise<void> {
@@ -290,7 +295,12 @@ async function storeChecks(checks: Checks, store: KeyStore, o: StoreCheckOptions
     checks.skip('write', `${store.type} is read-only`);
     return;
   }
-  await writeChecks(checks, store, manager, { fileStore: o.fileStore, keyFile, show: o.show });
+  await writeChecks(checks, store, manager, {
+    fileStore: o.fileStore,
+    keyFile,
+    show: o.show,
+    writeCheck: o.writeCheck,
+  });
 }
 
 function report(out: Output, storeType: string, results: readonly CheckResult[]): void {

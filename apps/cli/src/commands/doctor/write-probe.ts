@@ -5,8 +5,11 @@
  * reuses a version), so a scratch key written and deleted there would stay behind as an entry, one per
  * doctor run. There the check is read-only instead: what a write needs (the key file, when it exists, and its
  * directory, where the atomic write and the lock create their files, writable by this user) is checked
- * without writing; the master key was already proven by the reads. Other stores get a scratch key
- * (`phlow-doctor-<random>`) written, read back and destroyed, which on them leaves nothing.
+ * without writing; the master key was already proven by the reads. A store that keeps deleted keys for a
+ * waiting period (`capabilities.delayedDestroy`: AWS KMS schedules a deletion 7 days ahead at least) would
+ * keep the scratch key that long, so there the write is not tried unless the user asks (`--write-check`).
+ * Other stores get a scratch key (`phlow-doctor-<random>`) written, read back and destroyed, which on them
+ * leaves nothing.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -25,6 +28,8 @@ export async function writeChecks(
     readonly fileStore: boolean;
     readonly keyFile?: string;
     readonly show: (path: string) => string;
+    /** Write a scratch key even where a destroyed key lingers (`--write-check`). */
+    readonly writeCheck: boolean;
   },
 ): Promise<void> {
   if (options.fileStore && options.keyFile !== undefined) {
@@ -66,6 +71,15 @@ export async function writeChecks(
     return;
   }
 
+  const lingers = store.capabilities.delayedDestroy === true;
+  if (lingers && !options.writeCheck) {
+    checks.skip(
+      'write',
+      `not tried: ${store.type} keeps a deleted key until its waiting period ends (scheduled for deletion), so a scratch key would stay behind; run \`phlow-keys doctor --write-check\` to write one anyway`,
+    );
+    return;
+  }
+
   const scratch = `phlow-doctor-${randomBytes(6).toString('hex')}`;
   let written = false;
   try {
@@ -92,12 +106,18 @@ export async function writeChecks(
         async () => {
           await manager.deleteKeyPair(scratch, { destroy: true });
           const left = await store.getPublicKey(scratch);
-          return left === null
-            ? { detail: `deleted ${scratch}` }
-            : {
-                detail: `${scratch} is still readable after delete: remove it by hand`,
+          if (left !== null) {
+            return {
+              detail: `${scratch} is still readable after delete: remove it by hand`,
+              status: 'warn' as const,
+            };
+          }
+          return lingers
+            ? {
+                detail: `deleted ${scratch}: ${store.type} keeps it, unusable, until its deletion date (asked for with --write-check)`,
                 status: 'warn' as const,
-              };
+              }
+            : { detail: `deleted ${scratch}` };
         },
         { dependsOnStore: false },
       );
