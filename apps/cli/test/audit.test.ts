@@ -3,6 +3,7 @@
  * events it should (one per key access; a public `get` none), migrate and rekey record their own, nothing
  * secret reaches the log, and `phlow-keys audit` summarizes it with failures first.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -247,6 +248,12 @@ describe('audit trail through the CLI', () => {
     const dev = await cli(['audit', '/dev/zero'], { cwd });
     expect(dev.code).not.toBe(0);
     expect(dev.stderr).toContain('not a regular file');
+    // A FIFO with no writer is refused at once (a blocking open would wait for a writer for ever).
+    const fifo = join(cwd, 'audit.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const piped = await cli(['audit', fifo], { cwd });
+    expect(piped.code).not.toBe(0);
+    expect(piped.stderr).toContain('names a FIFO, not a regular file');
     const missing = await cli(['audit', join(cwd, 'none.log')], { cwd });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('cannot open the audit log');

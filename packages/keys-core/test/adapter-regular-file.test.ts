@@ -1,8 +1,9 @@
 /**
- * openRegularFile / readOpenedFile / readOpenedHead on real files: a regular file reads; a FIFO with no
- * writer, a directory and /dev/zero are refused at open without blocking; a file over the bound is refused
- * from its size, and one that grows past it while being read; a size-0 procfs file reads; a symbolic link is
- * followed unless told not to.
+ * openRegularFile / readOpenedFile / readOpenedHead, and their synchronous forms readRegularFileSync /
+ * readRegularFileTailSync, on real files: a regular file reads; a FIFO with no writer, a directory and
+ * /dev/zero are refused at open without blocking; a file over the bound is refused from its size (or, for a
+ * tail, read only in its end), and one that grows past it while being read; a size-0 procfs file reads; a
+ * symbolic link is followed unless told not to; the synchronous forms leave no descriptor open.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -10,6 +11,7 @@ import {
   existsSync,
   linkSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -26,6 +28,8 @@ import {
   RegularFileRefusal,
   readOpenedFile,
   readOpenedHead,
+  readRegularFileSync,
+  readRegularFileTailSync,
 } from '../src/adapter/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phlow-regular-file-'));
@@ -48,6 +52,18 @@ async function refusalOf(promise: Promise<unknown>): Promise<RegularFileRefusal>
   if (!isRegularFileRefusal(error)) throw new Error(`expected a RegularFileRefusal, got ${String(error)}`);
   return error;
 }
+
+function refusalOfSync(read: () => unknown): RegularFileRefusal {
+  try {
+    read();
+  } catch (error) {
+    if (isRegularFileRefusal(error)) return error;
+    throw new Error(`expected a RegularFileRefusal, got ${String(error)}`);
+  }
+  throw new Error('expected a RegularFileRefusal, got a read');
+}
+
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString();
 
 describe('adapter regular-file', () => {
   it('reads a regular file whole, at exactly its bound too', async () => {
@@ -186,5 +202,131 @@ describe('adapter regular-file', () => {
 
   it('passes file-system errors through as they are', async () => {
     await expect(openRegularFile(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('adapter regular-file, synchronous', () => {
+  it('readRegularFileSync reads a regular file whole, at exactly its bound too', () => {
+    const path = join(dir, 'sync-plain');
+    writeFileSync(path, 'hello, file');
+    expect(text(readRegularFileSync(path, { maxBytes: 1024 }))).toBe('hello, file');
+    expect(text(readRegularFileSync(path, { maxBytes: 11 }))).toBe('hello, file');
+    const empty = join(dir, 'sync-empty');
+    writeFileSync(empty, '');
+    expect(readRegularFileSync(empty, { maxBytes: 0 }).length).toBe(0);
+  });
+
+  it('refuses a FIFO with no writer without waiting for a writer, naming no path', () => {
+    const fifo = join(dir, 'sync-fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const read of [
+      () => readRegularFileSync(fifo, { maxBytes: 16 }),
+      () => readRegularFileTailSync(fifo, { maxBytes: 16 }),
+    ]) {
+      const refusal = refusalOfSync(read);
+      expect([refusal.reason, refusal.kind]).toEqual(['not-regular', 'FIFO']);
+      expect(refusal.message).not.toContain(fifo);
+      expect(refusal.message).not.toContain(dir);
+    }
+  });
+
+  it('refuses a directory and /dev/zero, naming what they are', () => {
+    for (const read of [readRegularFileSync, readRegularFileTailSync]) {
+      const directory = refusalOfSync(() => read(dir, { maxBytes: 16 }));
+      expect([directory.reason, directory.kind]).toEqual(['not-regular', 'directory']);
+      const zero = refusalOfSync(() => read('/dev/zero', { maxBytes: 16 }));
+      expect([zero.reason, zero.kind]).toEqual(['not-regular', 'device']);
+      expect(zero.message).toContain('not a regular file');
+    }
+  });
+
+  it('refuses a file over the bound from its size, without reading it (sparse 1 GiB)', () => {
+    const path = join(dir, 'sync-sparse');
+    writeFileSync(path, '');
+    truncateSync(path, 1024 ** 3);
+    const refusal = refusalOfSync(() => readRegularFileSync(path, { maxBytes: 1024 }));
+    expect([refusal.reason, refusal.maxBytes]).toEqual(['too-large', 1024]);
+    expect(refusal.message).toContain('larger than 1024 bytes');
+  });
+
+  it.skipIf(!existsSync('/proc/self/status'))(
+    'reads past the size fstat reported (procfs, size 0), and refuses past the bound while reading',
+    () => {
+      // The synchronous read cannot be interleaved with an append in this thread; a procfs file, whose fstat
+      // size (0) is less than what it holds, takes the same path as a file that grew after fstat.
+      expect(text(readRegularFileSync('/proc/self/status', { maxBytes: 1024 * 1024 }))).toContain('Name:');
+      const refusal = refusalOfSync(() => readRegularFileSync('/proc/self/status', { maxBytes: 8 }));
+      expect([refusal.reason, refusal.maxBytes]).toEqual(['too-large', 8]);
+    },
+  );
+
+  it('follows a symbolic link to a regular file; refuses one with followSymlinks: false', () => {
+    const target = join(dir, 'sync-target');
+    writeFileSync(target, 'through the link');
+    const link = join(dir, 'sync-link');
+    symlinkSync(target, link);
+    expect(text(readRegularFileSync(link, { maxBytes: 1024 }))).toBe('through the link');
+    expect(text(readRegularFileTailSync(link, { maxBytes: 4 }).bytes)).toBe('link');
+    const refusal = refusalOfSync(() => readRegularFileSync(link, { maxBytes: 1024, followSymlinks: false }));
+    expect([refusal.reason, refusal.kind]).toEqual(['not-regular', 'symlink']);
+    const toZero = join(dir, 'sync-link-to-zero');
+    symlinkSync('/dev/zero', toZero);
+    expect(refusalOfSync(() => readRegularFileSync(toZero, { maxBytes: 16 })).kind).toBe('device');
+    const toFifo = join(dir, 'sync-link-to-fifo');
+    execFileSync('mkfifo', [join(dir, 'sync-fifo-target')]);
+    symlinkSync(join(dir, 'sync-fifo-target'), toFifo);
+    expect(refusalOfSync(() => readRegularFileTailSync(toFifo, { maxBytes: 16 })).kind).toBe('FIFO');
+  });
+
+  it('readRegularFileTailSync reads a smaller file whole, and only the last maxBytes of a larger one', () => {
+    const path = join(dir, 'sync-log');
+    writeFileSync(path, 'line one\nline two\nline three\n');
+    expect(readRegularFileTailSync(path, { maxBytes: 1024 })).toEqual({
+      bytes: new Uint8Array(Buffer.from('line one\nline two\nline three\n')),
+      start: 0,
+    });
+    const tail = readRegularFileTailSync(path, { maxBytes: 11 });
+    expect(text(tail.bytes)).toBe('line three\n');
+    expect(tail.start).toBe(29 - 11);
+    expect(readRegularFileTailSync(path, { maxBytes: 29 }).start).toBe(0);
+    expect(readRegularFileTailSync(path, { maxBytes: 0 })).toEqual({ bytes: new Uint8Array(0), start: 29 });
+  });
+
+  it('readRegularFileTailSync reads the end of a sparse 1 GiB file, not the file', () => {
+    const path = join(dir, 'sync-sparse-log');
+    writeFileSync(path, '');
+    truncateSync(path, 1024 ** 3);
+    appendFileSync(path, 'the end');
+    const tail = readRegularFileTailSync(path, { maxBytes: 16 });
+    expect(tail.bytes.length).toBe(16);
+    expect(text(tail.bytes).endsWith('the end')).toBe(true);
+    expect(tail.start).toBe(1024 ** 3 + 7 - 16);
+  });
+
+  it.skipIf(!existsSync('/proc/self/fd'))('closes its descriptor after a read and after a refusal', () => {
+    const before = readdirSync('/proc/self/fd').length;
+    const path = join(dir, 'sync-fds');
+    writeFileSync(path, 'x'.repeat(100));
+    for (let i = 0; i < 20; i++) {
+      readRegularFileSync(path, { maxBytes: 100 });
+      readRegularFileTailSync(path, { maxBytes: 10 });
+      // Refused after open, by the fstat size: the descriptor was open.
+      refusalOfSync(() => readRegularFileSync(path, { maxBytes: 10 }));
+      if (existsSync('/proc/self/status'))
+        refusalOfSync(() => readRegularFileSync('/proc/self/status', { maxBytes: 8 }));
+    }
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+
+  it('checks its bound and passes file-system errors through as they are', () => {
+    const path = join(dir, 'sync-plain');
+    writeFileSync(path, 'x');
+    for (const read of [readRegularFileSync, readRegularFileTailSync]) {
+      expect(() => read(path, { maxBytes: -1 })).toThrow(RangeError);
+      expect(() => read(path, { maxBytes: 1.5 })).toThrow(RangeError);
+      expect(() => read(join(dir, 'sync-missing'), { maxBytes: 1 })).toThrow(
+        expect.objectContaining({ code: 'ENOENT' }),
+      );
+    }
   });
 });

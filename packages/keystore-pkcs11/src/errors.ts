@@ -4,7 +4,7 @@
  * arguments, which could hold the PIN).
  */
 import { KeyStoreError, type KeyStoreErrorCode } from '@phlow/keys-core';
-import { TYPE } from './options.js';
+import { TYPE } from './type.js';
 
 const CODES: ReadonlyArray<[RegExp, KeyStoreErrorCode, string]> = [
   [

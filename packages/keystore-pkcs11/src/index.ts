@@ -5,4 +5,4 @@
 export type { Pkcs11KeyStoreOptions } from './options.js';
 export { pkcs11KeyStoreProvider as default, pkcs11KeyStoreProvider } from './provider.js';
 export { type CreatePkcs11KeyOptions, createPkcs11KeyStore, type Pkcs11KeyStore } from './store.js';
-export type { TokenAlgorithm as Pkcs11Algorithm } from './token.js';
+export type { TokenAlgorithm as Pkcs11Algorithm } from './type.js';

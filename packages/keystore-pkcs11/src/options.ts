@@ -3,11 +3,10 @@
  * from an option, PHLOW_PKCS11_PIN, or (better: it stays out of the process environment) a file named by
  * PHLOW_PKCS11_PIN_FILE, read once and bounded in size.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { KeyStoreError, type KeyStoreFactoryOptions } from '@phlow/keys-core';
-import { intSetting } from '@phlow/keys-core/adapter';
-import type { TokenAlgorithm } from './token.js';
+import { intSetting, isRegularFileRefusal, readRegularFileSync } from '@phlow/keys-core/adapter';
+import { type TokenAlgorithm, TYPE } from './type.js';
 
 export interface Pkcs11KeyStoreOptions extends KeyStoreFactoryOptions {
   /** Absolute path of the PKCS#11 module (.so) to load. Required. Env: `PHLOW_PKCS11_MODULE`. */
@@ -44,7 +43,6 @@ export interface Pkcs11Config {
   readonly algorithm: TokenAlgorithm;
 }
 
-export const TYPE = 'pkcs11';
 const MAX_PIN_BYTES = 256;
 
 const invalid = (message: string) => new KeyStoreError('INVALID_CONFIG', message, { storeType: TYPE });
@@ -77,7 +75,9 @@ export function resolvePkcs11Config(options: Pkcs11KeyStoreOptions = {}): Pkcs11
   const pinFilePath =
     pinFile === undefined ? undefined : isAbsolute(pinFile) ? pinFile : resolve(cwd, pinFile);
   const direct = given(options.pin, env.PHLOW_PKCS11_PIN);
-  const pin = direct ?? (pinFilePath ? readPin(pinFilePath) : undefined);
+  const pinFileSetting =
+    options.pinFile !== undefined && options.pinFile !== '' ? 'the pinFile option' : 'PHLOW_PKCS11_PIN_FILE';
+  const pin = direct ?? (pinFilePath ? readPin(pinFilePath, pinFileSetting) : undefined);
   const pinSource =
     direct !== undefined
       ? options.pin !== undefined && options.pin !== ''
@@ -109,26 +109,35 @@ export function checkedAlgorithm(value: string | undefined, env: Record<string, 
   );
 }
 
-/** The PIN file, read without following it into a FIFO or a device forever: regular files only, bounded. */
-function readPin(path: string): string {
-  let fd: number | undefined;
+/**
+ * The PIN file, through core's regular-file rules (a FIFO, device, socket or directory refused without
+ * blocking, at most MAX_PIN_BYTES read). `setting` names where the path came from: errors name it, never the
+ * path, which is the PIN itself when someone sets the variable to the PIN instead of to a file holding it.
+ */
+function readPin(path: string, setting: string): string {
+  let bytes: Uint8Array;
   try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below).
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    if (!fstatSync(fd).isFile()) throw invalid(`PHLOW_PKCS11_PIN_FILE ${path} is not a regular file`);
-    const buffer = Buffer.alloc(MAX_PIN_BYTES + 1);
-    const n = readSync(fd, buffer, 0, buffer.length, 0);
-    if (n > MAX_PIN_BYTES)
-      throw invalid(`PHLOW_PKCS11_PIN_FILE ${path} is larger than a PIN (${MAX_PIN_BYTES} bytes)`);
-    return buffer
-      .subarray(0, n)
-      .toString('utf8')
-      .replace(/\r?\n$/, '');
+    // Symbolic links are followed: secrets mounts (a Kubernetes secret volume, Docker and systemd credentials)
+    // give the PIN file as a link into a directory the mount swaps atomically; the target must still be a
+    // regular file of at most MAX_PIN_BYTES, checked on the open descriptor.
+    bytes = readRegularFileSync(path, { maxBytes: MAX_PIN_BYTES, followSymlinks: true });
   } catch (error) {
-    if (error instanceof KeyStoreError) throw error;
-    const code = (error as { code?: string }).code ?? 'unreadable';
-    throw invalid(`cannot read PHLOW_PKCS11_PIN_FILE ${path} (${code}): set it to a file holding the PIN`);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (isRegularFileRefusal(error)) {
+      throw invalid(
+        error.reason === 'too-large'
+          ? `${setting} names a file larger than a PIN (${MAX_PIN_BYTES} bytes): set it to the path of a file holding only the PIN`
+          : `${setting} names a ${error.kind}, not a regular file: set it to the path of a file holding the PIN`,
+      );
+    }
+    // Only the code: a file-system error's message quotes the path.
+    const code = (error as { code?: unknown }).code;
+    throw invalid(
+      `cannot read the file ${setting} names (${typeof code === 'string' ? code : 'unreadable'}): set it to the path of a file holding the PIN, not to the PIN itself`,
+    );
   }
+  const pin = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  bytes.fill(0);
+  return pin;
 }

@@ -19,9 +19,10 @@ import {
 } from '@phlow/keys-core';
 import { BoundedMap, versionTimes } from '@phlow/keys-core/adapter';
 import { toKeyStoreError } from './errors.js';
-import { checkedAlgorithm, type Pkcs11KeyStoreOptions, resolvePkcs11Config, TYPE } from './options.js';
+import { checkedAlgorithm, type Pkcs11KeyStoreOptions, resolvePkcs11Config } from './options.js';
 import { losers, owners, ownsBefore } from './owner.js';
-import { openToken, type Token, type TokenAlgorithm, type TokenKey } from './token.js';
+import { openToken, type Token, type TokenKey } from './token.js';
+import { type TokenAlgorithm, TYPE } from './type.js';
 
 /** Options of `createKey` beyond the contract's. */
 export interface CreatePkcs11KeyOptions {

@@ -22,10 +22,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { KeyStoreError } from '@phlow/keys-core';
 import pkcs11js from 'pkcs11js';
 import { toKeyStoreError } from './errors.js';
-import { type Pkcs11Config, TYPE } from './options.js';
-
-/** The algorithms keys are made for: Ed25519 (EdDSA, the default) and P-256 (ES256). */
-export type TokenAlgorithm = 'EdDSA' | 'ES256';
+import type { Pkcs11Config } from './options.js';
+import { type TokenAlgorithm, TYPE } from './type.js';
 
 /** Per algorithm: key type, curve (CKA_EC_PARAMS), mechanisms, and the raw public point's length. */
 const KINDS: Record<

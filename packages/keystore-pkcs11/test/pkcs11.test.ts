@@ -124,6 +124,11 @@ describe('pkcs11 store on SoftHSM2', () => {
       /not a regular file/,
     );
     expect((await failure({ PHLOW_PKCS11_PIN_FILE: '/dev/zero' }))?.message).toMatch(/not a regular file/);
+    // The PIN itself where the path of a file holding it was expected: the error names the variable only.
+    const pinAsPath = await failure({ PHLOW_PKCS11_PIN_FILE: '/864209-pin-not-a-path' });
+    expect(pinAsPath?.code).toBe('INVALID_CONFIG');
+    expect(pinAsPath?.message).toContain('PHLOW_PKCS11_PIN_FILE');
+    expect(`${pinAsPath?.message}${pinAsPath?.stack}${JSON.stringify(pinAsPath)}`).not.toContain('864209');
     for (const retries of ['-5', 'three', '11']) {
       const bad = await failure({ PHLOW_PKCS11_OPEN_RETRIES: retries });
       expect(bad?.code).toBe('INVALID_CONFIG');

@@ -17,10 +17,14 @@ export {
   type OpenedRegularFile,
   type OpenRegularFileOptions,
   openRegularFile,
+  type ReadRegularFileSyncOptions,
   RegularFileRefusal,
   type RegularFileRefusalReason,
+  type RegularFileTail,
   readOpenedFile,
   readOpenedHead,
+  readRegularFileSync,
+  readRegularFileTailSync,
   type SpecialFileKind,
 } from './regular-file.js';
 export { durationSetting, intSetting, type SettingRange } from './settings.js';

@@ -12,9 +12,14 @@
  *
  * Refusals are a RegularFileRefusal with a `reason`, worded neutrally and naming no path: each caller maps
  * it to its own error type and wording. File-system errors (ENOENT, EACCES, ...) are thrown as they are.
+ *
+ * The same rules run synchronously (readRegularFileSync, readRegularFileTailSync) for callers that read once
+ * at start-up or in a synchronous command (a PIN file, an audit log). The checks below are written once and
+ * used by both; the bounded read is written once as a sequence of read steps (boundedRead) that an async and a
+ * sync driver each carry out, so the bound and the growth rule cannot drift apart between the two.
  */
 import type { BigIntStats } from 'node:fs';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { type FileHandle, lstat, open, stat } from 'node:fs/promises';
 
 /**
@@ -26,7 +31,10 @@ export type SpecialFileKind = 'directory' | 'FIFO' | 'socket' | 'device' | 'syml
 /** Why a file was refused: not a regular file (`kind` says what it is), or over its byte bound. */
 export type RegularFileRefusalReason = 'not-regular' | 'too-large';
 
-/** A refusal of openRegularFile or readOpenedFile. Recognise it with isRegularFileRefusal (by `name`). */
+/**
+ * A refusal of openRegularFile, readOpenedFile or their synchronous forms. Recognise it with
+ * isRegularFileRefusal (by `name`).
+ */
 export class RegularFileRefusal extends Error {
   override readonly name = 'RegularFileRefusal';
   readonly reason: RegularFileRefusalReason;
@@ -91,6 +99,47 @@ function kindOf(stats: BigIntStats): SpecialFileKind {
   return 'device';
 }
 
+function openFlags(writable: boolean, createMode: number | undefined, followSymlinks: boolean): number {
+  let flags = (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK | constants.O_NOCTTY;
+  if (createMode !== undefined) flags |= constants.O_CREAT;
+  if (!followSymlinks) flags |= constants.O_NOFOLLOW;
+  return flags;
+}
+
+/** The checks of the options, before anything is touched. Returns them with their defaults. */
+function checkedOptions(options: OpenRegularFileOptions) {
+  const { maxBytes, writable = false, createMode, followSymlinks = true, singleLink = false } = options;
+  if (maxBytes !== undefined) checkBound('maxBytes', maxBytes);
+  if (createMode !== undefined && !writable) throw new TypeError('[phlow] createMode needs writable: true');
+  return { maxBytes, writable, createMode, followSymlinks, singleLink };
+}
+
+/** The check before open, on what stat (lstat without followSymlinks) saw: only spares opening a device. */
+function refuseSeen(seen: BigIntStats | undefined): void {
+  if (seen?.isSymbolicLink()) throw new RegularFileRefusal({ reason: 'not-regular', kind: 'symlink' });
+  if (seen && !seen.isFile()) throw new RegularFileRefusal({ reason: 'not-regular', kind: kindOf(seen) });
+}
+
+/** An open() error as thrown to the caller: with O_NOFOLLOW, ELOOP is the kernel's answer for a symbolic link
+ * as the last part of the path. */
+function openError(error: unknown, followSymlinks: boolean): unknown {
+  return !followSymlinks && (error as { code?: unknown }).code === 'ELOOP'
+    ? new RegularFileRefusal({ reason: 'not-regular', kind: 'symlink' })
+    : error;
+}
+
+/** The check that decides, on the fstat of the open handle. */
+function refuseOpened(
+  stats: BigIntStats,
+  { maxBytes, singleLink }: { maxBytes: number | undefined; singleLink: boolean },
+): void {
+  if (!stats.isFile()) throw new RegularFileRefusal({ reason: 'not-regular', kind: kindOf(stats) });
+  if (singleLink && stats.nlink > 1n)
+    throw new RegularFileRefusal({ reason: 'not-regular', kind: 'hard link' });
+  if (maxBytes !== undefined && stats.size > BigInt(maxBytes))
+    throw new RegularFileRefusal({ reason: 'too-large', maxBytes });
+}
+
 /**
  * Opens the regular file at `path` without blocking and checks it on the open handle: anything else, or a
  * file over `maxBytes`, is a RegularFileRefusal (the handle is closed then). A path that stat already shows to
@@ -101,31 +150,18 @@ export async function openRegularFile(
   path: string,
   options: OpenRegularFileOptions = {},
 ): Promise<OpenedRegularFile> {
-  const { maxBytes, writable = false, createMode, followSymlinks = true, singleLink = false } = options;
-  if (maxBytes !== undefined) checkBound('maxBytes', maxBytes);
-  if (createMode !== undefined && !writable) throw new TypeError('[phlow] createMode needs writable: true');
-  let flags = (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK | constants.O_NOCTTY;
-  if (createMode !== undefined) flags |= constants.O_CREAT;
-  if (!followSymlinks) flags |= constants.O_NOFOLLOW;
-  const seen = await (followSymlinks ? stat : lstat)(path, { bigint: true }).catch(() => undefined);
-  if (seen?.isSymbolicLink()) throw new RegularFileRefusal({ reason: 'not-regular', kind: 'symlink' });
-  if (seen && !seen.isFile()) throw new RegularFileRefusal({ reason: 'not-regular', kind: kindOf(seen) });
+  const checked = checkedOptions(options);
+  const { writable, createMode, followSymlinks } = checked;
+  refuseSeen(await (followSymlinks ? stat : lstat)(path, { bigint: true }).catch(() => undefined));
   let handle: FileHandle;
   try {
-    handle = await open(path, flags, createMode);
+    handle = await open(path, openFlags(writable, createMode, followSymlinks), createMode);
   } catch (error) {
-    // With O_NOFOLLOW, ELOOP is the kernel's answer for a symbolic link as the last part of the path.
-    if (!followSymlinks && (error as { code?: unknown }).code === 'ELOOP')
-      throw new RegularFileRefusal({ reason: 'not-regular', kind: 'symlink' });
-    throw error;
+    throw openError(error, followSymlinks);
   }
   try {
     const stats = await handle.stat({ bigint: true });
-    if (!stats.isFile()) throw new RegularFileRefusal({ reason: 'not-regular', kind: kindOf(stats) });
-    if (singleLink && stats.nlink > 1n)
-      throw new RegularFileRefusal({ reason: 'not-regular', kind: 'hard link' });
-    if (maxBytes !== undefined && stats.size > BigInt(maxBytes))
-      throw new RegularFileRefusal({ reason: 'too-large', maxBytes });
+    refuseOpened(stats, checked);
     return { handle, stats };
   } catch (error) {
     await handle.close();
@@ -133,18 +169,62 @@ export async function openRegularFile(
   }
 }
 
+/** openRegularFile, synchronously, for reading: a descriptor the caller closes. */
+function openRegularFileSync(
+  path: string,
+  options: { maxBytes?: number; followSymlinks?: boolean },
+): { fd: number; stats: BigIntStats } {
+  const checked = checkedOptions(options);
+  const { followSymlinks } = checked;
+  let seen: BigIntStats | undefined;
+  try {
+    seen = (followSymlinks ? statSync : lstatSync)(path, { bigint: true });
+  } catch {
+    seen = undefined; // the open below reports why (ENOENT, EACCES, ...)
+  }
+  refuseSeen(seen);
+  let fd: number;
+  try {
+    fd = openSync(path, openFlags(false, undefined, followSymlinks));
+  } catch (error) {
+    throw openError(error, followSymlinks);
+  }
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    refuseOpened(stats, checked);
+    return { fd, stats };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** One read a driver is to make: `length` bytes at `position` of the file into `buffer` at `offset`. */
+interface ReadStep {
+  readonly buffer: Buffer;
+  readonly offset: number;
+  readonly length: number;
+  readonly position: number;
+}
+
 /**
- * Up to `cap` bytes from the start of the file: into a buffer one byte larger than fstat reported (so growth
- * since then shows), grown (doubling, never past `cap`) while the file keeps having more. Buffers are not
- * zero-filled (only the bytes read are returned: at 17 MiB that fill was a fifth of a read); a buffer left
+ * The one bounded read, as steps: each yields a read to make and is sent how many bytes it read (0: the end of
+ * the file). It reads from `from` up to `cap` bytes: into a buffer one byte larger than fstat reported (so
+ * growth since then shows), grown (doubling, never past `cap`) while the file keeps having more. Buffers are
+ * not zero-filled (only the bytes read are returned: at 17 MiB that fill was a fifth of a read); a buffer left
  * behind when growing is wiped, as it holds what was read.
  */
-async function readFromStart({ handle, stats }: OpenedRegularFile, cap: number): Promise<Uint8Array> {
+function* boundedRead(size: bigint, cap: number, from = 0): Generator<ReadStep, Uint8Array, number> {
   if (cap === 0) return new Uint8Array(0);
-  let buffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(cap, Number(stats.size) + 1)));
+  let buffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(cap, Number(size) - from + 1)));
   let length = 0;
   for (;;) {
-    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    const bytesRead: number = yield {
+      buffer,
+      offset: length,
+      length: buffer.length - length,
+      position: from + length,
+    };
     if (bytesRead === 0) break;
     length += bytesRead;
     if (length === cap) break;
@@ -158,22 +238,97 @@ async function readFromStart({ handle, stats }: OpenedRegularFile, cap: number):
   return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
 }
 
+/** Carries out boundedRead's steps on a FileHandle. */
+async function readSteps(handle: FileHandle, steps: Generator<ReadStep, Uint8Array, number>) {
+  let step = steps.next();
+  while (!step.done) {
+    const { buffer, offset, length, position } = step.value;
+    step = steps.next((await handle.read(buffer, offset, length, position)).bytesRead);
+  }
+  return step.value;
+}
+
+/** Carries out boundedRead's steps on a file descriptor. */
+function readStepsSync(fd: number, steps: Generator<ReadStep, Uint8Array, number>): Uint8Array {
+  let step = steps.next();
+  while (!step.done) {
+    const { buffer, offset, length, position } = step.value;
+    step = steps.next(readSync(fd, buffer, offset, length, position));
+  }
+  return step.value;
+}
+
+/** `bytes` if they are within `maxBytes`, else wiped and refused (`too-large`). */
+function withinBound(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  if (bytes.length <= maxBytes) return bytes;
+  bytes.fill(0);
+  throw new RegularFileRefusal({ reason: 'too-large', maxBytes });
+}
+
 /**
  * All of a file that openRegularFile opened, from its start: a RegularFileRefusal (`too-large`) as soon as
  * more than `maxBytes` were read (a file that grew since it was opened).
  */
 export async function readOpenedFile(file: OpenedRegularFile, maxBytes: number): Promise<Uint8Array> {
   checkBound('maxBytes', maxBytes);
-  const bytes = await readFromStart(file, maxBytes + 1);
-  if (bytes.length > maxBytes) {
-    bytes.fill(0);
-    throw new RegularFileRefusal({ reason: 'too-large', maxBytes });
-  }
-  return bytes;
+  return withinBound(await readSteps(file.handle, boundedRead(file.stats.size, maxBytes + 1)), maxBytes);
 }
 
 /** At most the first `bytes` bytes of a file that openRegularFile opened (fewer when it is shorter). */
 export async function readOpenedHead(file: OpenedRegularFile, bytes: number): Promise<Uint8Array> {
   checkBound('bytes', bytes);
-  return readFromStart(file, bytes);
+  return readSteps(file.handle, boundedRead(file.stats.size, bytes));
+}
+
+export interface ReadRegularFileSyncOptions {
+  /** The byte bound: a file over it is refused (`too-large`) by readRegularFileSync, read only in its last
+   * `maxBytes` bytes by readRegularFileTailSync. Required. */
+  readonly maxBytes: number;
+  /** False: a symbolic link at the path is refused (`not-regular`, kind `symlink`) instead of followed
+   * (O_NOFOLLOW). Default: true. */
+  readonly followSymlinks?: boolean;
+}
+
+/**
+ * The whole regular file at `path`, synchronously, under the rules of openRegularFile and readOpenedFile:
+ * refused without being opened when stat shows something else, opened without blocking, decided by fstat on
+ * the descriptor, refused (`too-large`) when fstat reports more than `maxBytes` or more than `maxBytes` are
+ * read (at most `maxBytes` + 1 are). The descriptor is always closed. For a file read once at start-up.
+ */
+export function readRegularFileSync(path: string, options: ReadRegularFileSyncOptions): Uint8Array {
+  const { maxBytes, followSymlinks } = options;
+  checkBound('maxBytes', maxBytes);
+  const { fd, stats } = openRegularFileSync(path, { maxBytes, followSymlinks });
+  try {
+    return withinBound(readStepsSync(fd, boundedRead(stats.size, maxBytes + 1)), maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The end of a file that readRegularFileTailSync read. */
+export interface RegularFileTail {
+  readonly bytes: Uint8Array;
+  /** Where in the file `bytes` start: 0 when the file was read from its beginning, more when only its last
+   * `maxBytes` bytes were (the first line of `bytes` is then likely a partial one). */
+  readonly start: number;
+}
+
+/**
+ * The last `maxBytes` bytes of the regular file at `path` (all of it when it is smaller), synchronously, under
+ * the rules of readRegularFileSync, except that a larger file is not refused: its beginning is left out. The
+ * end is the one fstat reported at open: bytes appended after it are not read (a log being written is read as
+ * it was when opened), so at most `maxBytes` are read. A file whose size reads as 0 (procfs) reads as empty.
+ */
+export function readRegularFileTailSync(path: string, options: ReadRegularFileSyncOptions): RegularFileTail {
+  const { maxBytes, followSymlinks } = options;
+  checkBound('maxBytes', maxBytes);
+  const { fd, stats } = openRegularFileSync(path, { followSymlinks });
+  try {
+    const length = stats.size < BigInt(maxBytes) ? Number(stats.size) : maxBytes;
+    const start = Number(stats.size) - length;
+    return { bytes: readStepsSync(fd, boundedRead(stats.size, length, start)), start };
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -1,14 +1,19 @@
 /**
  * Reading a JSON-lines audit log for `phlow-keys audit`: bounded (only the newest MAX_AUDIT_READ_BYTES
- * are read), regular files only (a FIFO or /dev/zero would hang or never end), malformed lines counted
- * and skipped, and only the known fields of each record kept, each as a bounded string.
+ * are read), regular files only (a FIFO or /dev/zero would hang or never end: the file is read with core's
+ * readRegularFileTailSync, under the rules of every other regular-file read), malformed lines counted and
+ * skipped, and only the known fields of each record kept, each as a bounded string.
  *
  * Two kinds of line besides one event each (see core's audit-sink.ts): a summary of refused tokens past the
  * per-minute budget, an event with `count` (how many refusals it stands for), and an `audit-loss` record,
  * written when the log works again after lines were lost (disk full, closed pipe), with how many.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { KeyStoreError } from '@phlow/keys-core';
+import {
+  isRegularFileRefusal,
+  type RegularFileTail,
+  readRegularFileTailSync,
+} from '@phlow/keys-core/adapter';
 
 /** How much of the end of a log is read. */
 export const MAX_AUDIT_READ_BYTES = 64 * 1024 * 1024;
@@ -57,10 +62,16 @@ const text = (value: unknown, fallback: string): string =>
 
 /** Reads the newest `maxBytes` (default MAX_AUDIT_READ_BYTES) of the log at `path`. */
 export function readAuditLog(path: string, maxBytes = MAX_AUDIT_READ_BYTES): AuditLogRead {
-  let fd: number;
+  let tail: RegularFileTail;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    tail = readRegularFileTailSync(path, { maxBytes });
   } catch (error) {
+    if (isRegularFileRefusal(error)) {
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        `the audit log names a ${error.kind}, not a regular file: pass the file PHLOW_KEY_AUDIT_LOG names`,
+      );
+    }
     const code = (error as { code?: string }).code;
     throw new KeyStoreError(
       code === 'EACCES' ? 'ACCESS_DENIED' : 'NOT_FOUND',
@@ -68,76 +79,57 @@ export function readAuditLog(path: string, maxBytes = MAX_AUDIT_READ_BYTES): Aud
       { cause: error },
     );
   }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new KeyStoreError(
-        'INVALID_CONFIG',
-        'the audit log is not a regular file: pass the file PHLOW_KEY_AUDIT_LOG names',
-      );
+  const { bytes, start } = tail;
+  let lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8').split('\n');
+  // A read that starts inside the file starts inside a line: that partial line is not counted.
+  if (start > 0) lines = lines.slice(1);
+  const records: AuditRecord[] = [];
+  const gaps: AuditGap[] = [];
+  let lost = 0;
+  let skipped = 0;
+  for (const line of lines) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      skipped++;
+      continue;
     }
-    const length = Math.min(stat.size, maxBytes);
-    const start = stat.size - length;
-    const buffer = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buffer, read, length - read, start + read);
-      if (n === 0) break;
-      read += n;
-    }
-    let lines = buffer.subarray(0, read).toString('utf8').split('\n');
-    // A read that starts inside the file starts inside a line: that partial line is not counted.
-    if (start > 0) lines = lines.slice(1);
-    const records: AuditRecord[] = [];
-    const gaps: AuditGap[] = [];
-    let lost = 0;
-    let skipped = 0;
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        skipped++;
-        continue;
-      }
-      const r = value as Record<string, unknown>;
-      if (typeof r === 'object' && r !== null && r.type === 'audit-loss' && count(r.lost)) {
-        lost += r.lost as number;
-        gaps.push({
-          since: text(r.since, '-'),
-          time: text(r.time, '-'),
-          lost: r.lost as number,
-          errorCode: text(r.errorCode, 'ERROR').slice(0, 40),
-        });
-        if (gaps.length > MAX_GAPS) gaps.shift();
-        continue;
-      }
-      if (
-        typeof r !== 'object' ||
-        r === null ||
-        typeof r.operation !== 'string' ||
-        typeof r.outcome !== 'string'
-      ) {
-        skipped++;
-        continue;
-      }
-      records.push({
+    const r = value as Record<string, unknown>;
+    if (typeof r === 'object' && r !== null && r.type === 'audit-loss' && count(r.lost)) {
+      lost += r.lost as number;
+      gaps.push({
+        since: text(r.since, '-'),
         time: text(r.time, '-'),
-        operation: text(r.operation, '-'),
-        outcome: text(r.outcome, '-'),
-        storeType: text(r.storeType, '-'),
-        keyId: text(r.keyId, '-'),
-        caller: text(r.caller, '-'),
-        errorCode: typeof r.errorCode === 'string' ? r.errorCode.slice(0, 40) : undefined,
-        valid: typeof r.valid === 'boolean' ? r.valid : undefined,
-        count: count(r.count) ?? 1,
+        lost: r.lost as number,
+        errorCode: text(r.errorCode, 'ERROR').slice(0, 40),
       });
+      if (gaps.length > MAX_GAPS) gaps.shift();
+      continue;
     }
-    return { records, skipped, truncated: start > 0, lost, gaps };
-  } finally {
-    closeSync(fd);
+    if (
+      typeof r !== 'object' ||
+      r === null ||
+      typeof r.operation !== 'string' ||
+      typeof r.outcome !== 'string'
+    ) {
+      skipped++;
+      continue;
+    }
+    records.push({
+      time: text(r.time, '-'),
+      operation: text(r.operation, '-'),
+      outcome: text(r.outcome, '-'),
+      storeType: text(r.storeType, '-'),
+      keyId: text(r.keyId, '-'),
+      caller: text(r.caller, '-'),
+      errorCode: typeof r.errorCode === 'string' ? r.errorCode.slice(0, 40) : undefined,
+      valid: typeof r.valid === 'boolean' ? r.valid : undefined,
+      count: count(r.count) ?? 1,
+    });
   }
+  return { records, skipped, truncated: start > 0, lost, gaps };
 }
 
 export interface AuditSummaryRow {

@@ -1,0 +1,81 @@
+/**
+ * readAuditLog in process, on real files: only the newest maxBytes of a log are read (a partial first line not
+ * counted, `truncated` said), through core's readRegularFileTailSync: a FIFO with no writer, a directory,
+ * /dev/zero and a link to it are refused without blocking, a link to a log is followed, and no message names
+ * the path given.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readAuditLog } from '../src/commands/audit/audit-log.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'phlow-cli-audit-log-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const line = (keyId: string) =>
+  `${JSON.stringify({ time: '2026-12-07T19:00:00.000Z', operation: 'sign', outcome: 'success', storeType: 'encrypted_file', keyId, caller: 'ops' })}\n`;
+
+function failure(path: string): Error & { code?: string } {
+  try {
+    readAuditLog(path, 1024);
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected the audit log to be refused');
+}
+
+describe('readAuditLog', () => {
+  it('reads a log whole when it is within the bound', () => {
+    const path = join(dir, 'small.log');
+    writeFileSync(path, line('a') + line('b'));
+    const read = readAuditLog(path, 1024);
+    expect(read.records.map((r) => r.keyId)).toEqual(['a', 'b']);
+    expect([read.truncated, read.skipped]).toEqual([false, 0]);
+  });
+
+  it('reads only the newest maxBytes of a larger log, without counting the partial first line', () => {
+    const path = join(dir, 'large.log');
+    const lines = Array.from({ length: 50 }, (_, i) => line(`k${i}`));
+    writeFileSync(path, lines.join(''));
+    // The last three lines and a part of the one before them.
+    const maxBytes = lines[49]!.length * 3 + 10;
+    const read = readAuditLog(path, maxBytes);
+    expect(read.truncated).toBe(true);
+    expect(read.records.map((r) => r.keyId)).toEqual(['k47', 'k48', 'k49']);
+    expect(read.skipped).toBe(0);
+  });
+
+  it('refuses a FIFO with no writer, a directory, /dev/zero and a link to it, naming no path', () => {
+    const fifo = join(dir, 'audit.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const directory = join(dir, 'a-directory');
+    mkdirSync(directory);
+    const toZero = join(dir, 'zero.log');
+    symlinkSync('/dev/zero', toZero);
+    for (const [path, kind] of [
+      [fifo, 'FIFO'],
+      [directory, 'directory'],
+      ['/dev/zero', 'device'],
+      [toZero, 'device'],
+    ] as const) {
+      const error = failure(path);
+      expect(error.code).toBe('INVALID_CONFIG');
+      expect(error.message).toContain(`the audit log names a ${kind}, not a regular file`);
+      expect(error.message).not.toContain(path);
+    }
+  });
+
+  it('follows a symbolic link to a log; a missing log is NOT_FOUND, naming no path', () => {
+    const target = join(dir, 'target.log');
+    writeFileSync(target, line('linked'));
+    const link = join(dir, 'link.log');
+    symlinkSync(target, link);
+    expect(readAuditLog(link, 1024).records.map((r) => r.keyId)).toEqual(['linked']);
+    const missing = failure(join(dir, 'missing.log'));
+    expect(missing.code).toBe('NOT_FOUND');
+    expect(missing.message).toContain('cannot open the audit log (ENOENT)');
+    expect(missing.message).not.toContain(dir);
+  });
+});
