@@ -47,6 +47,23 @@ describe('readAuditLog', () => {
     expect(read.skipped).toBe(0);
   });
 
+  it('counts the first line of the newest maxBytes when they start exactly at a line', () => {
+    const path = join(dir, 'boundary.log');
+    const lines = Array.from({ length: 50 }, (_, i) => line(`k${i}`));
+    writeFileSync(path, lines.join(''));
+    // Exactly the last three lines: the byte before them is the newline that ends k46.
+    const read = readAuditLog(path, lines[49]!.length * 3);
+    expect(read.truncated).toBe(true);
+    expect(read.records.map((r) => r.keyId)).toEqual(['k47', 'k48', 'k49']);
+    // One byte less cuts into k47, which is then not counted.
+    expect(readAuditLog(path, lines[49]!.length * 3 - 1).records.map((r) => r.keyId)).toEqual(['k48', 'k49']);
+    // A log of exactly maxBytes + 1 is read whole, not truncated.
+    const whole = join(dir, 'whole.log');
+    writeFileSync(whole, lines.slice(0, 2).join(''));
+    const all = readAuditLog(whole, lines[0]!.length * 2 - 1);
+    expect([all.truncated, all.records.length]).toEqual([false, 2]);
+  });
+
   it('refuses a FIFO with no writer, a directory, /dev/zero and a link to it, naming no path', () => {
     const fifo = join(dir, 'audit.fifo');
     execFileSync('mkfifo', [fifo]);

@@ -48,7 +48,7 @@ describe('store type names', () => {
 
   it.each([
     [['--store', 'vualt', 'list'], {}, 'vualt', 'vault'],
-    [['list'], { PHLOW_KEY_STORE_TYPE: 'aws-kms' }, 'aws-kms', 'aws_kms'],
+    [['list'], { PHLOW_KEY_STORE_TYPE: 'aws_ksm' }, 'aws_ksm', 'aws_kms'],
     [['migrate', '--from', 'encrypted_file', '--to', 'pkcs1'], {}, 'pkcs1', 'pkcs11'],
   ])('%j %j: did you mean, no install command', async (args, env, typed, meant) => {
     const result = await cli(args, { cwd: await initProject(), env: baseEnv(env) });

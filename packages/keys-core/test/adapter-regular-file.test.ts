@@ -6,7 +6,7 @@
  * symbolic link is followed unless told not to; the synchronous forms leave no descriptor open.
  */
 import { execFileSync } from 'node:child_process';
-import {
+import fs, {
   appendFileSync,
   existsSync,
   linkSync,
@@ -18,6 +18,7 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -328,5 +329,58 @@ describe('adapter regular-file, synchronous', () => {
         expect.objectContaining({ code: 'ENOENT' }),
       );
     }
+  });
+});
+
+describe('adapter regular-file, a read that fails midway', () => {
+  const SECRET = 'a-secret-pin-314159';
+  const holdsSecret = (buffer: Uint8Array) =>
+    Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength).includes(SECRET);
+  const eio = () => Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+
+  it('sync: the error is thrown and the bytes already read are wiped', () => {
+    const path = join(dir, 'fails-midway-sync');
+    writeFileSync(path, SECRET);
+    // The first read gets the whole file into a buffer one byte larger; the second, at its end, fails.
+    const buffers: Uint8Array[] = [];
+    const real = fs.readSync;
+    fs.readSync = ((fd: number, buffer: Uint8Array, ...rest: never[]) => {
+      buffers.push(buffer);
+      if (buffers.length === 2) throw eio();
+      return (real as (...a: unknown[]) => number)(fd, buffer, ...rest);
+    }) as typeof fs.readSync;
+    syncBuiltinESMExports();
+    try {
+      expect(() => readRegularFileSync(path, { maxBytes: 256 })).toThrow(
+        expect.objectContaining({ code: 'EIO' }),
+      );
+    } finally {
+      fs.readSync = real;
+      syncBuiltinESMExports();
+    }
+    expect(buffers).toHaveLength(2);
+    expect(buffers.some(holdsSecret)).toBe(false);
+  });
+
+  it('async: the error is thrown and the bytes already read are wiped', async () => {
+    const path = join(dir, 'fails-midway-async');
+    writeFileSync(path, SECRET);
+    const file = await openRegularFile(path, { maxBytes: 256 });
+    const buffers: Uint8Array[] = [];
+    const handle = file.handle;
+    const real = handle.read.bind(handle);
+    Object.assign(handle, {
+      read: (buffer: Uint8Array, offset: number, length: number, position: number) => {
+        buffers.push(buffer);
+        return buffers.length === 2 ? Promise.reject(eio()) : real(buffer, offset, length, position);
+      },
+    });
+    try {
+      await expect(readOpenedFile(file, 256)).rejects.toMatchObject({ code: 'EIO' });
+    } finally {
+      await handle.close();
+    }
+    expect(buffers).toHaveLength(2);
+    expect(buffers.some(holdsSecret)).toBe(false);
   });
 });

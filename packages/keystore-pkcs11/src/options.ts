@@ -49,7 +49,17 @@ const invalid = (message: string) => new KeyStoreError('INVALID_CONFIG', message
 const given = (option: string | undefined, value: string | undefined) =>
   option !== undefined && option !== '' ? option : value !== undefined && value !== '' ? value : undefined;
 
+/** The options given as text. Checked first, so that a PIN given as a number (a JSON or YAML config with
+ * `pin: 123456` or `pinFile: 123456`) is refused by name before Node's own error could quote it. */
+const TEXT_OPTIONS = ['module', 'token', 'pinFile', 'pin'] as const;
+
 export function resolvePkcs11Config(options: Pkcs11KeyStoreOptions = {}): Pkcs11Config {
+  for (const name of TEXT_OPTIONS) {
+    const value: unknown = options[name];
+    if (value !== undefined && typeof value !== 'string') {
+      throw invalid(`the ${name} option must be a string (it is a ${typeof value}; its value is not shown)`);
+    }
+  }
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const module = given(options.module, env.PHLOW_PKCS11_MODULE);

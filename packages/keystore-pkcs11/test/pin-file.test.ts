@@ -31,6 +31,15 @@ const shown = (error: Error & { cause?: unknown }) =>
   `${error.message}${error.stack}${JSON.stringify(error)}${String(error.cause)}`;
 
 describe('pkcs11 PIN file', () => {
+  it('a PIN given as a number (a JSON or YAML config) is refused by name, its value not shown', () => {
+    for (const name of ['pinFile', 'pin', 'token', 'module'] as const) {
+      const error = refusal({ env: base, [name]: 90817263 } as unknown as Pkcs11KeyStoreOptions);
+      expect(error.code).toBe('INVALID_CONFIG');
+      expect(error.message).toContain(`the ${name} option must be a string`);
+      expect(shown(error)).not.toContain('90817263');
+    }
+  });
+
   it('a PIN where a path was expected is not echoed: the error names the setting, not its value', () => {
     for (const value of ['4711-0815-s3cret-PIN', '/4711-0815-s3cret-PIN', 'pin with spaces 98765']) {
       const fromVariable = refusal({ env: { ...base, PHLOW_PKCS11_PIN_FILE: value } });

@@ -218,24 +218,36 @@ function* boundedRead(size: bigint, cap: number, from = 0): Generator<ReadStep, 
   if (cap === 0) return new Uint8Array(0);
   let buffer = Buffer.allocUnsafeSlow(Math.max(1, Math.min(cap, Number(size) - from + 1)));
   let length = 0;
-  for (;;) {
-    const bytesRead: number = yield {
-      buffer,
-      offset: length,
-      length: buffer.length - length,
-      position: from + length,
-    };
-    if (bytesRead === 0) break;
-    length += bytesRead;
-    if (length === cap) break;
-    if (length === buffer.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.min(buffer.length * 2, cap));
-      buffer.copy(bigger, 0, 0, length);
-      buffer.fill(0, 0, length);
-      buffer = bigger;
+  try {
+    for (;;) {
+      const bytesRead: number = yield {
+        buffer,
+        offset: length,
+        length: buffer.length - length,
+        position: from + length,
+      };
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === cap) break;
+      if (length === buffer.length) {
+        const bigger = Buffer.allocUnsafeSlow(Math.min(buffer.length * 2, cap));
+        buffer.copy(bigger, 0, 0, length);
+        buffer.fill(0, 0, length);
+        buffer = bigger;
+      }
     }
+  } catch (error) {
+    // A read that failed midway (EIO): what the earlier reads got may be a secret, and is dropped wiped.
+    buffer.fill(0, 0, length);
+    throw error;
   }
   return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
+}
+
+/** Hands a failed read to boundedRead (which wipes what it read) and throws it. */
+function failStep(steps: Generator<ReadStep, Uint8Array, number>, error: unknown): never {
+  steps.throw(error);
+  throw error;
 }
 
 /** Carries out boundedRead's steps on a FileHandle. */
@@ -243,7 +255,10 @@ async function readSteps(handle: FileHandle, steps: Generator<ReadStep, Uint8Arr
   let step = steps.next();
   while (!step.done) {
     const { buffer, offset, length, position } = step.value;
-    step = steps.next((await handle.read(buffer, offset, length, position)).bytesRead);
+    const read = await handle
+      .read(buffer, offset, length, position)
+      .catch((e: unknown) => failStep(steps, e));
+    step = steps.next(read.bytesRead);
   }
   return step.value;
 }
@@ -253,7 +268,13 @@ function readStepsSync(fd: number, steps: Generator<ReadStep, Uint8Array, number
   let step = steps.next();
   while (!step.done) {
     const { buffer, offset, length, position } = step.value;
-    step = steps.next(readSync(fd, buffer, offset, length, position));
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(fd, buffer, offset, length, position);
+    } catch (error) {
+      failStep(steps, error);
+    }
+    step = steps.next(bytesRead);
   }
   return step.value;
 }

@@ -64,7 +64,8 @@ const text = (value: unknown, fallback: string): string =>
 export function readAuditLog(path: string, maxBytes = MAX_AUDIT_READ_BYTES): AuditLogRead {
   let tail: RegularFileTail;
   try {
-    tail = readRegularFileTailSync(path, { maxBytes });
+    // One byte more than the newest maxBytes: the byte before them says whether they start a line.
+    tail = readRegularFileTailSync(path, { maxBytes: maxBytes + 1 });
   } catch (error) {
     if (isRegularFileRefusal(error)) {
       throw new KeyStoreError(
@@ -80,9 +81,11 @@ export function readAuditLog(path: string, maxBytes = MAX_AUDIT_READ_BYTES): Aud
     );
   }
   const { bytes, start } = tail;
-  let lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8').split('\n');
-  // A read that starts inside the file starts inside a line: that partial line is not counted.
-  if (start > 0) lines = lines.slice(1);
+  // A read that starts inside the file: up to the first newline is the byte before the newest maxBytes and
+  // what is left of a line that began before them, which is not counted. When that byte is itself a newline,
+  // the newest maxBytes start with a whole line, which is.
+  const lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8').split('\n');
+  if (start > 0) lines.shift();
   const records: AuditRecord[] = [];
   const gaps: AuditGap[] = [];
   let lost = 0;

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
+import { isKeyStoreError, type KeyManager, type KeyStore, KeyStoreError } from '@phlow/keys-core';
 import type { Checks } from './checks.js';
 
 /** `file`: the key file of a file store (absolute, or relative to the working directory). */
@@ -81,10 +81,19 @@ export async function writeChecks(
   }
 
   const scratch = `phlow-doctor-${randomBytes(6).toString('hex')}`;
+  // `attempted` is set before the create: a create can fail after the backend made the key (its read-back
+  // failed; a deadline passed after the backend finished; KMS aliases are eventually consistent), and that key
+  // must not stay behind. A CONFLICT means the id was someone else's, which is left alone.
+  let attempted = false;
+  let conflict = false;
   let written = false;
   try {
     await checks.run('write', async () => {
-      const generated = await manager.createKey(scratch);
+      attempted = true;
+      const generated = await manager.createKey(scratch).catch((error: unknown) => {
+        conflict = isKeyStoreError(error, 'CONFLICT');
+        throw error;
+      });
       written = true;
       const back = await manager.getPublicKeyPair(scratch, { forceFetch: true });
       if (back.kid !== generated.kid) {
@@ -99,7 +108,7 @@ export async function writeChecks(
       return { detail: `wrote and read back ${scratch}` };
     });
   } finally {
-    if (written) {
+    if (attempted && !conflict) {
       // Runs even after a failure, so the scratch key never stays behind.
       await checks.run(
         'delete',
@@ -110,6 +119,11 @@ export async function writeChecks(
             return {
               detail: `${scratch} is still readable after delete: remove it by hand`,
               status: 'warn' as const,
+            };
+          }
+          if (!written) {
+            return {
+              detail: `${scratch}, whose write failed, deleted in case the store kept it: it is not in the store now`,
             };
           }
           return lingers
