@@ -112,6 +112,8 @@ describe('rotate --now / --revoke-previous', () => {
     const before = (await cli(['sign', 'a', '--message', 'm'], { cwd })).stdout.trim();
     const rotated = json(await cli(['rotate', 'a', '--now', '--json'], { cwd }));
     expect(Date.parse(rotated.activatesAt)).toBeLessThanOrEqual(Date.now());
+    // The report says what this rotation did: no delay; the old key keeps its grace period.
+    expect(rotated).toMatchObject({ rotationDelaySeconds: 0, gracePeriodSeconds: 86400 });
     expect(json(await cli(['list', '--json'], { cwd })).keys[0]).toMatchObject({
       kid: rotated.kid,
       signingKid: rotated.kid,
@@ -126,11 +128,14 @@ describe('rotate --now / --revoke-previous', () => {
     await cli(['generate', 'a'], { cwd });
     const before = (await cli(['sign', 'a', '--message', 'm'], { cwd })).stdout.trim();
     const rotated = json(await cli(['rotate', 'a', '--revoke-previous', '--json'], { cwd }));
+    expect(rotated).toMatchObject({ rotationDelaySeconds: 0, gracePeriodSeconds: 0 });
     expect((await cli(['verify', 'a', `--signature=${before}`, '--message', 'm'], { cwd })).code).toBe(1);
     expect(json(await cli(['jwks', 'a'], { cwd })).keys.map((k: { kid: string }) => k.kid)).toEqual([
       rotated.kid,
     ]);
     const after = (await cli(['sign', 'a', '--message', 'm'], { cwd })).stdout.trim();
     expect((await cli(['verify', 'a', `--signature=${after}`, '--message', 'm'], { cwd })).code).toBe(0);
+    const text = await cli(['rotate', 'a', '--revoke-previous'], { cwd });
+    expect(text.stdout).toMatch(/grace period\s+none \(--revoke-previous\)/);
   });
 });

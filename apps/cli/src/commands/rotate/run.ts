@@ -68,9 +68,9 @@ export async function run(context: CommandContext): Promise<ExitCode> {
         );
         return;
       }
-      return report(context.out, manager, id, store.type, scheduled);
+      return report(context.out, manager, id, store.type, scheduled, options);
     }
-    return report(context.out, manager, id, store.type, await manager.rotateKeyPair(id, options));
+    return report(context.out, manager, id, store.type, await manager.rotateKeyPair(id, options), options);
   });
   return EXIT.OK;
 }
@@ -81,7 +81,12 @@ function report(
   id: string,
   storeType: string,
   result: RotationResult,
+  options: { readonly now: boolean; readonly revokePrevious: boolean },
 ): void {
+  // What this rotation did, not the settings: `--now` and `--revoke-previous` start the new key at once (an
+  // emergency rotation), `--revoke-previous` also retires the old one at once (no grace period).
+  const delayMs = options.now || options.revokePrevious ? 0 : manager.rotationDelayMs;
+  const graceMs = options.revokePrevious ? 0 : manager.rotationGracePeriodMs;
   const shape = {
     keyId: id,
     store: storeType,
@@ -90,8 +95,8 @@ function report(
     alg: result.keyPair.jwk.alg ?? null,
     previousKid: result.previousKid,
     activatesAt: result.activatesAt.toISOString(),
-    rotationDelaySeconds: manager.rotationDelayMs / 1000,
-    gracePeriodSeconds: manager.rotationGracePeriodMs / 1000,
+    rotationDelaySeconds: delayMs / 1000,
+    gracePeriodSeconds: graceMs / 1000,
     previousRetiresAt: result.previousRetiresAt.toISOString(),
   };
   if (out.json) {
@@ -108,7 +113,7 @@ function report(
       'starts signing',
       wait > 0 ? `${shape.activatesAt} (in ${formatDuration(wait)})` : `${shape.activatesAt} (now)`,
     ],
-    ['grace period', formatDuration(manager.rotationGracePeriodMs)],
+    ['grace period', options.revokePrevious ? 'none (--revoke-previous)' : formatDuration(graceMs)],
     ['old key retires', shape.previousRetiresAt],
   ]);
 }
