@@ -17,7 +17,9 @@ const base64ish = () => `Ab1${randomBytes(32).toString('base64url').replace(/[-_
 
 function refused(result: Result, secret: string, command: string): void {
   expect(result.code, result.stderr).toBe(2);
-  expect(result.stderr).toContain(`${command} got a ${secret.length}-character value that may be key material (not shown)`);
+  expect(result.stderr).toContain(
+    `${command} got a ${secret.length}-character value that may be key material (not shown)`,
+  );
   expect(result.stderr).toContain('keys never go on the command line');
   expect(result.stdout + result.stderr).not.toContain(secret);
 }
@@ -40,10 +42,13 @@ describe('a new key id that looks like key material', () => {
     const pair = pemPair();
     const env = baseEnv({ PHLOW_PRIVATE_KEY_old: pair.privateKey, PHLOW_PUBLIC_KEY_old: pair.publicKey });
     const secret = hex();
-    const result = await cli(['migrate', '--from', 'environment', '--to', 'encrypted_file', '--as', `old=${secret}`], {
-      cwd,
-      env,
-    });
+    const result = await cli(
+      ['migrate', '--from', 'environment', '--to', 'encrypted_file', '--as', `old=${secret}`],
+      {
+        cwd,
+        env,
+      },
+    );
     refused(result, secret, 'migrate');
     expect(result.stderr).toContain('as the destination of --as');
   });
