@@ -60,7 +60,7 @@ describe('doctor on a damaged key file', () => {
 });
 
 describe('doctor: an audit log that cannot be opened', () => {
-  const auditRow = async (path: string) => {
+  const auditRow = async (path: (cwd: string) => string) => {
     const cwd = await initProject();
     const result = await cli(['doctor', '--json'], { cwd, env: baseEnv({ PHLOW_KEY_AUDIT_LOG: path(cwd) }) });
     expect(result.code).toBe(1);
