@@ -1,5 +1,5 @@
 /**
- * `phlow-keys --help` and `phlow-keys <command> --help`. Every command's help ends with an example that runs.
+ * `phlow-keys --help` and `phlow-keys <command> --help` (also `phlow-keys help [command]`). Every command's help ends with an example that runs.
  */
 
 import { GLOBAL_HELP } from './args.js';
@@ -52,7 +52,7 @@ export function printMainHelp(out: Output, commands: readonly Command[]): void {
   out.line(out.paint('bold', 'Example'));
   out.line('  phlow-keys init && phlow-keys generate my-agent && phlow-keys jwks');
   out.line();
-  out.line("Run `phlow-keys <command> --help` for a command's options.");
+  prose(out, "Run `phlow-keys help <command>` (or `phlow-keys <command> --help`) for a command's options.");
 }
 
 export function printCommandHelp(out: Output, command: Command): void {

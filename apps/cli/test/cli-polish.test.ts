@@ -173,6 +173,13 @@ describe('shell completion', () => {
     expect(complete(shell, script, ['phlow-keys', '--store', 'vault', 'migrate', '--'])).toEqual(
       expect.arrayContaining(['--from', '--to', '--as', '--json']),
     );
+    // `help` is a command, and takes a command name.
+    expect(complete(shell, script, ['phlow-keys', 'he'])).toEqual(
+      shell === 'bash' ? ['help'] : expect.arrayContaining(['help']),
+    );
+    expect(complete(shell, script, ['phlow-keys', 'help', 'ge'])).toEqual(
+      shell === 'bash' ? ['generate', 'get'] : expect.arrayContaining(['generate', 'get']),
+    );
   });
 
   const hasFish = (() => {
@@ -218,6 +225,8 @@ describe('shell completion', () => {
       );
       expect(completeFish(script, 'phlow-keys list --')).not.toContain('--from');
       expect(completeFish(script, 'phlow-keys completion ')).toEqual(['bash', 'fish', 'zsh']);
+      expect(completeFish(script, 'phlow-keys he')).toEqual(['help']);
+      expect(completeFish(script, 'phlow-keys help ge')).toEqual(['generate', 'get']);
     },
   );
 

@@ -35,6 +35,8 @@ describe('start-up loads only what is used', () => {
       ['sign', '--help'],
       ['init', '--help'],
       ['rekey', '--help'],
+      ['help'],
+      ['help', 'get'],
     ]) {
       const result = await blocked(ADAPTERS, args);
       expect(result.stderr).toBe('');
@@ -50,6 +52,11 @@ describe('start-up loads only what is used', () => {
       ['token', '--help'],
       ['generate', '--help'],
       ['doctor', '-h'],
+      // `help` and `help <command>` load no more than --help.
+      ['help'],
+      ['help', 'jwks'],
+      ['help', 'token'],
+      ['help', 'doctor'],
     ]) {
       const result = await blocked(`keys-core,keys-jwt,jose,${ADAPTERS}`, args);
       expect(result.stderr, args.join(' ')).toBe('');

@@ -11,6 +11,7 @@ import { remove } from './delete/index.js';
 import { doctor } from './doctor/index.js';
 import { generate } from './generate/index.js';
 import { get } from './get/index.js';
+import { help } from './help/index.js';
 import { http } from './http/index.js';
 import { init } from './init/index.js';
 import { jwks } from './jwks/index.js';
@@ -42,4 +43,5 @@ export const COMMANDS: readonly Command[] = [
   doctor,
   audit,
   completion,
+  help,
 ];

@@ -1,8 +1,8 @@
 /**
  * Shell completion scripts for bash, zsh and fish, generated from the command table so they never fall behind
- * it: command names, each command's options, the global options, and the values of --store, --from, --to and
- * --format. Key ids are not completed: listing them would open the store (a Vault round trip, a master key)
- * on every Tab.
+ * it: command names, each command's options, the global options, the values of --store, --from, --to and
+ * --format, and the command names after `help`. Key ids are not completed: listing them would open the store
+ * (a Vault round trip, a master key) on every Tab.
  */
 import { GLOBAL_HELP, GLOBAL_OPTIONS } from '../../args.js';
 import type { Command, OptionsConfig } from '../../command.js';
@@ -61,6 +61,7 @@ ${values}
 ${perCommand}
   esac
   if [[ "$cmd" == completion && "$cur" != -* ]]; then COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")); return; fi
+  if [[ "$cmd" == help && "$cur" != -* ]]; then COMPREPLY=($(compgen -W "$commands" -- "$cur")); return; fi
   if [[ "$cur" == -* ]]; then COMPREPLY=($(compgen -W "$opts $global" -- "$cur")); fi
 }
 complete -F _phlow_keys phlow-keys
@@ -99,6 +100,7 @@ ${values}
 ${perCommand}
   esac
   if [[ "$cmd" == completion && "\${words[CURRENT]}" != -* ]]; then compadd -- bash zsh fish; return; fi
+  if [[ "$cmd" == help && "\${words[CURRENT]}" != -* ]]; then compadd -- $commands; return; fi
   if [[ "\${words[CURRENT]}" == -* ]]; then compadd -- $opts $global; fi
 }
 compdef _phlow_keys phlow-keys
@@ -183,6 +185,7 @@ complete -c phlow-keys -e
 complete -c phlow-keys -f
 complete -c phlow-keys -n '__phlow_keys_using audit' -F
 complete -c phlow-keys -n '__phlow_keys_using completion' -a 'bash zsh fish'
+complete -c phlow-keys -n '__phlow_keys_using help' -a ${fishQuote(commands.map((c) => c.name).join(' '))}
 ${lines.join('\n')}
 `;
 }

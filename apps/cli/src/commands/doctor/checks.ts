@@ -55,7 +55,21 @@ export class Checks {
    * unreachable, bad configuration, unreadable data), so that it is reported once instead of on every step.
    */
   get blocking(): CheckResult | undefined {
-    return this.results.find((r) => r.status === 'fail' && !r.contained && BLOCKING.has(r.error?.code ?? ''));
+    return this.results.find(
+      (r) =>
+        r.status === 'fail' &&
+        BLOCKING.has(r.error?.code ?? '') &&
+        (!r.contained || this.#wholeStore(r.error?.code ?? '')),
+    );
+  }
+
+  /**
+   * A failure that is about the whole store whichever operation met it: the encrypted file is one file, so a
+   * listing that finds it damaged (INTEGRITY) or not opened by the master key (ACCESS_DENIED) tells what every
+   * read would find. Elsewhere listing may need a permission that reading does not, so it stays contained.
+   */
+  #wholeStore(code: string): boolean {
+    return this.#storeType === 'encrypted_file' && (code === 'INTEGRITY' || code === 'ACCESS_DENIED');
   }
 
   skip(name: string, detail: string): void {

@@ -122,6 +122,28 @@ const AUDIT_ADVICE = {
   ],
 };
 
+/** What happens while the log cannot be opened, whatever PHLOW_KEY_AUDIT_FAIL_CLOSED says. */
+const NOT_OPENED =
+  'Until it opens, every phlow-keys command and every KeyManager given this environment stops with INVALID_CONFIG (exit 6), fail-open or not: fail-open is about writes that fail later';
+
+/**
+ * Advice for a log that could not be opened at start, by why: a missing directory and a path through a file
+ * are not solved by freeing disk space.
+ */
+export function auditOpenAdvice(error: Error): { title: string; steps: string[] } {
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  const has = (text: string) => error.message.includes(text);
+  const first =
+    code === 'ENOENT' || has('(ENOENT)')
+      ? 'Its directory does not exist: create it (mkdir -p, owned by you, mode 0700), or point PHLOW_KEY_AUDIT_LOG to a file in a directory that exists, or to stderr'
+      : code === 'ENOTDIR' || has('(ENOTDIR)')
+        ? 'A part of its path is a file, not a directory: point PHLOW_KEY_AUDIT_LOG to a file in a directory (e.g. /var/log/phlow/audit.log), or to stderr'
+        : code === 'EISDIR' || has('(EISDIR)') || has('not a regular file') || has('symbolic link')
+          ? 'It names a directory, device, FIFO, socket or symbolic link: point PHLOW_KEY_AUDIT_LOG to a regular file (a new name is created, mode 0600), or to stderr and redirect stderr where the lines should go'
+          : 'Point PHLOW_KEY_AUDIT_LOG to a regular file you own (mode 0600, one link) in a directory you own, or to stderr';
+  return { title: 'Audit log cannot be opened', steps: [first, NOT_OPENED] };
+}
+
 /** What this run saw of the audit log, and what the log says about earlier losses. */
 export interface AuditLogState {
   /** The sink's counters after this run's lines were flushed, or why it could not be opened. */
@@ -142,7 +164,7 @@ export const AUDIT_MIN_FREE_BYTES = 64 * 1024;
 /** The `audit log` row: fail when lines were lost in this run or the log cannot be opened, warn on recorded gaps. */
 export function auditLogOutcome(state: AuditLogState): Outcome<void> {
   const { sink } = state;
-  if (sink instanceof Error) return { status: 'fail', detail: sink.message, advice: AUDIT_ADVICE };
+  if (sink instanceof Error) return { status: 'fail', detail: sink.message, advice: auditOpenAdvice(sink) };
   const where = sink.target === 'stderr' ? 'stderr' : describeUserInput(sink.target);
   const mode = state.failClosed ? 'fail-closed' : 'fail-open';
   const bound = `refused tokens: ${sink.refusedPerMinute} lines a minute, then counted`;

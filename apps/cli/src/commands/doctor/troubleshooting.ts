@@ -42,8 +42,25 @@ function storeHint(storeType: string, code: string): string | undefined {
   return undefined;
 }
 
+/**
+ * INTEGRITY on the encrypted file: the file itself is damaged, so no token, policy or network line applies.
+ * The names are those the file store writes (packages/keystore-file README): `<file>.bak` only with the backup
+ * option; `<file>.fernet.bak` from the move off the Python format; `rekey`'s `.old-<time>` copies are of the
+ * master key, not of the key file.
+ */
+export const DAMAGED_KEY_FILE: Advice = {
+  title: 'Key file damaged',
+  steps: [
+    'Restore the key file (PHLOW_KEY_STORE_FILE, default .phlow/keys.enc) from a backup: <file>.bak beside it, kept when PHLOW_KEY_STORE_BACKUP=true (the previous generation), or your own copy; the damaged file was not changed',
+    '<file>.fernet.bak, if present, is the Python-era file as it was when it moved to format 1: older keys, under the master key of that time',
+    'A <master key file>.old-<time> left by `phlow-keys rekey` is an old master key, not a copy of the key file: it opens a key file restored from before that rekey',
+    'Without a backup the keys in it cannot be recovered: move the file aside, `phlow-keys generate` new keys and rotate your agents onto them',
+  ],
+};
+
 /** The guide's advice for a failure with this error code, or undefined when the message says it all. */
 export function adviceFor(code: string, storeType: string): Advice | undefined {
+  if (storeType === 'encrypted_file' && code === 'INTEGRITY') return DAMAGED_KEY_FILE;
   const hint = storeHint(storeType, code);
   const withHint = (steps: readonly string[]) => (hint ? [hint, ...steps] : steps);
   switch (code as KeyStoreErrorCode) {

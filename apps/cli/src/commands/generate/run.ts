@@ -5,13 +5,13 @@
 import { isKeyStoreError } from '@phlow/keys-core';
 import type { CommandContext } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
-import { oneId } from '../../ids.js';
+import { oneNewId } from '../../ids.js';
 import { algorithmOption } from '../../key-algorithm.js';
 import { keyInfo } from '../../key-info.js';
 import { withSession } from '../../session.js';
 
 export async function run(context: CommandContext): Promise<ExitCode> {
-  const id = oneId(context, 'generate');
+  const id = oneNewId(context, 'generate');
   const algorithm = algorithmOption(context, 'generate');
   const { out } = context;
   await withSession(context, async ({ manager, store }) => {

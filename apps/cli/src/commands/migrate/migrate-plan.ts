@@ -14,6 +14,7 @@
  * A listed `<id>_new` beside `<id>` (the Python Phlow's rotation leftover) is skipped unless named.
  */
 import { assertValidKeyId } from '@phlow/keys-core';
+import { assertNewKeyId } from '../../ids.js';
 import { PYTHON_ROTATION_SUFFIX, pythonRotationLeftovers } from '../../python-leftovers.js';
 import { UsageError } from '../../usage-error.js';
 import { describeUserInput } from '../../user-input.js';
@@ -41,7 +42,11 @@ export function parseMappings(values: readonly string[]): Map<string, string> {
       );
     }
     const source = assertValidKeyId(value.slice(0, at));
-    const destination = assertValidKeyId(value.slice(at + 1));
+    const destination = assertNewKeyId(
+      assertValidKeyId(value.slice(at + 1)),
+      'migrate',
+      'as the destination of --as',
+    );
     if (mappings.has(source)) {
       throw new UsageError(
         `--as maps ${describeUserInput(source)} twice: give one mapping per id`,
