@@ -17,15 +17,30 @@ export function missingKeyFile(type: string, env: Env, cwd: string): string | un
   return shown.startsWith('..') ? path : shown;
 }
 
+/** What is said when the key file is missing: `file` as missingKeyFile shows it. */
+function noKeyFile(file: string, env: Env): string {
+  const setting = env.PHLOW_KEY_STORE_FILE ? 'PHLOW_KEY_STORE_FILE' : 'the default';
+  return `there is no key file at ${file} (${setting}): run \`phlow-keys init\` here, or point PHLOW_KEY_STORE_FILE at your key file`;
+}
+
 /** `error`, or for a NOT_FOUND from a file store whose file is missing, the same error naming the file. */
 export function withMissingKeyFile(error: unknown, type: string, env: Env, cwd: string): unknown {
   if (!isKeyStoreError(error, 'NOT_FOUND')) return error;
   const file = missingKeyFile(type, env, cwd);
   if (file === undefined) return error;
-  const setting = env.PHLOW_KEY_STORE_FILE ? 'PHLOW_KEY_STORE_FILE' : 'the default';
   return new KeyStoreError(
     'NOT_FOUND',
-    `${error.keyId ? `no key pair "${error.keyId}": ` : ''}there is no key file at ${file} (${setting}): run \`phlow-keys init\` here, or point PHLOW_KEY_STORE_FILE at your key file`,
+    `${error.keyId ? `no key pair "${error.keyId}": ` : ''}${noKeyFile(file, env)}`,
     { storeType: error.storeType, ...(error.keyId ? { keyId: error.keyId } : {}), cause: error },
   );
+}
+
+/**
+ * For a command that must not start on a missing key file (`rekey` would otherwise write a new, empty one):
+ * the NOT_FOUND that withMissingKeyFile gives, thrown before anything is opened.
+ */
+export function refuseMissingKeyFile(type: string, env: Env, cwd: string): void {
+  const file = missingKeyFile(type, env, cwd);
+  if (file === undefined) return;
+  throw new KeyStoreError('NOT_FOUND', noKeyFile(file, env), { storeType: 'encrypted_file' });
 }

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAuditLog } from '../src/commands/audit/audit-log.js';
+import { type AuditLogSource, readAuditLog } from '../src/commands/audit/audit-log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phlow-cli-audit-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,9 +17,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const line = (keyId: string) =>
   `${JSON.stringify({ time: '2026-12-07T19:00:00.000Z', operation: 'sign', outcome: 'success', storeType: 'encrypted_file', keyId, caller: 'ops' })}\n`;
 
-function failure(path: string): Error & { code?: string } {
+function failure(path: string, source?: AuditLogSource): Error & { code?: string } {
   try {
-    readAuditLog(path, 1024);
+    readAuditLog(path, 1024, source);
   } catch (error) {
     return error as Error & { code?: string };
   }
@@ -64,7 +64,7 @@ describe('readAuditLog', () => {
     expect([all.truncated, all.records.length]).toEqual([false, 2]);
   });
 
-  it('refuses a FIFO with no writer, a directory, /dev/zero and a link to it, naming no path', () => {
+  it('refuses a FIFO with no writer, a directory, /dev/zero and a link to it, naming no path and where it came from', () => {
     const fifo = join(dir, 'audit.fifo');
     execFileSync('mkfifo', [fifo]);
     const directory = join(dir, 'a-directory');
@@ -79,20 +79,30 @@ describe('readAuditLog', () => {
     ] as const) {
       const error = failure(path);
       expect(error.code).toBe('INVALID_CONFIG');
-      expect(error.message).toContain(`the audit log names a ${kind}, not a regular file`);
+      expect(error.message).toContain(`PHLOW_KEY_AUDIT_LOG names a ${kind}, not a regular file`);
       expect(error.message).not.toContain(path);
+      const given = failure(path, 'argument');
+      expect(given.name).toBe('UsageError');
+      expect(given.message).toContain(`the audit [file] argument names a ${kind}, not a regular file`);
+      expect(given.message).not.toContain('PHLOW_KEY_AUDIT_LOG');
+      expect(given.message).not.toContain(path);
     }
   });
 
-  it('follows a symbolic link to a log; a missing log is NOT_FOUND, naming no path', () => {
+  it('follows a symbolic link to a log; a missing log is a setting or usage error (not NOT_FOUND), naming no path', () => {
     const target = join(dir, 'target.log');
     writeFileSync(target, line('linked'));
     const link = join(dir, 'link.log');
     symlinkSync(target, link);
     expect(readAuditLog(link, 1024).records.map((r) => r.keyId)).toEqual(['linked']);
     const missing = failure(join(dir, 'missing.log'));
-    expect(missing.code).toBe('NOT_FOUND');
-    expect(missing.message).toContain('cannot open the audit log (ENOENT)');
+    expect(missing.code).toBe('INVALID_CONFIG');
+    expect(missing.message).toContain('PHLOW_KEY_AUDIT_LOG names no file (ENOENT)');
     expect(missing.message).not.toContain(dir);
+    const given = failure(join(dir, 'missing.log'), 'argument');
+    expect(given.name).toBe('UsageError');
+    expect(given.message).toContain('the audit [file] argument names no file (ENOENT)');
+    expect(given.message).not.toContain('PHLOW_KEY_AUDIT_LOG');
+    expect(given.message).not.toContain(dir);
   });
 });

@@ -243,21 +243,41 @@ describe('audit trail through the CLI', () => {
     expect(signed.stderr).not.toContain(signed.stdout.trim());
   });
 
-  it('refuses an audit log that is not a regular file, and a missing one, with a clear message', async () => {
+  it('a file named on the command line that is missing or not a regular file is a usage error (exit 2) naming the argument', async () => {
     const cwd = await initProject();
     const dev = await cli(['audit', '/dev/zero'], { cwd });
-    expect(dev.code).not.toBe(0);
-    expect(dev.stderr).toContain('not a regular file');
+    expect(dev.code).toBe(2);
+    expect(dev.stderr).toContain('the audit [file] argument names a device, not a regular file');
     // A FIFO with no writer is refused at once (a blocking open would wait for a writer for ever).
     const fifo = join(cwd, 'audit.fifo');
     execFileSync('mkfifo', [fifo]);
     const piped = await cli(['audit', fifo], { cwd });
-    expect(piped.code).not.toBe(0);
+    expect(piped.code).toBe(2);
     expect(piped.stderr).toContain('names a FIFO, not a regular file');
     const missing = await cli(['audit', join(cwd, 'none.log')], { cwd });
-    expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toContain('cannot open the audit log');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('the audit [file] argument names no file (ENOENT)');
+    expect(missing.stderr).toContain('phlow-keys audit --help');
+    for (const result of [dev, piped, missing]) {
+      expect(result.stderr).not.toContain('PHLOW_KEY_AUDIT_LOG');
+      expect(result.stderr).not.toContain(cwd);
+    }
     const unnamed = await cli(['audit'], { cwd });
     expect(unnamed.code).toBe(2);
+  });
+
+  it('a PHLOW_KEY_AUDIT_LOG that names no file or a FIFO is a configuration error (exit 6) that says so', async () => {
+    const cwd = await initProject();
+    const fifo = join(cwd, 'audit.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const [path, problem] of [
+      [join(cwd, 'none.log'), 'PHLOW_KEY_AUDIT_LOG names no file (ENOENT)'],
+      [fifo, 'PHLOW_KEY_AUDIT_LOG names a FIFO, not a regular file'],
+    ] as const) {
+      const result = await cli(['audit'], { cwd, env: baseEnv({ PHLOW_KEY_AUDIT_LOG: path }) });
+      expect(result.code, path).toBe(6);
+      expect(result.stderr).toContain(problem);
+      expect(result.stderr).not.toContain(cwd);
+    }
   });
 });

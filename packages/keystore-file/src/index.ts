@@ -10,6 +10,7 @@ import { createFileKeyStore } from './store.js';
 export type { ScryptParams } from './kdf.js';
 export { DEFAULT_SCRYPT } from './kdf.js';
 export { generateMasterKey } from './master-key.js';
+export { isSharedFileMode } from './mode-warning.js';
 export type { FileFormat, FileKeyStoreOptions } from './options.js';
 export { DEFAULT_FILE } from './options.js';
 export type { MasterKeyFileRekey, RekeyLeftover } from './rekey-files.js';

@@ -14,6 +14,7 @@ import {
   type RegularFileTail,
   readRegularFileTailSync,
 } from '@phlow/keys-core/adapter';
+import { UsageError } from '../../usage-error.js';
 
 /** How much of the end of a log is read. */
 export const MAX_AUDIT_READ_BYTES = 64 * 1024 * 1024;
@@ -60,23 +61,49 @@ const count = (value: unknown): number | undefined =>
 const text = (value: unknown, fallback: string): string =>
   typeof value === 'string' && value !== '' ? value.slice(0, 200) : fallback;
 
+/**
+ * Where the log's path came from, for the advice when it cannot be read: the `audit [file]` argument (a
+ * usage error, exit 2) or PHLOW_KEY_AUDIT_LOG (a setting, exit 6).
+ */
+export type AuditLogSource = 'argument' | 'PHLOW_KEY_AUDIT_LOG';
+
 /** Reads the newest `maxBytes` (default MAX_AUDIT_READ_BYTES) of the log at `path`. */
-export function readAuditLog(path: string, maxBytes = MAX_AUDIT_READ_BYTES): AuditLogRead {
+export function readAuditLog(
+  path: string,
+  maxBytes = MAX_AUDIT_READ_BYTES,
+  source: AuditLogSource = 'PHLOW_KEY_AUDIT_LOG',
+): AuditLogRead {
   let tail: RegularFileTail;
   try {
     // One byte more than the newest maxBytes: the byte before them says whether they start a line.
     tail = readRegularFileTailSync(path, { maxBytes: maxBytes + 1 });
   } catch (error) {
-    if (isRegularFileRefusal(error)) {
+    // The path is not quoted: the user gave it, or can read it from PHLOW_KEY_AUDIT_LOG.
+    const code = (error as { code?: string }).code;
+    const problem = isRegularFileRefusal(error)
+      ? `names a ${error.kind}, not a regular file`
+      : code === 'ENOENT' || code === 'ENOTDIR'
+        ? `names no file (${code})`
+        : undefined;
+    if (source === 'argument') {
+      if (problem !== undefined)
+        throw new UsageError(`the audit [file] argument ${problem}: give the path of the audit log`, 'audit');
       throw new KeyStoreError(
-        'INVALID_CONFIG',
-        `the audit log names a ${error.kind}, not a regular file: pass the file PHLOW_KEY_AUDIT_LOG names`,
+        code === 'EACCES' || code === 'EPERM' ? 'ACCESS_DENIED' : 'UNAVAILABLE',
+        `cannot open the audit log that the [file] argument names (${code ?? 'error'}): check its permissions`,
+        { cause: error },
       );
     }
-    const code = (error as { code?: string }).code;
+    if (problem !== undefined) {
+      throw new KeyStoreError(
+        'INVALID_CONFIG',
+        `PHLOW_KEY_AUDIT_LOG ${problem}: set it to the audit log's path, or pass the file: phlow-keys audit <file>`,
+        { cause: error },
+      );
+    }
     throw new KeyStoreError(
-      code === 'EACCES' ? 'ACCESS_DENIED' : 'NOT_FOUND',
-      `cannot open the audit log (${code ?? 'error'}): pass the file PHLOW_KEY_AUDIT_LOG names`,
+      code === 'EACCES' || code === 'EPERM' ? 'ACCESS_DENIED' : 'UNAVAILABLE',
+      `cannot open the audit log PHLOW_KEY_AUDIT_LOG names (${code ?? 'error'}): check its permissions`,
       { cause: error },
     );
   }

@@ -22,7 +22,8 @@ export function auditLogFile(value: string | undefined): string | undefined {
 
 export async function run(context: CommandContext): Promise<ExitCode> {
   if (context.positionals.length > 1) throw new UsageError('audit takes at most one file', 'audit');
-  const file = context.positionals[0] ?? auditLogFile(context.env.PHLOW_KEY_AUDIT_LOG);
+  const given = context.positionals[0];
+  const file = given ?? auditLogFile(context.env.PHLOW_KEY_AUDIT_LOG);
   if (file === undefined) {
     throw new UsageError(
       'name the audit log: phlow-keys audit <file> (or set PHLOW_KEY_AUDIT_LOG to its path)',
@@ -30,7 +31,11 @@ export async function run(context: CommandContext): Promise<ExitCode> {
     );
   }
   const { out } = context;
-  const log = readAuditLog(file);
+  const log = readAuditLog(
+    file,
+    MAX_AUDIT_READ_BYTES,
+    given === undefined ? 'PHLOW_KEY_AUDIT_LOG' : 'argument',
+  );
   const rows = summarize(log.records);
   const events = log.records.reduce((sum, r) => sum + r.count, 0);
   if (out.json) {

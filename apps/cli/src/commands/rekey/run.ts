@@ -12,6 +12,9 @@
  * - master key from PHLOW_MASTER_KEY: the new key is written to `.phlow/master.key` (which must not exist);
  *   the old key stays in your environment until you unset it.
  *
+ * Refused before anything is written: a missing key file (rekey would create an empty one), and a new master
+ * key file that group or others can read or that holds a passphrase shorter than MIN_NEW_PASSPHRASE.
+ *
  * The file is read with the new key afterwards and its key ids compared before success is reported.
  */
 import { existsSync } from 'node:fs';
@@ -22,6 +25,7 @@ import type { FileKeyStore } from '@phlow/keystore-file';
 import { readBoundedInput } from '../../bounded-input.js';
 import { type CommandContext, stringValue } from '../../command.js';
 import { EXIT, type ExitCode } from '../../exit-codes.js';
+import { refuseMissingKeyFile } from '../../key-file.js';
 import { writeNewPrivateFile } from '../../private-files.js';
 import {
   chooseStore,
@@ -31,6 +35,7 @@ import {
   openStore,
 } from '../../store.js';
 import { UsageError } from '../../usage-error.js';
+import { describeUserInput } from '../../user-input.js';
 
 function isFileKeyStore(store: KeyStore): store is FileKeyStore {
   return (
@@ -53,6 +58,57 @@ function freeOldName(file: string): string {
 /** The largest `--new-master-key-file` read (a raw key is 44 characters; a passphrase a line). */
 const MAX_MASTER_KEY_FILE_BYTES = 64 * 1024;
 
+/**
+ * The shortest passphrase taken as a NEW master key, in characters. Existing files keep opening with shorter
+ * ones; a raw `base64:`/`hex:` key (the package's prefix rule) is 32 random bytes and has no such limit.
+ */
+export const MIN_NEW_PASSPHRASE = 16;
+
+const OPTION = '--new-master-key-file';
+
+/** How to get a key that passes: what `init` writes, generateMasterKey()'s form. */
+const MAKE_RAW_KEY =
+  "write a raw key instead: (umask 077; node -e \"console.log('base64:' + require('crypto').randomBytes(32).toString('base64'))\" > new.key), or run `phlow-keys rekey` without --new-master-key-file to generate one";
+
+/**
+ * Reads the new master key from `given` and refuses, before anything is written, a file others can read and
+ * a passphrase too short to be a new master key. Returns the key's text.
+ */
+async function readNewMasterKey(
+  context: CommandContext,
+  given: string,
+  isShared: (mode: number) => boolean,
+): Promise<string> {
+  const { bytes, over, mode } = await readBoundedInput(context, given, MAX_MASTER_KEY_FILE_BYTES, {
+    what: OPTION,
+    stdin: false,
+    command: 'rekey',
+  });
+  if (over) {
+    throw new UsageError(
+      `${OPTION} is over ${MAX_MASTER_KEY_FILE_BYTES / 1024} KiB: a master key file holds one key (phlow-keys init writes one)`,
+      'rekey',
+    );
+  }
+  if (mode !== undefined && isShared(mode)) {
+    const shown = (mode & 0o777).toString(8).padStart(3, '0');
+    throw new UsageError(
+      `${OPTION} ${describeUserInput(given)} can be read by other users (mode ${shown}): run chmod 600 on it, then rekey again`,
+      'rekey',
+    );
+  }
+  const text = Buffer.from(bytes).toString('utf8').trim();
+  // The package's rule: a base64:/hex: prefix is a raw key (checked for its 32 bytes by the store), anything
+  // else a passphrase. The passphrase's length is said, never the passphrase.
+  if (!/^(base64|hex):/.test(text) && [...text].length < MIN_NEW_PASSPHRASE) {
+    throw new UsageError(
+      `${OPTION} holds a ${[...text].length}-character passphrase; a new master key passphrase needs at least ${MIN_NEW_PASSPHRASE} characters: use a longer one, or ${MAKE_RAW_KEY}`,
+      'rekey',
+    );
+  }
+  return text;
+}
+
 export async function run(context: CommandContext): Promise<ExitCode> {
   const { env, cwd, out } = context;
   if (context.positionals.length > 0) throw new UsageError('rekey takes no arguments', 'rekey');
@@ -62,12 +118,14 @@ export async function run(context: CommandContext): Promise<ExitCode> {
       storeType: type,
     });
   }
+  // Rekeying a file that is not there would write a new, empty one and call it done.
+  refuseMissingKeyFile(type, env, cwd);
   const current = masterKeySetting(env, cwd);
   const givenFile = stringValue(context.values, 'new-master-key-file');
   const show = (path: string) => relative(cwd, path) || path;
 
   // The adapter loads with the command that uses it, not with every CLI start.
-  const { createFileKeyStore, generateMasterKey } = await import('@phlow/keystore-file');
+  const { createFileKeyStore, generateMasterKey, isSharedFileMode } = await import('@phlow/keystore-file');
   const store = await openStore(type, { env, cwd, onWarning: (m) => out.warn(m) });
   // One `rekey` event, success or failure with its code, built by core as every key access is (its caller
   // rule and sink), through a KeyManager over the store; marked as the CLI's.
@@ -81,28 +139,26 @@ export async function run(context: CommandContext): Promise<ExitCode> {
       });
     }
     const { finishInterruptedRekey, rekeyWithMasterKeyFile } = await import('@phlow/keystore-file');
+    // The new key is checked before anything is finished, renamed or re-encrypted.
+    let newKey: string | undefined;
+    if (givenFile !== undefined) {
+      if (current.file === resolve(cwd, givenFile)) {
+        throw new UsageError(
+          `${OPTION} is the current master key file: write the new key to another file`,
+          'rekey',
+        );
+      }
+      newKey = await readNewMasterKey(context, givenFile, isSharedFileMode);
+    }
     // What a killed rekey left beside the current key file is finished (or discarded) first.
     if (current.file !== undefined) await finishInterruptedRekey(store, current.file);
     // Proves the current key opens the file before anything is written.
     const before = await store.listKeyIds();
     let masterKeyFile: string;
     let backup: string | null = null;
-    if (givenFile !== undefined) {
+    if (givenFile !== undefined && newKey !== undefined) {
       masterKeyFile = resolve(cwd, givenFile);
-      if (current.file === masterKeyFile) {
-        throw new UsageError(
-          '--new-master-key-file is the current master key file: write the new key to another file',
-          'rekey',
-        );
-      }
-      const { bytes, over } = await readBoundedInput(context, masterKeyFile, MAX_MASTER_KEY_FILE_BYTES);
-      if (over) {
-        throw new UsageError(
-          `--new-master-key-file is over ${MAX_MASTER_KEY_FILE_BYTES / 1024} KiB: a master key file holds one key (phlow-keys init writes one)`,
-          'rekey',
-        );
-      }
-      await store.rekey(Buffer.from(bytes).toString('utf8').trim());
+      await store.rekey(newKey);
       if (current.source === 'fallback') {
         // Left in place, the old .phlow/master.key would still be picked up and fail to open the file.
         backup = freeOldName(current.file!);
