@@ -6,11 +6,9 @@
 // same), and the public key comes from FLOOR_PUBLIC_PEM. Usage: node jwks-floor.mjs <master key> <key file>
 import { createHash, createHmac, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-
-// @noble/ciphers as the file store resolves it (a dependency of @phlow/keystore-file, not of the CLI).
-const fileStore = createRequire(import.meta.resolve('@phlow/keystore-file'));
-const { xchacha20poly1305 } = await import(fileStore.resolve('@noble/ciphers/chacha.js'));
+// @noble/ciphers as the file store has it (a dependency of @phlow/keystore-file, not of the CLI), by path: a
+// package lookup would add its own cost to the floor.
+import { xchacha20poly1305 } from '../../../packages/keystore-file/node_modules/@noble/ciphers/chacha.js';
 
 const [masterFile, keyFile] = process.argv.slice(2);
 const master = Buffer.from(
