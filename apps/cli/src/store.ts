@@ -60,6 +60,15 @@ export interface MasterKeySetting {
   readonly file?: string;
 }
 
+/**
+ * The file store's rule for a master key given as text: `base64:` or `hex:` (after leading whitespace) is a raw
+ * key, anything else a passphrase. Only the prefix is looked at; nothing of the value is returned.
+ */
+export function isRawMasterKey(text: string): boolean {
+  const trimmed = text.trimStart();
+  return trimmed.startsWith('base64:') || trimmed.startsWith('hex:');
+}
+
 /** Where the file store's master key will come from, with the `.phlow/master.key` fallback applied. */
 export function masterKeySetting(env: Env, cwd: string): MasterKeySetting {
   if (env.PHLOW_MASTER_KEY) return { source: 'PHLOW_MASTER_KEY' };

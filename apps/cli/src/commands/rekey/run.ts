@@ -31,6 +31,7 @@ import {
   chooseStore,
   DEFAULT_MASTER_KEY_FILE,
   isFileStoreType,
+  isRawMasterKey,
   masterKeySetting,
   openStore,
 } from '../../store.js';
@@ -98,9 +99,8 @@ async function readNewMasterKey(
     );
   }
   const text = Buffer.from(bytes).toString('utf8').trim();
-  // The package's rule: a base64:/hex: prefix is a raw key (checked for its 32 bytes by the store), anything
-  // else a passphrase. The passphrase's length is said, never the passphrase.
-  if (!/^(base64|hex):/.test(text) && [...text].length < MIN_NEW_PASSPHRASE) {
+  // A raw key's 32 bytes are checked by the store; a passphrase's length is said, never the passphrase.
+  if (!isRawMasterKey(text) && [...text].length < MIN_NEW_PASSPHRASE) {
     throw new UsageError(
       `${OPTION} holds a ${[...text].length}-character passphrase; a new master key passphrase needs at least ${MIN_NEW_PASSPHRASE} characters: use a longer one, or ${MAKE_RAW_KEY}`,
       'rekey',
