@@ -10,7 +10,6 @@ import { isRawMasterKey, type MasterKeySetting } from '../../store.js';
 /** Enough for the prefix after any leading whitespace a file may hold. */
 const HEAD_BYTES = 256;
 
-
 /** True for a passphrase, false for a raw key, undefined when it cannot be told (no key, unreadable file). */
 export async function masterKeyIsPassphrase(
   setting: MasterKeySetting,
